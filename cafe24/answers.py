@@ -1,0 +1,230 @@
+"""What the gateway answers, parsed into typed values by name, never by position."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from xml.etree.ElementTree import Element  # noqa: S405 - only the type; parsing is defusedxml
+
+from defusedxml import ElementTree as SafeET
+from defusedxml.common import DefusedXmlException
+
+from . import codes
+from .codes import CodeInfo
+from .errors import Cafe24Error, GatewayRefused, UnreadableResponse
+from .message import KST
+
+_CODE = re.compile(r"^-?\d{1,5}$")
+
+
+class SendStatus(StrEnum):
+    """The five ways a send can end."""
+
+    SUCCESS = "success"
+    RESERVED = "reserved"
+    TEST = "test"
+    REFUSED = "refused"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """The typed answer to one send."""
+
+    status: SendStatus
+    code: str | None = None
+    remaining: int | None = None
+    info: CodeInfo | None = None
+    raw: str = ""
+    error: Cafe24Error | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the gateway accepted the send (or the test send)."""
+        return self.status in (SendStatus.SUCCESS, SendStatus.RESERVED, SendStatus.TEST)
+
+    def text(self, lang: str = "ko") -> str:
+        """The meaning of the answer for a person, in ``ko`` or ``en``."""
+        if self.status is SendStatus.UNKNOWN:
+            detail = self.error.message if self.error else ""
+            if lang == "en":
+                return ("Unknown whether the message was sent: the gateway's answer was lost "
+                        f"({detail}). Check the results page before sending again.")
+            return ("발송 여부를 알 수 없음: 게이트웨이의 응답을 받지 못했습니다"
+                    f"({detail}). 다시 보내기 전에 전송결과 조회(/smsresult)에서 확인하세요.")
+        return self.info.text(lang) if self.info else self.raw
+
+
+def _split_answer(body: str) -> tuple[str, int | None]:
+    head, _, tail = body.strip().partition(",")
+    tail = tail.strip()
+    return head.strip(), int(tail) if re.fullmatch(r"-?\d+", tail) else None
+
+
+def parse_send_answer(body: str) -> SendOutcome:
+    """Read ``success,N`` / ``reserved,N`` / ``Test Success!`` / ``CODE[,N]``."""
+    head, remaining = _split_answer(body)
+    lowered = head.lower()
+    if lowered == "success":
+        return SendOutcome(SendStatus.SUCCESS, "success", remaining,
+                           codes.describe_send("success"), body)
+    if lowered == "reserved":
+        return SendOutcome(SendStatus.RESERVED, "reserved", remaining,
+                           codes.describe_send("reserved"), body)
+    if lowered == "test success!":
+        return SendOutcome(SendStatus.TEST, "test", remaining, codes.describe_send("test"), body)
+    if _CODE.match(head):
+        return SendOutcome(SendStatus.REFUSED, head, remaining, codes.describe_send(head), body)
+    error = UnreadableResponse(
+        f"unreadable send answer: {body.strip()[:80]!r}", status_code=200, body=body
+    )
+    return SendOutcome(SendStatus.UNKNOWN, None, None, None, body, error)
+
+
+def parse_remaining(body: str) -> int:
+    """Read ``sms_remain.php``'s bare integer; a negative one is an error code."""
+    text = body.strip()
+    if re.fullmatch(r"\d+", text):
+        return int(text)
+    head, _ = _split_answer(text)
+    if _CODE.match(head):
+        info = codes.describe_remain(head)
+        raise GatewayRefused(head, info.text("en"), body=body)
+    raise UnreadableResponse(f"unreadable remaining-credit answer: {text[:80]!r}", body=body)
+
+
+def parse_senders(body: str) -> list[str]:
+    """Read ``{"result": "Success", "list": [...]}``; any other result is a refusal."""
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise UnreadableResponse(f"sender list is not JSON: {body.strip()[:80]!r}",
+                                 body=body) from exc
+    if not isinstance(data, dict):
+        raise UnreadableResponse("sender list is not a JSON object", body=body)
+    result = str(data.get("result", ""))
+    if result.lower() != "success":
+        raise GatewayRefused(result or "empty", f"sender lookup refused: {result!r}", body=body)
+    numbers = data.get("list") or []
+    if not isinstance(numbers, list):
+        raise UnreadableResponse("sender list's 'list' is not an array", body=body)
+    return [str(n).strip() for n in numbers if str(n).strip()]
+
+
+SEND_STATUS_TEXT = {
+    "1": ("즉시 발송 요청", "sending requested"),
+    "2": ("예약 발송 요청", "reservation requested"),
+    "3": ("발송 성공", "delivered"),
+    "9": ("발송 실패", "failed"),
+}
+SEND_TYPE_TEXT = {"I": ("일반", "immediate"), "R": ("예약", "reserved")}
+_ROW_FIELDS = ("sendType", "sendPhone", "receivePhone", "msg", "sendDateTime", "sendStatus",
+               "refundDate")
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One message of a results lookup."""
+
+    send_type: str
+    send_phone: str
+    receive_phone: str
+    msg: str
+    sent_at_raw: str
+    status: str
+    refund_date: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def sent_at(self) -> datetime | None:
+        """``sendDateTime`` (YYYYMMDDHHII, KST) as an aware datetime, if readable."""
+        digits = re.sub(r"\D", "", self.sent_at_raw)
+        for fmt in ("%Y%m%d%H%M%S", "%Y%m%d%H%M"):
+            try:
+                return datetime.strptime(digits, fmt).replace(tzinfo=KST)
+            except ValueError:
+                continue
+        return None
+
+    def status_text(self, lang: str = "ko") -> str:
+        """The delivery status in words."""
+        ko, en = SEND_STATUS_TEXT.get(self.status, (f"알 수 없음({self.status})",
+                                                    f"unknown ({self.status})"))
+        return en if lang == "en" else ko
+
+    def send_type_text(self, lang: str = "ko") -> str:
+        """Immediate or reserved, in words."""
+        ko, en = SEND_TYPE_TEXT.get(self.send_type, (self.send_type, self.send_type))
+        return en if lang == "en" else ko
+
+    def as_dict(self) -> dict[str, str]:
+        """The row under the gateway's own names (for JSON and CSV)."""
+        return {
+            "sendType": self.send_type,
+            "sendPhone": self.send_phone,
+            "receivePhone": self.receive_phone,
+            "msg": self.msg,
+            "sendDateTime": self.sent_at_raw,
+            "sendStatus": self.status,
+            "refundDate": self.refund_date,
+        }
+
+
+@dataclass(frozen=True)
+class ResultPage:
+    """A page of results with the gateway's code and total."""
+
+    code: str
+    total: int
+    rows: list[ResultRow]
+    info: CodeInfo
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child_text(element: Element) -> dict[str, str]:
+    return {_local(child.tag): (child.text or "").strip() for child in element}
+
+
+def parse_results(body: bytes | str) -> ResultPage:
+    """Parse the results XML by element name at any depth, with a hardened parser."""
+    try:
+        root = SafeET.fromstring(body)
+    except (SafeET.ParseError, DefusedXmlException, ValueError) as exc:
+        raise UnreadableResponse(f"results are not readable XML: {exc}") from exc
+    code = ""
+    for name in ("code", "result_code"):
+        direct = [c for c in root if _local(c.tag) == name]
+        found = direct or [e for e in root.iter() if _local(e.tag) == name]
+        if found:
+            code = (found[0].text or "").strip()
+            break
+    if not code:
+        raise UnreadableResponse("results XML has no result code")
+    info = codes.describe_list(code)
+    if code != "0000":
+        raise GatewayRefused(code, info.text("en"))
+    total_el = next((e for e in root.iter() if _local(e.tag) == "totalCnt"), None)
+    rows = []
+    for element in root.iter():
+        values = _child_text(element)
+        if sum(1 for name in _ROW_FIELDS if name in values) < 2:
+            continue
+        rows.append(ResultRow(
+            send_type=values.get("sendType", ""),
+            send_phone=values.get("sendPhone", ""),
+            receive_phone=values.get("receivePhone", ""),
+            msg=values.get("msg", ""),
+            sent_at_raw=values.get("sendDateTime", ""),
+            status=values.get("sendStatus", ""),
+            refund_date=values.get("refundDate", ""),
+            extra={k: v for k, v in values.items() if k not in _ROW_FIELDS},
+        ))
+    total_text = (total_el.text or "").strip() if total_el is not None else ""
+    total = int(total_text) if total_text.isdigit() else len(rows)
+    return ResultPage(code, total, rows, info)

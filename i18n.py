@@ -1,0 +1,33 @@
+"""Korean first, English on request: the language of the current request and a picker."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+
+LANGUAGES = ("ko", "en")
+COOKIE = "lang"
+
+
+def current_lang() -> str:
+    """The request's language: ``?lang=``, then the cookie, then Korean."""
+    if "lang" not in g:
+        asked = request.args.get("lang") or request.cookies.get(COOKIE) or "ko"
+        g.lang = asked if asked in LANGUAGES else "ko"
+    return g.lang
+
+
+def t(ko: str, en: str) -> str:
+    """Pick the Korean or the English text for this request."""
+    return en if current_lang() == "en" else ko
+
+
+def init_app(app: Flask) -> None:
+    """Expose ``t`` and ``lang`` to templates and remember a ``?lang=`` choice."""
+    app.jinja_env.globals.update(t=t, current_lang=current_lang)
+
+    @app.after_request
+    def remember_language(response):
+        asked = request.args.get("lang")
+        if asked in LANGUAGES and asked != request.cookies.get(COOKIE):
+            response.set_cookie(COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax")
+        return response

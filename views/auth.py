@@ -1,0 +1,60 @@
+"""Sign-in, sign-out and the one-time creation of the first administrator."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from extensions import db
+from forms import LoginForm, SetupForm
+from i18n import t
+from models import User
+from views.util import safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    """Sign in with a username and password."""
+    if db.session.query(User.id).first() is None:
+        return redirect(url_for("auth.setup"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.execute(
+            db.select(User).filter_by(username=form.username.data.strip())).scalar_one_or_none()
+        if user is not None and user.check_password(form.password.data):
+            session.clear()
+            session["user_id"] = user.id
+            session.permanent = True
+            return redirect(safe_next(request.args.get("next")) or url_for("send.smsform"))
+        flash(t("아이디 또는 비밀번호가 맞지 않습니다.", "Wrong username or password."), "error")
+        return render_template("auth/login.html", form=form), 401
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    """Sign out."""
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup() -> str | Response:
+    """Create the first administrator; gone once any account exists."""
+    if db.session.query(User.id).first() is not None:
+        if g.get("user") is None:
+            return redirect(url_for("auth.login"))
+        abort(404)
+    form = SetupForm()
+    if form.validate_on_submit():
+        user = User(username=form.username.data.strip(), role="admin")
+        user.set_password(form.password.data)
+        db.session.add(user)
+        db.session.commit()
+        session.clear()
+        session["user_id"] = user.id
+        flash(t("관리자 계정을 만들었습니다.", "Administrator account created."), "success")
+        return redirect(url_for("send.smsform"))
+    return render_template("auth/setup.html", form=form), 400 if form.errors else 200
