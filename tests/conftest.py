@@ -1,0 +1,82 @@
+"""App-wide fixtures: an app on a fresh in-memory database and the in-process simulator."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from extensions import db
+from models import User
+from simulator import GatewayBackend, demo_backend
+
+ADMIN = ("admin", "correct-horse-battery")
+
+
+@pytest.fixture
+def backend() -> GatewayBackend:
+    """The simulator behind the app: demo account, senders and 1,000 credits."""
+    return demo_backend()
+
+
+@pytest.fixture
+def app(backend: GatewayBackend) -> Flask:
+    """An app on SQLite in memory whose gateway is the in-process simulator."""
+    return create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        "WTF_CSRF_ENABLED": False,
+        "SIMULATOR_BACKEND": backend,
+    })
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser-less client with no one signed in."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    """The app's CLI runner."""
+    return app.test_cli_runner()
+
+
+def make_user(app: Flask, username: str, password: str, role: str) -> None:
+    """Create a staff account directly in the database."""
+    with app.app_context():
+        user = User(username=username, role=role)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+
+
+class AuthActions:
+    """Sign in and out as a test user."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, username: str = ADMIN[0], password: str = ADMIN[1]):
+        """POST the sign-in form."""
+        return self._client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        """POST sign-out."""
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    """Sign-in helper bound to ``client``."""
+    return AuthActions(client)
+
+
+@pytest.fixture
+def admin_client(app: Flask, client: FlaskClient, auth: AuthActions) -> FlaskClient:
+    """A client signed in as an administrator."""
+    make_user(app, *ADMIN, role="admin")
+    auth.login()
+    return client
