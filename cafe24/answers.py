@@ -142,12 +142,14 @@ class ResultRow:
     def sent_at(self) -> datetime | None:
         """``sendDateTime`` (YYYYMMDDHHII, KST) as an aware datetime, if readable."""
         digits = re.sub(r"\D", "", self.sent_at_raw)
-        for fmt in ("%Y%m%d%H%M%S", "%Y%m%d%H%M"):
-            try:
-                return datetime.strptime(digits, fmt).replace(tzinfo=KST)
-            except ValueError:
-                continue
-        return None
+        # Pick the format by length: strptime would read "…1230" as 12:03:00 with "%M%S".
+        fmt = {12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}.get(len(digits))
+        if fmt is None:
+            return None
+        try:
+            return datetime.strptime(digits, fmt).replace(tzinfo=KST)
+        except ValueError:
+            return None
 
     def status_text(self, lang: str = "ko") -> str:
         """The delivery status in words."""
@@ -191,19 +193,25 @@ def _child_text(element: Element) -> dict[str, str]:
     return {_local(child.tag): (child.text or "").strip() for child in element}
 
 
+def _result_code(root: Element) -> str:
+    """The shallowest ``code`` / ``result_code``, so a row's own ``code`` never wins."""
+    level = [root]
+    while level:
+        for name in ("code", "result_code"):
+            found = [e for e in level if _local(e.tag) == name]
+            if found:
+                return (found[0].text or "").strip()
+        level = [child for element in level for child in element]
+    return ""
+
+
 def parse_results(body: bytes | str) -> ResultPage:
     """Parse the results XML by element name at any depth, with a hardened parser."""
     try:
         root = SafeET.fromstring(body)
     except (SafeET.ParseError, DefusedXmlException, ValueError) as exc:
         raise UnreadableResponse(f"results are not readable XML: {exc}") from exc
-    code = ""
-    for name in ("code", "result_code"):
-        direct = [c for c in root if _local(c.tag) == name]
-        found = direct or [e for e in root.iter() if _local(e.tag) == name]
-        if found:
-            code = (found[0].text or "").strip()
-            break
+    code = _result_code(root)
     if not code:
         raise UnreadableResponse("results XML has no result code")
     info = codes.describe_list(code)

@@ -108,7 +108,9 @@ class Cafe24Client:
         if transport is not None:
             self.session.mount(self.base_url + "/", transport)
         else:
-            retry = Retry(total=connect_retries, connect=connect_retries, read=0, status=0,
+            # read=False re-raises a read error as it is: read=0 would wrap a read timeout
+            # in MaxRetryError, which requests reports as a ConnectionError, not ReadTimeout.
+            retry = Retry(total=connect_retries, connect=connect_retries, read=False, status=0,
                           other=0, redirect=0, allowed_methods=None, backoff_factor=0.1,
                           raise_on_status=False)
             adapter = HTTPAdapter(max_retries=retry)
@@ -129,7 +131,8 @@ class Cafe24Client:
             "connect_timeout": float(env.get("CAFE24_SMS_CONNECT_TIMEOUT") or
                                      DEFAULT_CONNECT_TIMEOUT),
             "read_timeout": float(env.get("CAFE24_SMS_READ_TIMEOUT") or DEFAULT_READ_TIMEOUT),
-            "allow_http": env.get("CAFE24_SMS_ALLOW_HTTP", "") in ("1", "true", "yes"),
+            "allow_http": env.get("CAFE24_SMS_ALLOW_HTTP", "").strip().lower()
+            in ("1", "true", "yes"),
         }
         kwargs.update(overrides)
         return cls(env.get("CAFE24_SMS_USER_ID", ""), env.get("CAFE24_SMS_SECURE_KEY", ""),

@@ -48,8 +48,10 @@ class SendRequest:
 
     @property
     def cost(self) -> int:
-        """Credits the send uses (none for a test send)."""
-        return 0 if self.test else message.credit_cost(self.kind, self.recipient_count)
+        """Credits the send uses (none for a test send); every repeat is charged again."""
+        if self.test:
+            return 0
+        return message.credit_cost(self.kind, self.recipient_count) * (self.repeat_num or 1)
 
     def problems(self, now: datetime | None = None) -> list[Problem]:
         """Everything the gateway would refuse, found before anything is sent."""
@@ -95,7 +97,9 @@ class SendRequest:
 
     def fields(self) -> dict[str, str]:
         """The plain (not yet encoded) gateway fields, credentials excepted."""
-        parts = message.split_sender(message.normalize_phone(self.sender) or self.sender)
+        number = message.normalize_phone(self.sender)
+        # An unreadable sender (only when validation was skipped) goes out as typed.
+        parts = message.split_sender(number) if number else tuple(self.sender.split("-"))
         sphone = (*parts, "", "")[:3]
         rdate = rtime = ""
         if self.reserve_at is not None:

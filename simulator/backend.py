@@ -104,8 +104,14 @@ class GatewayBackend:
             self.faults.clear()
 
     def inject(self, *faults: str) -> None:
-        """Queue faults for the next requests: ``drop``, ``stall``, ``http500``, ``garbage``."""
-        allowed = {"drop", "stall", "http500", "garbage", "html"}
+        """Queue faults for the next requests.
+
+        ``drop`` breaks the connection before the request is handled, ``lost`` handles it
+        (a send is carried out and charged) and then breaks the connection, ``stall``
+        never answers, ``http500`` answers an HTTP error, ``garbage`` and ``html`` answer
+        200 with a body that is not in the gateway's format.
+        """
+        allowed = {"drop", "lost", "stall", "http500", "garbage", "html"}
         unknown = set(faults) - allowed
         if unknown:
             raise ValueError(f"unknown fault(s) {sorted(unknown)}; use {sorted(allowed)}")

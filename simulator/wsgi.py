@@ -82,6 +82,9 @@ def decode_fields(raw: dict[str, bytes], base64_mode: bool) -> dict[str, str]:
         return {k: from_bytes(v) for k, v in raw.items()}
     out = {}
     for name, value in raw.items():
+        if name == "mode":  # already read by _is_base64_mode, which also takes a plain "1"
+            out[name] = "1"
+            continue
         text = value.decode("latin-1")
         decode = decode_destination if name == "destination" else decode_field
         try:
@@ -121,9 +124,20 @@ class SimulatorApp:
             return self._reply(start_response, "500 Internal Server Error",
                                b"<html><body>500 Internal Server Error</body></html>",
                                "text/html")
+        if fault == "lost":
+            # The gateway did the work, but its answer never reached the client.
+            self._answer(route, fields)
+            raise DropConnection(path)
         if fault in ("garbage", "html"):
             body = b"\x00\xffgarbage" if fault == "garbage" else b"<html>maintenance</html>"
             return self._reply(start_response, "200 OK", body, "text/html")
+        answer, ctype = self._answer(route, fields)
+        call.answer = answer
+        charset = "; charset=utf-8"
+        return self._reply(start_response, "200 OK", answer.encode("utf-8"), ctype + charset)
+
+    def _answer(self, route: str, fields: dict[str, str]) -> tuple[str, str]:
+        """Run the backend for one route; return the answer body and its content type."""
         if route == "send":
             if any(v == "\ufffdBASE64" for v in fields.values()):
                 answer, ctype = ("3203," if fields.get("msg") == "\ufffdBASE64" else "-101,",
@@ -139,9 +153,7 @@ class SimulatorApp:
             ctype = "text/html"
         else:
             answer, ctype = self.backend.results(fields), "text/xml"
-        call.answer = answer
-        charset = "; charset=utf-8"
-        return self._reply(start_response, "200 OK", answer.encode("utf-8"), ctype + charset)
+        return answer, ctype
 
     @staticmethod
     def _reply(start_response: Any, status: str, body: bytes, ctype: str) -> list[bytes]:

@@ -26,7 +26,6 @@ def login() -> str | Response:
         if user is not None and user.check_password(form.password.data):
             session.clear()
             session["user_id"] = user.id
-            session.permanent = True
             return redirect(safe_next(request.args.get("next")) or url_for("send.smsform"))
         flash(t("아이디 또는 비밀번호가 맞지 않습니다.", "Wrong username or password."), "error")
         return render_template("auth/login.html", form=form), 401

@@ -1,0 +1,127 @@
+"""Typed requests: the plain fields they put on the wire, their cost and their problems."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from cafe24.message import KST, Recipient
+from cafe24.models import ResultQuery, SendRequest
+
+SENDER = "010-1234-5678"
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=KST)
+
+
+def test_sms_fields():
+    request = SendRequest(msg="안녕하세요\r\n반갑습니다", sender="01012345678",
+                          recipients=("01022223333", "010 3333 4444"))
+    assert request.fields() == {
+        "msg": "안녕하세요\n반갑습니다", "rphone": "010-2222-3333,010-3333-4444",
+        "destination": "", "sphone1": "010", "sphone2": "1234", "sphone3": "5678",
+        "subject": "", "smsType": "S", "rdate": "", "rtime": "", "testflag": "",
+        "repeatFlag": "", "repeatNum": "", "repeatTime": "",
+    }
+    assert (request.kind, request.recipient_count, request.cost) == ("S", 2, 2)
+
+
+def test_lms_fields_with_subject_and_two_part_sender():
+    request = SendRequest(msg="x" * 91, sender="1588-1234", recipients=("01022223333",),
+                          subject="공지")
+    fields = request.fields()
+    assert (fields["sphone1"], fields["sphone2"], fields["sphone3"]) == ("1588", "1234", "")
+    assert (fields["smsType"], fields["subject"]) == ("L", "공지")
+    assert request.cost == 3
+
+
+def test_subject_is_dropped_for_sms():
+    request = SendRequest(msg="short", sender=SENDER, recipients=("01022223333",), subject="t")
+    assert request.fields()["subject"] == ""
+
+
+def test_named_recipients_use_destination_and_longest_merge_decides_the_kind():
+    named = (Recipient("010-2222-3333", "홍길동"), Recipient("010-4444-5555", "가" * 40))
+    request = SendRequest(msg="{name}님 " + "a" * 10, sender=SENDER, named=named)
+    fields = request.fields()
+    assert fields["rphone"] == ""
+    assert fields["destination"] == f"010-2222-3333|홍길동,010-4444-5555|{'가' * 40}"
+    assert request.kind == "L"  # 80 + 3 + 10 bytes once merged
+    assert request.cost == 6
+
+
+def test_reservation_repeat_and_test_fields():
+    request = SendRequest(msg="hi", sender=SENDER, recipients=("01022223333",),
+                          reserve_at=datetime(2024, 5, 2, 9, 30, tzinfo=KST), repeat_num=3,
+                          repeat_minutes=15, test=True)
+    fields = request.fields()
+    assert (fields["rdate"], fields["rtime"]) == ("20240502", "093000")
+    assert (fields["repeatFlag"], fields["repeatNum"], fields["repeatTime"]) == ("Y", "3", "15")
+    assert fields["testflag"] == "Y"
+    assert request.cost == 0
+
+
+def test_repeats_multiply_the_cost():
+    request = SendRequest(msg="hi", sender=SENDER, recipients=("01022223333", "01033334444"),
+                          repeat_num=3, repeat_minutes=15)
+    assert request.cost == 2 * 3
+
+
+def test_reservation_in_another_zone_is_sent_in_kst():
+    request = SendRequest(msg="hi", sender=SENDER, recipients=("01022223333",),
+                          reserve_at=datetime(2024, 5, 1, 15, 30, tzinfo=UTC))
+    assert (request.fields()["rdate"], request.fields()["rtime"]) == ("20240502", "003000")
+
+
+def test_extra_fields_are_sent_as_given():
+    request = SendRequest(msg="hi", sender=SENDER, recipients=("01022223333",),
+                          extra={"returnurl": "https://example.org/done", "smsType": "S"})
+    assert request.fields()["returnurl"] == "https://example.org/done"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"msg": ""}, "msg_empty"),
+        ({"sender": "12"}, "invalid_sender"),
+        ({"recipients": ()}, "no_recipients"),
+        ({"recipients": ("010-1",)}, "invalid_phone"),
+        ({"named": (Recipient("010-5555-6666", "김"),)}, "both_recipient_fields"),
+        ({"recipients": tuple(f"010-1000-{i:04d}" for i in range(1000))},
+         "too_many_recipients"),
+        ({"reserve_at": NOW + timedelta(minutes=5)}, "reservation_too_soon"),
+        ({"repeat_num": 11, "repeat_minutes": 15}, "repeat_num"),
+        ({"repeat_num": 2, "repeat_minutes": 10}, "repeat_time"),
+        ({"msg": "됬"}, "refused_char"),
+        ({"msg": "가" * 1001}, "msg_too_long"),
+    ],
+)
+def test_problems_found_before_sending(kwargs, code):
+    base = {"msg": "hi", "sender": SENDER, "recipients": ("01022223333",)}
+    request = SendRequest(**{**base, **kwargs})
+    assert code in [p.code for p in request.problems(now=NOW)]
+
+
+def test_a_good_request_has_no_problems():
+    request = SendRequest(msg="hi", sender=SENDER, recipients=("01022223333",),
+                          reserve_at=NOW + timedelta(minutes=11))
+    assert request.problems(now=NOW) == []
+
+
+def test_result_query_fields():
+    query = ResultQuery(date=date(2024, 5, 1), day=3, start=10, display=20, send_type="reserve",
+                        status="F", receive_phone="010-2222-3333", send_phone=SENDER, lms=True)
+    assert query.fields() == {
+        "date": "20240501", "day": "3", "startNo": "10", "displayNo": "20",
+        "sendType": "reserve", "sendStatus": "F", "receivePhone": "010-2222-3333",
+        "sendPhone": SENDER, "smsType": "lms",
+    }
+    assert ResultQuery().fields()["smsType"] == ""
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"day": 0}, {"day": 8}, {"display": 0}, {"display": 51}, {"start": -1},
+     {"send_type": "later"}, {"status": "X"}],
+)
+def test_result_query_out_of_range(kwargs):
+    assert ResultQuery(**kwargs).problems()
