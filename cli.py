@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 
 from extensions import db
 from models import ROLES, User
@@ -15,7 +16,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(simulator_command)
 
 
-@click.group()
+@click.group(cls=AppGroup)  # AppGroup runs each command inside the app context
 def user() -> None:
     """Manage staff accounts."""
 

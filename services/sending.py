@@ -137,6 +137,8 @@ class SendResult:
         """2xx only for success, reserved and test."""
         if self.result != "error":
             return 200
+        if isinstance(self.error, InvalidRequest):
+            return 400
         if self.outcome is None:
             return 503
         return 502 if self.outcome_unknown else 422
@@ -146,6 +148,10 @@ class SendResult:
         if self.outcome is not None:
             return self.outcome.text(lang)
         detail = self.error.message if self.error else ""
+        if isinstance(self.error, InvalidRequest):
+            if lang == "en":
+                return f"Not sent: the request breaks a gateway rule ({detail})."
+            return f"보내지 않았습니다: 게이트웨이 규칙에 맞지 않는 요청입니다({detail})."
         if lang == "en":
             return f"Could not reach the gateway; nothing was sent ({detail}). Try again later."
         return (f"게이트웨이에 연결하지 못했습니다. 문자는 발송되지 않았습니다({detail}). "

@@ -29,6 +29,7 @@ def app(backend: GatewayBackend) -> Flask:
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
         "WTF_CSRF_ENABLED": False,
         "SIMULATOR_BACKEND": backend,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; scrypt in production
     })
 
 
@@ -46,7 +47,7 @@ def runner(app: Flask):
 
 def make_user(app: Flask, username: str, password: str, role: str) -> None:
     """Create a staff account directly in the database."""
-    with app.app_context():
+    with app.app_context():  # the app context also picks the test's hash method
         user = User(username=username, role=role)
         user.set_password(password)
         db.session.add(user)

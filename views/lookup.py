@@ -142,6 +142,8 @@ def _csv(items: list[dict[str, object]], lang: str) -> Response:
 
 
 def _csv_cell(value: object) -> str:
-    """Neutralise spreadsheet formulas in cells (=, +, -, @ at the start)."""
+    """Neutralise spreadsheet formulas in cells (=, +, -, @, tab or CR at the start)."""
     text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "@") else text
+    risky = text[:1] in ("=", "+", "@", "\t", "\r") or (
+        text.startswith("-") and not text[1:].isdigit())  # keep codes such as -2 as numbers
+    return "'" + text if risky else text

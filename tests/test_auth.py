@@ -1,0 +1,180 @@
+"""Sign-in, sign-out, first set-up and who may do what."""
+
+from __future__ import annotations
+
+import pytest
+
+from extensions import db
+from models import User
+from tests.conftest import ADMIN, make_user
+from tests.fixtures import *  # noqa: F403 - fixtures
+from tests.fixtures import field_errors, page, send_calls, valid_send
+
+GATEWAY_PAGES = [("get", "/smsform"), ("post", "/smssend"), ("get", "/calljson"),
+                 ("post", "/calljson"), ("get", "/smscount"), ("get", "/smsresult")]
+
+
+def _users(app) -> list[User]:
+    with app.app_context():
+        return list(db.session.execute(db.select(User)).scalars())
+
+
+@pytest.mark.parametrize("path", ["/", "/smsform", "/smscount", "/smsresult", "/login"])
+def test_first_visit_without_any_account_goes_to_setup(client, path):
+    response = client.get(path, follow_redirects=True)
+    assert response.request.path == "/setup"
+    assert page(response).select_one("form input[name=password2]") is not None
+
+
+def test_setup_creates_one_admin_signs_in_and_is_gone_afterwards(app, client):
+    response = client.post("/setup", data={"username": "boss", "password": "0123456789ab",
+                                           "password2": "0123456789ab"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/smsform"
+    [user] = _users(app)
+    assert (user.username, user.role) == ("boss", "admin")
+    assert client.get("/smsform").status_code == 200  # signed in by set-up
+
+    again = client.post("/setup", data={"username": "mallory", "password": "0123456789ab",
+                                        "password2": "0123456789ab"})
+    assert again.status_code == 404
+    client.post("/logout")
+    anonymous = client.get("/setup")
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"] == "/login"
+    assert [u.username for u in _users(app)] == ["boss"]
+
+
+@pytest.mark.parametrize(("username", "password", "password2", "field"), [
+    ("", "0123456789ab", "0123456789ab", "username"),
+    ("ab", "0123456789ab", "0123456789ab", "username"),
+    ("bad name!", "0123456789ab", "0123456789ab", "username"),
+    ("boss", "short", "short", "password"),
+    ("boss", "0123456789ab", "0123456789xx", "password2"),
+])
+def test_setup_rejects_bad_input_beside_the_field(app, client, username, password, password2,
+                                                  field):
+    response = client.post("/setup", data={"username": username, "password": password,
+                                           "password2": password2})
+    assert response.status_code == 400
+    assert field_errors(page(response), field)
+    assert _users(app) == []
+
+
+def test_login_with_the_right_password_goes_on_to_next(app, client):
+    make_user(app, *ADMIN, role="admin")
+    response = client.post("/login?next=/smscount",
+                           data={"username": ADMIN[0], "password": ADMIN[1]})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/smscount"
+    assert client.get("/smscount").status_code == 200
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil"])
+def test_login_ignores_next_that_leaves_the_site(app, client, target):
+    make_user(app, *ADMIN, role="admin")
+    response = client.post("/login", query_string={"next": target},
+                           data={"username": ADMIN[0], "password": ADMIN[1]})
+    assert response.headers["Location"] == "/smsform"
+
+
+@pytest.mark.parametrize(("username", "password"), [
+    (ADMIN[0], "wrong-password"), ("nobody", ADMIN[1]),
+])
+def test_wrong_credentials_get_401_and_no_session(app, client, username, password):
+    make_user(app, *ADMIN, role="admin")
+    response = client.post("/login", data={"username": username, "password": password})
+    assert response.status_code == 401
+    assert page(response).select_one(".flash.error") is not None
+    assert client.get("/smsform").status_code == 302
+
+
+def test_login_form_uses_username_and_password(app, client):
+    make_user(app, *ADMIN, role="admin")
+    soup = page(client.get("/login"))
+    names = {e["name"] for e in soup.select("form input[name]")}
+    assert {"username", "password"} <= names
+    assert soup.select_one("input[name=password]")["type"] == "password"
+
+
+def test_logout_signs_out(admin_client):
+    assert admin_client.get("/smsform").status_code == 200
+    response = admin_client.post("/logout")
+    assert response.headers["Location"] == "/login"
+    assert admin_client.get("/smsform").status_code == 302
+
+
+@pytest.mark.parametrize(("method", "path"), GATEWAY_PAGES)
+def test_gateway_pages_send_anonymous_browsers_to_sign_in(app, client, backend, method, path):
+    make_user(app, *ADMIN, role="admin")
+    response = getattr(client, method)(path, data=valid_send() if method == "post" else None)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+    assert backend.calls == []
+
+
+@pytest.mark.parametrize(("method", "path"), GATEWAY_PAGES)
+def test_gateway_pages_answer_401_to_anonymous_json_callers(app, client, backend, method, path):
+    make_user(app, *ADMIN, role="admin")
+    response = getattr(client, method)(path, headers={"Accept": "application/json"},
+                                       data=valid_send() if method == "post" else None)
+    assert response.status_code == 401
+    assert response.get_json()["result"] == "error"
+    assert backend.calls == []
+
+
+def test_viewer_cannot_open_the_form(viewer_client):
+    response = viewer_client.get("/smsform")
+    assert response.status_code == 403
+    assert page(response).select_one("main h1").get_text(strip=True) == "403"
+
+
+def test_viewer_cannot_send(viewer_client, backend):
+    assert viewer_client.post("/smssend", data=valid_send()).status_code == 403
+    json_response = viewer_client.post("/smssend", data=valid_send(),
+                                       headers={"Accept": "application/json"})
+    assert json_response.status_code == 403
+    assert send_calls(backend) == []
+    assert backend.accounts["demo"].credits == 1000
+
+
+@pytest.mark.parametrize("path", ["/smscount", "/smsresult", "/calljson"])
+def test_viewer_can_look(viewer_client, path):
+    assert viewer_client.get(path).status_code == 200
+
+
+def test_sender_can_send(sender_client, backend):
+    response = sender_client.post("/smssend", data=valid_send())
+    assert response.status_code == 200
+    assert len(send_calls(backend)) == 1
+
+
+def test_viewer_sees_the_remaining_credit(viewer_client):
+    soup = page(viewer_client.get("/smscount"))
+    assert soup.select_one("#remaining").get_text(strip=True) == "1,000건"
+
+
+def test_passwords_are_stored_hashed(app, client):
+    client.post("/setup", data={"username": "boss", "password": "0123456789ab",
+                                "password2": "0123456789ab"})
+    [user] = _users(app)
+    assert "0123456789ab" not in user.password_hash
+    assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
+    assert user.check_password("0123456789ab")
+    assert not user.check_password("0123456789ac")
+
+
+def test_production_hash_is_scrypt_and_tests_may_choose_a_cheaper_one(app):
+    from models import User
+
+    app.config.pop("PASSWORD_HASH_METHOD")
+    with app.app_context():
+        strong = User(username="a", role="admin")
+        strong.set_password("0123456789ab")
+    app.config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:1000"
+    with app.app_context():
+        cheap = User(username="b", role="admin")
+        cheap.set_password("0123456789ab")
+    assert strong.password_hash.startswith("scrypt:")
+    assert cheap.password_hash.startswith("pbkdf2:sha256:1000$")
+    assert strong.check_password("0123456789ab") and cheap.check_password("0123456789ab")

@@ -1,0 +1,309 @@
+"""Read-only look-ups: sender numbers, remaining credit and results."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+
+from cafe24 import codes
+from simulator import DEMO_SENDERS
+from tests.fixtures import *  # noqa: F403 - fixtures
+from tests.fixtures import page, valid_send
+
+JSON = {"Accept": "application/json"}
+
+
+def _list_calls(backend) -> list:
+    return [c for c in backend.calls if c.path == "/sms_list.php"]
+
+
+def _rows(response) -> list[list[str]]:
+    return [[td.get_text(" ", strip=True) for td in tr.select("td")]
+            for tr in page(response).select("table#results tbody tr[class^=status-]")]
+
+
+@pytest.fixture
+def delivered_and_failed(admin_client, clock):
+    """Two SMS from the first sender, settled: one delivered, one failed and refunded."""
+    response = admin_client.post("/smssend", data=valid_send(
+        rphone="010-2222-3333,010-3333-0000", msg="배송 안내"))
+    assert response.status_code == 200
+    return clock
+
+
+@pytest.fixture
+def mixed_history(admin_client, backend, clock):
+    """An SMS, an LMS from the second sender, and a reservation for tomorrow, all today."""
+    admin_client.post("/smssend", data=valid_send(rphone="010-2222-3333", msg="일반 SMS"))
+    admin_client.post("/smssend", data=valid_send(
+        rphone="010-4444-5555", msg="장문 LMS", smsType="L", subject="제목",
+        sphone="02-123-4567", sphone1="02", sphone2="123", sphone3="4567"))
+    tomorrow = clock.now + timedelta(days=1)
+    admin_client.post("/smssend", data=valid_send(
+        rphone="010-6666-7777", msg="예약 SMS", rdate=tomorrow.strftime("%Y-%m-%d"),
+        rtime=tomorrow.strftime("%H:%M")))
+    assert len(backend.messages) == 3
+    return clock
+
+
+# -- /calljson ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_calljson_gives_the_gateways_json_shape(admin_client, method):
+    response = getattr(admin_client, method)("/calljson")
+    assert response.status_code == 200
+    assert response.get_json() == {"result": "Success", "list": list(DEMO_SENDERS)}
+    assert b"demo-secure-key" not in response.data
+
+
+def test_calljson_reports_a_refusal_without_the_key(admin_client, wrong_key_account):
+    response = admin_client.get("/calljson")
+    assert response.status_code == 502
+    body = response.get_json()
+    assert (body["result"], body["list"]) == ("Fail", [])
+    assert b"secure-key" not in response.data
+
+
+def test_calljson_reports_a_lost_answer(admin_client, backend):
+    backend.inject("garbage")
+    response = admin_client.get("/calljson")
+    assert response.status_code == 502
+    assert response.get_json()["result"] == "Error"
+
+
+# -- /smscount ---------------------------------------------------------------------------
+
+
+def test_smscount_shows_credit_and_what_it_buys(admin_client):
+    soup = page(admin_client.get("/smscount"))
+    assert soup.select_one("#remaining").get_text(strip=True) == "1,000건"
+    assert soup.select_one("#buys-sms").get_text(strip=True) == "1,000"
+    assert soup.select_one("#buys-lms").get_text(strip=True) == "333"
+
+
+def test_smscount_json(admin_client):
+    response = admin_client.get("/smscount", headers=JSON)
+    assert response.get_json() == {"remaining": 1000, "sms": 1000, "lms": 333}
+    assert admin_client.get("/smscount?format=json").get_json()["remaining"] == 1000
+
+
+def test_smscount_follows_sends(admin_client):
+    admin_client.post("/smssend", data=valid_send(msg="가" * 46))  # one LMS
+    assert admin_client.get("/smscount", headers=JSON).get_json()["remaining"] == 997
+
+
+def test_smscount_explains_a_refusal(admin_client, wrong_key_account):
+    response = admin_client.get("/smscount")
+    assert response.status_code == 502
+    assert page(response).select_one("p.warn[role=alert]").get_text(strip=True) == (
+        codes.describe_remain("-102").ko + " " + codes.describe_remain("-102").hint_ko)
+    json_response = admin_client.get("/smscount", headers=JSON)
+    assert json_response.status_code == 502
+    assert json_response.get_json()["remaining"] is None
+
+
+def test_smscount_reports_a_lost_answer(admin_client, backend):
+    backend.inject("http500")
+    response = admin_client.get("/smscount")
+    assert response.status_code == 502
+    assert page(response).select_one("p.warn") is not None
+
+
+# -- /smsresult ---------------------------------------------------------------------------
+
+
+def test_statuses_and_refund_dates_in_words(admin_client, delivered_and_failed):
+    response = admin_client.get("/smsresult")
+    assert response.status_code == 200
+    soup = page(response)
+    assert soup.select_one("#total").get_text(strip=True) == "2"
+    delivered = soup.select_one("tr.status-3").select("td")
+    failed = soup.select_one("tr.status-9").select("td")
+    assert delivered[3].get_text(strip=True) == "010-2222-3333"
+    assert delivered[5].get_text(strip=True) == "발송 성공"
+    assert delivered[6].get_text(strip=True) == "-"
+    assert failed[3].get_text(strip=True) == "010-3333-0000"
+    assert failed[5].select_one("small").get_text(strip=True) == (
+        "3208: " + codes.describe_delivery("3208").ko)
+    refund = delivered_and_failed.now.strftime("%Y-%m-%d %H:%M:%S")
+    assert failed[6].get_text(strip=True) == refund
+    assert delivered[1].get_text(strip=True) == "일반"
+
+
+def test_requested_messages_are_shown_as_requested(admin_client, backend):
+    admin_client.post("/smssend", data=valid_send())  # the real clock: not settled yet
+    [row] = _rows(admin_client.get("/smsresult"))
+    assert row[5] == "즉시 발송 요청"
+
+
+def test_results_json(admin_client, delivered_and_failed):
+    response = admin_client.get("/smsresult", headers=JSON)
+    body = response.get_json()
+    assert (body["code"], body["total"], body["page"]) == ("0000", 2, 1)
+    by_phone = {item["receivePhone"]: item for item in body["items"]}
+    assert by_phone["010-2222-3333"]["statusText"] == "발송 성공"
+    failed = by_phone["010-3333-0000"]
+    assert (failed["sendStatus"], failed["resultCode"]) == ("9", "3208")
+    assert failed["resultText"] == codes.describe_delivery("3208").ko
+    assert failed["refundDate"]
+    assert set(failed) >= {"sendType", "sendTypeText", "sendPhone", "msg", "sendDateTime"}
+    assert b"demo-secure-key" not in response.data
+
+
+def test_results_csv(admin_client, delivered_and_failed):
+    response = admin_client.get("/smsresult?format=csv")
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == "attachment; filename=smsresult.csv"
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text[1:])))
+    assert {r["receivePhone"]: r["statusText"] for r in rows} == {
+        "010-2222-3333": "발송 성공", "010-3333-0000": "발송 실패"}
+    assert all(r["msg"] == "배송 안내" for r in rows)
+
+
+def test_csv_link_keeps_the_filters(admin_client, delivered_and_failed):
+    soup = page(admin_client.get("/smsresult?sendStatus=F"))
+    href = soup.select_one("a#csv-link")["href"]
+    assert href == "/smsresult?sendStatus=F&format=csv"
+    rows = list(csv.DictReader(io.StringIO(admin_client.get(href).get_data(as_text=True)[1:])))
+    assert [r["receivePhone"] for r in rows] == ["010-3333-0000"]
+
+
+@pytest.mark.parametrize("formula", ["=HYPERLINK(1)", "+SUM(1)", "@SUM(1)"])
+def test_csv_neutralises_spreadsheet_formulas(admin_client, clock, formula):
+    admin_client.post("/smssend", data=valid_send(msg=formula))
+    rows = list(csv.DictReader(io.StringIO(
+        admin_client.get("/smsresult?format=csv").get_data(as_text=True)[1:])))
+    assert [r["msg"] for r in rows] == ["'" + formula]
+
+
+@pytest.mark.parametrize(("status", "phones"), [
+    ("S", ["010-2222-3333"]), ("F", ["010-3333-0000"]),
+    ("", ["010-2222-3333", "010-3333-0000"]),
+])
+def test_filter_by_status(admin_client, backend, delivered_and_failed, status, phones):
+    body = admin_client.get("/smsresult", headers=JSON,
+                            query_string={"sendStatus": status}).get_json()
+    assert sorted(i["receivePhone"] for i in body["items"]) == phones
+    assert _list_calls(backend)[-1].fields["sendStatus"] == status
+
+
+@pytest.mark.parametrize(("filters", "phones"), [
+    ({"sendType": "all"}, ["010-2222-3333", "010-6666-7777"]),
+    ({"sendType": "general"}, ["010-2222-3333"]),
+    ({"sendType": "reserve"}, ["010-6666-7777"]),
+    ({"smsType": "lms"}, ["010-4444-5555"]),
+    ({"receivePhone": "01066667777"}, ["010-6666-7777"]),
+    ({"sendPhone": "021234567", "smsType": "lms"}, ["010-4444-5555"]),
+    ({"sendPhone": "02-123-4567"}, []),
+])
+def test_filters_reach_the_gateway(admin_client, backend, mixed_history, filters, phones):
+    body = admin_client.get("/smsresult", headers=JSON, query_string=filters).get_json()
+    assert sorted(i["receivePhone"] for i in body["items"]) == phones
+    sent = _list_calls(backend)[-1].fields
+    if "receivePhone" in filters:
+        assert sent["receivePhone"] == "010-6666-7777"
+    if "sendPhone" in filters:
+        assert sent["sendPhone"] == "02-123-4567"
+    if filters.get("smsType") == "lms":
+        assert sent["smsType"] == "lms"
+
+
+def test_reserved_rows_say_so(admin_client, mixed_history):
+    rows = {r[3]: r for r in _rows(admin_client.get("/smsresult?sendType=reserve"))}
+    assert rows["010-6666-7777"][1] == "예약"
+    assert rows["010-6666-7777"][5] == "예약 발송 요청"
+
+
+def test_date_and_day_choose_the_window(admin_client, backend, clock):
+    admin_client.post("/smssend", data=valid_send(rphone="010-2222-3333", msg="오래된"))
+    later = clock.advance(days=3)
+    admin_client.post("/smssend", data=valid_send(rphone="010-3333-4444", msg="최근"))
+    date = later.strftime("%Y-%m-%d")
+    one_day = admin_client.get("/smsresult", headers=JSON,
+                               query_string={"date": date, "day": "1"}).get_json()
+    assert [i["msg"] for i in one_day["items"]] == ["최근"]
+    week = admin_client.get("/smsresult", headers=JSON,
+                            query_string={"date": date, "day": "7"}).get_json()
+    assert [i["msg"] for i in week["items"]] == ["최근", "오래된"]  # newest first
+    sent = _list_calls(backend)[-1].fields
+    assert (sent["date"], sent["day"]) == (later.strftime("%Y%m%d"), "7")
+
+
+@pytest.mark.parametrize(("day", "sent"), [("0", "1"), ("9", "7"), ("abc", "1"), ("3", "3")])
+def test_day_is_kept_between_1_and_7(admin_client, backend, day, sent):
+    response = admin_client.get("/smsresult", query_string={"day": day})
+    assert response.status_code == 200
+    assert _list_calls(backend)[-1].fields["day"] == sent
+    assert page(response).select_one("select#day option[selected]")["value"] == sent
+
+
+def test_filters_are_kept_in_the_form(admin_client):
+    soup = page(admin_client.get("/smsresult", query_string={
+        "date": "2024-05-01", "day": "3", "sendType": "reserve", "sendStatus": "F",
+        "smsType": "lms", "receivePhone": "01022223333", "displayNo": "30"}))
+    assert soup.select_one("input#date")["value"] == "2024-05-01"
+    assert soup.select_one("select#sendType option[selected]")["value"] == "reserve"
+    assert soup.select_one("select#sendStatus option[selected]")["value"] == "F"
+    assert soup.select_one("select#smsType option[selected]")["value"] == "lms"
+    assert soup.select_one("input#receivePhone")["value"] == "010-2222-3333"
+    assert soup.select_one("select#displayNo option[selected]")["value"] == "30"
+
+
+@pytest.fixture
+def sixty_messages(admin_client, backend, clock):
+    """Sixty settled SMS, one per recipient."""
+    numbers = ",".join(f"010-5000-{i:04d}" for i in range(1, 61))
+    assert admin_client.post("/smssend", data=valid_send(rphone=numbers)).status_code == 200
+    return numbers.split(",")
+
+
+def test_paging_with_fifty_per_page(admin_client, backend, sixty_messages):
+    first = admin_client.get("/smsresult?displayNo=50")
+    soup = page(first)
+    assert len(_rows(first)) == 50
+    assert soup.select_one("nav.pager span").get_text(strip=True) == "1 / 2"
+    assert soup.select_one("nav.pager a[rel=prev]") is None
+    next_href = soup.select_one("nav.pager a[rel=next]")["href"]
+    second = admin_client.get("/smsresult" + next_href)
+    assert len(_rows(second)) == 10
+    assert (_list_calls(backend)[-1].fields["startNo"],
+            _list_calls(backend)[-1].fields["displayNo"]) == ("50", "50")
+    assert page(second).select_one("nav.pager a[rel=prev]") is not None
+    seen = {r[3] for r in _rows(first)} | {r[3] for r in _rows(second)}
+    assert seen == set(sixty_messages)
+
+
+def test_display_no_is_capped_at_fifty(admin_client, backend, sixty_messages):
+    body = admin_client.get("/smsresult?displayNo=500&format=json").get_json()
+    assert (len(body["items"]), body["total"]) == (50, 60)
+    assert _list_calls(backend)[-1].fields["displayNo"] == "50"
+
+
+def test_results_explain_a_refusal(admin_client, wrong_key_account):
+    response = admin_client.get("/smsresult")
+    assert response.status_code == 502
+    assert page(response).select_one("#result-error").get_text(strip=True) == (
+        codes.describe_list("-102").text("ko"))
+    body = admin_client.get("/smsresult", headers=JSON).get_json()
+    assert (body["code"], body["items"]) == ("-102", [])
+
+
+@pytest.mark.parametrize("fault", ["drop", "garbage", "http500"])
+def test_results_report_a_lost_answer(admin_client, backend, fault):
+    backend.inject(fault)
+    response = admin_client.get("/smsresult", headers=JSON)
+    assert response.status_code == 502
+    assert response.get_json()["code"] == "error"
+
+
+def test_message_text_is_escaped(admin_client, clock):
+    admin_client.post("/smssend", data=valid_send(msg="<script>alert(1)</script>"))
+    soup = page(admin_client.get("/smsresult"))
+    assert soup.select("td.msg script") == []
+    assert soup.select_one("td.msg").get_text() == "<script>alert(1)</script>"
