@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 
 from . import message
@@ -39,7 +40,7 @@ class SendRequest:
         """How many recipients the gateway will charge for."""
         return len(self.named) if self.named else len(self.recipients)
 
-    @property
+    @cached_property
     def kind(self) -> str:
         """``S`` or ``L``, taking the longest ``{name}`` merge into account."""
         longest = message.longest_merged(self.text, list(self.named)) if self.named else None

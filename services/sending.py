@@ -158,13 +158,17 @@ class SendResult:
                 "잠시 후 다시 시도하세요.")
 
 
-def send(request: SendRequest, user: str = "") -> SendResult:
-    """Send once through the configured gateway; never retried after the bytes may have left."""
+def send(request: SendRequest, user: str = "", *, checked: bool = False) -> SendResult:
+    """Send once through the configured gateway; never retried after the bytes may have left.
+
+    ``checked`` says the caller has just run ``request.problems()`` (as build_request
+    does), so the client need not run it again.
+    """
     log.info("send intent user=%s kind=%s recipients=%d cost=%d test=%s reserved=%s",
              user, request.kind, request.recipient_count, request.cost, request.test,
              request.reserve_at is not None)
     try:
-        outcome = gateway.client().send(request)
+        outcome = gateway.client().send(request, validate=not checked)
     except ConnectFailed as exc:
         log.warning("send not sent user=%s: %s", user, exc.message)
         return SendResult(request, error=exc)

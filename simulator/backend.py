@@ -5,6 +5,8 @@ Everything here speaks plain (decoded) text; ``simulator.wsgi`` owns the wire.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,6 +86,9 @@ class GatewayBackend:
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
+        # Messages not yet delivered or failed, by due time: settling stays O(log n).
+        self._pending: list[tuple[datetime, int, StoredMessage]] = []
+        self._seq = itertools.count()
 
     # -- set-up -----------------------------------------------------------------
 
@@ -100,6 +105,7 @@ class GatewayBackend:
         """Forget messages, calls and faults (accounts stay)."""
         with self._lock:
             self.messages.clear()
+            self._pending.clear()
             self.calls.clear()
             self.faults.clear()
 
@@ -137,9 +143,8 @@ class GatewayBackend:
     def _settle(self) -> None:
         """Move messages whose time has come to delivered or failed, refunding failures."""
         now = self.clock()
-        for m in self.messages:
-            if m.status in ("3", "9") or now < m.due_at + self.settle_after:
-                continue
+        while self._pending and self._pending[0][0] + self.settle_after <= now:
+            _, _, m = heapq.heappop(self._pending)
             if m.fail_code:
                 m.status = "9"
                 settled = m.due_at + self.settle_after
@@ -229,7 +234,7 @@ class GatewayBackend:
             for i in range(times):
                 due = start + step * i
                 for (phone, _), text in zip(targets, texts, strict=True):
-                    self.messages.append(StoredMessage(
+                    self._store(StoredMessage(
                         user_id=account.user_id, kind=kind,
                         send_type="R" if reserved or i else "I", send_phone=sender,
                         receive_phone=phone, msg=text,
@@ -238,6 +243,10 @@ class GatewayBackend:
                         status="2" if reserved or i else "1"))
             word = "reserved" if reserved else "success"
             return f"{word},{account.credits}"
+
+    def _store(self, stored: StoredMessage) -> None:
+        self.messages.append(stored)
+        heapq.heappush(self._pending, (stored.due_at, next(self._seq), stored))
 
     @staticmethod
     def _targets(rphone: str, destination: str) -> list[tuple[str, str]]:

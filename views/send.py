@@ -87,7 +87,7 @@ def smssend():
     draft = sending.build_request(request.form)
     if not draft.ok:
         return _invalid(form, draft)
-    result = sending.send(draft.request, user=g.user.username)
+    result = sending.send(draft.request, user=g.user.username, checked=True)
     lang = current_lang()
     if wants_json():
         return jsonify(result=result.result, code=result.code, remaining=result.remaining,
