@@ -1,0 +1,84 @@
+"""The real app on a local port and headless Chromium, for the fixtures and the screenshots."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+from werkzeug.serving import make_server
+
+from app import create_app
+from simulator import GatewayBackend
+from tests.conftest import ADMIN, make_user
+
+CHROMIUM = os.environ.get("SMSFORM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu",
+                 "--disable-dev-shm-usage"]
+LOCAL_HOST = "127.0.0.1"
+
+
+def browser_app(db_path: Path, backend: GatewayBackend) -> Flask:
+    """The real app on a file database, CSRF on, sending to ``backend``; with an admin."""
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "browser-tests",
+        # A file, not sqlite://: the server answers each request on its own thread.
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+        "WTF_CSRF_ENABLED": True,
+        "SIMULATOR_BACKEND": backend,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # a fast hash for a throwaway account
+    })
+    make_user(app, *ADMIN, role="admin")
+    return app
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on a free port of 127.0.0.1 in a background thread; yield its base URL."""
+    server = make_server(LOCAL_HOST, 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{LOCAL_HOST}:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def launch(playwright: Playwright) -> Browser:
+    """Start the system Chromium headless, with nothing that phones home."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def local_only(context: BrowserContext) -> list[str]:
+    """Abort every request that is not for 127.0.0.1; return the list of refused URLs."""
+    refused: list[str] = []
+
+    def route(route) -> None:
+        url = route.request.url
+        if urlsplit(url).hostname == LOCAL_HOST:
+            route.continue_()
+        else:
+            refused.append(url)
+            route.abort("blockedbyclient")
+
+    context.route("**/*", route)
+    return refused
+
+
+def sign_in(page: Page, base_url: str, username: str = ADMIN[0],
+            password: str = ADMIN[1]) -> None:
+    """Sign in through the /login page, as a person would; end on the send form."""
+    page.goto(f"{base_url}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("form:has(#username) button[type=submit]")
+    page.wait_for_url("**/smsform")

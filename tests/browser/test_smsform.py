@@ -1,0 +1,299 @@
+"""The send form in a real browser: the meter, LMS switch, cost, senders, names and sending."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from cafe24 import message
+from simulator import DEMO_CREDITS, DEMO_SENDERS, DEMO_USER_ID, GatewayBackend
+
+CASES = json.loads(
+    (Path(__file__).parent.parent / "cases" / "message_cases.json").read_text(encoding="utf-8"))
+THREE_RECIPIENTS = "010-1111-2222, 010-3333-4444\n010-5555-6666"
+LONG_TEXT = "가" * 45 + "a"  # 91 bytes
+
+
+def _number(n: int) -> str:
+    """A regex for n as the meter may print it: 2000 or 2,000."""
+    return f"{n // 1000},?{n % 1000:03d}" if n >= 1000 else str(n)
+
+
+def meter_text(nbytes: int, kind: str, lang: str = "ko") -> re.Pattern[str]:
+    """The meter's visible text: "{bytes} / {limit}바이트" (en "... bytes")."""
+    limit = message.SMS_LIMIT if kind == "S" else message.LMS_LIMIT
+    unit = " bytes" if lang == "en" else "바이트"
+    return re.compile(rf"^\s*{_number(nbytes)} / {_number(limit)}{unit}\s*$")
+
+
+def _visible(ch: str) -> bool:
+    """Whether a character shows as itself inside <mark> (not a space, mark or control)."""
+    return unicodedata.category(ch)[0] not in "ZMC"
+
+
+def send_calls(backend: GatewayBackend) -> list[dict[str, str]]:
+    """The decoded fields of every sms_sender.php request the simulator received."""
+    return [c.fields for c in backend.calls if c.path == "/sms_sender.php"]
+
+
+def fill_form(page: Page, *, msg: str, rphone: str = "010-2222-3333",
+              sender: str = DEMO_SENDERS[0]) -> None:
+    """Choose a sender and type recipients and a message, as a person would."""
+    page.select_option("#sphone", sender)
+    page.fill("#rphone", rphone)
+    page.fill("#msg", msg)
+
+
+def submit(page: Page) -> None:
+    """Press the send button and wait for the answer page."""
+    with page.expect_navigation():
+        page.click("#send-button")
+
+
+# --- the byte meter ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["note"] for c in CASES])
+def test_meter_matches_the_shared_cases(shared_form_page: Page, case: dict) -> None:
+    page = shared_form_page
+    page.fill("#msg", case["text"])
+    meter = page.locator("#meter")
+    expect(meter).to_have_attribute("data-bytes", str(case["bytes"]))
+    expect(meter).to_have_attribute("data-kind", case["kind"])
+    expect(meter).to_have_text(meter_text(case["bytes"], case["kind"]))
+    marks = page.locator("#unsupported mark")
+    expect(marks).to_have_count(len(case["unsupported"]))
+    for i, ch in enumerate(case["unsupported"]):
+        if _visible(ch):
+            expect(marks.nth(i)).to_contain_text(ch)
+
+
+def test_meter_counts_typed_hangul_as_two_bytes(signed_in_page: Page) -> None:
+    page = signed_in_page
+    page.click("#msg")
+    page.keyboard.type("Hi 안녕")
+    meter = page.locator("#meter")
+    expect(meter).to_have_attribute("data-bytes", "7")
+    expect(meter).to_have_text(meter_text(7, "S"))
+    page.keyboard.press("Backspace")
+    expect(meter).to_have_attribute("data-bytes", "5")
+
+
+def test_lms_switches_on_at_91_bytes_and_off_at_90(signed_in_page: Page) -> None:
+    page = signed_in_page
+    meter, sms_type = page.locator("#meter"), page.locator("#smsType")
+    page.fill("#msg", "a" * 90)
+    expect(meter).to_have_attribute("data-kind", "S")
+    expect(sms_type).not_to_be_checked()
+    expect(page.locator("#subject-row")).to_be_hidden()
+
+    page.keyboard.type("a")
+    expect(meter).to_have_attribute("data-kind", "L")
+    expect(meter).to_have_text(meter_text(91, "L"))
+    expect(sms_type).to_be_checked()
+    expect(sms_type).to_have_attribute("data-auto", "1")
+    expect(page.locator("#kind-notice")).not_to_be_empty()
+    expect(page.locator("#subject-row")).to_be_visible()
+
+    page.keyboard.press("Backspace")
+    expect(meter).to_have_attribute("data-kind", "S")
+    expect(meter).to_have_text(meter_text(90, "S"))
+    expect(sms_type).not_to_be_checked()
+    expect(page.locator("#subject-row")).to_be_hidden()
+
+
+def test_lms_chosen_by_hand_stays_on_for_a_short_message(signed_in_page: Page) -> None:
+    page = signed_in_page
+    page.check("#smsType")
+    expect(page.locator("#subject-row")).to_be_visible()
+    page.fill("#msg", LONG_TEXT)
+    page.fill("#msg", "짧은 글")
+    expect(page.locator("#smsType")).to_be_checked()
+    expect(page.locator("#meter")).to_have_attribute("data-kind", "L")
+    expect(page.locator("#meter")).to_have_text(meter_text(7, "L"))
+
+
+# --- cost, unsupported characters, recipients ------------------------------------
+
+
+def test_cost_line_for_three_recipients(signed_in_page: Page) -> None:
+    page = signed_in_page
+    cost = page.locator("#cost")
+    page.fill("#rphone", THREE_RECIPIENTS)
+    page.fill("#msg", "안녕하세요")
+    expect(cost).to_have_text("수신자 3명 × SMS 1건 = 3건 차감")
+    expect(cost).to_have_attribute("data-cost", "3")
+
+    page.fill("#msg", LONG_TEXT)
+    expect(cost).to_have_text("수신자 3명 × LMS 3건 = 9건 차감")
+    expect(cost).to_have_attribute("data-cost", "9")
+
+    page.check("#testflag")
+    expect(cost).to_have_text("테스트 발송: 차감 없음")
+    expect(cost).to_have_attribute("data-cost", "0")
+
+
+def test_unsupported_characters_are_marked(signed_in_page: Page) -> None:
+    page = signed_in_page
+    page.fill("#msg", "안녕😀 똠방각하")
+    expect(page.locator("#unsupported mark")).to_have_text(["😀", "똠"])
+    expect(page.locator("#msg")).to_have_class(re.compile(r"\bhas-unsupported\b"))
+
+    page.fill("#msg", "안녕 방각하")
+    expect(page.locator("#unsupported mark")).to_have_count(0)
+    expect(page.locator("#msg")).not_to_have_class(re.compile(r"\bhas-unsupported\b"))
+
+
+def test_recipient_status_counts_duplicates_and_invalid_numbers(signed_in_page: Page) -> None:
+    typed = "010-1234-5678, 01012345678, 010-9999, 02-123-4567"
+    parsed = message.parse_recipients(typed)
+    assert (len(parsed.recipients), len(parsed.duplicates), len(parsed.invalid)) == (2, 1, 1)
+    page = signed_in_page
+    page.fill("#rphone", typed)
+    status = page.locator("#rphone-status")
+    expect(status).to_have_attribute("data-count", "2")
+    expect(status).to_have_attribute("data-duplicates", "1")
+    expect(status).to_have_attribute("data-invalid", "1")
+
+
+# --- sender numbers and {name} ----------------------------------------------------
+
+
+def test_sender_select_fills_from_calljson(signed_in_page: Page) -> None:
+    page = signed_in_page
+    page.goto("about:blank")  # so the only /calljson answer is the one for the next load
+    with page.expect_response(lambda r: "/calljson" in r.url) as answer:
+        page.goto("/smsform")
+    assert answer.value.json() == {"result": "Success", "list": list(DEMO_SENDERS)}
+    sphone = page.locator("#sphone")
+    expect(sphone).to_have_attribute("data-loaded", "1")
+    values = sphone.locator("option").evaluate_all("os => os.map(o => o.value).filter(Boolean)")
+    assert values == list(DEMO_SENDERS)
+
+    page.select_option("#sphone", "02-123-4567")
+    parts = [page.locator(f"input[name=sphone{i}]") for i in (1, 2, 3)]
+    for part, value in zip(parts, ("02", "123", "4567"), strict=True):
+        expect(part).to_have_value(value)
+    page.select_option("#sphone", "1588-1234")
+    for part, value in zip(parts, ("1588", "1234", ""), strict=True):
+        expect(part).to_have_value(value)
+
+
+def test_insert_name_and_merge_preview(signed_in_page: Page) -> None:
+    page = signed_in_page
+    names = "010-1234-5678|홍길동\n010-2222-3333|남궁민수"
+    page.click("#names summary")
+    page.fill("#destination", names)
+    page.fill("#msg", "안녕하세요 ")
+    page.click("#insert-name")
+    expect(page.locator("#msg")).to_have_value("안녕하세요 {name}")
+
+    recipients = message.parse_destination(names).recipients
+    longest = message.longest_merged("안녕하세요 {name}", recipients)
+    preview = page.locator("#merge-preview")
+    expect(preview).to_have_attribute("data-longest", str(longest.length))
+    expect(preview).to_contain_text("남궁민수")
+
+
+# --- sending ------------------------------------------------------------------------
+
+
+def test_test_send_charges_nothing(signed_in_page: Page, backend: GatewayBackend) -> None:
+    page = signed_in_page
+    fill_form(page, msg="테스트 문자입니다")
+    page.check("#testflag")
+    # Runs after the form's own submit handler, and survives the navigation.
+    page.evaluate("""() => document.smsForm.addEventListener("submit", () => sessionStorage
+        .setItem("disabledOnSubmit", document.getElementById("send-button").disabled))""")
+    with page.expect_navigation():
+        page.dblclick("#send-button")
+
+    assert page.evaluate("sessionStorage.getItem('disabledOnSubmit')") == "true"
+    expect(page.locator("#send-result")).to_have_attribute("data-result", "test")
+    expect(page.locator("#result-remaining")).to_have_text(str(DEMO_CREDITS))
+    (fields,) = send_calls(backend)
+    assert fields["testflag"] == "Y"
+    assert backend.accounts[DEMO_USER_ID].credits == DEMO_CREDITS
+    assert backend.messages == []
+
+
+def test_real_send_shows_success_and_remaining_credit(signed_in_page: Page,
+                                                      backend: GatewayBackend) -> None:
+    page = signed_in_page
+    fill_form(page, msg="내일 오전 10시 회의입니다", rphone="010-2222-3333, 010-4444-5555",
+              sender="02-123-4567")
+    submit(page)
+    result = page.locator("#send-result")
+    expect(result).to_have_attribute("data-result", "success")
+    expect(page.locator("#result-message")).not_to_be_empty()
+    expect(page.locator("#result-remaining")).to_have_text(str(DEMO_CREDITS - 2))
+    assert backend.accounts[DEMO_USER_ID].credits == DEMO_CREDITS - 2
+    assert [m.receive_phone for m in backend.messages] == ["010-2222-3333", "010-4444-5555"]
+    assert {m.send_phone for m in backend.messages} == {"02-123-4567"}
+
+
+def test_empty_message_is_refused_next_to_the_field(signed_in_page: Page,
+                                                    backend: GatewayBackend) -> None:
+    page = signed_in_page
+    fill_form(page, msg="")
+    with page.expect_navigation() as answer:
+        page.evaluate("document.smsForm.submit()")  # skips the script's own checks
+    assert answer.value.status == 400
+    expect(page.locator("fieldset:has(#msg) #msg-error")).to_contain_text("메시지를 입력해 주세요")
+    expect(page.locator("#error-summary a[href='#msg']")).to_be_visible()
+    expect(page.locator("#rphone")).to_have_value("010-2222-3333")
+    assert send_calls(backend) == []
+
+
+def test_post_without_csrf_token_is_refused(signed_in_page: Page, backend: GatewayBackend) -> None:
+    page = signed_in_page
+    fill_form(page, msg="토큰 없이")
+    with page.expect_navigation() as answer:
+        page.evaluate("document.smsForm.csrf_token.remove();"
+                      "document.smsForm.submit()")
+    assert answer.value.status == 400
+    expect(page.locator("#send-result")).to_have_count(0)
+    assert send_calls(backend) == []
+
+
+def test_form_sends_without_javascript(no_js_page: Page, backend: GatewayBackend) -> None:
+    page = no_js_page
+    assert page.get_attribute("#meter", "data-bytes") is None  # no script ran
+    fill_form(page, msg="스크립트 없이 보냅니다", sender="1588-1234")
+    submit(page)
+    expect(page.locator("#send-result")).to_have_attribute("data-result", "success")
+    expect(page.locator("#result-remaining")).to_have_text(str(DEMO_CREDITS - 1))
+    assert [m.send_phone for m in backend.messages] == ["1588-1234"]
+
+
+# --- language and keyboard -----------------------------------------------------------
+
+
+def test_english_labels(signed_in_page: Page) -> None:
+    page = signed_in_page
+    page.goto("/smsform?lang=en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("h1")).to_have_text("Send a message")
+    expect(page.locator("label[for=rphone]")).to_have_text("Recipient numbers")
+    expect(page.locator("label[for=msg]")).to_have_text("Text")
+    expect(page.locator("#send-button")).to_have_text("Send")
+    page.fill("#msg", "Hello")
+    expect(page.locator("#meter")).to_have_text(meter_text(5, "S", lang="en"))
+
+
+def test_tab_reaches_the_message_box_and_the_send_button(signed_in_page: Page) -> None:
+    page = signed_in_page
+    visited: list[str] = []
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        visited.append(page.evaluate("document.activeElement.id"))
+        if visited[-1] == "send-button":
+            break
+    assert "msg" in visited, visited
+    assert visited[-1] == "send-button", visited
+    assert visited.index("msg") < visited.index("send-button")
