@@ -136,8 +136,8 @@ def main() -> None:
         backend.reset()
         direct_times.extend(timed(direct, block))
     gc.enable()
-    print(f"{len(app_times)} sends each, in alternating blocks of {block}; Python {sys.version.split()[0]}; "
-          "in-process simulator; logging off; GC off while timing")
+    print(f"{len(app_times)} sends each, in alternating blocks of {block}; "
+          f"Python {sys.version.split()[0]}; in-process simulator; logging off; GC off")
     app_mean, app_p50 = summary("POST /smssend (whole app)", app_times)
     direct_mean, direct_p50 = summary("Cafe24Client.send (direct)", direct_times)
     ratio, ratio_p50 = app_mean / direct_mean, app_p50 / direct_p50
