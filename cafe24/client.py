@@ -125,12 +125,23 @@ class Cafe24Client:
         :raises ConfigurationError: when the id or key is missing.
         """
         env = os.environ if environ is None else environ
+
+        def seconds(name: str, default: float) -> float:
+            raw = env.get(name) or ""
+            try:
+                value = float(raw) if raw else default
+            except ValueError as exc:
+                raise ConfigurationError(
+                    f"{name} must be a number of seconds, not {raw!r}") from exc
+            if value <= 0:
+                raise ConfigurationError(f"{name} must be more than 0 seconds")
+            return value
+
         kwargs = {
             "base_url": env.get("CAFE24_SMS_BASE_URL") or DEFAULT_BASE_URL,
             "charset": env.get("CAFE24_SMS_CHARSET") or "utf-8",
-            "connect_timeout": float(env.get("CAFE24_SMS_CONNECT_TIMEOUT") or
-                                     DEFAULT_CONNECT_TIMEOUT),
-            "read_timeout": float(env.get("CAFE24_SMS_READ_TIMEOUT") or DEFAULT_READ_TIMEOUT),
+            "connect_timeout": seconds("CAFE24_SMS_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT),
+            "read_timeout": seconds("CAFE24_SMS_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
             "allow_http": env.get("CAFE24_SMS_ALLOW_HTTP", "").strip().lower()
             in ("1", "true", "yes"),
         }

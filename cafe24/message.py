@@ -190,6 +190,8 @@ def _split_digits(digits: str) -> tuple[str, ...] | None:
     if re.fullmatch(r"050[2-8]\d{8}", digits):
         return digits[:4], digits[4:8], digits[8:]
     head = digits[:3]
+    if head == "080" and n == 10:  # toll-free (080-XXX-XXXX), often a sender number
+        return head, digits[3:6], digits[6:]
     if head in ("010", "070") and n == 11:
         return head, digits[3:7], digits[7:]
     if (head in _MOBILE_OLD or head in _REGIONAL) and n in (10, 11):

@@ -98,8 +98,9 @@ class SimulatorServer(ThreadingHTTPServer):
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self.shutdown()
+        """Stop serving and close the socket (also when it was never started)."""
+        if self._thread:
+            self.shutdown()
         self.server_close()
         if self._thread:
             self._thread.join(timeout=5)

@@ -33,6 +33,9 @@
       return [digits.slice(0, 4), digits.slice(4, 8), digits.slice(8)];
     }
     const head = digits.slice(0, 3);
+    if (head === "080" && n === 10) {  // toll-free (080-XXX-XXXX)
+      return [head, digits.slice(3, 6), digits.slice(6)];
+    }
     if ((head === "010" || head === "070") && n === 11) {
       return [head, digits.slice(3, 7), digits.slice(7)];
     }

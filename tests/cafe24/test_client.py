@@ -123,6 +123,14 @@ def test_from_env_defaults_and_missing_key():
         Cafe24Client.from_env({"CAFE24_SMS_USER_ID": "shop"})
 
 
+@pytest.mark.parametrize("value", ["soon", "-1", "0"])
+@pytest.mark.parametrize("name", ["CAFE24_SMS_CONNECT_TIMEOUT", "CAFE24_SMS_READ_TIMEOUT"])
+def test_from_env_refuses_unusable_timeouts(name, value):
+    env = {"CAFE24_SMS_USER_ID": "id", "CAFE24_SMS_SECURE_KEY": "key", name: value}
+    with pytest.raises(ConfigurationError, match=name):
+        Cafe24Client.from_env(env)
+
+
 def test_from_env_reaches_the_simulator(socket_server):
     client = Cafe24Client.from_env({"CAFE24_SMS_USER_ID": DEMO_USER_ID,
                                     "CAFE24_SMS_SECURE_KEY": DEMO_SECURE_KEY,

@@ -218,6 +218,8 @@ def test_refused_char_is_still_reported_unsupported():
         ("15881234", "1588-1234"),
         ("1644-1234", "1644-1234"),
         ("1800 1234", "1800-1234"),
+        ("080-123-4567", "080-123-4567"),  # toll-free, often a sender number
+        ("0801234567", "080-123-4567"),
         # invalid
         ("", None),
         ("   ", None),
@@ -233,6 +235,7 @@ def test_refused_char_is_still_reported_unsupported():
         ("056-123-4567", None),
         ("065-123-4567", None),
         ("070-123-4567", None),  # 070 needs 8 digits
+        ("080-1234-5678", None),  # 080 has 7 digits after the prefix
         ("0501-1234-5678", None),
         ("0509-1234-5678", None),
         ("0505-123-4567", None),

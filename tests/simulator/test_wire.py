@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import socket
+import threading
 from urllib.parse import quote, urlencode
 
 import pytest
 
 from simulator import DEMO_CREDITS, DEMO_SECURE_KEY, DEMO_USER_ID
+from simulator.server import SimulatorServer
 
 SAMPLE_BOUNDARY = "---------------------abc123"
 
@@ -221,3 +223,10 @@ def test_dropped_connection_sends_nothing_back(socket_server, demo_backend):
     assert (head, body) == (b"", b"")
     assert len(demo_backend.calls) == 1
     assert demo_backend.messages == []
+
+
+def test_a_server_that_never_started_stops_at_once(demo_backend):
+    server = SimulatorServer(demo_backend)
+    done = threading.Event()
+    threading.Thread(target=lambda: (server.stop(), done.set()), daemon=True).start()
+    assert done.wait(2), "stop() hung on a server that was never started"
