@@ -91,20 +91,10 @@ def build_requests(n: int) -> list[SendRequest]:
 
 
 class CountingServer(SimulatorServer):
-    """SimulatorServer that counts the TCP connections it accepts.
+    """SimulatorServer that counts the TCP connections it accepts."""
 
-    With ``nodelay`` its handler sets TCP_NODELAY (``disable_nagle_algorithm``):
-    simulator/server.py writes the headers and the body in two send() calls, and
-    on a kept connection Nagle's algorithm then holds the body until the client's
-    delayed ACK (about 40 ms on Linux) -- an artefact of the simulator, not of
-    the client or the real gateway.
-    """
-
-    def __init__(self, *args, nodelay: bool = False, **kwargs) -> None:
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if nodelay:
-            self.RequestHandlerClass = type("NoDelayHandler", (self.RequestHandlerClass,),
-                                            {"disable_nagle_algorithm": True})
         self.accepted = 0
         self._count_lock = threading.Lock()
 
@@ -127,9 +117,9 @@ class ThreadSimulator:
 
     where = "in a thread of this process (client and server share one GIL)"
 
-    def __init__(self, nodelay: bool = False) -> None:
+    def __init__(self) -> None:
         self.backend = new_backend()
-        self.server = CountingServer(self.backend, "127.0.0.1", 0, nodelay=nodelay).start()
+        self.server = CountingServer(self.backend, "127.0.0.1", 0).start()
         self.url = self.server.url
 
     def reset(self) -> None:
@@ -144,8 +134,8 @@ class ThreadSimulator:
         self.server.stop()
 
 
-def _child(conn, nodelay: bool) -> None:  # noqa: ANN001 - a multiprocessing Connection
-    sim = ThreadSimulator(nodelay)
+def _child(conn) -> None:  # noqa: ANN001 - a multiprocessing Connection
+    sim = ThreadSimulator()
     conn.send(sim.url)
     while True:
         command = conn.recv()
@@ -165,11 +155,11 @@ class ProcessSimulator:
 
     where = "in a child process (its own GIL)"
 
-    def __init__(self, nodelay: bool = False) -> None:
+    def __init__(self) -> None:
         import multiprocessing
 
         self._conn, child_conn = multiprocessing.Pipe()
-        self._proc = multiprocessing.Process(target=_child, args=(child_conn, nodelay),
+        self._proc = multiprocessing.Process(target=_child, args=(child_conn,),
                                              daemon=True)
         self._proc.start()
         self.url = self._conn.recv()
@@ -272,9 +262,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=1000, help="sends per phase (default 1000)")
     parser.add_argument("--server-process", action="store_true",
                         help="run the simulator in a child process instead of a thread")
-    parser.add_argument("--nodelay", action="store_true",
-                        help="set TCP_NODELAY in the simulator's handler (works around the "
-                        "~40 ms Nagle/delayed-ACK stall on kept connections)")
     parser.add_argument("--keep-gc", action="store_true",
                         help="leave the garbage collector on during timed loops")
     parser.add_argument("--skip-fresh-client", action="store_true",
@@ -285,12 +272,11 @@ def main(argv: list[str] | None = None) -> int:
 
     requests_ = build_requests(args.n)
     recipients = sum(r.recipient_count for r in requests_)
-    sim = ProcessSimulator(args.nodelay) if args.server_process else ThreadSimulator(args.nodelay)
+    sim = ProcessSimulator() if args.server_process else ThreadSimulator()
     print(f"gateway round trip bench, {date.today().isoformat()}: Python "
           f"{platform.python_version()} on {platform.system()} {platform.machine()}, "
           f"{os.cpu_count()} CPUs")
-    print(f"simulator: SimulatorServer at {sim.url}, {sim.where}; handler "
-          + ("with TCP_NODELAY (--nodelay)" if args.nodelay else "as shipped (Nagle on)"))
+    print(f"simulator: SimulatorServer at {sim.url}, {sim.where}")
     print(f"N = {args.n} sends per phase (cycle: Korean SMS to 1, LMS with subject to 1, "
           f"destination with 3 names); {recipients} recipients; {WARMUP} untimed warm-up sends "
           "per phase; backend reset before each timed phase")
@@ -346,10 +332,6 @@ def main(argv: list[str] | None = None) -> int:
           f"{results['b']['p50'] / results['a']['p50']:.2f}x")
     if "f" in results:
         print(f"  ratio (b')/(a), mean: {results['f']['mean'] / results['a']['mean']:.2f}x")
-    if ratio < 1 and not args.nodelay:
-        print("  NOTE: reuse is slower than reconnecting. simulator/server.py writes headers and "
-              "body separately without TCP_NODELAY, so a kept connection waits for the delayed "
-              "ACK; rerun with --nodelay to see the client without that artefact.")
 
     parts = overhead(client(), requests_, bodies, args.keep_gc)
     sums = {k: summary(v) for k, v in parts.items()}
