@@ -49,6 +49,7 @@ class SendForm(BaseForm):
     rdate = StringField("rdate")
     rtime = StringField("rtime")
     returnurl = HiddenField("returnurl")
+    send_token = HiddenField("send_token")  # one-time: one form sends once
     testflag = StringField("testflag")
     nointeractive = StringField("nointeractive")
     repeatFlag = StringField("repeatFlag")  # noqa: N815

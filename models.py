@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import current_app, has_app_context
-from sqlalchemy import String
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -40,3 +40,20 @@ class User(db.Model):
     def can_send(self) -> bool:
         """Admins and senders may send; viewers only look."""
         return self.role in ("admin", "sender")
+
+
+class SendToken(db.Model):
+    """A one-time token carried by each send form, so one form can send only once.
+
+    Claimed (``used_at``) in its own commit before the gateway is called; the outcome
+    is written after. A claimed token without an outcome means the send's fate is not
+    known (the process stopped in between).
+    """
+
+    __tablename__ = "send_tokens"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    outcome: Mapped[str | None] = mapped_column(Text, default=None)  # JSON

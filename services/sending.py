@@ -143,6 +143,12 @@ class SendResult:
             return 503
         return 502 if self.outcome_unknown else 422
 
+    def as_dict(self) -> dict[str, object]:
+        """What a repeated submission of the same form is shown (both languages)."""
+        return {"result": self.result, "code": self.code, "remaining": self.remaining,
+                "outcome_unknown": self.outcome_unknown, "http_status": self.http_status,
+                "message_ko": self.text("ko"), "message_en": self.text("en")}
+
     def text(self, lang: str = "ko") -> str:
         """The outcome for a person."""
         if self.outcome is not None:

@@ -17,7 +17,8 @@ from tests.fixtures import build_app, field_errors, page, send_calls, sign_in, v
 JSON = {"Accept": "application/json"}
 FORM_FIELDS = {"smsType", "subject", "msg", "rphone", "destination", "sphone", "sphone1",
                "sphone2", "sphone3", "rdate", "rtime", "returnurl", "testflag",
-               "nointeractive", "repeatFlag", "repeatNum", "repeatTime"}
+               "nointeractive", "repeatFlag", "repeatNum", "repeatTime",
+               "send_token"}  # ours: the one-time token that stops a second send
 REFUSALS = sorted(code for code in codes.SEND_CODES if code not in ("success", "reserved", "test"))
 
 

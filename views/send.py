@@ -19,7 +19,7 @@ from cafe24.errors import Cafe24Error
 from forms import SendForm
 from i18n import current_lang, t
 from permissions import sender_required, wants_json
-from services import gateway, sending
+from services import gateway, sending, tokens
 from views.util import safe_return_url
 
 bp = Blueprint("send", __name__)
@@ -40,6 +40,8 @@ def _limits() -> dict[str, object]:
 
 
 def _render_form(form: SendForm, status: int = 200, draft: sending.Draft | None = None):
+    if not form.send_token.data:
+        form.send_token.data = tokens.issue(g.user.id)
     senders, senders_error = _senders()
     return render_template("send/smsform.html", form=form, senders=senders,
                            senders_error=senders_error, limits=_limits(), draft=draft), status
@@ -56,6 +58,7 @@ def index() -> Response:
 def smsform():
     """The send form (``smsform.html`` in the sample); GET values prefill it."""
     form = SendForm(formdata=request.args or None)
+    form.send_token.data = tokens.issue(g.user.id)  # never one from the URL
     return _render_form(form)
 
 
@@ -77,6 +80,27 @@ def _invalid(form: SendForm, draft: sending.Draft | None):
     return _render_form(form, 400, draft)
 
 
+def _repeated(claim: tokens.Claim):
+    """A form that was already sent (double click, reload, back button) is not sent again."""
+    lang = current_lang()
+    if claim.reason == "used":
+        previous = claim.outcome
+        message = t("이 양식은 이미 보냈습니다. 중복 발송을 막기 위해 다시 보내지 않았습니다.",
+                    "This form was already sent; it was not sent again.")
+        status, code = 409, "duplicate"
+    else:
+        previous = None
+        message = t("이 양식은 만료되었거나 쓸 수 없습니다. 양식을 새로 열어 주세요. "
+                    "보내지 않았습니다.",
+                    "This form has expired or is not valid; open a new one. Nothing was sent.")
+        status, code = 400, "token_invalid"
+    if wants_json():
+        return jsonify(result="error", code=code, remaining=None, message=message,
+                       previous=previous), status
+    return render_template("send/repeated.html", message=message, previous=previous,
+                           lang=lang), status
+
+
 @bp.route("/smssend", methods=["POST"])
 @sender_required
 def smssend():
@@ -87,7 +111,14 @@ def smssend():
     draft = sending.build_request(request.form)
     if not draft.ok:
         return _invalid(form, draft)
+    token = (form.send_token.data or "").strip()
+    if token:
+        claim = tokens.claim(token, g.user.id)
+        if not claim.ok:
+            return _repeated(claim)
     result = sending.send(draft.request, user=g.user.username, checked=True)
+    if token:
+        tokens.finish(token, result.as_dict())
     lang = current_lang()
     if wants_json():
         return jsonify(result=result.result, code=result.code, remaining=result.remaining,

@@ -1,0 +1,63 @@
+"""One-time send tokens: a form, a double click or a browser's "resend" sends only once."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, update
+
+from extensions import db
+from models import SendToken
+
+LIFETIME = timedelta(hours=24)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)  # stored naive, in UTC
+
+
+def issue(user_id: int) -> str:
+    """A fresh token for one send form; forgets tokens older than a day."""
+    now = _now()
+    db.session.execute(delete(SendToken).where(SendToken.created_at < now - LIFETIME))
+    token = secrets.token_urlsafe(24)
+    db.session.add(SendToken(token=token, user_id=user_id, created_at=now))
+    db.session.commit()
+    return token
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Whether a token may send now, and if not, what is known of its earlier use."""
+
+    ok: bool
+    reason: str = ""  # "used" or "unknown"
+    outcome: dict[str, Any] | None = None
+
+
+def claim(token: str, user_id: int) -> Claim:
+    """Mark the token used, atomically; only the first claim of a token succeeds."""
+    now = _now()
+    result = db.session.execute(
+        update(SendToken)
+        .where(SendToken.token == token, SendToken.user_id == user_id,
+               SendToken.used_at.is_(None), SendToken.created_at >= now - LIFETIME)
+        .values(used_at=now))
+    db.session.commit()  # the claim is on disk before anything reaches the gateway
+    if result.rowcount == 1:
+        return Claim(True)
+    row = db.session.get(SendToken, token)
+    if row is None or row.user_id != user_id or row.used_at is None:
+        return Claim(False, "unknown")
+    return Claim(False, "used", json.loads(row.outcome) if row.outcome else None)
+
+
+def finish(token: str, outcome: dict[str, Any]) -> None:
+    """Keep what became of the token's send, for a repeated submission to show."""
+    db.session.execute(update(SendToken).where(SendToken.token == token)
+                       .values(outcome=json.dumps(outcome, ensure_ascii=False)))
+    db.session.commit()

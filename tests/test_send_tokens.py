@@ -1,0 +1,149 @@
+"""One-time send tokens: one form sends once, whatever the browser does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from extensions import db
+from models import SendToken
+from services import tokens
+from tests.fixtures import *  # noqa: F403
+from tests.fixtures import build_app, page, send_calls, sign_in, valid_send
+
+JSON = {"Accept": "application/json"}
+
+
+def form_token(client) -> str:
+    """The send_token of a freshly opened form."""
+    field = page(client.get("/smsform")).select_one("form#smsForm input[name=send_token]")
+    assert field is not None and field["value"]
+    return field["value"]
+
+
+@pytest.fixture
+def sender(app):
+    """A client signed in as a sender."""
+    return sign_in(app, "sender")
+
+
+def test_each_form_gets_a_new_token_and_ignores_one_from_the_url(sender):
+    first, second = form_token(sender), form_token(sender)
+    assert first != second
+    planted = page(sender.get("/smsform?send_token=planted")).select_one(
+        "input[name=send_token]")["value"]
+    assert planted != "planted"
+
+
+def test_the_same_form_posted_twice_sends_once(sender, backend):
+    token = form_token(sender)
+    first = sender.post("/smssend", data=valid_send(send_token=token))
+    again = sender.post("/smssend", data=valid_send(send_token=token))
+
+    assert first.status_code == 200
+    assert again.status_code == 409
+    assert len(send_calls(backend)) == 1
+    soup = page(again)
+    assert "이미 보냈습니다" in soup.select_one("#repeated-message").get_text()
+    previous = soup.select_one("#previous-result")
+    assert previous["data-result"] == "success"
+    assert "접수" in previous.get_text()
+
+
+def test_json_callers_get_409_with_the_first_outcome(sender, backend):
+    token = form_token(sender)
+    first = sender.post("/smssend", data=valid_send(send_token=token), headers=JSON)
+    again = sender.post("/smssend", data=valid_send(send_token=token), headers=JSON)
+
+    assert again.status_code == 409
+    body = again.get_json()
+    assert (body["result"], body["code"]) == ("error", "duplicate")
+    assert body["previous"]["result"] == "success"
+    assert body["previous"]["remaining"] == first.get_json()["remaining"]
+    assert len(send_calls(backend)) == 1
+
+
+def test_invalid_input_does_not_use_up_the_token(sender, backend):
+    token = form_token(sender)
+    refused = sender.post("/smssend", data=valid_send(send_token=token, msg=""))
+    assert refused.status_code == 400
+    # The form comes back with the same, still unused token.
+    assert page(refused).select_one("input[name=send_token]")["value"] == token
+    fixed = sender.post("/smssend", data=valid_send(send_token=token))
+    assert fixed.status_code == 200
+    assert len(send_calls(backend)) == 1
+
+
+@pytest.mark.parametrize("token", ["forged-token", ""])
+def test_only_issued_tokens_send(sender, backend, token):
+    response = sender.post("/smssend", data=valid_send(send_token=token), headers=JSON)
+    if token:
+        assert response.status_code == 400
+        assert response.get_json()["code"] == "token_invalid"
+        assert send_calls(backend) == []
+    else:  # no token at all: callers such as an existing site's own form still work
+        assert response.status_code == 200
+        assert len(send_calls(backend)) == 1
+
+
+def test_another_users_token_does_not_send(app, sender, backend):
+    token = form_token(sender)
+    other = sign_in(app, "admin", username="someone-else")
+    response = other.post("/smssend", data=valid_send(send_token=token), headers=JSON)
+    assert response.status_code == 400
+    assert send_calls(backend) == []
+    # ...and the owner can still use it.
+    assert sender.post("/smssend", data=valid_send(send_token=token)).status_code == 200
+
+
+def test_an_expired_token_does_not_send(app, sender, backend):
+    token = form_token(sender)
+    with app.app_context():
+        row = db.session.get(SendToken, token)
+        row.created_at -= tokens.LIFETIME + timedelta(minutes=1)
+        db.session.commit()
+    response = sender.post("/smssend", data=valid_send(send_token=token), headers=JSON)
+    assert response.status_code == 400
+    assert send_calls(backend) == []
+
+
+def test_an_unknown_outcome_is_remembered_for_the_second_try(sender, backend):
+    token = form_token(sender)
+    backend.inject("lost")  # the gateway sends, but its answer is lost
+    first = sender.post("/smssend", data=valid_send(send_token=token))
+    assert first.status_code == 502
+    again = sender.post("/smssend", data=valid_send(send_token=token))
+    assert again.status_code == 409
+    assert "발송 여부를 알 수 없음" in page(again).select_one("#previous-result").get_text()
+    assert len(send_calls(backend)) == 1
+
+
+def test_a_claim_is_committed_before_the_gateway_is_called(tmp_path, backend):
+    # A file database, so the spy's session has a connection of its own and sees
+    # only what was committed.
+    app = build_app(backend, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'db.sqlite'}")
+    sender = sign_in(app, "sender")
+    token = form_token(sender)
+    seen: list[object] = []
+    real_send = backend.send
+
+    def spy(fields):
+        with app.app_context():  # a separate session sees only what was committed
+            seen.append(db.session.get(SendToken, token).used_at)
+        return real_send(fields)
+
+    backend.send = spy
+    sender.post("/smssend", data=valid_send(send_token=token))
+    assert seen and seen[0] is not None
+
+
+def test_old_tokens_are_forgotten_when_new_ones_are_issued(app, sender):
+    stale = form_token(sender)
+    with app.app_context():
+        row = db.session.get(SendToken, stale)
+        row.created_at = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=2)
+        db.session.commit()
+    form_token(sender)
+    with app.app_context():
+        assert db.session.get(SendToken, stale) is None
