@@ -237,6 +237,21 @@ def test_real_send_shows_success_and_remaining_credit(signed_in_page: Page,
     assert {m.send_phone for m in backend.messages} == {"02-123-4567"}
 
 
+def test_reloading_the_result_page_does_not_send_twice(signed_in_page: Page,
+                                                       backend: GatewayBackend) -> None:
+    page = signed_in_page
+    page.on("dialog", lambda dialog: dialog.accept())  # "Confirm form resubmission"
+    fill_form(page, msg="한 번만 가야 하는 문자")
+    submit(page)
+    expect(page.locator("#send-result")).to_have_attribute("data-result", "success")
+    answer = page.reload()  # the browser posts the same form, token and all, again
+    assert answer is not None and answer.status == 409
+    expect(page.locator("#repeated-message")).to_contain_text("이미 보냈습니다")
+    expect(page.locator("#previous-result")).to_have_attribute("data-result", "success")
+    assert len(send_calls(backend)) == 1
+    assert backend.accounts[DEMO_USER_ID].credits == DEMO_CREDITS - 1
+
+
 def test_empty_message_is_refused_next_to_the_field(signed_in_page: Page,
                                                     backend: GatewayBackend) -> None:
     page = signed_in_page
