@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, g, request, url_for
 
 LANGUAGES = ("ko", "en")
 COOKIE = "lang"
@@ -21,9 +21,18 @@ def t(ko: str, en: str) -> str:
     return en if current_lang() == "en" else ko
 
 
+def switch_url(lang: str) -> str:
+    """This page in another language; a page that answered a POST links to the form."""
+    if request.method != "GET" or request.endpoint is None:
+        return url_for("send.smsform", lang=lang)
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [lang]
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
 def init_app(app: Flask) -> None:
     """Expose ``t`` and ``lang`` to templates and remember a ``?lang=`` choice."""
-    app.jinja_env.globals.update(t=t, current_lang=current_lang)
+    app.jinja_env.globals.update(t=t, current_lang=current_lang, switch_url=switch_url)
 
     @app.after_request
     def remember_language(response):

@@ -58,8 +58,13 @@ class SendOutcome:
         return self.info.text(lang) if self.info else self.raw
 
 
+def _clean(body: str) -> str:
+    """The body without surrounding white space or a byte-order mark (some proxies add one)."""
+    return body.strip().lstrip("\ufeff").strip()
+
+
 def _split_answer(body: str) -> tuple[str, int | None]:
-    head, _, tail = body.strip().partition(",")
+    head, _, tail = _clean(body).partition(",")
     tail = tail.strip()
     return head.strip(), int(tail) if re.fullmatch(r"-?\d+", tail) else None
 
@@ -86,7 +91,7 @@ def parse_send_answer(body: str) -> SendOutcome:
 
 def parse_remaining(body: str) -> int:
     """Read ``sms_remain.php``'s bare integer; a negative one is an error code."""
-    text = body.strip()
+    text = _clean(body)
     if re.fullmatch(r"\d+", text):
         return int(text)
     head, _ = _split_answer(text)
@@ -99,7 +104,7 @@ def parse_remaining(body: str) -> int:
 def parse_senders(body: str) -> list[str]:
     """Read ``{"result": "Success", "list": [...]}``; any other result is a refusal."""
     try:
-        data = json.loads(body)
+        data = json.loads(_clean(body))
     except ValueError as exc:
         raise UnreadableResponse(f"sender list is not JSON: {body.strip()[:80]!r}",
                                  body=body) from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Mapping
 from ipaddress import ip_address
 from urllib.parse import urlsplit
@@ -52,6 +53,22 @@ def _is_loopback(host: str) -> bool:
         return ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _certificate_refused(exc: BaseException) -> bool:
+    """True when a TLS error is a certificate check failure somewhere in its chain."""
+    seen: set[int] = set()
+    stack: list[object] = [exc]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, ssl.SSLCertVerificationError):
+            return True
+        stack.extend([item.__cause__, item.__context__, *item.args,
+                      getattr(item, "reason", None)])
+    return False
 
 
 class Cafe24Client:
@@ -173,8 +190,10 @@ class Cafe24Client:
         except requests.exceptions.ConnectTimeout as exc:
             raise ConnectFailed(f"connecting to {self.base_url} timed out") from exc
         except requests.exceptions.SSLError as exc:
-            raise ConnectFailed(f"TLS handshake with {self.base_url} failed "
-                                "(certificate not trusted?)") from exc
+            if _certificate_refused(exc):  # refused during the handshake: nothing left
+                raise ConnectFailed(f"the certificate of {self.base_url} is not trusted") from exc
+            # Any other TLS fault may come after the request was written.
+            raise ConnectionDropped(f"TLS error talking to {self.base_url}") from exc
         except requests.exceptions.ReadTimeout as exc:
             raise ResponseTimeout(
                 f"no answer from {self.base_url} within {self.timeout[1]:g} s") from exc
@@ -205,10 +224,14 @@ class Cafe24Client:
         """The exact fields ``sms_sender.php`` receives (with the key: never log this)."""
         data = self._b64_credentials()
         for name, value in request.fields().items():
-            if name == "destination":
-                data[name] = b64_destination(value, self.charset)
-            else:
-                data[name] = b64_field(value, self.charset)
+            try:
+                if name == "destination":
+                    data[name] = b64_destination(value, self.charset)
+                else:
+                    data[name] = b64_field(value, self.charset)
+            except UnicodeEncodeError as exc:
+                bad = value[exc.start:exc.end]
+                raise InvalidRequest(f"{name}: {bad!r} cannot be sent as {self.charset}") from exc
         data["mode"] = b64_field("1", self.charset)
         return data
 

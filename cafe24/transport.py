@@ -7,6 +7,7 @@ client's one real request path, byte for byte, without opening a port.
 from __future__ import annotations
 
 import io
+import logging
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -16,6 +17,8 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import ProtocolError
+
+log = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -96,6 +99,13 @@ class WSGITransport(BaseAdapter):
             raise requests.exceptions.ReadTimeout(
                 "in-process gateway did not answer in time", request=request
             ) from exc
+        except Exception as exc:  # noqa: BLE001 - a crashed server answers 500, as a real one
+            log.exception("in-process gateway failed")
+            body = f"500 Internal Server Error: {type(exc).__name__}".encode()
+            status_headers[:] = ["500 Internal Server Error",
+                                 [("Content-Type", "text/plain"),
+                                  ("Content-Length", str(len(body)))]]
+            content = body
 
         status, headers = status_headers
         response = requests.Response()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
@@ -20,17 +21,30 @@ from simulator import (
 EXTENSION = "smsform.gateway"
 
 
+SENDERS_TTL = 60.0  # seconds; registered numbers change rarely, forms open often
+
+
 @dataclass
 class Gateway:
     """The configured client, and the simulator behind it when there is one."""
 
     client: Cafe24Client
     backend: GatewayBackend | None
+    _senders: tuple[float, list[str]] | None = field(default=None, repr=False)
 
     @property
     def simulated(self) -> bool:
         """True when messages go to the embedded simulator, not to Cafe24."""
         return self.backend is not None
+
+    def senders(self) -> list[str]:
+        """Registered sender numbers, asked of the gateway at most once a minute."""
+        cached = self._senders
+        if cached is not None and time.monotonic() - cached[0] < SENDERS_TTL:
+            return list(cached[1])
+        numbers = self.client.senders()  # failures are not cached
+        self._senders = (time.monotonic(), numbers)
+        return list(numbers)
 
 
 def build(config: dict) -> Gateway:
@@ -54,7 +68,11 @@ def build(config: dict) -> Gateway:
 
 def init_app(app: Flask) -> None:
     """Build the gateway once per app and keep it in ``app.extensions``."""
-    app.extensions[EXTENSION] = build(app.config)
+    app.extensions[EXTENSION] = gateway = build(app.config)
+    if gateway.simulated:
+        app.logger.warning(
+            "no Cafe24 account configured (CAFE24_SMS_USER_ID, CAFE24_SMS_SECURE_KEY): "
+            "sending to the built-in simulator; nothing reaches a phone")
 
 
 def gateway() -> Gateway:

@@ -33,10 +33,15 @@ class Draft:
 
 
 def _sender(data: Mapping[str, str]) -> str:
+    """The chosen sender: the select box when it holds a number (it is what a person
+    sees, also without JavaScript), else the sample's sphone1..3."""
+    chosen = data.get("sphone", "").strip()
+    if message.normalize_phone(chosen):
+        return chosen
     parts = [data.get(f"sphone{i}", "").strip() for i in (1, 2, 3)]
     if parts[0]:
         return "-".join(p for p in parts if p)
-    return data.get("sphone", "").strip()
+    return chosen
 
 
 def build_request(data: Mapping[str, str], now: datetime | None = None) -> Draft:
@@ -126,6 +131,11 @@ class SendResult:
     def remaining(self) -> int | None:
         """Credits left, when the gateway said."""
         return self.outcome.remaining if self.outcome else None
+
+    @property
+    def certainly_not_sent(self) -> bool:
+        """True when nothing went out: refused by the gateway, or never reached it."""
+        return self.outcome is None or self.outcome.status is SendStatus.REFUSED
 
     @property
     def outcome_unknown(self) -> bool:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import SendToken
@@ -54,6 +55,28 @@ def claim(token: str, user_id: int) -> Claim:
     if row is None or row.user_id != user_id or row.used_at is None:
         return Claim(False, "unknown")
     return Claim(False, "used", json.loads(row.outcome) if row.outcome else None)
+
+
+def from_key(key: str, user_id: int) -> str | None:
+    """The token row for a caller's own ``Idempotency-Key`` (made on first sight), or None."""
+    key = key.strip()
+    if not key or len(key) > 40 or not key.isprintable():
+        return None
+    token = f"key:{user_id}:{key}"
+    if db.session.get(SendToken, token) is None:
+        db.session.add(SendToken(token=token, user_id=user_id, created_at=_now()))
+        try:
+            db.session.commit()
+        except IntegrityError:  # the same key arrived twice at once; the row exists now
+            db.session.rollback()
+    return token
+
+
+def release(token: str) -> None:
+    """Make the token usable again: its send certainly did not happen (refused, not sent)."""
+    db.session.execute(update(SendToken).where(SendToken.token == token)
+                       .values(used_at=None, outcome=None))
+    db.session.commit()
 
 
 def finish(token: str, outcome: dict[str, Any]) -> None:

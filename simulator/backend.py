@@ -213,6 +213,8 @@ class GatewayBackend:
                     return refuse("-105")
                 if when is None or when < now + message.RESERVATION_LEAD:
                     return refuse("-105")
+                if when > now + timedelta(days=366):  # no gateway books years ahead
+                    return refuse("-105")
                 start, reserved = when, True
             times = 1
             step = timedelta(0)
@@ -223,7 +225,11 @@ class GatewayBackend:
                     return refuse("0003")
                 if not 1 <= times <= 10 or minutes < 15:
                     return refuse("0003")
-                step = timedelta(minutes=minutes)
+                try:
+                    step = timedelta(minutes=minutes)
+                    start + step * times  # noqa: B018 - the last send must be a real date
+                except OverflowError:
+                    return refuse("0003")
             if f.get("testflag", "").upper() == "Y":
                 return f"Test Success!,{left}"
             per_message = message.CREDIT_COST[kind]

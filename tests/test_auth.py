@@ -178,3 +178,25 @@ def test_production_hash_is_scrypt_and_tests_may_choose_a_cheaper_one(app):
     assert strong.password_hash.startswith("scrypt:")
     assert cheap.password_hash.startswith("pbkdf2:sha256:1000$")
     assert strong.check_password("0123456789ab") and cheap.check_password("0123456789ab")
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example", "/\n/x", "/ /evil.example",
+                                    "/\\evil.example", "//evil.example", "https://evil.example"])
+def test_login_never_redirects_off_site(app, client, target):
+    from tests.conftest import make_user
+
+    make_user(app, "kim", "a-long-enough-password", "sender")
+    response = client.post("/login", query_string={"next": target},
+                           data={"username": "kim", "password": "a-long-enough-password"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/smsform"
+
+
+def test_an_unknown_username_costs_a_password_check_too(app, client):
+    from tests.conftest import make_user
+    from views import auth
+
+    make_user(app, "kim", "a-long-enough-password", "sender")
+    auth._dummy_hash.cache_clear()
+    client.post("/login", data={"username": "nobody", "password": "whatever-it-is"})
+    assert auth._dummy_hash.cache_info().currsize == 1  # a hash was made and checked

@@ -20,7 +20,7 @@ def test_korean_is_the_default(admin_client):
     soup = page(response)
     assert soup.html["lang"] == "ko"
     assert _h1(response) == "문자 보내기"
-    assert soup.select_one("header .tools a[hreflang=en]")["href"] == "?lang=en"
+    assert soup.select_one("header .tools a[hreflang=en]")["href"] == "/smsform?lang=en"
     assert "lang=" not in response.headers.get("Set-Cookie", "")
 
 
@@ -30,7 +30,7 @@ def test_lang_en_switches_the_text_and_sets_a_cookie(admin_client):
     assert soup.html["lang"] == "en"
     assert _h1(response) == "Send a message"
     assert soup.select_one("label[for=rphone]").get_text(strip=True) == "Recipient numbers"
-    assert soup.select_one("header .tools a[hreflang=ko]")["href"] == "?lang=ko"
+    assert soup.select_one("header .tools a[hreflang=ko]")["href"] == "/smsform?lang=ko"
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("lang=en;")
     assert "SameSite=Lax" in cookie
@@ -96,3 +96,17 @@ def test_english_results(admin_client, clock):
 def test_english_credit_page(admin_client):
     soup = page(admin_client.get("/smscount?lang=en"))
     assert soup.select_one("#remaining").get_text(strip=True) == "1,000 credits"
+
+
+def test_the_language_link_keeps_the_filters_of_a_results_page(admin_client):
+    soup = page(admin_client.get("/smsresult?sendType=reserve&day=3"))
+    href = soup.select_one("header .tools a[hreflang=en]")["href"]
+    assert href.startswith("/smsresult?")
+    assert {"sendType=reserve", "day=3", "lang=en"} <= set(href.split("?", 1)[1].split("&"))
+
+
+def test_the_language_link_of_a_send_result_leads_to_the_form_not_a_405(admin_client):
+    soup = page(admin_client.post("/smssend", data=valid_send()))
+    href = soup.select_one("header .tools a[hreflang=en]")["href"]
+    assert href == "/smsform?lang=en"
+    assert admin_client.get(href).status_code == 200

@@ -307,3 +307,38 @@ def test_message_text_is_escaped(admin_client, clock):
     soup = page(admin_client.get("/smsresult"))
     assert soup.select("td.msg script") == []
     assert soup.select_one("td.msg").get_text() == "<script>alert(1)</script>"
+
+
+def test_sender_numbers_are_asked_of_the_gateway_once_a_minute(admin_client, backend,
+                                                              monkeypatch):
+    from services import gateway as gateway_service
+
+    def lookups() -> int:
+        return sum(1 for c in backend.calls if c.path == "/smsSenderPhone.php")
+
+    admin_client.get("/smsform")
+    admin_client.get("/calljson")
+    admin_client.get("/smsform")
+    assert lookups() == 1
+    # A minute later the list is asked for again.
+    real = gateway_service.time.monotonic
+    monkeypatch.setattr(gateway_service.time, "monotonic",
+                        lambda: real() + gateway_service.SENDERS_TTL + 1)
+    admin_client.get("/calljson")
+    assert lookups() == 2
+
+
+def test_a_failed_sender_lookup_is_not_remembered(admin_client, backend):
+    backend.inject("http500")
+    assert admin_client.get("/calljson").status_code == 502
+    response = admin_client.get("/calljson")
+    assert response.status_code == 200
+    assert response.get_json()["list"] == list(DEMO_SENDERS)
+
+
+def test_simulation_mode_is_logged_at_start_up(backend, caplog):
+    from tests.fixtures import build_app
+
+    with caplog.at_level("WARNING"):
+        build_app(backend)
+    assert any("built-in simulator" in r.getMessage() for r in caplog.records)

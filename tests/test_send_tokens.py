@@ -147,3 +147,51 @@ def test_old_tokens_are_forgotten_when_new_ones_are_issued(app, sender):
     form_token(sender)
     with app.app_context():
         assert db.session.get(SendToken, stale) is None
+
+
+def test_a_refused_send_gives_the_token_back_so_the_fixed_form_can_send(sender, backend):
+    token = form_token(sender)
+    refused = sender.post("/smssend", data=valid_send(send_token=token, msg="카지노 이벤트"))
+    assert refused.status_code == 422  # 0044: spam words; nothing was sent
+    fixed = sender.post("/smssend", data=valid_send(send_token=token, msg="정기 점검 안내"))
+    assert fixed.status_code == 200
+    assert [c.answer.split(",")[0] for c in send_calls(backend)] == ["0044", "success"]
+    assert sender.post("/smssend", data=valid_send(send_token=token)).status_code == 409
+
+
+def test_an_unknown_outcome_keeps_the_token_used(sender, backend):
+    token = form_token(sender)
+    backend.inject("http500")  # the send may have gone out
+    assert sender.post("/smssend", data=valid_send(send_token=token)).status_code == 502
+    assert sender.post("/smssend", data=valid_send(send_token=token)).status_code == 409
+    assert len(send_calls(backend)) == 1
+
+
+def test_a_send_that_never_reached_the_gateway_gives_the_token_back(
+        unreachable_gateway_client):
+    token = form_token(unreachable_gateway_client)
+    for _ in range(2):  # not 409 the second time: nothing was sent the first time
+        response = unreachable_gateway_client.post("/smssend",
+                                                   data=valid_send(send_token=token))
+        assert response.status_code == 503
+
+
+def test_an_idempotency_key_makes_api_sends_happen_once(app, sender, backend):
+    headers = {**JSON, "Idempotency-Key": "order-1234"}
+    first = sender.post("/smssend", data=valid_send(), headers=headers)
+    again = sender.post("/smssend", data=valid_send(), headers=headers)
+    assert (first.status_code, again.status_code) == (200, 409)
+    assert again.get_json()["previous"]["result"] == "success"
+    # Keys belong to their user: another user's "order-1234" is a different send.
+    other = sign_in(app, "sender", username="another-sender")
+    assert other.post("/smssend", data=valid_send(), headers=headers).status_code == 200
+    assert len(send_calls(backend)) == 2
+
+
+@pytest.mark.parametrize("key", ["", "x" * 41, "bad\tkey"])
+def test_an_unusable_idempotency_key_is_refused(sender, backend, key):
+    response = sender.post("/smssend", data=valid_send(),
+                           headers={**JSON, "Idempotency-Key": key})
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "invalid_idempotency_key"
+    assert send_calls(backend) == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -37,14 +37,16 @@ def test_a_valid_form_becomes_a_request():
         "010-1234-5678", "S", 2)
 
 
-@pytest.mark.parametrize(("parts", "sender"), [
-    (("010", "1234", "5678"), "010-1234-5678"),
-    (("1588", "1234", ""), "1588-1234"),
-    (("", "", ""), "02-123-4567"),  # only the select box was posted
+@pytest.mark.parametrize(("select", "parts", "sender"), [
+    # The select box is what a person sees (also without JavaScript), so it wins...
+    ("02-123-4567", ("010", "1234", "5678"), "02-123-4567"),
+    ("02-123-4567", ("", "", ""), "02-123-4567"),
+    # ...and the sample's sphone1..3 serve when there is no select (an existing site).
+    ("", ("010", "1234", "5678"), "010-1234-5678"),
+    ("", ("1588", "1234", ""), "1588-1234"),
 ])
-def test_sender_from_sphone_parts_or_the_select(parts, sender):
-    data = valid_send(sphone="02-123-4567", sphone1=parts[0], sphone2=parts[1],
-                      sphone3=parts[2])
+def test_sender_from_the_select_or_sphone_parts(select, parts, sender):
+    data = valid_send(sphone=select, sphone1=parts[0], sphone2=parts[1], sphone3=parts[2])
     assert sending.build_request(data, now=NOW).request.sender == sender
 
 
@@ -109,9 +111,12 @@ def test_send_goes_once_and_says_what_happened(app_context, backend, caplog):
 
 @pytest.mark.parametrize(("overrides", "result", "status"), [
     ({"testflag": "Y"}, "test", 200),
-    ({"rdate": "2099-01-01", "rtime": "10:00"}, "reserved", 200),
+    ({"rdate": "tomorrow", "rtime": "10:00"}, "reserved", 200),
 ])
 def test_other_acceptances(app_context, overrides, result, status):
+    if overrides.get("rdate") == "tomorrow":
+        overrides = {**overrides, "rdate": (datetime.now(KST) + timedelta(days=1)).strftime(
+            "%Y-%m-%d")}
     outcome = sending.send(sending.build_request(valid_send(**overrides)).request)
     assert (outcome.result, outcome.http_status, outcome.outcome_unknown) == (
         result, status, False)

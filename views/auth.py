@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+import secrets
+from functools import cache
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
 from extensions import db
@@ -14,6 +29,15 @@ from views.util import safe_next
 bp = Blueprint("auth", __name__)
 
 
+@cache
+def _dummy_hash() -> str:
+    """A hash of nothing in particular, made with the same method as real ones."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD")
+    secret = secrets.token_hex(16)
+    return generate_password_hash(secret, method=method) if method else (
+        generate_password_hash(secret))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | Response:
     """Sign in with a username and password."""
@@ -23,7 +47,10 @@ def login() -> str | Response:
     if form.validate_on_submit():
         user = db.session.execute(
             db.select(User).filter_by(username=form.username.data.strip())).scalar_one_or_none()
-        if user is not None and user.check_password(form.password.data):
+        if user is None:
+            # Spend the same time as a real check, so timing does not tell who exists.
+            check_password_hash(_dummy_hash(), form.password.data)
+        elif user.check_password(form.password.data):
             session.clear()
             session["user_id"] = user.id
             return redirect(safe_next(request.args.get("next")) or url_for("send.smsform"))

@@ -32,7 +32,7 @@ def _failure_message(exc: Cafe24Error, describe) -> str:
 def calljson():
     """Sender numbers in the gateway's own JSON shape (the key stays here)."""
     try:
-        numbers = gateway.client().senders()
+        numbers = gateway.gateway().senders()
     except GatewayRefused as exc:
         return jsonify(result=exc.code, list=[], message=t(
             "발신번호를 불러오지 못했습니다. SMS 아이디와 인증키를 확인하세요.",

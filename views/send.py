@@ -28,7 +28,7 @@ bp = Blueprint("send", __name__)
 def _senders() -> tuple[list[str], str | None]:
     """Registered sender numbers for the server-rendered select, or why there are none."""
     try:
-        return gateway.client().senders(), None
+        return gateway.gateway().senders(), None
     except Cafe24Error as exc:
         return [], exc.message
 
@@ -112,13 +112,24 @@ def smssend():
     if not draft.ok:
         return _invalid(form, draft)
     token = (form.send_token.data or "").strip()
+    key = request.headers.get("Idempotency-Key")
+    if not token and key is not None:
+        token = tokens.from_key(key, g.user.id) or ""
+        if not token:
+            return jsonify(result="error", code="invalid_idempotency_key", remaining=None,
+                           message=t("Idempotency-Key는 40자 이하의 글자여야 합니다.",
+                                     "Idempotency-Key must be at most 40 printable "
+                                     "characters.")), 400
     if token:
         claim = tokens.claim(token, g.user.id)
         if not claim.ok:
             return _repeated(claim)
     result = sending.send(draft.request, user=g.user.username, checked=True)
     if token:
-        tokens.finish(token, result.as_dict())
+        if result.certainly_not_sent:
+            tokens.release(token)  # fix the problem and send the same form again
+        else:
+            tokens.finish(token, result.as_dict())
     lang = current_lang()
     if wants_json():
         return jsonify(result=result.result, code=result.code, remaining=result.remaining,

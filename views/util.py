@@ -11,7 +11,11 @@ def safe_next(target: str | None) -> str | None:
     """A same-site path to go to after sign-in, or None."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
         return None
-    return target
+    # Browsers and Werkzeug drop tabs and newlines, so "/\t/evil" would become "//evil".
+    if any(ord(c) < 0x21 or ord(c) == 0x7F or c == "\\" for c in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
 
 
 def safe_return_url(target: str | None) -> str | None:

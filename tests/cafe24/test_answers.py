@@ -212,3 +212,19 @@ EXTERNAL_ENTITY = """<?xml version="1.0"?>
 def test_unreadable_or_hostile_results_are_refused(document):
     with pytest.raises(UnreadableResponse):
         parse_results(document)
+
+
+@pytest.mark.parametrize(("body", "status", "remaining"), [
+    ("\ufeffsuccess,10", SendStatus.SUCCESS, 10),
+    ("\ufeff -102,", SendStatus.REFUSED, None),
+    ("\ufeffTest Success!,7\r\n", SendStatus.TEST, 7),
+])
+def test_a_byte_order_mark_before_the_answer_is_tolerated(body, status, remaining):
+    outcome = parse_send_answer(body)
+    assert (outcome.status, outcome.remaining) == (status, remaining)
+
+
+def test_a_byte_order_mark_before_credit_and_senders_is_tolerated():
+    assert parse_remaining("\ufeff 42\n") == 42
+    assert parse_senders('\ufeff{"result":"Success","list":["010-1234-5678"]}') == [
+        "010-1234-5678"]

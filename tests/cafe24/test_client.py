@@ -22,7 +22,13 @@ from cafe24.errors import (
 )
 from cafe24.message import Recipient
 from cafe24.models import ResultQuery, SendRequest
-from simulator import DEMO_CREDITS, DEMO_SECURE_KEY, DEMO_SENDERS, DEMO_USER_ID
+from simulator import (
+    DEMO_CREDITS,
+    DEMO_SECURE_KEY,
+    DEMO_SENDERS,
+    DEMO_USER_ID,
+    in_process_transport,
+)
 from simulator.server import SimulatorServer
 
 SENDER = "010-1234-5678"
@@ -655,3 +661,28 @@ def test_lookup_faults_raise_typed_errors(impatient_client, demo_backend, operat
     with pytest.raises(error):
         getattr(impatient_client, operation)()
     assert len(demo_backend.calls) == 1
+
+
+def test_text_the_charset_cannot_hold_is_refused_before_the_wire(demo_backend):
+    client = Cafe24Client(DEMO_USER_ID, DEMO_SECURE_KEY, base_url="https://simulator.invalid",
+                          charset="euc-kr", transport=in_process_transport(demo_backend))
+    request = SendRequest(msg="{name}님 안녕하세요", sender=SENDER,
+                          named=(Recipient("010-2222-3333", "😀"),))
+    with pytest.raises(InvalidRequest, match="euc-kr"):
+        client.send(request, validate=False)
+    assert demo_backend.calls == []
+
+
+def test_a_crash_inside_the_in_process_gateway_answers_500_like_a_server(demo_backend):
+    class Crashing(type(demo_backend)):
+        def send(self, fields):
+            raise RuntimeError("boom")
+
+    crashing = Crashing()
+    crashing.accounts = demo_backend.accounts
+    client = Cafe24Client(DEMO_USER_ID, DEMO_SECURE_KEY, base_url="https://simulator.invalid",
+                          transport=in_process_transport(crashing))
+    outcome = client.send(sms())
+    assert outcome.status is SendStatus.UNKNOWN
+    assert type(outcome.error) is HTTPStatusError
+    assert outcome.error.status_code == 500 and "RuntimeError" in outcome.error.body

@@ -66,12 +66,17 @@ def test_accepted_sms(demo_backend, clock):
         ({"repeatFlag": "Y", "repeatNum": "11", "repeatTime": "15"}, "0003,1000"),
         ({"repeatFlag": "Y", "repeatNum": "2", "repeatTime": "14"}, "0003,1000"),
         ({"repeatFlag": "Y", "repeatNum": "x", "repeatTime": "15"}, "0003,1000"),
+        ({"repeatFlag": "Y", "repeatNum": "2", "repeatTime": "9999999999"}, "0003,1000"),
+        ({"repeatFlag": "Y", "repeatNum": "2", "repeatTime": "9" * 20}, "0003,1000"),
+        ({"rdate": "99991231", "rtime": "235900"}, "-105,1000"),
+        ({"rdate": "20250502", "rtime": "130000"}, "-105,1000"),
     ],
     ids=["no-id", "no-key", "wrong-key", "no-account", "no-msg", "no-sphone2", "no-rphone",
          "sender-unregistered", "refused-char", "spam-msg", "spam-subject", "1000-recipients",
          "no-valid-number", "sms-91-bytes", "lms-2002-bytes", "subject-52-bytes",
          "reserve-9-minutes", "reserve-past", "reserve-bad-date", "reserve-no-time",
-         "repeat-11", "repeat-14-minutes", "repeat-not-number"],
+         "repeat-11", "repeat-14-minutes", "repeat-not-number", "repeat-overflow",
+         "repeat-huge", "reserve-year-9999", "reserve-over-a-year"],
 )
 def test_send_refusals(demo_backend, overrides, answer):
     assert demo_backend.send(send_fields(**overrides)) == answer
