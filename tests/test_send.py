@@ -77,7 +77,9 @@ def test_no_sms_senders_leaves_only_the_empty_choice(admin_client, no_sms_sender
 
 def test_form_says_why_senders_could_not_load(admin_client, wrong_key_account):
     soup = page(admin_client.get("/smsform"))
-    assert soup.select_one("#sphone-help .warn") is not None
+    warning = soup.select_one("#sphone-help .warn")
+    assert warning is not None
+    assert "SMS 아이디와 인증키를 확인하세요" in warning.get_text()
     assert [o["value"] for o in soup.select("select#sphone option")] == [""]
 
 

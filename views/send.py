@@ -15,7 +15,7 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from cafe24 import message
-from cafe24.errors import Cafe24Error
+from cafe24.errors import Cafe24Error, GatewayRefused
 from forms import SendForm
 from i18n import current_lang, t
 from permissions import sender_required, wants_json
@@ -29,8 +29,11 @@ def _senders() -> tuple[list[str], str | None]:
     """Registered sender numbers for the server-rendered select, or why there are none."""
     try:
         return gateway.gateway().senders(), None
+    except GatewayRefused:
+        return [], t("SMS 아이디와 인증키를 확인하세요.", "Check the SMS id and key.")
     except Cafe24Error as exc:
-        return [], exc.message
+        return [], t(f"게이트웨이에서 답을 받지 못했습니다({exc.message}).",
+                     f"No answer from the gateway ({exc.message}).")
 
 
 def _limits() -> dict[str, object]:
