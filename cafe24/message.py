@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -17,8 +18,9 @@ REFUSED_CHARS = ("됬",)  # the gateway answers -202 for these
 
 KST = timezone(timedelta(hours=9), "KST")
 RESERVATION_LEAD = timedelta(minutes=10)
+RESERVATION_HORIZON = timedelta(days=365)  # no reservations further ahead than this
 REPEAT_NUM_MIN, REPEAT_NUM_MAX = 1, 10
-REPEAT_TIME_MIN = 15  # minutes
+REPEAT_TIME_MIN, REPEAT_TIME_MAX = 15, 1440  # minutes: 15 minutes to 24 hours
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,20 @@ def normalize_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def normalize_text(text: str) -> str:
+    """Normalise newlines and compose Unicode (NFC), as the JS meter and the gateway see text.
+
+    Hangul pasted as decomposed jamo (NFD, e.g. from macOS) becomes syllables again,
+    so "한" counts 2 bytes, not 6, and is not flagged as unsupported.
+    """
+    return unicodedata.normalize("NFC", normalize_newlines(text))
+
+
 def euckr_length(text: str) -> int:
-    """Count EUC-KR bytes: 1 per code point below 0x80, 2 for anything else."""
+    """Count EUC-KR bytes of the NFC text: 1 per code point below 0x80, 2 for anything else."""
     # Deliberately not text.encode(): characters EUC-KR cannot hold still count 2
     # (they are flagged by unsupported_chars), and the JS meter must match exactly.
-    return sum(1 if ord(ch) < 0x80 else 2 for ch in normalize_newlines(text))
+    return sum(1 if ord(ch) < 0x80 else 2 for ch in normalize_text(text))
 
 
 @lru_cache(maxsize=4096)
@@ -62,9 +73,9 @@ def _is_supported(ch: str) -> bool:
 
 
 def unsupported_chars(text: str) -> list[str]:
-    """List, once each and in first-seen order, the characters EUC-KR cannot send."""
+    """List, once each and in first-seen order, the characters EUC-KR cannot send (after NFC)."""
     seen: dict[str, None] = {}
-    for ch in text:
+    for ch in normalize_text(text):
         if ch not in seen and not _is_supported(ch):
             seen[ch] = None
     return list(seen)
@@ -119,6 +130,7 @@ def _too_long_problem(length: int) -> Problem:
 
 def check_message(msg: str, subject: str = "", lms: bool = False) -> MessageCheck:
     """Check a message (and an LMS subject) against the gateway's rules."""
+    msg, subject = normalize_text(msg), normalize_text(subject)
     kind = message_kind(msg, lms)
     length = euckr_length(msg)
     limit = SMS_LIMIT if kind == "S" else LMS_LIMIT
@@ -168,7 +180,13 @@ def check_message(msg: str, subject: str = "", lms: bool = False) -> MessageChec
 
 # --- phone numbers ----------------------------------------------------------
 
-_PHONE_JUNK = re.compile(r"[\s\-.()]")
+# Invisible characters that ride along when numbers are pasted (a CSV's byte order mark,
+# zero-width spaces and joiners, word joiner): removed before parsing, as in the JS.
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+# Python's \s also matches \x1c-\x1f and \x85 (JavaScript's does not, but matches U+FEFF);
+# the JS twin spells these out so both sides treat the same characters as spaces.
+_PHONE_JUNK = re.compile(f"[\\s\\-.(){_INVISIBLE}]")
 _REGIONAL = {
     *(f"03{d}" for d in "123"),
     *(f"04{d}" for d in "1234"),
@@ -308,6 +326,16 @@ def _collect(entries: list[tuple[str, str | None, str]], field: str) -> Recipien
     return RecipientList(recipients, list(duplicates), list(invalid), problems)
 
 
+_PHONE_TOKEN = re.compile(r"[0-9+\-.()]+")  # the only characters a piece of a number has
+
+
+def _clean_entries(text: str) -> str:
+    """Prepare pasted recipient text: NFC, invisible characters removed, \\x1c-\\x1f and
+    \\x85 (spaces to Python, not to JavaScript) turned into plain spaces."""
+    text = _INVISIBLE_RE.sub("", unicodedata.normalize("NFC", text))
+    return re.sub(r"[\x1c-\x1f\x85]", " ", text)
+
+
 def _space_entries(chunk: str) -> list[tuple[str, str | None, str]]:
     """Split a chunk on spaces, keeping numbers typed with spaces ("010 1234 5678") whole."""
     tokens = chunk.split()
@@ -317,8 +345,13 @@ def _space_entries(chunk: str) -> list[tuple[str, str | None, str]]:
     while i < len(tokens):
         # The shortest run of tokens that makes a valid number: a valid number has
         # 8+ digits, so it never swallows the next number, and no proper token
-        # prefix of a valid number is itself valid.
-        for j in range(i + 1, min(i + _MAX_PHONE_TOKENS, len(tokens)) + 1):
+        # prefix of a valid number is itself valid. Only runs of up to
+        # _MAX_PHONE_TOKENS tokens that look like pieces of a number are tried,
+        # so the work stays linear in the number of tokens.
+        phone = None
+        j = i
+        while j < min(i + _MAX_PHONE_TOKENS, len(tokens)) and _PHONE_TOKEN.fullmatch(tokens[j]):
+            j += 1
             phone = normalize_phone(" ".join(tokens[i:j]))
             if phone is not None:
                 break
@@ -339,7 +372,7 @@ def _space_entries(chunk: str) -> list[tuple[str, str | None, str]]:
 def parse_recipients(text: str, field: str = "rphone") -> RecipientList:
     """Parse numbers separated by commas, semicolons, newlines, tabs or spaces."""
     entries: list[tuple[str, str | None, str]] = []
-    for chunk in re.split(r"[,;\r\n\t]+", text):
+    for chunk in re.split(r"[,;\r\n\t]+", _clean_entries(text)):
         entries.extend(_space_entries(chunk))
     return _collect(entries, field)
 
@@ -355,8 +388,11 @@ def _destination_entry(entry: str) -> tuple[str, str | None, str]:
     if "\t" in entry:
         number, name = entry.split("\t", 1)
         return entry, normalize_phone(number), name.strip()
-    # The number itself may contain spaces: take the first split whose left side is valid.
-    for match in re.finditer(r"\s+", entry):
+    # The number itself may contain spaces ("+82 (0)10 1234 5678"): take the first split
+    # whose left side is valid, trying only the first few, so a long line stays linear.
+    for tried, match in enumerate(re.finditer(r"\s+", entry)):
+        if tried >= _MAX_PHONE_TOKENS:
+            break
         phone = normalize_phone(entry[: match.start()])
         if phone is not None:
             return entry, phone, entry[match.end() :].strip()
@@ -366,7 +402,9 @@ def _destination_entry(entry: str) -> tuple[str, str | None, str]:
 def parse_destination(text: str) -> RecipientList:
     """Parse "010-1234-5678|홍길동" entries separated by commas or newlines."""
     entries = [
-        _destination_entry(entry.strip()) for entry in re.split(r"[,\r\n]+", text) if entry.strip()
+        _destination_entry(entry.strip())
+        for entry in re.split(r"[,\r\n]+", _clean_entries(text))
+        if entry.strip()
     ]
     return _collect(entries, "destination")
 
@@ -392,8 +430,8 @@ NAME_PLACEHOLDER = "{name}"
 
 
 def merge_name(msg: str, name: str) -> str:
-    """Replace every "{name}" in the message with the name."""
-    return msg.replace(NAME_PLACEHOLDER, name)
+    """Replace every "{name}" in the message with the name (the result normalised)."""
+    return normalize_text(normalize_text(msg).replace(NAME_PLACEHOLDER, normalize_text(name)))
 
 
 @dataclass(frozen=True)
@@ -420,8 +458,50 @@ def longest_merged(msg: str, recipients: list[Recipient]) -> MergedMessage | Non
     return max(merged, key=lambda m: m.length) if merged else None
 
 
+def name_chars(recipients: list[Recipient]) -> tuple[list[str], list[str]]:
+    """Return (unsupported, refused): characters in any name that cannot be sent.
+
+    Every name is checked, whether or not the message uses {name}: the destination
+    field carries them all. Each list holds each character once, in first-seen order;
+    refused characters ('됬') are not repeated in the unsupported list.
+    """
+    names = normalize_text("\n".join(r.name for r in recipients))
+    refused = [ch for ch in REFUSED_CHARS if ch in names]
+    unsupported = [ch for ch in unsupported_chars(names) if ch not in refused]
+    return unsupported, refused
+
+
+def check_names(recipients: list[Recipient]) -> list[Problem]:
+    """Flag characters in the names (destination) that EUC-KR or the gateway cannot send."""
+    unsupported, refused = name_chars(recipients)
+    problems: list[Problem] = []
+    if unsupported:
+        shown = " ".join(unsupported)
+        problems.append(
+            Problem(
+                "destination",
+                "name_unsupported_chars",
+                f"이름 목록에 EUC-KR로 보낼 수 없는 문자가 있습니다: {shown}",
+                f"The names list has characters that cannot be sent in EUC-KR: {shown}",
+            )
+        )
+    if refused:
+        problems.append(
+            Problem(
+                "destination",
+                "name_refused_char",
+                "이름 목록의 '됬'은 보낼 수 없습니다(게이트웨이 오류 -202). '됐'으로 고쳐 주세요",
+                "The gateway refuses '됬' in the names list (error -202); "
+                "please write '됐' instead",
+            )
+        )
+    return problems
+
+
 def check_merge(msg: str, recipients: list[Recipient]) -> list[Problem]:
-    """Flag "{name}" with nameless recipients, and merged texts over the LMS limit."""
+    """Flag "{name}" with nameless recipients, names that cannot be sent, and merged
+    texts over the LMS limit."""
+    msg = normalize_text(msg)
     problems: list[Problem] = []
     if NAME_PLACEHOLDER in msg:
         nameless = sum(1 for r in recipients if not r.name.strip())
@@ -434,10 +514,17 @@ def check_merge(msg: str, recipients: list[Recipient]) -> list[Problem]:
                     f"The message uses {{name}} but {nameless:,} recipient(s) have no name",
                 )
             )
+    problems.extend(check_names(recipients))
+    problems.extend(check_merged_length(msg, recipients))
+    return problems
+
+
+def check_merged_length(msg: str, recipients: list[Recipient]) -> list[Problem]:
+    """Flag a {name} merge over the LMS limit when the message alone is within it."""
     longest = longest_merged(msg, recipients)
     if longest is not None and longest.length > LMS_LIMIT and euckr_length(msg) <= LMS_LIMIT:
-        problems.append(_too_long_problem(longest.length))
-    return problems
+        return [_too_long_problem(longest.length)]
+    return []
 
 
 # --- reservation and repeat ---------------------------------------------------
@@ -480,7 +567,8 @@ def _as_kst(when: datetime) -> datetime:
 
 
 def check_reservation(rdate: str, rtime: str, now: datetime | None = None) -> list[Problem]:
-    """Check that a reservation is complete, valid and at least 10 minutes ahead."""
+    """Check that a reservation is complete, valid, at least 10 minutes and at most
+    365 days ahead."""
     has_date, has_time = bool(rdate.strip()), bool(rtime.strip())
     if not has_date and not has_time:
         return []
@@ -531,6 +619,16 @@ def check_reservation(rdate: str, rtime: str, now: datetime | None = None) -> li
                 f"The reservation must be at least {lead} minutes from now",
             )
         )
+    elif when is not None and when > now + RESERVATION_HORIZON:
+        days = RESERVATION_HORIZON.days
+        problems.append(
+            Problem(
+                "rdate",
+                "reservation_too_far",
+                f"예약은 지금부터 {days}일 이내로만 할 수 있습니다",
+                f"The reservation must be at most {days} days from now",
+            )
+        )
     return problems
 
 
@@ -547,12 +645,14 @@ def _as_int(value: str | int | None) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return int(value.strip())
+        digits = value.strip().lstrip("0") or "0"
+        # int() refuses over 4,300 digits; anything this long is out of range anyway.
+        return int(digits) if len(digits) <= 18 else 10**18
     return None
 
 
 def check_repeat(flag: str, num: str | int | None, minutes: str | int | None) -> list[Problem]:
-    """Check repeat settings when repeatFlag is "Y": 1-10 repeats, 15+ minutes apart."""
+    """Check repeat settings when repeatFlag is "Y": 1-10 repeats, 15 minutes to 24 hours apart."""
     if flag != "Y":
         return []
     problems = []
@@ -568,13 +668,15 @@ def check_repeat(flag: str, num: str | int | None, minutes: str | int | None) ->
             )
         )
     interval = _as_int(minutes)
-    if interval is None or interval < REPEAT_TIME_MIN:
+    if interval is None or not REPEAT_TIME_MIN <= interval <= REPEAT_TIME_MAX:
         problems.append(
             Problem(
                 "repeatTime",
                 "repeat_time",
-                f"반복 간격은 {REPEAT_TIME_MIN}분 이상의 정수여야 합니다",
-                f"The repeat interval must be a whole number of at least {REPEAT_TIME_MIN} minutes",
+                f"반복 간격은 {REPEAT_TIME_MIN}~{REPEAT_TIME_MAX:,}분(24시간) "
+                "사이의 정수여야 합니다",
+                f"The repeat interval must be a whole number of minutes from {REPEAT_TIME_MIN} "
+                f"to {REPEAT_TIME_MAX:,} (24 hours)",
             )
         )
     return problems

@@ -32,8 +32,13 @@ class SendRequest:
 
     @property
     def text(self) -> str:
-        """The message with newlines as the meter counts them."""
-        return message.normalize_newlines(self.msg)
+        """The message as the meter counts it and as it is sent: NFC, newlines as "\\n"."""
+        return message.normalize_text(self.msg)
+
+    @property
+    def subject_text(self) -> str:
+        """The LMS subject, normalised like the message."""
+        return message.normalize_text(self.subject)
 
     @property
     def recipient_count(self) -> int:
@@ -57,12 +62,12 @@ class SendRequest:
     def problems(self, now: datetime | None = None) -> list[Problem]:
         """Everything the gateway would refuse, found before anything is sent."""
         found: list[Problem] = []
-        kind = self.kind
-        longest = message.longest_merged(self.text, list(self.named)) if self.named else None
-        check = message.check_message(
-            longest.text if longest else self.text, self.subject, lms=kind == "L"
-        )
+        check = message.check_message(self.text, self.subject_text, lms=self.kind == "L")
         found.extend(check.problems)
+        if self.named:
+            # Every name travels in destination, whether or not the message uses {name}.
+            found.extend(message.check_names(list(self.named)))
+            found.extend(message.check_merged_length(self.text, list(self.named)))
         if message.normalize_phone(self.sender) is None:
             found.append(
                 Problem("sphone", "invalid_sender", "보내는 번호가 올바르지 않습니다.",
@@ -114,7 +119,7 @@ class SendRequest:
             "sphone1": sphone[0],
             "sphone2": sphone[1],
             "sphone3": sphone[2],
-            "subject": self.subject if self.kind == "L" else "",
+            "subject": self.subject_text if self.kind == "L" else "",
             "smsType": self.kind,
             "rdate": rdate,
             "rtime": rtime,

@@ -13,7 +13,11 @@
   const NAME_PLACEHOLDER = "{name}";
   const REFUSED_CHARS = ["됬"]; // the gateway answers -202
   const MAX_PHONE_TOKENS = 5;
-  const PHONE_JUNK = /[\s\-.()]/g;
+  // JavaScript's \s matches U+FEFF but not \x1c-\x1f or \x85 (Python's is the reverse):
+  // spelled out so both sides strip the same characters (message._PHONE_JUNK).
+  const INVISIBLE = /[\ufeff\u200b-\u200d\u2060]/g; // BOM, zero-width space/joiners, word joiner
+  const PHONE_JUNK = /[\s\x1c-\x1f\x85\-.()\ufeff\u200b-\u200d\u2060]/g;
+  const PHONE_TOKEN = /^[0-9+\-.()]+$/; // the only characters a piece of a number has
   const MOBILE_OLD = new Set(["011", "016", "017", "018", "019"]);
   const REGIONAL = new Set([
     "031", "032", "033", "041", "042", "043", "044",
@@ -69,7 +73,18 @@
     return parts ? parts.join("-") : null;
   }
 
-  /** Python's str.split() without arguments. */
+  /** Newlines as "\n" and Unicode composed (NFC), as the server sends text (message.normalize_text). */
+  function normalizeText(text) {
+    return String(text).replace(/\r\n?/g, "\n").normalize("NFC");
+  }
+
+  /** Pasted recipient text: NFC, invisible characters removed, \x1c-\x1f and \x85 as spaces
+   * (message._clean_entries). */
+  function cleanEntries(text) {
+    return String(text).normalize("NFC").replace(INVISIBLE, "").replace(/[\x1c-\x1f\x85]/g, " ");
+  }
+
+  /** Python's str.split() without arguments (on text that went through cleanEntries). */
   function splitWords(text) {
     return text.split(/\s+/).filter(Boolean);
   }
@@ -104,10 +119,12 @@
     let pending = [];
     let i = 0;
     while (i < tokens.length) {
+      // Only runs of up to MAX_PHONE_TOKENS number-like tokens: linear work.
       let phone = null;
-      let j = i + 1;
+      let j = i;
       const last = Math.min(i + MAX_PHONE_TOKENS, tokens.length);
-      for (; j <= last; j += 1) {
+      while (j < last && PHONE_TOKEN.test(tokens[j])) {
+        j += 1;
         phone = normalizePhone(tokens.slice(i, j).join(" "));
         if (phone !== null) {
           break;
@@ -134,7 +151,7 @@
   /** Numbers separated by commas, semicolons, newlines, tabs or spaces (message.parse_recipients). */
   function parseRecipients(text) {
     let entries = [];
-    for (const chunk of String(text).split(/[,;\r\n\t]+/)) {
+    for (const chunk of cleanEntries(text).split(/[,;\r\n\t]+/)) {
       entries = entries.concat(spaceEntries(chunk));
     }
     return collect(entries);
@@ -154,9 +171,12 @@
     if (tab !== -1) {
       return [entry, normalizePhone(entry.slice(0, tab)), entry.slice(tab + 1).trim()];
     }
+    // Only the first few splits: a number has at most MAX_PHONE_TOKENS pieces.
     const spaces = /\s+/g;
     let match;
-    while ((match = spaces.exec(entry)) !== null) {
+    let tried = 0;
+    while (tried < MAX_PHONE_TOKENS && (match = spaces.exec(entry)) !== null) {
+      tried += 1;
       const phone = normalizePhone(entry.slice(0, match.index));
       if (phone !== null) {
         return [entry, phone, entry.slice(match.index + match[0].length).trim()];
@@ -168,7 +188,7 @@
   /** "010-1234-5678|홍길동" entries separated by commas or newlines (message.parse_destination). */
   function parseDestination(text) {
     const entries = [];
-    for (const part of String(text).split(/[,\r\n]+/)) {
+    for (const part of cleanEntries(text).split(/[,\r\n]+/)) {
       const entry = part.trim();
       if (entry) {
         entries.push(destinationEntry(entry));
@@ -177,9 +197,25 @@
     return collect(entries);
   }
 
-  /** Replace every "{name}" with the name (message.merge_name). */
+  /** Replace every "{name}" with the name, normalised (message.merge_name). */
   function mergeName(msg, name) {
-    return msg.split(NAME_PLACEHOLDER).join(name);
+    return normalizeText(normalizeText(msg).split(NAME_PLACEHOLDER).join(normalizeText(name)));
+  }
+
+  /** The EUC-KR helpers: window.EUCKR in the page, euckr.js under node. */
+  function euckr() {
+    if (typeof window !== "undefined" && window.EUCKR) {
+      return window.EUCKR;
+    }
+    return require("./euckr.js");
+  }
+
+  /** Characters in any name that cannot be sent: {unsupported, refused} (message.name_chars). */
+  function nameChars(recipients) {
+    const names = normalizeText(recipients.map((r) => r.name).join("\n"));
+    const refused = REFUSED_CHARS.filter((ch) => names.includes(ch));
+    const unsupported = euckr().unsupported(names).filter((ch) => !refused.includes(ch));
+    return { unsupported: unsupported, refused: refused };
   }
 
   /** "S" when the text fits an SMS and LMS is not forced, else "L" (message.message_kind). */
@@ -193,6 +229,8 @@
     parseRecipients: parseRecipients,
     parseDestination: parseDestination,
     mergeName: mergeName,
+    nameChars: nameChars,
+    normalizeText: normalizeText,
     messageKind: messageKind,
     NAME_PLACEHOLDER: NAME_PLACEHOLDER,
     REFUSED_CHARS: REFUSED_CHARS,
@@ -210,6 +248,8 @@
 
   const KST_OFFSET_MS = 9 * 60 * 60 * 1000;
   const RESERVATION_LEAD_MS = 10 * 60 * 1000;
+  const RESERVATION_HORIZON_DAYS = 365; // message.RESERVATION_HORIZON
+  const RESERVATION_HORIZON_MS = RESERVATION_HORIZON_DAYS * 24 * 60 * 60 * 1000;
 
   function number(n) {
     return Number(n).toLocaleString("en-US");
@@ -444,6 +484,22 @@
             "The message has no {name}, so everyone gets the same text."),
         }));
       }
+      const bad = nameChars(list.recipients);
+      if (bad.unsupported.length || bad.refused.length) {
+        const line = el("p", { className: "warn name-chars" });
+        if (bad.unsupported.length) {
+          appendMarked(line, t("이름 목록에 EUC-KR로 보낼 수 없는 문자가 있습니다: ",
+            "The names list has characters that cannot be sent in EUC-KR: "), bad.unsupported);
+        }
+        if (bad.refused.length) {
+          if (bad.unsupported.length) {
+            line.append(el("br"));
+          }
+          appendMarked(line, t("이름 목록의 '됬'은 보낼 수 없습니다(오류 -202). '됐'으로 고쳐 주세요: ",
+            "The gateway refuses '됬' in the names list (error -202); please write '됐' instead: "), bad.refused);
+        }
+        mergePreview.append(line);
+      }
       const nameless = list.recipients.filter((r) => !r.name).length;
       if (text.includes(NAME_PLACEHOLDER) && nameless) {
         mergePreview.append(el("p", {
@@ -512,7 +568,7 @@
     }
 
     function update() {
-      const text = msg.value;
+      const text = normalizeText(msg.value); // as the server counts and sends it
       const list = currentRecipients();
       const eff = effective(text, list);
       const bytes = eff.length;
@@ -555,7 +611,7 @@
         subjectRow.hidden = kind !== "L";
       }
 
-      renderUnsupported(eff.text);
+      renderUnsupported(text); // names are checked in the merge preview (destination)
       renderRphoneStatus();
       renderMergePreview(text, list, eff);
       renderCost(kind, list.recipients.length);
@@ -678,13 +734,22 @@
         rdate.min = kstToday();
       }
       const when = reservationTime();
-      const tooSoon = when !== null && when < Date.now() + RESERVATION_LEAD_MS;
-      reserveWarning.textContent = tooSoon
-        ? t("예약 시간은 지금(한국 시간)부터 10분 이후여야 합니다. 이대로 보내면 거절됩니다.",
-          "The reservation must be at least 10 minutes from now (Korean time); it would be refused.")
-        : "";
-      reserveWarning.hidden = !tooSoon;
-      return !tooSoon;
+      const now = Date.now();
+      const tooSoon = when !== null && when < now + RESERVATION_LEAD_MS;
+      const tooFar = when !== null && when > now + RESERVATION_HORIZON_MS;
+      if (tooSoon) {
+        reserveWarning.textContent = t("예약 시간은 지금(한국 시간)부터 10분 이후여야 합니다. 이대로 보내면 거절됩니다.",
+          "The reservation must be at least 10 minutes from now (Korean time); it would be refused.");
+      } else if (tooFar) {
+        reserveWarning.textContent = t(
+          `예약은 지금부터 ${RESERVATION_HORIZON_DAYS}일 이내로만 할 수 있습니다. 이대로 보내면 거절됩니다.`,
+          `The reservation must be at most ${RESERVATION_HORIZON_DAYS} days from now; it would be refused.`);
+      } else {
+        reserveWarning.textContent = "";
+      }
+      reserveWarning.dataset.problem = tooSoon ? "too-soon" : tooFar ? "too-far" : "";
+      reserveWarning.hidden = !tooSoon && !tooFar;
+      return !tooSoon && !tooFar;
     }
 
     // --- repeat ---------------------------------------------------------------

@@ -200,6 +200,30 @@ def test_insert_name_and_merge_preview(signed_in_page: Page) -> None:
     expect(preview).to_contain_text("남궁민수")
 
 
+def test_names_that_cannot_be_sent_are_marked(signed_in_page: Page) -> None:
+    page = signed_in_page
+    page.click("#names summary")
+    names = "010-1234-5678|남궁민수님께\n010-2222-3333|똠😀\n010-4444-5555|됬"
+    bad = message.name_chars(message.parse_destination(names).recipients)
+    assert bad == (["똠", "😀"], ["됬"])
+    page.fill("#destination", names)
+    page.fill("#msg", "안녕하세요")  # no {name}: the names are sent all the same
+    expect(page.locator("#merge-preview .name-chars mark")).to_have_text(["똠", "😀", "됬"])
+    expect(page.locator("#unsupported mark")).to_have_count(0)  # the message itself is fine
+    page.fill("#destination", "010-1234-5678|" + unicodedata.normalize("NFD", "홍길동"))
+    expect(page.locator("#merge-preview .name-chars")).to_have_count(0)
+
+
+def test_reservation_too_far_is_warned(signed_in_page: Page) -> None:
+    page = signed_in_page
+    page.fill("#rdate", "2999-01-01")
+    page.fill("#rtime", "09:00")
+    warning = page.locator("#reserve-warning")
+    expect(warning).to_be_visible()
+    expect(warning).to_have_attribute("data-problem", "too-far")
+    expect(warning).to_contain_text("365")
+
+
 # --- sending ------------------------------------------------------------------------
 
 

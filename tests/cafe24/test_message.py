@@ -1,6 +1,8 @@
 """Tests for cafe24.message: bytes, kinds, phone numbers, recipients, merge, schedule."""
 
 import json
+import time
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -8,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cafe24 import message
 from cafe24.message import (
     CREDIT_COST,
     KST,
@@ -20,6 +23,7 @@ from cafe24.message import (
     Recipient,
     check_merge,
     check_message,
+    check_names,
     check_repeat,
     check_reservation,
     credit_cost,
@@ -32,8 +36,10 @@ from cafe24.message import (
     merge_all,
     merge_name,
     message_kind,
+    name_chars,
     normalize_newlines,
     normalize_phone,
+    normalize_text,
     parse_destination,
     parse_recipients,
     parse_reservation,
@@ -632,12 +638,12 @@ supported_text = st.text(alphabet=st.sampled_from(SUPPORTED) | st.sampled_from("
 @given(supported_text)
 def test_property_length_matches_codec(text):
     assert unsupported_chars(text) == []
-    assert euckr_length(text) == len(normalize_newlines(text).encode("euc_kr"))
+    assert euckr_length(text) == len(normalize_text(text).encode("euc_kr"))
 
 
 @given(st.text())
 def test_property_length_counts_code_points(text):
-    norm = normalize_newlines(text)
+    norm = normalize_text(text)
     assert euckr_length(text) == len(norm) + sum(1 for ch in norm if ord(ch) >= 0x80)
     found = unsupported_chars(text)
     assert len(found) == len(set(found))
@@ -745,3 +751,213 @@ def test_property_reservation_round_trip(naive):
 
 def test_limits():
     assert (SMS_LIMIT, LMS_LIMIT, SUBJECT_LIMIT, MAX_RECIPIENTS) == (90, 2000, 50, 999)
+
+
+# --- NFC: Hangul pasted as decomposed jamo (NFD, e.g. from macOS) ----------------------
+
+
+def nfd(text: str) -> str:
+    return unicodedata.normalize("NFD", text)
+
+
+def test_normalize_text_composes_and_fixes_newlines():
+    assert nfd("한국어") != "한국어"
+    assert normalize_text(nfd("한국어\r\n됐어요\r")) == "한국어\n됐어요\n"
+    assert normalize_text("cafe\u0301") == "caf\u00e9"
+
+
+def test_nfd_hangul_counts_and_checks_like_composed():
+    text = nfd("안녕하세요 " * 9)  # 99 bytes composed, 279 decomposed
+    assert euckr_length(text) == euckr_length("안녕하세요 " * 9) == 99
+    assert unsupported_chars(text) == []
+    check = check_message(nfd("한" * 45))
+    assert (check.length, check.kind, check.ok) == (90, "S", True)
+
+
+def test_nfd_refused_char_is_found():
+    check = check_message(nfd("안 됬어요"))
+    assert codes(check.problems) == ["refused_char"]
+    assert check.unsupported == ["됬"]
+    assert codes(check_message("hi", nfd("됬 제목 똠"), lms=True).problems) == ["unsupported_chars"]
+
+
+def test_merge_and_destination_names_are_nfc():
+    assert merge_name(nfd("{name}님 안녕"), nfd("홍길동")) == "홍길동님 안녕"
+    assert merge_name("\u1100{name}", "\u1161") == "가"  # composes across the placeholder
+    parsed = parse_destination(nfd("010-1234-5678|홍길동\n010 2222 3333 김 철수"))
+    assert [(r.phone, r.name) for r in parsed.recipients] == [
+        ("010-1234-5678", "홍길동"), ("010-2222-3333", "김 철수")]
+    merged = merge_all("{name}", parsed.recipients)
+    assert [m.length for m in merged] == [6, 7]
+
+
+# --- BOM, zero-width and separator characters in pasted numbers ---------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "\ufeff010-1234-5678",
+        "010\u200b1234\u200c5678",
+        "\u200d01012345678\u2060",
+        "010\x1c1234\x1d5678",
+        "010\x1e1234\x1f5678",
+        " \ufeff010 1234 5678\x1f",
+    ],
+)
+def test_invisible_and_separator_characters_are_ignored_in_numbers(raw):
+    assert normalize_phone(raw) == "010-1234-5678"
+
+
+def test_bom_and_separators_in_pasted_lists():
+    rphone = parse_recipients("\ufeff010-1234-5678\x1c010 2222 3333\x1f\u200b02-123-4567")
+    assert rphone.phones == ["010-1234-5678", "010-2222-3333", "02-123-4567"]
+    assert rphone.invalid == []
+    names = parse_destination("\ufeff010-1234-5678|홍길동\n010\x1c2222\x1d3333\x1f김철수")
+    assert [(r.phone, r.name) for r in names.recipients] == [
+        ("010-1234-5678", "홍길동"), ("010-2222-3333", "김철수")]
+    assert names.invalid == []
+
+
+# --- long lines parse in linear time ---------------------------------------------------
+
+
+class _CountingNormalize:
+    """Wraps normalize_phone, counting calls and characters, failing fast past a budget."""
+
+    def __init__(self, budget: int):
+        self.calls = self.chars = 0
+        self.budget = budget
+        self.real = message.normalize_phone
+
+    def __call__(self, raw: str):
+        self.calls += 1
+        self.chars += len(raw)
+        assert self.chars <= self.budget, f"normalize_phone read {self.chars:,} characters"
+        return self.real(raw)
+
+
+@pytest.mark.parametrize(
+    ("text", "phones", "name_length"),
+    [
+        ("x " * 50000, [], None),
+        ("1 " * 50000, [], None),
+        ("010 1234 5678 " + "x " * 50000, ["010-1234-5678"], 99999),
+        ("+82 (0)10 1234 5678 " + "가 " * 50000, ["010-1234-5678"], 99999),
+    ],
+)
+def test_destination_long_line_is_linear(monkeypatch, text, phones, name_length):
+    counter = _CountingNormalize(budget=12 * len(text))
+    monkeypatch.setattr(message, "normalize_phone", counter)
+    start = time.perf_counter()
+    parsed = parse_destination(text)
+    assert time.perf_counter() - start < 2
+    assert parsed.phones == phones
+    assert parsed.invalid == ([] if phones else [text.strip()])
+    if phones:
+        assert len(parsed.recipients[0].name) == name_length
+    assert counter.calls <= 1 + 5  # the whole entry, then at most five prefixes
+
+
+@pytest.mark.parametrize("text", ["x " * 50000, "1 " * 50000, "010-1234-5678 x " * 10000])
+def test_recipients_long_line_is_linear(monkeypatch, text):
+    # each token is read in at most five runs of at most five tokens
+    counter = _CountingNormalize(budget=25 * len(text))
+    monkeypatch.setattr(message, "normalize_phone", counter)
+    start = time.perf_counter()
+    parsed = parse_recipients(text)
+    assert time.perf_counter() - start < 2
+    tokens = text.split()
+    assert counter.calls <= 5 * len(tokens)
+    if text.startswith("x"):
+        assert counter.calls == 0  # no token can be part of a number
+        assert (parsed.phones, parsed.invalid) == ([], [text.strip()])
+    elif text.startswith("1 "):
+        assert (parsed.phones, parsed.invalid) == ([], [text.strip()])
+    else:
+        assert parsed.phones == ["010-1234-5678"]
+        assert parsed.duplicates == ["010-1234-5678"] and parsed.invalid == ["x"]
+
+
+def test_destination_number_with_spaces_and_a_name():
+    # five space-separated pieces is the most a typed number has; a whole entry may have more
+    parsed = parse_destination("+82 (0)10 1234 5678 남궁 민수\n0 1 0 2 2 2 2 3 3 3 3")
+    assert [(r.phone, r.name) for r in parsed.recipients] == [
+        ("010-1234-5678", "남궁 민수"), ("010-2222-3333", "")]
+
+
+# --- names are checked, every one of them -------------------------------------------------
+
+
+def test_name_chars_lists_unsupported_and_refused_once():
+    people = [Recipient("010-1111-2222", "홍길동"), Recipient("010-2222-3333", "똠이😀"),
+              Recipient("010-3333-4444", "됬"), Recipient("010-4444-5555", nfd("됬😀"))]
+    assert name_chars(people) == (["똠", "😀"], ["됬"])
+    assert name_chars([Recipient("010-1111-2222", "Kim 철수")]) == ([], [])
+
+
+def test_check_names_problems_name_the_characters():
+    problems = check_names([Recipient("010-1111-2222", "똠😀"), Recipient("010-2222-3333", "됬")])
+    assert [(p.field, p.code) for p in problems] == [
+        ("destination", "name_unsupported_chars"), ("destination", "name_refused_char")]
+    assert "똠 😀" in problems[0].ko and "똠 😀" in problems[0].en
+    assert "됬" in problems[1].ko and "됬" in problems[1].en
+    assert check_names([Recipient("010-1111-2222", "홍길동")]) == []
+
+
+@pytest.mark.parametrize(
+    "msg",
+    [
+        "안녕하세요",  # no {name}: names are still sent in destination
+        "{name}님 " + "가" * 20,  # the bad name is in a shorter merge
+    ],
+)
+def test_check_merge_flags_every_name(msg):
+    people = [Recipient("010-1111-2222", "남궁민수님께"), Recipient("010-2222-3333", "똠")]
+    assert longest_merged(msg, people).recipient.name != "똠" or "{name}" not in msg
+    assert codes(check_merge(msg, people)) == ["name_unsupported_chars"]
+    people.append(Recipient("010-3333-4444", "됬"))
+    assert codes(check_merge(msg, people)) == ["name_unsupported_chars", "name_refused_char"]
+
+
+# --- caps: repeat interval and reservation horizon -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("minutes", "expected"),
+    [
+        (1440, []),
+        ("1440", []),
+        (1441, ["repeat_time"]),
+        (10**12, ["repeat_time"]),
+        ("9" * 5000, ["repeat_time"]),  # int() would refuse this many digits
+        ("0" * 5000 + "60", []),
+    ],
+)
+def test_check_repeat_interval_is_capped_at_a_day(minutes, expected):
+    assert codes(check_repeat("Y", 2, minutes)) == expected
+
+
+def test_check_repeat_count_with_huge_numbers():
+    assert codes(check_repeat("Y", "9" * 5000, 15)) == ["repeat_num"]
+
+
+def test_check_repeat_interval_message_names_both_bounds():
+    problem = check_repeat("Y", 2, 1441)[0]
+    assert "15" in problem.ko and "1,440" in problem.ko and "24" in problem.ko
+    assert "15" in problem.en and "1,440" in problem.en and "24 hours" in problem.en
+
+
+@pytest.mark.parametrize(
+    ("when", "expected"),
+    [
+        (NOW + timedelta(days=365), []),
+        (NOW + timedelta(days=365, seconds=1), [("rdate", "reservation_too_far")]),
+        (datetime(9999, 12, 31, 23, 59, tzinfo=KST), [("rdate", "reservation_too_far")]),
+    ],
+)
+def test_check_reservation_horizon(when, expected):
+    problems = check_reservation(*format_reservation(when), now=NOW)
+    assert [(p.field, p.code) for p in problems] == expected
+    if problems:
+        assert "365일" in problems[0].ko and "365 days" in problems[0].en

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -125,3 +126,77 @@ def test_result_query_fields():
 )
 def test_result_query_out_of_range(kwargs):
     assert ResultQuery(**kwargs).problems()
+
+
+# --- names, NFC and caps ----------------------------------------------------------------
+
+
+def _named(msg: str, *names: str) -> SendRequest:
+    named = tuple(Recipient(f"010-2000-{i:04d}", n) for i, n in enumerate(names))
+    return SendRequest(msg=msg, sender=SENDER, named=named)
+
+
+@pytest.mark.parametrize(
+    "msg",
+    [
+        "{name}님 안녕하세요",  # the bad name is in a shorter merge than 남궁민수님께
+        "안녕하세요",  # no {name}: every name is still sent in destination
+    ],
+)
+def test_every_name_is_checked(msg):
+    request = _named(msg, "남궁민수님께", "똠😀", "됬")
+    problems = [(p.field, p.code) for p in request.problems(now=NOW)]
+    assert problems == [("destination", "name_unsupported_chars"),
+                        ("destination", "name_refused_char")]
+    texts = request.problems(now=NOW)
+    assert "똠 😀" in texts[0].ko and "똠 😀" in texts[0].en
+    assert "됬" in texts[1].ko and "됬" in texts[1].en
+
+
+def test_good_names_have_no_problems():
+    assert _named("{name}님 안녕하세요", "홍길동", "Kim").problems(now=NOW) == []
+
+
+def test_merged_message_too_long_is_still_found():
+    request = _named("{name}" + "가" * 995, "남궁민수님께")
+    assert [p.code for p in request.problems(now=NOW)] == ["msg_too_long"]
+
+
+def test_nfd_message_and_subject_are_sent_composed():
+    nfd = unicodedata.normalize("NFD", "안녕하세요\r\n" + "한" * 40)
+    request = SendRequest(msg=nfd, sender=SENDER, recipients=("01022223333",),
+                          subject=unicodedata.normalize("NFD", "공지"), lms=True)
+    fields = request.fields()
+    assert fields["msg"] == "안녕하세요\n" + "한" * 40
+    assert fields["subject"] == "공지"
+    assert request.problems(now=NOW) == []
+    short = SendRequest(msg=unicodedata.normalize("NFD", "한" * 45), sender=SENDER,
+                        recipients=("01022223333",))
+    assert (short.kind, short.cost) == ("S", 1)  # 90 bytes, not 270
+
+
+def test_nfd_refused_char_is_found_in_request():
+    request = SendRequest(msg=unicodedata.normalize("NFD", "안 됬어요"), sender=SENDER,
+                          recipients=("01022223333",))
+    assert [p.code for p in request.problems(now=NOW)] == ["refused_char"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"reserve_at": NOW + timedelta(days=366)}, "reservation_too_far"),
+        ({"reserve_at": datetime(9999, 12, 31, 23, 0, tzinfo=KST)}, "reservation_too_far"),
+        ({"repeat_num": 2, "repeat_minutes": 1441}, "repeat_time"),
+        ({"repeat_num": 2, "repeat_minutes": 10**9}, "repeat_time"),
+    ],
+)
+def test_caps(kwargs, code):
+    request = SendRequest(msg="hi", sender=SENDER, recipients=("01022223333",), **kwargs)
+    assert [p.code for p in request.problems(now=NOW)] == [code]
+
+
+def test_caps_allow_their_limits():
+    request = SendRequest(msg="hi", sender=SENDER, recipients=("01022223333",),
+                          reserve_at=NOW + timedelta(days=365), repeat_num=2,
+                          repeat_minutes=1440)
+    assert request.problems(now=NOW) == []
