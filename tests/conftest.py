@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -10,8 +12,23 @@ from app import create_app
 from extensions import db
 from models import User
 from simulator import GatewayBackend, demo_backend
+from tests.support import LOOPBACK
 
 ADMIN = ("admin", "correct-horse-battery")
+
+
+@pytest.fixture(autouse=True)
+def loopback_only_network(monkeypatch):
+    """Fail loudly if anything tries to resolve a host other than 127.0.0.1 (every test)."""
+    real_getaddrinfo = socket.getaddrinfo
+
+    def guarded_getaddrinfo(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else host
+        if name not in LOOPBACK:
+            raise AssertionError(f"test tried to reach {name!r}: only 127.0.0.1 is allowed")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
 
 
 @pytest.fixture

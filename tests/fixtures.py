@@ -21,16 +21,16 @@ from models import User
 from simulator import DEMO_SENDERS
 from simulator.backend import GatewayBackend
 from tests.conftest import make_user
+from tests.support import ManualClock
 
 __all__ = [
-    "LOOPBACK", "ManualClock", "ScriptedBackend", "build_app", "field_errors", "page",
+    "ManualClock", "ScriptedBackend", "build_app", "field_errors", "page",
     "send_calls", "sign_in", "valid_send",
-    "loopback_only_network", "clock", "single_sender", "no_sms_senders", "no_credit_account",
+    "clock", "single_sender", "no_sms_senders", "no_credit_account",
     "wrong_key_account", "viewer_client", "sender_client", "csrf_app", "scripted_backend",
     "scripted_client", "closed_port", "unreachable_gateway_client",
 ]
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 UNREACHABLE_KEY = "unreachable-secure-key"
 
 
@@ -94,20 +94,6 @@ def valid_send(**overrides: str) -> dict[str, str]:
     return data
 
 
-class ManualClock:
-    """A clock for the simulator that moves only when a test says so."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> datetime:
-        """Move forward by ``timedelta(**kwargs)`` and return the new time."""
-        self.now += timedelta(**kwargs)
-        return self.now
-
 
 class ScriptedBackend(GatewayBackend):
     """The simulator, except that sends get the answer a test chooses (``answer``)."""
@@ -120,19 +106,6 @@ class ScriptedBackend(GatewayBackend):
             return super().send(f)
         return self.answer
 
-
-@pytest.fixture(autouse=True)
-def loopback_only_network(monkeypatch):
-    """Fail loudly if anything tries to resolve a host other than 127.0.0.1."""
-    real_getaddrinfo = socket.getaddrinfo
-
-    def guarded_getaddrinfo(host, *args, **kwargs):
-        name = host.decode() if isinstance(host, bytes) else host
-        if name not in LOOPBACK:
-            raise AssertionError(f"test tried to reach {name!r}: only 127.0.0.1 is allowed")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
 
 
 @pytest.fixture
