@@ -1,0 +1,256 @@
+"""Korean phone numbers and recipient lists, as typed or pasted."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .text import Problem
+
+MAX_RECIPIENTS = 999  # 1,000 or more -> gateway -110
+
+# --- phone numbers ----------------------------------------------------------
+
+# Invisible characters that ride along when numbers are pasted (a CSV's byte order mark,
+# zero-width spaces and joiners, word joiner): removed before parsing, as in the JS.
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
+_INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
+# Python's \s also matches \x1c-\x1f and \x85 (JavaScript's does not, but matches U+FEFF);
+# the JS twin spells these out so both sides treat the same characters as spaces.
+_PHONE_JUNK = re.compile(f"[\\s\\-.(){_INVISIBLE}]")
+_REGIONAL = {
+    *(f"03{d}" for d in "123"),
+    *(f"04{d}" for d in "1234"),
+    *(f"05{d}" for d in "12345"),
+    *(f"06{d}" for d in "1234"),
+}
+_MOBILE_OLD = {"011", "016", "017", "018", "019"}
+_MOBILE = {"010", *_MOBILE_OLD}
+_MAX_PHONE_TOKENS = 5  # "+82 (0)10 1234 5678" is the most pieces a typed number has
+
+
+def _split_digits(digits: str) -> tuple[str, ...] | None:
+    """Split a domestic number's digits into its dashed parts, or None if invalid."""
+    n = len(digits)
+    if re.fullmatch(r"1[568]\d{6}", digits):
+        return digits[:4], digits[4:]
+    if digits.startswith("02") and n in (9, 10):
+        return "02", digits[2:-4], digits[-4:]
+    if re.fullmatch(r"050[2-8]\d{8}", digits):
+        return digits[:4], digits[4:8], digits[8:]
+    head = digits[:3]
+    if head == "080" and n == 10:  # toll-free (080-XXX-XXXX), often a sender number
+        return head, digits[3:6], digits[6:]
+    if head in ("010", "070") and n == 11:
+        return head, digits[3:7], digits[7:]
+    if (head in _MOBILE_OLD or head in _REGIONAL) and n in (10, 11):
+        return head, digits[3:-4], digits[-4:]
+    return None
+
+
+def _parts(raw: str) -> tuple[str, ...] | None:
+    """Parse a typed number into its canonical parts, or None if it is not valid."""
+    text = _PHONE_JUNK.sub("", raw)
+    if text.startswith("+82"):
+        text = text[3:]
+    elif text.startswith("82"):
+        text = text[2:]
+    else:
+        return _split_digits(text) if text.isascii() and text.isdigit() else None
+    # +82 10-1234-5678 and +82 (0)10-1234-5678 are both common
+    if not (text.isascii() and text.isdigit()):
+        return None
+    return _split_digits(text if text.startswith("0") else "0" + text)
+
+
+def normalize_phone(raw: str) -> str | None:
+    """Return a Korean number in canonical dashed form, or None if it is not valid."""
+    parts = _parts(raw)
+    return "-".join(parts) if parts else None
+
+
+def split_sender(number: str) -> tuple[str, ...]:
+    """Split a sender number into sphone1..3 parts; raise ValueError if invalid."""
+    parts = _parts(number)
+    if parts is None:
+        raise ValueError(f"not a valid Korean phone number: {number!r}")
+    return parts
+
+
+def is_mobile(number: str) -> bool:
+    """Tell whether a number is a mobile (010, 011, 016-019) number."""
+    parts = _parts(number)
+    return parts is not None and parts[0] in _MOBILE
+
+
+# --- recipients ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One recipient: a canonical dashed number and an optional name."""
+
+    phone: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class RecipientList:
+    """Parsed recipients with the duplicates and invalid entries found on the way."""
+
+    recipients: list[Recipient]
+    duplicates: list[str]
+    invalid: list[str]
+    problems: list[Problem]
+
+    @property
+    def phones(self) -> list[str]:
+        """The canonical numbers, in order."""
+        return [r.phone for r in self.recipients]
+
+
+def _collect(entries: list[tuple[str, str | None, str]], field: str) -> RecipientList:
+    """Build a RecipientList from (raw, canonical or None, name) entries."""
+    recipients: list[Recipient] = []
+    seen: set[str] = set()
+    duplicates: dict[str, None] = {}
+    invalid: dict[str, None] = {}
+    for raw, phone, name in entries:
+        if phone is None:
+            invalid[raw] = None
+        elif phone in seen:
+            duplicates[phone] = None
+        else:
+            seen.add(phone)
+            recipients.append(Recipient(phone, name))
+
+    problems: list[Problem] = []
+    if not entries:
+        problems.append(
+            Problem(
+                field,
+                "no_recipients",
+                "받는 사람 번호를 입력해 주세요",
+                "Please enter at least one recipient number",
+            )
+        )
+    if invalid:
+        shown = ", ".join(invalid)
+        problems.append(
+            Problem(
+                field,
+                "invalid_phone",
+                f"올바르지 않은 전화번호가 있습니다: {shown}",
+                f"These are not valid phone numbers: {shown}",
+            )
+        )
+    if len(recipients) > MAX_RECIPIENTS:
+        count = len(recipients)
+        problems.append(
+            Problem(
+                field,
+                "too_many_recipients",
+                f"받는 사람이 너무 많습니다: {count:,}명 / 한 번에 최대 {MAX_RECIPIENTS}명",
+                f"Too many recipients: {count:,} / at most {MAX_RECIPIENTS} per send",
+            )
+        )
+    return RecipientList(recipients, list(duplicates), list(invalid), problems)
+
+
+_PHONE_TOKEN = re.compile(r"[0-9+\-.()]+")  # the only characters a piece of a number has
+
+
+def _clean_entries(text: str) -> str:
+    """Prepare pasted recipient text: NFC, invisible characters removed, \\x1c-\\x1f and
+    \\x85 (spaces to Python, not to JavaScript) turned into plain spaces."""
+    text = _INVISIBLE_RE.sub("", unicodedata.normalize("NFC", text))
+    return re.sub(r"[\x1c-\x1f\x85]", " ", text)
+
+
+def _space_entries(chunk: str) -> list[tuple[str, str | None, str]]:
+    """Split a chunk on spaces, keeping numbers typed with spaces ("010 1234 5678") whole."""
+    tokens = chunk.split()
+    entries: list[tuple[str, str | None, str]] = []
+    pending: list[str] = []  # consecutive invalid tokens, reported as one entry
+    i = 0
+    while i < len(tokens):
+        # The shortest run of tokens that makes a valid number: a valid number has
+        # 8+ digits, so it never swallows the next number, and no proper token
+        # prefix of a valid number is itself valid. Only runs of up to
+        # _MAX_PHONE_TOKENS tokens that look like pieces of a number are tried,
+        # so the work stays linear in the number of tokens.
+        phone = None
+        j = i
+        while j < min(i + _MAX_PHONE_TOKENS, len(tokens)) and _PHONE_TOKEN.fullmatch(tokens[j]):
+            j += 1
+            phone = normalize_phone(" ".join(tokens[i:j]))
+            if phone is not None:
+                break
+        if phone is None:
+            pending.append(tokens[i])
+            i += 1
+            continue
+        if pending:
+            entries.append((" ".join(pending), None, ""))
+            pending = []
+        entries.append((" ".join(tokens[i:j]), phone, ""))
+        i = j
+    if pending:
+        entries.append((" ".join(pending), None, ""))
+    return entries
+
+
+def parse_recipients(text: str, field: str = "rphone") -> RecipientList:
+    """Parse numbers separated by commas, semicolons, newlines, tabs or spaces."""
+    entries: list[tuple[str, str | None, str]] = []
+    for chunk in re.split(r"[,;\r\n\t]+", _clean_entries(text)):
+        entries.extend(_space_entries(chunk))
+    return _collect(entries, field)
+
+
+def _destination_entry(entry: str) -> tuple[str, str | None, str]:
+    """Parse one "number|name" (or "number name", "number<TAB>name") entry."""
+    if "|" in entry:
+        number, name = entry.split("|", 1)
+        return entry, normalize_phone(number), name.strip()
+    whole = normalize_phone(entry)
+    if whole is not None:
+        return entry, whole, ""
+    if "\t" in entry:
+        number, name = entry.split("\t", 1)
+        return entry, normalize_phone(number), name.strip()
+    # The number itself may contain spaces ("+82 (0)10 1234 5678"): take the first split
+    # whose left side is valid, trying only the first few, so a long line stays linear.
+    for tried, match in enumerate(re.finditer(r"\s+", entry)):
+        if tried >= _MAX_PHONE_TOKENS:
+            break
+        phone = normalize_phone(entry[: match.start()])
+        if phone is not None:
+            return entry, phone, entry[match.end() :].strip()
+    return entry, None, ""
+
+
+def parse_destination(text: str) -> RecipientList:
+    """Parse "010-1234-5678|홍길동" entries separated by commas or newlines."""
+    entries = [
+        _destination_entry(entry.strip())
+        for entry in re.split(r"[,\r\n]+", _clean_entries(text))
+        if entry.strip()
+    ]
+    return _collect(entries, "destination")
+
+
+def _clean_name(name: str) -> str:
+    """Make a name safe inside the destination field, whose separators are "," and "|"."""
+    return " ".join(re.sub(r"[,|]", " ", name).split())
+
+
+def format_destination(recipients: list[Recipient]) -> str:
+    """Render recipients as the gateway's destination field."""
+    return ",".join(f"{r.phone}|{_clean_name(r.name)}" for r in recipients)
+
+
+def format_rphone(recipients: list[Recipient]) -> str:
+    """Render recipients as the gateway's rphone field."""
+    return ",".join(r.phone for r in recipients)

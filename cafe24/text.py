@@ -1,0 +1,62 @@
+"""Text as the gateway counts it: NFC, newlines, EUC-KR bytes, unsendable characters."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem, tied to a form field, in Korean and English."""
+
+    field: str
+    code: str
+    ko: str
+    en: str
+
+
+def normalize_newlines(text: str) -> str:
+    """Turn "\\r\\n" and lone "\\r" into "\\n", as the JS meter and the gateway see them."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def normalize_text(text: str) -> str:
+    """Normalise newlines and compose Unicode (NFC), as the JS meter and the gateway see text.
+
+    Hangul pasted as decomposed jamo (NFD, e.g. from macOS) becomes syllables again,
+    so "한" counts 2 bytes, not 6, and is not flagged as unsupported.
+    """
+    return unicodedata.normalize("NFC", normalize_newlines(text))
+
+
+def euckr_length(text: str) -> int:
+    """Count EUC-KR bytes of the NFC text: 1 per code point below 0x80, 2 for anything else."""
+    # Deliberately not text.encode(): characters EUC-KR cannot hold still count 2
+    # (they are flagged by unsupported_chars), and the JS meter must match exactly.
+    return sum(1 if ord(ch) < 0x80 else 2 for ch in normalize_text(text))
+
+
+@lru_cache(maxsize=4096)
+def _is_supported(ch: str) -> bool:
+    """Tell whether one character is ASCII or a single KS X 1001 (2-byte EUC-KR) character."""
+    if ord(ch) < 0x80:
+        return True
+    try:
+        encoded = ch.encode("euc_kr")
+    except UnicodeEncodeError:
+        return False
+    # CPython's euc_kr codec writes the 8,822 Hangul syllables outside KS X 1001
+    # (똠, 쀍, 됬, ...) as 8-byte KS X 1001:1998 make-up sequences; the gateway and
+    # carriers do not understand those, so they count as unsupported too.
+    return len(encoded) == 2
+
+
+def unsupported_chars(text: str) -> list[str]:
+    """List, once each and in first-seen order, the characters EUC-KR cannot send (after NFC)."""
+    seen: dict[str, None] = {}
+    for ch in normalize_text(text):
+        if ch not in seen and not _is_supported(ch):
+            seen[ch] = None
+    return list(seen)
