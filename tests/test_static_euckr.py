@@ -15,7 +15,6 @@ from cafe24 import message
 
 ROOT = Path(__file__).resolve().parent.parent
 EUCKR_JS = ROOT / "static" / "js" / "euckr.js"
-SMSFORM_JS = ROOT / "static" / "js" / "smsform.js"
 CASES = json.loads((ROOT / "tests" / "cases" / "message_cases.json").read_text(encoding="utf-8"))
 NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
@@ -98,7 +97,7 @@ _STDIN = "const input = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
 def test_js_meter_matches_shared_cases():
     script = _STDIN + """
     const E = require('./static/js/euckr.js');
-    const R = require('./static/js/smsform.js');
+    const R = require('./static/js/rules.js');
     console.log(JSON.stringify(input.map((t) => {
       const bytes = E.length(t);
       return {bytes, kind: R.messageKind(bytes, false, 90), unsupported: E.unsupported(t)};
@@ -129,7 +128,7 @@ PHONES = [
 @needs_node
 def test_js_normalize_phone_matches_server():
     script = _STDIN + """
-    const R = require('./static/js/smsform.js');
+    const R = require('./static/js/rules.js');
     console.log(JSON.stringify(input.map((p) => R.normalizePhone(p))));
     """
     assert _node(script, PHONES) == [message.normalize_phone(p) for p in PHONES]
@@ -165,7 +164,7 @@ DESTINATION_TEXTS = [
 @needs_node
 def test_js_recipient_parsing_matches_server():
     script = _STDIN + """
-    const R = require('./static/js/smsform.js');
+    const R = require('./static/js/rules.js');
     const show = (r) => ({recipients: r.recipients.map((x) => [x.phone, x.name]),
                           duplicates: r.duplicates, invalid: r.invalid});
     console.log(JSON.stringify({
@@ -201,7 +200,7 @@ NAME_LISTS = [
 @needs_node
 def test_js_merge_and_name_chars_match_server():
     script = _STDIN + """
-    const R = require('./static/js/smsform.js');
+    const R = require('./static/js/rules.js');
     console.log(JSON.stringify({
       merges: input.merges.map(([m, n]) => R.mergeName(m, n)),
       names: input.names.map((ns) => R.nameChars(ns.map((n) => ({phone: "", name: n})))),
@@ -223,7 +222,7 @@ def test_js_normalize_text_matches_server():
     texts = [c["text"] for c in CASES] + ["\u1100\u1161\r\n\r", "\ufeffa\u200b"]
     script = _STDIN + """
     const E = require('./static/js/euckr.js');
-    const R = require('./static/js/smsform.js');
+    const R = require('./static/js/rules.js');
     console.log(JSON.stringify(input.map((t) => [E.normalizeText(t), R.normalizeText(t)])))
     """
     assert _node(script, texts) == [[message.normalize_text(t)] * 2 for t in texts]
@@ -233,7 +232,7 @@ def test_js_normalize_text_matches_server():
 def test_js_long_lines_parse_in_linear_time():
     """One huge line with many spaces used to take seconds (quadratic prefix parsing)."""
     script = _STDIN + """
-    const R = require('./static/js/smsform.js');
+    const R = require('./static/js/rules.js');
     const t0 = Date.now();
     const r = R.parseRecipients(input.text);
     const d = R.parseDestination(input.text);
