@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 
 from extensions import db
@@ -79,3 +87,60 @@ def test_simulator_command_lists_its_options(runner):
     assert result.exit_code == 0, result.output
     for option in ("--host", "--port", "--user-id", "--secure-key", "--sender", "--credits"):
         assert option in result.output
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _post_raw(port: int, request: bytes) -> bytes:
+    """Send raw bytes and read until the server closes, as the vendor's PHP sample does."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(request)
+        answer = b""
+        while chunk := conn.recv(8192):
+            answer += chunk
+    return answer
+
+
+def test_the_simulator_command_serves_a_php_style_client(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for name in [k for k in env if k.startswith("CAFE24_SMS_")]:
+        del env[name]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "simulator", "--host", "127.0.0.1",
+         "--port", str(port), "--user-id", "shop", "--secure-key", "shop-key",
+         "--sender", "02-123-4567", "--credits", "5"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        fields = {"user_id": "shop", "secure": "shop-key", "msg": "안녕하세요",
+                  "rphone": "010-2222-3333", "sphone1": "02", "sphone2": "123",
+                  "sphone3": "4567", "mode": "1"}
+        boundary = b"---------------------0123456789"
+        body = b"".join(
+            b"--" + boundary + b"\r\nContent-Disposition: form-data; name=\"" + k.encode()
+            + b"\"\r\n\r\n" + base64.b64encode(v.encode()) + b"\r\n--" + boundary + b"\r\n"
+            for k, v in fields.items())
+        head = (b"POST /sms_sender.php/ HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+                b"Content-type: multipart/form-data, boundary=" + boundary + b"\r\n"
+                b"Content-length: " + str(len(body)).encode() + b"\r\n\r\n")
+        answer = _post_raw(port, head + body)
+        assert answer.split(b"\r\n\r\n", 1)[1] == b"success,4"
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0].decode()
+    assert f"http://127.0.0.1:{port}" in output
+    assert "shop-key" not in output  # the key is never printed
