@@ -11,7 +11,9 @@ from flask.testing import FlaskClient
 from app import create_app
 from extensions import db
 from models import User
-from simulator import GatewayBackend, demo_backend
+from simulator import GatewayBackend
+from simulator import demo_backend as demo_backend_factory
+from simulator.server import SimulatorServer
 from tests.support import LOOPBACK
 
 ADMIN = ("admin", "correct-horse-battery")
@@ -34,7 +36,22 @@ def loopback_only_network(monkeypatch):
 @pytest.fixture
 def backend() -> GatewayBackend:
     """The simulator behind the app: demo account, senders and 1,000 credits."""
-    return demo_backend()
+    return demo_backend_factory()
+
+
+@pytest.fixture
+def demo_backend(clock) -> GatewayBackend:
+    """The demo account on a simulator that keeps the folder's ``clock`` (the library's and
+    the simulator's tests each set their own)."""
+    return demo_backend_factory(clock=clock, stall_seconds=1.0)
+
+
+@pytest.fixture
+def socket_server(demo_backend: GatewayBackend):
+    """The simulator listening on 127.0.0.1 on a free port."""
+    server = SimulatorServer(demo_backend).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

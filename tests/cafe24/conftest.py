@@ -16,9 +16,6 @@ from simulator import (
     SIMULATOR_BASE_URL,
     in_process_transport,
 )
-from simulator import demo_backend as make_demo_backend
-from simulator.backend import GatewayBackend
-from simulator.server import SimulatorServer
 from tests.support import ManualClock
 
 
@@ -26,20 +23,6 @@ from tests.support import ManualClock
 def clock() -> ManualClock:
     """A backend clock frozen at the real current minute (KST) until advanced."""
     return ManualClock(datetime.now(KST).replace(second=0, microsecond=0))
-
-
-@pytest.fixture
-def demo_backend(clock) -> GatewayBackend:
-    """The simulator's state with the demo account (3 senders, 1,000 credits)."""
-    return make_demo_backend(clock=clock, stall_seconds=1.0)
-
-
-@pytest.fixture
-def socket_server(demo_backend):
-    """The simulator listening on 127.0.0.1 on a free port."""
-    server = SimulatorServer(demo_backend).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=["in_process", "socket"])
