@@ -153,3 +153,15 @@ def test_simulation_banner_only_without_an_account(admin_client, unreachable_gat
     assert page(admin_client.get("/smsform")).select_one("#simulation-banner") is not None
     configured = page(unreachable_gateway_client.get("/smsform"))
     assert configured.select_one("#simulation-banner") is None
+
+
+def test_calljson_answers_a_post_without_a_csrf_token_but_only_when_signed_in(csrf_app):
+    """Read-only, so the sample's own script may POST it; it still needs a signed-in user."""
+    anonymous = csrf_app.test_client()
+    assert anonymous.post("/calljson", headers={"Accept": "application/json"}).status_code == 401
+    client = sign_in(csrf_app)
+    response = client.post("/calljson")
+    assert response.status_code == 200
+    assert response.get_json()["result"] == "Success"
+    # Sending still refuses a post without a token.
+    assert client.post("/smssend", data=valid_send()).status_code == 400

@@ -12,6 +12,7 @@ from cafe24 import codes, message
 from cafe24.errors import Cafe24Error, GatewayRefused
 from cafe24.message import KST
 from cafe24.models import ResultQuery
+from extensions import csrf
 from i18n import current_lang, t
 from permissions import login_required, wants_json
 from services import gateway
@@ -28,6 +29,7 @@ def _failure_message(exc: Cafe24Error, describe) -> str:
 
 
 @bp.route("/calljson", methods=["GET", "POST"])
+@csrf.exempt  # read-only, and the sample's own script may POST without a token
 @login_required
 def calljson():
     """Sender numbers in the gateway's own JSON shape (the key stays here)."""
