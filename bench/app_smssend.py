@@ -2,7 +2,8 @@
 
 Run by hand: .venv/bin/python bench/app_smssend.py [-n 1000]
 The goal (issue 4): the app adds at most 3x the direct call's time, i.e.
-(app - direct) <= 3 * direct, judged on medians.
+(app - direct) <= 3 * direct, judged on medians. Also timed: the same post carrying
+the form's one-time send token (two more small database commits: claim and outcome).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from app import create_app  # noqa: E402
 from cafe24.models import SendRequest  # noqa: E402
 from extensions import db  # noqa: E402
 from models import User  # noqa: E402
-from services import gateway  # noqa: E402
+from services import gateway, tokens  # noqa: E402
 from simulator import demo_backend  # noqa: E402
 
 FORM = {
@@ -64,12 +65,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=1000)
     parser.add_argument("--profile", action="store_true", help="cProfile the app path")
+    parser.add_argument("--database", default="sqlite://",
+                        help="SQLAlchemy URL (default: SQLite in memory; try sqlite:////tmp/b.db)")
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)  # the send log line is not what we measure
 
     backend = demo_backend()
     backend.accounts["demo"].credits = 10**9
-    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": args.database,
                       "SIMULATOR_BACKEND": backend})
     with app.app_context():
         user = User(username="bench", role="sender")
@@ -104,6 +107,29 @@ def main() -> None:
         assert statuses.pop() == "200 OK", answer
 
     with app.app_context():
+        user_id = db.session.execute(db.select(User.id).filter_by(username="bench")).scalar_one()
+
+    def token_requests(count: int) -> list[tuple[dict, bytes]]:
+        """Environs of the real form's post: each with its own one-time send token."""
+        out = []
+        with app.app_context():
+            for _ in range(count):
+                data = {**form, "send_token": tokens.issue(user_id)}
+                environ = EnvironBuilder(path="/smssend", method="POST", data=data,
+                                         headers={"Accept": "application/json",
+                                                  "Cookie": _cookie_header(web)}).get_environ()
+                out.append((environ, environ["wsgi.input"].read()))
+        return out
+
+    pending: list[tuple[dict, bytes]] = []
+
+    def via_form() -> None:
+        environ, payload = pending.pop()
+        environ["wsgi.input"] = io.BytesIO(payload)
+        answer = b"".join(app(environ, start_response))
+        assert statuses.pop() == "200 OK", answer
+
+    with app.app_context():
         client = gateway.client()
     request = SendRequest(msg=FORM["msg"], sender=FORM["sphone"],
                           recipients=("010-2222-3333", "010-4444-5555"))
@@ -120,7 +146,8 @@ def main() -> None:
         profiler.runcall(timed, via_app, args.n)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
         return
-    for fn in (via_app, direct):  # warm-up
+    pending.extend(token_requests(50))
+    for fn in (via_app, via_form, direct):  # warm-up
         timed(fn, 50)
     backend.reset()
     gc.collect()
@@ -128,17 +155,23 @@ def main() -> None:
     # Alternate blocks of 100 calls (warm caches within a block, as in a tight loop),
     # so drift and noisy neighbours hit both paths alike.
     app_times: list[float] = []
+    form_times: list[float] = []
     direct_times: list[float] = []
     block = 100
     for _ in range(max(1, args.n // block)):
         backend.reset()
         app_times.extend(timed(via_app, block))
+        pending.extend(token_requests(block))  # made outside the timing
+        backend.reset()
+        form_times.extend(timed(via_form, block))
         backend.reset()
         direct_times.extend(timed(direct, block))
     gc.enable()
     print(f"{len(app_times)} sends each, in alternating blocks of {block}; "
           f"Python {sys.version.split()[0]}; in-process simulator; logging off; GC off")
+    print(f"database: {args.database}")
     app_mean, app_p50 = summary("POST /smssend (whole app)", app_times)
+    summary("  the same with a send token", form_times)
     direct_mean, direct_p50 = summary("Cafe24Client.send (direct)", direct_times)
     ratio, ratio_p50 = app_mean / direct_mean, app_p50 / direct_p50
     print(f"app / direct = {ratio:.2f}x by mean, {ratio_p50:.2f}x by median "

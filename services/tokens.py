@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
@@ -40,18 +40,27 @@ class Claim:
     outcome: dict[str, Any] | None = None
 
 
+_tokens = SendToken.__table__
+
+
 def claim(token: str, user_id: int) -> Claim:
-    """Mark the token used, atomically; only the first claim of a token succeeds."""
+    """Mark the token used, atomically; only the first claim of a token succeeds.
+
+    Plain statements in their own transaction, not the ORM session: this runs on every
+    send, and the claim must be committed before anything reaches the gateway.
+    """
     now = _now()
-    result = db.session.execute(
-        update(SendToken)
-        .where(SendToken.token == token, SendToken.user_id == user_id,
-               SendToken.used_at.is_(None), SendToken.created_at >= now - LIFETIME)
-        .values(used_at=now))
-    db.session.commit()  # the claim is on disk before anything reaches the gateway
-    if result.rowcount == 1:
+    with db.engine.begin() as connection:
+        claimed = connection.execute(
+            update(_tokens)
+            .where(_tokens.c.token == token, _tokens.c.user_id == user_id,
+                   _tokens.c.used_at.is_(None), _tokens.c.created_at >= now - LIFETIME)
+            .values(used_at=now)).rowcount == 1
+        row = None if claimed else connection.execute(
+            select(_tokens.c.user_id, _tokens.c.used_at, _tokens.c.outcome)
+            .where(_tokens.c.token == token)).first()
+    if claimed:
         return Claim(True)
-    row = db.session.get(SendToken, token)
     if row is None or row.user_id != user_id or row.used_at is None:
         return Claim(False, "unknown")
     return Claim(False, "used", json.loads(row.outcome) if row.outcome else None)
@@ -74,13 +83,13 @@ def from_key(key: str, user_id: int) -> str | None:
 
 def release(token: str) -> None:
     """Make the token usable again: its send certainly did not happen (refused, not sent)."""
-    db.session.execute(update(SendToken).where(SendToken.token == token)
-                       .values(used_at=None, outcome=None))
-    db.session.commit()
+    with db.engine.begin() as connection:
+        connection.execute(update(_tokens).where(_tokens.c.token == token)
+                           .values(used_at=None, outcome=None))
 
 
 def finish(token: str, outcome: dict[str, Any]) -> None:
     """Keep what became of the token's send, for a repeated submission to show."""
-    db.session.execute(update(SendToken).where(SendToken.token == token)
-                       .values(outcome=json.dumps(outcome, ensure_ascii=False)))
-    db.session.commit()
+    with db.engine.begin() as connection:
+        connection.execute(update(_tokens).where(_tokens.c.token == token)
+                           .values(outcome=json.dumps(outcome, ensure_ascii=False)))
