@@ -222,25 +222,29 @@ def check_names(recipients: list[Recipient]) -> list[Problem]:
     return problems
 
 
+def check_nameless(msg: str, recipients: list[Recipient]) -> list[Problem]:
+    """Flag "{name}" in the message when some recipients have no name."""
+    if NAME_PLACEHOLDER not in msg:
+        return []
+    nameless = sum(1 for r in recipients if not r.name.strip())
+    if not nameless:
+        return []
+    return [
+        Problem(
+            "msg",
+            "name_placeholder_without_names",
+            f"메시지에 {{name}}이 있지만 이름이 없는 받는 사람이 {nameless:,}명 있습니다",
+            f"The message uses {{name}} but {nameless:,} recipient(s) have no name",
+        )
+    ]
+
+
 def check_merge(msg: str, recipients: list[Recipient]) -> list[Problem]:
     """Flag "{name}" with nameless recipients, names that cannot be sent, and merged
     texts over the LMS limit."""
     msg = normalize_text(msg)
-    problems: list[Problem] = []
-    if NAME_PLACEHOLDER in msg:
-        nameless = sum(1 for r in recipients if not r.name.strip())
-        if nameless:
-            problems.append(
-                Problem(
-                    "msg",
-                    "name_placeholder_without_names",
-                    f"메시지에 {{name}}이 있지만 이름이 없는 받는 사람이 {nameless:,}명 있습니다",
-                    f"The message uses {{name}} but {nameless:,} recipient(s) have no name",
-                )
-            )
-    problems.extend(check_names(recipients))
-    problems.extend(check_merged_length(msg, recipients))
-    return problems
+    return [*check_nameless(msg, recipients), *check_names(recipients),
+            *check_merged_length(msg, recipients)]
 
 
 def check_merged_length(msg: str, recipients: list[Recipient]) -> list[Problem]:
@@ -256,7 +260,8 @@ __all__ = [
     "REPEAT_NUM_MAX", "REPEAT_NUM_MIN", "REPEAT_TIME_MAX", "REPEAT_TIME_MIN",
     "RESERVATION_HORIZON", "RESERVATION_LEAD", "SMS_LIMIT", "SUBJECT_LIMIT", "MergedMessage",
     "MessageCheck", "Problem", "Recipient", "RecipientList", "_is_supported", "check_merge",
-    "check_merged_length", "check_message", "check_names", "check_repeat", "check_reservation",
+    "check_merged_length", "check_nameless", "check_message", "check_names", "check_repeat",
+    "check_reservation",
     "credit_cost", "euckr_length", "format_destination", "format_reservation", "format_rphone",
     "is_mobile", "longest_merged", "merge_all", "merge_name", "message_kind", "name_chars",
     "normalize_newlines", "normalize_phone", "normalize_text", "parse_destination",

@@ -52,7 +52,9 @@ def build_request(data: Mapping[str, str], now: datetime | None = None) -> Draft
                   else message.parse_recipients(data.get("rphone", "")))
     problems = list(recipients.problems)
     if destination:
-        problems.extend(message.check_merge(msg, recipients.recipients))
+        # Names and the merged length are the request's own checks (below); only the
+        # nameless recipients are a matter of what was typed.
+        problems.extend(message.check_nameless(msg, recipients.recipients))
     elif message.NAME_PLACEHOLDER in msg:
         problems.append(Problem(
             "msg", "name_placeholder_without_names",
@@ -61,11 +63,10 @@ def build_request(data: Mapping[str, str], now: datetime | None = None) -> Draft
     reserve_at = None
     rdate, rtime = data.get("rdate", "").strip(), data.get("rtime", "").strip()
     if rdate or rtime:
-        problems.extend(message.check_reservation(rdate, rtime, now))
         try:
-            reserve_at = message.parse_reservation(rdate, rtime)
+            reserve_at = message.parse_reservation(rdate, rtime)  # checked by the request
         except ValueError:
-            reserve_at = None
+            problems.extend(message.check_reservation(rdate, rtime, now))
     repeat_num = repeat_minutes = None
     if data.get("repeatFlag", "").strip().upper() == "Y":
         repeat_problems = message.check_repeat("Y", data.get("repeatNum"), data.get("repeatTime"))
