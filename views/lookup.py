@@ -16,16 +16,9 @@ from extensions import csrf
 from i18n import current_lang, t
 from permissions import login_required, wants_json
 from services import gateway
+from views.util import gateway_failure_text
 
 bp = Blueprint("lookup", __name__)
-
-
-def _failure_message(exc: Cafe24Error, describe) -> str:
-    lang = current_lang()
-    if isinstance(exc, GatewayRefused):
-        return describe(exc.code).text(lang)
-    return t(f"게이트웨이에서 답을 받지 못했습니다: {exc.message}",
-             f"No answer from the gateway: {exc.message}")
 
 
 @bp.route("/calljson", methods=["GET", "POST"])
@@ -40,7 +33,7 @@ def calljson():
             "발신번호를 불러오지 못했습니다. SMS 아이디와 인증키를 확인하세요.",
             "Could not load sender numbers; check the SMS id and key.")), 502
     except Cafe24Error as exc:
-        return jsonify(result="Error", list=[], message=_failure_message(exc, None)), 502
+        return jsonify(result="Error", list=[], message=gateway_failure_text(exc)), 502
     return jsonify(result="Success", list=numbers)
 
 
@@ -51,7 +44,7 @@ def smscount():
     try:
         remaining = gateway.client().remaining()
     except Cafe24Error as exc:
-        text = _failure_message(exc, codes.describe_remain)
+        text = gateway_failure_text(exc, codes.describe_remain)
         if wants_json():
             return jsonify(remaining=None, error=text), 502
         return render_template("lookup/smscount.html", remaining=None, error=text), 502
@@ -113,7 +106,7 @@ def smsresult():
     try:
         result = gateway.client().results(query)
     except Cafe24Error as exc:
-        text = _failure_message(exc, codes.describe_list)
+        text = gateway_failure_text(exc, codes.describe_list)
         code = exc.code if isinstance(exc, GatewayRefused) else "error"
         if wants_json():
             return jsonify(code=code, items=[], message=text), 502

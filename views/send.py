@@ -15,12 +15,12 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from cafe24 import message
-from cafe24.errors import Cafe24Error, GatewayRefused
+from cafe24.errors import Cafe24Error
 from forms import SendForm
 from i18n import current_lang, t
 from permissions import sender_required, wants_json
 from services import gateway, sending, tokens
-from views.util import safe_return_url
+from views.util import gateway_failure_text, safe_return_url
 
 bp = Blueprint("send", __name__)
 
@@ -29,11 +29,8 @@ def _senders() -> tuple[list[str], str | None]:
     """Registered sender numbers for the server-rendered select, or why there are none."""
     try:
         return gateway.gateway().senders(), None
-    except GatewayRefused:
-        return [], t("SMS 아이디와 인증키를 확인하세요.", "Check the SMS id and key.")
     except Cafe24Error as exc:
-        return [], t(f"게이트웨이에서 답을 받지 못했습니다({exc.message}).",
-                     f"No answer from the gateway ({exc.message}).")
+        return [], gateway_failure_text(exc)
 
 
 def _limits() -> dict[str, object]:
