@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
-from .text import Problem
+from .text import Problem, compose
 
 MAX_RECIPIENTS = 999  # 1,000 or more -> gateway -110
 
@@ -162,9 +161,9 @@ _PHONE_TOKEN = re.compile(r"[0-9+\-.()]+")  # the only characters a piece of a n
 
 
 def _clean_entries(text: str) -> str:
-    """Prepare pasted recipient text: NFC, invisible characters removed, \\x1c-\\x1f and
-    \\x85 (spaces to Python, not to JavaScript) turned into plain spaces."""
-    text = _INVISIBLE_RE.sub("", unicodedata.normalize("NFC", text))
+    """Prepare pasted recipient text: composed (text.compose), invisible characters removed,
+    \\x1c-\\x1f and \\x85 (spaces to Python, not to JavaScript) turned into plain spaces."""
+    text = _INVISIBLE_RE.sub("", compose(text))
     return re.sub(r"[\x1c-\x1f\x85]", " ", text)
 
 

@@ -659,13 +659,20 @@
     return String(text).replace(/\r\n?/g, "\n");
   }
 
-  /** Newlines as "\n" and Unicode composed (NFC), as the server counts and sends text:
-   * Hangul pasted as decomposed jamo (NFD, e.g. from macOS) becomes syllables again. */
-  function normalizeText(text) {
-    return normalizeNewlines(text).normalize("NFC");
+  /** Compose what was pasted decomposed (NFD, e.g. Hangul jamo) and nothing else:
+   * full NFC would make U+212B unsendable (text.compose). */
+  function compose(text) {
+    return String(text).replace(
+      /.?[\u0300-\u036f\u1100-\u11ff\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+/gu,
+      function (run) { return run.normalize("NFC"); });
   }
 
-  /** EUC-KR bytes of the NFC text: 1 per code point below 0x80, else 2. */
+  /** Newlines as "\n" and decomposed text composed, as the server counts and sends it. */
+  function normalizeText(text) {
+    return compose(normalizeNewlines(text));
+  }
+
+  /** EUC-KR bytes of the normalised text: 1 per code point below 0x80, else 2. */
   function length(text) {
     var n = 0;
     for (var ch of normalizeText(text)) {
@@ -695,6 +702,7 @@
     unsupported: unsupported,
     normalizeNewlines: normalizeNewlines,
     normalizeText: normalizeText,
+    compose: compose,
     RANGES: RANGES
   });
   if (typeof window !== "undefined") {

@@ -70,15 +70,15 @@
     return parts ? parts.join("-") : null;
   }
 
-  /** Newlines as "\n" and Unicode composed (NFC), as the server sends text (message.normalize_text). */
+  /** Newlines as "\n" and decomposed text composed, as the server sends it (text.normalize_text). */
   function normalizeText(text) {
-    return String(text).replace(/\r\n?/g, "\n").normalize("NFC");
+    return euckr().normalizeText(text);
   }
 
-  /** Pasted recipient text: NFC, invisible characters removed, \x1c-\x1f and \x85 as spaces
-   * (message._clean_entries). */
+  /** Pasted recipient text: composed (EUCKR.compose), invisible characters removed, \x1c-\x1f and
+   * \x85 as spaces (phone._clean_entries). */
   function cleanEntries(text) {
-    return String(text).normalize("NFC").replace(INVISIBLE, "").replace(/[\x1c-\x1f\x85]/g, " ");
+    return euckr().compose(text).replace(INVISIBLE, "").replace(/[\x1c-\x1f\x85]/g, " ");
   }
 
   /** Python's str.split() without arguments (on text that went through cleanEntries). */
