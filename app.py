@@ -10,10 +10,10 @@ from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 import config
-import i18n
-from extensions import csrf, db
-from permissions import load_user, wants_json
-from services import gateway
+from smsform import i18n
+from smsform.extensions import csrf, db
+from smsform.permissions import load_user, wants_json
+from smsform.services import gateway
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -33,8 +33,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     gateway.init_app(app)
 
-    import models  # noqa: F401 - register the tables before create_all
-    from views import auth, lookup, send
+    import smsform.models  # noqa: F401 - register the tables before create_all
+    from smsform.views import auth, lookup, send
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(send.bp)
@@ -65,7 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             return jsonify(result="error", code=exc.code, message=exc.description), exc.code
         return render_template("errors/error.html", error=exc), exc.code
 
-    from cli import register
+    from smsform.cli import register
 
     register(app)
     return app

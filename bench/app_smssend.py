@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 from app import create_app  # noqa: E402
-from cafe24.models import SendRequest  # noqa: E402
-from extensions import db  # noqa: E402
-from models import User  # noqa: E402
-from services import gateway, tokens  # noqa: E402
+from cafe24.calls import SendRequest  # noqa: E402
 from simulator import demo_backend  # noqa: E402
+from smsform.extensions import db  # noqa: E402
+from smsform.models import User  # noqa: E402
+from smsform.services import gateway, tokens  # noqa: E402
 
 FORM = {
     "sphone": "010-1234-5678",

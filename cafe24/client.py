@@ -22,6 +22,7 @@ from .answers import (
     parse_send_answer,
     parse_senders,
 )
+from .calls import ResultQuery, SendRequest
 from .encoding import b64_destination, b64_field, from_bytes, normalize_charset
 from .errors import (
     Cafe24Error,
@@ -33,7 +34,6 @@ from .errors import (
     ResponseTimeout,
     TransportError,
 )
-from .models import ResultQuery, SendRequest
 
 DEFAULT_BASE_URL = "https://sslsms.cafe24.com"
 DEFAULT_CONNECT_TIMEOUT = 5.0

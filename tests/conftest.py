@@ -9,11 +9,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
-from extensions import db
-from models import User
 from simulator import GatewayBackend
 from simulator import demo_backend as demo_backend_factory
 from simulator.server import SimulatorServer
+from smsform.extensions import db
+from smsform.models import User
 from tests.support import LOOPBACK
 
 ADMIN = ("admin", "correct-horse-battery")

@@ -16,10 +16,10 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from cafe24.message import KST
-from extensions import db
-from models import User
 from simulator import DEMO_SENDERS
 from simulator.backend import GatewayBackend
+from smsform.extensions import db
+from smsform.models import User
 from tests.conftest import make_user
 from tests.support import ManualClock
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from extensions import db
-from models import User
+from smsform.extensions import db
+from smsform.models import User
 from tests.conftest import ADMIN, make_user
 from tests.fixtures import *  # noqa: F403 - fixtures
 from tests.fixtures import field_errors, page, send_calls, valid_send
@@ -165,7 +165,7 @@ def test_passwords_are_stored_hashed(app, client):
 
 
 def test_production_hash_is_scrypt_and_tests_may_choose_a_cheaper_one(app):
-    from models import User
+    from smsform.models import User
 
     app.config.pop("PASSWORD_HASH_METHOD")
     with app.app_context():
@@ -193,8 +193,8 @@ def test_login_never_redirects_off_site(app, client, target):
 
 
 def test_an_unknown_username_costs_a_password_check_too(app, client):
+    from smsform.views import auth
     from tests.conftest import make_user
-    from views import auth
 
     make_user(app, "kim", "a-long-enough-password", "sender")
     auth._dummy_hash.cache_clear()

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from extensions import db
-from models import User
+from smsform.extensions import db
+from smsform.models import User
 from tests.conftest import make_user
 from tests.fixtures import *  # noqa: F403 - fixtures
 

@@ -311,7 +311,7 @@ def test_message_text_is_escaped(admin_client, clock):
 
 def test_sender_numbers_are_asked_of_the_gateway_once_a_minute(admin_client, backend,
                                                               monkeypatch):
-    from services import gateway as gateway_service
+    from smsform.services import gateway as gateway_service
 
     def lookups() -> int:
         return sum(1 for c in backend.calls if c.path == "/smsSenderPhone.php")

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from extensions import db
-from models import SendToken
-from services import tokens
+from smsform.extensions import db
+from smsform.models import SendToken
+from smsform.services import tokens
 from tests.fixtures import *  # noqa: F403
 from tests.fixtures import build_app, page, send_calls, sign_in, valid_send
 

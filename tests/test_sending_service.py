@@ -9,7 +9,7 @@ import pytest
 
 from cafe24.answers import SendStatus
 from cafe24.message import KST
-from services import sending
+from smsform.services import sending
 from tests.fixtures import *  # noqa: F403 - fixtures
 from tests.fixtures import build_app, send_calls, valid_send
 

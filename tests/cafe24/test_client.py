@@ -9,6 +9,7 @@ import pytest
 import urllib3.util.connection
 
 from cafe24.answers import SendStatus
+from cafe24.calls import ResultQuery, SendRequest
 from cafe24.client import DEFAULT_BASE_URL, Cafe24Client
 from cafe24.errors import (
     ConfigurationError,
@@ -21,7 +22,6 @@ from cafe24.errors import (
     UnreadableResponse,
 )
 from cafe24.message import Recipient
-from cafe24.models import ResultQuery, SendRequest
 from simulator import (
     DEMO_CREDITS,
     DEMO_SECURE_KEY,

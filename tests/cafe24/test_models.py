@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from cafe24.calls import ResultQuery, SendRequest
 from cafe24.message import KST, Recipient
-from cafe24.models import ResultQuery, SendRequest
 
 SENDER = "010-1234-5678"
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=KST)

@@ -11,9 +11,9 @@ from urllib3.exceptions import MaxRetryError
 from urllib3.exceptions import SSLError as Urllib3SSLError
 
 from cafe24.answers import SendStatus
+from cafe24.calls import SendRequest
 from cafe24.client import Cafe24Client, _certificate_refused
 from cafe24.errors import ConnectFailed
-from cafe24.models import SendRequest
 from simulator import DEMO_SECURE_KEY, DEMO_USER_ID, demo_backend
 from simulator.server import SimulatorServer
 

@@ -6,8 +6,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from extensions import db
-from models import ROLES, User
+from smsform.extensions import db
+from smsform.models import ROLES, User
 
 
 def register(app: Flask) -> None:

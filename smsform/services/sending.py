@@ -9,9 +9,9 @@ from datetime import datetime
 
 from cafe24 import message
 from cafe24.answers import SendOutcome, SendStatus
+from cafe24.calls import SendRequest
 from cafe24.errors import Cafe24Error, ConnectFailed, InvalidRequest
 from cafe24.message import Problem, RecipientList
-from cafe24.models import SendRequest
 
 from . import gateway
 

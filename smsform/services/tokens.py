@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from extensions import db
-from models import SendToken
+from smsform.extensions import db
+from smsform.models import SendToken
 
 LIFETIME = timedelta(hours=24)
 

@@ -16,11 +16,11 @@ from werkzeug.wrappers import Response
 
 from cafe24 import message
 from cafe24.errors import Cafe24Error
-from forms import SendForm
-from i18n import current_lang, t
-from permissions import sender_required, wants_json
-from services import gateway, sending, tokens
-from views.util import gateway_failure_text, safe_return_url
+from smsform.forms import SendForm
+from smsform.i18n import current_lang, t
+from smsform.permissions import sender_required, wants_json
+from smsform.services import gateway, sending, tokens
+from smsform.views.util import gateway_failure_text, safe_return_url
 
 bp = Blueprint("send", __name__)
 

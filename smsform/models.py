@@ -9,7 +9,7 @@ from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from extensions import db
+from smsform.extensions import db
 
 ROLES = ("admin", "sender", "viewer")
 

@@ -9,7 +9,7 @@ from flask import current_app, request
 
 from cafe24.codes import CodeInfo
 from cafe24.errors import Cafe24Error, GatewayRefused
-from i18n import current_lang, t
+from smsform.i18n import current_lang, t
 
 
 def safe_next(target: str | None) -> str | None:

@@ -9,14 +9,14 @@ from datetime import datetime
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from cafe24 import codes, message
+from cafe24.calls import ResultQuery
 from cafe24.errors import Cafe24Error, GatewayRefused
 from cafe24.message import KST
-from cafe24.models import ResultQuery
-from extensions import csrf
-from i18n import current_lang, t
-from permissions import login_required, wants_json
-from services import gateway
-from views.util import gateway_failure_text
+from smsform.extensions import csrf
+from smsform.i18n import current_lang, t
+from smsform.permissions import login_required, wants_json
+from smsform.services import gateway
+from smsform.views.util import gateway_failure_text
 
 bp = Blueprint("lookup", __name__)
 

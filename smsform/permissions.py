@@ -10,8 +10,8 @@ from typing import Any
 from flask import abort, g, redirect, request, session, url_for
 from sqlalchemy import bindparam, select
 
-from extensions import db
-from models import User
+from smsform.extensions import db
+from smsform.models import User
 
 
 @dataclass(frozen=True)

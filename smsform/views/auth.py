@@ -20,11 +20,11 @@ from flask import (
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
-from extensions import db
-from forms import LoginForm, SetupForm
-from i18n import t
-from models import User
-from views.util import safe_next
+from smsform.extensions import db
+from smsform.forms import LoginForm, SetupForm
+from smsform.i18n import t
+from smsform.models import User
+from smsform.views.util import safe_next
 
 bp = Blueprint("auth", __name__)
 
