@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from cafe24.transport import WSGITransport
-
 from .backend import (
     DEMO_CREDITS,
     DEMO_SECURE_KEY,
     DEMO_SENDERS,
     DEMO_USER_ID,
     GatewayBackend,
+    ListedMessage,
+    ListPage,
+    SendAccepted,
 )
+from .exceptions import Refusal
+from .transport import DropConnection, StallResponse, WSGITransport
 from .wsgi import SimulatorApp
 
 SIMULATOR_BASE_URL = "https://simulator.invalid"
@@ -30,4 +33,5 @@ def in_process_transport(backend: GatewayBackend) -> WSGITransport:
 
 __all__ = ["GatewayBackend", "SimulatorApp", "demo_backend", "in_process_transport",
            "SIMULATOR_BASE_URL", "DEMO_USER_ID", "DEMO_SECURE_KEY", "DEMO_SENDERS",
-           "DEMO_CREDITS"]
+           "DEMO_CREDITS", "SendAccepted", "ListPage", "ListedMessage", "Refusal",
+           "WSGITransport", "DropConnection", "StallResponse"]

@@ -9,9 +9,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from cafe24.transport import DropConnection, StallResponse
-
 from .backend import GatewayBackend
+from .transport import DropConnection, StallResponse
 from .wsgi import SimulatorApp
 
 

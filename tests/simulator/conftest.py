@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from cafe24.message import KST
+from cafe24.schedule import KST
 from tests.support import ManualClock
 
 

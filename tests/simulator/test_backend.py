@@ -1,4 +1,7 @@
-"""The simulated gateway's rules, on decoded fields (no wire)."""
+"""The simulated gateway's rules, on decoded fields: typed results and refusals.
+
+Each case also checks the answer ``simulator.wsgi`` writes for it, byte for byte.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,22 @@ from datetime import timedelta
 import pytest
 from defusedxml import ElementTree as SafeET
 
-from simulator import DEMO_CREDITS, DEMO_SECURE_KEY, DEMO_USER_ID
-from simulator.backend import GatewayBackend
+from simulator import DEMO_CREDITS, DEMO_SECURE_KEY, DEMO_USER_ID, wsgi
+from simulator.backend import GatewayBackend, ListPage, SendAccepted
+from simulator.exceptions import (
+    AuthFailed,
+    MissingField,
+    NotEnoughCredit,
+    NoValidRecipient,
+    Refusal,
+    RefusedCharacter,
+    RepeatInvalid,
+    ReservationInvalid,
+    SenderNotRegistered,
+    SpamBlocked,
+    TooLong,
+    TooManyRecipients,
+)
 
 
 def send_fields(**overrides: str) -> dict[str, str]:
@@ -31,8 +48,35 @@ def credits(backend: GatewayBackend) -> int:
     return backend.accounts[DEMO_USER_ID].credits
 
 
+def send_answer(backend: GatewayBackend, fields: dict[str, str]) -> str:
+    """What ``sms_sender.php`` answers for these decoded fields."""
+    try:
+        return wsgi.send_answer(backend.send(fields))
+    except Refusal as refusal:
+        return wsgi.send_refusal(refusal)
+
+
+def remain_answer(backend: GatewayBackend, user_id: str, key: str) -> str:
+    """What ``sms_remain.php`` answers for these credentials."""
+    try:
+        return wsgi.remain_answer(backend.remaining(user_id, key))
+    except Refusal as refusal:
+        return wsgi.remain_refusal(refusal)
+
+
+def results_root(backend: GatewayBackend, fields: dict[str, str]):
+    """``sms_list.php``'s XML answer for these fields, parsed."""
+    try:
+        body = wsgi.results_answer(backend.results(fields))
+    except Refusal as refusal:
+        body = wsgi.results_refusal(refusal)
+    return SafeET.fromstring(body.encode())
+
+
 def test_accepted_sms(demo_backend, clock):
-    assert demo_backend.send(send_fields()) == f"success,{DEMO_CREDITS - 1}"
+    accepted = demo_backend.send(send_fields())
+    assert accepted == SendAccepted(remaining=DEMO_CREDITS - 1, reserved=False, test=False)
+    assert wsgi.send_answer(accepted) == f"success,{DEMO_CREDITS - 1}"
     (stored,) = demo_backend.messages
     assert (stored.kind, stored.send_type, stored.status) == ("S", "I", "1")
     assert (stored.send_phone, stored.receive_phone, stored.msg) == (
@@ -41,35 +85,40 @@ def test_accepted_sms(demo_backend, clock):
 
 
 @pytest.mark.parametrize(
-    ("overrides", "answer"),
+    ("overrides", "refusal", "answer"),
     [
-        ({"user_id": ""}, "-101,"),
-        ({"secure": ""}, "-101,"),
-        ({"secure": "wrong"}, "-102,"),
-        ({"user_id": "nobody"}, "-102,"),
-        ({"msg": ""}, "-101,1000"),
-        ({"sphone2": ""}, "-101,1000"),
-        ({"rphone": ""}, "-101,1000"),
-        ({"sphone1": "010", "sphone2": "9999", "sphone3": "8888"}, "-114,1000"),
-        ({"msg": "됬어요"}, "-202,1000"),
-        ({"msg": "LiveNo1 이벤트"}, "0044,1000"),
-        ({"msg": "안내", "subject": "바카라", "smsType": "L"}, "0044,1000"),
-        ({"rphone": ",".join(f"010-1000-{i:04d}" for i in range(1000))}, "-110,1000"),
-        ({"rphone": "123,abc"}, "3202,1000"),
-        ({"msg": "a" * 91}, "0004,1000"),
-        ({"msg": "가" * 1001, "smsType": "L"}, "0004,1000"),
-        ({"msg": "안내", "subject": "가" * 26, "smsType": "L"}, "0004,1000"),
-        ({"rdate": "20240501", "rtime": "120900"}, "-105,1000"),
-        ({"rdate": "20240430", "rtime": "130000"}, "-105,1000"),
-        ({"rdate": "2024-13-01", "rtime": "130000"}, "-105,1000"),
-        ({"rdate": "20240501", "rtime": ""}, "-105,1000"),
-        ({"repeatFlag": "Y", "repeatNum": "11", "repeatTime": "15"}, "0003,1000"),
-        ({"repeatFlag": "Y", "repeatNum": "2", "repeatTime": "14"}, "0003,1000"),
-        ({"repeatFlag": "Y", "repeatNum": "x", "repeatTime": "15"}, "0003,1000"),
-        ({"repeatFlag": "Y", "repeatNum": "2", "repeatTime": "9999999999"}, "0003,1000"),
-        ({"repeatFlag": "Y", "repeatNum": "2", "repeatTime": "9" * 20}, "0003,1000"),
-        ({"rdate": "99991231", "rtime": "235900"}, "-105,1000"),
-        ({"rdate": "20250502", "rtime": "130000"}, "-105,1000"),
+        ({"user_id": ""}, MissingField, "-101,"),
+        ({"secure": ""}, MissingField, "-101,"),
+        ({"secure": "wrong"}, AuthFailed, "-102,"),
+        ({"user_id": "nobody"}, AuthFailed, "-102,"),
+        ({"msg": ""}, MissingField, "-101,1000"),
+        ({"sphone2": ""}, MissingField, "-101,1000"),
+        ({"rphone": ""}, MissingField, "-101,1000"),
+        ({"sphone1": "010", "sphone2": "9999", "sphone3": "8888"}, SenderNotRegistered,
+         "-114,1000"),
+        ({"msg": "됬어요"}, RefusedCharacter, "-202,1000"),
+        ({"msg": "LiveNo1 이벤트"}, SpamBlocked, "0044,1000"),
+        ({"msg": "안내", "subject": "바카라", "smsType": "L"}, SpamBlocked, "0044,1000"),
+        ({"rphone": ",".join(f"010-1000-{i:04d}" for i in range(1000))}, TooManyRecipients,
+         "-110,1000"),
+        ({"rphone": "123,abc"}, NoValidRecipient, "3202,1000"),
+        ({"msg": "a" * 91}, TooLong, "0004,1000"),
+        ({"msg": "가" * 1001, "smsType": "L"}, TooLong, "0004,1000"),
+        ({"msg": "안내", "subject": "가" * 26, "smsType": "L"}, TooLong, "0004,1000"),
+        ({"rdate": "20240501", "rtime": "120900"}, ReservationInvalid, "-105,1000"),
+        ({"rdate": "20240430", "rtime": "130000"}, ReservationInvalid, "-105,1000"),
+        ({"rdate": "2024-13-01", "rtime": "130000"}, ReservationInvalid, "-105,1000"),
+        ({"rdate": "20240501", "rtime": ""}, ReservationInvalid, "-105,1000"),
+        ({"repeatFlag": "Y", "repeatNum": "11", "repeatTime": "15"}, RepeatInvalid,
+         "0003,1000"),
+        ({"repeatFlag": "Y", "repeatNum": "2", "repeatTime": "14"}, RepeatInvalid, "0003,1000"),
+        ({"repeatFlag": "Y", "repeatNum": "x", "repeatTime": "15"}, RepeatInvalid, "0003,1000"),
+        ({"repeatFlag": "Y", "repeatNum": "2", "repeatTime": "9999999999"}, RepeatInvalid,
+         "0003,1000"),
+        ({"repeatFlag": "Y", "repeatNum": "2", "repeatTime": "9" * 20}, RepeatInvalid,
+         "0003,1000"),
+        ({"rdate": "99991231", "rtime": "235900"}, ReservationInvalid, "-105,1000"),
+        ({"rdate": "20250502", "rtime": "130000"}, ReservationInvalid, "-105,1000"),
     ],
     ids=["no-id", "no-key", "wrong-key", "no-account", "no-msg", "no-sphone2", "no-rphone",
          "sender-unregistered", "refused-char", "spam-msg", "spam-subject", "1000-recipients",
@@ -78,8 +127,14 @@ def test_accepted_sms(demo_backend, clock):
          "repeat-11", "repeat-14-minutes", "repeat-not-number", "repeat-overflow",
          "repeat-huge", "reserve-year-9999", "reserve-over-a-year"],
 )
-def test_send_refusals(demo_backend, overrides, answer):
-    assert demo_backend.send(send_fields(**overrides)) == answer
+def test_send_refusals(demo_backend, overrides, refusal, answer):
+    with pytest.raises(refusal) as refused:
+        demo_backend.send(send_fields(**overrides))
+    code, _, remaining = answer.partition(",")
+    assert type(refused.value) is refusal
+    assert (refused.value.code, refused.value.remaining) == (
+        code, int(remaining) if remaining else None)
+    assert wsgi.send_refusal(refused.value) == answer
     assert demo_backend.messages == []
     assert credits(demo_backend) == DEMO_CREDITS
 
@@ -103,16 +158,21 @@ def test_send_refusals(demo_backend, overrides, answer):
 def test_send_limits_accepted(demo_backend, overrides, answer, stored):
     demo_backend.add_account(DEMO_USER_ID, DEMO_SECURE_KEY,
                              ["010-1234-5678", "1588-1234"], DEMO_CREDITS)
-    assert demo_backend.send(send_fields(**overrides)) == answer
+    accepted = demo_backend.send(send_fields(**overrides))
+    assert isinstance(accepted, SendAccepted)
+    assert wsgi.send_answer(accepted) == answer
     assert len(demo_backend.messages) == stored
 
 
 def test_not_enough_credit(demo_backend):
     demo_backend.add_account("tight", "k", ["010-1234-5678"], 2)
-    assert demo_backend.send(send_fields(user_id="tight", secure="k", msg="x" * 91,
-                                         smsType="L")) == "-201,2"
-    assert demo_backend.send(send_fields(user_id="tight", secure="k",
-                                         rphone="01022223333,01033334444")) == "success,0"
+    with pytest.raises(NotEnoughCredit) as refused:
+        demo_backend.send(send_fields(user_id="tight", secure="k", msg="x" * 91, smsType="L"))
+    assert (refused.value.code, refused.value.remaining) == ("-201", 2)
+    assert wsgi.send_refusal(refused.value) == "-201,2"
+    assert send_answer(demo_backend, send_fields(user_id="tight", secure="k",
+                                                 rphone="01022223333,01033334444")) == (
+        "success,0")
 
 
 def test_name_merge_through_destination_only(demo_backend):
@@ -125,8 +185,8 @@ def test_name_merge_through_destination_only(demo_backend):
 
 def test_merged_length_counts(demo_backend):
     long_name = "가" * 40
-    answer = demo_backend.send(send_fields(rphone="", msg="{name}님 " + "a" * 10,
-                                           destination=f"010-2222-3333|{long_name}"))
+    answer = send_answer(demo_backend, send_fields(rphone="", msg="{name}님 " + "a" * 10,
+                                                   destination=f"010-2222-3333|{long_name}"))
     assert answer == "0004,1000"
 
 
@@ -141,10 +201,10 @@ def test_settling_over_time_refunds_failures(demo_backend, clock):
     demo_backend.send(send_fields(rphone="010-2222-3333,010-1111-0000,010-9999-9999"))
     assert credits(demo_backend) == DEMO_CREDITS - 3
     clock.advance(seconds=2)
-    assert demo_backend.remaining(DEMO_USER_ID, DEMO_SECURE_KEY) == str(DEMO_CREDITS - 3)
+    assert demo_backend.remaining(DEMO_USER_ID, DEMO_SECURE_KEY) == DEMO_CREDITS - 3
     assert {m.status for m in demo_backend.messages} == {"1"}
     clock.advance(seconds=1)
-    assert demo_backend.remaining(DEMO_USER_ID, DEMO_SECURE_KEY) == str(DEMO_CREDITS - 1)
+    assert demo_backend.remaining(DEMO_USER_ID, DEMO_SECURE_KEY) == DEMO_CREDITS - 1
     statuses = {m.receive_phone: (m.status, m.fail_code, m.refund_date)
                 for m in demo_backend.messages}
     assert statuses == {
@@ -188,27 +248,44 @@ def test_repeats_after_the_first_are_reserved(demo_backend, clock):
 
 
 def test_senders(demo_backend):
-    assert demo_backend.senders(DEMO_USER_ID, DEMO_SECURE_KEY) == {
-        "result": "Success", "list": ["010-1234-5678", "02-123-4567", "1588-1234"]}
-    assert demo_backend.senders(DEMO_USER_ID, "wrong")["result"] == "Fail"
-    assert demo_backend.senders("", "")["result"] == "Fail"
+    numbers = demo_backend.senders(DEMO_USER_ID, DEMO_SECURE_KEY)
+    assert numbers == ["010-1234-5678", "02-123-4567", "1588-1234"]
+    assert wsgi.senders_answer(numbers) == (
+        '{"result": "Success", "list": ["010-1234-5678", "02-123-4567", "1588-1234"]}')
+
+
+@pytest.mark.parametrize(("user_id", "passwd", "refusal", "answer"), [
+    (DEMO_USER_ID, "wrong", AuthFailed, '{"result": "Fail", "message": "authentication failed"}'),
+    ("nobody", DEMO_SECURE_KEY, AuthFailed,
+     '{"result": "Fail", "message": "authentication failed"}'),
+    ("", "", MissingField, '{"result": "Fail", "message": "missing userId or passwd"}'),
+    (DEMO_USER_ID, "", MissingField, '{"result": "Fail", "message": "missing userId or passwd"}'),
+])
+def test_senders_refusals(demo_backend, user_id, passwd, refusal, answer):
+    with pytest.raises(refusal) as refused:
+        demo_backend.senders(user_id, passwd)
+    assert wsgi.senders_refusal(refused.value) == answer
 
 
 def test_added_senders_are_normalized(demo_backend):
     demo_backend.add_account("u", "k", ["01099998888", "031 123 4567"], 5)
-    assert demo_backend.senders("u", "k")["list"] == ["010-9999-8888", "031-123-4567"]
+    assert demo_backend.senders("u", "k") == ["010-9999-8888", "031-123-4567"]
+
+
+def test_remaining_is_an_int(demo_backend):
+    assert demo_backend.remaining(DEMO_USER_ID, DEMO_SECURE_KEY) == DEMO_CREDITS
 
 
 @pytest.mark.parametrize(("user_id", "key", "answer"), [
     (DEMO_USER_ID, DEMO_SECURE_KEY, "1000"), ("", DEMO_SECURE_KEY, "-101"),
     (DEMO_USER_ID, "", "-101"), (DEMO_USER_ID, "wrong", "-102")])
 def test_remaining(demo_backend, user_id, key, answer):
-    assert demo_backend.remaining(user_id, key) == answer
+    assert remain_answer(demo_backend, user_id, key) == answer
 
 
 def test_results_xml_layout(demo_backend):
     demo_backend.send(send_fields(msg="a < b & c", rphone="010-2222-3333,010-3333-4444"))
-    root = SafeET.fromstring(demo_backend.results(list_fields()).encode())
+    root = results_root(demo_backend, list_fields())
     assert root.tag == "result"
     assert [child.tag for child in root][:2] == ["code", "totalCnt"]
     assert (root.findtext("code"), root.findtext("totalCnt")) == ("0000", "2")
@@ -224,7 +301,10 @@ def test_results_xml_layout(demo_backend):
     ({"user_id": ""}, "-101"), ({"secure": ""}, "-101"), ({"secure": "x"}, "-102"),
     ({"startNo": "abc"}, "-101")])
 def test_results_refusals(demo_backend, overrides, code):
-    root = SafeET.fromstring(demo_backend.results(list_fields(**overrides)).encode())
+    with pytest.raises(Refusal) as refused:
+        demo_backend.results(list_fields(**overrides))
+    assert refused.value.code == code
+    root = results_root(demo_backend, list_fields(**overrides))
     assert (root.findtext("code"), root.findtext("totalCnt"), root.findall("record")) == (
         code, "0", [])
 
@@ -233,10 +313,11 @@ def test_results_are_per_account_and_paged(demo_backend):
     demo_backend.add_account("other", "k", ["010-1234-5678"], 10)
     demo_backend.send(send_fields(user_id="other", secure="k"))
     demo_backend.send(send_fields(rphone=",".join(f"010-2000-{i:04d}" for i in range(60))))
-    root = SafeET.fromstring(demo_backend.results(list_fields(displayNo="100")).encode())
+    page = demo_backend.results(list_fields(displayNo="100"))
+    assert isinstance(page, ListPage)
+    assert (page.total, len(page.rows)) == (60, 50)  # displayNo is capped at 50
+    root = results_root(demo_backend, list_fields(startNo="55"))
     assert root.findtext("totalCnt") == "60"
-    assert len(root.findall("record")) == 50  # displayNo is capped at 50
-    root = SafeET.fromstring(demo_backend.results(list_fields(startNo="55")).encode())
     assert len(root.findall("record")) == 5
 
 
@@ -246,8 +327,7 @@ def test_results_day_window(demo_backend, clock):
     demo_backend.send(send_fields(msg="new"))
     # From ``date`` minus ``day`` days (at midnight) up to now, newest first.
     for day, expected in (("1", ["new"]), ("2", ["new", "old"]), ("7", ["new", "old"])):
-        root = SafeET.fromstring(
-            demo_backend.results(list_fields(date="20240503", day=day)).encode())
+        root = results_root(demo_backend, list_fields(date="20240503", day=day))
         assert [r.findtext("msg") for r in root.findall("record")] == expected
 
 
