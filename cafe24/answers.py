@@ -15,7 +15,7 @@ from defusedxml.common import DefusedXmlException
 from . import codes
 from .codes import CodeInfo
 from .errors import Cafe24Error, GatewayRefused, UnreadableResponse
-from .message import KST
+from .schedule import KST
 
 _CODE = re.compile(r"^-?\d{1,5}$")
 
@@ -32,7 +32,8 @@ class SendStatus(StrEnum):
 
 @dataclass(frozen=True)
 class SendOutcome:
-    """The typed answer to one send."""
+    """The typed answer to one send: ``info`` holds the code's meaning (both languages,
+    as data); ``error`` says why the outcome is unknown. The app words it."""
 
     status: SendStatus
     code: str | None = None
@@ -45,17 +46,6 @@ class SendOutcome:
     def ok(self) -> bool:
         """True when the gateway accepted the send (or the test send)."""
         return self.status in (SendStatus.SUCCESS, SendStatus.RESERVED, SendStatus.TEST)
-
-    def text(self, lang: str = "ko") -> str:
-        """The meaning of the answer for a person, in ``ko`` or ``en``."""
-        if self.status is SendStatus.UNKNOWN:
-            detail = self.error.message if self.error else ""
-            if lang == "en":
-                return ("Unknown whether the message was sent: the gateway's answer was lost "
-                        f"({detail}). Check the results page before sending again.")
-            return ("발송 여부를 알 수 없음: 게이트웨이의 응답을 받지 못했습니다"
-                    f"({detail}). 다시 보내기 전에 전송결과 조회(/smsresult)에서 확인하세요.")
-        return self.info.text(lang) if self.info else self.raw
 
 
 def _clean(body: str) -> str:
@@ -119,20 +109,19 @@ def parse_senders(body: str) -> list[str]:
     return [str(n).strip() for n in numbers if str(n).strip()]
 
 
-SEND_STATUS_TEXT = {
-    "1": ("즉시 발송 요청", "sending requested"),
-    "2": ("예약 발송 요청", "reservation requested"),
-    "3": ("발송 성공", "delivered"),
-    "9": ("발송 실패", "failed"),
-}
-SEND_TYPE_TEXT = {"I": ("일반", "immediate"), "R": ("예약", "reserved")}
+#: A result row's ``sendStatus``: 1 sending requested, 2 reservation requested,
+#: 3 delivered, 9 failed.
+ROW_STATUSES = ("1", "2", "3", "9")
+#: A result row's ``sendType``: I immediate, R reserved.
+ROW_SEND_TYPES = ("I", "R")
 _ROW_FIELDS = ("sendType", "sendPhone", "receivePhone", "msg", "sendDateTime", "sendStatus",
                "refundDate")
 
 
 @dataclass(frozen=True)
 class ResultRow:
-    """One message of a results lookup."""
+    """One message of a results lookup, under the gateway's codes (``ROW_SEND_TYPES``,
+    ``ROW_STATUSES``); the app words them."""
 
     send_type: str
     send_phone: str
@@ -155,17 +144,6 @@ class ResultRow:
             return datetime.strptime(digits, fmt).replace(tzinfo=KST)
         except ValueError:
             return None
-
-    def status_text(self, lang: str = "ko") -> str:
-        """The delivery status in words."""
-        ko, en = SEND_STATUS_TEXT.get(self.status, (f"알 수 없음({self.status})",
-                                                    f"unknown ({self.status})"))
-        return en if lang == "en" else ko
-
-    def send_type_text(self, lang: str = "ko") -> str:
-        """Immediate or reserved, in words."""
-        ko, en = SEND_TYPE_TEXT.get(self.send_type, (self.send_type, self.send_type))
-        return en if lang == "en" else ko
 
     def as_dict(self) -> dict[str, str]:
         """The row under the gateway's own names (for JSON and CSV)."""

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
-from . import message
-from .message import KST, Problem, Recipient
+from . import message, phone, schedule
+from .phone import Recipient
+from .schedule import KST
+from .text import Problem, normalize_text
 
 
 @dataclass(frozen=True)
@@ -15,7 +17,9 @@ class SendRequest:
     """One call of ``sms_sender.php``: a message, a sender and its recipients.
 
     Use ``recipients`` for plain numbers (``rphone``) or ``named`` for
-    per-recipient names (``destination``, which fills ``{name}``); not both.
+    per-recipient names (``destination``, which fills ``{name}``); not both. Either may
+    hold entries as typed, also ones that are not numbers (``RecipientList.entries``):
+    ``problems()`` is the one judge of them all.
     """
 
     msg: str
@@ -32,13 +36,13 @@ class SendRequest:
 
     @property
     def text(self) -> str:
-        """The message as the meter counts it and as it is sent: NFC, newlines as "\\n"."""
-        return message.normalize_text(self.msg)
+        """The message as the meter counts it and as it is sent: composed, newlines as "\\n"."""
+        return normalize_text(self.msg)
 
     @property
     def subject_text(self) -> str:
         """The LMS subject, normalised like the message."""
-        return message.normalize_text(self.subject)
+        return normalize_text(self.subject)
 
     @property
     def recipient_count(self) -> int:
@@ -48,7 +52,7 @@ class SendRequest:
     @cached_property
     def kind(self) -> str:
         """``S`` or ``L``, taking the longest ``{name}`` merge into account."""
-        longest = message.longest_merged(self.text, list(self.named)) if self.named else None
+        longest = message.longest_merged(self.text, self.named) if self.named else None
         text = longest.text if longest else self.text
         return message.message_kind(text, self.lms)
 
@@ -60,62 +64,63 @@ class SendRequest:
         return message.credit_cost(self.kind, self.recipient_count) * (self.repeat_num or 1)
 
     def problems(self, now: datetime | None = None) -> list[Problem]:
-        """Everything the gateway would refuse, found before anything is sent."""
-        found: list[Problem] = []
-        check = message.check_message(self.text, self.subject_text, lms=self.kind == "L")
-        found.extend(check.problems)
+        """Everything the gateway would refuse, each found once, before anything is sent."""
+        return [*self._message_problems(), *self._sender_problems(),
+                *self._recipient_problems(), *self._schedule_problems(now)]
+
+    def _message_problems(self) -> list[Problem]:
+        """The message and subject; with names, every name and the longest merge."""
+        found = list(message.check_message(self.text, self.subject_text,
+                                           lms=self.kind == "L").problems)
         if self.named:
             # Every name travels in destination, whether or not the message uses {name}.
-            found.extend(message.check_names(list(self.named)))
-            found.extend(message.check_merged_length(self.text, list(self.named)))
-        if message.normalize_phone(self.sender) is None:
-            found.append(
-                Problem("sphone", "invalid_sender", "보내는 번호가 올바르지 않습니다.",
-                        "The sender number is not valid.")
-            )
+            found.extend(message.check_names(self.named))
+            found.extend(message.check_merged_length(self.text, self.named))
+        return found
+
+    def _sender_problems(self) -> list[Problem]:
+        """No sender at all, or one that is not a phone number."""
+        if not self.sender.strip():
+            return [Problem("sphone", "no_sender")]
+        if phone.normalize_phone(self.sender) is None:
+            return [Problem("sphone", "invalid_sender")]
+        return []
+
+    def _recipient_problems(self) -> list[Problem]:
+        """Both recipient fields, or none, entries that are not numbers, too many."""
+        found = []
         if self.recipients and self.named:
-            found.append(
-                Problem("destination", "both_recipient_fields",
-                        "받는 번호(rphone)와 이름 목록(destination) 중 하나만 쓰세요.",
-                        "Use either rphone or destination, not both.")
-            )
-        count = self.recipient_count
-        if count == 0:
-            found.append(Problem("rphone", "no_recipients", "받는 번호를 입력하세요.",
-                                 "Enter at least one recipient."))
-        elif count > message.MAX_RECIPIENTS:
-            found.append(
-                Problem("rphone", "too_many_recipients",
-                        f"한 번에 {message.MAX_RECIPIENTS:,}명까지 보낼 수 있습니다 ({count:,}명).",
-                        f"At most {message.MAX_RECIPIENTS:,} recipients per send ({count:,}).")
-            )
-        for phone in (*self.recipients, *(r.phone for r in self.named)):
-            if message.normalize_phone(phone) is None:
-                found.append(Problem("rphone", "invalid_phone",
-                                     f"받는 번호가 올바르지 않습니다: {phone}",
-                                     f"Not a valid recipient number: {phone}"))
+            found.append(Problem("destination", "both_recipient_fields"))
+        where = "destination" if self.named else "rphone"
+        entries = [*self.recipients, *(r.phone for r in self.named)]
+        found.extend(phone.check_recipients(entries, where))
+        return found
+
+    def _schedule_problems(self, now: datetime | None) -> list[Problem]:
+        """A reservation too soon or too far ahead, repeats out of range."""
+        found = []
         if self.reserve_at is not None:
-            rdate, rtime = message.format_reservation(self.reserve_at)
-            found.extend(message.check_reservation(rdate, rtime, now))
+            rdate, rtime = schedule.format_reservation(self.reserve_at)
+            found.extend(schedule.check_reservation(rdate, rtime, now))
         if self.repeat_num is not None or self.repeat_minutes is not None:
-            found.extend(message.check_repeat("Y", self.repeat_num, self.repeat_minutes))
+            found.extend(schedule.check_repeat("Y", self.repeat_num, self.repeat_minutes))
         return found
 
     def fields(self) -> dict[str, str]:
         """The plain (not yet encoded) gateway fields, credentials excepted."""
-        number = message.normalize_phone(self.sender)
+        number = phone.normalize_phone(self.sender)
         # An unreadable sender (only when validation was skipped) goes out as typed.
-        parts = message.split_sender(number) if number else tuple(self.sender.split("-"))
+        parts = phone.split_sender(number) if number else tuple(self.sender.split("-"))
         sphone = (*parts, "", "")[:3]
         rdate = rtime = ""
         if self.reserve_at is not None:
-            rdate, rtime = message.format_reservation(self.reserve_at)
+            rdate, rtime = schedule.format_reservation(self.reserve_at)
         repeat = self.repeat_num is not None
         out = {
             "msg": self.text,
-            "rphone": "" if self.named else message.format_rphone(
-                [Recipient(message.normalize_phone(p) or p) for p in self.recipients]),
-            "destination": message.format_destination(list(self.named)) if self.named else "",
+            "rphone": "" if self.named else phone.format_rphone(
+                [Recipient(phone.normalize_phone(p) or p) for p in self.recipients]),
+            "destination": phone.format_destination(self.named) if self.named else "",
             "sphone1": sphone[0],
             "sphone2": sphone[1],
             "sphone3": sphone[2],

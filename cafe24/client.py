@@ -98,7 +98,7 @@ class Cafe24Client:
         :param base_url: gateway root; plain ``http`` only for loopback or ``allow_http``.
         :param charset: ``utf-8`` or ``euc-kr``, the bytes that are Base64-encoded.
         :param transport: a requests adapter to use instead of the network
-            (the in-process simulator's :class:`~cafe24.transport.WSGITransport`).
+            (the simulator's ``simulator.in_process_transport(backend)`` in tests).
         :raises ConfigurationError: missing credentials, bad URL or charset.
         """
         if not user_id or not secure_key:
@@ -246,7 +246,7 @@ class Cafe24Client:
         if validate:
             problems = request.problems()
             if problems:
-                raise InvalidRequest("; ".join(p.en for p in problems), problems)
+                raise InvalidRequest("; ".join(str(p) for p in problems), problems)
         data = self.encode_send(request)
         try:
             response = self._post(SEND_PATH, data)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from .text import Problem
+
 
 class Cafe24Error(Exception):
     """Root of every error the gateway library raises."""
@@ -23,13 +27,16 @@ class ConfigurationError(Cafe24Error):
 
 
 class InvalidRequest(Cafe24Error):
-    """The library refused to send a request that the gateway would refuse; nothing left."""
+    """The library refused to send a request that the gateway would refuse; nothing left.
+
+    ``problems`` says which rules, as codes; ``message`` is developer text.
+    """
 
     safe_to_retry = True
 
-    def __init__(self, message: str, problems: list | None = None) -> None:
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
         super().__init__(message)
-        self.problems = problems or []
+        self.problems = list(problems)
 
 
 class TransportError(Cafe24Error):

@@ -1,47 +1,16 @@
-"""Message rules shared by the send form, the simulator and the bulk sender.
+"""The message's own rules: SMS or LMS, its cost and checks, and the ``{name}`` merge.
 
-The rules are split by subject (``text``, ``phone``, ``schedule``); this module holds
-the message's own (kind, cost, checks, ``{name}`` merge) and re-exports the rest, so
-``from cafe24 import message`` reaches every rule, as the JavaScript mirror does.
+Text counting lives in ``cafe24.text``, phone numbers and recipient lists in
+``cafe24.phone``, reservations and repeats in ``cafe24.schedule``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .phone import (
-    MAX_RECIPIENTS,
-    Recipient,
-    RecipientList,
-    format_destination,
-    format_rphone,
-    is_mobile,
-    normalize_phone,
-    parse_destination,
-    parse_recipients,
-    split_sender,
-)
-from .schedule import (
-    KST,
-    REPEAT_NUM_MAX,
-    REPEAT_NUM_MIN,
-    REPEAT_TIME_MAX,
-    REPEAT_TIME_MIN,
-    RESERVATION_HORIZON,
-    RESERVATION_LEAD,
-    check_repeat,
-    check_reservation,
-    format_reservation,
-    parse_reservation,
-)
-from .text import (
-    Problem,
-    _is_supported,
-    euckr_length,
-    normalize_newlines,
-    normalize_text,
-    unsupported_chars,
-)
+from .phone import Recipient
+from .text import Problem, euckr_length, normalize_text, unsupported_chars
 
 SMS_LIMIT = 90  # EUC-KR bytes
 LMS_LIMIT = 2000  # EUC-KR bytes
@@ -77,25 +46,28 @@ class MessageCheck:
         return not self.problems
 
 
-def _chars_problem(field: str, chars: list[str]) -> Problem:
-    """Build the unsupported_chars problem for these characters."""
-    shown = " ".join(chars)
-    return Problem(
-        field,
-        "unsupported_chars",
-        f"EUC-KR로 보낼 수 없는 문자가 있습니다: {shown}",
-        f"These characters cannot be sent in EUC-KR: {shown}",
-    )
+def _chars_problem(field: str, code: str, chars: list[str]) -> Problem:
+    """A problem naming characters, shown space-separated in first-seen order."""
+    return Problem(field, code, {"chars": " ".join(chars), "count": len(chars)})
 
 
 def _too_long_problem(length: int) -> Problem:
-    """Build the msg_too_long problem for a message of this many bytes."""
-    return Problem(
-        "msg",
-        "msg_too_long",
-        f"메시지가 너무 깁니다: {length:,}바이트 / 최대 {LMS_LIMIT:,}바이트",
-        f"The message is too long: {length:,} bytes / at most {LMS_LIMIT:,} bytes",
-    )
+    """The msg_too_long problem for a message of this many bytes."""
+    return Problem("msg", "msg_too_long", {"length": length, "limit": LMS_LIMIT})
+
+
+def _subject_problems(subject: str) -> list[Problem]:
+    """Check an LMS subject: its length and characters EUC-KR cannot send."""
+    problems = []
+    length = euckr_length(subject)
+    if length > SUBJECT_LIMIT:
+        problems.append(Problem("subject", "subject_too_long",
+                                {"length": length, "limit": SUBJECT_LIMIT,
+                                 "hangul": SUBJECT_LIMIT // 2}))
+    unsupported = unsupported_chars(subject)
+    if unsupported:
+        problems.append(_chars_problem("subject", "unsupported_chars", unsupported))
+    return problems
 
 
 def check_message(msg: str, subject: str = "", lms: bool = False) -> MessageCheck:
@@ -108,43 +80,18 @@ def check_message(msg: str, subject: str = "", lms: bool = False) -> MessageChec
     problems: list[Problem] = []
 
     if not msg.strip():
-        problems.append(
-            Problem("msg", "msg_empty", "메시지를 입력해 주세요", "Please enter a message")
-        )
+        problems.append(Problem("msg", "msg_empty"))
     if length > LMS_LIMIT:
         problems.append(_too_long_problem(length))
 
     refused = [ch for ch in REFUSED_CHARS if ch in msg]
     others = [ch for ch in unsupported if ch not in refused]
     if others:
-        problems.append(_chars_problem("msg", others))
+        problems.append(_chars_problem("msg", "unsupported_chars", others))
     if refused:
-        problems.append(
-            Problem(
-                "msg",
-                "refused_char",
-                "'됬'은 보낼 수 없습니다(게이트웨이 오류 -202). '됐'으로 고쳐 주세요",
-                "The gateway refuses '됬' (error -202); please write '됐' instead",
-            )
-        )
-
+        problems.append(Problem("msg", "refused_char", {"chars": " ".join(refused)}))
     if kind == "L":
-        subject_length = euckr_length(subject)
-        if subject_length > SUBJECT_LIMIT:
-            problems.append(
-                Problem(
-                    "subject",
-                    "subject_too_long",
-                    f"제목이 너무 깁니다: {subject_length:,}바이트 / "
-                    f"최대 {SUBJECT_LIMIT}바이트(한글 {SUBJECT_LIMIT // 2}자)",
-                    f"The subject is too long: {subject_length:,} bytes / "
-                    f"at most {SUBJECT_LIMIT} bytes ({SUBJECT_LIMIT // 2} Hangul characters)",
-                )
-            )
-        subject_unsupported = unsupported_chars(subject)
-        if subject_unsupported:
-            problems.append(_chars_problem("subject", subject_unsupported))
-
+        problems.extend(_subject_problems(subject))
     return MessageCheck(kind, length, limit, unsupported, problems)
 
 
@@ -167,7 +114,7 @@ class MergedMessage:
     length: int
 
 
-def merge_all(msg: str, recipients: list[Recipient]) -> list[MergedMessage]:
+def merge_all(msg: str, recipients: Sequence[Recipient]) -> list[MergedMessage]:
     """Merge the message for every recipient, in order."""
     merged = []
     for recipient in recipients:
@@ -176,13 +123,13 @@ def merge_all(msg: str, recipients: list[Recipient]) -> list[MergedMessage]:
     return merged
 
 
-def longest_merged(msg: str, recipients: list[Recipient]) -> MergedMessage | None:
+def longest_merged(msg: str, recipients: Sequence[Recipient]) -> MergedMessage | None:
     """Return the longest merged message (the first on ties), or None without recipients."""
     merged = merge_all(msg, recipients)
     return max(merged, key=lambda m: m.length) if merged else None
 
 
-def name_chars(recipients: list[Recipient]) -> tuple[list[str], list[str]]:
+def name_chars(recipients: Sequence[Recipient]) -> tuple[list[str], list[str]]:
     """Return (unsupported, refused): characters in any name that cannot be sent.
 
     Every name is checked, whether or not the message uses {name}: the destination
@@ -195,59 +142,18 @@ def name_chars(recipients: list[Recipient]) -> tuple[list[str], list[str]]:
     return unsupported, refused
 
 
-def check_names(recipients: list[Recipient]) -> list[Problem]:
+def check_names(recipients: Sequence[Recipient]) -> list[Problem]:
     """Flag characters in the names (destination) that EUC-KR or the gateway cannot send."""
     unsupported, refused = name_chars(recipients)
     problems: list[Problem] = []
     if unsupported:
-        shown = " ".join(unsupported)
-        problems.append(
-            Problem(
-                "destination",
-                "name_unsupported_chars",
-                f"이름 목록에 EUC-KR로 보낼 수 없는 문자가 있습니다: {shown}",
-                f"The names list has characters that cannot be sent in EUC-KR: {shown}",
-            )
-        )
+        problems.append(_chars_problem("destination", "name_unsupported_chars", unsupported))
     if refused:
-        problems.append(
-            Problem(
-                "destination",
-                "name_refused_char",
-                "이름 목록의 '됬'은 보낼 수 없습니다(게이트웨이 오류 -202). '됐'으로 고쳐 주세요",
-                "The gateway refuses '됬' in the names list (error -202); "
-                "please write '됐' instead",
-            )
-        )
+        problems.append(Problem("destination", "name_refused_char", {"chars": " ".join(refused)}))
     return problems
 
 
-def check_nameless(msg: str, recipients: list[Recipient]) -> list[Problem]:
-    """Flag "{name}" in the message when some recipients have no name."""
-    if NAME_PLACEHOLDER not in msg:
-        return []
-    nameless = sum(1 for r in recipients if not r.name.strip())
-    if not nameless:
-        return []
-    return [
-        Problem(
-            "msg",
-            "name_placeholder_without_names",
-            f"메시지에 {{name}}이 있지만 이름이 없는 받는 사람이 {nameless:,}명 있습니다",
-            f"The message uses {{name}} but {nameless:,} recipient(s) have no name",
-        )
-    ]
-
-
-def check_merge(msg: str, recipients: list[Recipient]) -> list[Problem]:
-    """Flag "{name}" with nameless recipients, names that cannot be sent, and merged
-    texts over the LMS limit."""
-    msg = normalize_text(msg)
-    return [*check_nameless(msg, recipients), *check_names(recipients),
-            *check_merged_length(msg, recipients)]
-
-
-def check_merged_length(msg: str, recipients: list[Recipient]) -> list[Problem]:
+def check_merged_length(msg: str, recipients: Sequence[Recipient]) -> list[Problem]:
     """Flag a {name} merge over the LMS limit when the message alone is within it."""
     longest = longest_merged(msg, recipients)
     if longest is not None and longest.length > LMS_LIMIT and euckr_length(msg) <= LMS_LIMIT:
@@ -255,15 +161,18 @@ def check_merged_length(msg: str, recipients: list[Recipient]) -> list[Problem]:
     return []
 
 
-__all__ = [
-    "CREDIT_COST", "KST", "LMS_LIMIT", "MAX_RECIPIENTS", "NAME_PLACEHOLDER", "REFUSED_CHARS",
-    "REPEAT_NUM_MAX", "REPEAT_NUM_MIN", "REPEAT_TIME_MAX", "REPEAT_TIME_MIN",
-    "RESERVATION_HORIZON", "RESERVATION_LEAD", "SMS_LIMIT", "SUBJECT_LIMIT", "MergedMessage",
-    "MessageCheck", "Problem", "Recipient", "RecipientList", "_is_supported", "check_merge",
-    "check_merged_length", "check_nameless", "check_message", "check_names", "check_repeat",
-    "check_reservation",
-    "credit_cost", "euckr_length", "format_destination", "format_reservation", "format_rphone",
-    "is_mobile", "longest_merged", "merge_all", "merge_name", "message_kind", "name_chars",
-    "normalize_newlines", "normalize_phone", "normalize_text", "parse_destination",
-    "parse_recipients", "parse_reservation", "split_sender", "unsupported_chars",
-]
+def check_placeholder(msg: str, named: Sequence[Recipient] | None) -> list[Problem]:
+    """Flag a "{name}" that nothing fills: sent to plain numbers (``named`` is None, the
+    rphone field), or to recipients of whom some have no name.
+
+    Not a gateway rule (it sends "{name}" or an empty name as it is), so
+    ``SendRequest.problems`` leaves it to the form, which knows what was meant.
+    """
+    if NAME_PLACEHOLDER not in normalize_text(msg):
+        return []
+    if named is None:
+        return [Problem("msg", "name_placeholder_without_destination")]
+    nameless = sum(1 for r in named if not r.name.strip())
+    if not nameless:
+        return []
+    return [Problem("msg", "name_placeholder_without_names", {"count": nameless})]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .text import Problem, compose
@@ -25,7 +26,6 @@ _REGIONAL = {
     *(f"06{d}" for d in "1234"),
 }
 _MOBILE_OLD = {"011", "016", "017", "018", "019"}
-_MOBILE = {"010", *_MOBILE_OLD}
 _MAX_PHONE_TOKENS = 5  # "+82 (0)10 1234 5678" is the most pieces a typed number has
 
 
@@ -77,18 +77,12 @@ def split_sender(number: str) -> tuple[str, ...]:
     return parts
 
 
-def is_mobile(number: str) -> bool:
-    """Tell whether a number is a mobile (010, 011, 016-019) number."""
-    parts = _parts(number)
-    return parts is not None and parts[0] in _MOBILE
-
-
 # --- recipients ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Recipient:
-    """One recipient: a canonical dashed number and an optional name."""
+    """One recipient: a phone number (canonical dashed form once parsed) and an optional name."""
 
     phone: str
     name: str = ""
@@ -96,20 +90,27 @@ class Recipient:
 
 @dataclass(frozen=True)
 class RecipientList:
-    """Parsed recipients with the duplicates and invalid entries found on the way."""
+    """What a recipient parser found: the recipients in order, the numbers typed again,
+    and the entries that are not phone numbers, as typed. It judges nothing:
+    ``SendRequest.problems`` (through ``check_recipients``) does."""
 
     recipients: list[Recipient]
     duplicates: list[str]
     invalid: list[str]
-    problems: list[Problem]
 
     @property
     def phones(self) -> list[str]:
         """The canonical numbers, in order."""
         return [r.phone for r in self.recipients]
 
+    @property
+    def entries(self) -> tuple[Recipient, ...]:
+        """Everything typed, for a SendRequest: the recipients, then each entry that is not
+        a number (with no name), so the request's one judge reports those too."""
+        return (*self.recipients, *(Recipient(raw) for raw in self.invalid))
 
-def _collect(entries: list[tuple[str, str | None, str]], field: str) -> RecipientList:
+
+def _collect(entries: list[tuple[str, str | None, str]]) -> RecipientList:
     """Build a RecipientList from (raw, canonical or None, name) entries."""
     recipients: list[Recipient] = []
     seen: set[str] = set()
@@ -123,38 +124,42 @@ def _collect(entries: list[tuple[str, str | None, str]], field: str) -> Recipien
         else:
             seen.add(phone)
             recipients.append(Recipient(phone, name))
+    return RecipientList(recipients, list(duplicates), list(invalid))
 
+
+def _reads_as_one(entry: str) -> bool:
+    """Tell whether one recipient entry is one phone number, as the recipient parser reads it.
+
+    A parsed list hands over canonical numbers (the quick path). Anything else is read by
+    the parser itself, so an entry it called "not a number" ("0 1 0 1 2 3 4 5 6 7 8": too
+    many pieces for one typed number) is not taken for one here.
+    """
+    phone = normalize_phone(entry)
+    if phone is None or phone == entry:
+        return phone is not None
+    parsed = parse_recipients(entry)
+    return len(parsed.recipients) == 1 and not parsed.invalid
+
+
+def check_recipients(phones: Sequence[str], field: str = "rphone") -> list[Problem]:
+    """Judge recipient entries: none at all, entries that are not numbers, too many numbers.
+
+    Entries as typed or canonical (``RecipientList.entries``); ``field`` is the form field
+    they came from (``rphone`` or ``destination``).
+    """
+    if not phones:
+        return [Problem(field, "no_recipients")]
     problems: list[Problem] = []
-    if not entries:
-        problems.append(
-            Problem(
-                field,
-                "no_recipients",
-                "받는 사람 번호를 입력해 주세요",
-                "Please enter at least one recipient number",
-            )
-        )
+    invalid = [p for p in phones if not _reads_as_one(p)]
     if invalid:
-        shown = ", ".join(invalid)
-        problems.append(
-            Problem(
-                field,
-                "invalid_phone",
-                f"올바르지 않은 전화번호가 있습니다: {shown}",
-                f"These are not valid phone numbers: {shown}",
-            )
-        )
-    if len(recipients) > MAX_RECIPIENTS:
-        count = len(recipients)
-        problems.append(
-            Problem(
-                field,
-                "too_many_recipients",
-                f"받는 사람이 너무 많습니다: {count:,}명 / 한 번에 최대 {MAX_RECIPIENTS}명",
-                f"Too many recipients: {count:,} / at most {MAX_RECIPIENTS} per send",
-            )
-        )
-    return RecipientList(recipients, list(duplicates), list(invalid), problems)
+        shown = list(dict.fromkeys(invalid))
+        problems.append(Problem(field, "invalid_phone",
+                                {"numbers": ", ".join(shown), "count": len(shown)}))
+    count = len(phones) - len(invalid)
+    if count > MAX_RECIPIENTS:
+        problems.append(Problem(field, "too_many_recipients",
+                                {"count": count, "limit": MAX_RECIPIENTS}))
+    return problems
 
 
 _PHONE_TOKEN = re.compile(r"[0-9+\-.()]+")  # the only characters a piece of a number has
@@ -200,12 +205,12 @@ def _space_entries(chunk: str) -> list[tuple[str, str | None, str]]:
     return entries
 
 
-def parse_recipients(text: str, field: str = "rphone") -> RecipientList:
+def parse_recipients(text: str) -> RecipientList:
     """Parse numbers separated by commas, semicolons, newlines, tabs or spaces."""
     entries: list[tuple[str, str | None, str]] = []
     for chunk in re.split(r"[,;\r\n\t]+", _clean_entries(text)):
         entries.extend(_space_entries(chunk))
-    return _collect(entries, field)
+    return _collect(entries)
 
 
 def _destination_entry(entry: str) -> tuple[str, str | None, str]:
@@ -237,7 +242,7 @@ def parse_destination(text: str) -> RecipientList:
         for entry in re.split(r"[,\r\n]+", _clean_entries(text))
         if entry.strip()
     ]
-    return _collect(entries, "destination")
+    return _collect(entries)
 
 
 def _clean_name(name: str) -> str:
@@ -245,11 +250,11 @@ def _clean_name(name: str) -> str:
     return " ".join(re.sub(r"[,|]", " ", name).split())
 
 
-def format_destination(recipients: list[Recipient]) -> str:
+def format_destination(recipients: Sequence[Recipient]) -> str:
     """Render recipients as the gateway's destination field."""
     return ",".join(f"{r.phone}|{_clean_name(r.name)}" for r in recipients)
 
 
-def format_rphone(recipients: list[Recipient]) -> str:
+def format_rphone(recipients: Sequence[Recipient]) -> str:
     """Render recipients as the gateway's rphone field."""
     return ",".join(r.phone for r in recipients)

@@ -50,70 +50,39 @@ def _as_kst(when: datetime) -> datetime:
     return when.replace(tzinfo=KST) if when.tzinfo is None else when.astimezone(KST)
 
 
-def check_reservation(rdate: str, rtime: str, now: datetime | None = None) -> list[Problem]:
-    """Check that a reservation is complete, valid, at least 10 minutes and at most
-    365 days ahead."""
+def _reservation_format_problems(rdate: str, rtime: str) -> list[Problem]:
+    """Flag a missing half, or a date or a time that cannot be read."""
     has_date, has_time = bool(rdate.strip()), bool(rtime.strip())
-    if not has_date and not has_time:
-        return []
     if not has_date or not has_time:
-        return [
-            Problem(
-                "rtime" if has_date else "rdate",
-                "reservation_invalid",
-                "예약하려면 날짜와 시간을 모두 입력해 주세요",
-                "To reserve, please enter both a date and a time",
-            )
-        ]
+        return [Problem("rtime" if has_date else "rdate", "reservation_incomplete")]
     problems = []
     try:
         _parse_date(rdate)
     except ValueError:
-        problems.append(
-            Problem(
-                "rdate",
-                "reservation_invalid",
-                "예약 날짜가 올바르지 않습니다",
-                "The reservation date is not valid",
-            )
-        )
+        problems.append(Problem("rdate", "reservation_date_invalid"))
     try:
         _parse_time(rtime)
     except ValueError:
-        problems.append(
-            Problem(
-                "rtime",
-                "reservation_invalid",
-                "예약 시간이 올바르지 않습니다",
-                "The reservation time is not valid",
-            )
-        )
+        problems.append(Problem("rtime", "reservation_time_invalid"))
+    return problems
+
+
+def check_reservation(rdate: str, rtime: str, now: datetime | None = None) -> list[Problem]:
+    """Check that a reservation is complete, valid, at least 10 minutes and at most
+    365 days ahead."""
+    if not rdate.strip() and not rtime.strip():
+        return []
+    problems = _reservation_format_problems(rdate, rtime)
     if problems:
         return problems
-
     when = parse_reservation(rdate, rtime)
     now = _as_kst(now) if now is not None else datetime.now(KST)
     if when is not None and when < now + RESERVATION_LEAD:
         lead = int(RESERVATION_LEAD.total_seconds() // 60)
-        problems.append(
-            Problem(
-                "rtime",
-                "reservation_too_soon",
-                f"예약 시간은 지금부터 {lead}분 이후여야 합니다",
-                f"The reservation must be at least {lead} minutes from now",
-            )
-        )
-    elif when is not None and when > now + RESERVATION_HORIZON:
-        days = RESERVATION_HORIZON.days
-        problems.append(
-            Problem(
-                "rdate",
-                "reservation_too_far",
-                f"예약은 지금부터 {days}일 이내로만 할 수 있습니다",
-                f"The reservation must be at most {days} days from now",
-            )
-        )
-    return problems
+        return [Problem("rtime", "reservation_too_soon", {"minutes": lead})]
+    if when is not None and when > now + RESERVATION_HORIZON:
+        return [Problem("rdate", "reservation_too_far", {"days": RESERVATION_HORIZON.days})]
+    return []
 
 
 def format_reservation(when: datetime) -> tuple[str, str]:
@@ -122,7 +91,7 @@ def format_reservation(when: datetime) -> tuple[str, str]:
     return kst.strftime("%Y%m%d"), kst.strftime("%H%M%S")
 
 
-def _as_int(value: str | int | None) -> int | None:
+def whole_number(value: str | int | None) -> int | None:
     """Read a whole number from a form value, or None if it is not one."""
     if isinstance(value, bool):
         return None
@@ -140,27 +109,13 @@ def check_repeat(flag: str, num: str | int | None, minutes: str | int | None) ->
     if flag != "Y":
         return []
     problems = []
-    count = _as_int(num)
+    count = whole_number(num)
     if count is None or not REPEAT_NUM_MIN <= count <= REPEAT_NUM_MAX:
-        problems.append(
-            Problem(
-                "repeatNum",
-                "repeat_num",
-                f"반복 횟수는 {REPEAT_NUM_MIN}~{REPEAT_NUM_MAX} 사이의 정수여야 합니다",
-                f"The repeat count must be a whole number from {REPEAT_NUM_MIN} "
-                f"to {REPEAT_NUM_MAX}",
-            )
-        )
-    interval = _as_int(minutes)
+        problems.append(Problem("repeatNum", "repeat_num",
+                                {"min": REPEAT_NUM_MIN, "max": REPEAT_NUM_MAX}))
+    interval = whole_number(minutes)
     if interval is None or not REPEAT_TIME_MIN <= interval <= REPEAT_TIME_MAX:
-        problems.append(
-            Problem(
-                "repeatTime",
-                "repeat_time",
-                f"반복 간격은 {REPEAT_TIME_MIN}~{REPEAT_TIME_MAX:,}분(24시간) "
-                "사이의 정수여야 합니다",
-                f"The repeat interval must be a whole number of minutes from {REPEAT_TIME_MIN} "
-                f"to {REPEAT_TIME_MAX:,} (24 hours)",
-            )
-        )
+        problems.append(Problem("repeatTime", "repeat_time",
+                                {"min": REPEAT_TIME_MIN, "max": REPEAT_TIME_MAX,
+                                 "hours": REPEAT_TIME_MAX // 60}))
     return problems

@@ -1,21 +1,66 @@
-"""Text as the gateway counts it: composed, newlines, EUC-KR bytes, unsendable characters."""
+"""Text as the gateway counts it: composed, newlines, EUC-KR bytes, unsendable characters.
+
+Also the library's ``Problem``: a rule broken, named by a code with its parameters. The
+library never words a problem; the app turns ``(code, params)`` into a sentence.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping
 from functools import lru_cache
 
+#: Every ``Problem.code`` the library reports, so an app can word each one.
+PROBLEM_CODES = (
+    # the message and its subject (message.check_message, check_merged_length)
+    "msg_empty",  # no params
+    "msg_too_long",  # length, limit (EUC-KR bytes)
+    "unsupported_chars",  # chars (space-separated), count; on msg or subject
+    "refused_char",  # chars: the gateway's -202 characters ('됬')
+    "subject_too_long",  # length, limit (bytes), hangul (characters that fit)
+    # names in destination and the {name} placeholder (message.check_names, check_placeholder)
+    "name_unsupported_chars",  # chars, count
+    "name_refused_char",  # chars
+    "name_placeholder_without_names",  # count: recipients without a name
+    "name_placeholder_without_destination",  # no params: {name} with plain rphone numbers
+    # sender and recipients (calls.SendRequest.problems, phone.check_recipients)
+    "no_sender",  # no params
+    "invalid_sender",  # no params
+    "both_recipient_fields",  # no params
+    "no_recipients",  # no params
+    "invalid_phone",  # numbers (comma-separated, as typed), count
+    "too_many_recipients",  # count, limit
+    # reservation and repeat (schedule.check_reservation, check_repeat)
+    "reservation_incomplete",  # no params: a date without a time or the other way round
+    "reservation_date_invalid",  # no params
+    "reservation_time_invalid",  # no params
+    "reservation_too_soon",  # minutes: the least lead time
+    "reservation_too_far",  # days: the furthest ahead
+    "repeat_num",  # min, max
+    "repeat_time",  # min, max (minutes), hours (max in hours)
+)
 
-@dataclass(frozen=True)
+
+@dataclasses.dataclass(frozen=True)
 class Problem:
-    """One validation problem, tied to a form field, in Korean and English."""
+    """One rule a request breaks: the form field it belongs to, a code from
+    ``PROBLEM_CODES`` and the values a sentence about it needs."""
 
     field: str
     code: str
-    ko: str
-    en: str
+    params: Mapping[str, object] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # An own plain dict: the caller's mapping may change later, and a dict keeps
+        # dataclasses.asdict() and JSON working (a MappingProxyType would not).
+        object.__setattr__(self, "params", dict(self.params))
+
+    def __str__(self) -> str:
+        """Developer text for logs and exception messages (people get the app's words)."""
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{self.field}: {self.code}" + (f" ({shown})" if shown else "")
 
 
 def normalize_newlines(text: str) -> str:
@@ -50,12 +95,12 @@ def normalize_text(text: str) -> str:
 def euckr_length(text: str) -> int:
     """Count EUC-KR bytes of the normalised text: 1 per code point below 0x80, else 2."""
     # Deliberately not text.encode(): characters EUC-KR cannot hold still count 2
-    # (they are flagged by unsupported_chars), and the JS meter must match exactly.
+    # (unsupported_chars lists them), and the JS meter must match exactly.
     return sum(1 if ord(ch) < 0x80 else 2 for ch in normalize_text(text))
 
 
 @lru_cache(maxsize=4096)
-def _is_supported(ch: str) -> bool:
+def is_supported(ch: str) -> bool:
     """Tell whether one character is ASCII or a single KS X 1001 (2-byte EUC-KR) character."""
     if ord(ch) < 0x80:
         return True
@@ -74,6 +119,6 @@ def unsupported_chars(text: str) -> list[str]:
     (in the normalised text)."""
     seen: dict[str, None] = {}
     for ch in normalize_text(text):
-        if ch not in seen and not _is_supported(ch):
+        if ch not in seen and not is_supported(ch):
             seen[ch] = None
     return list(seen)

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from cafe24.client import Cafe24Client
-from cafe24.message import KST
+from cafe24.schedule import KST
 from simulator import (
     DEMO_SECURE_KEY,
     DEMO_SENDERS,

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from cafe24.calls import ResultQuery, SendRequest
-from cafe24.message import KST, Recipient
+from cafe24.phone import Recipient, parse_destination, parse_recipients
+from cafe24.schedule import KST
 
 SENDER = "010-1234-5678"
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=KST)
@@ -84,6 +85,7 @@ def test_extra_fields_are_sent_as_given():
     [
         ({"msg": ""}, "msg_empty"),
         ({"sender": "12"}, "invalid_sender"),
+        ({"sender": " "}, "no_sender"),
         ({"recipients": ()}, "no_recipients"),
         ({"recipients": ("010-1",)}, "invalid_phone"),
         ({"named": (Recipient("010-5555-6666", "김"),)}, "both_recipient_fields"),
@@ -148,9 +150,8 @@ def test_every_name_is_checked(msg):
     problems = [(p.field, p.code) for p in request.problems(now=NOW)]
     assert problems == [("destination", "name_unsupported_chars"),
                         ("destination", "name_refused_char")]
-    texts = request.problems(now=NOW)
-    assert "똠 😀" in texts[0].ko and "똠 😀" in texts[0].en
-    assert "됬" in texts[1].ko and "됬" in texts[1].en
+    found = request.problems(now=NOW)
+    assert [p.params for p in found] == [{"chars": "똠 😀", "count": 2}, {"chars": "됬"}]
 
 
 def test_good_names_have_no_problems():
@@ -200,3 +201,39 @@ def test_caps_allow_their_limits():
                           reserve_at=NOW + timedelta(days=365), repeat_num=2,
                           repeat_minutes=1440)
     assert request.problems(now=NOW) == []
+
+
+# --- each problem judged once, on the field it came from ---------------------------------
+
+
+def _judged(**kwargs) -> list[tuple[str, str, dict]]:
+    base = {"msg": "hi", "sender": SENDER}
+    return [(p.field, p.code, p.params)
+            for p in SendRequest(**{**base, **kwargs}).problems(now=NOW)]
+
+
+def test_typed_recipients_are_judged_once():
+    typed = parse_recipients("010-2222-3333, 12345, abc, 010 2222 3333, 12345")
+    assert _judged(recipients=tuple(r.phone for r in typed.entries)) == [
+        ("rphone", "invalid_phone", {"numbers": "12345, abc", "count": 2})]
+
+
+def test_named_recipients_are_judged_on_destination():
+    typed = parse_destination("12345|홍길동")
+    assert _judged(named=typed.entries) == [
+        ("destination", "invalid_phone", {"numbers": "12345|홍길동", "count": 1})]
+    many = tuple(Recipient(f"010-1000-{i:04d}", "김") for i in range(1000))
+    assert _judged(named=many) == [
+        ("destination", "too_many_recipients", {"count": 1000, "limit": 999})]
+
+
+def test_no_recipients_and_no_sender_each_once():
+    assert _judged(sender="") == [("sphone", "no_sender", {}),
+                                  ("rphone", "no_recipients", {})]
+
+
+def test_both_recipient_fields():
+    assert _judged(recipients=("01022223333",),
+                   named=(Recipient("010-5555-6666", "김"),)) == [
+        ("destination", "both_recipient_fields", {})]
+
