@@ -1,4 +1,9 @@
-"""The browser's EUC-KR table and message rules match cafe24/message.py."""
+"""The browser's EUC-KR table, message rules and gettext match cafe24/ and the server.
+
+node runs the ES modules of static/js (its package.json marks them as modules) on the
+same inputs as the Python rules; the rules object they get is the one the page gets,
+``form_config.rules()``.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from babel.messages.extract import extract_from_file
 
 from cafe24 import message
+from cafe24.phone import Recipient, normalize_phone, parse_destination, parse_recipients
+from cafe24.text import is_supported, normalize_text
+from smsform.views.form_config import JS_KEYWORDS, js_msgids, rules
 
 ROOT = Path(__file__).resolve().parent.parent
-EUCKR_JS = ROOT / "static" / "js" / "euckr.js"
+JS = ROOT / "static" / "js"
+EUCKR_TABLE = JS / "euckr_table.js"
 CASES = json.loads((ROOT / "tests" / "cases" / "message_cases.json").read_text(encoding="utf-8"))
 NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
@@ -36,24 +46,41 @@ def generator():
     return _load_generator()
 
 
+def _array(name: str) -> list[tuple[int, int]]:
+    """The [start, end] pairs of one exported array of the committed euckr_table.js."""
+    text = EUCKR_TABLE.read_text(encoding="utf-8")
+    body = re.search(rf"export const {name} = \[(.*?)\n\];", text, re.S)
+    assert body, f"{name} not found in euckr_table.js"
+    return [(int(a, 0), int(b, 0)) for a, b in re.findall(r"\[(\w+), ?(\w+)\]", body[1])]
+
+
 @pytest.fixture(scope="module")
 def ranges() -> list[tuple[int, int]]:
-    """The [start, end] ranges as written in the committed euckr.js."""
-    text = EUCKR_JS.read_text(encoding="utf-8")
-    body = re.search(r"var RANGES = \[(.*?)\n  \];", text, re.S)
-    assert body, "RANGES not found in euckr.js"
-    return [(int(a), int(b)) for a, b in re.findall(r"\[(\d+),(\d+)\]", body[1])]
+    """The [start, end] ranges as written in the committed euckr_table.js."""
+    return _array("RANGES")
 
 
 def _in_ranges(ranges: list[tuple[int, int]], cp: int) -> bool:
     return cp < 0x80 or any(start <= cp <= end for start, end in ranges)
 
 
-def test_committed_file_is_generated(generator):
+# --- the generated table ------------------------------------------------------------
+
+
+def test_committed_table_is_generated(generator):
     """Regenerating the table gives the committed file byte for byte (run the script if not)."""
-    assert EUCKR_JS.read_text(encoding="utf-8") == generator.build(), (
-        "static/js/euckr.js is stale: run `python scripts/build_euckr_js.py`"
+    assert EUCKR_TABLE.read_text(encoding="utf-8") == generator.build(), (
+        "static/js/euckr_table.js is stale: run `python scripts/build_euckr_js.py`"
     )
+
+
+def test_only_the_table_is_generated():
+    """The logic is hand-written source: euckr.js imports the table and is not generated."""
+    logic = (JS / "euckr.js").read_text(encoding="utf-8")
+    assert "GENERATED" not in logic
+    assert 'from "./euckr_table.js"' in logic
+    table = EUCKR_TABLE.read_text(encoding="utf-8")
+    assert "function" not in table and "=>" not in table  # data only
 
 
 def test_ranges_are_sorted_and_disjoint(ranges):
@@ -71,42 +98,62 @@ def test_ranges_are_sorted_and_disjoint(ranges):
      "é", "ñ", "©", "😀", "\u00a0", "\u2014", "\u2026", "\u3000", "\uff01", "\ufffd", "\x80"],
 )
 def test_membership_matches_server(ranges, ch):
-    assert _in_ranges(ranges, ord(ch)) == message._is_supported(ch)
+    assert _in_ranges(ranges, ord(ch)) == is_supported(ch)
 
 
 def test_membership_matches_server_across_the_bmp(ranges):
     for cp in range(0x80, 0x10000, 37):
         if 0xD800 <= cp < 0xE000:
             continue
-        assert _in_ranges(ranges, cp) == message._is_supported(chr(cp)), hex(cp)
+        assert _in_ranges(ranges, cp) == is_supported(chr(cp)), hex(cp)
 
 
-def _node(script: str, payload: object) -> object:
-    """Run a node script that reads JSON on stdin and prints JSON."""
+# --- node runs the modules ----------------------------------------------------------------
+
+_PRELUDE = """
+import { readFileSync } from "node:fs";
+import * as E from "./static/js/euckr.js";
+import { createRules } from "./static/js/rules.js";
+import * as I from "./static/js/i18n.js";
+const input = JSON.parse(readFileSync(0, "utf8"));
+const R = createRules(input.rules);
+"""
+
+
+def _node(script: str, payload: dict) -> object:
+    """Run an ES module script (after _PRELUDE) that reads ``payload`` and prints JSON."""
     done = subprocess.run(
-        [NODE, "-e", script], input=json.dumps(payload), capture_output=True, text=True,
-        cwd=ROOT, timeout=60, check=True,
+        [NODE, "--input-type=module", "-e", _PRELUDE + script],
+        input=json.dumps({"rules": rules(), **payload}), capture_output=True, text=True,
+        cwd=ROOT, timeout=60, check=False,
     )
+    assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
-
-
-_STDIN = "const input = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
 
 
 @needs_node
 def test_js_meter_matches_shared_cases():
-    script = _STDIN + """
-    const E = require('./static/js/euckr.js');
-    const R = require('./static/js/rules.js');
-    console.log(JSON.stringify(input.map((t) => {
+    script = """
+    console.log(JSON.stringify(input.texts.map((t) => {
       const bytes = E.length(t);
-      return {bytes, kind: R.messageKind(bytes, false, 90), unsupported: E.unsupported(t)};
+      return {bytes, kind: R.messageKind(bytes, false), unsupported: E.unsupported(t)};
     })));
     """
-    got = _node(script, [c["text"] for c in CASES])
+    got = _node(script, {"texts": [c["text"] for c in CASES]})
     expected = [{"bytes": c["bytes"], "kind": c["kind"], "unsupported": c["unsupported"]}
                 for c in CASES]
     assert got == expected
+
+
+@needs_node
+def test_js_kind_takes_the_sms_limit_from_the_rules():
+    """The limit is the rules object's, not one written in rules.js."""
+    script = """
+    const small = createRules({...input.rules, smsLimit: 5});
+    console.log(JSON.stringify([R.messageKind(6, false), small.messageKind(6, false),
+                                small.messageKind(5, false), small.messageKind(5, true)]));
+    """
+    assert _node(script, {}) == ["S", "L", "S", "L"]
 
 
 PHONES = [
@@ -127,11 +174,8 @@ PHONES = [
 
 @needs_node
 def test_js_normalize_phone_matches_server():
-    script = _STDIN + """
-    const R = require('./static/js/rules.js');
-    console.log(JSON.stringify(input.map((p) => R.normalizePhone(p))));
-    """
-    assert _node(script, PHONES) == [message.normalize_phone(p) for p in PHONES]
+    script = "console.log(JSON.stringify(input.phones.map((p) => R.normalizePhone(p))));"
+    assert _node(script, {"phones": PHONES}) == [normalize_phone(p) for p in PHONES]
 
 
 RECIPIENT_TEXTS = [
@@ -163,8 +207,7 @@ DESTINATION_TEXTS = [
 
 @needs_node
 def test_js_recipient_parsing_matches_server():
-    script = _STDIN + """
-    const R = require('./static/js/rules.js');
+    script = """
     const show = (r) => ({recipients: r.recipients.map((x) => [x.phone, x.name]),
                           duplicates: r.duplicates, invalid: r.invalid});
     console.log(JSON.stringify({
@@ -178,8 +221,8 @@ def test_js_recipient_parsing_matches_server():
         return {"recipients": [[r.phone, r.name] for r in result.recipients],
                 "duplicates": result.duplicates, "invalid": result.invalid}
 
-    assert got["rphone"] == [show(message.parse_recipients(t)) for t in RECIPIENT_TEXTS]
-    assert got["destination"] == [show(message.parse_destination(t)) for t in DESTINATION_TEXTS]
+    assert got["rphone"] == [show(parse_recipients(t)) for t in RECIPIENT_TEXTS]
+    assert got["destination"] == [show(parse_destination(t)) for t in DESTINATION_TEXTS]
 
 
 MERGES = [
@@ -199,8 +242,7 @@ NAME_LISTS = [
 
 @needs_node
 def test_js_merge_and_name_chars_match_server():
-    script = _STDIN + """
-    const R = require('./static/js/rules.js');
+    script = """
     console.log(JSON.stringify({
       merges: input.merges.map(([m, n]) => R.mergeName(m, n)),
       names: input.names.map((ns) => R.nameChars(ns.map((n) => ({phone: "", name: n})))),
@@ -210,7 +252,7 @@ def test_js_merge_and_name_chars_match_server():
     assert got["merges"] == [message.merge_name(m, n) for m, n in MERGES]
     expected = []
     for names in NAME_LISTS:
-        unsupported, refused = message.name_chars([message.Recipient("", n) for n in names])
+        unsupported, refused = message.name_chars([Recipient("", n) for n in names])
         expected.append({"unsupported": unsupported, "refused": refused})
     assert got["names"] == expected
     assert expected[2] == {"unsupported": ["\ub620", "\U0001f600"], "refused": ["\ub42c"]}
@@ -220,19 +262,29 @@ def test_js_merge_and_name_chars_match_server():
 @needs_node
 def test_js_normalize_text_matches_server():
     texts = [c["text"] for c in CASES] + ["\u1100\u1161\r\n\r", "\ufeffa\u200b"]
-    script = _STDIN + """
-    const E = require('./static/js/euckr.js');
-    const R = require('./static/js/rules.js');
-    console.log(JSON.stringify(input.map((t) => [E.normalizeText(t), R.normalizeText(t)])))
+    script = """
+    console.log(JSON.stringify(input.texts.map((t) => [E.normalizeText(t), R.normalizeText(t)])))
     """
-    assert _node(script, texts) == [[message.normalize_text(t)] * 2 for t in texts]
+    assert _node(script, {"texts": texts}) == [[normalize_text(t)] * 2 for t in texts]
+
+
+@needs_node
+def test_js_composes_at_the_edges_of_the_combining_ranges():
+    """euckr.js builds its compose pattern from the table's ranges, as text.compose does."""
+    combining = _array("COMBINING_RANGES")
+    assert combining
+    texts = []
+    for start, end in combining:
+        for cp in (start - 1, start, end, end + 1):
+            texts += ["e" + chr(cp), "\u1100" + chr(cp), "\u1100\u1161" + chr(cp)]
+    script = "console.log(JSON.stringify(input.texts.map((t) => E.normalizeText(t))));"
+    assert _node(script, {"texts": texts}) == [normalize_text(t) for t in texts]
 
 
 @needs_node
 def test_js_long_lines_parse_in_linear_time():
     """One huge line with many spaces used to take seconds (quadratic prefix parsing)."""
-    script = _STDIN + """
-    const R = require('./static/js/rules.js');
+    script = """
     const t0 = Date.now();
     const r = R.parseRecipients(input.text);
     const d = R.parseDestination(input.text);
@@ -251,3 +303,52 @@ def test_js_long_lines_parse_in_linear_time():
     assert got["r"] == [0, 1] and got["d"] == [0, 1] and got["n"] == [0, 1]
     assert got["d2"] == [["010-1234-5678", len(text.strip())]]
     assert got["ms"] < 2000, f"parsing took {got['ms']} ms"
+
+
+# --- gettext in the browser ---------------------------------------------------------------
+
+
+@needs_node
+def test_js_gettext_reads_the_servers_messages():
+    script = """
+    const before = I.gettext("Choose");
+    I.setMessages(input.messages);
+    console.log(JSON.stringify([
+      before,
+      I.gettext("Choose"),
+      I.gettext("Not in the catalog: %(n)s", {n: 5}),
+      I.gettext("Could not load sender numbers: %(reason)s", {reason: "HTTP 502"}),
+      I.gettext("%(a)s and %(b)s, 100%%", {a: 1}),
+      I.ngettext("%(count)s recipient", "%(count)s recipients", 1, {count: "1"}),
+      I.ngettext("%(count)s recipient", "%(count)s recipients", 2, {count: "2"}),
+      I.ngettext("%(num)s apple", "%(num)s apples", 3),
+      I.formatNumber(2000),
+    ]));
+    """
+    messages = {
+        "Choose": "선택하세요",
+        "Could not load sender numbers: %(reason)s": "발신번호를 불러오지 못했습니다: %(reason)s",
+        "%(count)s recipient": ["%(count)s명", "%(count)s명"],
+    }
+    assert _node(script, {"messages": messages}) == [
+        "Choose", "선택하세요", "Not in the catalog: 5", "발신번호를 불러오지 못했습니다: HTTP 502",
+        "1 and %(b)s, 100%", "1명", "2명", "3 apples", "2,000",
+    ]
+
+
+def _calls(path: Path) -> int:
+    """How many gettext/ngettext calls a script makes (not counting i18n.js's definitions)."""
+    source = path.read_text(encoding="utf-8")
+    return len(re.findall(r"(?<![\w.])n?gettext\(", source)) - len(
+        re.findall(r"function n?gettext\(", source))
+
+
+def test_every_js_string_is_a_literal_the_extractor_finds():
+    """A gettext call with a computed id would be missing from the catalog."""
+    for path in sorted(JS.rglob("*.js")):
+        found = list(extract_from_file("javascript", str(path), keywords=JS_KEYWORDS))
+        assert len(found) == _calls(path), path
+    ids = js_msgids(str(JS))
+    assert "Choose" in ids
+    assert ("%(count)s recipient", "%(count)s recipients") in ids
+    assert len(ids) == len(set(ids))

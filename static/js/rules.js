@@ -1,242 +1,241 @@
-/* The send form's rules, mirrored from cafe24/message.py (and its text, phone and
- * schedule modules); keep them in step: tests/test_static_euckr.py runs both on the
- * same inputs. Loaded by the page as window.SmsRules and by node as a module.
+/* The send form's rules, mirrored from cafe24/ (phone.py's parsers, message.py's merge,
+ * kind and name checks, text.py through euckr.js); keep them in step:
+ * tests/test_static_euckr.py runs both on the same inputs.
+ *
+ * The limits and characters are not written here: createRules() takes them from the
+ * server's rules object (form_config.rules() in smsform/views/form_config.py), which
+ * the page renders into #smsform-config and node tests pass in.
  */
-(function () {
-  "use strict";
+import * as euckr from "./euckr.js";
 
-  // --- rules shared with cafe24/message.py ---------------------------------
+// --- the shape of a Korean phone number (phone.py) --------------------------------
 
-  const NAME_PLACEHOLDER = "{name}";
-  const REFUSED_CHARS = ["됬"]; // the gateway answers -202
-  const MAX_PHONE_TOKENS = 5;
-  // JavaScript's \s matches U+FEFF but not \x1c-\x1f or \x85 (Python's is the reverse):
-  // spelled out so both sides strip the same characters (message._PHONE_JUNK).
-  const INVISIBLE = /[\ufeff\u200b-\u200d\u2060]/g; // BOM, zero-width space/joiners, word joiner
-  const PHONE_JUNK = /[\s\x1c-\x1f\x85\-.()\ufeff\u200b-\u200d\u2060]/g;
-  const PHONE_TOKEN = /^[0-9+\-.()]+$/; // the only characters a piece of a number has
-  const MOBILE_OLD = new Set(["011", "016", "017", "018", "019"]);
-  const REGIONAL = new Set([
-    "031", "032", "033", "041", "042", "043", "044",
-    "051", "052", "053", "054", "055", "061", "062", "063", "064",
-  ]);
+// JavaScript's \s matches U+FEFF but not \x1c-\x1f or \x85 (Python's is the reverse):
+// spelled out so both sides strip the same characters (phone._PHONE_JUNK).
+const INVISIBLE = /[\ufeff\u200b-\u200d\u2060]/g; // BOM, zero-width space/joiners, word joiner
+const PHONE_JUNK = /[\s\x1c-\x1f\x85\-.()\ufeff\u200b-\u200d\u2060]/g;
+const PHONE_TOKEN = /^[0-9+\-.()]+$/; // the only characters a piece of a number has
+const MAX_PHONE_TOKENS = 5; // "+82 (0)10 1234 5678" is the most pieces a typed number has
+const ASCII_DIGITS = /^[0-9]+$/;
+const MOBILE_OLD = new Set(["011", "016", "017", "018", "019"]);
+const REGIONAL = new Set([
+  "031", "032", "033", "041", "042", "043", "044",
+  "051", "052", "053", "054", "055", "061", "062", "063", "064",
+]);
 
-  /** Split a domestic number's digits into its dashed parts, or null (message._split_digits). */
-  function splitDigits(digits) {
-    const n = digits.length;
-    if (/^1[568]\d{6}$/.test(digits)) {
-      return [digits.slice(0, 4), digits.slice(4)];
-    }
-    if (digits.startsWith("02") && (n === 9 || n === 10)) {
-      return ["02", digits.slice(2, -4), digits.slice(-4)];
-    }
-    if (/^050[2-8]\d{8}$/.test(digits)) {
-      return [digits.slice(0, 4), digits.slice(4, 8), digits.slice(8)];
-    }
-    const head = digits.slice(0, 3);
-    if (head === "080" && n === 10) {  // toll-free (080-XXX-XXXX)
-      return [head, digits.slice(3, 6), digits.slice(6)];
-    }
-    if ((head === "010" || head === "070") && n === 11) {
-      return [head, digits.slice(3, 7), digits.slice(7)];
-    }
-    if ((MOBILE_OLD.has(head) || REGIONAL.has(head)) && (n === 10 || n === 11)) {
-      return [head, digits.slice(3, -4), digits.slice(-4)];
-    }
+/** Split a domestic number's digits into its dashed parts, or null (phone._split_digits). */
+function splitDigits(digits) {
+  const n = digits.length;
+  if (/^1[568]\d{6}$/.test(digits)) {
+    return [digits.slice(0, 4), digits.slice(4)];
+  }
+  if (digits.startsWith("02") && (n === 9 || n === 10)) {
+    return ["02", digits.slice(2, -4), digits.slice(-4)];
+  }
+  if (/^050[2-8]\d{8}$/.test(digits)) {
+    return [digits.slice(0, 4), digits.slice(4, 8), digits.slice(8)];
+  }
+  const head = digits.slice(0, 3);
+  if (head === "080" && n === 10) { // toll-free (080-XXX-XXXX)
+    return [head, digits.slice(3, 6), digits.slice(6)];
+  }
+  if ((head === "010" || head === "070") && n === 11) {
+    return [head, digits.slice(3, 7), digits.slice(7)];
+  }
+  if ((MOBILE_OLD.has(head) || REGIONAL.has(head)) && (n === 10 || n === 11)) {
+    return [head, digits.slice(3, -4), digits.slice(-4)];
+  }
+  return null;
+}
+
+/** Parse a typed number into its canonical parts, or null (phone._parts). */
+export function phoneParts(raw) {
+  let text = String(raw).replace(PHONE_JUNK, "");
+  if (text.startsWith("+82")) {
+    text = text.slice(3);
+  } else if (text.startsWith("82")) {
+    text = text.slice(2);
+  } else {
+    return ASCII_DIGITS.test(text) ? splitDigits(text) : null;
+  }
+  if (!ASCII_DIGITS.test(text)) {
     return null;
   }
+  return splitDigits(text.startsWith("0") ? text : "0" + text);
+}
 
-  const ASCII_DIGITS = /^[0-9]+$/;
+/** A Korean number in canonical dashed form, or null (phone.normalize_phone). */
+export function normalizePhone(raw) {
+  const parts = phoneParts(raw);
+  return parts ? parts.join("-") : null;
+}
 
-  /** Parse a typed number into its canonical parts, or null (message._parts). */
-  function phoneParts(raw) {
-    let text = String(raw).replace(PHONE_JUNK, "");
-    if (text.startsWith("+82")) {
-      text = text.slice(3);
-    } else if (text.startsWith("82")) {
-      text = text.slice(2);
+// --- recipient lists (phone.parse_recipients, phone.parse_destination) --------------
+
+/** Pasted recipient text: composed, invisible characters removed, \x1c-\x1f and \x85 as
+ * spaces (phone._clean_entries). */
+function cleanEntries(text) {
+  return euckr.compose(text).replace(INVISIBLE, "").replace(/[\x1c-\x1f\x85]/g, " ");
+}
+
+/** Python's str.split() without arguments (on text that went through cleanEntries). */
+function splitWords(text) {
+  return text.split(/\s+/).filter(Boolean);
+}
+
+/** Collect [raw, phone|null, name] entries (phone._collect). */
+function collect(entries) {
+  const recipients = [];
+  const seen = new Set();
+  const duplicates = [];
+  const invalid = [];
+  for (const [raw, phone, name] of entries) {
+    if (phone === null) {
+      if (!invalid.includes(raw)) {
+        invalid.push(raw);
+      }
+    } else if (seen.has(phone)) {
+      if (!duplicates.includes(phone)) {
+        duplicates.push(phone);
+      }
     } else {
-      return ASCII_DIGITS.test(text) ? splitDigits(text) : null;
+      seen.add(phone);
+      recipients.push({ phone: phone, name: name });
     }
-    if (!ASCII_DIGITS.test(text)) {
-      return null;
-    }
-    return splitDigits(text.startsWith("0") ? text : "0" + text);
   }
+  return { recipients: recipients, duplicates: duplicates, invalid: invalid, entries: entries.length };
+}
 
-  /** A Korean number in canonical dashed form, or null (message.normalize_phone). */
-  function normalizePhone(raw) {
-    const parts = phoneParts(raw);
-    return parts ? parts.join("-") : null;
-  }
-
-  /** Newlines as "\n" and decomposed text composed, as the server sends it (text.normalize_text). */
-  function normalizeText(text) {
-    return euckr().normalizeText(text);
-  }
-
-  /** Pasted recipient text: composed (EUCKR.compose), invisible characters removed, \x1c-\x1f and
-   * \x85 as spaces (phone._clean_entries). */
-  function cleanEntries(text) {
-    return euckr().compose(text).replace(INVISIBLE, "").replace(/[\x1c-\x1f\x85]/g, " ");
-  }
-
-  /** Python's str.split() without arguments (on text that went through cleanEntries). */
-  function splitWords(text) {
-    return text.split(/\s+/).filter(Boolean);
-  }
-
-  /** Collect [raw, phone|null, name] entries (message._collect). */
-  function collect(entries) {
-    const recipients = [];
-    const seen = new Set();
-    const duplicates = [];
-    const invalid = [];
-    for (const [raw, phone, name] of entries) {
-      if (phone === null) {
-        if (!invalid.includes(raw)) {
-          invalid.push(raw);
-        }
-      } else if (seen.has(phone)) {
-        if (!duplicates.includes(phone)) {
-          duplicates.push(phone);
-        }
-      } else {
-        seen.add(phone);
-        recipients.push({ phone: phone, name: name });
+/** Split a chunk on spaces, keeping "010 1234 5678" whole (phone._space_entries). */
+function spaceEntries(chunk) {
+  const tokens = splitWords(chunk);
+  const entries = [];
+  let pending = [];
+  let i = 0;
+  while (i < tokens.length) {
+    // Only runs of up to MAX_PHONE_TOKENS number-like tokens: linear work.
+    let phone = null;
+    let j = i;
+    const last = Math.min(i + MAX_PHONE_TOKENS, tokens.length);
+    while (j < last && PHONE_TOKEN.test(tokens[j])) {
+      j += 1;
+      phone = normalizePhone(tokens.slice(i, j).join(" "));
+      if (phone !== null) {
+        break;
       }
     }
-    return { recipients: recipients, duplicates: duplicates, invalid: invalid, entries: entries.length };
-  }
-
-  /** Split a chunk on spaces, keeping "010 1234 5678" whole (message._space_entries). */
-  function spaceEntries(chunk) {
-    const tokens = splitWords(chunk);
-    const entries = [];
-    let pending = [];
-    let i = 0;
-    while (i < tokens.length) {
-      // Only runs of up to MAX_PHONE_TOKENS number-like tokens: linear work.
-      let phone = null;
-      let j = i;
-      const last = Math.min(i + MAX_PHONE_TOKENS, tokens.length);
-      while (j < last && PHONE_TOKEN.test(tokens[j])) {
-        j += 1;
-        phone = normalizePhone(tokens.slice(i, j).join(" "));
-        if (phone !== null) {
-          break;
-        }
-      }
-      if (phone === null) {
-        pending.push(tokens[i]);
-        i += 1;
-        continue;
-      }
-      if (pending.length) {
-        entries.push([pending.join(" "), null, ""]);
-        pending = [];
-      }
-      entries.push([tokens.slice(i, j).join(" "), phone, ""]);
-      i = j;
+    if (phone === null) {
+      pending.push(tokens[i]);
+      i += 1;
+      continue;
     }
     if (pending.length) {
       entries.push([pending.join(" "), null, ""]);
+      pending = [];
     }
-    return entries;
+    entries.push([tokens.slice(i, j).join(" "), phone, ""]);
+    i = j;
   }
-
-  /** Numbers separated by commas, semicolons, newlines, tabs or spaces (message.parse_recipients). */
-  function parseRecipients(text) {
-    let entries = [];
-    for (const chunk of cleanEntries(text).split(/[,;\r\n\t]+/)) {
-      entries = entries.concat(spaceEntries(chunk));
-    }
-    return collect(entries);
+  if (pending.length) {
+    entries.push([pending.join(" "), null, ""]);
   }
+  return entries;
+}
 
-  /** One "number|name" (or "number name", "number<TAB>name") entry (message._destination_entry). */
-  function destinationEntry(entry) {
-    const pipe = entry.indexOf("|");
-    if (pipe !== -1) {
-      return [entry, normalizePhone(entry.slice(0, pipe)), entry.slice(pipe + 1).trim()];
-    }
-    const whole = normalizePhone(entry);
-    if (whole !== null) {
-      return [entry, whole, ""];
-    }
-    const tab = entry.indexOf("\t");
-    if (tab !== -1) {
-      return [entry, normalizePhone(entry.slice(0, tab)), entry.slice(tab + 1).trim()];
-    }
-    // Only the first few splits: a number has at most MAX_PHONE_TOKENS pieces.
-    const spaces = /\s+/g;
-    let match;
-    let tried = 0;
-    while (tried < MAX_PHONE_TOKENS && (match = spaces.exec(entry)) !== null) {
-      tried += 1;
-      const phone = normalizePhone(entry.slice(0, match.index));
-      if (phone !== null) {
-        return [entry, phone, entry.slice(match.index + match[0].length).trim()];
-      }
-    }
-    return [entry, null, ""];
+/** Numbers separated by commas, semicolons, newlines, tabs or spaces (phone.parse_recipients). */
+export function parseRecipients(text) {
+  let entries = [];
+  for (const chunk of cleanEntries(text).split(/[,;\r\n\t]+/)) {
+    entries = entries.concat(spaceEntries(chunk));
   }
+  return collect(entries);
+}
 
-  /** "010-1234-5678|홍길동" entries separated by commas or newlines (message.parse_destination). */
-  function parseDestination(text) {
-    const entries = [];
-    for (const part of cleanEntries(text).split(/[,\r\n]+/)) {
-      const entry = part.trim();
-      if (entry) {
-        entries.push(destinationEntry(entry));
-      }
-    }
-    return collect(entries);
+/** One "number|name" (or "number name", "number<TAB>name") entry (phone._destination_entry). */
+function destinationEntry(entry) {
+  const pipe = entry.indexOf("|");
+  if (pipe !== -1) {
+    return [entry, normalizePhone(entry.slice(0, pipe)), entry.slice(pipe + 1).trim()];
   }
+  const whole = normalizePhone(entry);
+  if (whole !== null) {
+    return [entry, whole, ""];
+  }
+  const tab = entry.indexOf("\t");
+  if (tab !== -1) {
+    return [entry, normalizePhone(entry.slice(0, tab)), entry.slice(tab + 1).trim()];
+  }
+  // Only the first few splits: a number has at most MAX_PHONE_TOKENS pieces.
+  const spaces = /\s+/g;
+  let match;
+  let tried = 0;
+  while (tried < MAX_PHONE_TOKENS && (match = spaces.exec(entry)) !== null) {
+    tried += 1;
+    const phone = normalizePhone(entry.slice(0, match.index));
+    if (phone !== null) {
+      return [entry, phone, entry.slice(match.index + match[0].length).trim()];
+    }
+  }
+  return [entry, null, ""];
+}
 
-  /** Replace every "{name}" with the name, normalised (message.merge_name). */
+/** "010-1234-5678|홍길동" entries separated by commas or newlines (phone.parse_destination). */
+export function parseDestination(text) {
+  const entries = [];
+  for (const part of cleanEntries(text).split(/[,\r\n]+/)) {
+    const entry = part.trim();
+    if (entry) {
+      entries.push(destinationEntry(entry));
+    }
+  }
+  return collect(entries);
+}
+
+// --- the rules that take the server's values -------------------------------------------
+
+/**
+ * The message rules bound to the server's values (form_config.rules()):
+ * ``smsLimit``, ``namePlaceholder`` and ``refusedChars`` are read here; the whole object
+ * stays on the result as ``limits`` for the form's modules.
+ */
+export function createRules(limits) {
+  const placeholder = limits.namePlaceholder;
+  const refusedChars = Array.from(limits.refusedChars);
+
+  /** Replace every placeholder with the name, normalised (message.merge_name). */
   function mergeName(msg, name) {
-    return normalizeText(normalizeText(msg).split(NAME_PLACEHOLDER).join(normalizeText(name)));
-  }
-
-  /** The EUC-KR helpers: window.EUCKR in the page, euckr.js under node. */
-  function euckr() {
-    if (typeof window !== "undefined" && window.EUCKR) {
-      return window.EUCKR;
-    }
-    return require("./euckr.js");
+    const text = euckr.normalizeText;
+    return text(text(msg).split(placeholder).join(text(name)));
   }
 
   /** Characters in any name that cannot be sent: {unsupported, refused} (message.name_chars). */
   function nameChars(recipients) {
-    const names = normalizeText(recipients.map((r) => r.name).join("\n"));
-    const refused = REFUSED_CHARS.filter((ch) => names.includes(ch));
-    const unsupported = euckr().unsupported(names).filter((ch) => !refused.includes(ch));
+    const names = euckr.normalizeText(recipients.map((r) => r.name).join("\n"));
+    const refused = refusedChars.filter((ch) => names.includes(ch));
+    const unsupported = euckr.unsupported(names).filter((ch) => !refused.includes(ch));
     return { unsupported: unsupported, refused: refused };
   }
 
-  /** "S" when the text fits an SMS and LMS is not forced, else "L" (message.message_kind). */
-  function messageKind(length, lms, smsLimit) {
-    return !lms && length <= smsLimit ? "S" : "L";
+  /** The refused characters (the gateway's -202) that the text contains. */
+  function refusedIn(text) {
+    return refusedChars.filter((ch) => text.includes(ch));
   }
 
-  const SmsRules = Object.freeze({
+  /** "S" when ``length`` bytes fit an SMS and LMS is not forced, else "L" (message.message_kind). */
+  function messageKind(length, lms) {
+    return !lms && length <= limits.smsLimit ? "S" : "L";
+  }
+
+  return Object.freeze({
+    limits: Object.freeze({ ...limits }),
     normalizePhone: normalizePhone,
     phoneParts: phoneParts,
     parseRecipients: parseRecipients,
     parseDestination: parseDestination,
+    normalizeText: euckr.normalizeText,
     mergeName: mergeName,
     nameChars: nameChars,
-    normalizeText: normalizeText,
+    refusedIn: refusedIn,
     messageKind: messageKind,
-    NAME_PLACEHOLDER: NAME_PLACEHOLDER,
-    REFUSED_CHARS: REFUSED_CHARS,
   });
-
-  if (typeof module !== "undefined" && module.exports) {
-    module.exports = SmsRules;
-  }
-  if (typeof window !== "undefined") {
-    window.SmsRules = SmsRules;
-  }
-}());
+}

@@ -106,6 +106,6 @@ def shared_form_page(browser: Browser, tmp_path_factory: pytest.TempPathFactory)
             sign_in(page, base_url)
             # Fail once, not once per case, when the form's script is not running at all.
             page.fill("#msg", "a")
-            expect(page.locator("#meter"), "smsform.js did not update #meter").to_have_attribute(
+            expect(page.locator("#meter"), "main.js did not update #meter").to_have_attribute(
                 "data-bytes", "1")
             yield page

@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from simulator import GatewayBackend
+from smsform import database
 from tests.conftest import ADMIN, make_user
 
 CHROMIUM = os.environ.get("SMSFORM_CHROMIUM", "/usr/bin/chromium")
@@ -34,6 +35,8 @@ def browser_app(db_path: Path, backend: GatewayBackend) -> Flask:
         "SIMULATOR_BACKEND": backend,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # a fast hash for a throwaway account
     })
+    with app.app_context():
+        database.upgrade()  # the real migrations, as `make run` applies them
     make_user(app, *ADMIN, role="admin")
     return app
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from cafe24 import message
+from cafe24.phone import parse_destination, parse_recipients
+from cafe24.schedule import KST, RESERVATION_LEAD
 from simulator import DEMO_CREDITS, DEMO_SENDERS, DEMO_USER_ID, GatewayBackend
+from smsform.views.form_config import rules
 
 CASES = json.loads(
     (Path(__file__).parent.parent / "cases" / "message_cases.json").read_text(encoding="utf-8"))
@@ -138,6 +142,55 @@ def test_cost_line_for_three_recipients(signed_in_page: Page) -> None:
     expect(cost).to_have_attribute("data-cost", "0")
 
 
+def test_cost_line_in_english_uses_plural_forms(signed_in_page: Page) -> None:
+    page = signed_in_page
+    page.goto("/smsform?lang=en")
+    cost = page.locator("#cost")
+    page.fill("#rphone", "010-1111-2222")
+    page.fill("#msg", "Hello")
+    expect(cost).to_have_text("1 recipient × SMS 1 credit = 1 credit")
+    page.fill("#rphone", THREE_RECIPIENTS)
+    page.fill("#msg", LONG_TEXT)
+    expect(cost).to_have_text("3 recipients × LMS 3 credits = 9 credits")
+
+
+def test_repeats_multiply_the_cost(signed_in_page: Page) -> None:
+    page = signed_in_page
+    cost = page.locator("#cost")
+    page.fill("#rphone", THREE_RECIPIENTS)
+    page.fill("#msg", "안녕하세요")
+    expect(page.locator("#repeatNum")).to_be_disabled()
+    page.check("#repeatFlag")
+    page.select_option("#repeatNum", "2")
+    expect(cost).to_have_text("수신자 3명 × SMS 1건 × 2회 = 6건 차감")
+    expect(cost).to_have_attribute("data-cost", "6")
+
+
+def test_the_script_takes_its_limits_from_the_config_block(signed_in_page: Page) -> None:
+    """No limit is written in the JavaScript: a smaller SMS limit in the block moves the switch."""
+    page = signed_in_page
+    block = json.loads(page.locator("#smsform-config").text_content() or "")
+    assert block["rules"] == rules()
+    assert block["urls"] == {"senders": "/calljson"}
+
+    def smaller_sms(route: Route) -> None:
+        response = route.fetch()
+        body = response.text()
+        assert '"smsLimit": 90' in body
+        route.fulfill(response=response, body=body.replace('"smsLimit": 90', '"smsLimit": 5'))
+
+    page.route("**/smsform", smaller_sms)
+    page.reload()
+    page.fill("#msg", "abcde")
+    meter = page.locator("#meter")
+    expect(meter).to_have_attribute("data-kind", "S")
+    expect(meter).to_have_text(re.compile(r"^\s*5 / 5바이트\s*$"))
+    page.keyboard.type("f")
+    expect(meter).to_have_attribute("data-kind", "L")
+    expect(page.locator("#smsType")).to_be_checked()
+    expect(page.locator("#kind-notice")).to_contain_text("5바이트를 넘어")
+
+
 def test_unsupported_characters_are_marked(signed_in_page: Page) -> None:
     page = signed_in_page
     page.fill("#msg", "안녕😀 똠방각하")
@@ -151,7 +204,7 @@ def test_unsupported_characters_are_marked(signed_in_page: Page) -> None:
 
 def test_recipient_status_counts_duplicates_and_invalid_numbers(signed_in_page: Page) -> None:
     typed = "010-1234-5678, 01012345678, 010-9999, 02-123-4567"
-    parsed = message.parse_recipients(typed)
+    parsed = parse_recipients(typed)
     assert (len(parsed.recipients), len(parsed.duplicates), len(parsed.invalid)) == (2, 1, 1)
     page = signed_in_page
     page.fill("#rphone", typed)
@@ -193,7 +246,7 @@ def test_insert_name_and_merge_preview(signed_in_page: Page) -> None:
     page.click("#insert-name")
     expect(page.locator("#msg")).to_have_value("안녕하세요 {name}")
 
-    recipients = message.parse_destination(names).recipients
+    recipients = parse_destination(names).recipients
     longest = message.longest_merged("안녕하세요 {name}", recipients)
     preview = page.locator("#merge-preview")
     expect(preview).to_have_attribute("data-longest", str(longest.length))
@@ -204,7 +257,7 @@ def test_names_that_cannot_be_sent_are_marked(signed_in_page: Page) -> None:
     page = signed_in_page
     page.click("#names summary")
     names = "010-1234-5678|남궁민수님께\n010-2222-3333|똠😀\n010-4444-5555|됬"
-    bad = message.name_chars(message.parse_destination(names).recipients)
+    bad = message.name_chars(parse_destination(names).recipients)
     assert bad == (["똠", "😀"], ["됬"])
     page.fill("#destination", names)
     page.fill("#msg", "안녕하세요")  # no {name}: the names are sent all the same
@@ -222,6 +275,21 @@ def test_reservation_too_far_is_warned(signed_in_page: Page) -> None:
     expect(warning).to_be_visible()
     expect(warning).to_have_attribute("data-problem", "too-far")
     expect(warning).to_contain_text("365")
+
+
+def test_reservation_too_soon_is_warned(signed_in_page: Page) -> None:
+    page = signed_in_page
+    soon = datetime.now(KST) + timedelta(minutes=2)
+    page.fill("#rdate", soon.strftime("%Y-%m-%d"))
+    page.fill("#rtime", soon.strftime("%H:%M"))
+    warning = page.locator("#reserve-warning")
+    expect(warning).to_be_visible()
+    expect(warning).to_have_attribute("data-problem", "too-soon")
+    expect(warning).to_contain_text(str(RESERVATION_LEAD // timedelta(minutes=1)))
+    later = datetime.now(KST) + RESERVATION_LEAD + timedelta(minutes=30)
+    page.fill("#rdate", later.strftime("%Y-%m-%d"))
+    page.fill("#rtime", later.strftime("%H:%M"))
+    expect(warning).to_be_hidden()
 
 
 # --- sending ------------------------------------------------------------------------

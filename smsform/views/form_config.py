@@ -1,0 +1,86 @@
+"""The send form's config block: the rules its script checks, its strings and its URLs.
+
+The page renders ``form_config()`` as JSON into ``<script type="application/json"
+id="smsform-config">`` (a data block: nothing runs, so the CSP stays 'self'), and
+static/js/main.js starts the form's modules with it. The rules are the library's own
+constants, so no limit is written twice; the strings are the ``gettext``/``ngettext`` ids
+of static/js, translated from the same catalog as the pages.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.extract import extract_from_file
+from flask import current_app, url_for
+from flask_babel import get_translations
+
+from cafe24 import message, phone, schedule
+
+#: The JavaScript calls that mark a string for translation (static/js/i18n.js).
+JS_KEYWORDS = {"gettext": None, "ngettext": (1, 2)}
+_MINUTE = timedelta(minutes=1)
+
+MsgId = str | tuple[str, str]
+
+
+def rules() -> dict[str, Any]:
+    """The limits and characters the form's script checks, from cafe24's constants."""
+    return {
+        "smsLimit": message.SMS_LIMIT,
+        "lmsLimit": message.LMS_LIMIT,
+        "subjectLimit": message.SUBJECT_LIMIT,
+        "creditCost": dict(message.CREDIT_COST),
+        "maxRecipients": phone.MAX_RECIPIENTS,
+        "namePlaceholder": message.NAME_PLACEHOLDER,
+        "refusedChars": list(message.REFUSED_CHARS),
+        "kstOffsetMinutes": schedule.KST.utcoffset(None) // _MINUTE,
+        "reservationLeadMinutes": schedule.RESERVATION_LEAD // _MINUTE,
+        "reservationHorizonDays": schedule.RESERVATION_HORIZON.days,
+        "repeatNumMin": schedule.REPEAT_NUM_MIN,
+        "repeatNumMax": schedule.REPEAT_NUM_MAX,
+        "repeatTimeMin": schedule.REPEAT_TIME_MIN,
+        "repeatTimeMax": schedule.REPEAT_TIME_MAX,
+    }
+
+
+@cache
+def js_msgids(folder: str) -> tuple[MsgId, ...]:
+    """Every message id the scripts under ``folder`` use, once each (read once per process).
+
+    A plural id is its (singular, plural) pair.
+    """
+    found: dict[MsgId, None] = {}
+    for path in sorted(Path(folder).rglob("*.js")):
+        for _lineno, msgid, _comments, _context in extract_from_file(
+                "javascript", str(path), keywords=JS_KEYWORDS):
+            found[tuple(msgid) if isinstance(msgid, (list, tuple)) else msgid] = None
+    return tuple(found)
+
+
+def js_messages() -> dict[str, str | list[str]]:
+    """The scripts' strings in the request's language: id -> text, or for a plural id,
+    singular -> [the form for one, the form for other counts]."""
+    translations = get_translations()
+    folder = Path(current_app.static_folder or "static") / "js"
+    messages: dict[str, str | list[str]] = {}
+    for msgid in js_msgids(str(folder)):
+        if isinstance(msgid, tuple):
+            singular, plural = msgid
+            messages[singular] = [translations.ungettext(singular, plural, 1),
+                                  translations.ungettext(singular, plural, 2)]
+        else:
+            messages[msgid] = translations.ugettext(msgid)
+    return messages
+
+
+def form_config() -> dict[str, Any]:
+    """The send form's config block: ``rules``, ``messages`` and ``urls``."""
+    return {
+        "rules": rules(),
+        "messages": js_messages(),
+        "urls": {"senders": url_for("lookup.calljson")},
+    }
