@@ -4,9 +4,18 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: install run test lint simulator clean
+# Translations: English message ids in the sources, Korean in translations/ko (see babel.cfg).
+POT ?= translations/messages.pot
+LOCALES := ko
+PO_FILES := $(foreach l,$(LOCALES),translations/$(l)/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+EXTRACT_OPTIONS := -F babel.cfg -k lazy_gettext -k _l -k lazy_ngettext:1,2 \
+	--add-comments=TRANSLATORS: --add-location=file --sort-by-file --no-wrap \
+	--project=smsform --copyright-holder="smsform contributors"
 
-install: $(VENV)/.installed
+.PHONY: install run test lint simulator clean translations extract
+
+install: $(VENV)/.installed $(MO_FILES)
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +23,26 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The compiled catalogs are build output (.gitignore): made from the committed .po files.
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile --domain=messages --directory=translations --locale=$* --statistics
+
+# Re-extract the English ids and merge them into each catalog; then translate the new ones.
+translations: $(VENV)/.installed
+	$(MAKE) --no-print-directory extract
+	for locale in $(LOCALES); do \
+		$(BIN)/pybabel update --input-file=$(POT) --output-dir=translations --domain=messages \
+			--locale=$$locale --init-missing --no-fuzzy-matching --ignore-obsolete \
+			--ignore-pot-creation-date --no-wrap || exit 1; \
+	done
+	$(MAKE) --no-print-directory $(MO_FILES)
+
+# Write the template ($(POT), overridable: tests extract into a temp file to compare).
+extract:
+	$(BIN)/pybabel extract $(EXTRACT_OPTIONS) --output-file=$(POT) .
+
 run: install
+	$(BIN)/flask --app app upgrade-db
 	$(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
 
 test: install
@@ -28,4 +56,4 @@ simulator: install
 	$(BIN)/flask --app app simulator --host 127.0.0.1 --port 8765
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(MO_FILES)

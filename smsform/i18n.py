@@ -1,24 +1,38 @@
-"""Korean first, English on request: the language of the current request and a picker."""
+"""Korean first, English on request: Flask-Babel's catalogs, the request's language, a picker.
+
+Message ids are the English texts; Korean lives in ``translations/ko/LC_MESSAGES/messages.po``
+(``make translations`` extracts and updates it, ``make install`` compiles it). English needs
+no catalog: an id is its own English text. The scripts' strings reach the browser through
+``smsform.views.form_config`` from the same compiled catalog.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, g, request, url_for
+from pathlib import Path
+
+from flask import Flask, Response, has_request_context, request, url_for
+from flask_babel import get_locale
+
+from smsform.extensions import babel
 
 LANGUAGES = ("ko", "en")
+DEFAULT_LANGUAGE = "ko"
 COOKIE = "lang"
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+
+def select_locale() -> str:
+    """The request's language: ``?lang=``, then the cookie, then Korean."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
+    asked = request.args.get("lang") or request.cookies.get(COOKIE) or DEFAULT_LANGUAGE
+    return asked if asked in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def current_lang() -> str:
-    """The request's language: ``?lang=``, then the cookie, then Korean."""
-    if "lang" not in g:
-        asked = request.args.get("lang") or request.cookies.get(COOKIE) or "ko"
-        g.lang = asked if asked in LANGUAGES else "ko"
-    return g.lang
-
-
-def t(ko: str, en: str) -> str:
-    """Pick the Korean or the English text for this request."""
-    return en if current_lang() == "en" else ko
+    """The request's language code (``ko`` or ``en``), for views and templates."""
+    locale = get_locale()
+    return str(locale) if locale is not None else DEFAULT_LANGUAGE
 
 
 def switch_url(lang: str) -> str:
@@ -31,11 +45,14 @@ def switch_url(lang: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Expose ``t`` and ``lang`` to templates and remember a ``?lang=`` choice."""
-    app.jinja_env.globals.update(t=t, current_lang=current_lang, switch_url=switch_url)
+    """Wire Flask-Babel (``_``, ``gettext``, ``ngettext`` in Jinja) and remember ``?lang=``."""
+    babel.init_app(app, default_locale=DEFAULT_LANGUAGE, locale_selector=select_locale,
+                   default_translation_directories=str(TRANSLATIONS),
+                   default_timezone="Asia/Seoul")
+    app.jinja_env.globals.update(current_lang=current_lang, switch_url=switch_url)
 
     @app.after_request
-    def remember_language(response):
+    def remember_language(response: Response) -> Response:
         asked = request.args.get("lang")
         if asked in LANGUAGES and asked != request.cookies.get(COOKIE):
             response.set_cookie(COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax")
