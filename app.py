@@ -1,71 +1,75 @@
-"""smsform: create_app builds the Flask app (``flask --app app run``)."""
+"""smsform: ``create_app`` builds the Flask app (``flask --app app run``)."""
 
 from __future__ import annotations
 
-import logging
 import os
+import secrets
 from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response
+from flask_login import current_user
 
 import config
-from smsform import i18n
+from smsform import database, errors, i18n, login, logs
+from smsform.cli import register as register_commands
 from smsform.extensions import csrf, db
-from smsform.permissions import load_user, wants_json
+from smsform.permissions import Permission
 from smsform.services import gateway
+
+#: Every answer's Content-Security-Policy: scripts and styles only from this site.
+CSP = ("default-src 'self'; img-src 'self' data:; frame-ancestors 'self'; "
+       "base-uri 'self'; object-src 'none'")
+
+
+def _settings(app: Flask, test_config: dict[str, Any] | None) -> config.Settings:
+    """The environment's settings, or, in tests, those named in ``test_config``
+    (nothing is read from the environment and nothing is written into ``instance/``)."""
+    if test_config is None:
+        return config.from_env(os.environ, app.instance_path)
+    environ = {k: str(v) for k, v in test_config.items() if k in config.ENV_VARS}
+    environ.setdefault("DATABASE_URL", test_config.get("SQLALCHEMY_DATABASE_URI", "sqlite://"))
+    environ.setdefault("SECRET_KEY", test_config.get("SECRET_KEY") or secrets.token_hex(16))
+    return config.from_env(environ, app.instance_path)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app from the environment, or from ``test_config`` in tests."""
     app = Flask(__name__, instance_relative_config=True)
-    os.makedirs(app.instance_path, exist_ok=True)
-    if test_config is None:
-        app.config.from_mapping(config.from_env(app.instance_path))
-    else:
-        app.config.from_mapping(config.from_env(app.instance_path, environ={}))
+    settings = _settings(app, test_config)
+    app.config.from_mapping(settings.flask_config())
+    app.config["SMSFORM_RETURN_HOSTS"] = list(settings.return_hosts)
+    if test_config is not None:
         app.config.from_mapping(test_config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
-                        "%(message)s")
+    app.extensions["smsform.settings"] = settings
+    logs.configure(settings.log_level)
 
     db.init_app(app)
+    database.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
-    gateway.init_app(app)
+    login.init_app(app)
+    errors.init_app(app)
+    gateway.init_app(app, settings.gateway)
 
-    import smsform.models  # noqa: F401 - register the tables before create_all
     from smsform.views import auth, lookup, send
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(send.bp)
     app.register_blueprint(lookup.bp)
-    app.before_request(load_user)
-
-    with app.app_context():
-        db.create_all()
 
     @app.context_processor
-    def inject_gateway() -> dict[str, Any]:
-        return {"simulated": gateway.gateway().simulated, "user": g.get("user")}
+    def page_context() -> dict[str, Any]:
+        user = current_user if current_user.is_authenticated else None
+        return {"simulated": gateway.gateway().simulated, "user": user,
+                "Permission": Permission}
 
     @app.after_request
-    def security_headers(response):
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; frame-ancestors 'self'; "
-            "base-uri 'self'; object-src 'none'")
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         return response
 
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        if wants_json() or request.path in ("/calljson",):
-            return jsonify(result="error", code=exc.code, message=exc.description), exc.code
-        return render_template("errors/error.html", error=exc), exc.code
-
-    from smsform.cli import register
-
-    register(app)
+    register_commands(app)
     return app

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cafe24.answers import SendStatus, parse_send_answer  # noqa: E402
 from cafe24.calls import SendRequest  # noqa: E402
 from cafe24.client import Cafe24Client  # noqa: E402
-from cafe24.message import Recipient  # noqa: E402
+from cafe24.phone import Recipient  # noqa: E402
 from simulator import DEMO_SECURE_KEY, DEMO_SENDERS, DEMO_USER_ID, GatewayBackend  # noqa: E402
 from simulator.server import SimulatorServer  # noqa: E402
 

@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
-from smsform.extensions import db
-from smsform.models import ROLES, User
+from smsform import messages
+from smsform.permissions import DEFAULT_ROLE, ROLES
+from smsform.services import accounts
 
 
 def register(app: Flask) -> None:
     """Attach the commands to the app."""
     app.cli.add_command(user)
     app.cli.add_command(simulator_command)
+
+
+def _in_both(words: Callable[..., str], *args: object) -> str:
+    """A message for the terminal in Korean, then English: one whole sentence in each."""
+    with force_locale("ko"):
+        korean = words(*args)
+    with force_locale("en"):
+        english = words(*args)
+    return korean if korean == english else f"{korean} ({english})"
 
 
 @click.group(cls=AppGroup)  # AppGroup runs each command inside the app context
@@ -23,20 +36,15 @@ def user() -> None:
 
 @user.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(ROLES), default="sender", show_default=True)
+@click.option("--role", type=click.Choice(ROLES), default=DEFAULT_ROLE, show_default=True)
 @click.password_option(prompt="Password", confirmation_prompt="Repeat the password")
 def create_user(username: str, role: str, password: str) -> None:
     """Create a staff account (prompts for the password twice)."""
-    if len(password) < 10:
-        raise click.BadParameter("비밀번호는 10자 이상이어야 합니다 (at least 10 characters).",
-                                 param_hint="password")
-    if db.session.execute(db.select(User).filter_by(username=username)).first():
-        raise click.ClickException(f"이미 있는 사용자입니다 (user exists): {username}")
-    account = User(username=username, role=role)
-    account.set_password(password)
-    db.session.add(account)
-    db.session.commit()
-    click.echo(f"created {role} {username}")
+    try:
+        accounts.create_user(username, password, role)
+    except accounts.AccountError as exc:
+        raise click.ClickException(_in_both(messages.account_error_text, exc)) from None
+    click.echo(f"created {role} {username.strip()}")
 
 
 @click.command("simulator")

@@ -1,12 +1,20 @@
-"""WTForms for sign-in, first set-up and the send form (field names as in Cafe24's sample)."""
+"""WTForms for sign-in, first set-up and the send form (field names as in Cafe24's sample).
+
+The rules themselves live in services (accounts) and the gateway library (messages);
+the forms only read fields and run those rules.
+"""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from collections.abc import Callable
 
-from smsform.i18n import t
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, HiddenField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, EqualTo, Optional, Regexp, ValidationError
+
+from smsform import messages
+from smsform.services import accounts
 
 
 class BaseForm(FlaskForm):
@@ -14,6 +22,19 @@ class BaseForm(FlaskForm):
 
     class Meta:
         csrf = False  # CSRFProtect already refused a bad token; checking twice costs time
+
+
+class AccountRule:
+    """A validator that runs one rule of ``services.accounts`` and words its refusal."""
+
+    def __init__(self, check: Callable[[str], str]) -> None:
+        self.check = check
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        try:
+            self.check(field.data or "")
+        except accounts.AccountError as exc:
+            raise ValidationError(messages.account_error_text(exc)) from None
 
 
 class LoginForm(BaseForm):
@@ -27,18 +48,27 @@ class SetupForm(BaseForm):
     """Create the first administrator."""
 
     username = StringField("username", validators=[
-        DataRequired(), Length(min=3, max=64),
-        Regexp(r"^[A-Za-z0-9_.@-]+$", message="영문, 숫자, _ . @ - 만 쓸 수 있습니다.")])
-    password = PasswordField("password", validators=[DataRequired(), Length(min=10, max=200)])
+        DataRequired(), AccountRule(accounts.check_username)])
+    password = PasswordField("password", validators=[
+        DataRequired(), AccountRule(accounts.check_password)])
     password2 = PasswordField("password2", validators=[
-        DataRequired(), EqualTo("password", message="비밀번호가 서로 다릅니다.")])
+        DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
+
+
+#: A person's name for each send field, for the error summary.
+FIELD_LABELS = {
+    "msg": _l("Message"), "subject": _l("Subject"), "rphone": _l("Recipient numbers"),
+    "destination": _l("Names list"), "sphone": _l("Sender number"),
+    "rdate": _l("Reservation date"), "rtime": _l("Reservation time"),
+    "repeatNum": _l("Repeat count"), "repeatTime": _l("Repeat interval"),
+}
 
 
 class SendForm(BaseForm):
-    """The sample's send form (names exact); the rules themselves live in cafe24.message."""
+    """The sample's send form (names exact); the rules themselves live in the library."""
 
     smsType = StringField("smsType", validators=[Optional(), Regexp(r"^[SLsl]?$")])  # noqa: N815
-    subject = StringField("subject", validators=[Optional(), Length(max=200)])
+    subject = StringField("subject")
     msg = TextAreaField("msg")
     rphone = TextAreaField("rphone")
     destination = TextAreaField("destination")
@@ -67,12 +97,4 @@ class SendForm(BaseForm):
     @staticmethod
     def error_label(field: str) -> str:
         """A person's name for a field, for the error summary."""
-        names = {
-            "msg": ("메시지", "Message"), "subject": ("제목", "Subject"),
-            "rphone": ("받는 번호", "Recipients"), "destination": ("이름 목록", "Names"),
-            "sphone": ("보내는 번호", "Sender"), "rdate": ("예약 날짜", "Date"),
-            "rtime": ("예약 시간", "Time"), "repeatNum": ("반복 횟수", "Repeats"),
-            "repeatTime": ("반복 간격", "Interval"),
-        }
-        ko, en = names.get(field, (field, field))
-        return t(ko, en)
+        return str(FIELD_LABELS.get(field, field))

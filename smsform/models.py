@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import current_app, has_app_context
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from smsform.extensions import db
 
-ROLES = ("admin", "sender", "viewer")
-
 
 class User(db.Model):
-    """A staff member who signs in to send or look up messages."""
+    """A staff member who signs in to send or look up messages (rules: services.accounts)."""
 
     __tablename__ = "users"
 
@@ -24,22 +20,6 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16), default="sender")
     created_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(UTC))
-
-    def set_password(self, password: str) -> None:
-        """Store a salted hash, never the password."""
-        # Tests may pick a cheaper method; production keeps Werkzeug's default (scrypt).
-        method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
-        self.password_hash = (generate_password_hash(password, method=method) if method
-                              else generate_password_hash(password))
-
-    def check_password(self, password: str) -> bool:
-        """Compare a password with the stored hash."""
-        return check_password_hash(self.password_hash, password)
-
-    @property
-    def can_send(self) -> bool:
-        """Admins and senders may send; viewers only look."""
-        return self.role in ("admin", "sender")
 
 
 class SendToken(db.Model):

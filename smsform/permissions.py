@@ -1,84 +1,59 @@
-"""Who may do what: sign-in and role checks as view decorators."""
+"""Who may do what: roles, named permissions and the one decorator that checks them.
+
+Flask-Login holds the signed-in user (``current_user``). A view names the permission it
+needs with ``@requires(Permission.SEND)``: anonymous visitors are sent to sign in (or to
+first set-up), JSON callers get 401, and a signed-in user without the permission gets
+403, whatever the page shows.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from enum import StrEnum
 from functools import wraps
 from typing import Any
 
-from flask import abort, g, redirect, request, session, url_for
-from sqlalchemy import bindparam, select
+from flask import abort
+from flask_login import current_user
 
-from smsform.extensions import db
-from smsform.models import User
-
-
-@dataclass(frozen=True)
-class CurrentUser:
-    """The signed-in staff member, as the request needs them (no ORM object kept on g)."""
-
-    id: int
-    username: str
-    role: str
-
-    @property
-    def can_send(self) -> bool:
-        """Admins and senders may send; viewers only look."""
-        return self.role in ("admin", "sender")
+from smsform.extensions import login_manager
 
 
-_users = User.__table__
-_USER_BY_ID = select(_users.c.id, _users.c.username, _users.c.role).where(
-    _users.c.id == bindparam("id"))
+class Permission(StrEnum):
+    """What a role allows, by name."""
+
+    SEND = "send_messages"
+    VIEW = "view_results"
+    MANAGE_USERS = "manage_users"
 
 
-def load_user() -> None:
-    """Put the signed-in user (or None) on ``g``: one indexed read, every request.
-
-    Read through a plain connection, not the ORM, because it runs on every request
-    and a deleted or demoted account must lose its rights at once, so no caching.
-    """
-    user_id = session.get("user_id")
-    g.user = None
-    if user_id is None:
-        return
-    with db.engine.connect() as connection:
-        row = connection.execute(_USER_BY_ID, {"id": user_id}).first()
-    if row is not None:
-        g.user = CurrentUser(row.id, row.username, row.role)
+#: Each role and what it may do; the first role listed is the most powerful.
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "admin": frozenset(Permission),
+    "sender": frozenset({Permission.SEND, Permission.VIEW}),
+    "viewer": frozenset({Permission.VIEW}),
+}
+ROLES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)
+DEFAULT_ROLE = "sender"
 
 
-def wants_json() -> bool:
-    """True when the caller prefers JSON to HTML."""
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" or request.args.get("format") == "json"
+def role_allows(role: str, permission: Permission) -> bool:
+    """True when ``role`` has ``permission`` (an unknown role has none)."""
+    return permission in ROLE_PERMISSIONS.get(role, frozenset())
 
 
-def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Send anonymous visitors to sign in (or to first set-up when nobody exists yet)."""
+def requires(*permissions: Permission) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Let the view run only for a signed-in user holding every one of ``permissions``."""
 
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if g.get("user") is None:
-            if wants_json():
-                abort(401)
-            if db.session.query(User.id).first() is None:
-                return redirect(url_for("auth.setup"))
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        return view(*args, **kwargs)
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not all(current_user.can(p) for p in permissions):
+                abort(403)
+            return view(*args, **kwargs)
 
-    return wrapped
+        return wrapped
 
-
-def sender_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Only admins and senders may send; viewers get 403."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if not g.user.can_send:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
+    return decorator

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -13,7 +14,7 @@ from simulator import GatewayBackend
 from simulator import demo_backend as demo_backend_factory
 from simulator.server import SimulatorServer
 from smsform.extensions import db
-from smsform.models import User
+from smsform.services import accounts
 from tests.support import LOOPBACK
 
 ADMIN = ("admin", "correct-horse-battery")
@@ -31,6 +32,21 @@ def loopback_only_network(monkeypatch):
         return real_getaddrinfo(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+
+
+INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+
+
+def _instance_state() -> dict[str, float]:
+    return {p.name: p.stat().st_mtime for p in INSTANCE.iterdir()} if INSTANCE.exists() else {}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def instance_folder_untouched():
+    """No test writes into the checkout's instance/ (a developer's database and key)."""
+    before = _instance_state()
+    yield
+    assert _instance_state() == before, "a test wrote into instance/"
 
 
 @pytest.fixture
@@ -54,17 +70,25 @@ def socket_server(demo_backend: GatewayBackend):
     server.stop()
 
 
+def create_tables(app: Flask) -> Flask:
+    """Make ``app``'s tables straight from the models: faster than running the migrations,
+    and the same schema (tests/test_migrations.py compares the two)."""
+    with app.app_context():
+        db.create_all()
+    return app
+
+
 @pytest.fixture
 def app(backend: GatewayBackend) -> Flask:
     """An app on SQLite in memory whose gateway is the in-process simulator."""
-    return create_app({
+    return create_tables(create_app({
         "TESTING": True,
         "SECRET_KEY": "test",
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
         "WTF_CSRF_ENABLED": False,
         "SIMULATOR_BACKEND": backend,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; scrypt in production
-    })
+    }))
 
 
 @pytest.fixture
@@ -80,12 +104,9 @@ def runner(app: Flask):
 
 
 def make_user(app: Flask, username: str, password: str, role: str) -> None:
-    """Create a staff account directly in the database."""
+    """Create a staff account through the accounts service (the rules every account obeys)."""
     with app.app_context():  # the app context also picks the test's hash method
-        user = User(username=username, role=role)
-        user.set_password(password)
-        db.session.add(user)
-        db.session.commit()
+        accounts.create_user(username, password, role)
 
 
 class AuthActions:

@@ -15,12 +15,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
-from cafe24.message import KST
+from cafe24.schedule import KST
 from simulator import DEMO_SENDERS
 from simulator.backend import GatewayBackend
 from smsform.extensions import db
 from smsform.models import User
-from tests.conftest import make_user
+from tests.conftest import create_tables, make_user
 from tests.support import ManualClock
 
 __all__ = [
@@ -45,7 +45,7 @@ def build_app(backend: GatewayBackend | None = None, **config) -> Flask:
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
     settings.update(config)
-    return create_app(settings)
+    return create_tables(create_app(settings))
 
 
 def sign_in(app: Flask, role: str = "admin", username: str | None = None) -> FlaskClient:
@@ -56,7 +56,8 @@ def sign_in(app: Flask, role: str = "admin", username: str | None = None) -> Fla
         user_id = db.session.execute(db.select(User.id).filter_by(username=name)).scalar_one()
     client = app.test_client()
     with client.session_transaction() as session:
-        session["user_id"] = user_id
+        session["_user_id"] = str(user_id)  # what Flask-Login's login_user keeps
+        session["_fresh"] = True
     return client
 
 

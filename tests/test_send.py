@@ -9,7 +9,7 @@ import pytest
 
 from cafe24 import codes
 from cafe24.encoding import b64_destination, b64_field
-from cafe24.message import KST
+from cafe24.schedule import KST
 from simulator import DEMO_SENDERS
 from tests.fixtures import *  # noqa: F403 - fixtures
 from tests.fixtures import build_app, field_errors, page, send_calls, sign_in, valid_send

@@ -1,4 +1,4 @@
-"""services.sending: the form read into a checked request, sent once, and its outcome."""
+"""services.sending.submit: one judgement, one claim, one gateway call, a typed result."""
 
 from __future__ import annotations
 
@@ -6,152 +6,120 @@ import logging
 from datetime import datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 
-from cafe24.answers import SendStatus
-from cafe24.message import KST
-from smsform.services import sending
+from cafe24.schedule import KST
+from smsform import messages
+from smsform.services import form_input, sending, tokens
+from smsform.services.sending import Actor, SendKey, Status
 from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import build_app, send_calls, valid_send
+from tests.fixtures import build_app, send_calls, sign_in, valid_send
 
-NOW = datetime(2030, 5, 1, 12, 0, tzinfo=KST)
+KIM = Actor(user_id=1, name="kim", source="form", address="127.0.0.1")
 
 
 @pytest.fixture
 def app_context(app):
-    """The app's context, so the service reaches the app's simulator."""
+    """The app's context, so the service reaches the app's simulator; with user 1."""
+    sign_in(app, "sender", username="kim")
     with app.app_context():
         yield
 
 
-def _codes(draft: sending.Draft) -> list[tuple[str, str]]:
-    return [(p.field, p.code) for p in draft.problems]
-
-
-def test_a_valid_form_becomes_a_request():
-    draft = sending.build_request(valid_send(rphone="010-2222-3333, 01022223333, 010-3333-4444"),
-                                  now=NOW)
-    assert draft.ok
-    assert draft.request.recipients == ("010-2222-3333", "010-3333-4444")
-    assert draft.recipients.duplicates == ["010-2222-3333"]
-    assert (draft.request.sender, draft.request.kind, draft.request.cost) == (
-        "010-1234-5678", "S", 2)
-
-
-@pytest.mark.parametrize(("select", "parts", "sender"), [
-    # The select box is what a person sees (also without JavaScript), so it wins...
-    ("02-123-4567", ("010", "1234", "5678"), "02-123-4567"),
-    ("02-123-4567", ("", "", ""), "02-123-4567"),
-    # ...and the sample's sphone1..3 serve when there is no select (an existing site).
-    ("", ("010", "1234", "5678"), "010-1234-5678"),
-    ("", ("1588", "1234", ""), "1588-1234"),
-])
-def test_sender_from_the_select_or_sphone_parts(select, parts, sender):
-    data = valid_send(sphone=select, sphone1=parts[0], sphone2=parts[1], sphone3=parts[2])
-    assert sending.build_request(data, now=NOW).request.sender == sender
-
-
-def test_reservation_is_read_in_kst():
-    draft = sending.build_request(valid_send(rdate="2030-05-02", rtime="09:30"), now=NOW)
-    assert draft.ok
-    assert draft.request.reserve_at == datetime(2030, 5, 2, 9, 30, tzinfo=KST)
-    assert draft.request.fields()["rdate"] == "20300502"
-    assert draft.request.fields()["rtime"] == "093000"
-
-
-def test_reservation_too_soon_is_judged_against_now():
-    soon = sending.build_request(valid_send(rdate="2030-05-01", rtime="12:05"), now=NOW)
-    assert _codes(soon) == [("rtime", "reservation_too_soon")]
-    later = sending.build_request(valid_send(rdate="2030-05-01", rtime="12:10"), now=NOW)
-    assert later.ok
-
-
-def test_repeat_is_read_only_when_flagged():
-    flagged = sending.build_request(valid_send(repeatFlag="Y", repeatNum="4", repeatTime="30"),
-                                    now=NOW)
-    assert (flagged.request.repeat_num, flagged.request.repeat_minutes) == (4, 30)
-    assert flagged.request.cost == 4
-    unflagged = sending.build_request(valid_send(repeatNum="4", repeatTime="30"), now=NOW)
-    assert unflagged.request.repeat_num is None
-
-
-def test_destination_problems_are_put_on_the_destination_field():
-    draft = sending.build_request(valid_send(rphone="", destination="12345|홍길동"), now=NOW)
-    assert _codes(draft) == [("destination", "invalid_phone")]
-    nothing = sending.build_request(valid_send(rphone="", destination=""), now=NOW)
-    assert _codes(nothing) == [("rphone", "no_recipients")]
-
-
-def test_a_merge_over_the_lms_limit_is_too_long():
-    named = sending.build_request(valid_send(rphone="", destination="010-2222-3333|남궁민수씨",
-                                             msg="{name}" + "가" * 996), now=NOW)
-    assert ("msg", "msg_too_long") in _codes(named)
-
-
-def test_each_problem_is_reported_once():
-    draft = sending.build_request(valid_send(msg="됬" * 3, rphone="123"), now=NOW)
-    assert sorted(_codes(draft)) == [("msg", "refused_char"), ("rphone", "invalid_phone")]
-
-
-def test_missing_sender_is_one_problem():
-    draft = sending.build_request(valid_send(sphone="", sphone1="", sphone2="", sphone3=""),
-                                  now=NOW)
-    assert _codes(draft) == [("sphone", "no_sender")]
+def _submit(key: SendKey | None = None, **overrides) -> sending.SendResult:
+    draft = form_input.build_request(valid_send(**overrides))
+    return sending.submit(draft.request, KIM, key, input_problems=draft.problems)
 
 
 def test_send_goes_once_and_says_what_happened(app_context, backend, caplog):
     caplog.set_level(logging.INFO, logger="smsform.send")
-    draft = sending.build_request(valid_send())
-    result = sending.send(draft.request, user="kim")
-    assert (result.result, result.code, result.remaining, result.http_status) == (
-        "success", "success", 999, 200)
+    result = _submit()
+    assert (result.status, result.code, result.remaining) == (Status.SUCCESS, "success", 999)
+    assert result.status.accepted
     assert len(send_calls(backend)) == 1
-    messages = [r.getMessage() for r in caplog.records]
-    assert any("user=kim" in m and "status=success" in m for m in messages)
+    logged = [r.getMessage() for r in caplog.records]
+    assert any("intent user=kim source=form" in m for m in logged)
+    assert any("outcome user=kim status=success" in m for m in logged)
 
 
-@pytest.mark.parametrize(("overrides", "result", "status"), [
-    ({"testflag": "Y"}, "test", 200),
-    ({"rdate": "tomorrow", "rtime": "10:00"}, "reserved", 200),
+@pytest.mark.parametrize(("overrides", "status"), [
+    ({"testflag": "Y"}, Status.TEST),
+    ({"rdate": "tomorrow", "rtime": "10:00"}, Status.RESERVED),
 ])
-def test_other_acceptances(app_context, overrides, result, status):
+def test_other_acceptances(app_context, overrides, status):
     if overrides.get("rdate") == "tomorrow":
         overrides = {**overrides, "rdate": (datetime.now(KST) + timedelta(days=1)).strftime(
             "%Y-%m-%d")}
-    outcome = sending.send(sending.build_request(valid_send(**overrides)).request)
-    assert (outcome.result, outcome.http_status, outcome.outcome_unknown) == (
-        result, status, False)
+    result = _submit(**overrides)
+    assert (result.status, result.status.accepted) == (status, True)
 
 
-def test_refusal_is_422(app_context, no_credit_account):
-    result = sending.send(sending.build_request(valid_send()).request)
-    assert (result.result, result.code, result.http_status) == ("error", "-201", 422)
-    assert result.outcome.status is SendStatus.REFUSED
+def test_refusal_carries_the_gateways_code(app_context, no_credit_account):
+    result = _submit()
+    assert (result.status, result.code, result.status.accepted) == (
+        Status.REFUSED, "-201", False)
 
 
-def test_lost_answer_is_502_unknown_and_logged_as_an_error(app_context, backend, caplog):
+def test_lost_answer_is_unknown_and_logged_as_an_error(app_context, backend, caplog):
     backend.inject("drop")
-    result = sending.send(sending.build_request(valid_send()).request)
-    assert (result.result, result.code, result.http_status) == ("error", "unknown", 502)
-    assert result.outcome_unknown
-    assert "발송 여부를 알 수 없음" in result.text("ko")
-    assert result.text("en").startswith("Unknown whether the message was sent")
+    result = _submit()
+    assert (result.status, result.code) == (Status.UNKNOWN, "unknown")
+    with force_locale("en"):
+        text = messages.send_result_text(result)
+    assert text.startswith("Unknown whether the message was sent")
     assert any(r.levelno == logging.ERROR for r in caplog.records if r.name == "smsform.send")
     assert len(send_calls(backend)) == 1
 
 
-def test_unreachable_gateway_is_503_not_sent(closed_port):
+def test_unreachable_gateway_is_not_sent(closed_port):
     app = build_app(None, CAFE24_SMS_BASE_URL=f"http://127.0.0.1:{closed_port}",
                     CAFE24_SMS_USER_ID="shop", CAFE24_SMS_SECURE_KEY="k" * 16)
     with app.app_context():
-        result = sending.send(sending.build_request(valid_send()).request)
-    assert (result.result, result.code, result.http_status) == ("error", "not_sent", 503)
-    assert not result.outcome_unknown
-    assert "발송되지 않았습니다" in result.text("ko")
-    assert "nothing was sent" in result.text("en")
+        result = _submit()
+        with force_locale("en"):
+            text = messages.send_result_text(result)
+    assert (result.status, result.code) == (Status.NOT_SENT, "not_sent")
+    assert "nothing was sent" in text
 
 
-def test_locally_invalid_request_is_not_sent(app_context, backend):
-    draft = sending.build_request(valid_send(msg=""))
-    result = sending.send(draft.request)
-    assert (result.result, result.code) == ("error", "not_sent")
+def test_an_invalid_request_is_judged_once_and_never_sent(app_context, backend):
+    result = _submit(msg="", rphone="123", rdate="2030-13-45", rtime="10:00")
+    codes = [p.code for p in result.problems]
+    assert result.status is Status.INVALID
+    assert sorted(codes) == sorted(set(codes))  # each rule reported once
+    assert {"msg_empty", "invalid_phone", "reservation_date_invalid"} <= set(codes)
     assert send_calls(backend) == []
+
+
+def test_a_key_sends_once_and_remembers_the_first_outcome(app_context, backend):
+    token = tokens.issue(KIM.user_id)
+    first = _submit(SendKey.form_token(token))
+    again = _submit(SendKey.form_token(token))
+    assert (first.status, again.status) == (Status.SUCCESS, Status.DUPLICATE)
+    assert (again.previous.status, again.previous.remaining) == (Status.SUCCESS, 999)
+    assert len(send_calls(backend)) == 1
+
+
+def test_a_refused_send_gives_its_key_back(app_context, backend, no_credit_account):
+    token = tokens.issue(KIM.user_id)
+    assert _submit(SendKey.form_token(token)).status is Status.REFUSED
+    backend.accounts["demo"].credits = 10
+    assert _submit(SendKey.form_token(token)).status is Status.SUCCESS
+
+
+@pytest.mark.parametrize("value", ["", "x" * 41, "tab\tkey"])
+def test_an_unusable_header_key_is_refused_before_anything(app_context, backend, value):
+    result = _submit(SendKey.header(value))
+    assert result.status is Status.KEY_INVALID
+    assert send_calls(backend) == []
+
+
+def test_a_token_that_was_never_issued_does_not_send(app_context, backend):
+    assert _submit(SendKey.form_token("made-up")).status is Status.TOKEN_INVALID
+    assert send_calls(backend) == []
+
+
+def test_a_result_as_stored_holds_codes_not_words(app_context):
+    record = _submit().as_previous().as_record()
+    assert record == {"status": "success", "code": "success", "remaining": 999, "detail": ""}
+    assert sending.Previous.from_record(record).status is Status.SUCCESS

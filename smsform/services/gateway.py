@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 
 from cafe24.client import Cafe24Client
-from cafe24.errors import ConfigurationError
+from config import GatewaySettings
 from simulator import (
     DEMO_SECURE_KEY,
     DEMO_USER_ID,
@@ -17,8 +17,10 @@ from simulator import (
     demo_backend,
     in_process_transport,
 )
+from smsform import logs
 
 EXTENSION = "smsform.gateway"
+log = logs.get("gateway")
 
 
 SENDERS_TTL = 60.0  # seconds; registered numbers change rarely, forms open often
@@ -47,30 +49,28 @@ class Gateway:
         return list(numbers)
 
 
-def build(config: dict) -> Gateway:
-    """Choose the simulator or the real gateway from the settings."""
-    settings = {k: str(v) for k, v in config.items() if k.startswith("CAFE24_SMS_")}
-    configured = any(settings.get(k) for k in (
-        "CAFE24_SMS_BASE_URL", "CAFE24_SMS_USER_ID", "CAFE24_SMS_SECURE_KEY"))
-    if not configured:
-        backend = config.get("SIMULATOR_BACKEND") or demo_backend()
+def build(settings: GatewaySettings, backend: GatewayBackend | None = None) -> Gateway:
+    """The simulator (``backend``, or the demo account) unless an account is configured."""
+    if not settings.configured:
+        backend = backend or demo_backend()
         client = Cafe24Client(
             DEMO_USER_ID, DEMO_SECURE_KEY, base_url=SIMULATOR_BASE_URL,
-            charset=settings.get("CAFE24_SMS_CHARSET") or "utf-8",
-            transport=in_process_transport(backend))
+            charset=settings.charset, transport=in_process_transport(backend))
         return Gateway(client, backend)
-    if not settings.get("CAFE24_SMS_USER_ID") or not settings.get("CAFE24_SMS_SECURE_KEY"):
-        raise ConfigurationError(
-            "CAFE24_SMS_USER_ID와 CAFE24_SMS_SECURE_KEY를 함께 설정하세요 "
-            "(set both CAFE24_SMS_USER_ID and CAFE24_SMS_SECURE_KEY)")
-    return Gateway(Cafe24Client.from_env(settings), None)
+    return Gateway(Cafe24Client(
+        settings.user_id, settings.secure_key, base_url=settings.base_url,
+        charset=settings.charset, connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout, allow_http=settings.allow_http), None)
 
 
-def init_app(app: Flask) -> None:
-    """Build the gateway once per app and keep it in ``app.extensions``."""
-    app.extensions[EXTENSION] = gateway = build(app.config)
+def init_app(app: Flask, settings: GatewaySettings) -> None:
+    """Build the gateway once per app and keep it in ``app.extensions``.
+
+    Tests hand their own simulator in ``app.config["SIMULATOR_BACKEND"]``.
+    """
+    app.extensions[EXTENSION] = gateway = build(settings, app.config.get("SIMULATOR_BACKEND"))
     if gateway.simulated:
-        app.logger.warning(
+        log.warning(
             "no Cafe24 account configured (CAFE24_SMS_USER_ID, CAFE24_SMS_SECURE_KEY): "
             "sending to the built-in simulator; nothing reaches a phone")
 

@@ -1,132 +1,148 @@
-"""Sending: turn a form into a checked SendRequest, send it once, and say what happened."""
+"""The "send once" service: every way in (form, JSON, later API, relay, CLI, bulk) calls
+``submit`` and gets a typed ``SendResult``; each edge only maps it to its own format.
+
+``submit`` owns the whole life of a send: the one judgement of the request, the claim of
+its send token or ``Idempotency-Key`` (committed before anything leaves), the single
+gateway call (never retried once the bytes may have left) and the record of its outcome.
+No HTTP in here: no status codes, no pages, no sentences.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
-from cafe24 import message
 from cafe24.answers import SendOutcome, SendStatus
 from cafe24.calls import SendRequest
 from cafe24.errors import Cafe24Error, ConnectFailed, InvalidRequest
-from cafe24.message import Problem, RecipientList
+from cafe24.text import Problem
+from smsform import logs
+from smsform.services import gateway, tokens
 
-from . import gateway
+log = logs.get("send")
 
-log = logging.getLogger("smsform.send")
+#: The longest Idempotency-Key a caller may choose.
+MAX_KEY_LENGTH = 40
 
 
-@dataclass
-class Draft:
-    """What a send form asked for, parsed and checked, before anything leaves."""
+class Status(StrEnum):
+    """How a submitted send ended."""
 
-    request: SendRequest | None
-    recipients: RecipientList
-    problems: list[Problem] = field(default_factory=list)
+    SUCCESS = "success"  # the gateway accepted it for sending now
+    RESERVED = "reserved"  # accepted for a later time
+    TEST = "test"  # a testflag dry run: nothing sent, nothing charged
+    REFUSED = "refused"  # the gateway said no, with a code; nothing sent
+    NOT_SENT = "not_sent"  # the gateway was not reached (or the client refused); nothing sent
+    UNKNOWN = "unknown"  # the request may have gone out, but no answer came back
+    INVALID = "invalid"  # the request breaks a rule; nothing sent
+    DUPLICATE = "duplicate"  # its token or key already sent once; not sent again
+    TOKEN_INVALID = "token_invalid"  # noqa: S105 - a status: the form's token is not valid
+    KEY_INVALID = "key_invalid"  # the Idempotency-Key is not usable
 
     @property
-    def ok(self) -> bool:
-        """True when the request may be sent."""
-        return self.request is not None and not self.problems
+    def accepted(self) -> bool:
+        """True for the three endings in which the gateway took the send."""
+        return self in (Status.SUCCESS, Status.RESERVED, Status.TEST)
 
 
-def _sender(data: Mapping[str, str]) -> str:
-    """The chosen sender: the select box when it holds a number (it is what a person
-    sees, also without JavaScript), else the sample's sphone1..3."""
-    chosen = data.get("sphone", "").strip()
-    if message.normalize_phone(chosen):
-        return chosen
-    parts = [data.get(f"sphone{i}", "").strip() for i in (1, 2, 3)]
-    if parts[0]:
-        return "-".join(p for p in parts if p)
-    return chosen
+_FROM_OUTCOME = {
+    SendStatus.SUCCESS: Status.SUCCESS,
+    SendStatus.RESERVED: Status.RESERVED,
+    SendStatus.TEST: Status.TEST,
+    SendStatus.REFUSED: Status.REFUSED,
+    SendStatus.UNKNOWN: Status.UNKNOWN,
+}
 
 
-def build_request(data: Mapping[str, str], now: datetime | None = None) -> Draft:
-    """Read the sample's fields into a SendRequest and every problem with it."""
-    msg = message.normalize_newlines(data.get("msg", ""))
-    destination = data.get("destination", "").strip()
-    recipients = (message.parse_destination(destination) if destination
-                  else message.parse_recipients(data.get("rphone", "")))
-    problems = list(recipients.problems)
-    if destination:
-        # Names and the merged length are the request's own checks (below); only the
-        # nameless recipients are a matter of what was typed.
-        problems.extend(message.check_nameless(msg, recipients.recipients))
-    elif message.NAME_PLACEHOLDER in msg:
-        problems.append(Problem(
-            "msg", "name_placeholder_without_names",
-            "{name}을 쓰려면 이름 목록(destination)에 '번호|이름'을 입력하세요.",
-            "To use {name}, list recipients as 'number|name' under names (destination)."))
-    reserve_at = None
-    rdate, rtime = data.get("rdate", "").strip(), data.get("rtime", "").strip()
-    if rdate or rtime:
-        try:
-            reserve_at = message.parse_reservation(rdate, rtime)  # checked by the request
-        except ValueError:
-            problems.extend(message.check_reservation(rdate, rtime, now))
-    repeat_num = repeat_minutes = None
-    if data.get("repeatFlag", "").strip().upper() == "Y":
-        repeat_problems = message.check_repeat("Y", data.get("repeatNum"), data.get("repeatTime"))
-        problems.extend(repeat_problems)
-        if not repeat_problems:
-            repeat_num = int(data["repeatNum"])
-            repeat_minutes = int(data["repeatTime"])
-    sender = _sender(data)
-    request = SendRequest(
-        msg=msg,
-        sender=sender,
-        recipients=tuple(r.phone for r in recipients.recipients) if not destination else (),
-        named=tuple(recipients.recipients) if destination else (),
-        subject=data.get("subject", "").strip(),
-        lms=data.get("smsType", "").strip().upper() == "L",
-        reserve_at=reserve_at,
-        repeat_num=repeat_num,
-        repeat_minutes=repeat_minutes,
-        test=data.get("testflag", "").strip().upper() == "Y",
-    )
-    if not sender:
-        problems.append(Problem("sphone", "no_sender", "보내는 번호를 선택하세요.",
-                                "Choose a sender number."))
-    # The request re-checks what the parsers above already said; keep one of each.
-    seen = {p.code for p in problems}
-    for problem in request.problems(now):
-        if problem.code in seen or problem.code == "invalid_sender" and not sender:
-            continue
-        if problem.code == "no_recipients" and recipients.problems:
-            continue  # the parser already said what is wrong with what was typed
-        if destination and problem.field == "rphone":
-            problem = replace(problem, field="destination")
-        seen.add(problem.code)
-        problems.append(problem)
-    return Draft(request, recipients, problems)
+@dataclass(frozen=True)
+class Actor:
+    """Who is sending, and by which way in (``form``, ``json``; later ``api``, ``relay``...)."""
+
+    user_id: int
+    name: str
+    source: str
+    address: str | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
+class SendKey:
+    """What makes a send happen once: a form's ``send_token`` or a caller's
+    ``Idempotency-Key`` (unique per user)."""
+
+    value: str
+    from_header: bool = False
+
+    @classmethod
+    def form_token(cls, token: str | None) -> SendKey | None:
+        """The key of a form's one-time token, or None when the post carried none."""
+        token = (token or "").strip()
+        return cls(token) if token else None
+
+    @classmethod
+    def header(cls, value: str | None) -> SendKey | None:
+        """The key of an ``Idempotency-Key`` header, or None when there was none."""
+        return None if value is None else cls(value.strip(), from_header=True)
+
+    @property
+    def usable(self) -> bool:
+        """A header key must be 1 to 40 printable characters."""
+        return bool(self.value) and (not self.from_header or (
+            len(self.value) <= MAX_KEY_LENGTH and self.value.isprintable()))
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What is known of the first send under a reused token or key (None: nothing)."""
+
+    status: Status
+    code: str | None
+    remaining: int | None
+    detail: str = ""
+
+    def as_record(self) -> dict[str, Any]:
+        """The stored form (codes, never prose and never a gateway body)."""
+        return {"status": self.status.value, "code": self.code, "remaining": self.remaining,
+                "detail": self.detail}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any] | None) -> Previous | None:
+        """Read a stored record; records from before this version are read by their words."""
+        if not record:
+            return None
+        status = record.get("status")
+        if status is None:  # an older record: result/code/outcome_unknown
+            if record.get("outcome_unknown"):
+                status = Status.UNKNOWN
+            elif record.get("result") in ("success", "reserved", "test"):
+                status = record["result"]
+            else:
+                status = Status.REFUSED
+        return cls(Status(status), record.get("code"), record.get("remaining"),
+                   record.get("detail", ""))
+
+
+@dataclass(frozen=True)
 class SendResult:
-    """What became of one send, in the handler's four words and in prose."""
+    """What became of one submitted send, as codes and values."""
 
+    status: Status
     request: SendRequest
     outcome: SendOutcome | None = None
     error: Cafe24Error | None = None
-
-    @property
-    def result(self) -> str:
-        """``success``, ``reserved``, ``test`` or ``error`` (the JSON ``result``)."""
-        if self.outcome and self.outcome.ok:
-            return self.outcome.status.value
-        return "error"
+    problems: tuple[Problem, ...] = ()
+    previous: Previous | None = field(default=None)
 
     @property
     def code(self) -> str | None:
-        """The gateway's code, or a word for what went wrong on our side."""
-        if self.outcome is not None:
-            if self.outcome.status is SendStatus.UNKNOWN:
-                return "unknown"
+        """The gateway's answer code when it gave one, else the status's own word."""
+        if self.outcome is not None and self.outcome.code and self.status in (
+                Status.SUCCESS, Status.RESERVED, Status.TEST, Status.REFUSED):
             return self.outcome.code
-        return "not_sent"
+        return self.status.value
 
     @property
     def remaining(self) -> int | None:
@@ -134,65 +150,67 @@ class SendResult:
         return self.outcome.remaining if self.outcome else None
 
     @property
-    def certainly_not_sent(self) -> bool:
-        """True when nothing went out: refused by the gateway, or never reached it."""
-        return self.outcome is None or self.outcome.status is SendStatus.REFUSED
+    def detail(self) -> str:
+        """What our side knows of a failure (a transport error's own words), else ''."""
+        error = self.error or (self.outcome.error if self.outcome else None)
+        return error.message if error else ""
 
-    @property
-    def outcome_unknown(self) -> bool:
-        """True when nobody can say whether the message went out."""
-        return self.outcome is not None and self.outcome.status is SendStatus.UNKNOWN
-
-    @property
-    def http_status(self) -> int:
-        """2xx only for success, reserved and test."""
-        if self.result != "error":
-            return 200
-        if isinstance(self.error, InvalidRequest):
-            return 400
-        if self.outcome is None:
-            return 503
-        return 502 if self.outcome_unknown else 422
-
-    def as_dict(self) -> dict[str, object]:
-        """What a repeated submission of the same form is shown (both languages)."""
-        return {"result": self.result, "code": self.code, "remaining": self.remaining,
-                "outcome_unknown": self.outcome_unknown, "http_status": self.http_status,
-                "message_ko": self.text("ko"), "message_en": self.text("en")}
-
-    def text(self, lang: str = "ko") -> str:
-        """The outcome for a person."""
-        if self.outcome is not None:
-            return self.outcome.text(lang)
-        detail = self.error.message if self.error else ""
-        if isinstance(self.error, InvalidRequest):
-            if lang == "en":
-                return f"Not sent: the request breaks a gateway rule ({detail})."
-            return f"보내지 않았습니다: 게이트웨이 규칙에 맞지 않는 요청입니다({detail})."
-        if lang == "en":
-            return f"Could not reach the gateway; nothing was sent ({detail}). Try again later."
-        return (f"게이트웨이에 연결하지 못했습니다. 문자는 발송되지 않았습니다({detail}). "
-                "잠시 후 다시 시도하세요.")
+    def as_previous(self) -> Previous:
+        """This result as a later repeat of the same key will be told it."""
+        return Previous(self.status, self.code, self.remaining, self.detail)
 
 
-def send(request: SendRequest, user: str = "", *, checked: bool = False) -> SendResult:
-    """Send once through the configured gateway; never retried after the bytes may have left.
+def submit(request: SendRequest, actor: Actor, key: SendKey | None = None, *,
+           now: datetime | None = None, input_problems: Sequence[Problem] = ()) -> SendResult:
+    """Judge ``request`` once, claim ``key``, send once, record the outcome.
 
-    ``checked`` says the caller has just run ``request.problems()`` (as build_request
-    does), so the client need not run it again.
+    ``input_problems`` are what the edge found while reading its input (a date that is
+    not a date); they are reported together with the request's own.
     """
-    log.info("send intent user=%s kind=%s recipients=%d cost=%d test=%s reserved=%s",
-             user, request.kind, request.recipient_count, request.cost, request.test,
-             request.reserve_at is not None)
+    problems = (*input_problems, *request.problems(now))
+    if problems:
+        return SendResult(Status.INVALID, request, problems=problems)
+    token = None
+    if key is not None:
+        token, refusal = _claim(key, actor, request)
+        if refusal is not None:
+            return refusal
+    result = _call(request, actor)
+    if token is not None:
+        if result.status in (Status.REFUSED, Status.NOT_SENT):
+            tokens.release(token)  # nothing went out: the corrected form may use it again
+        else:
+            tokens.finish(token, result.as_previous().as_record())
+    return result
+
+
+def _claim(key: SendKey, actor: Actor, request: SendRequest) -> tuple[str | None,
+                                                                     SendResult | None]:
+    """The claimed token's name, or the result that ends the send here."""
+    if not key.usable:
+        return None, SendResult(Status.KEY_INVALID, request)
+    token = tokens.from_key(key.value, actor.user_id) if key.from_header else key.value
+    claim = tokens.claim(token, actor.user_id)
+    if claim.ok:
+        return token, None
+    if claim.reason == "used":
+        return None, SendResult(Status.DUPLICATE, request,
+                                previous=Previous.from_record(claim.outcome))
+    return None, SendResult(Status.TOKEN_INVALID, request)
+
+
+def _call(request: SendRequest, actor: Actor) -> SendResult:
+    """The one gateway call, logged before and after (never the key, never the text)."""
+    log.info("send intent user=%s source=%s kind=%s recipients=%d cost=%d test=%s "
+             "reserved=%s", actor.name, actor.source, request.kind, request.recipient_count,
+             request.cost, request.test, request.reserve_at is not None)
     try:
-        outcome = gateway.client().send(request, validate=not checked)
-    except ConnectFailed as exc:
-        log.warning("send not sent user=%s: %s", user, exc.message)
-        return SendResult(request, error=exc)
-    except InvalidRequest as exc:  # build_request checks first; this is a backstop
-        log.warning("send refused locally user=%s: %s", user, exc.message)
-        return SendResult(request, error=exc)
-    level = logging.ERROR if outcome.status is SendStatus.UNKNOWN else logging.INFO
-    log.log(level, "send outcome user=%s status=%s code=%s remaining=%s", user,
-            outcome.status.value, outcome.code, outcome.remaining)
-    return SendResult(request, outcome=outcome)
+        outcome = gateway.client().send(request, validate=False)  # judged in submit
+    except (ConnectFailed, InvalidRequest) as exc:
+        log.warning("send not sent user=%s: %s", actor.name, exc.message)
+        return SendResult(Status.NOT_SENT, request, error=exc)
+    status = _FROM_OUTCOME[outcome.status]
+    level = logging.ERROR if status is Status.UNKNOWN else logging.INFO
+    log.log(level, "send outcome user=%s status=%s code=%s remaining=%s", actor.name,
+            status.value, outcome.code, outcome.remaining)
+    return SendResult(status, request, outcome=outcome)

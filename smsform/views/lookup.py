@@ -1,58 +1,72 @@
-"""Read-only gateway look-ups: sender numbers, remaining credit and results."""
+"""Read-only gateway look-ups: sender numbers, remaining credit and results.
+
+A gateway failure ends a JSON request through ``ApiError`` (status 502); a page shows
+it in words beside what it could not load, where a person can act on it.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
 
-from cafe24 import codes, message
+from cafe24 import codes
+from cafe24.answers import ResultRow
 from cafe24.calls import ResultQuery
 from cafe24.errors import Cafe24Error, GatewayRefused
-from cafe24.message import KST
+from cafe24.message import CREDIT_COST
+from cafe24.phone import normalize_phone
+from cafe24.schedule import KST
+from smsform import messages
+from smsform.errors import ApiError, json_only, wants_json
 from smsform.extensions import csrf
-from smsform.i18n import current_lang, t
-from smsform.permissions import login_required, wants_json
+from smsform.permissions import Permission, requires
 from smsform.services import gateway
-from smsform.views.util import gateway_failure_text
 
 bp = Blueprint("lookup", __name__)
 
 
 @bp.route("/calljson", methods=["GET", "POST"])
 @csrf.exempt  # read-only, and the sample's own script may POST without a token
-@login_required
+@json_only
+@requires(Permission.VIEW)
 def calljson():
     """Sender numbers in the gateway's own JSON shape (the key stays here)."""
     try:
         numbers = gateway.gateway().senders()
-    except GatewayRefused as exc:
-        return jsonify(result=exc.code, list=[], message=t(
-            "발신번호를 불러오지 못했습니다. SMS 아이디와 인증키를 확인하세요.",
-            "Could not load sender numbers; check the SMS id and key.")), 502
     except Cafe24Error as exc:
-        return jsonify(result="Error", list=[], message=gateway_failure_text(exc)), 502
-    return jsonify(result="Success", list=numbers)
+        code = exc.code if isinstance(exc, GatewayRefused) else "Error"
+        raise ApiError(502, code, messages.gateway_failure_text(exc),
+                       extra={"result": code, "list": []}) from None
+    return {"result": "Success", "list": numbers}
+
+
+def _buys(remaining: int) -> dict[str, int]:
+    """How many SMS and LMS ``remaining`` credits pay for."""
+    return {"sms": remaining // CREDIT_COST["S"], "lms": remaining // CREDIT_COST["L"]}
 
 
 @bp.route("/smscount")
-@login_required
+@requires(Permission.VIEW)
 def smscount():
     """Remaining credit and what it buys."""
     try:
         remaining = gateway.client().remaining()
     except Cafe24Error as exc:
-        text = gateway_failure_text(exc, codes.describe_remain)
+        text = messages.gateway_failure_text(exc, codes.describe_remain)
         if wants_json():
-            return jsonify(remaining=None, error=text), 502
+            raise ApiError(502, _failure_code(exc), text, extra={"remaining": None}) from None
         return render_template("lookup/smscount.html", remaining=None, error=text), 502
     if wants_json():
-        return jsonify(remaining=remaining, sms=remaining // message.CREDIT_COST["S"],
-                       lms=remaining // message.CREDIT_COST["L"])
-    return render_template("lookup/smscount.html", remaining=remaining, error=None,
-                           cost=message.CREDIT_COST)
+        return {"remaining": remaining, **_buys(remaining)}
+    return render_template("lookup/smscount.html", remaining=remaining, buys=_buys(remaining),
+                           error=None, cost=CREDIT_COST)
+
+
+def _failure_code(exc: Cafe24Error) -> str:
+    return exc.code if isinstance(exc, GatewayRefused) else "error"
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
@@ -62,77 +76,90 @@ def _int(value: str | None, default: int, low: int, high: int) -> int:
         return default
 
 
-def _query() -> tuple[ResultQuery, int]:
-    args = request.args
-    raw_date = (args.get("date") or "").replace("-", "")
+def _day(value: str | None) -> date | None:
+    raw = (value or "").replace("-", "")
     try:
-        day = datetime.strptime(raw_date, "%Y%m%d").date() if raw_date else None
+        return datetime.strptime(raw, "%Y%m%d").date() if raw else None
     except ValueError:
-        day = None
+        return None
+
+
+def _query() -> tuple[ResultQuery, int]:
+    """The gateway's result filters from the query string; bad values fall back."""
+    args = request.args
     page = _int(args.get("page"), 1, 1, 100000)
     display = _int(args.get("displayNo"), 20, 1, 50)
     send_type = args.get("sendType", "all")
     status = args.get("sendStatus", "")
     query = ResultQuery(
-        date=day,
+        date=_day(args.get("date")),
         day=_int(args.get("day"), 1, 1, 7),
         start=(page - 1) * display,
         display=display,
         send_type=send_type if send_type in ResultQuery.SEND_TYPES else "all",
         status=status if status in ResultQuery.STATUSES else "",
-        receive_phone=message.normalize_phone(args.get("receivePhone", "")) or "",
-        send_phone=message.normalize_phone(args.get("sendPhone", "")) or "",
+        receive_phone=normalize_phone(args.get("receivePhone", "")) or "",
+        send_phone=normalize_phone(args.get("sendPhone", "")) or "",
         lms=args.get("smsType", "") == "lms",
     )
     return query, page
 
 
-def _row_json(row, lang: str) -> dict[str, object]:
+def _row_json(row: ResultRow) -> dict[str, object]:
     data: dict[str, object] = row.as_dict()
-    data["statusText"] = row.status_text(lang)
-    data["sendTypeText"] = row.send_type_text(lang)
     code = row.extra.get("resultCode", "")
-    data["resultCode"] = code
-    data["resultText"] = codes.describe_delivery(code).text(lang) if code else ""
+    data.update(statusText=messages.row_status_text(row),
+                sendTypeText=messages.row_send_type_text(row), resultCode=code,
+                resultText=messages.delivery_text(code) if code else "")
     return data
 
 
 @bp.route("/smsresult")
-@login_required
+@requires(Permission.VIEW)
 def smsresult():
     """Results with the gateway's filters, paging, CSV and JSON."""
     query, page = _query()
-    lang = current_lang()
+    today = datetime.now(KST).date()
     try:
         result = gateway.client().results(query)
     except Cafe24Error as exc:
-        text = gateway_failure_text(exc, codes.describe_list)
-        code = exc.code if isinstance(exc, GatewayRefused) else "error"
+        text = messages.gateway_failure_text(exc, codes.describe_list)
         if wants_json():
-            return jsonify(code=code, items=[], message=text), 502
+            raise ApiError(502, _failure_code(exc), text, extra={"items": []}) from None
         return render_template("lookup/smsresult.html", query=query, page=page, result=None,
-                               error=text, today=datetime.now(KST).date()), 502
-    items = [_row_json(row, lang) for row in result.rows]
+                               error=text, day=query.date or today), 502
+    items = [_row_json(row) for row in result.rows]
     if request.args.get("format") == "csv":
-        return _csv(items, lang)
+        return _csv(items)
     if wants_json():
-        return jsonify(code=result.code, total=result.total, page=page, items=items)
+        return {"code": result.code, "total": result.total, "page": page, "items": items}
     pages = max(1, -(-result.total // query.display))
+    links = {"csv": _this_page(format="csv"),
+             "prev": _this_page(page=page - 1) if page > 1 else None,
+             "next": _this_page(page=page + 1) if page < pages else None}
     return render_template("lookup/smsresult.html", query=query, page=page, pages=pages,
-                           result=result, items=items, error=None, today=datetime.now(KST).date())
+                           result=result, items=items, error=None, day=query.date or today,
+                           sent_at=[row.sent_at for row in result.rows], links=links)
 
 
-def _csv(items: list[dict[str, object]], lang: str) -> Response:
+def _this_page(**changes: object) -> str:
+    """This page's URL with some query values changed (paging, the CSV link)."""
+    args = {**request.args.to_dict(), **{k: str(v) for k, v in changes.items()}}
+    return url_for("lookup.smsresult", **args)
+
+
+CSV_COLUMNS = ("sendDateTime", "sendTypeText", "sendPhone", "receivePhone", "msg",
+               "statusText", "resultCode", "resultText", "refundDate")
+
+
+def _csv(items: list[dict[str, object]]) -> Response:
     """The page as CSV (UTF-8 with BOM, so Excel reads Hangul)."""
     out = io.StringIO()
-    columns = ["sendDateTime", "sendTypeText", "sendPhone", "receivePhone", "msg",
-               "statusText", "resultCode", "resultText", "refundDate"]
     writer = csv.writer(out)
-    writer.writerow(columns)
+    writer.writerow(CSV_COLUMNS)
     for item in items:
-        writer.writerow([_csv_cell(item.get(c, "")) for c in columns])
-    body = "\ufeff" + out.getvalue()
-    return Response(body, mimetype="text/csv", headers={
+        writer.writerow([_csv_cell(item.get(c, "")) for c in CSV_COLUMNS])
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": "attachment; filename=smsresult.csv"})
 
 

@@ -1,28 +1,38 @@
-"""The send form and its handler, under the sample's own names."""
+"""The send form and its handler, under the sample's own names.
+
+The handler reads the form, hands the request to ``sending.submit`` and maps the typed
+result to a page or a JSON body in one place (``_answer``).
+"""
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    flash,
-    g,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from cafe24 import message
-from cafe24.errors import Cafe24Error
+from cafe24.errors import Cafe24Error, InvalidRequest
+from cafe24.phone import normalize_phone, split_sender
+from smsform import messages
+from smsform.errors import ApiError, wants_json
 from smsform.forms import SendForm
-from smsform.i18n import current_lang, t
-from smsform.permissions import sender_required, wants_json
-from smsform.services import gateway, sending, tokens
-from smsform.views.util import gateway_failure_text, safe_return_url
+from smsform.permissions import Permission, requires
+from smsform.services import form_input, gateway, sending, tokens
+from smsform.services.sending import SendKey, SendResult, Status
+from smsform.views.form_config import form_config
+from smsform.views.util import safe_return_url
 
 bp = Blueprint("send", __name__)
+
+#: The HTTP status of each ending: 2xx only when the gateway took the send.
+HTTP_STATUS = {
+    Status.SUCCESS: 200, Status.RESERVED: 200, Status.TEST: 200,
+    Status.REFUSED: 422, Status.NOT_SENT: 503, Status.UNKNOWN: 502,
+    Status.INVALID: 400, Status.DUPLICATE: 409, Status.TOKEN_INVALID: 400,
+    Status.KEY_INVALID: 400,
+}
 
 
 def _senders() -> tuple[list[str], str | None]:
@@ -30,21 +40,32 @@ def _senders() -> tuple[list[str], str | None]:
     try:
         return gateway.gateway().senders(), None
     except Cafe24Error as exc:
-        return [], gateway_failure_text(exc)
+        return [], messages.gateway_failure_text(exc)
 
 
-def _limits() -> dict[str, object]:
-    return {"sms": message.SMS_LIMIT, "lms": message.LMS_LIMIT,
-            "subject": message.SUBJECT_LIMIT, "cost": message.CREDIT_COST,
-            "max_recipients": message.MAX_RECIPIENTS}
+def _sender_choice(form: SendForm, senders: list[str]) -> tuple[str, tuple[str, str, str]]:
+    """The number the select shows (the form's, or the only one) and its sphone1..3 parts
+    (as typed when the number is not one: the page shows what was posted)."""
+    typed = (form.sphone1.data or "", form.sphone2.data or "", form.sphone3.data or "")
+    chosen = (form.sphone.data or "-".join(p for p in typed if p)).strip()
+    if not chosen and len(senders) == 1:
+        chosen = senders[0]
+    number = normalize_phone(chosen)
+    if number is None:
+        return chosen, typed
+    parts = [*split_sender(number), "", ""]
+    return chosen, (parts[0], parts[1], parts[2])
 
 
-def _render_form(form: SendForm, status: int = 200, draft: sending.Draft | None = None):
+def _render_form(form: SendForm, status: int = 200, draft: form_input.Draft | None = None):
     if not form.send_token.data:
-        form.send_token.data = tokens.issue(g.user.id)
+        form.send_token.data = tokens.issue(current_user.id)
     senders, senders_error = _senders()
-    return render_template("send/smsform.html", form=form, senders=senders,
-                           senders_error=senders_error, limits=_limits(), draft=draft), status
+    chosen, parts = _sender_choice(form, senders)
+    return render_template(
+        "send/smsform.html", form=form, senders=senders, senders_error=senders_error,
+        sender_choice=chosen, sender_parts=parts, draft=draft,
+        form_config=form_config()), status
 
 
 @bp.route("/")
@@ -54,96 +75,99 @@ def index() -> Response:
 
 
 @bp.route("/smsform")
-@sender_required
+@requires(Permission.SEND)
 def smsform():
     """The send form (``smsform.html`` in the sample); GET values prefill it."""
     form = SendForm(formdata=request.args or None)
-    form.send_token.data = tokens.issue(g.user.id)  # never one from the URL
+    form.send_token.data = tokens.issue(current_user.id)  # never one from the URL
     return _render_form(form)
 
 
-def _invalid(form: SendForm, draft: sending.Draft | None):
-    """Answer invalid input: 400, each problem next to its field, nothing sent."""
-    lang = current_lang()
-    if wants_json():
-        errors: dict[str, list[str]] = {}
-        for name, messages in form.errors.items():
-            errors.setdefault(name, []).extend(str(m) for m in messages)
-        for p in draft.problems if draft else []:
-            errors.setdefault(p.field, []).append(p.en if lang == "en" else p.ko)
-        summary = "; ".join(m for ms in errors.values() for m in ms)
-        return jsonify(result="error", code="invalid", remaining=None,
-                       message=t("입력값을 확인하세요: ", "Check your input: ") + summary,
-                       errors=errors), 400
-    for p in draft.problems if draft else []:
-        form.add_problem(p.field, p.en if lang == "en" else p.ko)
-    return _render_form(form, 400, draft)
-
-
-def _repeated(claim: tokens.Claim):
-    """A form that was already sent (double click, reload, back button) is not sent again."""
-    lang = current_lang()
-    if claim.reason == "used":
-        previous = claim.outcome
-        message = t("이 양식은 이미 보냈습니다. 중복 발송을 막기 위해 다시 보내지 않았습니다.",
-                    "This form was already sent; it was not sent again.")
-        status, code = 409, "duplicate"
-    else:
-        previous = None
-        message = t("이 양식은 만료되었거나 쓸 수 없습니다. 양식을 새로 열어 주세요. "
-                    "보내지 않았습니다.",
-                    "This form has expired or is not valid; open a new one. Nothing was sent.")
-        status, code = 400, "token_invalid"
-    if wants_json():
-        return jsonify(result="error", code=code, remaining=None, message=message,
-                       previous=previous), status
-    return render_template("send/repeated.html", message=message, previous=previous,
-                           lang=lang), status
-
-
 @bp.route("/smssend", methods=["POST"])
-@sender_required
+@requires(Permission.SEND)
 def smssend():
     """Validate, send once through the gateway, and say what happened."""
     form = SendForm()
     if not form.validate():
-        return _invalid(form, None)
-    draft = sending.build_request(request.form)
-    if not draft.ok:
-        return _invalid(form, draft)
-    token = (form.send_token.data or "").strip()
-    key = request.headers.get("Idempotency-Key")
-    if not token and key is not None:
-        token = tokens.from_key(key, g.user.id) or ""
-        if not token:
-            return jsonify(result="error", code="invalid_idempotency_key", remaining=None,
-                           message=t("Idempotency-Key는 40자 이하의 글자여야 합니다.",
-                                     "Idempotency-Key must be at most 40 printable "
-                                     "characters.")), 400
-    if token:
-        claim = tokens.claim(token, g.user.id)
-        if not claim.ok:
-            return _repeated(claim)
-    result = sending.send(draft.request, user=g.user.username, checked=True)
-    if token:
-        if result.certainly_not_sent:
-            tokens.release(token)  # fix the problem and send the same form again
-        else:
-            tokens.finish(token, result.as_dict())
-    lang = current_lang()
+        return _invalid(form, None, ())
+    draft = form_input.build_request(request.form)
+    key = (SendKey.form_token(form.send_token.data)
+           or SendKey.header(request.headers.get("Idempotency-Key")))
+    actor = sending.Actor(current_user.id, current_user.username,
+                          "json" if wants_json() else "form", request.remote_addr)
+    result = sending.submit(draft.request, actor, key, input_problems=draft.problems)
+    return _answer(form, draft, result)
+
+
+def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
+    """The one place a send's result becomes an HTTP answer."""
+    status = HTTP_STATUS[result.status]
+    if result.status is Status.NOT_SENT and isinstance(result.error, InvalidRequest):
+        status = 400  # our client refused it: the request, not the gateway, is at fault
+    if result.status is Status.INVALID:
+        return _invalid(form, draft, result.problems)
+    if result.status in (Status.DUPLICATE, Status.TOKEN_INVALID, Status.KEY_INVALID):
+        return _not_sent_again(result, status)
+    text = messages.send_result_text(result)
     if wants_json():
-        return jsonify(result=result.result, code=result.code, remaining=result.remaining,
-                       message=result.text(lang), outcome_unknown=result.outcome_unknown,
-                       cost=draft.request.cost, kind=draft.request.kind,
-                       recipients=draft.request.recipient_count), result.http_status
+        facts = {"remaining": result.remaining, "outcome_unknown": result.status is
+                 Status.UNKNOWN, "cost": draft.request.cost, "kind": draft.request.kind,
+                 "recipients": draft.request.recipient_count}
+        if not result.status.accepted:
+            raise ApiError(status, result.code or result.status.value, text, extra=facts)
+        return {"result": result.status.value, "code": result.code, "message": text,
+                **facts}, status
     return_url = safe_return_url(form.returnurl.data)
-    if result.result != "error" and form.nointeractive.data == "1":
+    if result.status.accepted and form.nointeractive.data == "1":
         # The sample's "no dialog on success": go straight on.
         if return_url:
             return redirect(return_url, 303)
-        flash(result.text(lang), "success")
+        flash(text, "success")
         return redirect(url_for("send.smsform"), 303)
     return render_template(
-        "send/result.html", result=result, draft=draft, return_url=return_url,
-        return_url_refused=bool(form.returnurl.data) and not return_url,
-    ), result.http_status
+        "send/result.html", result=result, result_text=text, draft=draft,
+        return_url=return_url, return_url_refused=bool(form.returnurl.data) and not return_url,
+    ), status
+
+
+def _invalid(form: SendForm, draft: form_input.Draft | None, problems) -> Any:
+    """Invalid input: 400, each problem beside its field, nothing sent."""
+    fields: dict[str, list[str]] = {}
+    for name, errors in form.errors.items():
+        fields.setdefault(name, []).extend(str(e) for e in errors)
+    for problem in problems:
+        text = messages.problem_text(problem)
+        fields.setdefault(problem.field, []).append(text)
+        form.add_problem(problem.field, text)
+    if wants_json():
+        summary = "; ".join(m for ms in fields.values() for m in ms)
+        raise ApiError(400, "invalid", _("Check your input: %(problems)s", problems=summary),
+                       fields=fields, extra={"remaining": None})
+    return _render_form(form, 400, draft)
+
+
+def _not_sent_again(result: SendResult, status: int):
+    """A token or key that cannot send (again): say why, and what happened the first time."""
+    if result.status is Status.DUPLICATE:
+        text = _("This form was already sent; it was not sent again.")
+    elif result.status is Status.KEY_INVALID:
+        text = _("Idempotency-Key must be at most %(max)s printable characters.",
+                 max=sending.MAX_KEY_LENGTH)
+    else:
+        text = _("This form has expired or is not valid; open a new one. Nothing was sent.")
+    previous = result.previous
+    previous_text = messages.previous_text(previous) if previous else None
+    if wants_json():
+        code = "invalid_idempotency_key" if result.status is Status.KEY_INVALID else (
+            result.status.value)
+        extra: dict[str, Any] = {"remaining": None}
+        if result.status is Status.DUPLICATE:
+            extra["previous"] = previous and {
+                "result": previous.status.value if previous.status.accepted else "error",
+                "status": previous.status.value, "code": previous.code,
+                "remaining": previous.remaining, "message": previous_text}
+        raise ApiError(status, code, text, extra=extra)
+    return render_template("send/repeated.html", message=text, previous=previous,
+                           previous_text=previous_text,
+                           first_unrecorded=result.status is Status.DUPLICATE
+                           and previous is None), status

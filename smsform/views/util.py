@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import current_app, request
-
-from cafe24.codes import CodeInfo
-from cafe24.errors import Cafe24Error, GatewayRefused
-from smsform.i18n import current_lang, t
 
 
 def safe_next(target: str | None) -> str | None:
@@ -39,15 +34,3 @@ def safe_return_url(target: str | None) -> str | None:
     own = (request.host.split(":")[0]).lower()
     allowed = {own, *current_app.config.get("SMSFORM_RETURN_HOSTS", [])}
     return target if host in allowed else None
-
-
-def gateway_failure_text(exc: Cafe24Error,
-                         describe: Callable[[str], CodeInfo] | None = None) -> str:
-    """Why a gateway look-up failed, for a person: the code's meaning when the gateway
-    refused (``describe`` picks the table), else that no usable answer came."""
-    if isinstance(exc, GatewayRefused):
-        if describe is not None:
-            return describe(exc.code).text(current_lang())
-        return t("SMS 아이디와 인증키를 확인하세요.", "Check the SMS id and key.")
-    return t(f"게이트웨이에서 답을 받지 못했습니다: {exc.message}",
-             f"No answer from the gateway: {exc.message}")

@@ -1,0 +1,85 @@
+"""Reading the sample's send form (``smsform.html`` field names) into a SendRequest.
+
+The form and the JSON callers of ``/smssend`` post these names; this module only reads
+them. Judging the request is ``SendRequest.problems`` (through ``sending.submit``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cafe24 import message, phone, schedule
+from cafe24.calls import SendRequest
+from cafe24.phone import RecipientList
+from cafe24.text import Problem, normalize_newlines
+
+
+@dataclass
+class Draft:
+    """What a send form asked for: the request, the recipients as typed (for the page),
+    and the problems found while reading the fields (the request's own are judged by
+    ``sending.submit``)."""
+
+    request: SendRequest
+    recipients: RecipientList
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _sender(data: Mapping[str, str]) -> str:
+    """The chosen sender: the select box when it holds a number (it is what a person
+    sees, also without JavaScript), else the sample's sphone1..3."""
+    chosen = data.get("sphone", "").strip()
+    if phone.normalize_phone(chosen):
+        return chosen
+    parts = [data.get(f"sphone{i}", "").strip() for i in (1, 2, 3)]
+    if parts[0]:
+        return "-".join(p for p in parts if p)
+    return chosen
+
+
+def _reservation(data: Mapping[str, str], now: datetime | None,
+                 problems: list[Problem]) -> datetime | None:
+    rdate, rtime = data.get("rdate", "").strip(), data.get("rtime", "").strip()
+    try:
+        return schedule.parse_reservation(rdate, rtime)
+    except ValueError:
+        problems.extend(schedule.check_reservation(rdate, rtime, now))
+        return None
+
+
+def _repeat(data: Mapping[str, str], problems: list[Problem]) -> tuple[int | None, int | None]:
+    if data.get("repeatFlag", "").strip().upper() != "Y":
+        return None, None
+    found = schedule.check_repeat("Y", data.get("repeatNum"), data.get("repeatTime"))
+    problems.extend(found)
+    if found:
+        return None, None
+    return (schedule.whole_number(data.get("repeatNum")),
+            schedule.whole_number(data.get("repeatTime")))
+
+
+def build_request(data: Mapping[str, str], now: datetime | None = None) -> Draft:
+    """Read the sample's fields into a SendRequest, with the problems of reading them."""
+    msg = normalize_newlines(data.get("msg", ""))
+    destination = data.get("destination", "").strip()
+    recipients = (phone.parse_destination(destination) if destination
+                  else phone.parse_recipients(data.get("rphone", "")))
+    problems = message.check_placeholder(msg, recipients.recipients if destination else None)
+    reserve_at = _reservation(data, now, problems)
+    repeat_num, repeat_minutes = _repeat(data, problems)
+    entries = recipients.entries
+    request = SendRequest(
+        msg=msg,
+        sender=_sender(data),
+        recipients=() if destination else tuple(r.phone for r in entries),
+        named=tuple(entries) if destination else (),
+        subject=data.get("subject", "").strip(),
+        lms=data.get("smsType", "").strip().upper() == "L",
+        reserve_at=reserve_at,
+        repeat_num=repeat_num,
+        repeat_minutes=repeat_minutes,
+        test=data.get("testflag", "").strip().upper() == "Y",
+    )
+    return Draft(request, recipients, problems)
