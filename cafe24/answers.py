@@ -73,9 +73,9 @@ def parse_send_answer(body: str) -> SendOutcome:
         return SendOutcome(SendStatus.TEST, "test", remaining, codes.describe_send("test"), body)
     if _CODE.match(head):
         return SendOutcome(SendStatus.REFUSED, head, remaining, codes.describe_send(head), body)
-    error = UnreadableResponse(
-        f"unreadable send answer: {body.strip()[:80]!r}", status_code=200, body=body
-    )
+    # The body stays in ``body`` (the client keeps a redacted excerpt); a message never
+    # quotes it, as messages reach pages and stored outcomes.
+    error = UnreadableResponse("unreadable send answer", status_code=200, body=body)
     return SendOutcome(SendStatus.UNKNOWN, None, None, None, body, error)
 
 
@@ -88,7 +88,7 @@ def parse_remaining(body: str) -> int:
     if _CODE.match(head):
         info = codes.describe_remain(head)
         raise GatewayRefused(head, info.text("en"), body=body)
-    raise UnreadableResponse(f"unreadable remaining-credit answer: {text[:80]!r}", body=body)
+    raise UnreadableResponse("unreadable remaining-credit answer", body=body)
 
 
 def parse_senders(body: str) -> list[str]:
@@ -96,13 +96,12 @@ def parse_senders(body: str) -> list[str]:
     try:
         data = json.loads(_clean(body))
     except ValueError as exc:
-        raise UnreadableResponse(f"sender list is not JSON: {body.strip()[:80]!r}",
-                                 body=body) from exc
+        raise UnreadableResponse("sender list is not JSON", body=body) from exc
     if not isinstance(data, dict):
         raise UnreadableResponse("sender list is not a JSON object", body=body)
     result = str(data.get("result", ""))
     if result.lower() != "success":
-        raise GatewayRefused(result or "empty", f"sender lookup refused: {result!r}", body=body)
+        raise GatewayRefused(result or "empty", "sender lookup refused", body=body)
     numbers = data.get("list") or []
     if not isinstance(numbers, list):
         raise UnreadableResponse("sender list's 'list' is not an array", body=body)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import os
+import re
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from ipaddress import ip_address
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
+from urllib.parse import quote, quote_plus, urlsplit
 
 import requests
 from requests.adapters import BaseAdapter, HTTPAdapter
@@ -23,7 +27,7 @@ from .answers import (
     parse_senders,
 )
 from .calls import ResultQuery, SendRequest
-from .encoding import b64_destination, b64_field, from_bytes, normalize_charset
+from .encoding import answer_text, b64_destination, b64_field, encoded_forms, normalize_charset
 from .errors import (
     Cafe24Error,
     ConfigurationError,
@@ -44,6 +48,34 @@ SEND_PATH = "/sms_sender.php"
 SENDERS_PATH = "/smsSenderPhone.php"
 REMAIN_PATH = "/sms_remain.php"
 RESULTS_PATH = "/sms_list.php"
+
+#: How much of a gateway's body the client keeps (in SendOutcome.raw, Cafe24Error.body).
+EXCERPT_CHARS = 200
+#: What stands in a kept body where the secure key was.
+REDACTED = "[key removed]"
+# Shorter pieces of the key's Base64 would match ordinary text.
+_MIN_FORM_CHARS = 6
+
+_T = TypeVar("_T")
+
+
+def _hidden_forms(secret: str, charset: str) -> re.Pattern[str]:
+    """A pattern for every form of ``secret`` that a body echoing a request can hold: as it
+    is, its Base64 (both alphabets, also inside a longer Base64 text), each of those
+    URL-quoted (any hex case), JSON-escaped or HTML-escaped."""
+    forms: set[str] = set()
+    for form in encoded_forms(secret, (charset, "utf-8")):
+        forms |= {form, quote(form, safe=""), quote_plus(form), form.replace("/", "\\/"),
+                  html.escape(form)}
+    parts = [re.sub(r"%([0-9A-Fa-f]{2})", r"%(?i:\1)", re.escape(form))
+             for form in sorted(forms, key=len, reverse=True)
+             if len(form) >= _MIN_FORM_CHARS or form == secret]
+    return re.compile("|".join(parts))
+
+
+def excerpt(text: str) -> str:
+    """The first ``EXCERPT_CHARS`` characters of a body, marked when cut."""
+    return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…"
 
 
 def _is_loopback(host: str) -> bool:
@@ -117,6 +149,7 @@ class Cafe24Client:
             raise ConfigurationError(str(exc)) from exc
         self.user_id = user_id
         self._secure_key = secure_key
+        self._key_forms = _hidden_forms(secure_key, self.charset)
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self.session = requests.Session()
@@ -181,6 +214,24 @@ class Cafe24Client:
 
     # -- the one request path -------------------------------------------------
 
+    def redact(self, text: str) -> str:
+        """``text`` with every form of the secure key replaced by ``REDACTED``."""
+        return self._key_forms.sub(REDACTED, text)
+
+    def _read(self, response: requests.Response) -> str:
+        """The answer as text, the key removed (a proxy or a broken gateway may echo it)."""
+        return self.redact(answer_text(response.content))
+
+    @staticmethod
+    def _parse(parse: Callable[[Any], _T], text: str, body: str | bytes | None = None) -> _T:
+        """Parse an answer (``body``, else ``text``); an error keeps only an excerpt of the
+        redacted ``text``."""
+        try:
+            return parse(text if body is None else body)
+        except Cafe24Error as exc:
+            exc.body = excerpt(exc.body or text)
+            raise
+
     def _post(self, path: str, data: Mapping[str, str]) -> requests.Response:
         """POST form fields and map every transport failure to a typed error."""
         url = self.base_url + path
@@ -211,7 +262,7 @@ class Cafe24Client:
         if response.status_code != 200:
             raise HTTPStatusError(
                 f"{self.base_url}{path} answered HTTP {response.status_code}",
-                status_code=response.status_code, body=from_bytes(response.content)[:500])
+                status_code=response.status_code, body=excerpt(self._read(response)))
         return response
 
     def _b64_credentials(self) -> dict[str, str]:
@@ -254,7 +305,10 @@ class Cafe24Client:
             raise
         except TransportError as exc:
             return SendOutcome(SendStatus.UNKNOWN, error=exc)
-        return parse_send_answer(from_bytes(response.content))
+        outcome = parse_send_answer(self._read(response))
+        if outcome.error is not None:
+            outcome.error.body = excerpt(outcome.error.body)
+        return dataclasses.replace(outcome, raw=excerpt(outcome.raw))
 
     def senders(self) -> list[str]:
         """Registered, approved sender numbers (``smsSenderPhone.php``).
@@ -264,7 +318,7 @@ class Cafe24Client:
         """
         response = self._post(SENDERS_PATH, {"userId": self.user_id,
                                              "passwd": self._secure_key})
-        return parse_senders(from_bytes(response.content))
+        return self._parse(parse_senders, self._read(response))
 
     def remaining(self) -> int:
         """Remaining credits (``sms_remain.php``); one SMS costs 1, one LMS 3.
@@ -274,7 +328,7 @@ class Cafe24Client:
         """
         data = {**self._b64_credentials(), "mode": b64_field("1", self.charset)}
         response = self._post(REMAIN_PATH, data)
-        return parse_remaining(from_bytes(response.content))
+        return self._parse(parse_remaining, self._read(response))
 
     def results(self, query: ResultQuery | None = None) -> ResultPage:
         """A page of sent messages (``sms_list.php``, plain fields, UTF-8 XML).
@@ -289,7 +343,10 @@ class Cafe24Client:
             raise ValueError("; ".join(problems))
         data = {"user_id": self.user_id, "secure": self._secure_key, **query.fields()}
         response = self._post(RESULTS_PATH, data)
-        return parse_results(response.content)
+        text = self._read(response)
+        # The XML as it came (its declaration names its encoding), unless the key was in it.
+        body = response.content if text == answer_text(response.content) else None
+        return self._parse(parse_results, text, body)
 
 
 __all__ = ["Cafe24Client", "Cafe24Error", "DEFAULT_BASE_URL"]

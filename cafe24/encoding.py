@@ -6,6 +6,8 @@ import base64
 import binascii
 
 CHARSETS = ("utf-8", "euc-kr")
+#: A reader's charset that tells the two apart by the contract's rule (see from_bytes).
+AUTO = "auto"
 # strtr(base64, '+/=', '-,') in the vendor samples: '=' has no partner and stays.
 _DESTINATION_OUT = str.maketrans({"+": "-", "/": ","})
 _DESTINATION_IN = str.maketrans({"-": "+", ",": "/"})
@@ -28,8 +30,41 @@ def to_bytes(value: str, charset: str = "utf-8") -> bytes:
     return value.encode("utf-8")
 
 
-def from_bytes(raw: bytes) -> str:
-    """Decode wire bytes: valid UTF-8 as UTF-8, anything else as CP949 (the gateway's rule)."""
+def _misread_range(text: str) -> bool:
+    """True when text holds a character in U+0080–U+07FF: what CP949 bytes read as UTF-8
+    turn into (창 → â), and rare in Korean messages."""
+    return any(0x80 <= ord(ch) <= 0x7FF for ch in text)
+
+
+def from_bytes(raw: bytes, charset: str = AUTO) -> str:
+    """Decode a field's bytes by the contract's charset rule; ValueError when they do not
+    decode.
+
+    ``utf-8`` and ``euc-kr`` (read as CP949) read that charset only. ``auto`` reads UTF-8
+    when the bytes decode as UTF-8 and the text holds nothing in U+0080–U+07FF, otherwise
+    CP949 when they decode as CP949: 345 syllables (창, 천, 책 …) have CP949 bytes that are
+    also valid UTF-8, so "valid UTF-8" alone would misread them.
+    """
+    name = AUTO if charset == AUTO else normalize_charset(charset)
+    if name == "euc-kr":
+        return raw.decode("cp949")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        if name == "utf-8":
+            raise
+        return raw.decode("cp949")
+    if name == AUTO and _misread_range(text):
+        try:
+            return raw.decode("cp949")
+        except UnicodeDecodeError:
+            return text
+    return text
+
+
+def answer_text(raw: bytes) -> str:
+    """Decode a gateway answer, never failing: UTF-8 (its answers are), else CP949 with
+    replacement characters."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -53,14 +88,47 @@ def _b64decode(text: str) -> bytes:
     return base64.b64decode(compact, validate=True)
 
 
-def decode_field(text: str) -> str:
-    """Read one Base64 field; raises ValueError when it is not Base64."""
+def decode_field(text: str, charset: str = AUTO) -> str:
+    """Read one Base64 field and decode its bytes by ``charset`` (see :func:`from_bytes`);
+    raises ValueError when it is not Base64 or its bytes are not text in that charset."""
     try:
-        return from_bytes(_b64decode(text))
+        raw = _b64decode(text)
     except (binascii.Error, ValueError) as exc:
         raise ValueError(f"not Base64: {text[:40]!r}") from exc
+    return from_bytes(raw, charset)
 
 
-def decode_destination(text: str) -> str:
+def decode_destination(text: str, charset: str = AUTO) -> str:
     """Read ``destination`` in its own alphabet (and tolerate the standard one)."""
-    return decode_field(text.translate(_DESTINATION_IN))
+    return decode_field(text.translate(_DESTINATION_IN), charset)
+
+
+def _aligned_fragments(raw: bytes, alphabet: dict[int, str] | None) -> set[str]:
+    """The Base64 characters that ``raw`` alone decides, at each of the three byte offsets it
+    can have inside a longer Base64 text (the characters it shares with its neighbours
+    differ from text to text, so they are left out)."""
+    fragments = set()
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + raw).decode("ascii")
+        first = -(-8 * shift // 6)  # the first character made only of raw's bits
+        last = 8 * (shift + len(raw)) // 6  # one past the last such character
+        fragment = encoded[first:last]
+        fragments.add(fragment.translate(alphabet) if alphabet else fragment)
+    return fragments
+
+
+def encoded_forms(value: str, charsets: tuple[str, ...] = CHARSETS) -> set[str]:
+    """Every way ``value`` can appear in a body that echoes a request: as it is, its Base64
+    field (standard and ``destination`` alphabets, whole and as the part it decides inside a
+    longer Base64 text) in each charset; callers add URL-quoting."""
+    forms = {value}
+    for charset in charsets:
+        try:
+            raw = to_bytes(value, charset)
+        except UnicodeEncodeError:
+            continue
+        for alphabet in (None, _DESTINATION_OUT):
+            forms.add(b64_field(value, charset).translate(alphabet) if alphabet
+                      else b64_field(value, charset))
+            forms |= _aligned_fragments(raw, alphabet)
+    return {form for form in forms if form}

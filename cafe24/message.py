@@ -10,7 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .phone import Recipient
-from .text import Problem, euckr_length, normalize_text, unsupported_chars
+from .text import (
+    MESSAGE_CONTROLS,
+    Problem,
+    code_points,
+    control_chars,
+    euckr_length,
+    normalize_text,
+    unsupported_chars,
+)
 
 SMS_LIMIT = 90  # EUC-KR bytes
 LMS_LIMIT = 2000  # EUC-KR bytes
@@ -70,6 +78,27 @@ def _subject_problems(subject: str) -> list[Problem]:
     return problems
 
 
+def _controls_problem(field: str, code: str, chars: list[str]) -> Problem:
+    """A problem naming control characters by their code points."""
+    return Problem(field, code, {"chars": code_points(chars), "count": len(chars)})
+
+
+def check_lines(msg: str, subject: str = "") -> list[Problem]:
+    """Control characters in the message (line breaks and tabs are text there) or the
+    subject, and a subject of more than one line (it would break the gateway's fields)."""
+    problems = []
+    in_msg = control_chars(msg, MESSAGE_CONTROLS)
+    if in_msg:
+        problems.append(_controls_problem("msg", "control_chars", in_msg))
+    subject = normalize_text(subject)
+    if "\n" in subject:
+        problems.append(Problem("subject", "subject_line_break"))
+    in_subject = control_chars(subject.replace("\n", ""))
+    if in_subject:
+        problems.append(_controls_problem("subject", "control_chars", in_subject))
+    return problems
+
+
 def check_message(msg: str, subject: str = "", lms: bool = False) -> MessageCheck:
     """Check a message (and an LMS subject) against the gateway's rules."""
     msg, subject = normalize_text(msg), normalize_text(subject)
@@ -81,6 +110,7 @@ def check_message(msg: str, subject: str = "", lms: bool = False) -> MessageChec
 
     if not msg.strip():
         problems.append(Problem("msg", "msg_empty"))
+    problems.extend(check_lines(msg, subject))
     if length > LMS_LIMIT:
         problems.append(_too_long_problem(length))
 
@@ -143,9 +173,13 @@ def name_chars(recipients: Sequence[Recipient]) -> tuple[list[str], list[str]]:
 
 
 def check_names(recipients: Sequence[Recipient]) -> list[Problem]:
-    """Flag characters in the names (destination) that EUC-KR or the gateway cannot send."""
+    """Flag characters in the names (destination) that EUC-KR or the gateway cannot send,
+    control characters (a name is one line of text) among them."""
     unsupported, refused = name_chars(recipients)
     problems: list[Problem] = []
+    controls = control_chars("".join(r.name for r in recipients))
+    if controls:
+        problems.append(_controls_problem("destination", "name_control_chars", controls))
     if unsupported:
         problems.append(_chars_problem("destination", "name_unsupported_chars", unsupported))
     if refused:

@@ -20,9 +20,13 @@ PROBLEM_CODES = (
     "unsupported_chars",  # chars (space-separated), count; on msg or subject
     "refused_char",  # chars: the gateway's -202 characters ('됬')
     "subject_too_long",  # length, limit (bytes), hangul (characters that fit)
+    "control_chars",  # chars (U+XXXX, space-separated), count; on msg (\n and \t allowed)
+    # or subject
+    "subject_line_break",  # no params: a subject is one line
     # names in destination and the {name} placeholder (message.check_names, check_placeholder)
     "name_unsupported_chars",  # chars, count
     "name_refused_char",  # chars
+    "name_control_chars",  # chars (U+XXXX, space-separated), count
     "name_placeholder_without_names",  # count: recipients without a name
     "name_placeholder_without_destination",  # no params: {name} with plain rphone numbers
     # sender and recipients (calls.SendRequest.problems, phone.check_recipients)
@@ -122,3 +126,23 @@ def unsupported_chars(text: str) -> list[str]:
         if ch not in seen and not is_supported(ch):
             seen[ch] = None
     return list(seen)
+
+
+#: Control characters a message may hold: its line breaks (normalised to "\n") and tabs.
+MESSAGE_CONTROLS = "\n\t"
+
+
+def control_chars(text: str, allowed: str = "") -> list[str]:
+    """List, once each and in first-seen order, the control characters (C0, DEL, C1) in
+    the normalised text, except those in ``allowed``: NUL and its kind are no text a phone
+    shows, and the gateway would pass them on."""
+    seen: dict[str, None] = {}
+    for ch in normalize_text(text):
+        if ch not in seen and ch not in allowed and unicodedata.category(ch) == "Cc":
+            seen[ch] = None
+    return list(seen)
+
+
+def code_points(chars: list[str]) -> str:
+    """Characters that cannot be shown, named by code point ("U+0000 U+001B")."""
+    return " ".join(f"U+{ord(ch):04X}" for ch in chars)

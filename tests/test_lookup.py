@@ -20,8 +20,13 @@ def _list_calls(backend) -> list:
     return [c for c in backend.calls if c.path == "/sms_list.php"]
 
 
-def _rows(response) -> list[list[str]]:
-    return [[td.get_text(" ", strip=True) for td in tr.select("td")]
+COLUMNS = ("sent", "type", "kind", "from", "to", "msg", "status", "refund")
+
+
+def _rows(response) -> list[dict[str, str]]:
+    """The results table's rows, each cell by its column (``td.col-to`` is ``to``)."""
+    return [{name: tr.select_one(f"td.col-{name}").get_text(" ", strip=True)
+             for name in COLUMNS}
             for tr in page(response).select("table#results tbody tr[class^=status-]")]
 
 
@@ -121,23 +126,24 @@ def test_statuses_and_refund_dates_in_words(admin_client, delivered_and_failed):
     assert response.status_code == 200
     soup = page(response)
     assert soup.select_one("#total").get_text(strip=True) == "2"
-    delivered = soup.select_one("tr.status-3").select("td")
-    failed = soup.select_one("tr.status-9").select("td")
-    assert delivered[3].get_text(strip=True) == "010-2222-3333"
-    assert delivered[5].get_text(strip=True) == "발송 성공"
-    assert delivered[6].get_text(strip=True) == "-"
-    assert failed[3].get_text(strip=True) == "010-3333-0000"
-    assert failed[5].select_one("small").get_text(strip=True) == (
+    delivered = soup.select_one("tr.status-3")
+    failed = soup.select_one("tr.status-9")
+    assert delivered.select_one("td.col-to").get_text(strip=True) == "010-2222-3333"
+    assert delivered.select_one("td.col-status").get_text(strip=True) == "발송 성공"
+    assert delivered.select_one("td.col-refund").get_text(strip=True) == "-"
+    assert failed.select_one("td.col-to").get_text(strip=True) == "010-3333-0000"
+    assert failed.select_one("td.col-status small").get_text(strip=True) == (
         "3208: " + codes.describe_delivery("3208").ko)
     refund = delivered_and_failed.now.strftime("%Y-%m-%d %H:%M:%S")
-    assert failed[6].get_text(strip=True) == refund
-    assert delivered[1].get_text(strip=True) == "일반"
+    assert failed.select_one("td.col-refund").get_text(strip=True) == refund
+    assert delivered.select_one("td.col-type").get_text(strip=True) == "일반"
+    assert delivered.select_one("td.col-kind").get_text(strip=True) == "SMS"
 
 
 def test_requested_messages_are_shown_as_requested(admin_client, backend):
     admin_client.post("/smssend", data=valid_send())  # the real clock: not settled yet
     [row] = _rows(admin_client.get("/smsresult"))
-    assert row[5] == "즉시 발송 요청"
+    assert row["status"] == "즉시 발송 요청"
 
 
 def test_results_json(admin_client, delivered_and_failed):
@@ -194,13 +200,15 @@ def test_filter_by_status(admin_client, backend, delivered_and_failed, status, p
 
 
 @pytest.mark.parametrize(("filters", "phones"), [
-    ({"sendType": "all"}, ["010-2222-3333", "010-6666-7777"]),
-    ({"sendType": "general"}, ["010-2222-3333"]),
+    ({"sendType": "all"}, ["010-2222-3333", "010-4444-5555", "010-6666-7777"]),
+    ({"sendType": "general"}, ["010-2222-3333", "010-4444-5555"]),
     ({"sendType": "reserve"}, ["010-6666-7777"]),
     ({"smsType": "lms"}, ["010-4444-5555"]),
+    ({"smsType": "sms"}, ["010-2222-3333", "010-6666-7777"]),
     ({"receivePhone": "01066667777"}, ["010-6666-7777"]),
     ({"sendPhone": "021234567", "smsType": "lms"}, ["010-4444-5555"]),
-    ({"sendPhone": "02-123-4567"}, []),
+    ({"sendPhone": "02-123-4567", "smsType": "sms"}, []),
+    ({"sendPhone": "02-123-4567"}, ["010-4444-5555"]),
 ])
 def test_filters_reach_the_gateway(admin_client, backend, mixed_history, filters, phones):
     body = admin_client.get("/smsresult", headers=JSON, query_string=filters).get_json()
@@ -215,9 +223,9 @@ def test_filters_reach_the_gateway(admin_client, backend, mixed_history, filters
 
 
 def test_reserved_rows_say_so(admin_client, mixed_history):
-    rows = {r[3]: r for r in _rows(admin_client.get("/smsresult?sendType=reserve"))}
-    assert rows["010-6666-7777"][1] == "예약"
-    assert rows["010-6666-7777"][5] == "예약 발송 요청"
+    rows = {r["to"]: r for r in _rows(admin_client.get("/smsresult?sendType=reserve"))}
+    assert rows["010-6666-7777"]["type"] == "예약"
+    assert rows["010-6666-7777"]["status"] == "예약 발송 요청"
 
 
 def test_date_and_day_choose_the_window(admin_client, backend, clock):
@@ -264,7 +272,7 @@ def sixty_messages(admin_client, backend, clock):
 
 
 def test_paging_with_fifty_per_page(admin_client, backend, sixty_messages):
-    first = admin_client.get("/smsresult?displayNo=50")
+    first = admin_client.get("/smsresult?displayNo=50&smsType=sms")
     soup = page(first)
     assert len(_rows(first)) == 50
     assert soup.select_one("nav.pager span").get_text(strip=True) == "1 / 2"
@@ -275,7 +283,7 @@ def test_paging_with_fifty_per_page(admin_client, backend, sixty_messages):
     assert (_list_calls(backend)[-1].fields["startNo"],
             _list_calls(backend)[-1].fields["displayNo"]) == ("50", "50")
     assert page(second).select_one("nav.pager a[rel=prev]") is not None
-    seen = {r[3] for r in _rows(first)} | {r[3] for r in _rows(second)}
+    seen = {r["to"] for r in _rows(first)} | {r["to"] for r in _rows(second)}
     assert seen == set(sixty_messages)
 
 
@@ -342,3 +350,87 @@ def test_simulation_mode_is_logged_at_start_up(backend, caplog):
     with caplog.at_level("WARNING"):
         build_app(backend)
     assert any("built-in simulator" in r.getMessage() for r in caplog.records)
+
+
+# -- the kind filter: SMS and LMS together by default ------------------------------------------
+
+
+def _send_kinds(client, clock, kinds: str, per_send: int = 1) -> list[tuple[str, str]]:
+    """One send per letter of ``kinds`` (S or L), a minute apart, each to ``per_send`` new
+    numbers; the (recipient, kind) rows a list of both kinds shows, newest first."""
+    rows = []
+    for i, kind in enumerate(kinds):
+        numbers = [f"010-7{i:03d}-{j:04d}" for j in range(per_send)]
+        extra = {"smsType": "L", "subject": "제목"} if kind == "L" else {}
+        response = client.post("/smssend", data=valid_send(rphone=",".join(numbers),
+                                                           msg=f"{kind}{i}", **extra))
+        assert response.status_code == 200
+        rows.append([(n, "lms" if kind == "L" else "sms") for n in numbers])
+        clock.advance(minutes=1)
+    return [row for send in reversed(rows) for row in send]
+
+
+def test_the_kind_filter_offers_all_and_starts_on_it(admin_client, backend, clock):
+    expected = _send_kinds(admin_client, clock, "SLS")
+    response = admin_client.get("/smsresult")
+    soup = page(response)
+    options = [o["value"] for o in soup.select("select#smsType option")]
+    assert options == ["all", "sms", "lms"]
+    assert soup.select_one("select#smsType option[selected]")["value"] == "all"
+    assert [(r["to"], r["kind"].lower()) for r in _rows(response)] == expected
+    assert soup.select_one("#total").get_text(strip=True) == "3"
+    kinds = {c.fields["smsType"] for c in _list_calls(backend)}
+    assert kinds == {"", "lms"}  # one list of each kind
+
+
+@pytest.mark.parametrize(("kind", "sent"), [("sms", ""), ("lms", "lms")])
+def test_one_kind_asks_the_gateway_once(admin_client, backend, clock, kind, sent):
+    _send_kinds(admin_client, clock, "SL")
+    before = len(_list_calls(backend))
+    body = admin_client.get("/smsresult", headers=JSON, query_string={"smsType": kind}
+                            ).get_json()
+    assert [i["kind"] for i in body["items"]] == [kind]
+    assert [c.fields["smsType"] for c in _list_calls(backend)[before:]] == [sent]
+
+
+@pytest.mark.parametrize("value", ["", "bogus", "S"])
+def test_an_unknown_or_empty_kind_means_all(admin_client, clock, value):
+    _send_kinds(admin_client, clock, "SL")
+    body = admin_client.get("/smsresult", headers=JSON, query_string={"smsType": value}
+                            ).get_json()
+    assert body["kind"] == "all" and len(body["items"]) == 2
+
+
+def test_paging_through_both_kinds_shows_every_message_once_in_time_order(
+        admin_client, backend, clock):
+    expected = _send_kinds(admin_client, clock, "SLLSLSS", per_send=4)
+    assert len(expected) == 28
+    seen, href = [], "/smsresult?displayNo=10"
+    pages = []
+    while href:
+        response = admin_client.get(href)
+        soup = page(response)
+        assert soup.select_one("#total").get_text(strip=True) == "28"
+        pages.append(soup.select_one("nav.pager span").get_text(strip=True))
+        seen.extend((r["to"], r["kind"].lower()) for r in _rows(response))
+        link = soup.select_one("nav.pager a[rel=next]")
+        href = link["href"] if link else None
+    assert pages == ["1 / 3", "2 / 3", "3 / 3"]
+    assert seen == expected
+
+
+def test_a_later_page_of_both_kinds_reads_each_list_from_its_start(admin_client, backend,
+                                                                  clock, sixty_messages):
+    before = len(_list_calls(backend))
+    body = admin_client.get("/smsresult?displayNo=50&page=2&format=json").get_json()
+    assert (body["total"], len(body["items"])) == (60, 10)
+    calls = [(c.fields["smsType"], c.fields["startNo"], c.fields["displayNo"])
+             for c in _list_calls(backend)[before:]]
+    assert calls == [("", "0", "50"), ("", "50", "50"), ("lms", "0", "50")]
+
+
+def test_results_csv_names_the_kind(admin_client, clock):
+    _send_kinds(admin_client, clock, "SL")
+    rows = list(csv.DictReader(io.StringIO(
+        admin_client.get("/smsresult?format=csv").get_data(as_text=True)[1:])))
+    assert [r["kindText"] for r in rows] == ["LMS", "SMS"]

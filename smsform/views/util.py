@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import current_app
+
+from config import origin
 
 
 def safe_next(target: str | None) -> str | None:
@@ -19,18 +21,21 @@ def safe_next(target: str | None) -> str | None:
 
 
 def safe_return_url(target: str | None) -> str | None:
-    """``returnurl`` if it stays on this site or an allow-listed host, else None."""
+    """``returnurl`` if it is a path on this site, or an absolute URL whose scheme, host and
+    port are those of SMSFORM_PUBLIC_ORIGIN or an SMSFORM_RETURN_HOSTS entry, else None.
+
+    The request's ``Host`` header is never trusted for this: anyone can send any.
+    """
     if not target:
         return None
     target = target.strip()
-    if "\\" in target or any(ord(c) < 0x20 for c in target):
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
         return None
     if safe_next(target):
         return target
     parts = urlsplit(target)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    host = parts.hostname.lower()
-    own = (request.host.split(":")[0]).lower()
-    allowed = {own, *current_app.config.get("SMSFORM_RETURN_HOSTS", [])}
-    return target if host in allowed else None
+    if parts.username is not None or parts.password is not None:
+        return None  # https://shop.example.com@evil.example/ reads as the shop to a person
+    allowed = current_app.extensions["smsform.settings"].return_origins
+    found = origin(target)
+    return target if found is not None and found in allowed else None

@@ -35,6 +35,8 @@ def examples() -> list[Problem]:
         *_request(msg="😀 똠 😀"),
         *_request(msg="됬다"),
         *_request(msg="x" * 100, subject="제목😀" + "가" * 30),
+        *_request(msg="a\x00b\x1b", subject="제목\nX-Injected: 1\x07"),
+        *_request(recipients=(), named=(Recipient("010-2222-3333", "홍\x00길동"),)),
         *_request(recipients=(), named=(Recipient("010-2222-3333", "똠😀"),
                                          Recipient("010-3333-4444", "됬"))),
         *check_placeholder("{name}님", None),

@@ -5,14 +5,16 @@ from __future__ import annotations
 import base64
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cafe24.encoding import (
+    answer_text,
     b64_destination,
     b64_field,
     decode_destination,
     decode_field,
+    encoded_forms,
     from_bytes,
     normalize_charset,
     to_bytes,
@@ -121,49 +123,106 @@ def test_decode_field_refuses_what_is_not_base64(text):
         ("안녕".encode("cp949"), "안녕"),
         ("똠방".encode("cp949"), "똠방"),
         (b"plain ascii", "plain ascii"),
-        # Valid UTF-8 wins even when the same bytes are also CP949 (the contract's rule).
-        ("¡".encode(), "¡"),
+        ("café €".encode(), "café €"),  # U+00E9 is in the range, but the bytes are not CP949
+        # Valid UTF-8 holding U+0080-U+07FF that also decodes as CP949 is CP949 (the contract).
+        ("¡".encode(), "징"),
+        ("창".encode("cp949"), "창"),
     ],
 )
-def test_from_bytes_reads_utf8_first_then_cp949(raw, text):
+def test_from_bytes_auto_reads_utf8_unless_it_looks_like_misread_cp949(raw, text):
     assert from_bytes(raw) == text
+
+
+@pytest.mark.parametrize(("raw", "charset", "text"), [
+    ("¡".encode(), "utf-8", "¡"),
+    ("창".encode("cp949"), "euc-kr", "창"),
+    ("안녕".encode(), "utf-8", "안녕"),
+])
+def test_from_bytes_with_a_charset_reads_only_that_charset(raw, charset, text):
+    assert from_bytes(raw, charset) == text
+
+
+@pytest.mark.parametrize(("raw", "charset"), [
+    ("안녕".encode("cp949"), "utf-8"),
+    (b"\xff\xff", "auto"),
+    (b"\xff\xff", "euc-kr"),
+])
+def test_bytes_that_are_not_text_in_the_charset_are_refused(raw, charset):
+    with pytest.raises(ValueError):
+        from_bytes(raw, charset)
+    with pytest.raises(ValueError):
+        decode_field(base64.b64encode(raw).decode(), charset)
+
+
+def test_answers_are_read_without_failing():
+    assert answer_text("¡".encode()) == "¡"  # the gateway answers UTF-8
+    assert answer_text("한글".encode("cp949")) == "한글"
+    assert answer_text(b"\xff") == "\ufffd"
 
 
 @given(korean_text)
 def test_utf8_field_round_trips(text):
     assert decode_field(b64_field(text, "utf-8")) == text
+    assert decode_field(b64_field(text, "utf-8"), "utf-8") == text
 
 
 @given(korean_text)
 def test_euckr_field_round_trips(text):
-    # CP949 bytes that happen to be valid UTF-8 are read as UTF-8 by the contract's rule
-    # (texts made only of ASCII and 345 of the 11,172 syllables, e.g. '창'): see below.
-    encoded = text.encode("cp949")
-    assume(encoded.isascii() or not _is_utf8(encoded))
-    assert decode_field(b64_field(text, "euc-kr")) == text
+    assert decode_field(b64_field(text, "euc-kr"), "euc-kr") == text
+    # auto may misread only CP949 bytes that are valid UTF-8 free of U+0080-U+07FF:
+    # combinations of several syllables, never one syllable alone (see below).
+    if not _auto_misreads(text.encode("cp949")):
+        assert decode_field(b64_field(text, "euc-kr")) == text
 
 
 @pytest.mark.parametrize("charset", ["utf-8", "euc-kr"])
 @given(text=korean_text)
 def test_destination_round_trips(charset, text):
-    if charset == "euc-kr":
-        encoded = text.encode("cp949")
-        assume(encoded.isascii() or not _is_utf8(encoded))
     encoded_field = b64_destination(text, charset)
     assert "+" not in encoded_field and "/" not in encoded_field
-    assert decode_destination(encoded_field) == text
+    assert decode_destination(encoded_field, charset) == text
 
 
-@pytest.mark.xfail(strict=True, reason="contract: valid UTF-8 is read as UTF-8, so CP949 "
-                   "text whose bytes are also valid UTF-8 cannot be told apart")
-def test_euckr_text_that_is_also_valid_utf8_is_misread():
-    assert _is_utf8("창".encode("cp949"))
+def test_euckr_text_that_is_also_valid_utf8_is_read_as_euckr():
+    """The contract's ``auto``: '창' in CP949 is the valid UTF-8 of 'â'."""
+    assert "창".encode("cp949").decode("utf-8") == "â"
     assert decode_field(b64_field("창", "euc-kr")) == "창"
+    assert decode_destination(b64_destination("010-2222-3333|창민", "euc-kr")) == (
+        "010-2222-3333|창민")
 
 
-def _is_utf8(raw: bytes) -> bool:
+def test_every_syllable_alone_is_read_right_by_auto():
+    """No single syllable's CP949 bytes read as UTF-8 outside the telling range."""
+    for code in range(0xAC00, 0xD7A4):
+        syllable = chr(code)
+        assert from_bytes(syllable.encode("cp949")) == syllable
+        assert from_bytes(syllable.encode("utf-8")) == syllable
+
+
+def _auto_misreads(raw: bytes) -> bool:
+    """True when ``auto`` would take these CP949 bytes for UTF-8 (the contract's rule)."""
     try:
-        raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return True
+    return not raw.isascii() and not any(0x80 <= ord(ch) <= 0x7FF for ch in text)
+
+
+# -- the forms of a secret in an echoed body ----------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", [b"", b"x", b"xy", b"xyz", "이름".encode()])
+@pytest.mark.parametrize("suffix", [b"", b"!", b"!?"])
+def test_encoded_forms_find_a_value_inside_longer_base64(prefix, suffix):
+    forms = encoded_forms("demo-secure-key")
+    longest = max(len(f) for f in forms)
+    for alphabet in (None, str.maketrans({"+": "-", "/": ","})):
+        text = base64.b64encode(prefix + b"demo-secure-key" + suffix).decode()
+        text = text.translate(alphabet) if alphabet else text
+        found = [f for f in forms if f in text and f != "demo-secure-key"]
+        assert found and max(len(f) for f in found) >= longest - 3
+
+
+def test_encoded_forms_hold_the_value_and_its_fields():
+    forms = encoded_forms("k+y/?", ("utf-8",))
+    assert {"k+y/?", b64_field("k+y/?"), b64_destination("k+y/?")} <= forms

@@ -307,3 +307,30 @@ def test_check_names_flags_every_name(msg):
     people.append(Recipient("010-3333-4444", "됬"))
     assert codes(check_names(people)) == ["name_unsupported_chars", "name_refused_char"]
 
+
+
+# --- control characters and one-line subjects ----------------------------------------------
+
+
+@pytest.mark.parametrize(("msg", "subject", "expected"), [
+    ("a\x00b", "", [Problem("msg", "control_chars", {"chars": "U+0000", "count": 1})]),
+    ("a\x1b[31m\x7f\x1b", "", [Problem("msg", "control_chars",
+                                        {"chars": "U+001B U+007F", "count": 2})]),
+    ("one\r\ntwo\tthree\rfour", "", []),  # line breaks and tabs are text in a message
+    ("x" * 100, "제목\nX-Injected: 1", [Problem("subject", "subject_line_break")]),
+    ("x" * 100, "제목\r\n", [Problem("subject", "subject_line_break")]),
+    ("x" * 100, "제목\t\x00", [Problem("subject", "control_chars",
+                                       {"chars": "U+0009 U+0000", "count": 2})]),
+    ("short", "sms\x00subject", [Problem("subject", "control_chars",
+                                         {"chars": "U+0000", "count": 1})]),
+])
+def test_control_characters_and_subject_line_breaks_are_refused(msg, subject, expected):
+    assert [p for p in check_message(msg, subject).problems
+            if p.code in ("control_chars", "subject_line_break")] == expected
+
+
+def test_control_characters_in_names_are_refused():
+    named = (Recipient("010-2222-3333", "홍\x00길동"), Recipient("010-3333-4444", "a\x07\x00"))
+    assert check_names(named) == [Problem("destination", "name_control_chars",
+                                          {"chars": "U+0000 U+0007", "count": 2})]
+    assert check_names((Recipient("010-2222-3333", "홍 길동"),)) == []

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from datetime import datetime
+from urllib.parse import urlencode
 
 import pytest
 
@@ -53,6 +55,7 @@ def test_results_xml_escapes_text_and_shows_codes_of_failures_only():
 
 @pytest.mark.parametrize(("fields", "refusal"), [
     ({"msg": wsgi.UNDECODABLE, "rphone": wsgi.UNDECODABLE}, MessageUndecodable),
+    ({"msg": "hi", "subject": wsgi.UNDECODABLE}, MessageUndecodable),
     ({"msg": "hi", "rphone": wsgi.UNDECODABLE}, MissingField),
     ({"msg": "hi", "rphone": "010-2222-3333"}, None),
 ])
@@ -113,3 +116,66 @@ def test_a_backend_answer_given_as_text_goes_out_as_it_is(clock):
 
     backend = Scripted(clock=clock)
     assert call(SimulatorApp(backend), "/sms_sender.php", "msg=x")[2] == b"7777"
+
+
+# -- the charset of an account (the contract's auto, utf-8 and euc-kr) -----------------------
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _send_body(msg: bytes, subject: bytes = b"", base64_mode: bool = True) -> str:
+    fields = {"user_id": DEMO_USER_ID, "secure": DEMO_SECURE_KEY, "msg": msg,
+              "rphone": "010-2222-3333", "sphone1": "010", "sphone2": "1234",
+              "sphone3": "5678", "smsType": "L" if subject else "S", "subject": subject}
+    if base64_mode:
+        encoded = {k: _b64(v if isinstance(v, bytes) else v.encode()) for k, v in
+                   fields.items()}
+        return urlencode({**encoded, "mode": _b64(b"1")})
+    return urlencode(fields, encoding="latin-1")
+
+
+@pytest.mark.parametrize("base64_mode", [True, False])
+def test_auto_reads_euckr_text_whose_bytes_are_also_utf8(demo_backend, clock, base64_mode):
+    call(SimulatorApp(demo_backend), "/sms_sender.php",
+         _send_body("창문".encode("cp949"), base64_mode=base64_mode))
+    assert demo_backend.calls[-1].fields["msg"] == "창문"
+    assert demo_backend.messages[-1].msg == "창문"
+
+
+@pytest.mark.parametrize(("charset", "raw", "text"), [
+    ("utf-8", "¡ok".encode(), "¡ok"),  # auto would take it for CP949 (징ok)
+    ("euc-kr", "창".encode("cp949"), "창"),
+    ("auto", "¡ok".encode(), "징ok"),
+])
+def test_an_accounts_charset_decides_how_its_fields_are_read(demo_backend, charset, raw, text):
+    demo_backend.accounts[DEMO_USER_ID].charset = charset
+    call(SimulatorApp(demo_backend), "/sms_sender.php", _send_body(raw))
+    assert demo_backend.calls[-1].fields["msg"] == text
+
+
+@pytest.mark.parametrize(("msg", "subject"), [
+    ("안녕".encode("cp949"), b""),  # CP949 bytes to a utf-8 account
+    (b"ok", "제목".encode("cp949")),
+])
+def test_bytes_that_do_not_decode_in_the_charset_are_refused_with_3203(demo_backend, msg,
+                                                                        subject):
+    demo_backend.add_account(DEMO_USER_ID, DEMO_SECURE_KEY, ["010-1234-5678"], DEMO_CREDITS,
+                             charset="utf-8")
+    assert call(SimulatorApp(demo_backend), "/sms_sender.php",
+                _send_body(msg, subject))[2] == b"3203,"
+    assert demo_backend.messages == []
+
+
+def test_unknown_charset_is_refused_when_the_account_is_made(demo_backend):
+    with pytest.raises(ValueError, match="unsupported charset"):
+        demo_backend.add_account("x", "k", [], 1, charset="latin-1")
+
+
+def test_the_echo_fault_answers_the_request_body(demo_backend):
+    demo_backend.inject("echo")
+    body = _send_body(b"hi")
+    status, _, content = call(SimulatorApp(demo_backend), "/sms_sender.php", body)
+    assert (status, content) == ("200 OK", body.encode("ascii"))
+    assert demo_backend.messages == []  # nothing was sent

@@ -1,0 +1,76 @@
+"""What every answer needs to be safe, in one place: headers, HTTPS and the proxy in front.
+
+- Every answer gets the Content-Security-Policy (scripts, styles and form posts from this
+  site only; nothing inline), ``nosniff`` and a same-origin referrer. Only this site frames
+  its pages, and the origins of ``SMSFORM_FRAME_ANCESTORS`` (CSP ``frame-ancestors``); with
+  none configured, ``X-Frame-Options: SAMEORIGIN`` says the same to older browsers, and with
+  some it is left out, as it cannot name another origin and would contradict the policy.
+- Every answer but a static file gets ``Cache-Control: no-store``: pages, JSON and CSV
+  exports hold phone numbers and message texts that no cache or back button should keep.
+- Served over HTTPS, answers get HSTS and the session cookie is marked ``Secure`` (always,
+  when ``SESSION_COOKIE_SECURE`` says so).
+- ``X-Forwarded-For/-Proto/-Host`` are believed only when ``SMSFORM_PROXY_COUNT`` says how
+  many proxies stand in front (Werkzeug's ProxyFix); otherwise anyone could claim HTTPS or
+  another address.
+- A request body over ``SMSFORM_MAX_BODY_BYTES`` gets 413 unread (``MAX_CONTENT_LENGTH``,
+  from the settings), and input whose bytes are not UTF-8 gets 400 (``views.form_guard``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Settings
+from smsform.views import form_guard
+
+#: The policy's fixed part; ``frame-ancestors`` adds SMSFORM_FRAME_ANCESTORS, and
+#: ``form-action`` the origins ``returnurl`` may lead to, as a form post's redirect must be
+#: allowed by it too.
+CSP = "default-src 'self'; img-src 'self' data:; base-uri 'self'; object-src 'none'"
+#: One year; HTTPS is how the app is meant to be served (README: Running it for real).
+HSTS = "max-age=31536000"
+#: Endpoints whose answers may be cached: files that hold nothing of anyone's.
+CACHEABLE_ENDPOINTS = frozenset({"static"})
+
+
+def content_security_policy(settings: Settings) -> str:
+    """The policy for every answer of an app with these settings."""
+    ancestors = " ".join(["'self'", *settings.frame_ancestors])
+    targets = " ".join(["'self'", *settings.return_origins])
+    return f"{CSP}; frame-ancestors {ancestors}; form-action {targets}"
+
+
+class HttpsAwareSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, its cookie marked ``Secure`` on HTTPS requests."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """The setting, or True when this request came over HTTPS."""
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """Trust the configured proxies, mark cookies Secure on HTTPS, refuse input that is not
+    UTF-8, add the headers."""
+    if settings.proxy_count:
+        count = settings.proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+    app.session_interface = HttpsAwareSessionInterface()
+    app.request_class = form_guard.RawFormRequest
+    app.before_request(form_guard.refuse_undecodable)
+    policy = content_security_policy(settings)
+    same_origin_frames_only = not settings.frame_ancestors
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if same_origin_frames_only:
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if request.endpoint not in CACHEABLE_ENDPOINTS:
+            response.headers["Cache-Control"] = "no-store"
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        return response

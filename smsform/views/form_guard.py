@@ -1,0 +1,104 @@
+"""Checks on posted input that forms cannot make, because Werkzeug has already smoothed it.
+
+- Bytes that are not UTF-8: Werkzeug turns them into U+FFFD (multipart) or back into
+  literal ``%C3(`` text (URL-encoded), so ``msg=%C3%28`` would be sent as four other
+  characters. The raw body and query string are checked instead; a request with such
+  bytes gets 400 before any view runs.
+- A single-valued field sent twice (``testflag=N&testflag=Y``): a form reads the first, a
+  person may have meant the second (a test turned into a paid send). The send edge
+  refuses it with 400.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import unquote_to_bytes
+
+from flask import Request, current_app, request
+from flask_babel import gettext as _
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from smsform.errors import ApiError
+
+URLENCODED = "application/x-www-form-urlencoded"
+
+
+class RawFormRequest(Request):
+    """Flask's request, keeping a URL-encoded body's bytes when it parses the form (the
+    form is parsed from them), so they can be checked as they came.
+
+    A body without a length (chunked) stops being read at ``MAX_CONTENT_LENGTH``; Werkzeug
+    would parse what it read of it, so reaching the limit is refused here with 413. A
+    refused body then reads as an empty form, so the error page (whose context may look
+    at the form) does not refuse it a second time.
+    """
+
+    def _load_form_data(self) -> None:
+        if "form" in self.__dict__:
+            return
+        try:
+            if self.mimetype == URLENCODED:
+                data = self.get_data(cache=True)  # a too long Content-Length: 413 unread
+                limit = self.max_content_length
+                if self.content_length is None and limit is not None and len(data) >= limit:
+                    raise RequestEntityTooLarge()
+            super()._load_form_data()
+        except RequestEntityTooLarge:
+            self._cached_data = b""
+            self.__dict__.update(form=ImmutableMultiDict(), files=ImmutableMultiDict())
+            raise
+
+
+def _utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _pairs_are_utf8(raw: bytes) -> bool:
+    """True when every name and value of ``a=b&c=d`` decodes as UTF-8 once unquoted."""
+    for pair in raw.replace(b";", b"&").split(b"&"):
+        if not _utf8(unquote_to_bytes(pair.replace(b"+", b" "))):
+            return False
+    return True
+
+
+def undecodable_part() -> str | None:
+    """Where the request holds bytes that are not UTF-8 (``query`` or ``body``), or None."""
+    if not _pairs_are_utf8(request.query_string):
+        return "query"
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return None
+    if request.mimetype == URLENCODED:
+        request.form  # noqa: B018 - parse it (and cache the bytes) if nothing has yet
+        raw = request.get_data(cache=True)
+        return None if _pairs_are_utf8(raw) else "body"
+    if request.mimetype == "multipart/form-data":
+        values = [*request.form.keys(), *(v for vs in request.form.listvalues() for v in vs)]
+        return "body" if any("\ufffd" in v for v in values) else None
+    return None
+
+
+def refuse_undecodable() -> None:
+    """Answer 400 when the query string or a posted form holds bytes that are not UTF-8
+    (not on views that read the raw body themselves: the relay reads Cafe24's wire)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "reads_raw_body", False):
+        return
+    if undecodable_part() is not None:
+        raise ApiError(400, "invalid_encoding", _(
+            "The request holds bytes that are not UTF-8 text; nothing was done. "
+            "Send the form as UTF-8."))
+
+
+def refuse_repeated(names: Iterable[str]) -> None:
+    """Answer 400 when any of ``names``, each one value in the form, came more than once."""
+    repeated = sorted(name for name in names if len(request.form.getlist(name)) > 1)
+    if repeated:
+        message = _("Each of these fields may be sent only once: %(fields)s. Nothing was sent.",
+                    fields=", ".join(repeated))
+        raise ApiError(400, "repeated_field", message,
+                       fields={name: [message] for name in repeated})
