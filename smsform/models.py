@@ -1,17 +1,42 @@
-"""Database models: staff accounts (a send log joins them in a later step)."""
+"""Database models: staff accounts, the send log, the audit trail and the demo gateway's state.
+
+Times are stored naive, in UTC (``utcnow()``); pages show them in Korea time.
+Rules live in the services (accounts, sending, audit), not here.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import (
+    DDL,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+    false,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smsform.extensions import db
 
 
+def utcnow() -> datetime:
+    """Now, in UTC, as stored (naive)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 class User(db.Model):
-    """A staff member who signs in to send or look up messages (rules: services.accounts)."""
+    """A staff member who signs in to send or look up messages (rules: services.accounts).
+
+    Users are never deleted (the send log and the audit point at them): they are disabled.
+    ``session_version`` changes whenever a session must end (disabled, role or password
+    changed, signed out); a session that carries an older version is refused.
+    """
 
     __tablename__ = "users"
 
@@ -20,20 +45,197 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16), default="sender")
     created_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(UTC))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
+    last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_sender: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
-class SendToken(db.Model):
-    """A one-time token carried by each send form, so one form can send only once.
+class Send(db.Model):
+    """One send, whatever way it came in: written (``result='pending'``) and committed
+    before the gateway is called, its outcome written after.
 
-    Claimed (``used_at``) in its own commit before the gateway is called; the outcome
-    is written after. A claimed token without an outcome means the send's fate is not
-    known (the process stopped in between).
+    ``send_key`` is the form's one-time token or ``key:<user>:<Idempotency-Key>``; it is
+    unique, so a second claim of the same key fails in the database, and it is cleared
+    when the send certainly did not happen (refused, not sent), so the key may be used
+    again. A row still ``pending`` after the gateway's timeouts is shown as ``unknown``.
+    ``purge`` removes ``text``, ``subject`` and ``recipients`` but keeps the counts.
     """
 
-    __tablename__ = "send_tokens"
+    __tablename__ = "sends"
 
-    token: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(index=True)
-    created_at: Mapped[datetime] = mapped_column(index=True)
-    used_at: Mapped[datetime | None] = mapped_column(default=None)
-    outcome: Mapped[str | None] = mapped_column(Text, default=None)  # JSON
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    actor: Mapped[str] = mapped_column(String(64))  # the user's (or relay site's) name
+    source: Mapped[str] = mapped_column(String(16))  # form, json (later api, relay, cli, bulk)
+    client_address: Mapped[str | None] = mapped_column(String(64), default=None)
+    send_key: Mapped[str | None] = mapped_column(String(160), unique=True, default=None)
+    request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    sender: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(1))  # S or L
+    subject: Mapped[str | None] = mapped_column(Text, default=None)
+    text: Mapped[str | None] = mapped_column(Text, default=None)
+    recipients: Mapped[str | None] = mapped_column(Text, default=None)  # JSON [[phone, name]]
+    recipient_count: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[int] = mapped_column(Integer)
+    test: Mapped[bool] = mapped_column(Boolean, default=False)
+    reserve_at: Mapped[datetime | None] = mapped_column(default=None)  # UTC
+    repeat_num: Mapped[int | None] = mapped_column(Integer, default=None)
+    repeat_minutes: Mapped[int | None] = mapped_column(Integer, default=None)
+    result: Mapped[str] = mapped_column(String(16), default="pending")
+    code: Mapped[str | None] = mapped_column(String(16), default=None)
+    remaining: Mapped[int | None] = mapped_column(Integer, default=None)
+    answer: Mapped[str | None] = mapped_column(String(300), default=None)  # key removed
+    detail: Mapped[str | None] = mapped_column(String(300), default=None)
+    duration_ms: Mapped[int | None] = mapped_column(Integer, default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    marked: Mapped[str | None] = mapped_column(String(16), default=None)  # sent / not_sent
+    marked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    marked_at: Mapped[datetime | None] = mapped_column(default=None)
+    purged_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (
+        Index("ix_sends_created_at", "created_at"),
+        Index("ix_sends_user_created", "user_id", "created_at"),
+        Index("ix_sends_result_created", "result", "created_at"),
+        Index("ix_sends_source_created", "source", "created_at"),
+    )
+
+
+class SendRecipient(db.Model):
+    """One recipient of a logged send, so the log can be searched by number."""
+
+    __tablename__ = "send_recipients"
+
+    send_id: Mapped[int] = mapped_column(ForeignKey("sends.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(16))  # digits only
+
+    __table_args__ = (Index("ix_send_recipients_phone", "phone", "send_id"),)
+
+
+# The send log's search aids on SQLite, kept by triggers (no mapped tables: Alembic leaves
+# them alone, smsform.database.include_name; migration 0003 makes the same):
+# - ``sends_search``: an FTS5 trigram index of every send's text, so a word is found
+#   anywhere in a text without reading every row. Two trailing spaces make every one- and
+#   two-character piece of a text the start of some trigram (services.sendlog_query finds
+#   those through ``sends_search_terms``).
+# - ``sends_search_counts``: how many sends each Korean day, user and stored result has,
+#   so the log's total under the user, result and date filters is a sum of a few rows
+#   rather than a count of up to every send.
+SEND_SEARCH = "sends_search"
+SEND_SEARCH_DDL = (
+    "CREATE VIRTUAL TABLE sends_search USING fts5("
+    "body, content='', columnsize=0, tokenize='trigram')",
+    "CREATE VIRTUAL TABLE sends_search_terms USING fts5vocab(sends_search, 'row')",
+    "CREATE TRIGGER sends_search_insert AFTER INSERT ON sends WHEN new.text IS NOT NULL "
+    "BEGIN INSERT INTO sends_search (rowid, body) VALUES (new.id, new.text || '  '); END",
+    "CREATE TRIGGER sends_search_update AFTER UPDATE OF text ON sends "
+    "WHEN old.text IS NOT new.text BEGIN "
+    "INSERT INTO sends_search (sends_search, rowid, body) "
+    "SELECT 'delete', old.id, old.text || '  ' WHERE old.text IS NOT NULL; "
+    "INSERT INTO sends_search (rowid, body) "
+    "SELECT new.id, new.text || '  ' WHERE new.text IS NOT NULL; END",
+    "CREATE TRIGGER sends_search_delete AFTER DELETE ON sends WHEN old.text IS NOT NULL "
+    "BEGIN INSERT INTO sends_search (sends_search, rowid, body) "
+    "VALUES ('delete', old.id, old.text || '  '); END",
+)
+_COUNT_ROW = ("INSERT INTO sends_search_counts (day, user_id, result, n) "
+              "VALUES (date({row}.created_at, '+9 hours'), coalesce({row}.user_id, 0), "
+              "{row}.result, 1) ON CONFLICT (day, user_id, result) DO UPDATE SET n = n + 1;")
+_UNCOUNT_ROW = ("UPDATE sends_search_counts SET n = n - 1 "
+                "WHERE day = date(old.created_at, '+9 hours') "
+                "AND user_id = coalesce(old.user_id, 0) AND result = old.result;")
+SEND_COUNTS_DDL = (
+    "CREATE TABLE sends_search_counts (day VARCHAR(10) NOT NULL, user_id INTEGER NOT NULL, "
+    "result VARCHAR(16) NOT NULL, n INTEGER NOT NULL, "
+    "PRIMARY KEY (day, user_id, result)) WITHOUT ROWID",
+    "CREATE TRIGGER sends_search_count_insert AFTER INSERT ON sends "
+    f"BEGIN {_COUNT_ROW.format(row='new')} END",
+    "CREATE TRIGGER sends_search_count_update AFTER UPDATE OF created_at, user_id, result "
+    f"ON sends BEGIN {_UNCOUNT_ROW} {_COUNT_ROW.format(row='new')} END",
+    f"CREATE TRIGGER sends_search_count_delete AFTER DELETE ON sends BEGIN {_UNCOUNT_ROW} END",
+)
+SEND_SEARCH_DROP = ("DROP TABLE IF EXISTS sends_search_terms",
+                    "DROP TABLE IF EXISTS sends_search",
+                    "DROP TABLE IF EXISTS sends_search_counts")  # triggers go with ``sends``
+
+for _statement in (*SEND_SEARCH_DDL, *SEND_COUNTS_DDL):
+    event.listen(Send.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in SEND_SEARCH_DROP:
+    event.listen(Send.__table__, "after_drop", DDL(_statement).execute_if(dialect="sqlite"))
+
+
+class AuditEvent(db.Model):
+    """Who did what to whom, when and from where (sign-ins, account changes, marks, purges)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    actor: Mapped[str] = mapped_column(String(64))  # a user name, "cli", or what was typed
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    target: Mapped[str | None] = mapped_column(String(64), default=None)
+    detail: Mapped[str | None] = mapped_column(Text, default=None)  # JSON
+    address: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class SimulatorState(db.Model):
+    """The embedded demo gateway's state (credit, results, reservations), kept across
+    restarts so a demo behaves like an account."""
+
+    __tablename__ = "simulator_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[str] = mapped_column(Text)  # JSON, the simulator's own snapshot
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(db.Model):
+    """A bearer token for ``/api/v1``, named by its user (rules: services.api_tokens).
+
+    Only a digest of the token is kept (SHA-256: the token is 32 random bytes, so a slow
+    hash adds nothing); ``prefix`` is its short, non-secret part, for the look-up. A token
+    acts with its user's current role, and stops with its revocation or its user.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class RelaySite(db.Model):
+    """A site that sends through the relay with its own id and key (rules: services.relay).
+
+    Only a digest of the key is kept (SHA-256 of 32 random bytes: a slow hash adds nothing);
+    the key is shown once. ``senders`` and ``allow_ips`` are JSON lists (numbers with dashes;
+    CIDRs, empty for any address); ``daily_limit`` counts credits per Korea-time day (None:
+    no limit). Sites are disabled, never deleted: the send log names them.
+    """
+
+    __tablename__ = "relay_sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(String(32), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    senders: Mapped[str] = mapped_column(Text, default="[]")
+    daily_limit: Mapped[int | None] = mapped_column(Integer, default=None)
+    test_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    allow_ips: Mapped[str] = mapped_column(Text, default="[]")
+    charset: Mapped[str] = mapped_column(String(8), default="auto", server_default="auto")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)

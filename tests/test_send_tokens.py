@@ -1,13 +1,15 @@
-"""One-time send tokens: one form sends once, whatever the browser does."""
+"""One-time send tokens: one form sends once, whatever the browser does; each send is
+logged before the gateway is called."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import time
 
 import pytest
+from itsdangerous import TimestampSigner
 
 from smsform.extensions import db
-from smsform.models import SendToken
+from smsform.models import Send, User
 from smsform.services import tokens
 from tests.fixtures import *  # noqa: F403
 from tests.fixtures import build_app, page, send_calls, sign_in, valid_send
@@ -97,13 +99,22 @@ def test_another_users_token_does_not_send(app, sender, backend):
     assert sender.post("/smssend", data=valid_send(send_token=token)).status_code == 200
 
 
-def test_an_expired_token_does_not_send(app, sender, backend):
-    token = form_token(sender)
-    with app.app_context():
-        row = db.session.get(SendToken, token)
-        row.created_at -= tokens.LIFETIME + timedelta(minutes=1)
-        db.session.commit()
+def test_an_expired_token_does_not_send(app, sender, backend, monkeypatch):
+    made_at = int(time.time() - tokens.LIFETIME.total_seconds() - 60)
+    with app.app_context(), monkeypatch.context() as patch:
+        patch.setattr(TimestampSigner, "get_timestamp", lambda self: made_at)
+        user_id = db.session.execute(db.select(User.id)).scalar_one()
+        token = tokens.issue(user_id)  # signed a day and a minute ago
     response = sender.post("/smssend", data=valid_send(send_token=token), headers=JSON)
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "token_invalid"
+    assert send_calls(backend) == []
+
+
+def test_a_tampered_token_does_not_send(sender, backend):
+    token = form_token(sender)
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    response = sender.post("/smssend", data=valid_send(send_token=forged), headers=JSON)
     assert response.status_code == 400
     assert send_calls(backend) == []
 
@@ -119,34 +130,36 @@ def test_an_unknown_outcome_is_remembered_for_the_second_try(sender, backend):
     assert len(send_calls(backend)) == 1
 
 
-def test_a_claim_is_committed_before_the_gateway_is_called(tmp_path, backend):
+def test_the_log_row_is_committed_before_the_gateway_is_called(tmp_path, backend):
     # A file database, so the spy's session has a connection of its own and sees
     # only what was committed.
     app = build_app(backend, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'db.sqlite'}")
     sender = sign_in(app, "sender")
     token = form_token(sender)
-    seen: list[object] = []
+    seen: list[tuple[str, str | None]] = []
     real_send = backend.send
 
     def spy(fields):
         with app.app_context():  # a separate session sees only what was committed
-            seen.append(db.session.get(SendToken, token).used_at)
+            row = db.session.execute(db.select(Send).filter_by(send_key=token)).scalar_one()
+            seen.append((row.result, row.text))
         return real_send(fields)
 
     backend.send = spy
-    sender.post("/smssend", data=valid_send(send_token=token))
-    assert seen and seen[0] is not None
+    sender.post("/smssend", data=valid_send(send_token=token, msg="점검 안내"))
+    assert seen == [("pending", "점검 안내")]
+    with app.app_context():
+        row = db.session.execute(db.select(Send).filter_by(send_key=token)).scalar_one()
+        assert (row.result, row.code, row.remaining, row.source) == (
+            "success", "success", 999, "form")
+        assert row.finished_at is not None and row.duration_ms >= 0
 
 
-def test_old_tokens_are_forgotten_when_new_ones_are_issued(app, sender):
-    stale = form_token(sender)
+def test_opening_the_form_writes_nothing(app, sender):
+    for _ in range(3):
+        form_token(sender)
     with app.app_context():
-        row = db.session.get(SendToken, stale)
-        row.created_at = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=2)
-        db.session.commit()
-    form_token(sender)
-    with app.app_context():
-        assert db.session.get(SendToken, stale) is None
+        assert db.session.execute(db.select(db.func.count(Send.id))).scalar_one() == 0
 
 
 def test_a_refused_send_gives_the_token_back_so_the_fixed_form_can_send(sender, backend):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta
 
@@ -10,7 +11,9 @@ from flask_babel import force_locale
 
 from cafe24.schedule import KST
 from smsform import messages
-from smsform.services import form_input, sending, tokens
+from smsform.extensions import db
+from smsform.models import Send, SendRecipient, User
+from smsform.services import form_input, sending, sendlog, tokens
 from smsform.services.sending import Actor, SendKey, Status
 from tests.fixtures import *  # noqa: F403 - fixtures
 from tests.fixtures import build_app, send_calls, sign_in, valid_send
@@ -119,7 +122,53 @@ def test_a_token_that_was_never_issued_does_not_send(app_context, backend):
     assert send_calls(backend) == []
 
 
-def test_a_result_as_stored_holds_codes_not_words(app_context):
-    record = _submit().as_previous().as_record()
-    assert record == {"status": "success", "code": "success", "remaining": 999, "detail": ""}
-    assert sending.Previous.from_record(record).status is Status.SUCCESS
+def _row(send_id: int) -> Send:
+    return db.session.get(Send, send_id)
+
+
+def test_the_log_keeps_codes_and_the_request_not_words(app_context):
+    result = _submit(rphone="010-2222-3333, 010-3333-4444", msg="점검 안내")
+    row = _row(result.send_id)
+    assert (row.result, row.code, row.remaining, row.actor, row.source, row.client_address) == (
+        "success", "success", 998, "kim", "form", "127.0.0.1")
+    assert (row.text, row.kind, row.recipient_count, row.cost, row.sender) == (
+        "점검 안내", "S", 2, 2, "010-1234-5678")
+    assert json.loads(row.recipients) == [["010-2222-3333", None], ["010-3333-4444", None]]
+    assert [r.phone for r in db.session.execute(
+        db.select(SendRecipient).filter_by(send_id=row.id).order_by(SendRecipient.position)
+    ).scalars()] == ["01022223333", "01033334444"]
+
+
+def test_a_send_left_pending_is_unknown_after_the_timeouts(app_context, backend):
+    token = tokens.issue(KIM.user_id)
+    backend.inject("drop")
+    first = _submit(SendKey.form_token(token))
+    row = _row(first.send_id)
+    row.result = "pending"  # as if the process had stopped during the call
+    db.session.commit()
+    assert _submit(SendKey.form_token(token)).status is Status.IN_FLIGHT  # still in time
+    row.created_at -= sendlog.unknown_after() + timedelta(seconds=1)
+    db.session.commit()
+    again = _submit(SendKey.form_token(token))
+    assert (again.status, again.previous.status) == (Status.DUPLICATE, Status.UNKNOWN)
+    assert len(send_calls(backend)) == 1  # never sent again by itself
+
+
+def test_an_idempotency_key_with_another_body_is_refused(app_context, backend):
+    key = SendKey.header("order-77")
+    assert _submit(key, msg="첫 번째").status is Status.SUCCESS
+    assert _submit(key, msg="첫 번째").status is Status.DUPLICATE
+    assert _submit(key, msg="다른 내용").status is Status.KEY_MISMATCH
+    assert len(send_calls(backend)) == 1
+
+
+def test_a_refused_send_stays_in_the_log_but_frees_its_key(app_context, no_credit_account):
+    token = tokens.issue(KIM.user_id)
+    refused = _submit(SendKey.form_token(token))
+    row = _row(refused.send_id)
+    assert (row.result, row.code, row.send_key) == ("refused", "-201", None)
+
+
+def test_an_accepted_send_remembers_the_users_sender(app_context):
+    _submit(sphone="02-123-4567")
+    assert db.session.get(User, KIM.user_id).last_sender == "02-123-4567"

@@ -10,18 +10,18 @@ No HTTP in here: no status codes, no pages, no sentences.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from cafe24.answers import SendOutcome, SendStatus
 from cafe24.calls import SendRequest
 from cafe24.errors import Cafe24Error, ConnectFailed, InvalidRequest
 from cafe24.text import Problem
 from smsform import logs
-from smsform.services import gateway, tokens
+from smsform.services import gateway, sendlog, tokens
 
 log = logs.get("send")
 
@@ -40,8 +40,10 @@ class Status(StrEnum):
     UNKNOWN = "unknown"  # the request may have gone out, but no answer came back
     INVALID = "invalid"  # the request breaks a rule; nothing sent
     DUPLICATE = "duplicate"  # its token or key already sent once; not sent again
+    IN_FLIGHT = "in_flight"  # its token or key is being sent right now; not sent again
     TOKEN_INVALID = "token_invalid"  # noqa: S105 - a status: the form's token is not valid
     KEY_INVALID = "key_invalid"  # the Idempotency-Key is not usable
+    KEY_MISMATCH = "key_mismatch"  # the Idempotency-Key was used for another request
 
     @property
     def accepted(self) -> bool:
@@ -62,7 +64,7 @@ _FROM_OUTCOME = {
 class Actor:
     """Who is sending, and by which way in (``form``, ``json``; later ``api``, ``relay``...)."""
 
-    user_id: int
+    user_id: int | None  # None for a relay site (its name stands for it)
     name: str
     source: str
     address: str | None = None
@@ -103,27 +105,6 @@ class Previous:
     remaining: int | None
     detail: str = ""
 
-    def as_record(self) -> dict[str, Any]:
-        """The stored form (codes, never prose and never a gateway body)."""
-        return {"status": self.status.value, "code": self.code, "remaining": self.remaining,
-                "detail": self.detail}
-
-    @classmethod
-    def from_record(cls, record: dict[str, Any] | None) -> Previous | None:
-        """Read a stored record; records from before this version are read by their words."""
-        if not record:
-            return None
-        status = record.get("status")
-        if status is None:  # an older record: result/code/outcome_unknown
-            if record.get("outcome_unknown"):
-                status = Status.UNKNOWN
-            elif record.get("result") in ("success", "reserved", "test"):
-                status = record["result"]
-            else:
-                status = Status.REFUSED
-        return cls(Status(status), record.get("code"), record.get("remaining"),
-                   record.get("detail", ""))
-
 
 @dataclass(frozen=True)
 class SendResult:
@@ -135,6 +116,7 @@ class SendResult:
     error: Cafe24Error | None = None
     problems: tuple[Problem, ...] = ()
     previous: Previous | None = field(default=None)
+    send_id: int | None = None  # the send log's row, when one was written
 
     @property
     def code(self) -> str | None:
@@ -162,7 +144,8 @@ class SendResult:
 
 def submit(request: SendRequest, actor: Actor, key: SendKey | None = None, *,
            now: datetime | None = None, input_problems: Sequence[Problem] = ()) -> SendResult:
-    """Judge ``request`` once, claim ``key``, send once, record the outcome.
+    """Judge ``request`` once, log it and claim ``key`` in one commit, send once, log the
+    outcome.
 
     ``input_problems`` are what the edge found while reading its input (a date that is
     not a date); they are reported together with the request's own.
@@ -170,33 +153,49 @@ def submit(request: SendRequest, actor: Actor, key: SendKey | None = None, *,
     problems = (*input_problems, *request.problems(now))
     if problems:
         return SendResult(Status.INVALID, request, problems=problems)
-    token = None
+    send_key, digest = None, None
     if key is not None:
-        token, refusal = _claim(key, actor, request)
-        if refusal is not None:
-            return refusal
-    result = _call(request, actor)
-    if token is not None:
-        if result.status in (Status.REFUSED, Status.NOT_SENT):
-            tokens.release(token)  # nothing went out: the corrected form may use it again
+        if not key.usable:
+            return SendResult(Status.KEY_INVALID, request)
+        if key.from_header:
+            send_key, digest = tokens.header_key(actor.user_id, key.value), (
+                sendlog.request_hash(request))
+        elif tokens.valid(key.value, actor.user_id):
+            send_key = key.value
         else:
-            tokens.finish(token, result.as_previous().as_record())
+            return SendResult(Status.TOKEN_INVALID, request)
+    claim = sendlog.record_intent(request, user_id=actor.user_id, actor=actor.name,
+                                  source=actor.source, address=actor.address,
+                                  send_key=send_key, digest=digest)
+    if isinstance(claim, sendlog.Taken):
+        return _taken(request, claim)
+    started = time.monotonic()
+    result = replace(_call(request, actor), send_id=claim.send_id)
+    sendlog.record_outcome(
+        claim.send_id, result=_LOG_RESULT[result.status], code=result.code,
+        remaining=result.remaining, answer=result.outcome.raw if result.outcome else "",
+        detail=result.detail, duration_ms=round((time.monotonic() - started) * 1000),
+        release_key=result.status in (Status.REFUSED, Status.NOT_SENT),
+        user_id=actor.user_id, sender=request.sender if result.status.accepted else None)
     return result
 
 
-def _claim(key: SendKey, actor: Actor, request: SendRequest) -> tuple[str | None,
-                                                                     SendResult | None]:
-    """The claimed token's name, or the result that ends the send here."""
-    if not key.usable:
-        return None, SendResult(Status.KEY_INVALID, request)
-    token = tokens.from_key(key.value, actor.user_id) if key.from_header else key.value
-    claim = tokens.claim(token, actor.user_id)
-    if claim.ok:
-        return token, None
-    if claim.reason == "used":
-        return None, SendResult(Status.DUPLICATE, request,
-                                previous=Previous.from_record(claim.outcome))
-    return None, SendResult(Status.TOKEN_INVALID, request)
+#: How each ending is written in the send log's ``result`` column.
+_LOG_RESULT = {
+    Status.SUCCESS: "success", Status.RESERVED: "reserved", Status.TEST: "test",
+    Status.REFUSED: "refused", Status.NOT_SENT: "not_sent", Status.UNKNOWN: "unknown",
+}
+
+
+def _taken(request: SendRequest, taken: sendlog.Taken) -> SendResult:
+    """The key already belongs to a logged send: say so, with what is known of it."""
+    if not taken.same_request:
+        return SendResult(Status.KEY_MISMATCH, request, send_id=taken.send_id)
+    result = sendlog.effective_result(taken.result, taken.created_at)
+    if result == "pending":
+        return SendResult(Status.IN_FLIGHT, request, send_id=taken.send_id)
+    previous = Previous(Status(result), taken.code, taken.remaining, taken.detail or "")
+    return SendResult(Status.DUPLICATE, request, previous=previous, send_id=taken.send_id)
 
 
 def _call(request: SendRequest, actor: Actor) -> SendResult:

@@ -1,95 +1,40 @@
-"""One-time send tokens: a form, a double click or a browser's "resend" sends only once."""
+"""One-time send tokens: a form, a double click or a browser's "resend" sends only once.
+
+A token is signed (the user's id and a nonce, with the time it was made), so opening a
+form writes nothing. It is claimed by the send log row that carries it
+(``Send.send_key`` is unique): see ``services.sendlog``.
+"""
 
 from __future__ import annotations
 
-import json
 import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
-
-from smsform.extensions import db
-from smsform.models import SendToken
+from flask import current_app
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 LIFETIME = timedelta(hours=24)
+_SALT = "smsform.send-token"
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)  # stored naive, in UTC
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
 
 
 def issue(user_id: int) -> str:
-    """A fresh token for one send form; forgets tokens older than a day."""
-    now = _now()
-    db.session.execute(delete(SendToken).where(SendToken.created_at < now - LIFETIME))
-    token = secrets.token_urlsafe(24)
-    db.session.add(SendToken(token=token, user_id=user_id, created_at=now))
-    db.session.commit()
-    return token
+    """A fresh token for one send form of ``user_id``."""
+    return _serializer().dumps({"u": user_id, "n": secrets.token_urlsafe(9)})
 
 
-@dataclass(frozen=True)
-class Claim:
-    """Whether a token may send now, and if not, what is known of its earlier use."""
-
-    ok: bool
-    reason: str = ""  # "used" or "unknown"
-    outcome: dict[str, Any] | None = None
-
-
-_tokens = SendToken.__table__
+def valid(token: str, user_id: int) -> bool:
+    """True when ``token`` was issued here, to ``user_id``, less than a day ago."""
+    try:
+        payload = _serializer().loads(token, max_age=int(LIFETIME.total_seconds()))
+    except BadData:
+        return False
+    return isinstance(payload, dict) and payload.get("u") == user_id
 
 
-def claim(token: str, user_id: int) -> Claim:
-    """Mark the token used, atomically; only the first claim of a token succeeds.
-
-    Plain statements in their own transaction, not the ORM session: this runs on every
-    send, and the claim must be committed before anything reaches the gateway.
-    """
-    now = _now()
-    with db.engine.begin() as connection:
-        claimed = connection.execute(
-            update(_tokens)
-            .where(_tokens.c.token == token, _tokens.c.user_id == user_id,
-                   _tokens.c.used_at.is_(None), _tokens.c.created_at >= now - LIFETIME)
-            .values(used_at=now)).rowcount == 1
-        row = None if claimed else connection.execute(
-            select(_tokens.c.user_id, _tokens.c.used_at, _tokens.c.outcome)
-            .where(_tokens.c.token == token)).first()
-    if claimed:
-        return Claim(True)
-    if row is None or row.user_id != user_id or row.used_at is None:
-        return Claim(False, "unknown")
-    return Claim(False, "used", json.loads(row.outcome) if row.outcome else None)
-
-
-def from_key(key: str, user_id: int) -> str | None:
-    """The token row for a caller's own ``Idempotency-Key`` (made on first sight), or None."""
-    key = key.strip()
-    if not key or len(key) > 40 or not key.isprintable():
-        return None
-    token = f"key:{user_id}:{key}"
-    if db.session.get(SendToken, token) is None:
-        db.session.add(SendToken(token=token, user_id=user_id, created_at=_now()))
-        try:
-            db.session.commit()
-        except IntegrityError:  # the same key arrived twice at once; the row exists now
-            db.session.rollback()
-    return token
-
-
-def release(token: str) -> None:
-    """Make the token usable again: its send certainly did not happen (refused, not sent)."""
-    with db.engine.begin() as connection:
-        connection.execute(update(_tokens).where(_tokens.c.token == token)
-                           .values(used_at=None, outcome=None))
-
-
-def finish(token: str, outcome: dict[str, Any]) -> None:
-    """Keep what became of the token's send, for a repeated submission to show."""
-    with db.engine.begin() as connection:
-        connection.execute(update(_tokens).where(_tokens.c.token == token)
-                           .values(outcome=json.dumps(outcome, ensure_ascii=False)))
+def header_key(user_id: int, key: str) -> str:
+    """The send key of a caller's own ``Idempotency-Key`` (keys belong to their user)."""
+    return f"key:{user_id}:{key}"

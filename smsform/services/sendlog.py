@@ -1,0 +1,248 @@
+"""The send log's writes: the intent row before the gateway call, the outcome after.
+
+Plain statements, each in its own transaction: the intent must be committed before
+anything reaches the gateway, and this runs on every send. The unique ``send_key``
+makes a second claim of a token or key fail in the database itself, so concurrent
+posts of one form (or one ``Idempotency-Key``) produce one row and one call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+
+from cafe24.calls import SendRequest
+from cafe24.phone import normalize_phone
+from smsform.extensions import db
+from smsform.models import Send, SendRecipient, User, utcnow
+from smsform.services import audit
+
+_sends = Send.__table__
+_recipients = SendRecipient.__table__
+_users = User.__table__
+
+#: A pending row older than the gateway's timeouts plus this is shown as unknown.
+UNKNOWN_MARGIN = timedelta(seconds=2)
+ANSWER_EXCERPT = 300
+
+
+def unknown_after() -> timedelta:
+    """How long a send may stay pending before nobody can say what became of it: every
+    connect attempt and the read timeout, plus a margin."""
+    gateway = current_app.extensions["smsform.settings"].gateway
+    connects = 3  # the first attempt and the client's two connect retries
+    return timedelta(seconds=gateway.connect_timeout * connects + gateway.read_timeout) + (
+        UNKNOWN_MARGIN)
+
+
+def request_hash(request: SendRequest) -> str:
+    """A digest of what was asked, to tell a reused Idempotency-Key with another body."""
+    canonical = json.dumps([
+        request.text, request.sender, list(request.recipients),
+        [[r.phone, r.name] for r in request.named], request.subject_text, request.kind,
+        request.reserve_at.isoformat() if request.reserve_at else None,
+        request.repeat_num, request.repeat_minutes, request.test,
+    ], ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _utc(when: datetime | None) -> datetime | None:
+    return when.astimezone(UTC).replace(tzinfo=None) if when is not None else None
+
+
+def digits(phone: str) -> str:
+    """A number as the log indexes it: its digits only (010-1234-5678 -> 01012345678)."""
+    return "".join(ch for ch in (normalize_phone(phone) or phone) if ch.isdigit())[:16]
+
+
+def _recipient_rows(request: SendRequest) -> list[tuple[str, str | None]]:
+    if request.named:
+        return [(r.phone, r.name) for r in request.named]
+    return [(phone, None) for phone in request.recipients]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """The intent row was written: its id."""
+
+    send_id: int
+
+
+@dataclass(frozen=True)
+class Taken:
+    """The key already belongs to a logged send: that row's state."""
+
+    send_id: int
+    result: str
+    code: str | None
+    remaining: int | None
+    detail: str | None
+    created_at: datetime
+    same_request: bool
+
+
+# Built once: the statements of every send (only their values change).
+_INSERT_SEND = insert(_sends)
+_INSERT_RECIPIENT = insert(_recipients)
+
+
+def record_intent(request: SendRequest, *, user_id: int | None, actor: str, source: str,
+                  address: str | None, send_key: str | None,
+                  digest: str | None) -> Claimed | Taken:
+    """Write and commit the intent row (result ``pending``), or say who has the key."""
+    rows = _recipient_rows(request)
+    values = {
+        "created_at": utcnow(), "user_id": user_id, "actor": actor[:64], "source": source,
+        "client_address": (address or "")[:64] or None, "send_key": send_key,
+        "request_hash": digest, "sender": request.sender, "kind": request.kind,
+        "subject": request.subject_text or None, "text": request.text,
+        "recipients": json.dumps(rows, ensure_ascii=False),
+        "recipient_count": request.recipient_count, "cost": request.cost,
+        "test": request.test, "reserve_at": _utc(request.reserve_at),
+        "repeat_num": request.repeat_num, "repeat_minutes": request.repeat_minutes,
+        "result": "pending",
+    }
+    for _attempt in range(3):  # a key released between our insert and our look-up
+        try:
+            with db.engine.begin() as connection:
+                send_id = connection.execute(_INSERT_SEND, values).inserted_primary_key[0]
+                connection.execute(_INSERT_RECIPIENT, [
+                    {"send_id": send_id, "position": i, "phone": digits(phone)}
+                    for i, (phone, _name) in enumerate(rows)])
+            return Claimed(send_id)
+        except IntegrityError:
+            if send_key is None:
+                raise
+        taken = _holder(send_key, digest)
+        if taken is not None:
+            return taken
+    raise RuntimeError("the send key kept changing hands")  # pragma: no cover - a livelock
+
+
+def _holder(send_key: str, digest: str | None) -> Taken | None:
+    with db.engine.connect() as connection:
+        row = connection.execute(
+            select(_sends.c.id, _sends.c.result, _sends.c.code, _sends.c.remaining,
+                   _sends.c.detail, _sends.c.created_at, _sends.c.request_hash)
+            .where(_sends.c.send_key == send_key)).first()
+    if row is None:
+        return None
+    return Taken(row.id, row.result, row.code, row.remaining, row.detail, row.created_at,
+                 digest is None or row.request_hash == digest)
+
+
+def record_outcome(send_id: int, *, result: str, code: str | None, remaining: int | None,
+                   answer: str, detail: str, duration_ms: int, release_key: bool,
+                   user_id: int | None, sender: str | None) -> None:
+    """Write what became of the send; give its key back when nothing went out; remember
+    the user's sender after an accepted send."""
+    values = {"result": result, "code": code, "remaining": remaining,
+              "answer": answer[:ANSWER_EXCERPT] or None, "detail": detail[:300] or None,
+              "duration_ms": duration_ms, "finished_at": utcnow()}
+    if release_key:
+        values["send_key"] = None
+    with db.engine.begin() as connection:
+        connection.execute(update(_sends).where(_sends.c.id == send_id), values)
+        if user_id is not None and sender:
+            connection.execute(update(_users).where(_users.c.id == user_id,
+                                                    _users.c.last_sender.is_distinct_from(sender))
+                               .values(last_sender=sender))
+
+
+def effective_result(result: str, created_at: datetime, now: datetime | None = None) -> str:
+    """``pending`` past the gateway's timeouts is ``unknown``: the process stopped mid-call."""
+    if result != "pending":
+        return result
+    return "unknown" if (now or utcnow()) - created_at > unknown_after() else "pending"
+
+
+# --- settling and purging (admins, the CLI) ------------------------------------------
+
+#: How an admin may settle an unknown send after checking the gateway's results.
+MARKS = ("sent", "not_sent")
+PURGE_BATCH = 2000
+
+
+class MarkRefused(ValueError):
+    """The send cannot be marked: ``reason`` is ``not_found`` or ``not_unknown``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def unknown_condition(now: datetime):
+    """The rows whose outcome is unknown at ``now``, as ``effective_result`` says (for a WHERE)."""
+    s = _sends.c
+    return or_(s.result == "unknown",
+               and_(s.result == "pending", s.created_at < now - unknown_after()))
+
+
+def pending_condition(now: datetime):
+    """The rows still waiting for the gateway's answer at ``now`` (for a WHERE)."""
+    s = _sends.c
+    return and_(s.result == "pending", s.created_at >= now - unknown_after())
+
+
+def mark(send_id: int, verdict: str, *, user_id: int, actor: str,
+         address: str | None) -> str | None:
+    """Settle an unknown send as ``sent`` or ``not_sent`` (its result stays unknown; the
+    mark is shown beside it) and audit it; returns the earlier mark. Raises MarkRefused."""
+    if verdict not in MARKS:
+        raise ValueError(f"unknown mark {verdict!r}")
+    now = utcnow()
+    with db.engine.begin() as connection:
+        previous = connection.execute(select(_sends.c.id, _sends.c.marked)
+                                      .where(_sends.c.id == send_id)).first()
+        if previous is None:
+            raise MarkRefused("not_found")
+        changed = connection.execute(
+            update(_sends).where(_sends.c.id == send_id, unknown_condition(now))
+            .values(marked=verdict, marked_by=user_id, marked_at=now)).rowcount
+    if not changed:
+        raise MarkRefused("not_unknown")
+    audit.record("send_marked", actor=actor, actor_id=user_id, target=str(send_id),
+                 detail={"mark": verdict, "previous": previous.marked}, address=address)
+    return previous.marked
+
+
+def purgeable(before: datetime) -> int:
+    """How many sends logged before ``before`` (UTC, naive) still hold texts and numbers."""
+    s = _sends.c
+    with db.engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(_sends).where(
+            s.created_at < before, s.purged_at.is_(None))).scalar()
+
+
+def purge(before: datetime, *, actor: str, label: str) -> int:
+    """Remove the texts, subjects, numbers and gateway answers of every send logged before
+    ``before`` (UTC, naive), keeping its counts, kind, cost, result and code; audited.
+
+    Works PURGE_BATCH rows per transaction so sends are never kept waiting for the lock.
+    ``label`` is the cut-off as the person gave it (for the audit). Returns the rows purged.
+    """
+    s = _sends.c
+    purged, after = 0, (datetime.min, 0)
+    while True:
+        with db.engine.begin() as connection:
+            batch = connection.execute(
+                select(s.id, s.created_at).where(
+                    s.created_at < before, s.purged_at.is_(None),
+                    tuple_(s.created_at, s.id) > after)
+                .order_by(s.created_at, s.id).limit(PURGE_BATCH)).all()
+            if not batch:
+                break
+            ids = [row.id for row in batch]
+            connection.execute(delete(_recipients).where(_recipients.c.send_id.in_(ids)))
+            connection.execute(update(_sends).where(s.id.in_(ids)).values(
+                text=None, subject=None, recipients=None, answer=None, purged_at=utcnow()))
+        purged += len(ids)
+        after = (batch[-1].created_at, batch[-1].id)
+    audit.record("log_purged", actor=actor, detail={"before": label, "rows": purged})
+    return purged

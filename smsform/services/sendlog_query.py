@@ -1,0 +1,570 @@
+"""The send log's reads: the filters of ``/sends``, one page and its count, the whole filtered
+set in batches (for the CSV export) and one send in full.
+
+Newest first: by ``created_at`` (then ``id``); a search by words goes by ``id`` instead (the
+order the text index keeps, the same but for sends logged within the same instant). Each
+filter is served by an index (docs/sendlog.md): ``user`` by (user_id, created_at),
+``result`` by (result, created_at), ``from``/``to`` by (created_at), a number by
+send_recipients (phone, send_id), words of the text on SQLite by the FTS5 trigram index
+``sends_search`` (models.SEND_SEARCH_DDL). Elsewhere (PostgreSQL) words are matched with
+ILIKE, which reads every text: time in proportion to the log's size. Numbers are masked
+here, for whoever may not see them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import column, func, select, table, tuple_
+from sqlalchemy.engine import Connection
+
+from cafe24.message import merge_all
+from cafe24.phone import Recipient, normalize_phone
+from cafe24.schedule import KST
+from smsform.extensions import db
+from smsform.models import SEND_SEARCH, Send, SendRecipient, User, utcnow
+from smsform.services.sendlog import (
+    digits,
+    effective_result,
+    pending_condition,
+    unknown_condition,
+)
+
+_sends = Send.__table__
+_recipients = SendRecipient.__table__
+_users = User.__table__
+_search_index = table(SEND_SEARCH, column("rowid"), column(SEND_SEARCH))
+_terms = table(f"{SEND_SEARCH}_terms", column("term"))
+_counts = table(f"{SEND_SEARCH}_counts", column("day"), column("user_id"), column("result"),
+                column("n"))
+#: The stored results the counts table sums (pending splits by age: those are counted).
+_SUMMED_RESULTS = ("success", "reserved", "test", "refused", "not_sent")
+
+#: The results a filter may ask for: the stored ones and ``unknown`` (which also holds a
+#: ``pending`` row older than the gateway's timeouts, while ``pending`` holds only younger).
+RESULTS = ("pending", "success", "reserved", "test", "refused", "not_sent", "unknown")
+PAGE_SIZE = 50
+MAX_PAGE = 20_000  # 1,000,000 rows at 50 a page
+MAX_QUERY_LENGTH = 100
+MAX_WORDS = 10
+MIN_WORD = 2  # characters: a single one would match nearly every text
+#: A two-character word is looked up as the index's trigrams that start with it; a word
+#: with more forms than this is refused rather than turned into a huge query.
+MAX_TERMS = 1000
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
+EXPORT_BATCH = 1000
+#: The query-string values the filters read; each may be given once.
+FILTER_FIELDS = ("user", "result", "q", "from", "to", "page")
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LIKE_SPECIAL = re.compile(r"([\\%_])")
+
+
+@dataclass(frozen=True)
+class FilterProblem:
+    """One bad filter value: the field, a code (worded by smsform.messages) and parameters."""
+
+    field: str
+    code: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+
+class FilterError(ValueError):
+    """The filters cannot be used as given; nothing was read."""
+
+    def __init__(self, problems: Sequence[FilterProblem]) -> None:
+        super().__init__(", ".join(f"{p.field}: {p.code}" for p in problems))
+        self.problems = tuple(problems)
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """The parsed filters of the send log (all optional) and the page asked for."""
+
+    user: str = ""
+    user_id: int | None = None
+    result: str = ""
+    q: str = ""
+    phone: str = ""  # digits, when ``q`` is a phone number
+    words: tuple[str, ...] = ()
+    day_from: date | None = None  # KST days, both inclusive
+    day_to: date | None = None
+    page: int = 1
+
+    def as_args(self) -> dict[str, str]:
+        """The filters as query-string values (for paging and export links)."""
+        args = {"user": self.user, "result": self.result, "q": self.q,
+                "from": self.day_from.isoformat() if self.day_from else "",
+                "to": self.day_to.isoformat() if self.day_to else ""}
+        return {k: v for k, v in args.items() if v}
+
+
+def _single(args: Mapping[str, Sequence[str]], name: str,
+            problems: list[FilterProblem]) -> str:
+    values = args.get(name) or []
+    if len(values) > 1:
+        problems.append(FilterProblem(name, "repeated"))
+        return ""
+    value = (values[0] if values else "").strip()
+    if any(not ch.isprintable() for ch in value):
+        problems.append(FilterProblem(name, "control_chars"))
+        return ""
+    return value
+
+
+def _day(value: str, name: str, problems: list[FilterProblem]) -> date | None:
+    if not value:
+        return None
+    try:
+        if not _DATE.fullmatch(value):
+            raise ValueError(value)
+        day = date.fromisoformat(value)
+    except ValueError:
+        problems.append(FilterProblem(name, "bad_date", {"value": value}))
+        return None
+    if not EARLIEST <= day <= LATEST:
+        problems.append(FilterProblem(name, "date_out_of_range", {
+            "earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()}))
+        return None
+    return day
+
+
+def _page(value: str, problems: list[FilterProblem]) -> int:
+    if not value:
+        return 1
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
+        problems.append(FilterProblem("page", "bad_page", {"max": MAX_PAGE}))
+        return 1
+    return int(value)
+
+
+def _user_id(name: str, problems: list[FilterProblem]) -> int | None:
+    if not name:
+        return None
+    user_id = db.session.execute(select(_users.c.id).where(_users.c.username == name)).scalar()
+    if user_id is None:
+        problems.append(FilterProblem("user", "unknown_user", {"name": name[:64]}))
+    return user_id
+
+
+def _search(q: str, problems: list[FilterProblem]) -> tuple[str, tuple[str, ...]]:
+    """``q`` as a phone number's digits, or as words of the text."""
+    if len(q) > MAX_QUERY_LENGTH:
+        problems.append(FilterProblem("q", "q_too_long", {"max": MAX_QUERY_LENGTH}))
+        return "", ()
+    if not q:
+        return "", ()
+    number = normalize_phone(q)
+    if number is not None:
+        return digits(number), ()
+    words = tuple(dict.fromkeys(q.lower().split()))
+    if len(words) > MAX_WORDS:
+        problems.append(FilterProblem("q", "q_too_many_words", {"max": MAX_WORDS}))
+        return "", ()
+    if any(len(word) < MIN_WORD for word in words):
+        problems.append(FilterProblem("q", "q_word_too_short", {"min": MIN_WORD}))
+        return "", ()
+    return "", words
+
+
+def parse_filter(args: Mapping[str, Sequence[str]]) -> LogFilter:
+    """The filters from the query string (each name to its values); raises FilterError
+    naming every bad value. Names other than FILTER_FIELDS are not looked at."""
+    problems: list[FilterProblem] = []
+    raw = {name: _single(args, name, problems) for name in FILTER_FIELDS}
+    result = raw["result"]
+    if result and result not in RESULTS:
+        problems.append(FilterProblem("result", "unknown_result", {
+            "value": result[:32], "choices": ", ".join(RESULTS)}))
+    day_from = _day(raw["from"], "from", problems)
+    day_to = _day(raw["to"], "to", problems)
+    if day_from and day_to and day_from > day_to:
+        problems.append(FilterProblem("to", "dates_reversed"))
+    phone, words = _search(raw["q"], problems)
+    page = _page(raw["page"], problems)
+    user_id = _user_id(raw["user"], problems) if not problems else None
+    if problems:
+        raise FilterError(problems)
+    return LogFilter(user=raw["user"], user_id=user_id, result=result, q=raw["q"],
+                     phone=phone, words=words, day_from=day_from, day_to=day_to, page=page)
+
+
+def kst_day_start(day: date) -> datetime:
+    """The start of a Korean day, as the log stores times (UTC, naive)."""
+    return datetime.combine(day, time(), KST).astimezone(UTC).replace(tzinfo=None)
+
+
+def _result_condition(result: str, now: datetime):
+    """``result`` as the log shows it: a pending row past the timeouts counts as unknown."""
+    if result == "unknown":
+        return unknown_condition(now)
+    if result == "pending":
+        return pending_condition(now)
+    return _sends.c.result == result
+
+
+def _like(word: str) -> str:
+    return "%" + _LIKE_SPECIAL.sub(r"\\\1", word) + "%"
+
+
+def _conditions(log_filter: LogFilter, now: datetime) -> list:
+    """The WHERE clause of every filter but the words (each served by an index)."""
+    s = _sends.c
+    conditions = []
+    if log_filter.user_id is not None:
+        conditions.append(s.user_id == log_filter.user_id)
+    if log_filter.result:
+        conditions.append(_result_condition(log_filter.result, now))
+    if log_filter.phone:
+        conditions.append(s.id.in_(select(_recipients.c.send_id)
+                                   .where(_recipients.c.phone == log_filter.phone)))
+    if log_filter.day_from:
+        conditions.append(s.created_at >= kst_day_start(log_filter.day_from))
+    if log_filter.day_to:
+        conditions.append(s.created_at < kst_day_start(log_filter.day_to + timedelta(days=1)))
+    return conditions
+
+
+# --- words of the text ---------------------------------------------------------------
+
+
+def _has_table(connection: Connection, name: str) -> bool:
+    """True when SQLite's search aid ``name`` exists (never elsewhere)."""
+    if connection.dialect.name != "sqlite":
+        return False
+    return connection.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).first(
+    ) is not None
+
+
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _match_query(connection: Connection, words: Sequence[str]) -> str | None:
+    """The FTS5 query for texts holding every word (None: some word is in no text).
+
+    A word of three characters or more is a phrase of its trigrams; a shorter one is every
+    trigram of the index that starts with it (each text ends in two spaces, so every piece
+    of a text starts some trigram). Case is folded by the index."""
+    parts = []
+    for word in words:
+        if len(word) >= 3:
+            parts.append(_phrase(word))
+            continue
+        terms = connection.execute(
+            select(_terms.c.term).where(_terms.c.term >= word, _terms.c.term < word + "\U0010ffff")
+            .limit(MAX_TERMS + 1)).scalars().all()
+        if not terms:
+            return None
+        if len(terms) > MAX_TERMS:
+            raise FilterError([FilterProblem("q", "q_word_too_common", {"word": word})])
+        parts.append("(" + " OR ".join(_phrase(term) for term in terms) + ")")
+    return " AND ".join(parts)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to read the filtered log: the WHERE, the order, the text index's query."""
+
+    where: list
+    match: str | None = None  # the FTS5 query when the index serves the words
+    only_words: bool = False  # no filter but the words: the index alone answers
+    nothing: bool = False  # a word no text holds: no row can match
+
+    @property
+    def by_id(self) -> bool:
+        """Newest first by id (the text index's order) rather than by created_at."""
+        return self.match is not None
+
+    def order(self) -> tuple:
+        s = _sends.c
+        return (s.id.desc(),) if self.by_id else (s.created_at.desc(), s.id.desc())
+
+    def before(self, row) -> object:
+        """The keyset condition for the rows after ``row`` (in this order)."""
+        s = _sends.c
+        if self.by_id:
+            return s.id < row.id
+        return tuple_(s.created_at, s.id) < (row.created_at, row.id)
+
+    def matches(self, below: int | None = None):
+        """The ids of the texts holding every word (below ``below``), newest first."""
+        return _matching_ids(self.match or "", below)
+
+
+def _matching_ids(match: str, below: int | None = None):
+    query = select(_search_index.c.rowid).where(_search_index.c[SEND_SEARCH].match(match))
+    if below is not None:
+        query = query.where(_search_index.c.rowid < below)
+    return query.order_by(_search_index.c.rowid.desc())
+
+
+def _plan(connection: Connection, log_filter: LogFilter, now: datetime) -> _Plan:
+    """The plan for ``log_filter``; raises FilterError for a word with too many forms."""
+    where = _conditions(log_filter, now)
+    if not log_filter.words:
+        return _Plan(where)
+    if not _has_table(connection, SEND_SEARCH):
+        return _Plan(where + [_sends.c.text.ilike(_like(word), escape="\\")
+                              for word in log_filter.words])
+    match = _match_query(connection, log_filter.words)
+    if match is None:
+        return _Plan(where, nothing=True)
+    matching = _sends.c.id.in_(_matching_ids(match).order_by(None))
+    return _Plan([*where, matching], match=match, only_words=not where)
+
+
+# --- rows as the log shows them ------------------------------------------------------
+
+
+def mask_phone(phone: str) -> str:
+    """A number with its middle hidden (010-****-5678); a number it cannot split keeps
+    only its last four digits."""
+    parts = phone.split("-")
+    number = phone if len(parts) == 3 and all(p.isdigit() for p in parts) else (
+        normalize_phone(phone) or phone)  # the log keeps numbers dashed: this is rare
+    parts = number.split("-")
+    if len(parts) == 3:
+        return f"{parts[0]}-{'*' * len(parts[1])}-{parts[2]}"
+    if len(parts) == 2:
+        return f"{'*' * len(parts[0])}-{parts[1]}"
+    plain = "".join(ch for ch in number if ch.isdigit())
+    return "*" * max(0, len(plain) - 4) + plain[-4:]
+
+
+def _shown(phone: str, masked: bool) -> str:
+    """A logged number (kept in its canonical, dashed form) as this reader may see it."""
+    return mask_phone(phone) if masked else phone
+
+
+_KST_OFFSET = KST.utcoffset(None)
+
+
+def kst(when: datetime | None) -> datetime | None:
+    """A stored (UTC, naive) time in Korea time (a fixed offset: no summer time)."""
+    return (when + _KST_OFFSET).replace(tzinfo=KST) if when is not None else None
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One send as the list shows it."""
+
+    id: int
+    created_at: datetime  # KST
+    user: str
+    source: str
+    sender: str
+    kind: str  # sms / lms
+    recipients: int
+    first_recipient: str  # masked unless the reader may see numbers; "" once purged
+    cost: int
+    test: bool
+    result: str  # effective: a pending row past the timeouts is unknown
+    code: str | None
+    marked: str | None
+    text: str | None  # None once purged
+    subject: str | None
+    purged: bool
+
+
+_LIST_COLUMNS = (
+    _sends.c.id, _sends.c.created_at, _sends.c.actor, _sends.c.source, _sends.c.sender,
+    _sends.c.kind, _sends.c.recipient_count, _sends.c.recipients, _sends.c.cost,
+    _sends.c.test, _sends.c.result, _sends.c.code, _sends.c.marked, _sends.c.text,
+    _sends.c.subject, _sends.c.purged_at)
+
+
+def _pairs(recipients_json: str | None) -> list[tuple[str, str | None]]:
+    if not recipients_json:
+        return []
+    return [(phone, name) for phone, name in json.loads(recipients_json)]
+
+
+def _log_row(row, masked: bool, now: datetime,
+             pairs: list[tuple[str, str | None]] | None = None) -> LogRow:
+    pairs = _pairs(row.recipients) if pairs is None else pairs
+    return LogRow(
+        id=row.id, created_at=kst(row.created_at), user=row.actor, source=row.source,
+        sender=row.sender, kind="lms" if row.kind == "L" else "sms",
+        recipients=row.recipient_count,
+        first_recipient=_shown(pairs[0][0], masked) if pairs else "", cost=row.cost,
+        test=bool(row.test), result=effective_result(row.result, row.created_at, now),
+        code=row.code, marked=row.marked, text=row.text, subject=row.subject,
+        purged=row.purged_at is not None)
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """One page of the filtered log, and how many sends the filters match."""
+
+    rows: list[LogRow]
+    total: int
+    page: int
+    pages: int
+
+
+def _summed(connection: Connection, log_filter: LogFilter) -> int | None:
+    """The total from SQLite's counts table, when the filters are only user, a stored result
+    and days (a sum of at most days x users x results rows); None otherwise."""
+    if log_filter.phone or log_filter.words or (
+            log_filter.result and log_filter.result not in _SUMMED_RESULTS):
+        return None
+    if not _has_table(connection, f"{SEND_SEARCH}_counts"):
+        return None
+    c = _counts.c
+    where = []
+    if log_filter.user_id is not None:
+        where.append(c.user_id == log_filter.user_id)
+    if log_filter.result:
+        where.append(c.result == log_filter.result)
+    if log_filter.day_from:
+        where.append(c.day >= log_filter.day_from.isoformat())
+    if log_filter.day_to:
+        where.append(c.day <= log_filter.day_to.isoformat())
+    return connection.execute(select(func.coalesce(func.sum(c.n), 0)).where(*where)).scalar()
+
+
+def _total(connection: Connection, plan: _Plan, log_filter: LogFilter) -> int:
+    """How many sends the filters match: summed, counted by the text index, or counted."""
+    summed = _summed(connection, log_filter)
+    if summed is not None:
+        return summed
+    if plan.only_words:
+        return connection.execute(select(func.count()).select_from(
+            plan.matches().order_by(None).subquery())).scalar()
+    return connection.execute(select(func.count()).select_from(_sends).where(*plan.where)
+                              ).scalar()
+
+
+def page(log_filter: LogFilter, *, masked: bool, now: datetime | None = None) -> LogPage:
+    """The page ``log_filter.page`` (PAGE_SIZE rows, newest first) and the total; raises
+    FilterError for a word with too many forms."""
+    now = now or utcnow()
+    connection = db.session.connection()
+    plan = _plan(connection, log_filter, now)
+    if plan.nothing:
+        return LogPage([], 0, log_filter.page, 1)
+    offset = (log_filter.page - 1) * PAGE_SIZE
+    total = _total(connection, plan, log_filter)
+    if plan.only_words:  # the index pages by itself; then read those rows
+        ids = connection.execute(plan.matches().limit(PAGE_SIZE).offset(offset)).scalars()
+        query = select(*_LIST_COLUMNS).where(_sends.c.id.in_(list(ids)))
+    else:
+        query = select(*_LIST_COLUMNS).where(*plan.where).limit(PAGE_SIZE).offset(offset)
+    rows = connection.execute(query.order_by(*plan.order())).all()
+    return LogPage([_log_row(r, masked, now) for r in rows], total, log_filter.page,
+                   max(1, -(-total // PAGE_SIZE)))
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One send as the CSV export writes it."""
+
+    row: LogRow
+    numbers: list[str]  # each recipient's number (masked for viewers), with its name
+
+
+def export(log_filter: LogFilter, *, masked: bool,
+           now: datetime | None = None) -> Iterator[ExportRow]:
+    """Every send the filters match, newest first, read EXPORT_BATCH at a time (keyset, each
+    batch in its own short read), so memory stays flat. The plan is made at once (raising
+    FilterError for a word with too many forms), the rows as they are read."""
+    now = now or utcnow()
+    with db.engine.connect() as connection:
+        plan = _plan(connection, log_filter, now)
+    return iter(()) if plan.nothing else _export_rows(plan, masked, now)
+
+
+def _batch_query(plan: _Plan, last) -> object:
+    if plan.only_words:  # ask the index for the next ids only
+        ids = plan.matches(last.id if last is not None else None).limit(EXPORT_BATCH)
+        return select(*_LIST_COLUMNS).where(_sends.c.id.in_(ids))
+    query = select(*_LIST_COLUMNS).where(*plan.where)
+    if last is not None:
+        query = query.where(plan.before(last))
+    return query.limit(EXPORT_BATCH)
+
+
+def _export_rows(plan: _Plan, masked: bool, now: datetime) -> Iterator[ExportRow]:
+    last = None
+    while True:
+        with db.engine.connect() as connection:
+            batch = connection.execute(_batch_query(plan, last).order_by(*plan.order())).all()
+        for row in batch:
+            pairs = _pairs(row.recipients)
+            numbers = [_shown(p, masked) + (f" {name}" if name else "") for p, name in pairs]
+            yield ExportRow(_log_row(row, masked, now, pairs), numbers)
+        if len(batch) < EXPORT_BATCH:
+            return
+        last = batch[-1]
+
+
+# --- one send in full ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoggedRecipient:
+    """One recipient of a logged send: the number as the reader may see it, the name, and
+    the text merged for that name (None when the send used no names)."""
+
+    phone: str
+    name: str | None
+    text: str | None
+
+
+@dataclass(frozen=True)
+class SendDetail:
+    """Everything the log knows of one send (the gateway's answer only for admins)."""
+
+    row: LogRow
+    recipients: list[LoggedRecipient]
+    client_address: str | None
+    reserve_at: datetime | None  # KST
+    repeat_num: int | None
+    repeat_minutes: int | None
+    remaining: int | None
+    answer: str | None
+    detail: str | None
+    duration_ms: int | None
+    finished_at: datetime | None  # KST
+    marked_by: str | None
+    marked_at: datetime | None  # KST
+    purged_at: datetime | None  # KST
+
+
+def _recipients_of(text: str | None, recipients_json: str | None,
+                   masked: bool) -> list[LoggedRecipient]:
+    pairs = _pairs(recipients_json)
+    named = [Recipient(phone, name) for phone, name in pairs if name]
+    merged = iter(merge_all(text, named)) if text and named else iter(())
+    out = []
+    for phone, name in pairs:
+        text_for_name = next(merged).text if name and text and named else None
+        out.append(LoggedRecipient(_shown(phone, masked), name, text_for_name))
+    return out
+
+
+def detail(send_id: int, *, masked: bool, with_answer: bool,
+           now: datetime | None = None) -> SendDetail | None:
+    """One send in full, or None when there is no such send."""
+    marker = _users.alias("marker")
+    row = db.session.execute(
+        select(_sends, marker.c.username.label("marked_by_name"))
+        .outerjoin(marker, marker.c.id == _sends.c.marked_by)
+        .where(_sends.c.id == send_id)).first()
+    if row is None:
+        return None
+    return SendDetail(
+        row=_log_row(row, masked, now or utcnow()),
+        recipients=_recipients_of(row.text, row.recipients, masked),
+        client_address=row.client_address, reserve_at=kst(row.reserve_at),
+        repeat_num=row.repeat_num, repeat_minutes=row.repeat_minutes, remaining=row.remaining,
+        answer=row.answer if with_answer else None, detail=row.detail,
+        duration_ms=row.duration_ms, finished_at=kst(row.finished_at),
+        marked_by=row.marked_by_name, marked_at=kst(row.marked_at),
+        purged_at=kst(row.purged_at))

@@ -1,0 +1,205 @@
+"""The send log (발송 기록): ``/sends`` with filters, pages, JSON and a streamed CSV; one send
+in full at ``/sends/<id>``; an administrator's mark on a send whose outcome is unknown.
+
+Viewers see recipient numbers masked and may not search by number (from a masked number,
+ten thousand searches would find its hidden digits); senders and admins see them whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from smsform import messages
+from smsform.errors import ApiError, wants_json
+from smsform.forms import SendLogFilterForm
+from smsform.permissions import Permission, requires
+from smsform.services import sendlog, sendlog_query
+from smsform.services.sendlog_query import ExportRow, FilterError, LogFilter, LogRow
+from smsform.views.csv_export import csv_stream
+
+bp = Blueprint("sends", __name__)
+
+FORMATS = ("html", "json", "csv")
+EXCERPT = 40  # characters of the text shown in the list
+#: The largest id a database integer holds: a longer one is simply not found.
+MAX_ID = 2**63 - 1
+CSV_COLUMNS = ("id", "created_at", "user", "source", "sender", "kind", "recipients",
+               "numbers", "subject", "text", "cost", "test", "result", "code", "marked")
+
+
+@bp.after_request
+def no_store(response: Response) -> Response:
+    """Nothing of the log (texts, numbers) is kept by a browser or a proxy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _masked() -> bool:
+    return not current_user.can(Permission.SEE_NUMBERS)
+
+
+def _format() -> str:
+    """``?format=`` (html, json, csv); anything else is refused."""
+    values = request.args.getlist("format")
+    if len(values) > 1 or (values and values[0] not in FORMATS):
+        text = messages.log_filter_text("bad_format", {})
+        raise ApiError(400, "bad_filter", _("Some filters cannot be used."),
+                       fields={"format": [text]})
+    return values[0] if values else "html"
+
+
+def _filter_form() -> SendLogFilterForm:
+    form = SendLogFilterForm(request.args)
+    form.result.choices = [("", _("All results"))] + [
+        (r, messages.log_result_text(r)) for r in sendlog_query.RESULTS]
+    return form
+
+
+def _bad_filter(form: SendLogFilterForm, fmt: str, exc: FilterError) -> tuple[str, int]:
+    """400, saying which filter values are bad: beside each field, or in the JSON body."""
+    problems: dict[str, list[str]] = {}
+    for problem in exc.problems:
+        problems.setdefault(problem.field, []).append(
+            messages.log_filter_text(problem.code, problem.params))
+    if fmt != "html" or wants_json():
+        raise ApiError(400, "bad_filter", _("Some filters cannot be used."),
+                       fields=problems) from None
+    for name, words in problems.items():
+        field = form.by_name(name)
+        if field is not None:
+            field.errors = words
+    return render_template("sends/index.html", form=form, result=None,
+                           page_errors=problems.get("page", [])), 400
+
+
+def _refuse_hidden_numbers(log_filter: LogFilter) -> None:
+    """A viewer may not search by number (the masked digits would be guessed in turn)."""
+    if log_filter.phone and _masked():
+        raise ApiError(403, "numbers_hidden", _(
+            "Searching by phone number needs the right to see numbers; viewers see them "
+            "masked. Search by words of the text instead."))
+
+
+@bp.route("/sends")
+@requires(Permission.VIEW)
+def index() -> Any:
+    """The send log, newest first, with filters and pages; JSON or the whole set as CSV."""
+    fmt = _format()
+    form = _filter_form()
+    try:
+        log_filter = sendlog_query.parse_filter(request.args.to_dict(flat=False))
+        _refuse_hidden_numbers(log_filter)
+        if fmt == "csv":
+            return csv_stream("sends.csv", CSV_COLUMNS, _csv_rows(
+                sendlog_query.export(log_filter, masked=_masked())))
+        result = sendlog_query.page(log_filter, masked=_masked())
+    except FilterError as exc:
+        return _bad_filter(form, fmt, exc)
+    if wants_json():
+        return {"items": [_item(row) for row in result.rows], "total": result.total,
+                "page": result.page, "pages": result.pages,
+                "per_page": sendlog_query.PAGE_SIZE}
+    args = log_filter.as_args()
+    return render_template(
+        "sends/index.html", form=form, result=result,
+        rows=[_list_row(row) for row in result.rows],
+        csv_url=url_for("sends.index", format="csv", **args),
+        previous_url=url_for("sends.index", page=result.page - 1, **args)
+        if result.page > 1 else None,
+        next_url=url_for("sends.index", page=result.page + 1, **args)
+        if result.page < result.pages else None)
+
+
+def _item(row: LogRow) -> dict[str, Any]:
+    """One send in the JSON list."""
+    return {"id": row.id, "created_at": row.created_at.isoformat(timespec="seconds"),
+            "user": row.user, "source": row.source, "sender": row.sender, "kind": row.kind,
+            "recipients": row.recipients, "cost": row.cost, "test": row.test,
+            "result": row.result, "code": row.code, "marked": row.marked}
+
+
+@dataclass(frozen=True)
+class ListRow:
+    """One send as the list's table shows it (words and excerpt made here, not in HTML)."""
+
+    row: LogRow
+    url: str
+    result_text: str
+    mark_text: str
+    excerpt: str
+    more_recipients: int
+    gateway_code: str  # the gateway's numeric answer code (-114), which support asks for
+
+
+def _excerpt(row: LogRow) -> str:
+    text = " ".join((row.text or "").split())
+    return text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
+
+
+def _list_row(row: LogRow) -> ListRow:
+    return ListRow(row, url_for("sends.show", send_id=row.id),
+                   messages.log_result_text(row.result), messages.log_mark_text(row.marked),
+                   _excerpt(row), max(0, row.recipients - 1),
+                   row.code if row.code and row.code.lstrip("-").isdigit() else "")
+
+
+def _csv_rows(rows: Iterator[ExportRow]) -> Iterator[tuple[object, ...]]:
+    """Each exported send as the CSV's cells."""
+    for export_row in rows:
+        row = export_row.row
+        yield (row.id, row.created_at.isoformat(timespec="seconds"), row.user, row.source,
+               row.sender, row.kind, row.recipients, "; ".join(export_row.numbers),
+               row.subject or "", row.text or "", row.cost, "true" if row.test else "false",
+               row.result, row.code or "", row.marked or "")
+
+
+@bp.route(f"/sends/<int(max={MAX_ID}):send_id>")
+@requires(Permission.VIEW)
+def show(send_id: int) -> Any:
+    """One send in full: recipients and merged texts, reservation and repeat, outcome."""
+    detail = sendlog_query.detail(send_id, masked=_masked(),
+                                  with_answer=current_user.can(Permission.MARK_SENDS))
+    if detail is None:
+        abort(404)
+    row = detail.row
+    if wants_json():
+        return {**_item(row), "subject": row.subject, "text": row.text,
+                "recipients_list": [{"phone": r.phone, "name": r.name, "text": r.text}
+                                    for r in detail.recipients],
+                "purged": row.purged}
+    return render_template(
+        "sends/show.html", detail=detail, row=row,
+        result_text=messages.log_result_text(row.result),
+        code_text=messages.log_code_text(row.result, row.code, detail.detail),
+        mark_text=messages.log_mark_text(row.marked),
+        named=any(r.name for r in detail.recipients),
+        can_mark=row.result == "unknown" and current_user.can(Permission.MARK_SENDS))
+
+
+@bp.route(f"/sends/<int(max={MAX_ID}):send_id>/mark", methods=["POST"])
+@requires(Permission.MARK_SENDS)
+def mark(send_id: int) -> Any:
+    """Settle an unknown send as sent or not sent, after checking the gateway's results."""
+    verdicts = request.form.getlist("mark")
+    if len(verdicts) != 1 or verdicts[0] not in sendlog.MARKS:
+        raise ApiError(400, "bad_mark", _("Choose whether the message was sent or not."))
+    try:
+        sendlog.mark(send_id, verdicts[0], user_id=current_user.id,
+                     actor=current_user.username, address=request.remote_addr)
+    except sendlog.MarkRefused as exc:
+        if exc.reason == "not_found":
+            abort(404)
+        raise ApiError(409, "not_unknown", _(
+            "Only a send whose outcome is unknown can be marked.")) from None
+    if wants_json():
+        return {"id": send_id, "marked": verdicts[0]}
+    flash(_("Marked: %(mark)s. The send log keeps the outcome as unknown, with your mark.",
+            mark=messages.log_mark_text(verdicts[0])), "success")
+    return redirect(url_for("sends.show", send_id=send_id), 303)
