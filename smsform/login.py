@@ -8,15 +8,20 @@ each loader returns a user or None.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
-from flask import Flask, Request, redirect, request, url_for
+from flask import Flask, Request, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
+from flask_login import logout_user
 from werkzeug.wrappers import Response
 
 from smsform.errors import ApiError, wants_json
 from smsform.extensions import login_manager
-from smsform.services import accounts
+from smsform.services import accounts, api_tokens
+
+#: Seconds between two notes of a session's last use.
+SEEN_RESOLUTION = 60
 
 #: Loaders tried, in order, for a request that has no signed-in session.
 CREDENTIAL_LOADERS: list[Callable[[Request], accounts.SignedInUser | None]] = []
@@ -49,3 +54,53 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(accounts.load)
     login_manager.request_loader(_from_request)
     login_manager.unauthorized_handler(_unauthorized)
+    idle = app.extensions["smsform.settings"].idle_minutes * 60
+
+    @app.before_request
+    def end_idle_sessions() -> None:
+        """Sign out a session unused for the idle time; note use at most once a minute
+        (so the cookie is not rewritten on every request)."""
+        if "_user_id" not in session:
+            return
+        now, seen = int(time.time()), session.get("_seen")
+        if isinstance(seen, int) and now - seen > idle:
+            logout_user()
+            session.clear()
+        elif not isinstance(seen, int) or now - seen >= SEEN_RESOLUTION:
+            session["_seen"] = now
+
+
+# --- bearer tokens (the API) -----------------------------------------------------------
+
+#: Blueprints whose requests are recognised by a bearer token (never by the session).
+BEARER_BLUEPRINTS = frozenset({"api"})
+
+
+def bearer_token(req: Request) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, or None."""
+    scheme, _, value = req.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip() or None
+
+
+def _from_bearer(req: Request) -> accounts.SignedInUser | None:
+    """The user of a live API token, on the API's requests; reads no session, writes none."""
+    if req.blueprint not in BEARER_BLUEPRINTS:
+        return None
+    token = bearer_token(req)
+    return api_tokens.authenticate(token) if token else None
+
+
+def act_as_bearer(req: Request) -> api_tokens.TokenUser | None:
+    """On an API request that also carries a signed-in session cookie, make the bearer
+    token's user ``current_user`` instead of the session's (the API knows tokens only)."""
+    user = _from_bearer(req)
+    if user is not None:
+        # Flask-Login has no public setter that leaves the session alone: this is what
+        # its request loader path does with the user it loads.
+        login_manager._update_request_context_with_user(user)  # noqa: SLF001
+    return user
+
+
+CREDENTIAL_LOADERS.append(_from_bearer)

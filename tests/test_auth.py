@@ -36,7 +36,7 @@ def test_setup_creates_one_admin_signs_in_and_is_gone_afterwards(app, client):
     response = client.post("/setup", data={"username": "boss", "password": "0123456789ab",
                                            "password2": "0123456789ab"})
     assert response.status_code == 302
-    assert response.headers["Location"] == "/smsform"
+    assert response.headers["Location"] == "/dashboard"
     [user] = _users(app)
     assert (user.username, user.role) == ("boss", "admin")
     assert client.get("/smsform").status_code == 200  # signed in by set-up
@@ -81,7 +81,7 @@ def test_login_ignores_next_that_leaves_the_site(app, client, target):
     make_user(app, *ADMIN, role="admin")
     response = client.post("/login", query_string={"next": target},
                            data={"username": ADMIN[0], "password": ADMIN[1]})
-    assert response.headers["Location"] == "/smsform"
+    assert response.headers["Location"] == "/dashboard"
 
 
 @pytest.mark.parametrize(("username", "password"), [
@@ -194,7 +194,7 @@ def test_login_never_redirects_off_site(app, client, target):
     response = client.post("/login", query_string={"next": target},
                            data={"username": "kim", "password": "a-long-enough-password"})
     assert response.status_code == 302
-    assert response.headers["Location"] == "/smsform"
+    assert response.headers["Location"] == "/dashboard"
 
 
 def test_an_unknown_username_costs_a_password_check_too(app, client):
@@ -205,3 +205,26 @@ def test_an_unknown_username_costs_a_password_check_too(app, client):
     accounts._dummy_hash.cache_clear()
     client.post("/login", data={"username": "nobody", "password": "whatever-it-is"})
     assert accounts._dummy_hash.cache_info().currsize == 1  # a hash was made and checked
+
+
+def test_a_cookie_copied_before_sign_out_opens_nothing_afterwards(app, client):
+    make_user(app, *ADMIN, role="admin")
+    client.post("/login", data={"username": ADMIN[0], "password": ADMIN[1]})
+    copied = client.get_cookie("session").value
+    client.post("/logout")
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    response = thief.get("/smsform")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_an_empty_sign_in_form_is_a_400_and_counts_no_failure(app, client):
+    from smsform.models import AuditEvent
+
+    make_user(app, *ADMIN, role="admin")
+    response = client.post("/login", data={"username": "", "password": ""})
+    assert response.status_code == 400
+    assert field_errors(page(response), "username")
+    with app.app_context():
+        assert db.session.execute(db.select(AuditEvent)).first() is None

@@ -152,3 +152,137 @@ def test_the_simulator_command_serves_a_php_style_client(tmp_path):
         output = server.communicate(timeout=10)[0].decode()
     assert f"http://127.0.0.1:{port}" in output
     assert "shop-key" not in output  # the key is never printed
+
+
+# --- user list / role / disable / enable / password, each audited with actor "cli" -------
+
+def _events(app, action: str) -> list:
+    from smsform.models import AuditEvent
+
+    with app.app_context():
+        return list(db.session.execute(
+            db.select(AuditEvent).filter_by(action=action).order_by(AuditEvent.id)).scalars())
+
+
+def _signed_in(app, username: str, password: str = PASSWORD):
+    client = app.test_client()
+    assert client.post("/login", data={"username": username,
+                                       "password": password}).status_code == 302
+    return client
+
+
+def _signed_out(client) -> bool:
+    response = client.get("/smsresult")
+    return response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_user_create_is_audited_and_need_not_change_the_password(app, runner):
+    runner.invoke(args=["user", "create", "kim", "--role", "viewer"],
+                  input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert _user(app, "kim").must_change_password is False
+    [event] = _events(app, "user_created")
+    assert (event.actor, event.actor_id, event.target, event.address) == ("cli", None, "kim",
+                                                                          None)
+
+
+def test_user_list_shows_role_state_and_last_sign_in(app, runner):
+    make_user(app, "kim", PASSWORD, "viewer")
+    make_user(app, "lee", PASSWORD, "admin")
+    _signed_in(app, "lee")
+    runner.invoke(args=["user", "disable", "kim"])
+    result = runner.invoke(args=["user", "list"])
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line.split() for line in result.output.splitlines()[1:]}
+    assert lines["kim"][:4] == ["kim", "viewer", "disabled", "never"]
+    assert lines["lee"][:3] == ["lee", "admin", "active"]
+    assert lines["lee"][3].startswith("20")  # a KST date
+
+
+def test_user_role_changes_the_role_ends_sessions_and_is_audited(app, runner):
+    make_user(app, "kim", PASSWORD, "sender")
+    session = _signed_in(app, "kim")
+    result = runner.invoke(args=["user", "role", "kim", "viewer"])
+    assert result.exit_code == 0, result.output
+    assert "sender -> viewer" in result.output
+    assert _user(app, "kim").role == "viewer"
+    assert _signed_out(session)
+    [event] = _events(app, "user_role_changed")
+    assert (event.actor, event.target) == ("cli", "kim")
+    assert '"from": "sender"' in event.detail and '"to": "viewer"' in event.detail
+
+
+@pytest.mark.parametrize("role", ["root", "ADMIN", ""])
+def test_user_role_refuses_an_unknown_role_in_korean_then_english(app, runner, role):
+    make_user(app, "kim", PASSWORD, "sender")
+    result = runner.invoke(args=["user", "role", "kim", role])
+    assert result.exit_code == 1
+    assert "알 수 없는 역할입니다" in result.output
+    assert "(Unknown role:" in result.output
+    assert result.output.index("알 수 없는") < result.output.index("Unknown")
+    assert _user(app, "kim").role == "sender"
+    assert _events(app, "user_role_changed") == []
+
+
+@pytest.mark.parametrize("command", [["role", "nobody", "viewer"], ["disable", "nobody"],
+                                     ["enable", "nobody"], ["password", "nobody"]])
+def test_user_commands_refuse_an_unknown_user(app, runner, command):
+    result = runner.invoke(args=["user", *command], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 1
+    assert "There is no user nobody." in result.output  # after the Korean, once merged
+    assert "password" not in result.output.lower()  # not asked for one
+
+
+def test_user_disable_and_enable(app, runner):
+    make_user(app, "kim", PASSWORD, "sender")
+    session = _signed_in(app, "kim")
+    result = runner.invoke(args=["user", "disable", "kim"])
+    assert (result.exit_code, result.output.strip()) == (0, "disabled kim")
+    assert _user(app, "kim").active is False
+    assert _signed_out(session)
+    assert runner.invoke(args=["user", "disable", "kim"]).output.strip() == (
+        "kim was already disabled")
+    result = runner.invoke(args=["user", "enable", "kim"])
+    assert (result.exit_code, result.output.strip()) == (0, "enabled kim")
+    _signed_in(app, "kim")
+    assert [(e.actor, e.target) for e in _events(app, "user_disabled")] == [("cli", "kim")]
+    assert [(e.actor, e.target) for e in _events(app, "user_enabled")] == [("cli", "kim")]
+
+
+def test_user_disable_refuses_the_last_active_admin(app, runner):
+    make_user(app, "boss", PASSWORD, "admin")
+    result = runner.invoke(args=["user", "disable", "boss"])
+    assert result.exit_code == 1
+    assert "last active administrator" in result.output
+    assert _user(app, "boss").active is True
+    result = runner.invoke(args=["user", "role", "boss", "viewer"])
+    assert result.exit_code == 1
+    assert _user(app, "boss").role == "admin"
+
+
+def test_user_password_sets_a_password_its_owner_typed(app, runner):
+    make_user(app, "kim", PASSWORD, "sender")
+    session = _signed_in(app, "kim")
+    new = "another-long-password"
+    result = runner.invoke(args=["user", "password", "kim"], input=f"{new}\n{new}\n")
+    assert result.exit_code == 0, result.output
+    stored = _user(app, "kim")
+    assert _password_ok(stored, new) and stored.must_change_password is False
+    assert _signed_out(session)
+    fresh = _signed_in(app, "kim", new)
+    assert fresh.get("/smsresult").status_code == 200  # not sent to /account
+    [event] = _events(app, "user_password_reset")
+    assert (event.actor, event.target) == ("cli", "kim")
+    assert '"must_change_password": false' in event.detail
+
+
+def test_user_password_asks_again_when_the_two_differ_and_refuses_a_short_one(app, runner):
+    make_user(app, "kim", PASSWORD, "sender")
+    result = runner.invoke(args=["user", "password", "kim"], input="short\nshort\n")
+    assert result.exit_code == 1
+    assert "10자 이상" in result.output and "at least 10 characters" in result.output
+    assert _password_ok(_user(app, "kim"), PASSWORD)
+    new = "another-long-password"
+    result = runner.invoke(args=["user", "password", "kim"],
+                           input=f"{new}\nsomething-else\n{new}\n{new}\n")
+    assert result.exit_code == 0, result.output
+    assert _password_ok(_user(app, "kim"), new)

@@ -12,13 +12,15 @@ from functools import cache
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, func, insert, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from smsform.extensions import db
-from smsform.models import User
+from smsform.models import User, utcnow
 from smsform.permissions import DEFAULT_ROLE, ROLES, Permission, role_allows
+from smsform.services import audit
+from smsform.services.audit import Actor
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -37,11 +39,23 @@ class AccountError(ValueError):
 
 @dataclass(frozen=True)
 class SignedInUser(UserMixin):
-    """The signed-in staff member as a request needs them (no ORM object kept around)."""
+    """The signed-in staff member as a request needs them (no ORM object kept around).
+
+    The session keeps ``id:version``; the version changes when the account's sessions
+    must end (disabled, role or password changed, signed out), so an old cookie opens
+    nothing.
+    """
 
     id: int
     username: str
     role: str
+    version: int = 1
+    must_change_password: bool = False
+    last_sender: str | None = None  # the sender of the user's last accepted send
+
+    def get_id(self) -> str:
+        """What the session keeps: the id and the session version."""
+        return f"{self.id}:{self.version}"
 
     def can(self, permission: Permission) -> bool:
         """True when this user's role has ``permission``."""
@@ -54,20 +68,46 @@ class SignedInUser(UserMixin):
 
 
 _users = User.__table__
-_USER_BY_ID = select(_users.c.id, _users.c.username, _users.c.role).where(
+_USER_BY_ID = select(_users.c.id, _users.c.username, _users.c.role, _users.c.active,
+                     _users.c.session_version, _users.c.must_change_password,
+                     _users.c.last_sender).where(
     _users.c.id == bindparam("id"))
 
 
-def load(user_id: str) -> SignedInUser | None:
-    """The user behind a session's id: one indexed read, every request, never cached,
-    so a deleted or demoted account loses its rights at once."""
+def signed_in(user: User) -> SignedInUser:
+    """The session's view of ``user``."""
+    return SignedInUser(user.id, user.username, user.role, user.session_version,
+                        user.must_change_password, user.last_sender)
+
+
+def load(session_id: str) -> SignedInUser | None:
+    """The user behind a session's ``id:version``: one indexed read, every request, never
+    cached, so a disabled, demoted or signed-out account loses its rights at once."""
+    user_id, _, version = (session_id or "").partition(":")
     try:
-        key = int(user_id)
-    except (TypeError, ValueError):
+        key, expected = int(user_id), int(version)
+    except ValueError:
         return None
     with db.engine.connect() as connection:
         row = connection.execute(_USER_BY_ID, {"id": key}).first()
-    return SignedInUser(row.id, row.username, row.role) if row is not None else None
+    if row is None or not row.active or row.session_version != expected:
+        return None
+    return SignedInUser(row.id, row.username, row.role, row.session_version,
+                        row.must_change_password, row.last_sender)
+
+
+def end_sessions(user_id: int) -> None:
+    """End every open session of the account (its next request finds it signed out)."""
+    db.session.execute(update(User).where(User.id == user_id)
+                       .values(session_version=User.session_version + 1))
+    db.session.commit()
+
+
+def note_sign_in(user: User, address: str | None = None) -> None:
+    """Remember when the account last signed in, and audit it."""
+    user.last_login_at = utcnow()
+    db.session.commit()
+    audit.record_by("sign_in", Actor(user.username, user.id, address))
 
 
 def hash_password(password: str) -> str:
@@ -109,13 +149,21 @@ def check_password(password: str) -> str:
     return password
 
 
-def create_user(username: str, password: str, role: str = DEFAULT_ROLE) -> User:
+def check_role(role: str) -> str:
+    """``role`` if it is one of the roles, or AccountError."""
+    if role not in ROLES:
+        raise AccountError("unknown_role", role=role[:40])
+    return role
+
+
+def create_user(username: str, password: str, role: str = DEFAULT_ROLE, *,
+                must_change_password: bool = False) -> User:
     """Add an account after checking every rule; AccountError says what is wrong."""
     name = check_username(username)
     check_password(password)
-    if role not in ROLES:
-        raise AccountError("unknown_role", role=role)
-    user = User(username=name, role=role, password_hash=hash_password(password))
+    check_role(role)
+    user = User(username=name, role=role, password_hash=hash_password(password),
+                must_change_password=must_change_password)
     db.session.add(user)
     try:
         db.session.commit()
@@ -130,8 +178,158 @@ def authenticate(username: str, password: str) -> User | None:
     as a known one, so timing does not tell who exists."""
     user = db.session.execute(
         select(User).filter_by(username=username.strip())).scalar_one_or_none()
-    if user is None:
+    if user is None or not user.active:
+        # Spend the same time as a real check, so timing does not tell who exists.
         check_password_hash(_dummy_hash(current_app.config.get("PASSWORD_HASH_METHOD")),
                             password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
+
+
+# --- Managing accounts: each change audited, each that matters to open sessions ends them.
+
+_MANAGES = Permission.MANAGE_USERS
+
+
+def list_users() -> list[User]:
+    """Every account, by name (disabled ones too: they are never deleted)."""
+    return list(db.session.execute(select(User).order_by(User.username)).scalars())
+
+
+def get_user(user_id: int) -> User | None:
+    """The account with ``user_id``, or None."""
+    return db.session.get(User, user_id)
+
+
+def find_user(username: str) -> User:
+    """The account named ``username``, or AccountError ``unknown_user``."""
+    user = db.session.execute(
+        select(User).filter_by(username=username.strip())).scalar_one_or_none()
+    if user is None:
+        raise AccountError("unknown_user", username=username.strip()[:64])
+    return user
+
+
+def _other_managers(user: User) -> int:
+    """How many other active accounts may manage users."""
+    roles = [role for role in ROLES if role_allows(role, _MANAGES)]
+    return db.session.execute(select(func.count()).select_from(User).where(
+        User.id != user.id, User.active.is_(True), User.role.in_(roles))).scalar_one()
+
+
+def _keep_a_manager(user: User) -> None:
+    """AccountError ``last_admin`` when ``user`` is the last active one who manages users."""
+    if user.active and role_allows(user.role, _MANAGES) and _other_managers(user) == 0:
+        raise AccountError("last_admin", username=user.username)
+
+
+def add_user(username: str, password: str, role: str, *, must_change: bool,
+             by: Actor) -> User:
+    """Create an account for someone (``must_change``: the first password is not theirs)."""
+    user = create_user(username, password, role, must_change_password=must_change)
+    audit.record_by("user_created", by, target=user.username,
+                    detail={"role": user.role, "must_change_password": must_change})
+    return user
+
+
+def set_role(user: User, role: str, *, by: Actor) -> bool:
+    """Give ``user`` another role, ending their sessions; False when it was already theirs."""
+    check_role(role)
+    if role == user.role:
+        return False
+    if not role_allows(role, _MANAGES):
+        _keep_a_manager(user)
+    previous, user.role = user.role, role
+    db.session.commit()
+    end_sessions(user.id)
+    audit.record_by("user_role_changed", by, target=user.username,
+                    detail={"from": previous, "to": role})
+    return True
+
+
+def disable(user: User, *, by: Actor) -> bool:
+    """Disable ``user`` (kept, never deleted) and end their sessions; False if it was."""
+    if not user.active:
+        return False
+    _keep_a_manager(user)
+    user.active = False
+    db.session.commit()
+    end_sessions(user.id)
+    audit.record_by("user_disabled", by, target=user.username)
+    return True
+
+
+def enable(user: User, *, by: Actor) -> bool:
+    """Let a disabled ``user`` sign in again; False when it was not disabled."""
+    if user.active:
+        return False
+    user.active = True
+    db.session.commit()
+    audit.record_by("user_enabled", by, target=user.username)
+    return True
+
+
+def set_password(user: User, password: str, *, must_change: bool, by: Actor) -> None:
+    """Set ``user``'s password (``must_change`` when someone else chose it), ending their
+    sessions."""
+    check_password(password)
+    user.password_hash = hash_password(password)
+    user.must_change_password = must_change
+    db.session.commit()
+    end_sessions(user.id)
+    audit.record_by("user_password_reset", by, target=user.username,
+                    detail={"must_change_password": must_change})
+
+
+def change_own_password(user_id: int, current: str, new: str, *,
+                        address: str | None = None) -> User:
+    """The signed-in person's new password, after the current one; ends their sessions
+    (the caller signs the current one in again with the returned account)."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        raise AccountError("unknown_user", username=str(user_id))
+    if not check_password_hash(user.password_hash, current):
+        raise AccountError("wrong_current_password")
+    check_password(new)
+    if new == current:
+        raise AccountError("password_unchanged")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    db.session.commit()
+    end_sessions(user.id)
+    db.session.refresh(user)
+    audit.record_by("password_changed", Actor(user.username, user.id, address),
+                    target=user.username)
+    return user
+
+
+def create_first_admin(username: str, password: str, *, address: str | None = None
+                       ) -> User | None:
+    """The first administrator, made only while no account exists, in one statement (an
+    ``INSERT … SELECT … WHERE NOT EXISTS``), so concurrent set-ups make one; None when
+    another was first. AccountError for a bad name or password."""
+    name = check_username(username)
+    check_password(password)
+    values = {"username": name, "password_hash": hash_password(password), "role": ROLES[0],
+              "created_at": utcnow(), "active": True, "session_version": 1,
+              "must_change_password": False}
+    db.session.commit()  # end any read: the statement below judges on what is committed
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Under READ COMMITTED two statements could each see no user; this lock (which
+        # conflicts with itself and with inserts) makes them take turns.
+        db.session.execute(text("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"))
+    columns = list(values)
+    statement = insert(_users).from_select(
+        columns, select(*[literal(values[c], _users.c[c].type) for c in columns])
+        .where(~exists(select(_users.c.id)))).returning(_users.c.id)
+    try:
+        made = db.session.execute(statement).scalar_one_or_none()
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    if made is None:
+        return None
+    user = db.session.get(User, made)
+    audit.record_by("setup", Actor(name, user.id, address), target=name)
+    return user

@@ -1,0 +1,93 @@
+"""Sign-in throttling on Flask-Limiter's storage: failed sign-ins counted per name and address.
+
+Only failures are counted (a right password costs nothing); once a user name has
+``NAME_FAILURES`` or an address ``ADDRESS_FAILURES`` within the window, every further
+attempt, even with the right password, waits until the oldest failure leaves the window.
+A name is counted whether or not it exists, so the answers never tell which names do.
+Counts live in memory by default, or in Redis (``SMSFORM_RATELIMIT_STORAGE``) so that
+several processes share them; should Redis be unreachable, counting goes on in memory.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse
+from limits.errors import StorageError
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter, RateLimiter
+
+from smsform import logs
+
+#: Failed sign-ins allowed for one user name, and from one address, in a moving window.
+NAME_FAILURES = parse("10 per 15 minutes")
+ADDRESS_FAILURES = parse("30 per 15 minutes")
+EXTENSION = "smsform.limiter"
+_log = logs.get("auth")
+T = TypeVar("T")
+
+
+def name_key(username: str) -> str:
+    """The counter's key for a typed user name (trimmed, case-folded, bounded)."""
+    return username.strip().casefold()[:64] or "-"
+
+
+class SignInThrottle:
+    """Counts failed sign-ins and says how long a further attempt has to wait."""
+
+    def __init__(self, limiter: Limiter) -> None:
+        self.limiter = limiter
+        self._fallback: RateLimiter | None = None
+
+    def _windows(self, username: str, address: str | None
+                 ) -> tuple[tuple[RateLimitItem, str, str], ...]:
+        return ((NAME_FAILURES, "smsform-sign-in-name", name_key(username)),
+                (ADDRESS_FAILURES, "smsform-sign-in-address", address or "-"))
+
+    def _run(self, step: Callable[[RateLimiter], T]) -> T:
+        """Run ``step`` on the configured storage, or in memory when it cannot be reached."""
+        if self._fallback is None:
+            try:
+                return step(self.limiter.limiter)
+            except StorageError:
+                _log.error("sign-in throttle storage unreachable; counting in memory instead")
+                self._fallback = MovingWindowRateLimiter(MemoryStorage())
+        return step(self._fallback)
+
+    def wait_seconds(self, username: str, address: str | None) -> int:
+        """0 when a sign-in may be tried now, else the whole seconds until it may."""
+        wait = 0
+        for item, *keys in self._windows(username, address):
+            if not self._run(lambda s, i=item, k=keys: s.test(i, *k)):
+                reset = self._run(lambda s, i=item, k=keys: s.get_window_stats(i, *k)).reset_time
+                wait = max(wait, math.ceil(reset - time.time()), 1)
+        return wait
+
+    def failed(self, username: str, address: str | None) -> None:
+        """Count one failed sign-in against the name and the address."""
+        for item, *keys in self._windows(username, address):
+            self._run(lambda s, i=item, k=keys: s.hit(i, *k))
+
+    def clear(self, username: str) -> None:
+        """Forget the name's failures (it signed in with the right password)."""
+        item, *keys = self._windows(username, None)[0]
+        self._run(lambda s: s.clear(item, *keys))
+
+
+def throttle() -> SignInThrottle:
+    """The current app's sign-in throttle."""
+    return current_app.extensions[EXTENSION]
+
+
+def init_app(app: Flask) -> None:
+    """Give ``app`` its own Flask-Limiter (no route limits) and the sign-in throttle on it."""
+    settings = app.extensions["smsform.settings"]
+    limiter = Limiter(get_remote_address, app=app, storage_uri=settings.ratelimit_storage,
+                      strategy="moving-window", storage_options={"wrap_exceptions": True})
+    app.extensions[EXTENSION] = SignInThrottle(limiter)

@@ -1,0 +1,194 @@
+"""The audit trail: who did what to whom, when and from where.
+
+Every account change, sign-in (and failed sign-in), outcome mark and purge calls
+``record``; the CLI records with actor ``cli``. Rows are only ever added.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from cafe24.schedule import KST
+from smsform.extensions import db
+from smsform.models import AuditEvent, utcnow
+
+_events = AuditEvent.__table__
+
+#: The actions the trail knows (pages word them through smsform.messages).
+ACTIONS = (
+    "sign_in", "sign_in_failed", "sign_in_throttled", "sign_out", "setup",
+    "user_created", "user_role_changed", "user_disabled", "user_enabled",
+    "user_password_reset", "password_changed",
+    "send_marked", "log_purged",
+    "relay_created", "relay_disabled",
+    "api_token_created", "api_token_revoked",
+)
+CLI = "cli"
+PER_PAGE = 50
+MAX_PAGE = 100_000
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a signed-in user (name and id) or the CLI, and from which address."""
+
+    name: str
+    id: int | None = None
+    address: str | None = None
+
+
+CLI_ACTOR = Actor(CLI)
+
+
+def record(action: str, *, actor: str, actor_id: int | None = None, target: str | None = None,
+           detail: Mapping[str, object] | None = None, address: str | None = None) -> None:
+    """Add one event, in its own transaction (it stays even if the caller's work fails)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    with db.engine.begin() as connection:
+        connection.execute(insert(_events).values(
+            at=utcnow(), actor=actor[:64], actor_id=actor_id, action=action,
+            target=target[:64] if target else None,
+            detail=json.dumps(dict(detail), ensure_ascii=False) if detail else None,
+            address=(address or "")[:64] or None))
+
+
+def record_by(action: str, by: Actor, *, target: str | None = None,
+              detail: Mapping[str, object] | None = None) -> None:
+    """``record`` for what ``by`` did."""
+    record(action, actor=by.name, actor_id=by.id, target=target, detail=detail,
+           address=by.address)
+
+
+class QueryError(ValueError):
+    """Filters that cannot be used; ``problems`` maps each field to (code, params)."""
+
+    def __init__(self, problems: Mapping[str, tuple[str, dict[str, object]]]) -> None:
+        super().__init__(", ".join(problems))
+        self.problems = dict(problems)
+
+
+@dataclass(frozen=True)
+class Query:
+    """The trail's filters: action, actor, KST days (inclusive) and the page."""
+
+    action: str | None = None
+    actor: str | None = None
+    start: date | None = None
+    end: date | None = None
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event as pages show it (``at`` in Korea time)."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str | None
+    detail: dict[str, Any] = field(default_factory=dict)
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of events, newest first, and how many match in all."""
+
+    events: list[Event]
+    total: int
+    page: int
+    pages: int
+
+
+def _one(args: Mapping[str, Sequence[str]], name: str,
+         problems: dict[str, tuple[str, dict[str, object]]]) -> str | None:
+    values = [v.strip() for v in args.get(name, ())]
+    if len(values) > 1:
+        problems[name] = ("repeated", {})
+        return None
+    return values[0] if values and values[0] else None
+
+
+def _day(raw: str | None, name: str,
+         problems: dict[str, tuple[str, dict[str, object]]]) -> date | None:
+    if raw is None:
+        return None
+    try:
+        day = date.fromisoformat(raw) if _DAY.fullmatch(raw) else None
+    except ValueError:
+        day = None
+    if day is None or not FIRST_DAY <= day <= LAST_DAY:
+        problems[name] = ("bad_date", {"value": raw[:40]})
+        return None
+    return day
+
+
+def _page(raw: str | None, problems: dict[str, tuple[str, dict[str, object]]]) -> int:
+    if raw is None:
+        return 1
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        problems["page"] = ("bad_page", {"max": MAX_PAGE})
+        return 1
+    return int(raw)
+
+
+def parse_query(args: Mapping[str, Sequence[str]]) -> Query:
+    """The filters from a query string's lists of values, or QueryError naming each bad one."""
+    problems: dict[str, tuple[str, dict[str, object]]] = {}
+    action = _one(args, "action", problems)
+    if action is not None and action not in ACTIONS:
+        problems["action"] = ("unknown_action", {"value": action[:40]})
+    actor = _one(args, "actor", problems)
+    if actor is not None and len(actor) > 64:
+        problems["actor"] = ("too_long", {"max": 64})
+    start = _day(_one(args, "from", problems), "from", problems)
+    end = _day(_one(args, "to", problems), "to", problems)
+    if start and end and start > end:
+        problems["to"] = ("dates_reversed", {})
+    page = _page(_one(args, "page", problems), problems)
+    if problems:
+        raise QueryError(problems)
+    return Query(action, actor, start, end, page)
+
+
+def _utc_midnight(day: date) -> datetime:
+    """The stored (naive UTC) time at which ``day`` starts in Korea."""
+    return datetime.combine(day, time(0), KST).astimezone(UTC).replace(tzinfo=None)
+
+
+def _event(row: Any) -> Event:
+    detail = json.loads(row.detail) if row.detail else {}
+    return Event(row.id, row.at.replace(tzinfo=UTC).astimezone(KST), row.actor, row.action,
+                 row.target, detail if isinstance(detail, dict) else {"value": detail},
+                 row.address)
+
+
+def search(query: Query, per_page: int = PER_PAGE) -> Page:
+    """The events matching ``query``, newest first, one page of them."""
+    conditions = []
+    if query.action:
+        conditions.append(_events.c.action == query.action)
+    if query.actor:
+        conditions.append(_events.c.actor == query.actor)
+    if query.start:
+        conditions.append(_events.c.at >= _utc_midnight(query.start))
+    if query.end:
+        conditions.append(_events.c.at < _utc_midnight(query.end + timedelta(days=1)))
+    total = db.session.execute(
+        select(func.count()).select_from(_events).where(*conditions)).scalar_one()
+    rows = db.session.execute(
+        select(_events).where(*conditions).order_by(_events.c.at.desc(), _events.c.id.desc())
+        .limit(per_page).offset((query.page - 1) * per_page)).all()
+    return Page([_event(row) for row in rows], total, query.page,
+                max(1, -(-total // per_page)))
