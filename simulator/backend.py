@@ -11,9 +11,11 @@ import heapq
 import itertools
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
+from typing import Any
 
+from cafe24.encoding import AUTO, normalize_charset
 from cafe24.message import CREDIT_COST
 from cafe24.phone import normalize_phone
 from cafe24.schedule import KST
@@ -42,6 +44,7 @@ class Account:
     secure_key: str
     senders: list[str]
     credits: int
+    charset: str = AUTO  # how its fields' bytes are read: auto, utf-8 or euc-kr
 
 
 @dataclass
@@ -135,11 +138,13 @@ class GatewayBackend:
     # -- set-up -----------------------------------------------------------------
 
     def add_account(self, user_id: str, secure_key: str, senders: list[str] | tuple[str, ...],
-                    credits: int) -> Account:
-        """Create (or replace) an account with approved senders and credit."""
+                    credits: int, charset: str = AUTO) -> Account:
+        """Create (or replace) an account with approved senders and credit; ``charset`` is
+        how the gateway reads its fields (``auto``, ``utf-8`` or ``euc-kr``)."""
         numbers = [normalize_phone(s) or s for s in senders]
+        charset = AUTO if charset == AUTO else normalize_charset(charset)
         with self._lock:
-            account = Account(user_id, secure_key, numbers, credits)
+            account = Account(user_id, secure_key, numbers, credits, charset)
             self.accounts[user_id] = account
             return account
 
@@ -151,20 +156,65 @@ class GatewayBackend:
             self.calls.clear()
             self.faults.clear()
 
+    # -- keeping the state (the app stores it between runs) -----------------------------
+
+    #: The layout of ``snapshot()``; ``restore`` refuses any other.
+    SNAPSHOT_VERSION = 1
+
+    def snapshot(self) -> dict[str, Any]:
+        """The accounts (senders, credit) and stored messages (results, reservations) as
+        JSON-safe values; calls, faults and the knobs are not state and stay out."""
+        with self._lock:
+            return {
+                "version": self.SNAPSHOT_VERSION,
+                "accounts": [asdict(a) for a in self.accounts.values()],
+                "messages": [{**asdict(m), "due_at": m.due_at.isoformat()}
+                             for m in self.messages],
+            }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Replace the accounts and messages with a ``snapshot()``'s; messages not yet
+        delivered or failed settle as they would have.
+
+        :raises ValueError: ``state`` is not a snapshot this backend can read.
+        """
+        if not isinstance(state, dict) or state.get("version") != self.SNAPSHOT_VERSION:
+            raise ValueError("not a simulator snapshot of this version")
+        try:
+            accounts = [Account(**_known(Account, a)) for a in state["accounts"]]
+            messages = [StoredMessage(**{**_known(StoredMessage, m),
+                                         "due_at": datetime.fromisoformat(m["due_at"])})
+                        for m in state["messages"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"unreadable simulator snapshot: {exc}") from exc
+        with self._lock:
+            self.accounts = {a.user_id: a for a in accounts}
+            self.messages = messages
+            self._pending = [(m.due_at, next(self._seq), m) for m in messages
+                             if m.status in ("1", "2")]
+            heapq.heapify(self._pending)
+
     def inject(self, *faults: str) -> None:
         """Queue faults for the next requests.
 
         ``drop`` breaks the connection before the request is handled, ``lost`` handles it
         (a send is carried out and charged) and then breaks the connection, ``stall``
         never answers, ``http500`` answers an HTTP error, ``garbage`` and ``html`` answer
-        200 with a body that is not in the gateway's format.
+        200 with a body that is not in the gateway's format, ``echo`` answers 200 with the
+        request's own body (a broken proxy: the key comes back in it).
         """
-        allowed = {"drop", "lost", "stall", "http500", "garbage", "html"}
+        allowed = {"drop", "lost", "stall", "http500", "garbage", "html", "echo"}
         unknown = set(faults) - allowed
         if unknown:
             raise ValueError(f"unknown fault(s) {sorted(unknown)}; use {sorted(allowed)}")
         with self._lock:
             self.faults.extend(faults)
+
+    def charset_of(self, user_id: str) -> str:
+        """How the gateway reads this account's fields; ``auto`` for an unknown account."""
+        with self._lock:
+            account = self.accounts.get(user_id)
+            return account.charset if account is not None else AUTO
 
     def next_fault(self) -> str | None:
         """Take the next queued fault, if any."""
@@ -279,3 +329,9 @@ class GatewayBackend:
             start, display = paging(f)
             return ListPage(len(rows), tuple(
                 ListedMessage.of(m) for m in rows[start:start + display]))
+
+
+def _known(cls: type, values: dict[str, Any]) -> dict[str, Any]:
+    """The items of ``values`` that are fields of the dataclass ``cls``."""
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in values.items() if k in names}

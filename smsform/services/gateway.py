@@ -1,12 +1,27 @@
-"""The app's one gateway client: the embedded simulator by default, Cafe24 when configured."""
+"""The app's one gateway client: the embedded simulator by default, Cafe24 when configured.
+
+The embedded simulator keeps its state (credit, sender numbers, results, reservations) in
+the ``simulator_state`` table, so a demo behaves like an account across restarts and
+across the server's processes: each call first takes a newer saved state if another
+process wrote one, and a send saves the state after it. ``reset_simulator_state`` (the
+``flask --app app simulator-reset`` command) puts the demo account back as new.
+"""
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from flask import Flask, current_app
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from cafe24.answers import ResultPage, SendOutcome
+from cafe24.calls import ResultQuery, SendRequest
 from cafe24.client import Cafe24Client
 from config import GatewaySettings
 from simulator import (
@@ -18,12 +33,15 @@ from simulator import (
     in_process_transport,
 )
 from smsform import logs
+from smsform.extensions import db
+from smsform.models import SimulatorState, utcnow
 
 EXTENSION = "smsform.gateway"
 log = logs.get("gateway")
 
-
 SENDERS_TTL = 60.0  # seconds; registered numbers change rarely, forms open often
+STATE_ROW = 1  # the simulator_state row that holds the embedded simulator's state
+_state = SimulatorState.__table__
 
 
 @dataclass
@@ -39,6 +57,11 @@ class Gateway:
         """True when messages go to the embedded simulator, not to Cafe24."""
         return self.backend is not None
 
+    @property
+    def base_url(self) -> str:
+        """Where the client sends its requests (the simulator's made-up address when simulated)."""
+        return self.client.base_url
+
     def senders(self) -> list[str]:
         """Registered sender numbers, asked of the gateway at most once a minute."""
         cached = self._senders
@@ -49,13 +72,113 @@ class Gateway:
         return list(numbers)
 
 
-def build(settings: GatewaySettings, backend: GatewayBackend | None = None) -> Gateway:
-    """The simulator (``backend``, or the demo account) unless an account is configured."""
+class SimulatorStore:
+    """The embedded simulator's state in the database: taken when another process saved a
+    newer one, saved after each send. A missing table (before ``upgrade-db``) or an
+    unreadable row is logged and skipped: the simulator then runs on what it has."""
+
+    def __init__(self, backend: GatewayBackend) -> None:
+        self.backend = backend
+        self.lock = threading.RLock()  # one call at a time: a load never lands mid-send
+        self._seen: datetime | None = None  # the saved state's time this process holds
+
+    def load_if_newer(self) -> None:
+        """Take the saved state when it is not the one this process last loaded or wrote."""
+        try:
+            with db.engine.connect() as connection:
+                row = connection.execute(select(_state.c.updated_at, _state.c.state)
+                                         .where(_state.c.id == STATE_ROW)).first()
+        except SQLAlchemyError as exc:
+            log.debug("simulator state not loaded: %s", type(exc).__name__)
+            return
+        if row is None:
+            if self._seen is not None:  # the row was deleted (a reset by SQL): start anew
+                self.backend.restore(demo_backend().snapshot())
+                self._seen = None
+            return
+        if row.updated_at == self._seen:
+            return
+        try:
+            self.backend.restore(json.loads(row.state))
+        except ValueError as exc:
+            log.warning("simulator state not loaded: %s", exc)
+            return
+        self._seen = row.updated_at
+
+    def save(self) -> None:
+        """Write the simulator's state as the saved one."""
+        self._seen = write_state(self.backend.snapshot())
+
+
+def write_state(state: dict[str, Any]) -> datetime | None:
+    """Store ``state`` as the embedded simulator's; its time, or None when it could not be."""
+    values = {"state": json.dumps(state, ensure_ascii=False), "updated_at": utcnow()}
+    for _attempt in range(2):  # two processes saving the first state at once
+        try:
+            with db.engine.begin() as connection:
+                changed = connection.execute(update(_state).where(_state.c.id == STATE_ROW)
+                                             .values(**values)).rowcount
+                if not changed:
+                    connection.execute(insert(_state).values(id=STATE_ROW, **values))
+            return values["updated_at"]
+        except IntegrityError:
+            continue
+        except SQLAlchemyError as exc:
+            log.warning("simulator state not saved: %s", type(exc).__name__)
+            return None
+    return None
+
+
+class KeptStateClient(Cafe24Client):
+    """The embedded simulator's client: every call sees the latest saved state, and a send
+    saves the state it leaves behind."""
+
+    def __init__(self, *args: Any, store: SimulatorStore, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.store = store
+
+    def send(self, request: SendRequest, *, validate: bool = True) -> SendOutcome:
+        """Send, then save the simulator's state (credit, messages, reservations)."""
+        with self.store.lock:
+            self.store.load_if_newer()
+            try:
+                return super().send(request, validate=validate)
+            finally:
+                self.store.save()
+
+    def senders(self) -> list[str]:
+        """The sender numbers of the latest state."""
+        with self.store.lock:
+            self.store.load_if_newer()
+            return super().senders()
+
+    def remaining(self) -> int:
+        """The credit of the latest state."""
+        with self.store.lock:
+            self.store.load_if_newer()
+            return super().remaining()
+
+    def results(self, query: ResultQuery | None = None) -> ResultPage:
+        """The results of the latest state."""
+        with self.store.lock:
+            self.store.load_if_newer()
+            return super().results(query)
+
+
+def build(settings: GatewaySettings, backend: GatewayBackend | None = None, *,
+          keep_state: bool = False) -> Gateway:
+    """The simulator (``backend``, or the demo account) unless an account is configured;
+    ``keep_state`` keeps the simulator's state in the database."""
     if not settings.configured:
         backend = backend or demo_backend()
-        client = Cafe24Client(
-            DEMO_USER_ID, DEMO_SECURE_KEY, base_url=SIMULATOR_BASE_URL,
-            charset=settings.charset, transport=in_process_transport(backend))
+        options: dict[str, Any] = {
+            "base_url": SIMULATOR_BASE_URL, "charset": settings.charset,
+            "transport": in_process_transport(backend)}
+        if keep_state:
+            client: Cafe24Client = KeptStateClient(
+                DEMO_USER_ID, DEMO_SECURE_KEY, store=SimulatorStore(backend), **options)
+        else:
+            client = Cafe24Client(DEMO_USER_ID, DEMO_SECURE_KEY, **options)
         return Gateway(client, backend)
     return Gateway(Cafe24Client(
         settings.user_id, settings.secure_key, base_url=settings.base_url,
@@ -66,13 +189,29 @@ def build(settings: GatewaySettings, backend: GatewayBackend | None = None) -> G
 def init_app(app: Flask, settings: GatewaySettings) -> None:
     """Build the gateway once per app and keep it in ``app.extensions``.
 
-    Tests hand their own simulator in ``app.config["SIMULATOR_BACKEND"]``.
+    Tests hand their own simulator in ``app.config["SIMULATOR_BACKEND"]``; its state is
+    theirs. The demo simulator the app builds itself keeps its state in the database.
     """
-    app.extensions[EXTENSION] = gateway = build(settings, app.config.get("SIMULATOR_BACKEND"))
+    injected = app.config.get("SIMULATOR_BACKEND")
+    app.extensions[EXTENSION] = gateway = build(settings, injected, keep_state=injected is None)
     if gateway.simulated:
         log.warning(
             "no Cafe24 account configured (CAFE24_SMS_USER_ID, CAFE24_SMS_SECURE_KEY): "
             "sending to the built-in simulator; nothing reaches a phone")
+        if injected is None:
+            with app.app_context():
+                gateway.client.store.load_if_newer()  # type: ignore[attr-defined]
+
+
+def reset_simulator_state() -> None:
+    """Put the embedded simulator back as new: the demo account's credit and senders, no
+    messages. Running servers take it at their next call."""
+    fresh = demo_backend().snapshot()
+    if write_state(fresh) is None:
+        raise RuntimeError("the simulator_state table is missing: run upgrade-db first")
+    current = gateway()
+    if isinstance(current.client, KeptStateClient):
+        current.client.store.load_if_newer()
 
 
 def gateway() -> Gateway:

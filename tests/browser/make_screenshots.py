@@ -1,27 +1,40 @@
-"""Save screenshots of the send form and the result page to docs/screenshots/.
+"""Save screenshots of the send form, the result page, the dashboard, the send log and the
+gateway check to docs/screenshots/.
 
 Run by hand: ``.venv/bin/python tests/browser/make_screenshots.py``. It serves the real
 app on 127.0.0.1 with the in-process simulator (nothing leaves the machine), fills the
 form as a person would, and writes smsform.png, smsform-lms.png, smsform-mobile.png and
-result.png.
+result.png; then, with a month of sends written into the log, dashboard.png, sends.png
+(when ``/sends`` answers) and gateway.png (a key that Cafe24 no longer accepts), at 1280 px;
+and embed.png, a shop's page on another origin with the form in a frame (?embed=1), and
+embed-sent.png, the same after a test send, with the message the shop's page heard.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from flask import Flask  # noqa: E402
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
-from simulator import demo_backend  # noqa: E402
+from cafe24.schedule import KST  # noqa: E402
+from simulator import GatewayBackend, demo_backend  # noqa: E402
+from smsform.extensions import db  # noqa: E402
+from smsform.models import Send, utcnow  # noqa: E402
+from tests.browser.embed_parent import parent_app  # noqa: E402
 from tests.browser.live import browser_app, launch, local_only, serve, sign_in  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 FORM_VIEWPORT = {"width": 1100, "height": 1400}
+WIDE_VIEWPORT = {"width": 1280, "height": 900}
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 RECIPIENTS = "010-2345-6789, 010-3456-7890\n010-4567-8901"
 SHORT = "[하늘꽃집] 주문하신 꽃다발을 오늘 오후 3시에 보내 드립니다. 감사합니다."
@@ -51,21 +64,119 @@ def _fill(page: Page, msg: str, subject: str = "") -> None:
         page.fill("#subject", subject)
 
 
-def _shot(page: Page, name: str) -> None:
-    """Save a full-page screenshot once the web fonts have settled."""
+def _shot(page: Page, name: str, full_page: bool = True) -> None:
+    """Save a screenshot (the whole page, or the window) once the web fonts have settled."""
     page.evaluate("document.fonts.ready")
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.mouse.move(0, 0)
     path = OUT / name
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     print(f"wrote {path.relative_to(ROOT)}")
+
+
+# Sends per weekday (Monday first) in the made-up month behind the dashboard shot.
+WEEKDAY_SENDS = (9, 12, 8, 14, 11, 3, 1)
+STAFF = ("kim", "lee", "park")
+REFUSALS = {4: "-114", 11: "-201", 19: "0044"}  # days ago -> the gateway's code
+
+
+def _seed_log(app: Flask) -> None:
+    """A month of sends in the log, as the send service writes them (the screenshot's data)."""
+    now = utcnow()
+    today = datetime.now(KST).date()
+    rows = []
+    for ago in range(29, -1, -1):
+        day = today - timedelta(days=ago)
+        for n in range(WEEKDAY_SENDS[day.weekday()]):
+            at = datetime.combine(day, time(9 + n % 9, (n * 17) % 60), KST)
+            created = at.astimezone(UTC).replace(tzinfo=None)  # the log keeps UTC
+            if created > now:
+                continue
+            recipients = 1 + (n * 7 + ago) % 6
+            kind = "L" if n % 4 == 3 else "S"
+            test = n % 9 == 8
+            result = "test" if test else ("reserved" if n % 7 == 5 else "success")
+            code = None
+            if n == 0 and ago in REFUSALS:
+                result, code = "refused", REFUSALS[ago]
+            if n == 1 and ago == 2:
+                result = "pending"  # the process stopped during the call: unknown
+            cost = 0 if test else (3 if kind == "L" else 1) * recipients
+            rows.append(Send(created_at=created, actor=STAFF[n % 3], source="form",
+                             sender="02-123-4567", kind=kind, text="[하늘꽃집] 안내 문자",
+                             recipients=json.dumps([["010-2345-6789", None]] * recipients),
+                             recipient_count=recipients, cost=cost, test=test, result=result,
+                             code=code or {"success": "success", "reserved": "reserved",
+                                           "test": "test"}.get(result)))
+    with app.app_context():
+        db.session.add_all(rows)
+        db.session.commit()
+
+
+def _wide(browser: Browser, base_url: str) -> Page:
+    """A signed-in page at 1280 px, left on the dashboard."""
+    context = browser.new_context(base_url=base_url, viewport=WIDE_VIEWPORT,
+                                  device_scale_factor=1, locale="ko-KR")
+    local_only(context)
+    page = context.new_page()
+    sign_in(page, base_url, then=None)
+    return page
+
+
+def _team_shots(browser: Browser, base_url: str, app: Flask, backend: GatewayBackend) -> None:
+    """The dashboard, the send log and the gateway check, with a month of history."""
+    _seed_log(app)
+    backend.accounts["demo"].credits = 8420
+    page = _wide(browser, base_url)
+    page.click("#chart-data summary")
+    page.click("#chart-data summary")  # shut again: the shot shows the chart
+    _shot(page, "dashboard.png")
+    answer = page.goto(f"{base_url}/sends")
+    if answer is not None and answer.status == 200:
+        page.set_viewport_size({"width": WIDE_VIEWPORT["width"], "height": 1300})
+        _shot(page, "sends.png", full_page=False)  # the filters and the first rows
+        page.set_viewport_size(WIDE_VIEWPORT)
+    else:
+        print("skipped sends.png: /sends does not answer yet")
+    real_key = backend.accounts["demo"].secure_key
+    backend.accounts["demo"].secure_key = "reissued-at-cafe24"  # -102: the key was reissued
+    page.goto(f"{base_url}/gateway")
+    _shot(page, "gateway.png")
+    backend.accounts["demo"].secure_key = real_key
+
+
+def _embed_shot(browser: Browser, tmp: str) -> None:
+    """A shop's back office (another origin, allowed) with the send form in its frame."""
+    with serve(parent_app) as shop:
+        app = browser_app(Path(tmp) / "embed.db", demo_backend(), SMSFORM_FRAME_ANCESTORS=shop)
+        with serve(app) as base_url:
+            context = browser.new_context(viewport={"width": 1280, "height": 1000},
+                                          device_scale_factor=1, locale="ko-KR")
+            local_only(context)
+            page = context.new_page()
+            sign_in(page, base_url, then=None)
+            frame_url = quote(f"{base_url}/smsform?embed=1", safe="")
+            page.goto(f"{shop}/?frame={frame_url}&height=880")
+            frame = page.frame_locator("#smsform")
+            frame.locator("#sphone[data-loaded='1']").wait_for(state="attached")
+            frame.locator("#sphone").select_option("02-123-4567")
+            frame.locator("#rphone").fill(RECIPIENTS)
+            frame.locator("#msg").fill(SHORT)
+            _shot(page, "embed.png", full_page=False)
+            frame.locator("#testflag").check()
+            frame.locator("#send-button").click()
+            page.locator("#heard li").wait_for()  # the shop heard of it: embed-sent.png
+            page.eval_on_selector("#smsform", "frame => { frame.style.height = '600px'; }")
+            _shot(page, "embed-sent.png", full_page=False)
+            context.close()
 
 
 def main() -> None:
     """Serve the app, take the screenshots, stop."""
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        app = browser_app(Path(tmp) / "screenshots.db", demo_backend())
+        backend = demo_backend()
+        app = browser_app(Path(tmp) / "screenshots.db", backend)
         with serve(app) as base_url, sync_playwright() as playwright:
             browser = launch(playwright)
             page = _open(browser, base_url, FORM_VIEWPORT)
@@ -83,6 +194,9 @@ def main() -> None:
             phone = _open(browser, base_url, PHONE_VIEWPORT)
             _fill(phone, SHORT)
             _shot(phone, "smsform-mobile.png")
+
+            _team_shots(browser, base_url, app, backend)
+            _embed_shot(browser, tmp)
             browser.close()
 
 
