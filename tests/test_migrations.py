@@ -1,9 +1,9 @@
-"""Alembic migrations: they make exactly the models' schema, adopt a database from before
-migrations existed, and step back to nothing; SQLite runs in WAL mode with a busy timeout."""
+"""Alembic migrations, on SQLite and PostgreSQL (``db_url``): they make exactly the models'
+schema, adopt a database from before migrations existed, and step back to nothing; SQLite
+runs in WAL mode with a busy timeout."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, inspect, text
 from werkzeug.security import generate_password_hash
 
 from app import create_app
@@ -19,6 +19,7 @@ from simulator import GatewayBackend
 from smsform import database
 from smsform.extensions import db
 from tests.conftest import ADMIN
+from tests.db import dialect
 
 # What `db.create_all()` wrote before migrations existed (commit 5dddf31, SQLite's own dump).
 CREATE_ALL_DDL = """
@@ -42,14 +43,18 @@ CREATE TABLE send_tokens (
 CREATE INDEX ix_send_tokens_user_id ON send_tokens (user_id);
 CREATE INDEX ix_send_tokens_created_at ON send_tokens (created_at);
 """
+# The same tables as create_all() makes them on PostgreSQL.
+POSTGRES_TYPES = {"id INTEGER NOT NULL": "id SERIAL NOT NULL",
+                  "DATETIME": "TIMESTAMP WITHOUT TIME ZONE"}
 
 
-def file_app(path: Path, backend: GatewayBackend) -> Flask:
-    """The real app on the SQLite file ``path``, without any table made for it."""
+def file_app(where: Path | str, backend: GatewayBackend) -> Flask:
+    """The real app on the SQLite file ``where`` (or the database URL), without any table
+    made for it."""
     return create_app({
         "TESTING": True,
         "SECRET_KEY": "test",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+        "SQLALCHEMY_DATABASE_URI": where if isinstance(where, str) else f"sqlite:///{where}",
         "WTF_CSRF_ENABLED": False,
         "SIMULATOR_BACKEND": backend,
     })
@@ -65,14 +70,16 @@ def upgrade_db(app: Flask, *args: str) -> str:
 def schema_differences(app: Flask) -> list:
     """What autogenerate would change to make the database match the models (none: [])."""
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_name": database.include_name})
         return compare_metadata(context, db.metadata)
 
 
 def tables(app: Flask) -> set[str]:
-    """The tables in ``app``'s database."""
+    """The tables in ``app``'s database (but SQLite's send log search index, not mapped)."""
     with app.app_context():
-        return set(inspect(db.engine).get_table_names())
+        return {name for name in inspect(db.engine).get_table_names()
+                if database.include_name(name, "table", {})}
 
 
 def version(app: Flask) -> list[str]:
@@ -92,25 +99,39 @@ def db_file(tmp_path: Path) -> Path:
     return tmp_path / "smsform.db"
 
 
+def run_ddl(url: str, ddl: str) -> None:
+    """Run SQLite's ``ddl`` on ``url``, in PostgreSQL's words there."""
+    if dialect(url) == "postgresql":
+        for sqlite_words, postgres_words in POSTGRES_TYPES.items():
+            ddl = ddl.replace(sqlite_words, postgres_words)
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for statement in filter(None, (s.strip() for s in ddl.split(";"))):
+            connection.exec_driver_sql(statement)
+    engine.dispose()
+
+
 @pytest.fixture
-def create_all_database(db_file: Path) -> Path:
+def create_all_database(db_url: str) -> str:
     """A database as the code before migrations left it: its tables and an administrator."""
-    with sqlite3.connect(db_file) as connection:
-        connection.executescript(CREATE_ALL_DDL)
+    run_ddl(db_url, CREATE_ALL_DDL)
+    engine = create_engine(db_url)
+    with engine.begin() as connection:
         connection.execute(
-            "INSERT INTO users (username, password_hash, role, created_at) "
-            "VALUES (?, ?, 'admin', '2026-01-02 03:04:05.000000')",
-            (ADMIN[0], generate_password_hash(ADMIN[1], method="pbkdf2:sha256:1000")))
-    connection.close()
-    return db_file
+            text("INSERT INTO users (username, password_hash, role, created_at) "
+                 "VALUES (:name, :hash, 'admin', '2026-01-02 03:04:05.000000')"),
+            {"name": ADMIN[0],
+             "hash": generate_password_hash(ADMIN[1], method="pbkdf2:sha256:1000")})
+    engine.dispose()
+    return db_url
 
 
 def test_the_migrations_have_one_head():
     assert len(ScriptDirectory(str(database.MIGRATIONS)).get_heads()) == 1
 
 
-def test_upgrading_an_empty_database_makes_exactly_the_models_schema(db_file, backend):
-    app = file_app(db_file, backend)
+def test_upgrading_an_empty_database_makes_exactly_the_models_schema(db_url, backend):
+    app = file_app(db_url, backend)
     assert tables(app) == set()
     upgrade_db(app)
     assert tables(app) == {"alembic_version", *db.metadata.tables}
@@ -118,8 +139,8 @@ def test_upgrading_an_empty_database_makes_exactly_the_models_schema(db_file, ba
     assert schema_differences(app) == []
 
 
-def test_upgrading_twice_changes_nothing(db_file, backend):
-    app = file_app(db_file, backend)
+def test_upgrading_twice_changes_nothing(db_url, backend):
+    app = file_app(db_url, backend)
     upgrade_db(app)
     assert "adopted" not in upgrade_db(app)
     assert version(app) == [head()]
@@ -136,12 +157,12 @@ def test_a_database_from_create_all_upgrades_in_place_and_its_user_signs_in(
     client = app.test_client()
     response = client.post("/login", data={"username": ADMIN[0], "password": ADMIN[1]})
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/smsform")
+    assert response.headers["Location"].endswith("/dashboard")
     assert client.get("/smsform").status_code == 200
 
 
-def test_the_create_all_schema_is_the_baseline(create_all_database, backend, tmp_path):
-    baseline = file_app(tmp_path / "baseline.db", backend)
+def test_the_create_all_schema_is_the_baseline(create_all_database, backend, new_db_url):
+    baseline = file_app(new_db_url(), backend)
     upgrade_db(baseline, "--revision", database.BASELINE)
     old = file_app(create_all_database, backend)
 
@@ -159,19 +180,17 @@ def test_the_create_all_schema_is_the_baseline(create_all_database, backend, tmp
     assert columns(old) == columns(baseline)
 
 
-def test_a_database_with_only_some_tables_is_not_guessed_at(db_file, backend):
-    with sqlite3.connect(db_file) as connection:
-        connection.executescript(CREATE_ALL_DDL.split("CREATE TABLE send_tokens")[0])
-    connection.close()
-    app = file_app(db_file, backend)
+def test_a_database_with_only_some_tables_is_not_guessed_at(db_url, backend):
+    run_ddl(db_url, CREATE_ALL_DDL.split("CREATE TABLE send_tokens")[0])
+    app = file_app(db_url, backend)
     result = app.test_cli_runner().invoke(args=["upgrade-db"])
     assert result.exit_code != 0
     assert "missing: send_tokens" in result.output
     assert tables(app) == {"users"}
 
 
-def test_downgrade_to_base_removes_every_table(db_file, backend):
-    app = file_app(db_file, backend)
+def test_downgrade_to_base_removes_every_table(db_url, backend):
+    app = file_app(db_url, backend)
     upgrade_db(app)
     result = app.test_cli_runner().invoke(args=["db", "downgrade", "base"])
     assert result.exit_code == 0, result.output
