@@ -1,189 +1,91 @@
-"""The simulator's wire: tolerant body parsing, and the four ``.php`` answers written from
-the backend's typed results and refusals (the only place that writes them)."""
+"""The simulator's WSGI app: each request read by the library's one parser
+(``cafe24.wire``), run on the backend, and its typed result or refusal written by the
+library's writers (the relay of the app reads and writes the same wire)."""
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl
-from xml.sax.saxutils import escape
 
-from cafe24.encoding import decode_destination, decode_field, from_bytes
+from cafe24 import wire
+from cafe24.wire import UNDECODABLE
 
 from .backend import Call, GatewayBackend, ListedMessage, ListPage, SendAccepted
-from .exceptions import AuthFailed, MessageUndecodable, MissingField, Refusal
+from .exceptions import REFUSALS, Refusal
 from .transport import DropConnection, StallResponse
 
-_BOUNDARY = re.compile(rb'boundary="?([^";,\s]+)"?', re.IGNORECASE)
-_NAME = re.compile(rb'name="([^"]*)"', re.IGNORECASE)
-UNDECODABLE = "\ufffdBASE64"  # stands for a field whose Base64 could not be decoded
-ROUTES = {
-    "/sms_sender.php": "send",
-    "/smsSenderPhone.php": "senders",
-    "/sms_remain.php": "remain",
-    "/sms_list.php": "results",
-}
+__all__ = ["SimulatorApp", "UNDECODABLE", "read_body", "send_answer", "send_refusal",
+           "remain_answer", "remain_refusal", "senders_answer", "senders_refusal",
+           "results_answer", "results_refusal", "undecodable_refusal"]
+
+_REFUSAL_BY_CODE = {cls.code: cls for cls in REFUSALS}
 
 
-def parse_urlencoded(body: bytes) -> dict[str, bytes]:
-    """Decode ``a=b&c=d`` into raw bytes values (the charset is decided later)."""
-    pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
-    return {k: v.encode("latin-1") for k, v in pairs}
-
-
-def parse_multipart(body: bytes, content_type: str) -> dict[str, bytes]:
-    """Read multipart bodies, including the vendor PHP sample's sloppy ones.
-
-    Accepts ``multipart/form-data, boundary=`` (comma), an extra ``--boundary``
-    after every part, and no closing ``--boundary--``.
-    """
-    found = _BOUNDARY.search(content_type.encode("latin-1"))
-    if not found:
-        return {}
-    delimiter = b"--" + found.group(1)
-    fields: dict[str, bytes] = {}
-    for chunk in body.split(delimiter):
-        if chunk.startswith(b"--"):  # the closing delimiter, when there is one
-            continue
-        if chunk.startswith(b"\r\n"):
-            chunk = chunk[2:]
-        head, sep, value = chunk.partition(b"\r\n\r\n")
-        if not sep:
-            continue
-        name = _NAME.search(head)
-        if not name:
-            continue
-        if value.endswith(b"\r\n"):
-            value = value[:-2]
-        fields[name.group(1).decode("utf-8", "replace")] = value
-    return fields
-
-
-def read_fields(environ: dict[str, Any]) -> tuple[dict[str, bytes], str]:
-    """The request's raw fields (body, or query string for GET) and its content type."""
-    content_type = environ.get("CONTENT_TYPE", "")
+def read_body(environ: dict[str, Any]) -> bytes:
+    """The request's body bytes, as many as ``Content-Length`` says."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    body = environ["wsgi.input"].read(length) if length > 0 else b""
-    if content_type.lower().startswith("multipart/"):
-        fields = parse_multipart(body, content_type)
-    else:
-        fields = parse_urlencoded(body)
-    query = environ.get("QUERY_STRING", "")
-    if query:
-        for k, v in parse_urlencoded(query.encode("latin-1")).items():
-            fields.setdefault(k, v)
-    return fields, content_type
+    return environ["wsgi.input"].read(length) if length > 0 else b""
 
 
-def decode_fields(raw: dict[str, bytes], base64_mode: bool) -> dict[str, str]:
-    """Plain text of every field: Base64 when ``mode`` says so, else as sent."""
-    if not base64_mode:
-        return {k: from_bytes(v) for k, v in raw.items()}
-    out = {}
-    for name, value in raw.items():
-        if name == "mode":  # already read by _is_base64_mode, which also takes a plain "1"
-            out[name] = "1"
-            continue
-        text = value.decode("latin-1")
-        decode = decode_destination if name == "destination" else decode_field
-        try:
-            out[name] = decode(text)
-        except ValueError:
-            out[name] = UNDECODABLE
-    return out
-
-
-def _is_base64_mode(raw: dict[str, bytes]) -> bool:
-    mode = raw.get("mode", b"").strip()
-    return mode in (b"MQ==", b"MQ", b"1")
-
-
-
-# -- answers: typed results and refusals to the gateway's bytes ----------------------
-
-SUCCESS, RESERVED, TEST_SUCCESS = "success", "reserved", "Test Success!"
-# smsSenderPhone.php answers JSON, not codes: the message each refusal gets there.
-SENDERS_FAIL_MESSAGES = {MissingField.code: "missing userId or passwd",
-                         AuthFailed.code: "authentication failed"}
+# -- answers: the backend's typed results and refusals, written by cafe24.wire ---------
 
 
 def send_answer(accepted: SendAccepted) -> str:
     """``sms_sender.php``'s acceptance: ``success,N``, ``reserved,N`` or ``Test Success!,N``."""
-    word = TEST_SUCCESS if accepted.test else RESERVED if accepted.reserved else SUCCESS
-    return f"{word},{accepted.remaining}"
+    return wire.send_accepted(accepted.remaining, reserved=accepted.reserved,
+                              test=accepted.test)
 
 
 def send_refusal(refusal: Refusal) -> str:
-    """``CODE,N``, or ``CODE,`` before the credit is known: the comma is always written, as
-    clients in the wild split on it."""
-    remaining = "" if refusal.remaining is None else refusal.remaining
-    return f"{refusal.code},{remaining}"
+    """``CODE,N``, or ``CODE,`` before the credit is known (the comma is always written)."""
+    return wire.send_refused(refusal.code, refusal.remaining)
 
 
 def remain_answer(credits: int) -> str:
     """``sms_remain.php``'s answer: the credit as a bare integer."""
-    return str(credits)
+    return wire.remain_answer(credits)
 
 
 def remain_refusal(refusal: Refusal) -> str:
     """``sms_remain.php``'s refusal: the bare code, no comma."""
-    return refusal.code
+    return wire.remain_refused(refusal.code)
 
 
 def senders_answer(numbers: list[str]) -> str:
     """``smsSenderPhone.php``'s JSON list of approved numbers."""
-    return json.dumps({"result": "Success", "list": numbers})
+    return wire.senders_answer(numbers)
 
 
 def senders_refusal(refusal: Refusal) -> str:
     """``smsSenderPhone.php``'s JSON failure: a ``result`` other than Success, and why."""
-    message = SENDERS_FAIL_MESSAGES.get(refusal.code, f"refused ({refusal.code})")
-    return json.dumps({"result": "Fail", "message": message})
+    return wire.senders_refused(refusal.code)
+
+
+def list_record(row: ListedMessage) -> wire.ListRecord:
+    """A stored message's row as the wire's record."""
+    return wire.ListRecord(row.send_type, row.send_phone, row.receive_phone, row.subject,
+                           row.msg, row.due_at.strftime("%Y%m%d%H%M"), row.status,
+                           row.result_code, row.refund_date)
 
 
 def results_answer(page: ListPage) -> str:
     """``sms_list.php``'s XML for one page of messages."""
-    return results_xml("0000", page.total, page.rows)
+    return wire.results_answer(page.total, (list_record(row) for row in page.rows))
 
 
 def results_refusal(refusal: Refusal) -> str:
     """``sms_list.php``'s XML for a refusal: its code, a total of 0, no records."""
-    return results_xml(refusal.code, 0, ())
-
-
-def results_xml(code: str, total: int, rows: Iterable[ListedMessage]) -> str:
-    """The layout the working client reads: code and totalCnt under the root, then records."""
-    parts = ['<?xml version="1.0" encoding="UTF-8"?>', "<result>", f"<code>{code}</code>",
-             f"<totalCnt>{total}</totalCnt>"]
-    for row in rows:
-        parts.append(
-            "<record>"
-            f"<sendType>{row.send_type}</sendType>"
-            f"<sendPhone>{escape(row.send_phone)}</sendPhone>"
-            f"<receivePhone>{escape(row.receive_phone)}</receivePhone>"
-            f"<subject>{escape(row.subject)}</subject>"
-            f"<msg>{escape(row.msg)}</msg>"
-            f"<sendDateTime>{row.due_at.strftime('%Y%m%d%H%M')}</sendDateTime>"
-            f"<sendStatus>{row.status}</sendStatus>"
-            f"<resultCode>{row.result_code}</resultCode>"
-            f"<refundDate>{row.refund_date}</refundDate>"
-            "</record>")
-    parts.append("</result>")
-    return "\n".join(parts)
+    return wire.results_refused(refusal.code)
 
 
 def undecodable_refusal(fields: dict[str, str]) -> Refusal | None:
-    """The refusal for a field whose Base64 failed: 3203 for the message, else -101."""
-    if fields.get("msg") == UNDECODABLE:
-        return MessageUndecodable()
-    if UNDECODABLE in fields.values():
-        return MissingField()
-    return None
+    """The refusal for a field that could not be decoded: 3203 for the message and the
+    subject, else -101."""
+    code = wire.undecodable_code(fields)
+    return _REFUSAL_BY_CODE[code]() if code else None
 
 
 # -- the WSGI app --------------------------------------------------------------------
@@ -202,29 +104,33 @@ class SimulatorApp:
     def __init__(self, backend: GatewayBackend) -> None:
         self.backend = backend
         self._routes = {
-            "send": (self._send, "text/html"),
-            "senders": (self._senders, "application/json"),
-            "remain": (self._remain, "text/html"),
-            "results": (self._results, "text/xml"),
+            wire.SEND: self._send,
+            wire.SENDERS: self._senders,
+            wire.REMAIN: self._remain,
+            wire.RESULTS: self._results,
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "/").rstrip("/") or "/"  # the PHP sample adds a '/'
-        route = ROUTES.get(path)
-        if route is None:
+        path = environ.get("PATH_INFO", "/")
+        if wire.route_of(path) is None:
             return self._reply(start_response, "404 Not Found", b"Not Found", "text/plain")
-        raw, content_type = read_fields(environ)
-        base64_mode = route in ("send", "remain") and _is_base64_mode(raw)
-        fields = decode_fields(raw, base64_mode)
-        call = Call(path, content_type, base64_mode, raw, fields)
+        body = read_body(environ)
+        request = wire.parse_request(path, body, environ.get("CONTENT_TYPE", ""),
+                                     environ.get("QUERY_STRING", ""),
+                                     charset=self.backend.charset_of)
+        call = Call(request.path, request.content_type, request.base64_mode,
+                    request.raw_fields, request.fields)
         self.backend.record(call)
         fault = self.backend.next_fault()
+        if fault == "echo":  # a broken proxy: the request's own body comes back
+            echoed = body or environ.get("QUERY_STRING", "").encode("latin-1")
+            return self._reply(start_response, "200 OK", echoed, "text/html")
         if fault:
-            return self._fault(fault, path, route, fields, start_response)
-        answer, ctype = self._answer(route, fields)
+            return self._fault(fault, request.path, request.route, request.fields,
+                               start_response)
+        answer, ctype = self._answer(request.route, request.fields)
         call.answer = answer
-        charset = "; charset=utf-8"
-        return self._reply(start_response, "200 OK", answer.encode("utf-8"), ctype + charset)
+        return self._reply(start_response, "200 OK", answer.encode("utf-8"), ctype)
 
     def _fault(self, fault: str, path: str, route: str, fields: dict[str, str],
                start_response: Any) -> list[bytes]:
@@ -242,8 +148,7 @@ class SimulatorApp:
 
     def _answer(self, route: str, fields: dict[str, str]) -> tuple[str, str]:
         """Run the backend for one route; return the answer body and its content type."""
-        handler, ctype = self._routes[route]
-        return handler(fields), ctype
+        return self._routes[route](fields), wire.CONTENT_TYPES[route]
 
     def _send(self, fields: dict[str, str]) -> str:
         undecodable = undecodable_refusal(fields)

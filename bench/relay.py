@@ -1,0 +1,224 @@
+"""A PHP-sample-style send through the relay vs the same send straight to the simulator.
+
+Run by hand: .venv/bin/python bench/relay.py [-n 1000]
+Both sides get the vendor PHP sample's request byte for byte: a new TCP connection per
+call, HTTP/1.0, the hand-written multipart with every field Base64, read until the server
+closes. "Direct" posts it to the simulator's socket server with the master id and key;
+"relay" posts it to the whole app (Werkzeug's threaded server, SQLite file in WAL) with a
+relay site's id and key, and the app sends it on to that same simulator socket (its client
+keeps its connection). The simulator, the app and this script (the PHP site) each run
+in a process of their own, as in life (one process would make them share a GIL).
+The goal (issue 9): relay / direct at most 3x, judged on medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gc
+import logging
+import multiprocessing
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
+
+from app import create_app  # noqa: E402
+from simulator import DEMO_SECURE_KEY, DEMO_USER_ID, demo_backend  # noqa: E402
+from simulator.server import SimulatorServer  # noqa: E402
+from smsform.extensions import db  # noqa: E402
+from smsform.services import relay  # noqa: E402
+from smsform.services.audit import CLI_ACTOR  # noqa: E402
+
+BOUNDARY = "---------------------0123456789"
+SENDER = "010-1234-5678"
+MESSAGE = "[스마트상사] 홍길동 고객님, 주문하신 상품이 오늘 발송됩니다."
+
+
+def b64(value: str) -> str:
+    return base64.b64encode(value.encode("utf-8")).decode("ascii")
+
+
+def php_request(host: str, port: int, path: str, user_id: str, secure: str) -> bytes:
+    """The PHP sample's send, as it writes it."""
+    fields = {"user_id": b64(user_id), "secure": b64(secure), "msg": b64(MESSAGE),
+              "rphone": b64("010-2222-3333,010-4444-5555"), "sphone1": b64("010"),
+              "sphone2": b64("1234"), "sphone3": b64("5678"), "rdate": "", "rtime": "",
+              "mode": b64("1"), "returnurl": "", "testflag": "", "destination": "",
+              "repeatFlag": "", "repeatNum": "", "repeatTime": "", "smsType": b64("S"),
+              "subject": ""}
+    data = "".join(f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n"
+                   f"\r\n{v}\r\n--{BOUNDARY}\r\n" for k, v in fields.items())
+    head = (f"POST {path}/ HTTP/1.0\r\nHost: {host}:{port}\r\n"
+            f"Content-type: multipart/form-data, boundary={BOUNDARY}\r\n"
+            f"Content-length: {len(data)}\r\n\r\n")
+    return (head + data).encode("ascii")
+
+
+def poster(host: str, port: int, request: bytes) -> Callable[[], None]:
+    """One PHP-style call: connect, write, read to the close, expect ``success,``."""
+    def call() -> None:
+        with socket.create_connection((host, port)) as conn:
+            conn.sendall(request)
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+        body = answer.partition(b"\r\n\r\n")[2]
+        assert body.startswith(b"success,"), answer[:300]
+    return call
+
+
+def timed(fn: Callable[[], None], n: int) -> list[float]:
+    """Call fn n times; per-call seconds."""
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def summary(name: str, samples: list[float]) -> float:
+    """Print mean/p50/p95 in ms; return the median."""
+    ms = sorted(s * 1000 for s in samples)
+    print(f"{name:<34} mean {statistics.fmean(ms):7.3f} ms  p50 {ms[len(ms) // 2]:7.3f}  "
+          f"p95 {ms[int(len(ms) * 0.95)]:7.3f}")
+    return ms[len(ms) // 2]
+
+
+def _simulator_child(conn) -> None:  # noqa: ANN001 - a multiprocessing Connection
+    """The simulator's socket server in its own process (its own GIL, as Cafe24 is)."""
+    backend = demo_backend()
+    backend.accounts[DEMO_USER_ID].credits = 10**9
+    simulator = SimulatorServer(backend).start()
+    conn.send(simulator.server_address[:2])
+    while (command := conn.recv()) != "stop":
+        if command == "reset":
+            backend.reset()
+            conn.send("ok")
+    simulator.stop()
+
+
+class _NoDelayHandler(WSGIRequestHandler):
+    """Werkzeug's handler without its access log."""
+
+    def log_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def _serve_gunicorn(app, port_out) -> None:  # noqa: ANN001
+    """Serve ``app`` with gunicorn (one sync worker, as the README runs it), in this process."""
+    from gunicorn.app.base import BaseApplication
+
+    class Embedded(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", "127.0.0.1:0")
+            self.cfg.set("workers", 1)
+            self.cfg.set("accesslog", None)
+            self.cfg.set("loglevel", "warning")
+            self.cfg.set("when_ready", lambda server: port_out.send(
+                server.LISTENERS[0].sock.getsockname()[1]))
+
+        def load(self):  # noqa: ANN202
+            return app
+
+    Embedded().run()
+
+
+def _app_child(conn, simulator_url: str, server_kind: str, folder: str) -> None:  # noqa: ANN001
+    """The whole app (SQLite file in ``folder``) on gunicorn or Werkzeug's server, in its
+    own process."""
+    logging.disable(logging.CRITICAL)  # the send log lines are not what we measure
+    app = create_app({
+        "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/relay.db",
+        "CAFE24_SMS_BASE_URL": simulator_url, "CAFE24_SMS_USER_ID": DEMO_USER_ID,
+        "CAFE24_SMS_SECURE_KEY": DEMO_SECURE_KEY, "CAFE24_SMS_ALLOW_HTTP": "1",
+        "RELAY_RATE_LIMIT": "1000000 per minute"})
+    with app.app_context():
+        db.create_all()
+        issued = relay.create_site("bench", [SENDER], by=CLI_ACTOR)
+        db.engine.dispose()  # no connection crosses the workers' fork
+    conn.send((issued.site.user_id, issued.secure))
+    if server_kind == "gunicorn":
+        _serve_gunicorn(app, conn)  # runs until the parent ends this process
+        return
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_NoDelayHandler)
+    conn.send(server.server_port)
+    server.serve_forever()
+
+
+def _start(target, *args):  # noqa: ANN001, ANN202
+    parent, child = multiprocessing.Pipe()
+    process = multiprocessing.Process(target=target, args=(child, *args), daemon=True)
+    process.start()
+    return process, parent
+
+
+def main() -> None:
+    """Start the simulator and the app in processes of their own on loopback, measure both
+    paths from this one (the PHP site), print the ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=1000)
+    parser.add_argument("--server", choices=("gunicorn", "werkzeug"), default="gunicorn",
+                        help="the app's server (Werkzeug's development server waits 10 ms "
+                             "after every answer for unread body bytes)")
+    args = parser.parse_args()
+
+    sim_process, sim = _start(_simulator_child)
+    sim_host, sim_port = sim.recv()
+    folder = tempfile.TemporaryDirectory()
+    app_process, web = _start(_app_child, f"http://{sim_host}:{sim_port}", args.server,
+                              folder.name)
+    user_id, secure = web.recv()
+    app_port = web.recv()
+
+    def reset() -> None:
+        sim.send("reset")
+        sim.recv()
+
+    via_relay = poster("127.0.0.1", app_port, php_request(
+        "127.0.0.1", app_port, "/relay/sms_sender.php", user_id, secure))
+    direct = poster(sim_host, sim_port, php_request(
+        sim_host, sim_port, "/sms_sender.php", DEMO_USER_ID, DEMO_SECURE_KEY))
+    try:
+        for fn in (via_relay, direct):  # warm-up
+            timed(fn, 50)
+        gc.collect()
+        gc.disable()
+        relay_times: list[float] = []
+        direct_times: list[float] = []
+        block = 100  # alternate blocks, so drift and noisy neighbours hit both alike
+        for _ in range(max(1, args.n // block)):
+            reset()
+            relay_times.extend(timed(via_relay, block))
+            reset()
+            direct_times.extend(timed(direct, block))
+        gc.enable()
+    finally:
+        app_process.terminate()  # gunicorn's master stops its worker on SIGTERM
+        sim.send("stop")
+        app_process.join(timeout=10)
+        sim_process.join(timeout=10)
+        folder.cleanup()
+    print(f"{len(relay_times)} PHP-style sends each (HTTP/1.0, new connection per call), "
+          f"alternating blocks of {block}; Python {sys.version.split()[0]}, "
+          f"{os.cpu_count()} CPUs; the app ({args.server}) and the simulator each in a "
+          "process of its own")
+    relay_p50 = summary("relay (app + SQLite + simulator)", relay_times)
+    direct_p50 = summary("direct to the simulator socket", direct_times)
+    ratio = relay_p50 / direct_p50
+    verdict = "PASS" if ratio <= 3 else "FAIL"
+    print(f"relay / direct = {ratio:.2f}x by median; goal at most 3x -> {verdict}")
+    sys.exit(0 if verdict == "PASS" else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,396 @@
+"""The relay: sites that speak Cafe24's wire to this app with credentials it issued.
+
+A site gets an id (``relay-`` and 8 random characters) and a key (32 random bytes, shown
+once; only its SHA-256 is kept and compared in constant time). What a site may do is
+checked here: the address it calls from, the sender numbers it may use, its daily limit
+in credits (a Korea-time day) and whether it may only test. A relayed send goes through
+``sending.submit`` like the form's, logged with source ``relay`` and the site's name, and
+sent once with the master key, which never leaves this app. No HTTP in here: the relay's
+views read the wire and write the answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import re
+import secrets
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from cafe24.encoding import AUTO, normalize_charset
+from cafe24.phone import normalize_phone
+from cafe24.schedule import KST
+from smsform import logs
+from smsform.extensions import db
+from smsform.models import RelaySite, Send, utcnow
+from smsform.services import audit, form_input, gateway, sending
+from smsform.services.audit import Actor
+
+SOURCE = "relay"
+USER_ID_PREFIX = "relay-"
+USER_ID_CHARS = string.ascii_lowercase + string.digits
+USER_ID_LENGTH = 8
+KEY_BYTES = 32
+NAME_MAX = 64
+DAILY_LIMIT_MAX = 10_000_000
+CHARSETS = (AUTO, "utf-8", "euc-kr")
+#: How often a site's ``last_used_at`` is written at most.
+USE_RESOLUTION = timedelta(seconds=60)
+#: Send log results that count against a daily limit: accepted, or possibly sent.
+COUNTED_RESULTS = ("success", "reserved", "pending", "unknown")
+
+log = logs.get("relay")
+_sites = RelaySite.__table__
+_sends = Send.__table__
+# Compared against when the id is unknown, so a wrong id costs what a wrong key costs.
+_NO_HASH = hashlib.sha256(b"no such relay site").hexdigest()
+
+
+class RelayError(ValueError):
+    """A site could not be made or found; ``code`` says why (words: smsform.messages)."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Site:
+    """A relay site as the relay and the lists need it (never its key)."""
+
+    id: int
+    name: str
+    user_id: str
+    senders: tuple[str, ...]
+    daily_limit: int | None
+    test_only: bool
+    allow_ips: tuple[str, ...]
+    charset: str
+    active: bool
+    created_at: datetime
+    last_used_at: datetime | None
+    key_hash: str = field(default="", repr=False)  # compared in authenticate only
+
+    @classmethod
+    def of(cls, row: object) -> Site:
+        """The site of a ``relay_sites`` row."""
+        return cls(row.id, row.name, row.user_id, tuple(json.loads(row.senders or "[]")),
+                   row.daily_limit, bool(row.test_only),
+                   tuple(json.loads(row.allow_ips or "[]")), row.charset or AUTO,
+                   bool(row.active), row.created_at, row.last_used_at, row.key_hash)
+
+    def allows_address(self, address: str | None) -> bool:
+        """True when ``address`` is in one of the allowed networks (any, when none is set)."""
+        if not self.allow_ips:
+            return True
+        try:
+            ip = ipaddress.ip_address(address or "")
+        except ValueError:
+            return False
+        if ip.version == 6 and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        return any(ip in ipaddress.ip_network(cidr) for cidr in self.allow_ips)
+
+    def allows_sender(self, sender: str) -> bool:
+        """True when ``sender`` is one of the site's numbers."""
+        return (normalize_phone(sender) or sender) in self.senders
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A new site and its key: the only time the key is known."""
+
+    site: Site
+    secure: str
+
+
+# -- issuing, listing, disabling ---------------------------------------------------------
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def check_name(name: str) -> str:
+    """The name, trimmed: 1 to 64 printable characters."""
+    name = (name or "").strip()
+    if not name or len(name) > NAME_MAX or not name.isprintable():
+        raise RelayError("name_invalid", max=NAME_MAX)
+    return name
+
+
+def check_senders(numbers: Iterable[str]) -> tuple[str, ...]:
+    """The numbers, normalised and without repeats: at least one, each a phone number."""
+    found: list[str] = []
+    for raw in numbers:
+        number = normalize_phone(raw or "")
+        if number is None:
+            raise RelayError("sender_invalid", number=raw)
+        if number not in found:
+            found.append(number)
+    if not found:
+        raise RelayError("no_senders")
+    return tuple(found)
+
+
+def check_networks(cidrs: Iterable[str]) -> tuple[str, ...]:
+    """The allowed networks in CIDR form (a bare address is a /32 or /128)."""
+    found: list[str] = []
+    for raw in cidrs:
+        try:
+            network = str(ipaddress.ip_network((raw or "").strip(), strict=False))
+        except ValueError:
+            raise RelayError("network_invalid", value=raw) from None
+        if network not in found:
+            found.append(network)
+    return tuple(found)
+
+
+def check_limit(limit: int | None) -> int | None:
+    """A daily limit of 1 to 10,000,000 credits, or None for no limit."""
+    if limit is not None and not 1 <= limit <= DAILY_LIMIT_MAX:
+        raise RelayError("limit_invalid", max=DAILY_LIMIT_MAX)
+    return limit
+
+
+def check_charset(charset: str) -> str:
+    """``auto`` (the contract's rule), ``utf-8`` or ``euc-kr``."""
+    if (charset or AUTO).strip().lower() == AUTO:
+        return AUTO
+    try:
+        return normalize_charset(charset)
+    except ValueError:
+        raise RelayError("charset_invalid", value=charset) from None
+
+
+def parse_limit(text: str | None) -> int | None:
+    """A daily limit as typed (empty: none): RelayError ``limit_invalid`` when it is not a
+    whole number in range."""
+    text = (text or "").strip().replace(",", "")
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        raise RelayError("limit_invalid", max=DAILY_LIMIT_MAX)
+    return check_limit(int(text))
+
+
+def split_list(text: str | None) -> list[str]:
+    """Numbers or networks as typed in one box: separated by commas, spaces or lines."""
+    return [item for item in re.split(r"[\s,]+", text or "") if item]
+
+
+def _new_user_id() -> str:
+    return USER_ID_PREFIX + "".join(secrets.choice(USER_ID_CHARS) for _ in range(USER_ID_LENGTH))
+
+
+def create_site(name: str, senders: Sequence[str], *, daily_limit: int | None = None,
+                test_only: bool = False, allow_ips: Sequence[str] = (), charset: str = AUTO,
+                by: Actor) -> Issued:
+    """Issue an id and a key for a new site, keep the key's digest, audit it.
+
+    :raises RelayError: a rule is broken, or the name is taken (``name_taken``).
+    """
+    name = check_name(name)
+    numbers, networks = check_senders(senders), check_networks(allow_ips)
+    limit, charset = check_limit(daily_limit), check_charset(charset)
+    key = secrets.token_urlsafe(KEY_BYTES)
+    with db.engine.connect() as connection:
+        taken = connection.execute(select(_sites.c.id).where(
+            func.lower(_sites.c.name) == name.lower())).first()
+    if taken is not None:
+        raise RelayError("name_taken", name=name)
+    values = {"name": name, "key_hash": _hash(key), "senders": json.dumps(numbers),
+              "daily_limit": limit, "test_only": test_only, "allow_ips": json.dumps(networks),
+              "charset": charset, "active": True, "created_at": utcnow()}
+    for _attempt in range(3):  # another site drew the same id: draw again
+        values["user_id"] = _new_user_id()
+        try:
+            with db.engine.begin() as connection:
+                connection.execute(insert(_sites).values(**values))
+            break
+        except IntegrityError:
+            if _by_name(name) is not None:
+                raise RelayError("name_taken", name=name) from None
+    else:  # pragma: no cover - 36**8 ids
+        raise RuntimeError("could not draw a free relay id")
+    audit.record_by("relay_created", by, target=name, detail={
+        "user_id": values["user_id"], "senders": list(numbers), "daily_limit": limit,
+        "test_only": test_only, "allow_ips": list(networks), "charset": charset})
+    site = _by_name(name)
+    assert site is not None
+    return Issued(site, key)
+
+
+def _by_name(name: str) -> Site | None:
+    with db.engine.connect() as connection:
+        row = connection.execute(select(_sites).where(_sites.c.name == name)).first()
+    return Site.of(row) if row is not None else None
+
+
+def list_sites() -> list[Site]:
+    """Every site, active first, then by name."""
+    with db.engine.connect() as connection:
+        rows = connection.execute(select(_sites).order_by(_sites.c.active.desc(),
+                                                          _sites.c.name)).all()
+    return [Site.of(row) for row in rows]
+
+
+def find_site(name: str) -> Site:
+    """The site named ``name``; RelayError ``not_found`` when there is none."""
+    site = _by_name((name or "").strip())
+    if site is None:
+        raise RelayError("not_found", name=name)
+    return site
+
+
+def disable_site(name: str, *, by: Actor) -> bool:
+    """Stop a site's id and key for good (audited); False when it was disabled already."""
+    site = find_site(name)
+    if not site.active:
+        return False
+    with db.engine.begin() as connection:
+        connection.execute(update(_sites).where(_sites.c.id == site.id).values(active=False))
+    audit.record_by("relay_disabled", by, target=site.name, detail={"user_id": site.user_id})
+    return True
+
+
+# -- the wire's checks ---------------------------------------------------------------
+
+
+class Denial(StrEnum):
+    """Why the relay refuses a request before it reaches the gateway (the views give each
+    the gateway's code for it)."""
+
+    MISSING = "missing"  # no id or no key
+    AUTH = "auth"  # no such site, a wrong key, a disabled site
+    ADDRESS = "address"  # called from outside the site's networks
+    SENDER = "sender"  # a sender the site may not use
+    DAILY_LIMIT = "daily_limit"  # the send would pass the site's limit for the day
+    SMS_TOO_LONG = "sms_too_long"  # an SMS over 90 bytes: the gateway does not make it an LMS
+
+
+def find_by_user_id(user_id: str) -> Site | None:
+    """The site a request's id names, active or not (None when there is none)."""
+    with db.engine.connect() as connection:
+        row = connection.execute(select(_sites).where(_sites.c.user_id == user_id[:32])).first()
+    return Site.of(row) if row is not None else None
+
+
+def authenticate(user_id: str, secure: str, address: str | None) -> Site | Denial:
+    """The active site these credentials open from ``address``, or why not."""
+    return open_site(find_by_user_id(user_id) if user_id else None, user_id, secure, address)
+
+
+def open_site(site: Site | None, user_id: str, secure: str,
+              address: str | None) -> Site | Denial:
+    """``site`` (what ``user_id`` names, already looked up) if ``secure`` is its key, it is
+    active and ``address`` may use it; else why not."""
+    if not user_id or not secure:
+        return Denial.MISSING
+    stored = site.key_hash if site is not None else _NO_HASH
+    if not hmac.compare_digest(stored, _hash(secure)) or site is None or not site.active:
+        return Denial.AUTH
+    if not site.allows_address(address):
+        log.warning("relay site=%s refused: address %s not allowed", site.name, address)
+        return Denial.ADDRESS
+    _note_use(site)
+    return site
+
+
+def _note_use(site: Site) -> None:
+    """Write the site's last use, at most once a minute."""
+    now = utcnow()
+    if site.last_used_at is not None and now - site.last_used_at < USE_RESOLUTION:
+        return
+    with db.engine.begin() as connection:
+        connection.execute(update(_sites).where(_sites.c.id == site.id)
+                           .values(last_used_at=now))
+
+
+def used_today(site: Site, now: datetime | None = None) -> int:
+    """Credits the site's sends of this Korea-time day cost or may have cost (accepted,
+    pending or unknown; tests cost nothing)."""
+    day = (now or datetime.now(UTC)).astimezone(KST).date()
+    start = datetime.combine(day, datetime.min.time(), KST).astimezone(UTC).replace(tzinfo=None)
+    s = _sends.c
+    with db.engine.connect() as connection:
+        used = connection.execute(
+            select(func.coalesce(func.sum(s.cost), 0))
+            .where(s.source == SOURCE, s.actor == site.name[:64], s.created_at >= start,
+                   s.test.is_(False), s.result.in_(COUNTED_RESULTS))).scalar()
+    return int(used or 0)
+
+
+def allowance(site: Site, real: int | None = None) -> int | None:
+    """What the site may still spend today: its limit left (never below 0), capped by the
+    real credit when known; the real credit when it has no limit."""
+    if site.daily_limit is None:
+        return real
+    left = max(0, site.daily_limit - used_today(site))
+    return left if real is None else min(left, real)
+
+
+@dataclass(frozen=True)
+class RelaySend:
+    """What became of one relayed send: refused before the gateway (``denied``), or the
+    send service's result; ``remaining`` is what the site is told it has left."""
+
+    denied: Denial | None = None
+    result: sending.SendResult | None = None
+    remaining: int | None = None
+
+
+def send(site: Site, fields: Mapping[str, str], address: str | None) -> RelaySend:
+    """Read the wire's fields into a request, check what the site may do, and send it
+    through the one send path (a test-only site's sends are always tests)."""
+    draft = form_input.build_request(fields)
+    request = draft.request
+    if site.test_only and not request.test:
+        request = replace(request, test=True)
+    number = normalize_phone(request.sender)
+    if number is not None and not site.allows_sender(number):
+        return RelaySend(Denial.SENDER)
+    if not request.lms and request.kind == "L":  # the form would switch; the gateway refuses
+        return RelaySend(Denial.SMS_TOO_LONG)
+    if site.daily_limit is not None and request.cost > 0:
+        left = allowance(site)
+        if left is not None and request.cost > left:
+            log.info("relay site=%s over its daily limit (cost=%d left=%d)", site.name,
+                     request.cost, left)
+            return RelaySend(Denial.DAILY_LIMIT, remaining=left)
+    actor = sending.Actor(user_id=None, name=site.name, source=SOURCE,
+                          address=address)
+    result = sending.submit(request, actor, input_problems=draft.problems)
+    shown = result.remaining
+    if site.daily_limit is not None and result.remaining is not None:
+        shown = allowance(site, result.remaining)  # what it may spend, not the real credit
+    return RelaySend(result=result, remaining=shown)
+
+
+def remaining(site: Site) -> int:
+    """``sms_remain.php`` for a site: its allowance (the real credit when it has no limit).
+
+    :raises cafe24.errors.Cafe24Error: the gateway could not say.
+    """
+    real = gateway.client().remaining()
+    left = allowance(site, real)
+    return real if left is None else left
+
+
+def senders(site: Site) -> list[str]:
+    """``smsSenderPhone.php`` for a site: its numbers that the gateway lists as approved.
+
+    :raises cafe24.errors.Cafe24Error: the gateway could not say.
+    """
+    registered = {normalize_phone(n) or n for n in gateway.gateway().senders()}
+    return [number for number in site.senders if number in registered]
