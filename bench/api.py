@@ -1,0 +1,202 @@
+"""POST /api/v1/messages through the whole app against the client's own send, in one run.
+
+Run by hand: .venv/bin/python bench/api.py [-n 1000] [--database URL]
+
+Two pictures, each a ratio of medians measured in alternating blocks:
+
+- loopback: the app served on 127.0.0.1 (Werkzeug, HTTP/1.1) and called with a kept
+  ``requests`` session, its gateway the simulator on another 127.0.0.1 port; against
+  ``Cafe24Client.send`` straight to that simulator. The API's send crosses two sockets
+  and writes the send log (intent, outcome) in a SQLite file; the direct one crosses one.
+- in-process: the app called as a WSGI callable with a prepared environ, its gateway the
+  in-process simulator; against ``Cafe24Client.send`` on the in-process simulator.
+
+The goal (issue 9): the API takes at most 3x the direct call's time (by median).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import json
+import logging
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
+from werkzeug.test import EnvironBuilder  # noqa: E402
+
+from app import create_app  # noqa: E402
+from cafe24.calls import SendRequest  # noqa: E402
+from cafe24.client import Cafe24Client  # noqa: E402
+from simulator import DEMO_SECURE_KEY, DEMO_USER_ID, demo_backend  # noqa: E402
+from simulator.server import SimulatorServer  # noqa: E402
+from smsform.extensions import db  # noqa: E402
+from smsform.services import accounts, api_tokens, gateway  # noqa: E402
+from smsform.services.audit import CLI_ACTOR  # noqa: E402
+
+BODY = {"from": "010-1234-5678", "to": ["010-2222-3333", "010-4444-5555"],
+        "text": "[스마트상사] 홍길동 고객님, 주문하신 상품이 오늘 발송됩니다. 감사합니다."}
+REQUEST = SendRequest(msg=BODY["text"], sender=BODY["from"], recipients=tuple(BODY["to"]))
+BLOCK = 100
+GOAL = 3.0
+
+
+def timed(fn: Callable[[], None], n: int) -> list[float]:
+    """Call fn n times; return per-call seconds."""
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def summary(name: str, samples: list[float]) -> float:
+    """Print mean/p50/p95 in ms and return the median."""
+    ms = sorted(s * 1000 for s in samples)
+    p50 = ms[len(ms) // 2]
+    print(f"  {name:<40} mean {statistics.fmean(ms):7.3f} ms  p50 {p50:7.3f}  "
+          f"p95 {ms[int(len(ms) * 0.95)]:7.3f}")
+    return p50
+
+
+def build(database: str, config: dict) -> tuple:
+    """The app with a sender and their token."""
+    app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": database,
+                      "SMSFORM_API_RATE": "1000000/minute", "SMSFORM_LOG_LEVEL": "ERROR",
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **config})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        user = accounts.create_user("bench", "bench-password", "sender")
+        token = api_tokens.create(user, "bench", by=CLI_ACTOR).token
+    return app, token
+
+
+def compare(label: str, via_api: Callable[[], None], direct: Callable[[], None], n: int,
+            reset: Callable[[], None]) -> float:
+    """Alternate blocks of both paths; print the figures and return the ratio of medians."""
+    for fn in (via_api, direct):  # warm-up
+        timed(fn, 50)
+    gc.collect()
+    gc.disable()
+    api_times: list[float] = []
+    direct_times: list[float] = []
+    for _ in range(max(1, n // BLOCK)):
+        reset()
+        api_times.extend(timed(via_api, BLOCK))
+        reset()
+        direct_times.extend(timed(direct, BLOCK))
+    gc.enable()
+    print(f"{label}: {len(api_times)} sends each, alternating blocks of {BLOCK}")
+    api_p50 = summary("POST /api/v1/messages (whole app)", api_times)
+    direct_p50 = summary("Cafe24Client.send (direct)", direct_times)
+    ratio = api_p50 / direct_p50
+    print(f"  api / direct = {ratio:.2f}x by median")
+    return ratio
+
+
+class KeepAliveHandler(WSGIRequestHandler):
+    """Werkzeug's handler speaking HTTP/1.1, so the session's connection is kept."""
+
+    protocol_version = "HTTP/1.1"
+
+
+def loopback(n: int, database: str) -> float:
+    """The app and the simulator each on a port of 127.0.0.1."""
+    backend = demo_backend()
+    backend.accounts["demo"].credits = 10**9
+    simulator = SimulatorServer(backend).start()
+    app, token = build(database, {"CAFE24_SMS_BASE_URL": simulator.url,
+                                  "CAFE24_SMS_USER_ID": DEMO_USER_ID,
+                                  "CAFE24_SMS_SECURE_KEY": DEMO_SECURE_KEY,
+                                  "CAFE24_SMS_ALLOW_HTTP": "1"})
+    # One thread and kept connections, as the client keeps its own to the simulator.
+    server = make_server("127.0.0.1", 0, app, request_handler=KeepAliveHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}/api/v1/messages"
+    session = requests.Session()
+    session.headers.update({"Authorization": f"Bearer {token}",
+                            "Content-Type": "application/json"})
+    payload = json.dumps(BODY).encode()
+    client = Cafe24Client(DEMO_USER_ID, DEMO_SECURE_KEY, base_url=simulator.url,
+                          allow_http=True)
+
+    def via_api() -> None:
+        answer = session.post(url, data=payload, timeout=10)
+        assert answer.status_code == 201, answer.text
+
+    def direct() -> None:
+        assert client.send(REQUEST).ok
+
+    try:
+        return compare("loopback", via_api, direct, n, lambda: backend.reset())
+    finally:
+        server.shutdown()
+        simulator.stop()
+
+
+def in_process(n: int, database: str) -> float:
+    """The app as a WSGI callable; both paths on the in-process simulator."""
+    backend = demo_backend()
+    backend.accounts["demo"].credits = 10**9
+    app, token = build(database, {"SIMULATOR_BACKEND": backend})
+    environ_template = EnvironBuilder(
+        path="/api/v1/messages", method="POST", json=BODY,
+        headers={"Authorization": f"Bearer {token}"}).get_environ()
+    body = environ_template["wsgi.input"].read()
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: list, exc_info: object = None) -> None:
+        statuses.append(status)
+
+    def via_api() -> None:
+        environ = dict(environ_template)
+        environ["wsgi.input"] = io.BytesIO(body)
+        answer = b"".join(app(environ, start_response))
+        assert statuses.pop() == "201 CREATED", answer
+
+    with app.app_context():
+        client = gateway.client()
+
+    def direct() -> None:
+        assert client.send(REQUEST).ok
+
+    return compare("in-process", via_api, direct, n, lambda: backend.reset())
+
+
+def main() -> None:
+    """Measure both pictures and print the verdict."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=1000)
+    parser.add_argument("--database", default=None,
+                        help="SQLAlchemy URL (default: a SQLite file in a temporary folder)")
+    args = parser.parse_args()
+    logging.disable(logging.CRITICAL)  # the send log line is not what we measure
+    with tempfile.TemporaryDirectory() as folder:
+        database = args.database or f"sqlite:///{Path(folder) / 'bench.db'}"
+        print(f"Python {sys.version.split()[0]}; database {database.split('///')[0]}…; "
+              "logging off; GC off while timing")
+        ratios = {"loopback": loopback(args.n, database),
+                  "in-process": in_process(args.n, database)}
+    worst = max(ratios.values())
+    verdict = "PASS" if worst <= GOAL else "FAIL"
+    print(f"goal: the API takes at most {GOAL:.0f}x the direct send (median), in both "
+          f"pictures -> {verdict}")
+    raise SystemExit(0 if verdict == "PASS" else 1)
+
+
+if __name__ == "__main__":
+    main()

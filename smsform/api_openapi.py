@@ -1,0 +1,202 @@
+"""The OpenAPI 3.1 document of ``/api/v1``, made from the models that validate the requests
+and shape the answers (``smsform.api_schemas``): their JSON Schemas are the components,
+and a small hand-written paths object points at them.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from smsform.api_schemas import (
+    MAX_BODY_BYTES,
+    Balance,
+    MessageDetail,
+    MessageIn,
+    MessagePage,
+    MessageQuery,
+    MessageSent,
+    ProblemDetails,
+    Senders,
+)
+from smsform.services.sending import MAX_KEY_LENGTH
+
+PREFIX = "/api/v1"
+MAX_ID = 2**63 - 1
+PROBLEM_JSON = "application/problem+json"
+_REF = "#/components/schemas/{model}"
+
+#: What each error status means in this API.
+_ERRORS = {
+    400: "Invalid input: `errors` says what is wrong with each field. Nothing was sent.",
+    401: "No valid token: send `Authorization: Bearer <token>`.",
+    403: "The token's user may not do this (a viewer may not send).",
+    404: "There is no such send, or it is another user's.",
+    409: "A send with this Idempotency-Key is still in progress. Nothing was sent again.",
+    413: f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.",
+    415: "The body must be JSON (`Content-Type: application/json`).",
+    422: "Not sent: the gateway refused the send (`code` is its answer, such as -114), or "
+         "the Idempotency-Key was used before with another body "
+         "(`code: idempotency_key_reused`).",
+    429: "Too many requests with this token: wait `Retry-After` seconds.",
+    502: "The outcome is unknown: the message may have gone out. Look it up by `id` before "
+         "sending it again. For a look-up: the gateway gave no usable answer.",
+    503: "The gateway could not be reached: nothing was sent, it is safe to try again.",
+}
+_HEADERS = {
+    401: {"WWW-Authenticate": {"schema": {"type": "string"},
+                               "description": "Bearer, with the error."}},
+    429: {"Retry-After": {"schema": {"type": "integer", "minimum": 1},
+                          "description": "Seconds to wait."}},
+}
+
+
+#: Every problem ``code`` the API answers with (a problem's ``type`` ends in one of them).
+PROBLEMS = {
+    "invalid": "400: some fields break a rule; `errors` names what is wrong with each. "
+               "Nothing was sent.",
+    "malformed_json": "400: the body is not JSON, or not a JSON object.",
+    "invalid_idempotency_key": "400: `Idempotency-Key` must be 1 to 40 printable characters.",
+    "unauthorized": "401: no token, or one that is revoked, unknown or of a disabled user.",
+    "forbidden": "403: the token's user may not do this (a viewer may not send).",
+    "numbers_hidden": "403: searching by phone number needs the right to see numbers.",
+    "not_found": "404: no such send (or another user's), or no such address.",
+    "method_not_allowed": "405: the address does not take this method.",
+    "in_flight": "409: the first send with this `Idempotency-Key` is still in progress.",
+    "request_entity_too_large": f"413: the body is over {MAX_BODY_BYTES // 1024} KiB.",
+    "unsupported_media_type": "415: send JSON, with `Content-Type: application/json`.",
+    "refused": "422: the gateway refused the send; `code` is its answer (-114: the sender is "
+               "not registered, -201: no credit left, ...). Nothing was sent, nothing "
+               "charged. The problem carries the send's members (`id`, `result`, ...).",
+    "idempotency_key_reused": "422: this `Idempotency-Key` was used before for another body.",
+    "too_many_requests": "429: too many requests with this token; wait `Retry-After` "
+                         "seconds.",
+    "unknown": "502: the gateway's answer was lost: the message may have gone out. Look it "
+               "up by `id` (and in the gateway's results) before sending it again.",
+    "gateway_error": "502 or 503: a look-up (balance, senders) got no usable answer.",
+    "not_sent": "503: the gateway could not be reached; nothing was sent, try again later.",
+    "internal_server_error": "500: a fault of this app; nothing is known to have been sent.",
+}
+
+
+def _problem(status: int) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": _ERRORS[status], "content": {PROBLEM_JSON: {
+        "schema": {"$ref": _REF.format(model="ProblemDetails")}}}}
+    if status in _HEADERS:
+        answer["headers"] = _HEADERS[status]
+    return answer
+
+
+def _json(model: type[BaseModel], description: str, **extra: Any) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {
+        "schema": {"$ref": _REF.format(model=model.__name__)}}}, **extra}
+
+
+def _responses(ok: dict[str, dict[str, Any]], *errors: int) -> dict[str, Any]:
+    return {**ok, **{str(status): _problem(status) for status in (401, 403, 429, *errors)}}
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema without the ``null`` a missing parameter stands for."""
+    options = [s for s in schema.get("anyOf", ()) if s.get("type") != "null"]
+    if len(options) != 1:
+        return schema
+    rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default", "title")}
+    return {**options[0], **rest}
+
+
+def _query_parameters() -> list[dict[str, Any]]:
+    schema = MessageQuery.model_json_schema(by_alias=True)
+    return [{"name": name, "in": "query", "required": False,
+             "description": prop.get("description", ""), "schema": _not_null(prop)}
+            for name, prop in schema["properties"].items()]
+
+
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "Makes the send happen once: the same key with the same body answers the "
+                   "first answer again (with `Idempotent-Replayed: true`); while the first "
+                   "is in progress 409; with another body 422. Keys belong to their user.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH,
+               "pattern": "^[\\x21-\\x7e]([\\x20-\\x7e]*[\\x21-\\x7e])?$"},
+}
+_SENT_HEADERS = {
+    "Location": {"schema": {"type": "string"}, "description": "The send's address."},
+    "Idempotent-Replayed": {"schema": {"type": "string", "enum": ["true"]},
+                            "description": "This is the first answer to the same key, "
+                                           "again: nothing was sent this time."},
+}
+
+
+def _paths() -> dict[str, Any]:
+    return {
+        f"{PREFIX}/messages": {
+            "post": {
+                "operationId": "sendMessage", "tags": ["messages"],
+                "summary": "Send a message (SMS or LMS) once",
+                "parameters": [_IDEMPOTENCY_KEY],
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": _REF.format(model="MessageIn")}}}},
+                "responses": _responses(
+                    {"201": _json(MessageSent, "Accepted by the gateway: sent, reserved or "
+                                               "a test.", headers=_SENT_HEADERS)},
+                    400, 409, 413, 415, 422, 502, 503),
+            },
+            "get": {
+                "operationId": "listMessages", "tags": ["messages"],
+                "summary": "The send log, newest first, a page at a time",
+                "description": "Your own sends (an administrator's token: everyone's).",
+                "parameters": _query_parameters(),
+                "responses": _responses({"200": _json(MessagePage, "One page.")}, 400),
+            },
+        },
+        f"{PREFIX}/messages/{{id}}": {"get": {
+            "operationId": "getMessage", "tags": ["messages"],
+            "summary": "One send, in full",
+            "parameters": [{"name": "id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}],
+            "responses": _responses({"200": _json(MessageDetail, "The send.")}, 404),
+        }},
+        f"{PREFIX}/balance": {"get": {
+            "operationId": "getBalance", "tags": ["account"],
+            "summary": "Credits left, and how many SMS or LMS they buy",
+            "responses": _responses({"200": _json(Balance, "The credit.")}, 502, 503),
+        }},
+        f"{PREFIX}/senders": {"get": {
+            "operationId": "listSenders", "tags": ["account"],
+            "summary": "The registered sender numbers",
+            "responses": _responses({"200": _json(Senders, "The numbers.")}, 502, 503),
+        }},
+    }
+
+
+@cache
+def document() -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document (made once)."""
+    models: list[tuple[type[BaseModel], Any]] = [(MessageIn, "validation")] + [
+        (model, "serialization") for model in (MessageSent, MessageDetail, MessagePage,
+                                               Balance, Senders, ProblemDetails)]
+    _, schemas = models_json_schema(models, ref_template=_REF)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "smsform API", "version": "1",
+            "description": "Send SMS and LMS through this app's Cafe24 account, with a "
+                           "token of your own: every send is checked, logged and sent "
+                           "once. Errors are RFC 9457 problem details, worded in Korean, "
+                           "or in English with `Accept-Language: en`.",
+        },
+        "paths": _paths(),
+        "components": {
+            "schemas": schemas["$defs"],
+            "securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer", "bearerFormat": "smsf_…",
+                "description": "A token from /account/tokens or `flask --app app token "
+                               "create`."}},
+        },
+        "security": [{"bearerAuth": []}],
+        "x-problems": PROBLEMS,
+    }

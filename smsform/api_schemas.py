@@ -1,0 +1,321 @@
+"""The token API's bodies as Pydantic models: the one source that validates requests,
+shapes answers and writes the OpenAPI document (``smsform.api_openapi``).
+
+A request body is read strictly (no "5" for 5, no "true" for true, no unknown member);
+each refusal becomes an ``InputProblem`` (field, code, parameters) that
+``smsform.messages`` words in the caller's language. Reading a valid body into a
+``SendRequest`` is ``MessageIn.to_request``; judging it stays with the request itself
+(``SendRequest.problems``, through ``sending.submit``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+from cafe24 import message, schedule
+from cafe24.calls import SendRequest
+from cafe24.phone import MAX_RECIPIENTS, Recipient, normalize_phone
+from cafe24.schedule import KST
+from cafe24.text import Problem, normalize_newlines, normalize_text
+from smsform.services.api_messages import MessageRow
+from smsform.services.sendlog_query import MAX_QUERY_LENGTH, RESULTS
+
+#: The largest body ``POST /api/v1/messages`` reads: 999 named recipients and a full LMS
+#: fit in a tenth of it.
+MAX_BODY_BYTES = 256 * 1024
+PAGE_LIMIT, MAX_PAGE_LIMIT = 20, 100
+MAX_PHONE_LENGTH = 40
+MAX_NAME_LENGTH = 100
+MAX_CURSOR_LENGTH = 200
+#: ISO 8601 date and time, seconds and offset optional (no offset: Korea time).
+ISO_DATETIME = (r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
+                r"(Z|[+-]\d{2}:?\d{2})?$")
+_ISO_DATETIME = re.compile(ISO_DATETIME)
+
+#: The API's name for each field of the library's problems (the form's names).
+API_FIELDS = {"msg": "text", "subject": "subject", "sphone": "from", "rphone": "to",
+              "destination": "to", "rdate": "reserve_at", "rtime": "reserve_at",
+              "repeatNum": "repeat.count", "repeatTime": "repeat.every_minutes"}
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """A body or query value the API cannot read: where (dotted), a code and parameters
+    (worded by ``smsform.messages.api_input_text``)."""
+
+    field: str
+    code: str
+    params: dict[str, object] = field(default_factory=dict)
+
+
+def input_problems(exc: ValidationError) -> list[InputProblem]:
+    """Pydantic's refusals as InputProblems (``to.2.phone``; the body itself is ``body``)."""
+    found = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in error["loc"]) or "body"
+        found.append(InputProblem(where, error["type"], dict(error.get("ctx") or {})))
+    return found
+
+
+def api_field(problem: Problem) -> str:
+    """The API's field for one of the library's problems."""
+    return API_FIELDS.get(problem.field, problem.field)
+
+
+# --- what a caller sends -----------------------------------------------------------------
+
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+class RecipientIn(BaseModel):
+    """A recipient with a name for ``{name}`` in the text."""
+
+    model_config = _STRICT | ConfigDict(json_schema_extra={
+        "examples": [{"phone": "010-2222-3333", "name": "홍길동"}]})
+
+    phone: str = Field(min_length=1, max_length=MAX_PHONE_LENGTH,
+                       description="A Korean phone number, with or without dashes.")
+    name: str = Field(default="", max_length=MAX_NAME_LENGTH,
+                      description="Fills {name} in the text for this recipient.")
+
+
+def _recipient(value: Any) -> Any:
+    """A plain number reads as a recipient without a name."""
+    return {"phone": value} if isinstance(value, str) else value
+
+
+RecipientItem = Annotated[RecipientIn, BeforeValidator(
+    _recipient, json_schema_input_type=Annotated[
+        str, Field(min_length=1, max_length=MAX_PHONE_LENGTH)] | RecipientIn)]
+
+
+class RepeatIn(BaseModel):
+    """Send the same message again ``count`` times, ``every_minutes`` apart."""
+
+    model_config = _STRICT
+
+    count: int = Field(ge=schedule.REPEAT_NUM_MIN, le=schedule.REPEAT_NUM_MAX)
+    every_minutes: int = Field(ge=schedule.REPEAT_TIME_MIN, le=schedule.REPEAT_TIME_MAX)
+
+
+def _reserve_at(value: Any) -> datetime | None:
+    """ISO 8601 date and time; without an offset it is Korea time."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _ISO_DATETIME.fullmatch(value):
+        raise PydanticCustomError("iso_datetime", "not an ISO 8601 date and time")
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("iso_datetime", "not an ISO 8601 date and time") from None
+    return when.replace(tzinfo=KST) if when.tzinfo is None else when
+
+
+ReserveAt = Annotated[datetime | None, PlainValidator(_reserve_at), WithJsonSchema({
+    "anyOf": [{"type": "string", "pattern": ISO_DATETIME}, {"type": "null"}],
+    "description": "When to send, in ISO 8601; Korea time (+09:00) when it has no offset. "
+                   "At least 10 minutes and at most 365 days ahead.",
+    "examples": ["2030-03-01T09:30:00", "2030-03-01T09:30:00+09:00"]})]
+
+
+class MessageIn(BaseModel):
+    """``POST /api/v1/messages``: one message to one or more recipients."""
+
+    model_config = _STRICT | ConfigDict(json_schema_extra={"examples": [
+        {"from": "02-123-4567", "to": ["010-2222-3333"], "text": "안녕하세요"},
+        {"from": "02-123-4567", "to": [{"phone": "010-2222-3333", "name": "홍길동"}],
+         "text": "{name}님, 주문하신 상품이 발송되었습니다.", "type": "auto", "test": True}]})
+
+    sender: str = Field(alias="from", min_length=1, max_length=MAX_PHONE_LENGTH,
+                        description="A registered sender number.")
+    to: list[RecipientItem] = Field(min_length=1, max_length=MAX_RECIPIENTS, description=(
+        "Phone numbers, or objects with a phone and a name (any name makes the send use "
+        "names)."))
+    text: str = Field(min_length=1, max_length=message.LMS_LIMIT,
+                      description="The message; {name} is replaced by each recipient's name.")
+    subject: str = Field(default="", max_length=message.SUBJECT_LIMIT,
+                         description="The LMS subject (ignored for an SMS).")
+    type: Literal["auto", "sms", "lms"] = Field(default="auto", description=(
+        "auto: an SMS up to 90 bytes (EUC-KR), an LMS past them; sms: refused past 90 "
+        "bytes; lms: always an LMS."))
+    reserve_at: ReserveAt = None
+    repeat: RepeatIn | None = None
+    test: bool = Field(default=False, description="A dry run: checked by the gateway, "
+                                                  "not sent, not charged.")
+
+    def to_request(self) -> tuple[SendRequest, list[Problem], list[InputProblem]]:
+        """The SendRequest, the problems found reading it (``{name}`` without names) and
+        the API's own (an ``sms`` too long for one)."""
+        named = any(r.name.strip() for r in self.to)
+        recipients = _distinct(self.to)
+        msg = normalize_newlines(self.text)
+        request = SendRequest(
+            msg=msg, sender=self.sender.strip(),
+            recipients=() if named else tuple(r.phone for r in recipients),
+            named=tuple(recipients) if named else (),
+            subject=self.subject.strip(), lms=self.type == "lms", reserve_at=self.reserve_at,
+            repeat_num=self.repeat.count if self.repeat else None,
+            repeat_minutes=self.repeat.every_minutes if self.repeat else None,
+            test=self.test)
+        reading = message.check_placeholder(msg, recipients if named else None)
+        own = []
+        if self.type == "sms" and request.kind == "L":
+            own.append(InputProblem("type", "sms_too_long", {
+                "length": message.euckr_length(normalize_text(msg)),
+                "limit": message.SMS_LIMIT}))
+        return request, reading, own
+
+
+def _distinct(items: list[RecipientIn]) -> list[Recipient]:
+    """Each number once (its first name wins), canonical where it is a number; what is not
+    a number stays as given, for the request's judge to report."""
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        number = normalize_phone(item.phone)
+        key = number or item.phone.strip()
+        if key not in seen:
+            seen.add(key)
+            out.append(Recipient(key, item.name.strip()))
+    return out
+
+
+class MessageQuery(BaseModel):
+    """``GET /api/v1/messages``: the send log's filters and a page of them."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    cursor: str | None = Field(default=None, max_length=MAX_CURSOR_LENGTH, description=(
+        "next_cursor of the page before; leave out for the newest page."))
+    limit: int = Field(default=PAGE_LIMIT, ge=1, le=MAX_PAGE_LIMIT)
+    result: Literal[RESULTS] | None = Field(default=None,  # type: ignore[valid-type]
+                                            description="Only sends that ended so.")
+    day_from: date | None = Field(default=None, alias="from",
+                                  description="From this day (Korea time), inclusive.")
+    day_to: date | None = Field(default=None, alias="to",
+                                description="Up to this day (Korea time), inclusive.")
+    q: str = Field(default="", max_length=MAX_QUERY_LENGTH, description=(
+        "A recipient's phone number, or words of the text (all of them)."))
+
+
+# --- what the API answers ----------------------------------------------------------------
+
+Result = Literal[RESULTS]  # type: ignore[valid-type]
+
+
+class MessageSent(BaseModel):
+    """A send as ``POST /api/v1/messages`` answers it (and replays it)."""
+
+    id: int = Field(description="The send log's id: GET /api/v1/messages/{id}.")
+    result: Result
+    code: str | None = Field(description="The gateway's answer code (success, reserved, "
+                                         "test, -114, ...), or ours when it gave none.")
+    kind: Literal["sms", "lms"]
+    recipients: int
+    cost: int = Field(description="Credits used (0 for a test).")
+    remaining: int | None = Field(description="Credits left, when the gateway said.")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: MessageRow) -> MessageSent:
+        """A logged send as the API (and ``send --json``) tells it."""
+        return cls(id=row.id, result=row.result, code=row.code, kind=row.kind,
+                   recipients=row.recipients, cost=row.cost, remaining=row.remaining,
+                   created_at=row.created_at)
+
+
+class MessageInfo(MessageSent):
+    """A send as the list shows it."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    sender: str = Field(alias="from")
+    user: str
+    source: str = Field(description="The way in: form, json, api, relay, cli.")
+    test: bool
+    marked: Literal["sent", "not_sent"] | None = Field(
+        description="An administrator's verdict on an unknown outcome.")
+
+
+class RecipientOut(BaseModel):
+    """A recipient as the log keeps it (the number masked for viewers)."""
+
+    phone: str
+    name: str | None
+
+
+class RepeatOut(BaseModel):
+    """How often the send repeats."""
+
+    count: int
+    every_minutes: int | None
+
+
+class MessageDetail(MessageInfo):
+    """One send in full: its text and recipients are null once the log was purged."""
+
+    text: str | None
+    subject: str | None
+    to: list[RecipientOut]
+    reserve_at: datetime | None
+    repeat: RepeatOut | None
+    finished_at: datetime | None
+
+
+class MessagePage(BaseModel):
+    """One page of the log, newest first."""
+
+    items: list[MessageInfo]
+    next_cursor: str | None = Field(description="Ask again with this for the next page; "
+                                                "null on the last page.")
+
+
+class Balance(BaseModel):
+    """The gateway's credit and what it buys."""
+
+    remaining: int
+    sms: int = Field(description="SMS messages (one recipient each) it buys.")
+    lms: int = Field(description="LMS messages (one recipient each) it buys.")
+
+    @classmethod
+    def of(cls, remaining: int) -> Balance:
+        """``remaining`` credits and what they buy."""
+        return cls(remaining=remaining, sms=remaining // message.CREDIT_COST["S"],
+                   lms=remaining // message.CREDIT_COST["L"])
+
+
+class Senders(BaseModel):
+    """The registered sender numbers."""
+
+    senders: list[str]
+
+
+class ProblemDetails(BaseModel):
+    """An error (RFC 9457), worded in Korean or, when Accept-Language prefers it, English.
+    Errors about a send also carry the send's members (id, result, kind, ...)."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str = Field(description="A URI reference naming the problem (see the reference).")
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="A stable code: invalid, malformed_json, unauthorized, "
+                                  "forbidden, not_found, in_flight, idempotency_key_reused, "
+                                  "a gateway code such as -114, unknown, not_sent, ...")
+    errors: dict[str, list[str]] | None = Field(
+        default=None, description="What is wrong with each field (dotted: to.0.phone).")

@@ -1,0 +1,289 @@
+"""Shell commands for scripts and cron: ``flask --app app send|balance|senders`` and
+``flask --app app token create|list|revoke``.
+
+``send`` reads its options into the API's own request model (``api_schemas.MessageIn``),
+so a send from the shell is checked, logged (source ``cli``, as ``--user``) and sent once
+like one from the API, and ``--json`` prints the API's members. Its exit status:
+
+====  ==========================================================================
+0     accepted: sent, reserved, or a test
+1     refused by the gateway (its code is printed); nothing was sent
+2     invalid input (an option, a rule of the message, an unknown user or one who
+      may not send, an Idempotency-Key used for another message); nothing was sent
+3     outcome unknown: the message may have gone out; look it up before sending again
+      (also: the same ``--idempotency-key`` is being sent right now)
+4     not sent: the gateway was not reached; nothing was sent, safe to try again
+====  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+from flask_babel import force_locale
+from pydantic import ValidationError
+
+from cafe24.errors import Cafe24Error
+from cafe24.schedule import KST
+from smsform import messages
+from smsform.api_schemas import Balance, InputProblem, MessageIn, MessageSent, api_field
+from smsform.api_schemas import input_problems as read_problems
+from smsform.permissions import Permission
+from smsform.services import accounts, api_messages, api_tokens, gateway, sending
+from smsform.services.audit import CLI_ACTOR
+from smsform.services.sending import Actor, SendKey, SendResult, Status
+
+EXIT_OK, EXIT_REFUSED, EXIT_INVALID, EXIT_UNKNOWN, EXIT_NOT_SENT = 0, 1, 2, 3, 4
+#: The exit status of each logged result.
+_EXIT_OF_RESULT = {"success": EXIT_OK, "reserved": EXIT_OK, "test": EXIT_OK,
+                   "refused": EXIT_REFUSED, "unknown": EXIT_UNKNOWN, "pending": EXIT_UNKNOWN,
+                   "not_sent": EXIT_NOT_SENT}
+
+
+def register(app: Flask) -> None:
+    """Attach the commands to the app."""
+    for command in (send_command, balance_command, senders_command, token_group):
+        app.cli.add_command(command)
+
+
+def _both(words: Callable[[], str]) -> str:
+    """Korean, then English in parentheses (the terminal's habit, see smsform.cli)."""
+    with force_locale("ko"):
+        korean = words()
+    with force_locale("en"):
+        english = words()
+    return korean if korean == english else f"{korean} ({english})"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What ``send`` prints and how it exits."""
+
+    exit_code: int
+    body: dict[str, Any]
+    lines: list[str] = field(default_factory=list)
+
+
+def _invalid(own: list[InputProblem], problems=()) -> Outcome:
+    errors: dict[str, list[str]] = {}
+    for item in own:
+        errors.setdefault(item.field, []).append(
+            _both(lambda i=item: messages.api_input_text(i.code, i.params)))
+    for problem in problems:
+        errors.setdefault(api_field(problem), []).append(
+            _both(lambda p=problem: messages.api_problem_text(p)))
+    lines = [f"{name}: {text}" for name, texts in errors.items() for text in texts]
+    return Outcome(EXIT_INVALID, {"result": "invalid", "code": "invalid", "errors": errors},
+                   lines)
+
+
+def _refusal(code: str, words: Callable[[], str], exit_code: int = EXIT_INVALID) -> Outcome:
+    text = _both(words)
+    return Outcome(exit_code, {"result": "error", "code": code, "detail": text}, [text])
+
+
+def outcome(result: SendResult) -> Outcome:
+    """The one place a send's result becomes an exit status and what is printed."""
+    status = result.status
+    if status is Status.INVALID:
+        return _invalid([], result.problems)
+    if status in (Status.KEY_INVALID, Status.TOKEN_INVALID):
+        return _refusal("invalid_idempotency_key", lambda: messages.api_input_text(
+            "invalid_idempotency_key", {"max": sending.MAX_KEY_LENGTH}))
+    if status is Status.KEY_MISMATCH:
+        return _refusal("idempotency_key_reused", lambda: messages.api_input_text(
+            "idempotency_key_reused", {}))
+    row = api_messages.message(result.send_id or 0)
+    if status is Status.IN_FLIGHT or row is None:
+        return _refusal("in_flight", lambda: messages.api_input_text("in_flight", {}),
+                        EXIT_UNKNOWN)
+    body = MessageSent.of(row).model_dump(mode="json")
+    text = _both(lambda: messages.log_code_text(row.result, row.code, row.detail))
+    if status is Status.DUPLICATE:
+        body["replayed"] = True
+    if row.result not in ("success", "reserved", "test"):
+        body["detail"] = text
+    facts = " ".join(f"{key}={value}" for key, value in body.items() if key != "detail")
+    return Outcome(_EXIT_OF_RESULT[row.result], body, [facts, text])
+
+
+def _echo(answer: Outcome, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(answer.body, ensure_ascii=False))
+        return
+    for line in answer.lines:
+        click.echo(line, err=answer.exit_code != EXIT_OK)
+
+
+def _sender_account(username: str) -> accounts.SignedInUser | Outcome:
+    """The active account named ``username`` that may send, or why not (exit 2)."""
+    try:
+        account = accounts.find_user(username)
+    except accounts.AccountError as exc:
+        return _refusal("unknown_user", lambda e=exc: messages.account_error_text(e))
+    user = accounts.signed_in(account)
+    if not account.active or not user.can(Permission.SEND):
+        return _refusal("forbidden", lambda: messages.api_input_text(
+            "may_not_send", {"username": account.username}))
+    return user
+
+
+def _read(values: dict[str, Any]) -> tuple[Any, Outcome | None]:
+    """The options as the API's request, or the exit-2 outcome naming every problem."""
+    try:
+        body = MessageIn.model_validate(values)
+    except ValidationError as exc:
+        return None, _invalid(read_problems(exc))
+    send_request, reading, own = body.to_request()
+    if own:
+        return None, _invalid(own, [*reading, *send_request.problems()])
+    return (send_request, reading), None
+
+
+@click.command("send")
+@click.option("--user", "username", required=True,
+              help="Send as this user (who must be allowed to send); logged with source cli.")
+@click.option("--from", "sender", required=True, help="A registered sender number.")
+@click.option("--to", "recipients", multiple=True, required=True,
+              help="A recipient's number; repeat for more.")
+@click.option("--text", required=True, help="The message, or - to read it from standard input.")
+@click.option("--subject", default="", help="The LMS subject.")
+@click.option("--type", "kind", type=click.Choice(["auto", "sms", "lms"]), default="auto",
+              show_default=True)
+@click.option("--test", is_flag=True, help="A dry run: checked by the gateway, not sent.")
+@click.option("--reserve-at", default=None,
+              help="ISO 8601 date and time; Korea time without an offset.")
+@click.option("--idempotency-key", default=None,
+              help="Send once for this key: a rerun with the same key sends nothing again.")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON members.")
+@with_appcontext
+def send_command(username: str, sender: str, recipients: tuple[str, ...], text: str,
+                 subject: str, kind: str, test: bool, reserve_at: str | None,
+                 idempotency_key: str | None, as_json: bool) -> None:
+    """Send one message once; the exit status says how it ended (0 sent, 1 refused,
+    2 invalid, 3 unknown, 4 not sent)."""
+    if text == "-":
+        with click.open_file("-", encoding="utf-8") as stream:
+            text = stream.read().rstrip("\n")
+    user = _sender_account(username)
+    if isinstance(user, Outcome):
+        _echo(user, as_json)
+        raise SystemExit(user.exit_code)
+    read, problem = _read({"from": sender, "to": list(recipients), "text": text,
+                           "subject": subject, "type": kind, "reserve_at": reserve_at,
+                           "test": test})
+    if problem is not None:
+        _echo(problem, as_json)
+        raise SystemExit(problem.exit_code)
+    send_request, reading = read
+    result = sending.submit(send_request, Actor(user.id, user.username, "cli"),
+                            SendKey.header(idempotency_key), input_problems=reading)
+    answer = outcome(result)
+    _echo(answer, as_json)
+    raise SystemExit(answer.exit_code)
+
+
+def _gateway_failed(exc: Cafe24Error) -> None:
+    click.echo(_both(lambda: messages.gateway_failure_text(exc)), err=True)
+    raise SystemExit(EXIT_NOT_SENT)
+
+
+@click.command("balance")
+@click.option("--json", "as_json", is_flag=True, help='Print {"remaining", "sms", "lms"}.')
+@with_appcontext
+def balance_command(as_json: bool) -> None:
+    """The credits left and how many SMS or LMS they buy (exit 4 when the gateway fails)."""
+    try:
+        credit = Balance.of(gateway.client().remaining())
+    except Cafe24Error as exc:
+        _gateway_failed(exc)
+        return
+    if as_json:
+        click.echo(json.dumps(credit.model_dump(mode="json")))
+    else:
+        click.echo(f"remaining={credit.remaining} sms={credit.sms} lms={credit.lms}")
+
+
+@click.command("senders")
+@click.option("--json", "as_json", is_flag=True, help='Print {"senders": [...]}.')
+@with_appcontext
+def senders_command(as_json: bool) -> None:
+    """The registered sender numbers, one a line (exit 4 when the gateway fails)."""
+    try:
+        numbers = gateway.gateway().senders()
+    except Cafe24Error as exc:
+        _gateway_failed(exc)
+        return
+    click.echo(json.dumps({"senders": numbers}) if as_json else "\n".join(numbers))
+
+
+# --- API tokens --------------------------------------------------------------------------
+
+
+@click.group("token", cls=AppGroup)
+def token_group() -> None:
+    """Manage API tokens (each made or revoked is audited with actor cli)."""
+
+
+def _token_step(step: Callable[[], Any]) -> Any:
+    """Run one token or account step; a refusal ends the command with its reason (exit 1)."""
+    try:
+        return step()
+    except api_tokens.TokenError as exc:
+        words = _both(lambda e=exc: messages.token_error_text(e.code, e.params))
+        raise click.ClickException(words) from None
+    except accounts.AccountError as exc:
+        words = _both(lambda e=exc: messages.account_error_text(e))
+        raise click.ClickException(words) from None
+
+
+@token_group.command("create")
+@click.option("--user", "username", required=True, help="Whose token (it acts with their role).")
+@click.option("--name", "label", required=True, help="What uses it, e.g. shop-orders.")
+@click.option("--json", "as_json", is_flag=True, help='Print exactly {"token": ...}.')
+def create_token(username: str, label: str, as_json: bool) -> None:
+    """Make a token; it is printed this once and kept only as a digest."""
+    account = _token_step(lambda: accounts.find_user(username))
+    issued = _token_step(lambda: api_tokens.create(account, label, by=CLI_ACTOR))
+    if as_json:
+        click.echo(json.dumps({"token": issued.token}))
+        return
+    click.echo(f"created token {issued.id} {issued.name} for {account.username}")
+    click.echo(issued.token)
+    click.echo("The token is shown only now; it cannot be shown again.")
+
+
+def _kst(when) -> str:
+    return when.astimezone(KST).strftime("%Y-%m-%d %H:%M") if when is not None else "never"
+
+
+@token_group.command("list")
+@click.option("--user", "username", default=None, help="Only this user's tokens.")
+def list_tokens(username: str | None) -> None:
+    """Tokens (never their values): id, user, name, prefix, created, last use, state."""
+    user_id = _token_step(lambda: accounts.find_user(username)).id if username else None
+    click.echo("id\tuser\tname\tprefix\tcreated\tlast_used\tstate")
+    for token in api_tokens.list_tokens(user_id):
+        state = "active" if token.active else f"revoked {_kst(token.revoked_at)}"
+        click.echo("\t".join([str(token.id), token.user, token.name, token.prefix,
+                              _kst(token.created_at), _kst(token.last_used_at), state]))
+
+
+@token_group.command("revoke")
+@click.argument("ref")
+@click.option("--user", "username", required=True, help="Whose token.")
+def revoke_token(ref: str, username: str) -> None:
+    """Revoke a user's token by id or name: it stops at once."""
+    account = _token_step(lambda: accounts.find_user(username))
+    token = _token_step(lambda: api_tokens.find(account.id, ref))
+    changed = _token_step(lambda: api_tokens.revoke(token.id, user_id=account.id,
+                                                    by=CLI_ACTOR))
+    click.echo(f"revoked token {token.id} {token.name}" if changed
+               else f"token {token.id} {token.name} was already revoked")
+

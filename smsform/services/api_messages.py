@@ -1,0 +1,144 @@
+"""The send log as the token API reads it: one send's facts, and pages behind a cursor.
+
+A page is read by keyset (``created_at``, then ``id``, newest first), so a cursor stays
+right while new sends arrive. The cursor is the last row's position, signed, so a caller
+can only hand back one this app made. The filters are the send log's
+(``sendlog_query.parse_filter``); words of the text are matched with LIKE here, which
+reads every text of the caller's sends (the web log has a text index for that).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from itsdangerous import BadData, URLSafeSerializer
+from sqlalchemy import bindparam, select, tuple_
+
+from smsform.extensions import db
+from smsform.models import Send, SendRecipient, utcnow
+from smsform.services.sendlog import effective_result, pending_condition, unknown_condition
+from smsform.services.sendlog_query import LogFilter, kst, kst_day_start
+
+_sends = Send.__table__
+_recipients = SendRecipient.__table__
+_CURSOR_SALT = "smsform.api-cursor"
+_LIKE_SPECIAL = re.compile(r"([\\%_])")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ended: the last row's time (as stored) and id."""
+
+    created_at: datetime
+    id: int
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    """What the API tells of one send (times in Korea time)."""
+
+    id: int
+    user_id: int | None
+    created_at: datetime
+    result: str  # effective: a pending row past the timeouts is unknown
+    code: str | None
+    kind: str  # sms / lms
+    recipients: int
+    cost: int
+    remaining: int | None
+    sender: str
+    user: str
+    source: str
+    test: bool
+    marked: str | None
+    detail: str | None
+
+
+_COLUMNS = (_sends.c.id, _sends.c.user_id, _sends.c.created_at, _sends.c.result,
+            _sends.c.code, _sends.c.kind, _sends.c.recipient_count, _sends.c.cost,
+            _sends.c.remaining, _sends.c.sender, _sends.c.actor, _sends.c.source,
+            _sends.c.test, _sends.c.marked, _sends.c.detail)
+
+
+def _row(row, now: datetime) -> MessageRow:
+    return MessageRow(
+        id=row.id, user_id=row.user_id, created_at=kst(row.created_at).replace(microsecond=0),
+        result=effective_result(row.result, row.created_at, now), code=row.code,
+        kind="lms" if row.kind == "L" else "sms", recipients=row.recipient_count,
+        cost=row.cost, remaining=row.remaining, sender=row.sender, user=row.actor,
+        source=row.source, test=bool(row.test), marked=row.marked, detail=row.detail)
+
+
+_BY_ID = select(*_COLUMNS).where(_sends.c.id == bindparam("send_id"))
+
+
+def message(send_id: int, now: datetime | None = None) -> MessageRow | None:
+    """One send's facts, or None when there is no such send."""
+    with db.engine.connect() as connection:
+        row = connection.execute(_BY_ID, {"send_id": send_id}).first()
+    return _row(row, now or utcnow()) if row is not None else None
+
+
+def _like(word: str) -> str:
+    return "%" + _LIKE_SPECIAL.sub(r"\\\1", word) + "%"
+
+
+def _conditions(log_filter: LogFilter, owner: int | None, now: datetime) -> list:
+    s = _sends.c
+    conditions = []
+    if owner is not None:
+        conditions.append(s.user_id == owner)
+    if log_filter.result == "unknown":
+        conditions.append(unknown_condition(now))
+    elif log_filter.result == "pending":
+        conditions.append(pending_condition(now))
+    elif log_filter.result:
+        conditions.append(s.result == log_filter.result)
+    if log_filter.phone:
+        conditions.append(s.id.in_(select(_recipients.c.send_id)
+                                   .where(_recipients.c.phone == log_filter.phone)))
+    conditions.extend(s.text.ilike(_like(word), escape="\\") for word in log_filter.words)
+    if log_filter.day_from:
+        conditions.append(s.created_at >= kst_day_start(log_filter.day_from))
+    if log_filter.day_to:
+        conditions.append(s.created_at < kst_day_start(log_filter.day_to + timedelta(days=1)))
+    return conditions
+
+
+def page(log_filter: LogFilter, *, owner: int | None, after: Cursor | None, limit: int,
+         now: datetime | None = None) -> tuple[list[MessageRow], Cursor | None]:
+    """Up to ``limit`` sends after ``after``, newest first (only ``owner``'s unless None),
+    and the cursor of the next page (None on the last)."""
+    now = now or utcnow()
+    query = select(*_COLUMNS).where(*_conditions(log_filter, owner, now))
+    if after is not None:
+        query = query.where(tuple_(_sends.c.created_at, _sends.c.id)
+                            < (after.created_at, after.id))
+    with db.engine.connect() as connection:
+        rows = connection.execute(query.order_by(_sends.c.created_at.desc(),
+                                                 _sends.c.id.desc()).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    following = Cursor(rows[-1].created_at, rows[-1].id) if more else None
+    return [_row(row, now) for row in rows], following
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_CURSOR_SALT)
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    """The opaque, signed form of a page's end."""
+    return _serializer().dumps([cursor.created_at.isoformat(), cursor.id])
+
+
+def decode_cursor(text: str) -> Cursor | None:
+    """The page end a cursor made here stands for, or None when it is not one."""
+    try:
+        when, send_id = _serializer().loads(text)
+        return Cursor(datetime.fromisoformat(when), int(send_id))
+    except (BadData, ValueError, TypeError):
+        return None

@@ -1,0 +1,194 @@
+"""API tokens: made and shown once, kept as a digest, recognised, listed and revoked.
+
+A token reads ``smsf_<prefix>_<secret>``: the prefix (12 hex digits, not secret) finds
+its row, and the SHA-256 of the whole token is compared with the stored one in constant
+time. The secret is 32 random bytes, so a slow password hash would add nothing. A token
+acts with its user's role as it is now: a disabled user's tokens stop, a demoted user's
+tokens lose the rights at once. Every creation and revocation is audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import bindparam, insert, select, update
+
+from cafe24.schedule import KST
+from smsform.extensions import db
+from smsform.models import ApiToken, User, utcnow
+from smsform.services import audit
+from smsform.services.accounts import SignedInUser
+
+SCHEME = "smsf"
+NAME_MAX = 64
+#: How often a token's ``last_used_at`` is written at most (a read costs no write).
+USE_RESOLUTION = timedelta(seconds=60)
+_SHAPE = re.compile(rf"{SCHEME}_([0-9a-f]{{12}})_([A-Za-z0-9_-]{{43}})")
+
+_tokens = ApiToken.__table__
+_users = User.__table__
+
+
+class TokenError(ValueError):
+    """A token could not be made or found; ``code`` says why (words: smsform.messages)."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(frozen=True)
+class TokenUser(SignedInUser):
+    """The user a bearer token acts as (Flask-Login's ``current_user`` on API requests).
+
+    A token is its own credential: a password an administrator chose does not stop it.
+    """
+
+    token_id: int = 0
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A new token: the only time its whole value is known."""
+
+    id: int
+    name: str
+    token: str
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token as lists show it (times in Korea time); never its value."""
+
+    id: int
+    user: str
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        """True until the token is revoked."""
+        return self.revoked_at is None
+
+
+def digest(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_name(name: str) -> str:
+    """The trimmed token name, or TokenError."""
+    name = name.strip()
+    if not name:
+        raise TokenError("name_empty")
+    if len(name) > NAME_MAX:
+        raise TokenError("name_too_long", max=NAME_MAX)
+    if not name.isprintable():
+        raise TokenError("name_chars")
+    return name
+
+
+def _active_named(user_id: int, name: str) -> int | None:
+    return db.session.execute(select(_tokens.c.id).where(
+        _tokens.c.user_id == user_id, _tokens.c.name == name,
+        _tokens.c.revoked_at.is_(None))).scalar()
+
+
+def create(user: User, name: str, *, by: audit.Actor) -> Issued:
+    """A new token for ``user`` named ``name`` (unique among their live tokens), audited."""
+    name = check_name(name)
+    if not user.active:
+        raise TokenError("user_disabled", username=user.username)
+    if _active_named(user.id, name) is not None:
+        raise TokenError("name_taken", name=name)
+    prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    token = f"{SCHEME}_{prefix}_{secret}"
+    with db.engine.begin() as connection:
+        token_id = connection.execute(insert(_tokens).values(
+            user_id=user.id, name=name, prefix=prefix, token_hash=digest(token),
+            created_at=utcnow())).inserted_primary_key[0]
+    audit.record_by("api_token_created", by, target=user.username,
+                    detail={"token": name, "id": token_id})
+    return Issued(token_id, name, token)
+
+
+def _kst(when: datetime | None) -> datetime | None:
+    return when.replace(tzinfo=UTC).astimezone(KST) if when is not None else None
+
+
+def list_tokens(user_id: int | None = None) -> list[TokenInfo]:
+    """The tokens of ``user_id`` (everyone's when None): live ones first, newest first."""
+    query = (select(_tokens, _users.c.username).join(_users, _users.c.id == _tokens.c.user_id)
+             .order_by(_tokens.c.revoked_at.is_not(None), _tokens.c.created_at.desc(),
+                       _tokens.c.id.desc()))
+    if user_id is not None:
+        query = query.where(_tokens.c.user_id == user_id)
+    return [TokenInfo(row.id, row.username, row.name, row.prefix, _kst(row.created_at),
+                      _kst(row.last_used_at), _kst(row.revoked_at))
+            for row in db.session.execute(query)]
+
+
+def find(user_id: int, ref: str) -> TokenInfo:
+    """One of the user's tokens by id, or by the name of a live one; TokenError
+    ``not_found`` otherwise."""
+    ref = ref.strip()
+    for token in list_tokens(user_id):
+        if (ref.isdigit() and token.id == int(ref)) or (token.active and token.name == ref):
+            return token
+    raise TokenError("not_found", ref=ref[:64])
+
+
+def revoke(token_id: int, *, user_id: int, by: audit.Actor) -> bool:
+    """Revoke the user's token (it stops at once), audited; False when it already was."""
+    with db.engine.begin() as connection:
+        row = connection.execute(
+            select(_tokens.c.name, _tokens.c.revoked_at, _users.c.username)
+            .join(_users, _users.c.id == _tokens.c.user_id)
+            .where(_tokens.c.id == token_id, _tokens.c.user_id == user_id)).first()
+        if row is None:
+            raise TokenError("not_found", ref=str(token_id))
+        if row.revoked_at is not None:
+            return False
+        connection.execute(update(_tokens).where(_tokens.c.id == token_id)
+                           .values(revoked_at=utcnow()))
+    audit.record_by("api_token_revoked", by, target=row.username,
+                    detail={"token": row.name, "id": token_id})
+    return True
+
+
+_BY_PREFIX = (select(_tokens.c.id, _tokens.c.token_hash, _tokens.c.last_used_at,
+                     _users.c.id.label("user_id"), _users.c.username, _users.c.role,
+                     _users.c.session_version)
+              .join(_users, _users.c.id == _tokens.c.user_id)
+              .where(_tokens.c.prefix == bindparam("prefix"), _tokens.c.revoked_at.is_(None),
+                     _users.c.active.is_(True)))
+_NOTE_USE = update(_tokens).where(_tokens.c.id == bindparam("token_id")).values(
+    last_used_at=bindparam("now"))
+
+
+def authenticate(token: str, now: datetime | None = None) -> TokenUser | None:
+    """The user a live token of an active account acts as, or None; notes the token's use
+    (at most once a minute)."""
+    match = _SHAPE.fullmatch(token.strip())
+    if match is None:
+        return None
+    with db.engine.connect() as connection:
+        row = connection.execute(_BY_PREFIX, {"prefix": match[1]}).first()
+    if row is None or not hmac.compare_digest(row.token_hash, digest(match[0])):
+        return None
+    now = now or utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= USE_RESOLUTION:
+        with db.engine.begin() as connection:
+            connection.execute(_NOTE_USE, {"token_id": row.id, "now": now})
+    return TokenUser(row.user_id, row.username, row.role, row.session_version,
+                     token_id=row.id)
+

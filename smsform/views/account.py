@@ -1,0 +1,85 @@
+"""``/account/tokens``: every signed-in person's own API tokens: made (shown once),
+listed with their last use, revoked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from smsform import messages
+from smsform.forms import ApiTokenForm
+from smsform.permissions import Permission, requires
+from smsform.services import accounts, api_tokens
+from smsform.services.api_tokens import TokenError, TokenInfo
+from smsform.services.audit import Actor
+
+bp = Blueprint("account", __name__)
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    """One token as the page lists it (times already written for the reader)."""
+
+    id: int
+    name: str
+    prefix: str
+    created: str
+    created_iso: str
+    last_used: str | None
+    revoked: str | None
+
+
+def _row(token: TokenInfo) -> TokenRow:
+    def shown(when):
+        return format_datetime(when, "yyyy-MM-dd HH:mm") if when is not None else None
+
+    return TokenRow(token.id, token.name, f"smsf_{token.prefix}_…", shown(token.created_at),
+                    token.created_at.isoformat(timespec="seconds"), shown(token.last_used_at),
+                    shown(token.revoked_at))
+
+
+def _actor() -> Actor:
+    return Actor(current_user.username, current_user.id, request.remote_addr)
+
+
+def _page(form: ApiTokenForm, issued: api_tokens.Issued | None = None,
+          status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "account/tokens.html", form=form, issued=issued,
+        tokens=[_row(t) for t in api_tokens.list_tokens(current_user.id)],
+        may_send=current_user.can(Permission.SEND)), status
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@requires()  # any signed-in person, for their own tokens
+def tokens() -> Any:
+    """List one's tokens; make a new one, shown on this answer only."""
+    form = ApiTokenForm()
+    if not form.validate_on_submit():
+        return _page(form, status=400 if form.errors else 200)
+    try:
+        issued = api_tokens.create(accounts.get_user(current_user.id), form.name.data,
+                                   by=_actor())
+    except TokenError as exc:
+        form.name.errors = [*form.name.errors, messages.token_error_text(exc.code, exc.params)]
+        return _page(form, status=400)
+    return _page(ApiTokenForm(formdata=None), issued)
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@requires()
+def revoke(token_id: int) -> Response:
+    """Revoke one of one's own tokens: it stops at once."""
+    try:
+        api_tokens.revoke(token_id, user_id=current_user.id, by=_actor())
+    except TokenError as exc:
+        flash(messages.token_error_text(exc.code, exc.params), "error")
+    else:
+        flash(_("The token was revoked: it no longer works."), "success")
+    return redirect(url_for("account.tokens"), 303)

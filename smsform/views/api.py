@@ -1,0 +1,360 @@
+"""``/api/v1``: the token API. Bearer tokens only (no session, no CSRF), JSON in and out,
+every error an RFC 9457 problem (``smsform.errors``) in the caller's language.
+
+A send is read by ``api_schemas.MessageIn`` into a SendRequest, handed to
+``sending.submit`` and its result mapped once (``_answer``), from the send log's row, so
+an ``Idempotency-Key`` replay answers exactly what the first call did.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from functools import cache, wraps
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request, session, url_for
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user
+from limits import RateLimitItem, parse
+from limits.errors import StorageError
+from pydantic import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from cafe24.errors import Cafe24Error, ConnectFailed, InvalidRequest
+from smsform import logs, messages
+from smsform.api_openapi import MAX_ID, PREFIX, document
+from smsform.api_schemas import (
+    MAX_BODY_BYTES,
+    Balance,
+    InputProblem,
+    MessageDetail,
+    MessageIn,
+    MessageInfo,
+    MessagePage,
+    MessageQuery,
+    MessageSent,
+    RecipientOut,
+    RepeatOut,
+    Senders,
+    api_field,
+    input_problems,
+)
+from smsform.errors import PROBLEM_TYPES, ApiError, problem_language
+from smsform.limiter import throttle
+from smsform.login import act_as_bearer, bearer_token
+from smsform.permissions import Permission, requires
+from smsform.services import api_messages, gateway, sending, sendlog_query
+from smsform.services.api_messages import MessageRow
+from smsform.services.api_tokens import TokenUser
+from smsform.services.sending import Actor, SendKey, SendResult, Status
+from smsform.services.sendlog_query import FilterError
+
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
+log = logs.get("api")
+
+#: Endpoints that answer without a token.
+PUBLIC = frozenset({"api.openapi"})
+_JSON_TYPES = ("application/json",)
+
+
+def in_callers_language(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Run the view in the language the caller's ``Accept-Language`` prefers."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        with force_locale(problem_language()):
+            return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.before_request
+@in_callers_language
+def authenticate() -> None:
+    """Let only a live token through (a session's user never counts here), then count it."""
+    settings = current_app.extensions["smsform.settings"]
+    request.max_content_length = min(MAX_BODY_BYTES, settings.max_body_bytes)
+    if request.endpoint in PUBLIC:
+        return
+    user = current_user._get_current_object()  # noqa: SLF001 - the loaded user itself
+    if not isinstance(user, TokenUser):
+        user = act_as_bearer(request)
+    if user is None:
+        error = 'Bearer realm="smsform"'
+        if bearer_token(request):
+            error += ', error="invalid_token"'
+        raise ApiError(401, "unauthorized", _(
+            "Send a valid API token: Authorization: Bearer <token>. Tokens are made on "
+            "the account page."), headers={"WWW-Authenticate": error})
+    _count(user.token_id)
+
+
+@cache
+def _rate(text: str) -> RateLimitItem:
+    return parse(text)
+
+
+def _count(token_id: int) -> None:
+    """Count one request of the token; past SMSFORM_API_RATE, 429 with Retry-After."""
+    item = _rate(current_app.extensions["smsform.settings"].api_rate)
+    strategy = throttle().limiter.limiter
+    key = ("smsform-api", str(token_id))
+    try:
+        if strategy.hit(item, *key):
+            return
+        reset = strategy.get_window_stats(item, *key).reset_time
+    except StorageError:
+        log.error("API rate storage unreachable; request let through uncounted")
+        return
+    wait = max(1, math.ceil(reset - time.time()))
+    raise ApiError(429, "too_many_requests", ngettext(
+        "Too many requests with this token: try again in %(num)s second.",
+        "Too many requests with this token: try again in %(num)s seconds.", wait),
+        headers={"Retry-After": str(wait)})
+
+
+@bp.after_request
+def no_session(response: Response) -> Response:
+    """A bearer request never gets (or rewrites) a session cookie."""
+    session.modified = False
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3.1 document, made from the models that validate the requests."""
+    return Response(_document_json(), mimetype="application/json")
+
+
+@cache
+def _document_json() -> str:
+    return json.dumps(document(), ensure_ascii=False)
+
+
+# --- sending -----------------------------------------------------------------------------
+
+
+def _invalid(own: list[InputProblem], problems=()) -> ApiError:
+    """400 with every problem beside its field."""
+    fields: dict[str, list[str]] = {}
+    for item in own:
+        fields.setdefault(item.field, []).append(messages.api_input_text(item.code,
+                                                                         item.params))
+    for problem in problems:
+        fields.setdefault(api_field(problem), []).append(messages.api_problem_text(problem))
+    malformed = any(item.code in ("json_invalid", "not_json_object") for item in own)
+    return ApiError(400, "malformed_json" if malformed else "invalid",
+                    _("Check your input: %(problems)s", problems=_summary(fields)),
+                    fields=fields)
+
+
+def _summary(fields: dict[str, list[str]]) -> str:
+    """Every field's problems on one line: ``from: Must be a string. to: …``."""
+    return " ".join(f"{name}: {text}" for name, texts in fields.items() for text in texts)
+
+
+def _body() -> MessageIn:
+    """The JSON body as a MessageIn (415 when it is not JSON, 413 when too large)."""
+    if request.mimetype not in _JSON_TYPES:
+        raise ApiError(415, "unsupported_media_type", _(
+            "Send the body as JSON, with Content-Type: application/json."))
+    raw = request.get_data(cache=False)  # a too long Content-Length: 413 unread
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        raise RequestEntityTooLarge()  # a chunked body is cut at the limit, not refused
+    try:
+        return MessageIn.model_validate_json(raw)
+    except ValidationError as exc:
+        found = input_problems(exc)
+        for i, item in enumerate(found):
+            if item.field == "body" and item.code == "model_type":
+                found[i] = InputProblem("body", "not_json_object")
+        raise _invalid(found) from None
+
+
+@bp.post("/messages")
+@in_callers_language
+@requires(Permission.SEND)
+def send_message() -> Response:
+    """Send one message once; 201 when the gateway took it."""
+    body = _body()
+    send_request, reading, own = body.to_request()
+    if own:
+        raise _invalid(own, [*reading, *send_request.problems()])
+    key = SendKey.header(request.headers.get("Idempotency-Key"))
+    actor = Actor(current_user.id, current_user.username, "api", request.remote_addr)
+    return _answer(sending.submit(send_request, actor, key, input_problems=reading))
+
+
+def _answer(result: SendResult) -> Response:
+    """The one place a send's result becomes an API answer."""
+    status = result.status
+    if status is Status.INVALID:
+        raise _invalid([], result.problems)
+    if status in (Status.KEY_INVALID, Status.TOKEN_INVALID):
+        text = messages.api_input_text("invalid_idempotency_key",
+                                       {"max": sending.MAX_KEY_LENGTH})
+        raise ApiError(400, "invalid_idempotency_key", text,
+                       fields={"Idempotency-Key": [text]})
+    if status is Status.IN_FLIGHT:
+        raise ApiError(409, "in_flight", messages.api_input_text("in_flight", {}),
+                       extra={"id": result.send_id})
+    if status is Status.KEY_MISMATCH:
+        raise ApiError(422, "idempotency_key_reused",
+                       messages.api_input_text("idempotency_key_reused", {}),
+                       extra={"id": result.send_id})
+    row = api_messages.message(result.send_id or 0)
+    if row is None:  # pragma: no cover - every send that reached the log has its row
+        raise RuntimeError(f"send {result.send_id} has no log row")
+    refused_here = status is Status.NOT_SENT and isinstance(result.error, InvalidRequest)
+    return logged_answer(row, replayed=status is Status.DUPLICATE, refused_here=refused_here)
+
+
+#: The HTTP status of each logged ending that is not a 201.
+_FAILED = {"refused": 422, "unknown": 502, "pending": 502, "not_sent": 503}
+
+
+def logged_answer(row: MessageRow, *, replayed: bool = False,
+                  refused_here: bool = False) -> Response:
+    """201 with the send, or its problem, built from the send log's row."""
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    body = MessageSent.of(row).model_dump(mode="json")
+    if row.result in ("success", "reserved", "test"):
+        headers["Location"] = url_for("api.get_message", send_id=row.id)
+        return Response(current_app.json.dumps(body), 201, mimetype="application/json",
+                        headers=headers)
+    raise ApiError(400 if refused_here else _FAILED[row.result], row.code or row.result,
+                   messages.log_code_text(row.result, row.code, row.detail),
+                   extra={**body, "type": PROBLEM_TYPES + row.result}, headers=headers)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+_QUERY_NAMES = frozenset(MessageQuery.model_json_schema(by_alias=True)["properties"])
+
+
+def _query() -> MessageQuery:
+    """The list's query string as a MessageQuery (each parameter once)."""
+    args = request.args.to_dict(flat=False)
+    repeated = [InputProblem(name, "repeated") for name, values in args.items()
+                if len(values) > 1 and name in _QUERY_NAMES]
+    if repeated:
+        raise _invalid(repeated)
+    try:
+        return MessageQuery.model_validate({name: values[0] for name, values in args.items()})
+    except ValidationError as exc:
+        raise _invalid(input_problems(exc)) from None
+
+
+def _filter(query: MessageQuery) -> sendlog_query.LogFilter:
+    """The send log's own reading of the filters (a phone number or words in ``q``)."""
+    args = {"result": [query.result or ""], "q": [query.q],
+            "from": [query.day_from.isoformat() if query.day_from else ""],
+            "to": [query.day_to.isoformat() if query.day_to else ""]}
+    try:
+        return sendlog_query.parse_filter(args)
+    except FilterError as exc:
+        fields: dict[str, list[str]] = {}
+        for problem in exc.problems:
+            fields.setdefault(problem.field, []).append(
+                messages.log_filter_text(problem.code, problem.params))
+        raise ApiError(400, "invalid", _("Check your input: %(problems)s",
+                                         problems=_summary(fields)), fields=fields) from None
+
+
+def _masked() -> bool:
+    return not current_user.can(Permission.SEE_NUMBERS)
+
+
+def _owner() -> int | None:
+    """Whose sends the token may read: its user's, or everyone's for an administrator."""
+    return None if current_user.can(Permission.READ_ALL_SENDS) else current_user.id
+
+
+def _info(row: MessageRow) -> MessageInfo:
+    return MessageInfo(**MessageSent.of(row).model_dump(), sender=row.sender, user=row.user,
+                       source=row.source, test=row.test, marked=row.marked)
+
+
+@bp.get("/messages")
+@in_callers_language
+@requires(Permission.VIEW)
+def list_messages() -> dict[str, Any]:
+    """The token user's sends (an administrator's: everyone's), newest first."""
+    query = _query()
+    log_filter = _filter(query)
+    if log_filter.phone and _masked():
+        raise ApiError(403, "numbers_hidden", _(
+            "Searching by phone number needs the right to see numbers; viewers see them "
+            "masked. Search by words of the text instead."))
+    after = None
+    if query.cursor is not None:
+        after = api_messages.decode_cursor(query.cursor)
+        if after is None:
+            raise _invalid([InputProblem("cursor", "bad_cursor")])
+    rows, following = api_messages.page(log_filter, owner=_owner(), after=after,
+                                        limit=query.limit)
+    return MessagePage(
+        items=[_info(row) for row in rows],
+        next_cursor=api_messages.encode_cursor(following) if following else None,
+    ).model_dump(mode="json", by_alias=True)
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "not_found", _("There is no such send."))
+
+
+@bp.get("/messages/<int:send_id>")
+@in_callers_language
+@requires(Permission.VIEW)
+def get_message(send_id: int) -> dict[str, Any]:
+    """One send in full: one's own, or any for an administrator."""
+    row = api_messages.message(send_id) if send_id <= MAX_ID else None
+    owner = _owner()
+    if row is None or (owner is not None and row.user_id != owner):
+        raise _not_found()
+    full = sendlog_query.detail(send_id, masked=_masked(), with_answer=False)
+    if full is None:  # pragma: no cover - rows are never deleted
+        raise _not_found()
+    repeat = (RepeatOut(count=full.repeat_num, every_minutes=full.repeat_minutes)
+              if full.repeat_num else None)
+    return MessageDetail(
+        **_info(row).model_dump(by_alias=True), text=full.row.text, subject=full.row.subject,
+        to=[RecipientOut(phone=r.phone, name=r.name) for r in full.recipients],
+        reserve_at=full.reserve_at, repeat=repeat, finished_at=full.finished_at,
+    ).model_dump(mode="json", by_alias=True)
+
+
+def _gateway_failed(exc: Cafe24Error) -> ApiError:
+    """A look-up the gateway did not answer: 503 when it was not reached, else 502."""
+    return ApiError(503 if isinstance(exc, ConnectFailed) else 502, "gateway_error",
+                    messages.gateway_failure_text(exc))
+
+
+@bp.get("/balance")
+@in_callers_language
+@requires(Permission.VIEW)
+def balance() -> dict[str, Any]:
+    """Credits left and what they buy."""
+    try:
+        remaining = gateway.client().remaining()
+    except Cafe24Error as exc:
+        raise _gateway_failed(exc) from None
+    return Balance.of(remaining).model_dump(mode="json")
+
+
+@bp.get("/senders")
+@in_callers_language
+@requires(Permission.VIEW)
+def senders() -> dict[str, Any]:
+    """The registered sender numbers."""
+    try:
+        numbers = gateway.gateway().senders()
+    except Cafe24Error as exc:
+        raise _gateway_failed(exc) from None
+    return Senders(senders=numbers).model_dump(mode="json")

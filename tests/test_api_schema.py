@@ -1,0 +1,67 @@
+"""Schemathesis against the running API, from the OpenAPI document the API serves: every
+operation, with valid and invalid input, must never answer a 5xx it does not document and
+must answer every request as the document says (status, media type, headers, body).
+
+The app serves on 127.0.0.1 (a real server on a file database, its gateway the
+simulator); Schemathesis's own command runs against it with a bounded number of cases per
+operation and a fixed seed, so the run is the same each time and stays well under a
+minute. (Its pytest plugin does not load under pytest 9, hence the command.)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from app import create_app
+from simulator import demo_backend
+from smsform.extensions import db
+from smsform.services import accounts, api_tokens
+from smsform.services.audit import CLI_ACTOR
+from tests.browser.live import serve
+
+EXAMPLES_PER_OPERATION = 30
+SEED = 20260301
+CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
+          "response_headers_conformance", "response_schema_conformance")
+BUDGET_SECONDS = 120  # the run takes about 20 s; this only stops a hang
+
+
+@pytest.fixture
+def live_api(tmp_path):
+    """The app on a free port of 127.0.0.1 with a sender's token; yields (url, token)."""
+    backend = demo_backend()
+    backend.accounts["demo"].credits = 10**9
+    app = create_app({
+        "TESTING": True, "SECRET_KEY": "schemathesis",
+        # A file, not sqlite://: the server answers each request on its own thread.
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'api.db'}",
+        "SIMULATOR_BACKEND": backend, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "SMSFORM_API_RATE": "100000/minute", "SMSFORM_LOG_LEVEL": "WARNING",
+    })
+    with app.app_context():
+        db.create_all()
+        user = accounts.create_user("schemathesis", "a-long-enough-password", "sender")
+        token = api_tokens.create(user, "schemathesis", by=CLI_ACTOR).token
+    with serve(app) as url:
+        yield url, token
+
+
+def test_every_answer_is_as_documented(live_api, tmp_path):
+    url, token = live_api
+    command = [
+        sys.executable, "-m", "schemathesis.cli", "run", f"{url}/api/v1/openapi.json",
+        "--header", f"Authorization: Bearer {token}", "--checks", ",".join(CHECKS),
+        "--max-examples", str(EXAMPLES_PER_OPERATION), "--seed", str(SEED),
+        "--suppress-health-check", "all", "--request-timeout", "10", "--workers", "1",
+    ]
+    environment = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
+    run = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True,
+                         text=True, timeout=BUDGET_SECONDS, check=False)
+    report = run.stdout + run.stderr
+    assert run.returncode == 0, report[-6000:]
+    assert "5 selected / 5 total" in report
+    assert "No issues found" in report
