@@ -45,7 +45,15 @@ run: install
 	$(BIN)/flask --app app upgrade-db
 	$(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
 
-test: install
+# The public cafe24-sms-Django client, unmodified, in its own environment: tests/test_relay.py
+# points it at the relay.
+CLIENT_VENV := $(VENV)/client
+$(CLIENT_VENV)/.installed: tests/relay_client/requirements.txt
+	$(PYTHON) -m venv $(CLIENT_VENV)
+	$(CLIENT_VENV)/bin/python -m pip install --quiet -r tests/relay_client/requirements.txt
+	touch $@
+
+test: install $(CLIENT_VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -6,19 +6,15 @@ import os
 import secrets
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask
 from flask_login import current_user
 
 import config
-from smsform import database, errors, i18n, login, logs
+from smsform import database, errors, i18n, limiter, login, logs, security
 from smsform.cli import register as register_commands
 from smsform.extensions import csrf, db
 from smsform.permissions import Permission
 from smsform.services import gateway
-
-#: Every answer's Content-Security-Policy: scripts and styles only from this site.
-CSP = ("default-src 'self'; img-src 'self' data:; frame-ancestors 'self'; "
-       "base-uri 'self'; object-src 'none'")
 
 
 def _settings(app: Flask, test_config: dict[str, Any] | None) -> config.Settings:
@@ -37,7 +33,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     settings = _settings(app, test_config)
     app.config.from_mapping(settings.flask_config())
-    app.config["SMSFORM_RETURN_HOSTS"] = list(settings.return_hosts)
     if test_config is not None:
         app.config.from_mapping(test_config)
     app.extensions["smsform.settings"] = settings
@@ -48,14 +43,25 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     i18n.init_app(app)
     login.init_app(app)
+    limiter.init_app(app)
     errors.init_app(app)
     gateway.init_app(app, settings.gateway)
 
-    from smsform.views import auth, lookup, send
+    from smsform.views import account, admin, api, auth, dashboard, lookup, relay, send, sends
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(send.bp)
     app.register_blueprint(lookup.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(sends.bp)
+    app.register_blueprint(relay.bp)
+    for view in relay.WIRE_VIEWS:  # Cafe24's wire: no session, so no CSRF token
+        csrf.exempt(view)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # bearer tokens only: no session, so no CSRF token
+    errors.answer_problems_under(app, api.PREFIX + "/")
 
     @app.context_processor
     def page_context() -> dict[str, Any]:
@@ -63,13 +69,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return {"simulated": gateway.gateway().simulated, "user": user,
                 "Permission": Permission}
 
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        return response
+    security.init_app(app, settings)
+    # Browsers ask for /favicon.ico whatever the page links: answer with the SVG one.
+    app.add_url_rule("/favicon.ico", "favicon", redirect_to="/static/favicon.svg")
 
     register_commands(app)
     return app

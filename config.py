@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,11 +30,25 @@ ENV_VARS = (
     "CAFE24_SMS_READ_TIMEOUT",
     "CAFE24_SMS_ALLOW_HTTP",
     "SMSFORM_RETURN_HOSTS",
+    "SMSFORM_PUBLIC_ORIGIN",
+    "SMSFORM_PROXY_COUNT",
+    "SMSFORM_MAX_BODY_BYTES",
     "SMSFORM_LOG_LEVEL",
     "DATABASE_URL",
     "SECRET_KEY",
     "SESSION_COOKIE_SECURE",
+    "SESSION_COOKIE_SAMESITE",
+    "SMSFORM_FRAME_ANCESTORS",
+    "SMSFORM_IDLE_MINUTES",
+    "SMSFORM_LOG_RETENTION_DAYS",
+    "SMSFORM_RATELIMIT_STORAGE",
+    "SMSFORM_LOW_CREDIT",
+    "SMSFORM_API_RATE",
 )
+
+#: The largest request body read (1 MiB): a form or JSON send is a few kilobytes.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
@@ -128,9 +143,27 @@ class Settings:
     secret_key: str = field(repr=False)
     database_url: str
     gateway: GatewaySettings
-    return_hosts: tuple[str, ...] = ()
+    #: Origins (``scheme://host:port``) that ``returnurl`` may lead to besides this site's
+    #: paths: SMSFORM_PUBLIC_ORIGIN and SMSFORM_RETURN_HOSTS.
+    return_origins: tuple[str, ...] = ()
+    public_origin: str = ""  # this site's own origin as people reach it; "" when not set
+    proxy_count: int = 0  # reverse proxies in front whose X-Forwarded-* headers are trusted
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # a larger request body gets 413 unread
     session_cookie_secure: bool = False
+    #: The session cookie's SameSite: "Lax" (the default), "Strict" or "None" (a form framed
+    #: by another site; needs the cookie to be Secure).
+    session_cookie_samesite: str = "Lax"
+    #: Origins besides this site's own that may show its pages in a frame (CSP
+    #: ``frame-ancestors``) and that the framed form tells of a send, as browsers write an
+    #: origin (``https://shop.example.com``, ``http://127.0.0.1:8080``).
+    frame_ancestors: tuple[str, ...] = ()
     log_level: int = logging.INFO
+    idle_minutes: int = 480  # a session unused this long is signed out
+    log_retention_days: int = 365  # the send log keeps texts and numbers this long
+    # Where sign-in failures are counted: memory:// or redis:// (may hold a password).
+    ratelimit_storage: str = field(default="memory://", repr=False)
+    low_credit_threshold: int = 100  # the dashboard warns when the credit is under this
+    api_rate: str = "60/minute"  # requests one API token may make (N/second|minute|hour|day)
 
     def flask_config(self) -> dict[str, Any]:
         """The part of the settings that Flask and its extensions read from ``app.config``."""
@@ -138,15 +171,52 @@ class Settings:
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             "SESSION_COOKIE_HTTPONLY": True,
-            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SAMESITE": self.session_cookie_samesite,
             "SESSION_COOKIE_SECURE": self.session_cookie_secure,
             "REMEMBER_COOKIE_HTTPONLY": True,
-            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_SAMESITE": self.session_cookie_samesite,
             "REMEMBER_COOKIE_SECURE": self.session_cookie_secure,
             "WTF_CSRF_TIME_LIMIT": None,  # tokens live as long as the session
+            "MAX_CONTENT_LENGTH": self.max_body_bytes,
             "BABEL_DEFAULT_LOCALE": "ko",
             "BABEL_DEFAULT_TIMEZONE": "Asia/Seoul",
         }
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise SettingsError(name, f"must be a whole number from {low} to {high}, not {raw!r}")
+    return int(raw)
+
+
+#: Storage schemes the sign-in throttle may count in (Flask-Limiter's ``limits`` URIs).
+RATELIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel",
+                     "redis+cluster")
+
+
+def _ratelimit_storage(env: Mapping[str, str]) -> str:
+    raw = env.get("SMSFORM_RATELIMIT_STORAGE", "").strip() or "memory://"
+    scheme = raw.partition("://")[0].lower()
+    if "://" not in raw or scheme not in RATELIMIT_SCHEMES:
+        raise SettingsError("SMSFORM_RATELIMIT_STORAGE",
+                            f"must be memory:// or a redis:// URL, not {raw!r}")
+    return raw
+
+
+_RATE = re.compile(r"(\d{1,9})\s*(?:/|per)\s*(second|minute|hour|day)s?")
+
+
+def _api_rate(env: Mapping[str, str]) -> str:
+    """SMSFORM_API_RATE as ``N/unit`` (``60/minute`` when not set)."""
+    raw = env.get("SMSFORM_API_RATE", "").strip().lower() or "60/minute"
+    match = _RATE.fullmatch(raw)
+    if match is None or int(match[1]) < 1:
+        raise SettingsError("SMSFORM_API_RATE", f"must be a rate such as 60/minute or "
+                                                f"1000 per hour, not {raw!r}")
+    return f"{int(match[1])}/{match[2]}"
 
 
 def _log_level(env: Mapping[str, str]) -> int:
@@ -158,17 +228,111 @@ def _log_level(env: Mapping[str, str]) -> int:
     return level
 
 
-def _return_hosts(env: Mapping[str, str]) -> tuple[str, ...]:
-    hosts = []
+def origin(url: str) -> str | None:
+    """``scheme://host:port`` of an http(s) URL (the port always written), else None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:  # a port that is not a number
+        return None
+    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname or port is None:
+        return None
+    return f"{parts.scheme}://{parts.hostname.lower()}:{port}"
+
+
+def _origin_setting(name: str, raw: str) -> str:
+    """One origin as configured: ``https://host[:port]``, or a bare ``host[:port]`` (HTTPS)."""
+    text = raw.strip()
+    url = text if "://" in text else f"https://{text}"
+    parts = urlsplit(url)
+    found = origin(url)
+    if (found is None or parts.path not in ("", "/") or parts.query or parts.fragment
+            or parts.username or parts.password or " " in text):
+        raise SettingsError(name, f"must be an origin such as https://shop.example.com or "
+                                  f"shop.example.com:8443, not {text!r}")
+    return found
+
+
+def _public_origin(env: Mapping[str, str]) -> str:
+    raw = env.get("SMSFORM_PUBLIC_ORIGIN", "").strip()
+    return _origin_setting("SMSFORM_PUBLIC_ORIGIN", raw) if raw else ""
+
+
+def _return_origins(env: Mapping[str, str], public_origin: str) -> tuple[str, ...]:
+    """The public origin and every SMSFORM_RETURN_HOSTS entry, as origins."""
+    origins = [public_origin] if public_origin else []
     for item in env.get("SMSFORM_RETURN_HOSTS", "").split(","):
-        host = item.strip().lower()
-        if not host:
-            continue
-        if "/" in host or " " in host:
-            raise SettingsError("SMSFORM_RETURN_HOSTS",
-                                f"lists host names separated by commas, not {item.strip()!r}")
-        hosts.append(host)
-    return tuple(hosts)
+        if item.strip():
+            origins.append(_origin_setting("SMSFORM_RETURN_HOSTS", item))
+    return tuple(dict.fromkeys(origins))
+
+
+_SAMESITE = {"lax": "Lax", "strict": "Strict", "none": "None"}
+
+
+def _samesite(env: Mapping[str, str], secure: bool) -> str:
+    """SESSION_COOKIE_SAMESITE as Flask writes it; None only with a Secure cookie."""
+    raw = env.get("SESSION_COOKIE_SAMESITE", "").strip()
+    value = _SAMESITE.get(raw.lower() or "lax")
+    if value is None:
+        raise SettingsError("SESSION_COOKIE_SAMESITE", f"must be Lax, Strict or None, not {raw!r}")
+    if value == "None" and not secure:
+        raise SettingsError("SESSION_COOKIE_SAMESITE", "None needs SESSION_COOKIE_SECURE=1: "
+                                                       "browsers drop a SameSite=None cookie "
+                                                       "that is not Secure")
+    return value
+
+
+_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}"
+                   r"[a-z0-9])?|\[[0-9a-f:.]+\]")
+
+
+def browser_origin(raw: str) -> str | None:
+    """``scheme://host[:port]`` as a browser serializes an origin (no default port, lower
+    case), for an http(s) origin with nothing after it but ``/``; else None."""
+    text = raw.strip()
+    match = re.fullmatch(r"(https?)://([^/:]+|\[[^\]/]*\])(?::(\d{1,5}))?/?", text, re.I)
+    if match is None or not _HOST.fullmatch(match[2].lower()):
+        return None
+    scheme, host, port = match[1].lower(), match[2].lower(), match[3]
+    if port is not None and not 0 < int(port) < 65536:
+        return None
+    if port is None or int(port) == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{int(port)}"
+
+
+def _frame_ancestors(env: Mapping[str, str]) -> tuple[str, ...]:
+    """SMSFORM_FRAME_ANCESTORS: space-separated origins, each ``scheme://host[:port]``."""
+    origins = []
+    for item in env.get("SMSFORM_FRAME_ANCESTORS", "").split():
+        found = browser_origin(item)
+        if found is None:
+            raise SettingsError("SMSFORM_FRAME_ANCESTORS",
+                                f"must be space-separated origins such as "
+                                f"https://shop.example.com or http://intra.example.com:8080 "
+                                f"(scheme, host and port; no path, no *), not {item!r}")
+        origins.append(found)
+    return tuple(dict.fromkeys(origins))
+
+
+def prepare_sqlite_file(database_url: str, instance_path: Path) -> None:
+    """Create a SQLite database file that does not exist yet readable by its owner only
+    (0600; SQLite gives its -wal and -shm files the same mode), before SQLAlchemy opens it
+    with the process's umask. Relative paths are in the instance folder (Flask-SQLAlchemy)."""
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix):
+        return
+    name = database_url[len(prefix):].split("?", 1)[0]
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name) if Path(name).is_absolute() else instance_path / name
+    if path.exists() or not path.parent.is_dir():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:  # another process made it in the meantime
+        pass
 
 
 def instance_secret_key(instance_path: Path) -> str:
@@ -192,11 +356,24 @@ def from_env(environ: Mapping[str, str], instance_path: str | Path) -> Settings:
     if not database_url:
         instance.mkdir(mode=0o700, parents=True, exist_ok=True)
         database_url = f"sqlite:///{instance / 'smsform.db'}"
+    prepare_sqlite_file(database_url, instance)
+    public_origin = _public_origin(environ)
     return Settings(
         secret_key=environ.get("SECRET_KEY", "").strip() or instance_secret_key(instance),
         database_url=database_url,
         gateway=GatewaySettings.from_env(environ),
-        return_hosts=_return_hosts(environ),
+        return_origins=_return_origins(environ, public_origin),
+        public_origin=public_origin,
+        proxy_count=_whole(environ, "SMSFORM_PROXY_COUNT", 0, 0, 5),
+        max_body_bytes=_whole(environ, "SMSFORM_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES,
+                              16 * 1024, 100 * 1024 * 1024),
         session_cookie_secure=_flag(environ, "SESSION_COOKIE_SECURE"),
+        session_cookie_samesite=_samesite(environ, _flag(environ, "SESSION_COOKIE_SECURE")),
+        frame_ancestors=_frame_ancestors(environ),
         log_level=_log_level(environ),
+        idle_minutes=_whole(environ, "SMSFORM_IDLE_MINUTES", 480, 5, 60 * 24 * 31),
+        log_retention_days=_whole(environ, "SMSFORM_LOG_RETENTION_DAYS", 365, 1, 36500),
+        ratelimit_storage=_ratelimit_storage(environ),
+        low_credit_threshold=_whole(environ, "SMSFORM_LOW_CREDIT", 100, 0, 10**9),
+        api_rate=_api_rate(environ),
     )

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -40,6 +41,19 @@ def json_only(view: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a view whose answers, errors included, are always JSON."""
     view.json_only = True  # type: ignore[attr-defined]
     return view
+
+
+def on_expired_form(render: Callable[[str], Any]) -> Callable[[Callable[..., Any]],
+                                                                Callable[..., Any]]:
+    """Mark a form view: when its post fails the CSRF check (the page was open too long, or
+    the session ended), ``render(message)`` answers instead of the error page, with the form
+    as it was typed and a fresh token (status 400); it may return None to fall back."""
+
+    def mark(view: Callable[..., Any]) -> Callable[..., Any]:
+        view.expired_form = render  # type: ignore[attr-defined]
+        return view
+
+    return mark
 
 
 def _answers_json() -> bool:
@@ -75,12 +89,23 @@ class ApiError(Exception):
         return body
 
 
+def _retry_url(error: ApiError) -> str | None:
+    """For an expired page: this address, when it shows the page again on GET."""
+    rule = request.url_rule
+    if error.code != "csrf" or rule is None or "GET" not in (rule.methods or ()):
+        return None
+    query = request.query_string.decode("latin-1")
+    return request.path + (f"?{query}" if query else "")
+
+
 def _respond(error: ApiError) -> Response | tuple[Any, int]:
+    if _answers_problem():
+        return _problem(error)
     if _answers_json():
         response = jsonify(error.body())
     else:
         response = current_app.make_response(
-            render_template("errors/error.html", error=error))
+            render_template("errors/error.html", error=error, retry_url=_retry_url(error)))
     response.status_code = error.status
     response.headers.update(error.headers)
     return response
@@ -94,11 +119,109 @@ def from_http(exc: HTTPException) -> ApiError:
         " ", "_")
     headers = dict(exc.get_headers()) if status in (405, 429) else {}
     headers.pop("Content-Type", None)
+    if isinstance(exc, CSRFError):
+        return ApiError(status, code, expired_text(kept=False))
     return ApiError(status, code, text() if text else (exc.description or exc.name),
                     headers=headers)
+
+
+def expired_text(kept: bool) -> str:
+    """What a failed CSRF check means to a person: the page expired (not "signed out")."""
+    if kept:
+        return _("This page has expired, so nothing was done. What you typed is kept below: "
+                 "check it and submit again.")
+    return _("This page has expired, so nothing was done. Open it again and repeat what you "
+             "were doing.")
+
+
+def _expired(exc: CSRFError) -> Response | tuple[Any, int]:
+    """A failed CSRF check: the form again where its view can show it (HTML callers), else
+    the error page or JSON error saying the page expired."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    render = getattr(view, "expired_form", None)
+    if render is not None and not _answers_json():
+        answer = render(expired_text(kept=True))
+        if answer is not None:
+            response = current_app.make_response(answer)
+            response.status_code = 400
+            return response
+    return _respond(from_http(exc))
 
 
 def init_app(app: Flask) -> None:
     """Register the one handler for ApiError and for every HTTP error."""
     app.register_error_handler(ApiError, _respond)
-    app.register_error_handler(HTTPException, lambda exc: _respond(from_http(exc)))
+    app.register_error_handler(CSRFError, _expired)
+    app.register_error_handler(HTTPException, _respond_http)
+
+
+def _respond_http(exc: HTTPException) -> Response | tuple[Any, int]:
+    """An HTTP error (404, 405, 413, 429, 500, ...) through the one path."""
+    return _problem(exc) if _answers_problem() else _respond(from_http(exc))
+
+
+# --- RFC 9457 problem details: the token API's errors ---------------------------------
+
+PROBLEM_JSON = "application/problem+json"
+#: Each problem's ``type``: this, then its code (the API reference page describes them).
+PROBLEM_TYPES = "/static/api/index.html#problem-"
+LANGUAGES = ("ko", "en")
+_PREFIXES = "smsform.problem_prefixes"
+
+#: A problem's ``title``: the same for every occurrence of a status.
+_TITLES: dict[int, Callable[[], str]] = {
+    400: lambda: _("Invalid request"),
+    401: lambda: _("Authentication required"),
+    403: lambda: _("Not allowed"),
+    404: lambda: _("Not found"),
+    405: lambda: _("Method not allowed"),
+    409: lambda: _("Conflict"),
+    413: lambda: _("Request too large"),
+    415: lambda: _("Unsupported media type"),
+    422: lambda: _("Not sent"),
+    429: lambda: _("Too many requests"),
+    500: lambda: _("Server error"),
+    502: lambda: _("Gateway answer missing"),
+    503: lambda: _("Gateway unavailable"),
+}
+
+
+def answer_problems_under(app: Flask, prefix: str) -> None:
+    """Answer every error of a path under ``prefix`` (routed or not) as a problem."""
+    app.extensions.setdefault(_PREFIXES, []).append(prefix)
+
+
+def _answers_problem() -> bool:
+    return request.path.startswith(tuple(current_app.extensions.get(_PREFIXES, ())))
+
+
+def problem_language() -> str:
+    """The language a caller asks for with ``Accept-Language``: English when it prefers
+    English, otherwise Korean."""
+    return request.accept_languages.best_match(LANGUAGES, default=LANGUAGES[0]) or "ko"
+
+
+def problem_body(error: ApiError) -> dict[str, Any]:
+    """The RFC 9457 body: ``type``, ``title``, ``status``, ``detail``, ``code``, the
+    per-field ``errors`` when any, and the error's extra members."""
+    title = _TITLES.get(error.status)
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPES + error.code, "status": error.status, "code": error.code,
+        "title": title() if title else str(error.status), "detail": error.message}
+    if error.fields:
+        body["errors"] = error.fields
+    body.update(error.extra)
+    return body
+
+
+def _problem(error: ApiError | HTTPException) -> Response:
+    """An error as ``application/problem+json``, worded in the caller's language."""
+    with force_locale(problem_language()):
+        if isinstance(error, HTTPException):
+            error = from_http(error)
+        body = problem_body(error)
+    response = current_app.response_class(current_app.json.dumps(body), status=error.status,
+                                          mimetype=PROBLEM_JSON)
+    response.headers.update(error.headers)
+    return response
+

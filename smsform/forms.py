@@ -10,7 +10,15 @@ from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, PasswordField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, EqualTo, Optional, Regexp, ValidationError
 
 from smsform import messages
@@ -53,6 +61,62 @@ class SetupForm(BaseForm):
         DataRequired(), AccountRule(accounts.check_password)])
     password2 = PasswordField("password2", validators=[
         DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
+
+
+_SAME = _l("The passwords do not match.")
+
+
+class AddUserForm(BaseForm):
+    """An administrator adds an account with a first password the person must change."""
+
+    username = StringField("username", validators=[
+        DataRequired(), AccountRule(accounts.check_username)])
+    role = StringField("role", validators=[DataRequired(), AccountRule(accounts.check_role)])
+    password = PasswordField("password", validators=[
+        DataRequired(), AccountRule(accounts.check_password)])
+    password2 = PasswordField("password2", validators=[
+        DataRequired(), EqualTo("password", message=_SAME)])
+
+
+class RoleForm(BaseForm):
+    """Change an account's role."""
+
+    role = StringField("role", validators=[DataRequired(), AccountRule(accounts.check_role)])
+
+
+class ResetPasswordForm(BaseForm):
+    """An administrator sets someone's password (to be changed at their next sign-in)."""
+
+    password = PasswordField("password", validators=[
+        DataRequired(), AccountRule(accounts.check_password)])
+    password2 = PasswordField("password2", validators=[
+        DataRequired(), EqualTo("password", message=_SAME)])
+
+
+class AccountPasswordForm(BaseForm):
+    """The signed-in person changes their own password (the current one first)."""
+
+    current = PasswordField("current", validators=[DataRequired()])
+    password = PasswordField("password", validators=[
+        DataRequired(), AccountRule(accounts.check_password)])
+    password2 = PasswordField("password2", validators=[
+        DataRequired(), EqualTo("password", message=_SAME)])
+
+
+class AuditFilterForm(BaseForm):
+    """The audit page's filters (read from the query string; judged by services.audit)."""
+
+    class Meta:
+        csrf = False
+
+    action = SelectField("action", choices=[], validate_choice=False)
+    actor = StringField("actor")
+    start = StringField("from", name="from")
+    end = StringField("to", name="to")
+
+    def by_name(self, name: str) -> Field | None:
+        """The field submitted as ``name`` (``from`` and ``to`` are not attribute names)."""
+        return next((f for f in self if f.name == name), None)
 
 
 #: A person's name for each send field, for the error summary.
@@ -98,3 +162,37 @@ class SendForm(BaseForm):
     def error_label(field: str) -> str:
         """A person's name for a field, for the error summary."""
         return str(FIELD_LABELS.get(field, field))
+
+
+class SendLogFilterForm(BaseForm):
+    """The send log's filters (read from the query string; judged by services.sendlog_query)."""
+
+    class Meta:
+        csrf = False
+
+    user = StringField("user")
+    result = SelectField("result", choices=[], validate_choice=False)
+    q = StringField("q")
+    start = StringField("from", name="from")
+    end = StringField("to", name="to")
+
+    def by_name(self, name: str) -> Field | None:
+        """The field submitted as ``name`` (``from`` and ``to`` are not attribute names)."""
+        return next((f for f in self if f.name == name), None)
+
+
+class RelaySiteForm(BaseForm):
+    """An administrator issues relay credentials for a site (rules: services.relay)."""
+
+    name = StringField("name", validators=[DataRequired()])
+    senders = TextAreaField("senders", validators=[DataRequired()])  # one or more numbers
+    daily_limit = StringField("daily_limit")  # credits per Korea-time day; empty: no limit
+    allow_ips = TextAreaField("allow_ips")  # CIDRs; empty: any address
+    charset = SelectField("charset", choices=["auto", "utf-8", "euc-kr"], default="auto")
+    test_only = BooleanField("test_only")
+
+
+class ApiTokenForm(BaseForm):
+    """A person names a new API token of their own (rules: services.api_tokens)."""
+
+    name = StringField("name", validators=[DataRequired()])

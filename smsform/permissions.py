@@ -23,14 +23,20 @@ class Permission(StrEnum):
     """What a role allows, by name."""
 
     SEND = "send_messages"
-    VIEW = "view_results"
+    VIEW = "view_results"  # results, credit, the dashboard and the send log (numbers masked)
+    SEE_NUMBERS = "see_numbers"  # recipient numbers in the send log, unmasked
     MANAGE_USERS = "manage_users"
+    VIEW_AUDIT = "view_audit"
+    MARK_SENDS = "mark_sends"  # settle an unknown outcome as sent or not sent
+    CHECK_GATEWAY = "check_gateway"
+    MANAGE_RELAYS = "manage_relays"  # issue and disable relay credentials for sites
+    READ_ALL_SENDS = "read_all_sends"  # the API reads every user's sends, not only one's own
 
 
 #: Each role and what it may do; the first role listed is the most powerful.
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "admin": frozenset(Permission),
-    "sender": frozenset({Permission.SEND, Permission.VIEW}),
+    "sender": frozenset({Permission.SEND, Permission.VIEW, Permission.SEE_NUMBERS}),
     "viewer": frozenset({Permission.VIEW}),
 }
 ROLES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)

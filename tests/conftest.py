@@ -136,3 +136,7 @@ def admin_client(app: Flask, client: FlaskClient, auth: AuthActions) -> FlaskCli
     make_user(app, *ADMIN, role="admin")
     auth.login()
     return client
+
+
+# `db_url`: a test once on a SQLite file and once on a throwaway PostgreSQL (tests/db.py).
+from tests.db import db_url, new_db_url, postgres_cluster, postgres_url  # noqa: E402, F401

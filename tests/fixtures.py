@@ -56,7 +56,7 @@ def sign_in(app: Flask, role: str = "admin", username: str | None = None) -> Fla
         user_id = db.session.execute(db.select(User.id).filter_by(username=name)).scalar_one()
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)  # what Flask-Login's login_user keeps
+        session["_user_id"] = f"{user_id}:1"  # what login_user keeps: id and session version
         session["_fresh"] = True
     return client
 

@@ -170,3 +170,14 @@ def test_row_words_in_english_and_unknown_codes(english):
 
 def test_delivery_text_is_the_code_tables_meaning(lang):
     assert messages.delivery_text("3208") == codes.describe_delivery("3208").text(lang)
+
+
+def test_an_outcome_is_never_worded_from_the_gateways_body(lang):
+    """A body may echo the request (the key, numbers, text): words come from codes only."""
+    echoed = "userId=demo&passwd=demo-secure-key"
+    for outcome in (SendOutcome(SendStatus.REFUSED, "-114", raw=echoed),
+                    SendOutcome(SendStatus.REFUSED, None, raw=echoed)):
+        text = messages.outcome_text(outcome)
+        assert text and "passwd" not in text and "demo-secure-key" not in text
+    assert messages.outcome_text(SendOutcome(SendStatus.REFUSED, "-114", raw=echoed)) == (
+        codes.describe_send("-114").text(lang))

@@ -286,7 +286,7 @@ def test_refusal_code_is_shown_in_korean(scripted_client, scripted_backend, code
     assert response.status_code == 422
     card = _result(response)
     assert card["data-result"] == "error"
-    assert card.select_one("#result-code").get_text(strip=True) == code
+    assert card.select_one("#result-code")["data-code"] == code
     assert codes.describe_send(code).ko in card.select_one("#result-message").get_text()
     assert card.select_one("h1").get_text(strip=True) == "발송이 거절되었습니다"
     assert len(send_calls(scripted_backend)) == 1
@@ -309,33 +309,33 @@ def test_unlisted_code_is_shown_without_crashing(scripted_client, scripted_backe
     assert response.status_code == 422
     card = _result(response)
     assert "알 수 없는 결과 코드" in card.select_one("#result-message").get_text()
-    assert card.select_one("#result-code").get_text(strip=True) == answer.split(",")[0]
+    assert card.select_one("#result-code")["data-code"] == answer.split(",")[0]
 
 
 def test_unregistered_sender_is_refused_by_the_gateway(admin_client, backend):
     response = admin_client.post("/smssend", data=valid_send(
         sphone="010-9999-8888", sphone1="010", sphone2="9999", sphone3="8888"))
     assert response.status_code == 422
-    assert _result(response).select_one("#result-code").get_text(strip=True) == "-114"
+    assert _result(response).select_one("#result-code")["data-code"] == "-114"
     assert backend.accounts["demo"].credits == 1000
 
 
 def test_no_credit_account_is_refused(admin_client, backend, no_credit_account):
     response = admin_client.post("/smssend", data=valid_send())
     card = _result(response)
-    assert card.select_one("#result-code").get_text(strip=True) == "-201"
+    assert card.select_one("#result-code")["data-code"] == "-201"
     assert codes.describe_send("-201").ko in card.select_one("#result-message").get_text()
     assert card.select_one("#result-remaining").get_text(strip=True) == "0"
 
 
 def test_wrong_key_account_is_refused(admin_client, wrong_key_account):
     response = admin_client.post("/smssend", data=valid_send())
-    assert _result(response).select_one("#result-code").get_text(strip=True) == "-102"
+    assert _result(response).select_one("#result-code")["data-code"] == "-102"
 
 
 def test_spam_words_are_refused(admin_client, backend):
     response = admin_client.post("/smssend", data=valid_send(msg="카지노 무료 쿠폰"))
-    assert _result(response).select_one("#result-code").get_text(strip=True) == "0044"
+    assert _result(response).select_one("#result-code")["data-code"] == "0044"
     assert backend.messages == []
 
 
@@ -344,7 +344,7 @@ def test_reservation_the_gateway_finds_too_soon(admin_client, backend, clock):
     when = _later(minutes=30)
     response = admin_client.post("/smssend", data=valid_send(
         rdate=when.strftime("%Y-%m-%d"), rtime=when.strftime("%H:%M")))
-    assert _result(response).select_one("#result-code").get_text(strip=True) == "-105"
+    assert _result(response).select_one("#result-code")["data-code"] == "-105"
 
 
 # -- transport failures -------------------------------------------------------------
@@ -386,7 +386,7 @@ def test_refused_connection_says_nothing_was_sent(unreachable_gateway_client):
     response = unreachable_gateway_client.post("/smssend", data=valid_send())
     assert response.status_code == 503
     card = _result(response)
-    assert card.select_one("#result-code").get_text(strip=True) == "not_sent"
+    assert card.select_one("#result-code")["data-code"] == "not_sent"
     assert "발송되지 않았습니다" in card.select_one("#result-message").get_text()
     json_response = unreachable_gateway_client.post("/smssend", headers=JSON,
                                                     data=valid_send())
@@ -397,10 +397,12 @@ def test_refused_connection_says_nothing_was_sent(unreachable_gateway_client):
 # -- returnurl and nointeractive ------------------------------------------------------
 
 
-@pytest.mark.parametrize("target", ["/done?x=1", "http://localhost/thanks",
-                                    "https://shop.example.com/thanks"])
+@pytest.mark.parametrize("target", ["/done?x=1", "https://sms.example.com/thanks",
+                                    "https://shop.example.com/thanks",
+                                    "https://shop.example.com:443/thanks"])
 def test_nointeractive_success_goes_to_an_allowed_returnurl(backend, target):
-    client = sign_in(build_app(backend, SMSFORM_RETURN_HOSTS=["shop.example.com"]))
+    client = sign_in(build_app(backend, SMSFORM_RETURN_HOSTS="shop.example.com",
+                               SMSFORM_PUBLIC_ORIGIN="https://sms.example.com"))
     response = client.post("/smssend", data=valid_send(nointeractive="1", returnurl=target))
     assert response.status_code == 303
     assert response.headers["Location"] == target
@@ -409,9 +411,13 @@ def test_nointeractive_success_goes_to_an_allowed_returnurl(backend, target):
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x",
                                     "javascript:alert(1)", "/\\evil.example",
-                                    "https://shop.example.com.evil.example/"])
+                                    "https://shop.example.com.evil.example/",
+                                    "http://shop.example.com/thanks",  # another scheme
+                                    "https://shop.example.com:8443/thanks",  # another port
+                                    "https://shop.example.com@evil.example/",
+                                    "http://localhost/thanks"])  # the Host header is no proof
 def test_nointeractive_success_ignores_a_foreign_returnurl(backend, target):
-    client = sign_in(build_app(backend, SMSFORM_RETURN_HOSTS=["shop.example.com"]))
+    client = sign_in(build_app(backend, SMSFORM_RETURN_HOSTS="shop.example.com"))
     response = client.post("/smssend", data=valid_send(nointeractive="1", returnurl=target))
     assert response.status_code == 303
     assert response.headers["Location"] == "/smsform"

@@ -6,14 +6,11 @@ it in words beside what it could not load, where a person can act on it.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 
 from flask import Blueprint, Response, render_template, request, url_for
 
 from cafe24 import codes
-from cafe24.answers import ResultRow
 from cafe24.calls import ResultQuery
 from cafe24.errors import Cafe24Error, GatewayRefused
 from cafe24.message import CREDIT_COST
@@ -23,7 +20,8 @@ from smsform import messages
 from smsform.errors import ApiError, json_only, wants_json
 from smsform.extensions import csrf
 from smsform.permissions import Permission, requires
-from smsform.services import gateway
+from smsform.services import gateway, results
+from smsform.views.csv_export import csv_response
 
 bp = Blueprint("lookup", __name__)
 
@@ -84,6 +82,11 @@ def _day(value: str | None) -> date | None:
         return None
 
 
+def _kind(value: str | None) -> str:
+    """The kind of message asked for: ``sms``, ``lms`` or, by default, ``all``."""
+    return value if value in results.KINDS else "all"
+
+
 def _query() -> tuple[ResultQuery, int]:
     """The gateway's result filters from the query string; bad values fall back."""
     args = request.args
@@ -100,15 +103,17 @@ def _query() -> tuple[ResultQuery, int]:
         status=status if status in ResultQuery.STATUSES else "",
         receive_phone=normalize_phone(args.get("receivePhone", "")) or "",
         send_phone=normalize_phone(args.get("sendPhone", "")) or "",
-        lms=args.get("smsType", "") == "lms",
+        lms=_kind(args.get("smsType")) == "lms",
     )
     return query, page
 
 
-def _row_json(row: ResultRow) -> dict[str, object]:
+def _row_json(item: results.KindRow) -> dict[str, object]:
+    row = item.row
     data: dict[str, object] = row.as_dict()
     code = row.extra.get("resultCode", "")
-    data.update(statusText=messages.row_status_text(row),
+    data.update(kind=item.kind, kindText=item.kind.upper(),
+                statusText=messages.row_status_text(row),
                 sendTypeText=messages.row_send_type_text(row), resultCode=code,
                 resultText=messages.delivery_text(code) if code else "")
     return data
@@ -117,29 +122,33 @@ def _row_json(row: ResultRow) -> dict[str, object]:
 @bp.route("/smsresult")
 @requires(Permission.VIEW)
 def smsresult():
-    """Results with the gateway's filters, paging, CSV and JSON."""
+    """Results with the gateway's filters (SMS and LMS together by default), paging, CSV
+    and JSON."""
     query, page = _query()
+    kind = _kind(request.args.get("smsType"))
     today = datetime.now(KST).date()
     try:
-        result = gateway.client().results(query)
+        result = results.results_page(query, kind)
     except Cafe24Error as exc:
         text = messages.gateway_failure_text(exc, codes.describe_list)
         if wants_json():
             raise ApiError(502, _failure_code(exc), text, extra={"items": []}) from None
         return render_template("lookup/smsresult.html", query=query, page=page, result=None,
-                               error=text, day=query.date or today), 502
-    items = [_row_json(row) for row in result.rows]
+                               error=text, day=query.date or today, kind=kind), 502
+    items = [_row_json(item) for item in result.rows]
     if request.args.get("format") == "csv":
         return _csv(items)
     if wants_json():
-        return {"code": result.code, "total": result.total, "page": page, "items": items}
+        return {"code": result.code, "total": result.total, "page": page, "kind": kind,
+                "items": items}
     pages = max(1, -(-result.total // query.display))
     links = {"csv": _this_page(format="csv"),
              "prev": _this_page(page=page - 1) if page > 1 else None,
              "next": _this_page(page=page + 1) if page < pages else None}
     return render_template("lookup/smsresult.html", query=query, page=page, pages=pages,
                            result=result, items=items, error=None, day=query.date or today,
-                           sent_at=[row.sent_at for row in result.rows], links=links)
+                           sent_at=[item.row.sent_at for item in result.rows], links=links,
+                           kind=kind)
 
 
 def _this_page(**changes: object) -> str:
@@ -148,24 +157,11 @@ def _this_page(**changes: object) -> str:
     return url_for("lookup.smsresult", **args)
 
 
-CSV_COLUMNS = ("sendDateTime", "sendTypeText", "sendPhone", "receivePhone", "msg",
+CSV_COLUMNS = ("sendDateTime", "sendTypeText", "kindText", "sendPhone", "receivePhone", "msg",
                "statusText", "resultCode", "resultText", "refundDate")
 
 
 def _csv(items: list[dict[str, object]]) -> Response:
     """The page as CSV (UTF-8 with BOM, so Excel reads Hangul)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for item in items:
-        writer.writerow([_csv_cell(item.get(c, "")) for c in CSV_COLUMNS])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": "attachment; filename=smsresult.csv"})
-
-
-def _csv_cell(value: object) -> str:
-    """Neutralise spreadsheet formulas in cells (=, +, -, @, tab or CR at the start)."""
-    text = str(value)
-    risky = text[:1] in ("=", "+", "@", "\t", "\r") or (
-        text.startswith("-") and not text[1:].isdigit())  # keep codes such as -2 as numbers
-    return "'" + text if risky else text
+    return csv_response("smsresult.csv", CSV_COLUMNS,
+                        ([item.get(c, "") for c in CSV_COLUMNS] for item in items))

@@ -11,28 +11,33 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.wrappers import Response
 
 from cafe24.errors import Cafe24Error, InvalidRequest
 from cafe24.phone import normalize_phone, split_sender
 from smsform import messages
-from smsform.errors import ApiError, wants_json
+from smsform.errors import ApiError, on_expired_form, wants_json
 from smsform.forms import SendForm
 from smsform.permissions import Permission, requires
 from smsform.services import form_input, gateway, sending, tokens
 from smsform.services.sending import SendKey, SendResult, Status
+from smsform.views import embed, form_guard
 from smsform.views.form_config import form_config
 from smsform.views.util import safe_return_url
 
 bp = Blueprint("send", __name__)
+bp.app_context_processor(embed.page_context)  # ``embed=1``: every page on embed.html
 
 #: The HTTP status of each ending: 2xx only when the gateway took the send.
 HTTP_STATUS = {
     Status.SUCCESS: 200, Status.RESERVED: 200, Status.TEST: 200,
     Status.REFUSED: 422, Status.NOT_SENT: 503, Status.UNKNOWN: 502,
-    Status.INVALID: 400, Status.DUPLICATE: 409, Status.TOKEN_INVALID: 400,
-    Status.KEY_INVALID: 400,
+    Status.INVALID: 400, Status.DUPLICATE: 409, Status.IN_FLIGHT: 409,
+    Status.TOKEN_INVALID: 400, Status.KEY_INVALID: 400, Status.KEY_MISMATCH: 422,
 }
+
+#: The endings in which nothing was sent because of the token or key itself.
+_KEY_ENDINGS = (Status.DUPLICATE, Status.IN_FLIGHT, Status.TOKEN_INVALID, Status.KEY_INVALID,
+                Status.KEY_MISMATCH)
 
 
 def _senders() -> tuple[list[str], str | None]:
@@ -43,13 +48,23 @@ def _senders() -> tuple[list[str], str | None]:
         return [], messages.gateway_failure_text(exc)
 
 
-def _sender_choice(form: SendForm, senders: list[str]) -> tuple[str, tuple[str, str, str]]:
-    """The number the select shows (the form's, or the only one) and its sphone1..3 parts
-    (as typed when the number is not one: the page shows what was posted)."""
+def _usual_sender(senders: list[str], last_sender: str | None) -> str:
+    """The number to start on: the only one, else the user's last, while it is registered."""
+    if len(senders) == 1:
+        return senders[0]
+    last = normalize_phone(last_sender or "")
+    return next((s for s in senders if last and normalize_phone(s) == last), "")
+
+
+def _sender_choice(form: SendForm, senders: list[str],
+                   last_sender: str | None = None) -> tuple[str, tuple[str, str, str]]:
+    """The number the select shows (the form's, else the only one or the user's last) and
+    its sphone1..3 parts (as typed when the number is not one: the page shows what was
+    posted)."""
     typed = (form.sphone1.data or "", form.sphone2.data or "", form.sphone3.data or "")
     chosen = (form.sphone.data or "-".join(p for p in typed if p)).strip()
-    if not chosen and len(senders) == 1:
-        chosen = senders[0]
+    if not chosen:
+        chosen = _usual_sender(senders, last_sender)
     number = normalize_phone(chosen)
     if number is None:
         return chosen, typed
@@ -61,17 +76,11 @@ def _render_form(form: SendForm, status: int = 200, draft: form_input.Draft | No
     if not form.send_token.data:
         form.send_token.data = tokens.issue(current_user.id)
     senders, senders_error = _senders()
-    chosen, parts = _sender_choice(form, senders)
+    chosen, parts = _sender_choice(form, senders, current_user.last_sender)
     return render_template(
         "send/smsform.html", form=form, senders=senders, senders_error=senders_error,
         sender_choice=chosen, sender_parts=parts, draft=draft,
         form_config=form_config()), status
-
-
-@bp.route("/")
-def index() -> Response:
-    """The form is the home page."""
-    return redirect(url_for("send.smsform"))
 
 
 @bp.route("/smsform")
@@ -83,11 +92,24 @@ def smsform():
     return _render_form(form)
 
 
+def _expired_form(message: str):
+    """After a failed CSRF check: the form again with what was typed and fresh tokens
+    (nothing was sent), for a user who may send; else None (the error page)."""
+    if not current_user.is_authenticated or not current_user.can(Permission.SEND):
+        return None
+    form = SendForm()
+    form.send_token.data = None  # a fresh one: the posted value was never checked
+    flash(message, "error")
+    return _render_form(form, 400)
+
+
 @bp.route("/smssend", methods=["POST"])
+@on_expired_form(_expired_form)
 @requires(Permission.SEND)
 def smssend():
     """Validate, send once through the gateway, and say what happened."""
     form = SendForm()
+    form_guard.refuse_repeated([*(field.name for field in form), "csrf_token"])
     if not form.validate():
         return _invalid(form, None, ())
     draft = form_input.build_request(request.form)
@@ -106,27 +128,31 @@ def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
         status = 400  # our client refused it: the request, not the gateway, is at fault
     if result.status is Status.INVALID:
         return _invalid(form, draft, result.problems)
-    if result.status in (Status.DUPLICATE, Status.TOKEN_INVALID, Status.KEY_INVALID):
+    if result.status in _KEY_ENDINGS:
         return _not_sent_again(result, status)
     text = messages.send_result_text(result)
     if wants_json():
         facts = {"remaining": result.remaining, "outcome_unknown": result.status is
                  Status.UNKNOWN, "cost": draft.request.cost, "kind": draft.request.kind,
-                 "recipients": draft.request.recipient_count}
+                 "recipients": draft.request.recipient_count, "send_id": result.send_id}
         if not result.status.accepted:
             raise ApiError(status, result.code or result.status.value, text, extra=facts)
         return {"result": result.status.value, "code": result.code, "message": text,
                 **facts}, status
     return_url = safe_return_url(form.returnurl.data)
-    if result.status.accepted and form.nointeractive.data == "1":
-        # The sample's "no dialog on success": go straight on.
+    go_on = result.status.accepted and form.nointeractive.data == "1"
+    if go_on and not embed.requested():
+        # The sample's "no dialog on success": go straight on (in a frame, embed.js does,
+        # after telling the parent).
         if return_url:
             return redirect(return_url, 303)
         flash(text, "success")
         return redirect(url_for("send.smsform"), 303)
     return render_template(
         "send/result.html", result=result, result_text=text, draft=draft,
+        code_text=messages.result_code_text(result.status.value, result.code),
         return_url=return_url, return_url_refused=bool(form.returnurl.data) and not return_url,
+        **embed.result_context(result, draft.request, text, return_url, go_on),
     ), status
 
 
@@ -146,21 +172,34 @@ def _invalid(form: SendForm, draft: form_input.Draft | None, problems) -> Any:
     return _render_form(form, 400, draft)
 
 
+def _not_sent_again_text(result: SendResult) -> str:
+    """Why a token or key sent nothing this time."""
+    if result.status is Status.DUPLICATE:
+        if result.previous and result.previous.status is Status.UNKNOWN:
+            return _("This form was sent before, but what became of it is unknown; it was not "
+                     "sent again. Check the send log and the results before sending it anew.")
+        return _("This form was already sent; it was not sent again.")
+    if result.status is Status.IN_FLIGHT:
+        return _("This form is being sent right now; it was not sent a second time.")
+    if result.status is Status.KEY_INVALID:
+        return _("Idempotency-Key must be at most %(max)s printable characters.",
+                 max=sending.MAX_KEY_LENGTH)
+    if result.status is Status.KEY_MISMATCH:
+        return _("This Idempotency-Key was already used for a different message; nothing was "
+                 "sent. Use a new key for a new message.")
+    return _("This form has expired or is not valid; open a new one. Nothing was sent.")
+
+
 def _not_sent_again(result: SendResult, status: int):
     """A token or key that cannot send (again): say why, and what happened the first time."""
-    if result.status is Status.DUPLICATE:
-        text = _("This form was already sent; it was not sent again.")
-    elif result.status is Status.KEY_INVALID:
-        text = _("Idempotency-Key must be at most %(max)s printable characters.",
-                 max=sending.MAX_KEY_LENGTH)
-    else:
-        text = _("This form has expired or is not valid; open a new one. Nothing was sent.")
+    text = _not_sent_again_text(result)
     previous = result.previous
     previous_text = messages.previous_text(previous) if previous else None
     if wants_json():
-        code = "invalid_idempotency_key" if result.status is Status.KEY_INVALID else (
-            result.status.value)
-        extra: dict[str, Any] = {"remaining": None}
+        code = {Status.KEY_INVALID: "invalid_idempotency_key",
+                Status.KEY_MISMATCH: "idempotency_key_reused"}.get(result.status,
+                                                                   result.status.value)
+        extra: dict[str, Any] = {"remaining": None, "send_id": result.send_id}
         if result.status is Status.DUPLICATE:
             extra["previous"] = previous and {
                 "result": previous.status.value if previous.status.accepted else "error",
@@ -168,6 +207,6 @@ def _not_sent_again(result: SendResult, status: int):
                 "remaining": previous.remaining, "message": previous_text}
         raise ApiError(status, code, text, extra=extra)
     return render_template("send/repeated.html", message=text, previous=previous,
-                           previous_text=previous_text,
+                           previous_text=previous_text, send_id=result.send_id,
                            first_unrecorded=result.status is Status.DUPLICATE
                            and previous is None), status

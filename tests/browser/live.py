@@ -24,8 +24,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-g
 LOCAL_HOST = "127.0.0.1"
 
 
-def browser_app(db_path: Path, backend: GatewayBackend) -> Flask:
-    """The real app on a file database, CSRF on, sending to ``backend``; with an admin."""
+def browser_app(db_path: Path, backend: GatewayBackend, **settings: str) -> Flask:
+    """The real app on a file database, CSRF on, sending to ``backend``; with an admin
+    (``settings``: environment settings such as SMSFORM_FRAME_ANCESTORS)."""
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "browser-tests",
@@ -34,6 +35,7 @@ def browser_app(db_path: Path, backend: GatewayBackend) -> Flask:
         "WTF_CSRF_ENABLED": True,
         "SIMULATOR_BACKEND": backend,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # a fast hash for a throwaway account
+        **settings,
     })
     with app.app_context():
         database.upgrade()  # the real migrations, as `make run` applies them
@@ -77,11 +79,14 @@ def local_only(context: BrowserContext) -> list[str]:
 
 
 def sign_in(page: Page, base_url: str, username: str = ADMIN[0],
-            password: str = ADMIN[1]) -> None:
-    """Sign in through the /login page, as a person would; end on the send form."""
+            password: str = ADMIN[1], then: str | None = "/smsform") -> None:
+    """Sign in through the /login page, as a person would; land on the dashboard, then go
+    on to ``then`` (the send form unless told otherwise; None stays on the dashboard)."""
     page.goto(f"{base_url}/login")
     page.fill("#username", username)
     page.fill("#password", password)
     with page.expect_navigation():
         page.click("form:has(#username) button[type=submit]")
-    page.wait_for_url("**/smsform")
+    page.wait_for_url("**/dashboard")
+    if then:
+        page.goto(f"{base_url}{then}")

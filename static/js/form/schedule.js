@@ -17,6 +17,9 @@ export function startSchedule(form, rules, { onChange }) {
   const repeatRow = form.querySelector("#repeat-row");
   const repeatNum = form.querySelector("#repeatNum");
   const reserveHelp = form.querySelector("#reserve-help");
+  // After a refused post the server's words stand beside the date or time; the warning
+  // waits until either changes, so the problem is said once, not twice.
+  let serverError = form.querySelector("#rdate-error, #rtime-error");
 
   const warning = el("p", { id: "reserve-warning", className: "field-errors", "aria-live": "polite" });
   warning.hidden = true;
@@ -65,7 +68,7 @@ export function startSchedule(form, rules, { onChange }) {
       warning.textContent = "";
     }
     warning.dataset.problem = tooSoon ? "too-soon" : tooFar ? "too-far" : "";
-    warning.hidden = !tooSoon && !tooFar;
+    warning.hidden = (!tooSoon && !tooFar) || serverError !== null;
     return !tooSoon && !tooFar;
   }
 
@@ -90,10 +93,19 @@ export function startSchedule(form, rules, { onChange }) {
     return n >= limits.repeatNumMin && n <= limits.repeatNumMax ? n : 1;
   }
 
+  /** The person changed the date or time: the server's old words no longer apply. */
+  function onEdit() {
+    if (serverError) {
+      serverError.remove();
+      serverError = null;
+    }
+    checkReservation();
+  }
+
   for (const control of [rdate, rtime]) {
     if (control) {
-      control.addEventListener("change", checkReservation);
-      control.addEventListener("input", checkReservation);
+      control.addEventListener("change", onEdit);
+      control.addEventListener("input", onEdit);
     }
   }
   if (repeatFlag) {

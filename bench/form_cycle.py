@@ -1,0 +1,620 @@
+"""The whole form cycle over loopback HTTP against one direct send to the loopback gateway.
+
+Run by hand from the repository root (a measurement, not a test)::
+
+    .venv/bin/python bench/form_cycle.py               # 1,000 of each, blocks of 100
+    .venv/bin/python bench/form_cycle.py -n 2000 --server werkzeug
+    .venv/bin/python bench/form_cycle.py --profile     # where the app's time goes (werkzeug)
+
+A  a signed-in browser's cycle: ``GET /smsform``, read ``csrf_token`` and ``send_token``
+   from the page, ``POST /smssend`` with the form's own field names (tests/fixtures.py
+   ``valid_send``), each answer checked to be 200. The app runs under a real WSGI server
+   on 127.0.0.1: gunicorn with the project's gunicorn.conf.py (one ``gthread`` worker, so
+   the connection is kept) when it is installed, else werkzeug's threaded ``make_server``
+   in a child process (``--server`` chooses). It runs on a SQLite *file* (WAL, set by
+   smsform/database.py) with the send log, configured through
+   ``CAFE24_SMS_BASE_URL/USER_ID/SECURE_KEY`` to send to the simulator listening on a
+   socket (``SimulatorServer``). The client is one ``requests.Session`` (a kept connection).
+B  one direct ``Cafe24Client.send`` of the same message to the same socket simulator
+   (a kept connection).
+C  for scale, the app's cheapest answer on the same connection (``GET`` of a static
+   file: no page rendered, nothing written): the floor of any request through the server
+   and the app's hooks. A makes two requests.
+
+Besides wall times, the CPU used by this process (client and simulator) and by the app
+server's processes during each side's blocks is reported per call: on a busy machine it
+moves less than wall time.
+
+Blocks of A, B and C alternate (100 each by default) so drift hits both; each side is
+warmed up first; the garbage collector is off in this process while timing (the app's
+server process keeps it on, as deployed). The goal (issue 8): A / B by median at most 3x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import importlib.util
+import logging
+import multiprocessing
+import os
+import platform
+import pstats
+import re
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+from werkzeug.datastructures import MultiDict  # noqa: E402
+from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
+
+from cafe24.calls import SendRequest  # noqa: E402
+from cafe24.client import Cafe24Client  # noqa: E402
+from simulator import DEMO_SECURE_KEY, DEMO_USER_ID, demo_backend  # noqa: E402
+from simulator.server import SimulatorServer  # noqa: E402
+from tests.fixtures import valid_send  # noqa: E402
+
+GOAL = 3.0  # the issue: the whole form cycle at most 3x one direct gateway POST (medians)
+WARMUP = 50
+CREDITS = 10**9
+USERNAME, PASSWORD = "bench", "bench-password-123"
+HAS_GUNICORN = importlib.util.find_spec("gunicorn") is not None
+
+CSRF_RE = re.compile(rb'name="csrf_token" value="([^"]+)"')
+TOKEN_RE = re.compile(rb'name="send_token" value="([^"]+)"')
+
+
+# -- the app: its settings, its database, and three ways to serve it ---------------------------
+
+
+def app_environment(sim_url: str, db_path: Path) -> dict[str, str]:
+    """The settings the app reads from its environment: a SQLite file and the simulator."""
+    return {
+        "SECRET_KEY": "form-cycle-bench",
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "CAFE24_SMS_BASE_URL": sim_url,
+        "CAFE24_SMS_USER_ID": DEMO_USER_ID,
+        "CAFE24_SMS_SECURE_KEY": DEMO_SECURE_KEY,
+    }
+
+
+def prepare_database(environment: dict[str, str], log_path: str) -> None:
+    """Apply the migrations and add the signed-in sender, as ``make run`` and the CLI do
+    (in a child process, whose output goes to the server log)."""
+    with open(log_path, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    from app import create_app
+    from smsform import database
+    from smsform.extensions import db
+    from smsform.services import accounts
+
+    app = create_app(dict(environment))
+    with app.app_context():
+        database.upgrade()
+        accounts.create_user(USERNAME, PASSWORD, "sender")
+        db.engine.dispose()
+
+
+class _NoDelayHandler(WSGIRequestHandler):
+    """Werkzeug's handler without Nagle: headers and body leave in two writes, and a kept
+    connection would otherwise wait for the client's delayed ACK (gunicorn sets it too)."""
+
+    disable_nagle_algorithm = True
+
+
+PROFILE_HEADER = "X-Bench-Profile"
+
+
+def _profiled(app, profiler: cProfile.Profile):
+    """A WSGI middleware that runs each request marked with ``PROFILE_HEADER`` (its body
+    drained) under ``profiler``; the sign-in and the warm-up are not marked."""
+
+    def wsgi(environ, start_response):
+        if "HTTP_X_BENCH_PROFILE" not in environ:
+            return app(environ, start_response)
+        profiler.enable()
+        try:
+            body = app(environ, start_response)
+            try:
+                return [b"".join(body)]
+            finally:
+                if hasattr(body, "close"):
+                    body.close()
+        finally:
+            profiler.disable()
+
+    return wsgi
+
+
+class WerkzeugServer:
+    """The app under werkzeug's threaded server, in a thread of the calling process."""
+
+    kind = "werkzeug make_server(threaded=True), HTTP/1.1 keep-alive, TCP_NODELAY"
+    where = "in a thread of the bench process (one GIL for client, app and simulator)"
+
+    def __init__(self, environment: dict[str, str], log_path: Path, profile: bool) -> None:
+        # The host's logging goes to a file (the app then adds no stderr handler of its
+        # own): the access log and the app's send lines are written, as on a server.
+        handler = logging.FileHandler(log_path)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        logging.getLogger().addHandler(handler)
+        logging.getLogger().setLevel(logging.INFO)
+        from app import create_app
+
+        app = create_app(dict(environment))
+        self.profiler = cProfile.Profile() if profile else None
+        wsgi = _profiled(app, self.profiler) if self.profiler else app
+        self.server = make_server("127.0.0.1", 0, wsgi, threaded=True,
+                                  request_handler=_NoDelayHandler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
+                                       kwargs={"poll_interval": 0.05}, name="app-server")
+        self.thread.start()
+
+    def cpu(self) -> float:
+        """The server's CPU seconds apart from this process's: none (it is this process)."""
+        return 0.0
+
+    def stop(self, stats_path: Path | None = None) -> None:
+        """Stop serving; write the profile to ``stats_path`` when profiling."""
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+        if self.profiler and stats_path:
+            self.profiler.dump_stats(stats_path)
+
+
+def _werkzeug_child(conn, environment: dict[str, str], log_path: str, profile: bool) -> None:
+    """The werkzeug server's own process: start, say where, serve until told to stop."""
+    server = WerkzeugServer(environment, Path(log_path), profile)
+    conn.send(server.url)
+    stats_path = conn.recv()
+    server.stop(Path(stats_path) if stats_path else None)
+    conn.send("stopped")
+
+
+class WerkzeugProcess:
+    """The werkzeug server in a spawned child process (its own interpreter and GIL)."""
+
+    kind = WerkzeugServer.kind
+    where = "in a child process"
+
+    def __init__(self, environment: dict[str, str], log_path: Path, profile: bool) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child_conn = ctx.Pipe()
+        self._proc = ctx.Process(target=_werkzeug_child, daemon=True, name="app-server",
+                                 args=(child_conn, environment, str(log_path), profile))
+        self._proc.start()
+        self.url = self._conn.recv()
+
+    def cpu(self) -> float:
+        """CPU seconds used by the server's process so far."""
+        return cpu_seconds([self._proc.pid])
+
+    def stop(self, stats_path: Path | None = None) -> None:
+        self._conn.send(str(stats_path) if stats_path else "")
+        self._conn.recv()
+        self._proc.join(timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux /proc)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo.extend(int(child) for child in children.read_text().split())
+            except OSError:
+                pass
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds used so far by ``pids`` (Linux /proc; 0 elsewhere)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+class GunicornProcess:
+    """``gunicorn -c gunicorn.conf.py 'app:create_app()'`` with one gthread worker (gunicorn's
+    sync worker closes the connection after every answer; gthread keeps it)."""
+
+    kind = "gunicorn -c gunicorn.conf.py -w 1 -k gthread --threads 2 (keep-alive, TCP_NODELAY)"
+    where = "in its own processes (master and one worker)"
+
+    def __init__(self, environment: dict[str, str], log_path: Path, profile: bool) -> None:
+        if profile:
+            raise SystemExit("--profile needs --server werkzeug or thread")
+        port = _free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self._log = log_path.open("ab")
+        self._proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
+             "-b", f"127.0.0.1:{port}", "-w", "1", "-k", "gthread", "--threads", "2",
+             "--access-logfile", str(log_path), "--error-logfile", str(log_path),
+             "app:create_app()"],
+            cwd=ROOT, env={**os.environ, **environment}, stdout=self._log,
+            stderr=subprocess.STDOUT)
+        try:
+            self._wait_until_ready(log_path)
+        except BaseException:
+            self.stop()  # never leave a gunicorn behind
+            raise
+
+    def _wait_until_ready(self, log_path: Path) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise SystemExit(f"gunicorn exited ({self._proc.returncode}); see {log_path}")
+            try:
+                if requests.get(f"{self.url}/login", timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise SystemExit(f"gunicorn did not answer within 30 s; see {log_path}")
+
+    def cpu(self) -> float:
+        """CPU seconds used so far by gunicorn's master and its worker."""
+        return cpu_seconds(process_tree(self._proc.pid))
+
+    def stop(self, stats_path: Path | None = None) -> None:
+        self._proc.terminate()
+        self._proc.wait(timeout=30)
+        self._log.close()
+
+
+SERVERS = {"gunicorn": GunicornProcess, "werkzeug": WerkzeugProcess, "thread": WerkzeugServer}
+
+
+# -- the two sides --------------------------------------------------------------------------
+
+
+def form_body() -> dict[str, str]:
+    """The send form as the page posts it (tokens added per cycle)."""
+    return valid_send()
+
+
+def direct_request() -> SendRequest:
+    """The same message as the form's, read by the app's own form reader."""
+    from smsform.services.form_input import build_request
+
+    draft = build_request(MultiDict(form_body()))
+    assert not draft.problems and not draft.request.problems(), draft.problems
+    return draft.request
+
+
+def signed_in_session(base: str) -> requests.Session:
+    """A browser's session, signed in through the real /login form."""
+    web = requests.Session()
+    page = web.get(f"{base}/login")
+    page.raise_for_status()
+    answer = web.post(f"{base}/login", allow_redirects=False, data={
+        "username": USERNAME, "password": PASSWORD,
+        "csrf_token": CSRF_RE.search(page.content).group(1).decode()})
+    if answer.status_code != 302:
+        raise SystemExit(f"sign-in answered {answer.status_code}")
+    return web
+
+
+class FormCycle:
+    """Side A: GET /smsform, read the tokens, POST /smssend; each part timed."""
+
+    def __init__(self, base: str) -> None:
+        self.web = signed_in_session(base)
+        self.form_url, self.send_url = f"{base}/smsform", f"{base}/smssend"
+        self.static_url = f"{base}/static/css/app.css"
+        self.body = form_body()
+        self.get_times: list[float] = []
+        self.post_times: list[float] = []
+
+    def __call__(self) -> None:
+        perf = time.perf_counter
+        t0 = perf()
+        page = self.web.get(self.form_url)
+        content = page.content
+        csrf, token = CSRF_RE.search(content), TOKEN_RE.search(content)
+        t1 = perf()
+        if page.status_code != 200 or csrf is None or token is None:
+            raise SystemExit(f"GET /smsform answered {page.status_code} without both tokens")
+        answer = self.web.post(self.send_url, allow_redirects=False, data={
+            **self.body, "csrf_token": csrf.group(1).decode(),
+            "send_token": token.group(1).decode()})
+        answer.content  # noqa: B018 - read the page, as a browser does
+        t2 = perf()
+        if answer.status_code != 200:
+            raise SystemExit(f"POST /smssend answered {answer.status_code}: "
+                             f"{answer.text[:300]}")
+        self.get_times.append(t1 - t0)
+        self.post_times.append(t2 - t1)
+
+    def floor(self) -> None:
+        """Side C: the app's cheapest answer (a static file: no page, no write), as a floor."""
+        answer = self.web.get(self.static_url)
+        answer.content  # noqa: B018
+        if answer.status_code != 200:
+            raise SystemExit(f"GET {self.static_url} answered {answer.status_code}")
+
+    def clear(self) -> None:
+        """Forget the parts' times (after the warm-up)."""
+        self.get_times.clear()
+        self.post_times.clear()
+
+
+# -- measuring ----------------------------------------------------------------------------
+
+
+def timed(fn: Callable[[], object], n: int) -> list[float]:
+    """Call ``fn`` n times; the seconds of each call."""
+    out, perf = [], time.perf_counter
+    for _ in range(n):
+        t0 = perf()
+        fn()
+        out.append(perf() - t0)
+    return out
+
+
+def pct(sorted_ms: list[float], p: float) -> float:
+    """Nearest-rank percentile of sorted values."""
+    rank = max(1, round(p / 100 * len(sorted_ms) + 0.4999))
+    return sorted_ms[min(rank, len(sorted_ms)) - 1]
+
+
+def summary(label: str, seconds: list[float]) -> float:
+    """Print mean, median and p95 in ms; return the median."""
+    ms = sorted(s * 1000 for s in seconds)
+    median = statistics.median(ms)
+    print(f"  {label:<42} mean {statistics.fmean(ms):7.3f} ms   median {median:7.3f} ms"
+          f"   p95 {pct(ms, 95):7.3f} ms")
+    return median
+
+
+def database_facts(db_path: Path) -> tuple[str, dict[str, int]]:
+    """The file's journal mode and the send log's rows by result."""
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as con:
+        mode = con.execute("PRAGMA journal_mode").fetchone()[0]
+        rows = dict(con.execute("SELECT result, count(*) FROM sends GROUP BY result"))
+    return mode, rows
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("-n", "--n", type=int, default=1000,
+                        help="form cycles and direct sends each (default 1000)")
+    parser.add_argument("--block", type=int, default=100,
+                        help="cycles per alternating block (default 100)")
+    parser.add_argument("--server", choices=sorted(SERVERS),
+                        default="gunicorn" if HAS_GUNICORN else "werkzeug",
+                        help="gunicorn (default when installed), werkzeug in a child process, "
+                             "or werkzeug in a thread of this process")
+    parser.add_argument("--db-dir", help="folder for the SQLite file (default: a new temp dir)")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile the app's requests in the server process over n cycles "
+                             "and print where the time goes, instead of the comparison "
+                             "(werkzeug server)")
+    args = parser.parse_args(argv)
+    if args.n < args.block:
+        parser.error("-n must be at least --block")
+    if args.profile and args.server == "gunicorn":
+        args.server = "werkzeug"
+    return args
+
+
+#: What the profile table names: (label, file's path ending, function), cumulative time.
+PHASES = (
+    ("the whole request in Flask (wsgi_app)", "flask/app.py", "wsgi_app"),
+    ("  session open (signed cookie)", "flask/sessions.py", "open_session"),
+    ("  session save", "flask/sessions.py", "save_session"),
+    ("  before_request hooks (all)", "flask/app.py", "preprocess_request"),
+    ("    Flask-Login: load the user (1 SELECT)", "smsform/services/accounts.py", "load"),
+    ("    CSRF check (POST)", "flask_wtf/csrf.py", "protect"),
+    ("    Flask-Limiter", "flask_limiter/_extension.py", "_check_request_limit"),
+    ("  after_request hooks (all)", "flask/app.py", "process_response"),
+    ("  GET /smsform view", "smsform/views/send.py", "smsform"),
+    ("    send token (sign)", "smsform/services/tokens.py", "issue"),
+    ("    senders (cached 60 s)", "smsform/views/send.py", "_senders"),
+    ("    last sender (1 SELECT)", "smsform/services/sendlog.py", "last_sender"),
+    ("    form_config (rules, JS strings)", "smsform/views/form_config.py", "form_config"),
+    ("  POST /smssend view", "smsform/views/send.py", "smssend"),
+    ("    SendForm validate (WTForms)", "wtforms/form.py", "validate"),
+    ("    sending.submit", "smsform/services/sending.py", "submit"),
+    ("      send log intent (INSERT x2, COMMIT)", "smsform/services/sendlog.py", "record_intent"),
+    ("      the gateway call (Cafe24Client.send)", "cafe24/client.py", "send"),
+    ("      send log outcome (UPDATE, COMMIT)", "smsform/services/sendlog.py", "record_outcome"),
+    ("  render_template (both pages)", "flask/templating.py", "render_template"),
+    ("  SQL statements (all)", "sqlalchemy/engine/base.py", "execute"),
+    ("  COMMITs (all)", "sqlalchemy/engine/base.py", "commit"),
+    ("  Flask-Babel gettext (pages and views)", "flask_babel/__init__.py", "get_translations"),
+)
+
+
+def phase_table(stats: pstats.Stats, cycles: int) -> None:
+    """Print each phase's cumulative time per cycle and its share of the whole request."""
+    found: dict[str, float] = {}
+    for (path, _line, name), (_cc, _nc, _tt, cumulative, _callers) in stats.stats.items():
+        for label, ending, function in PHASES:
+            if name == function and path.endswith(ending):
+                found[label] = found.get(label, 0.0) + cumulative
+    whole = found.get(PHASES[0][0]) or 1.0
+    print("where the app's time goes, per cycle (GET + POST), under cProfile "
+          "(which inflates Python-heavy parts):")
+    for label, _ending, _function in PHASES:
+        if label in found:
+            print(f"  {label:<46} {found[label] / cycles * 1000:7.3f} ms  "
+                  f"{found[label] / whole:6.1%}")
+
+
+def profile_run(cycle: FormCycle, server, n: int, folder: Path) -> None:
+    """Run n cycles with the app's requests under cProfile; print where the time goes."""
+    cycle.web.headers[PROFILE_HEADER] = "1"
+    timed(cycle, n)
+    stats_path = folder / "app.prof"
+    server.stop(stats_path)
+    stats = pstats.Stats(str(stats_path))
+    print(f"cProfile of the app's requests over {n} cycles (sign-in and warm-up not "
+          f"included); saved in {stats_path}")
+    phase_table(stats, n)
+    print()
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(20)
+
+
+class Side:
+    """One side's wall times and the CPU its blocks used (this process, the app server)."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.cpu_here = 0.0
+        self.cpu_server = 0.0
+
+    def run(self, fn: Callable[[], object], n: int, server) -> None:
+        """Time n calls of ``fn`` and add up the CPU used meanwhile."""
+        here, there = time.process_time(), server.cpu()
+        self.times.extend(timed(fn, n))
+        self.cpu_here += time.process_time() - here
+        self.cpu_server += server.cpu() - there
+
+    def cpu_ms(self) -> tuple[float, float]:
+        """CPU per call in ms: this process (client and simulator), the app server."""
+        n = len(self.times)
+        return self.cpu_here / n * 1000, self.cpu_server / n * 1000
+
+
+def alternate(cycle: FormCycle, send_direct: Callable[[], None], backend, server, n: int,
+              block: int) -> tuple[Side, Side, Side]:
+    """Alternating timed blocks of A, B and C, with the GC off; A's sends counted per block."""
+    a, b, c = Side(), Side(), Side()
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(n // block):
+            backend.reset()
+            a.run(cycle, block, server)
+            sent = sum(c.path == "/sms_sender.php" for c in backend.calls)
+            if sent != block:
+                raise SystemExit(f"{block} form cycles made {sent} gateway sends")
+            backend.reset()
+            b.run(send_direct, block, server)
+            c.run(cycle.floor, block, server)
+    finally:
+        gc.enable()
+    return a, b, c
+
+
+def report(cycle: FormCycle, a: Side, b: Side, c: Side, db_path: Path, block: int) -> int:
+    """Check the send log, print the figures and the verdict; the exit status."""
+    mode, rows = database_facts(db_path)
+    expected = WARMUP + len(a.times)
+    print(f"journal_mode={mode}; send log rows: {rows} (expected {expected} success)")
+    if rows.get("success") != expected or len(rows) != 1:
+        raise SystemExit("the send log does not hold one success row per form post")
+    print(f"{len(a.times)} of each, in alternating blocks of {block} after {WARMUP} warm-up "
+          "each; GC off in this process while timing, on in the server's")
+    print()
+    a_median = summary("A  GET /smsform + POST /smssend (cycle)", a.times)
+    summary("     of which GET /smsform, tokens read", cycle.get_times)
+    summary("     of which POST /smssend", cycle.post_times)
+    b_median = summary("B  Cafe24Client.send, direct", b.times)
+    c_median = summary("C  GET /static/css/app.css (app's floor)", c.times)
+    ratio = a_median / b_median
+    by_mean = statistics.fmean(a.times) / statistics.fmean(b.times)
+    verdict = "PASS" if ratio <= GOAL else "FAIL"
+    print(f"\n  A / B by median: {ratio:.2f}x   (by mean {by_mean:.2f}x)   "
+          f"goal at most {GOAL:.0f}x: {verdict}")
+    print(f"  C / B by median: {c_median / b_median:.2f}x (one request that renders and "
+          "writes nothing; A makes two)")
+    print("  CPU per call, in this process (client and simulator) + the app server's:")
+    for label, side in (("A", a), ("B", b), ("C", c)):
+        here, server = side.cpu_ms()
+        print(f"    {label}  {here:6.2f} + {server:6.2f} = {here + server:6.2f} ms")
+    a_cpu, b_cpu = sum(a.cpu_ms()), sum(b.cpu_ms())
+    print(f"  A / B by CPU: {a_cpu / b_cpu:.2f}x (less sensitive than wall time to other "
+          "load on the machine)")
+    return 0 if verdict == "PASS" else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve, sign in, warm up, alternate blocks of A and B, print the ratio."""
+    args = parse_args(argv)
+    folder = Path(args.db_dir or tempfile.mkdtemp(prefix="form_cycle-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    db_path, log_path = folder / "bench.db", folder / "server.log"
+    for stale in folder.glob("bench.db*"):
+        stale.unlink()
+
+    backend = demo_backend()
+    backend.accounts[DEMO_USER_ID].credits = CREDITS
+    simulator = SimulatorServer(backend, "127.0.0.1", 0).start()
+    environment = app_environment(simulator.url, db_path)
+    # In a process of its own: the app's and Alembic's logging set-up stay out of this one.
+    preparing = multiprocessing.get_context("spawn").Process(
+        target=prepare_database, args=(environment, str(log_path)))
+    preparing.start()
+    preparing.join()
+    if preparing.exitcode != 0:
+        raise SystemExit("preparing the database failed")
+    server = SERVERS[args.server](environment, log_path, args.profile)
+    direct = Cafe24Client(DEMO_USER_ID, DEMO_SECURE_KEY, base_url=simulator.url)
+    request = direct_request()
+
+    def send_direct() -> None:
+        if not direct.send(request).ok:
+            raise SystemExit("the direct send was refused")
+
+    print(f"form cycle bench, {date.today().isoformat()}: Python {platform.python_version()} "
+          f"on {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.1f}")
+    print(f"app server: {server.kind}, {server.where}, at {server.url}")
+    print(f"simulator: SimulatorServer at {simulator.url}, in a thread of the bench process")
+    print(f"database: {db_path} (server log: {log_path})")
+    stopped = False
+    try:
+        cycle = FormCycle(server.url)
+        timed(cycle, WARMUP)
+        timed(send_direct, WARMUP)
+        timed(cycle.floor, WARMUP)
+        cycle.clear()
+        if args.profile:
+            stopped = True
+            profile_run(cycle, server, args.n, folder)
+            return 0
+        a, b, c = alternate(cycle, send_direct, backend, server, args.n, args.block)
+    finally:
+        if not stopped:
+            server.stop()
+        direct.close()
+        simulator.stop()
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    return report(cycle, a, b, c, db_path, args.block)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
