@@ -100,8 +100,12 @@ class SendRequest:
         """A reservation too soon or too far ahead, repeats out of range."""
         found = []
         if self.reserve_at is not None:
-            rdate, rtime = schedule.format_reservation(self.reserve_at)
-            found.extend(schedule.check_reservation(rdate, rtime, now))
+            try:
+                rdate, rtime = schedule.format_reservation(self.reserve_at)
+            except OverflowError:  # a time at the calendar's edge has no Korean time
+                found.append(Problem("rdate", "reservation_date_invalid"))
+            else:
+                found.extend(schedule.check_reservation(rdate, rtime, now))
         if self.repeat_num is not None or self.repeat_minutes is not None:
             found.extend(schedule.check_repeat("Y", self.repeat_num, self.repeat_minutes))
         return found

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -660,3 +661,29 @@ def test_only_administrators_manage_relays(app, client):
         "name": "x", "senders": SENDER}).status_code == 403
     make_user(app, *ADMIN, role="admin")
     assert client.get("/admin/relays").status_code == 302  # to sign in
+
+
+def test_concurrent_sends_never_spend_past_the_daily_limit(live):
+    issued = live.site(daily_limit=2)  # one PHP-sample send (two recipients) fits
+    start = threading.Barrier(12)
+
+    def send_at_once() -> bytes:
+        start.wait()
+        return php_send(live, issued)
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda _: send_at_once(), range(12)))
+    accepted = [a for a in answers if a.startswith(b"success")]
+    assert len(accepted) <= 1 and all(a.startswith((b"success", b"-201")) for a in answers)
+    spent = sum(row.cost for row in live.sends() if row.result in ("success", "pending"))
+    assert spent <= 2
+    assert live.backend.accounts[DEMO_USER_ID].credits >= DEMO_CREDITS - 2
+
+
+def test_a_list_date_at_the_calendars_edge_is_an_empty_list_not_a_500(live):
+    issued = live.site()
+    fields = {"user_id": issued.site.user_id, "secure": issued.secure, "date": "00010101",
+              "day": "7"}
+    status, _ctype, body = jsp_post(live, "/relay/sms_list.php", urlencode(fields))
+    assert status == 200
+    assert page_xml(body)["total"] == "0"

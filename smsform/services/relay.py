@@ -317,17 +317,20 @@ def _note_use(site: Site) -> None:
                            .values(last_used_at=now))
 
 
-def used_today(site: Site, now: datetime | None = None) -> int:
+def used_today(site: Site, now: datetime | None = None, *, through: int | None = None) -> int:
     """Credits the site's sends of this Korea-time day cost or may have cost (accepted,
-    pending or unknown; tests cost nothing)."""
+    pending or unknown; tests cost nothing); with ``through``, only the sends logged up
+    to that row, so concurrent sends are admitted in the order the log gave them."""
     day = (now or datetime.now(UTC)).astimezone(KST).date()
     start = datetime.combine(day, datetime.min.time(), KST).astimezone(UTC).replace(tzinfo=None)
     s = _sends.c
+    query = (select(func.coalesce(func.sum(s.cost), 0))
+             .where(s.source == SOURCE, s.actor == site.name[:64], s.created_at >= start,
+                    s.test.is_(False), s.result.in_(COUNTED_RESULTS)))
+    if through is not None:
+        query = query.where(s.id <= through)
     with db.engine.connect() as connection:
-        used = connection.execute(
-            select(func.coalesce(func.sum(s.cost), 0))
-            .where(s.source == SOURCE, s.actor == site.name[:64], s.created_at >= start,
-                   s.test.is_(False), s.result.in_(COUNTED_RESULTS))).scalar()
+        used = connection.execute(query).scalar()
     return int(used or 0)
 
 
@@ -370,7 +373,19 @@ def send(site: Site, fields: Mapping[str, str], address: str | None) -> RelaySen
             return RelaySend(Denial.DAILY_LIMIT, remaining=left)
     actor = sending.Actor(user_id=None, name=site.name, source=SOURCE,
                           address=address)
-    result = sending.submit(request, actor, input_problems=draft.problems)
+    admit = None
+    if site.daily_limit is not None and request.cost > 0:
+        # The check above saw the log before this send; this one, after its row is
+        # committed, also sees every concurrent send logged before it.
+        limit = site.daily_limit
+
+        def admit(send_id: int) -> bool:
+            return used_today(site, through=send_id) <= limit
+
+    result = sending.submit(request, actor, input_problems=draft.problems, admit=admit)
+    if result.status is sending.Status.OVER_LIMIT:
+        log.info("relay site=%s over its daily limit (concurrent sends)", site.name)
+        return RelaySend(Denial.DAILY_LIMIT, remaining=allowance(site))
     shown = result.remaining
     if site.daily_limit is not None and result.remaining is not None:
         shown = allowance(site, result.remaining)  # what it may spend, not the real credit

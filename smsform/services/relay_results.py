@@ -149,7 +149,11 @@ def site_results(site: Site, f: Mapping[str, str]) -> SitePage:
     query, start, display = read_query(f)
     if query is None:
         return SitePage(0, [])
-    index = site_index(site, _since(query))
+    try:
+        since = _since(query)
+    except OverflowError:  # a day at the calendar's edge: nothing was logged then
+        return SitePage(0, [])
+    index = site_index(site, since)
     if not index:
         return SitePage(0, [])
     kept: list[ResultRow] = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -44,6 +44,7 @@ class Status(StrEnum):
     TOKEN_INVALID = "token_invalid"  # noqa: S105 - a status: the form's token is not valid
     KEY_INVALID = "key_invalid"  # the Idempotency-Key is not usable
     KEY_MISMATCH = "key_mismatch"  # the Idempotency-Key was used for another request
+    OVER_LIMIT = "over_limit"  # the caller's own allowance (a relay site's day) is spent
 
     @property
     def accepted(self) -> bool:
@@ -143,12 +144,16 @@ class SendResult:
 
 
 def submit(request: SendRequest, actor: Actor, key: SendKey | None = None, *,
-           now: datetime | None = None, input_problems: Sequence[Problem] = ()) -> SendResult:
+           now: datetime | None = None, input_problems: Sequence[Problem] = (),
+           admit: Callable[[int], bool] | None = None) -> SendResult:
     """Judge ``request`` once, log it and claim ``key`` in one commit, send once, log the
     outcome.
 
     ``input_problems`` are what the edge found while reading its input (a date that is
-    not a date); they are reported together with the request's own.
+    not a date); they are reported together with the request's own. ``admit``, when
+    given, is asked with the committed intent row's id before the gateway call, so an
+    allowance can count every send logged so far, concurrent ones included; a refusal
+    ends the send as not sent (``OVER_LIMIT``), its row kept.
     """
     problems = (*input_problems, *request.problems(now))
     if problems:
@@ -169,6 +174,12 @@ def submit(request: SendRequest, actor: Actor, key: SendKey | None = None, *,
                                   send_key=send_key, digest=digest)
     if isinstance(claim, sendlog.Taken):
         return _taken(request, claim)
+    if admit is not None and not admit(claim.send_id):
+        sendlog.record_outcome(
+            claim.send_id, result="not_sent", code=Status.OVER_LIMIT.value, remaining=None,
+            answer="", detail="over the allowance", duration_ms=0, release_key=True,
+            user_id=None, sender=None)
+        return SendResult(Status.OVER_LIMIT, request, send_id=claim.send_id)
     started = time.monotonic()
     result = replace(_call(request, actor), send_id=claim.send_id)
     sendlog.record_outcome(

@@ -33,6 +33,7 @@ HTTP_STATUS = {
     Status.REFUSED: 422, Status.NOT_SENT: 503, Status.UNKNOWN: 502,
     Status.INVALID: 400, Status.DUPLICATE: 409, Status.IN_FLIGHT: 409,
     Status.TOKEN_INVALID: 400, Status.KEY_INVALID: 400, Status.KEY_MISMATCH: 422,
+    Status.OVER_LIMIT: 429,
 }
 
 #: The endings in which nothing was sent because of the token or key itself.

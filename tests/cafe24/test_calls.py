@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -237,3 +237,13 @@ def test_both_recipient_fields():
                    named=(Recipient("010-5555-6666", "김"),)) == [
         ("destination", "both_recipient_fields", {})]
 
+
+
+@pytest.mark.parametrize("when", [datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=9))),
+                                  datetime(9999, 12, 31, 23, 59,
+                                           tzinfo=timezone(timedelta(hours=-9)))])
+def test_a_reservation_at_the_calendars_edge_is_a_problem_not_a_crash(when):
+    request = SendRequest(msg="안내", sender="010-1234-5678", recipients=("010-2222-3333",),
+                          reserve_at=when)
+    assert [(p.field, p.code) for p in request.problems()] == [
+        ("rdate", "reservation_date_invalid")]
