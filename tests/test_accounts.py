@@ -25,7 +25,7 @@ from smsform.limiter import ADDRESS_FAILURES, NAME_FAILURES
 from smsform.models import AuditEvent, User
 from tests.conftest import ADMIN, make_user
 from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import field_errors, page
+from tests.fixtures import build_app, field_errors, page
 
 PASSWORD = "a-long-enough-password"
 NEW_PASSWORD = "a-brand-new-password"
@@ -747,3 +747,43 @@ def test_the_ratelimit_storage_defaults_to_memory_and_is_kept_out_of_repr():
                               "SMSFORM_RATELIMIT_STORAGE": "redis://:pw@127.0.0.1:6379"},
                              "/nonexistent")
     assert "pw@" not in repr(secret)
+
+
+def test_two_admins_disabling_each_other_at_once_leave_one(tmp_path, backend):
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from smsform.services import accounts as service
+    from smsform.services.audit import CLI_ACTOR
+
+    app = build_app(backend, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'race.db'}")
+    make_user(app, "alice", "a-long-enough-password", "admin")
+    make_user(app, "bob", "a-long-enough-password", "admin")
+    for _round in range(5):
+        start = Barrier(2)
+
+        def disable(name: str, start: Barrier = start) -> str:
+            with app.app_context():
+                user = service.find_user(name)
+                start.wait()  # both have read their target: the check must be in the write
+                try:
+                    service.disable(user, by=CLI_ACTOR)
+                except service.AccountError as exc:
+                    return exc.code
+                return "disabled"
+
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = sorted(pool.map(disable, ["alice", "bob"]))
+        assert outcomes == ["disabled", "last_admin"]
+        with app.app_context():
+            active = [u.username for u in service.list_users() if u.active]
+            assert len(active) == 1
+            service.enable(service.find_user("bob" if active == ["alice"] else "alice"),
+                           by=CLI_ACTOR)
+
+
+def test_a_huge_user_id_is_not_found_not_a_500(admin_client):
+    huge = "99999999999999999999999"
+    for path in ("role", "disable", "enable", "password"):
+        assert admin_client.post(f"/admin/users/{huge}/{path}").status_code == 404
+    assert admin_client.get(f"/admin/users/{huge}/password").status_code == 404

@@ -434,3 +434,16 @@ def test_results_csv_names_the_kind(admin_client, clock):
     rows = list(csv.DictReader(io.StringIO(
         admin_client.get("/smsresult?format=csv").get_data(as_text=True)[1:])))
     assert [r["kindText"] for r in rows] == ["LMS", "SMS"]
+
+
+def test_viewers_see_result_numbers_masked_and_cannot_search_by_number(app, admin_client,
+                                                                       viewer_client):
+    admin_client.post("/smssend", data=valid_send(rphone="010-9876-5432"))
+    as_json = viewer_client.get("/smsresult", headers=JSON).get_json()
+    assert [item["receivePhone"] for item in as_json["items"]] == ["010-****-5432"]
+    assert "010-9876-5432" not in viewer_client.get("/smsresult").get_data(as_text=True)
+    assert "9876" not in viewer_client.get("/smsresult?format=csv").get_data(as_text=True)
+    refused = viewer_client.get("/smsresult?receivePhone=010-9876-5432", headers=JSON)
+    assert (refused.status_code, refused.get_json()["code"]) == (403, "numbers_hidden")
+    whole = admin_client.get("/smsresult", headers=JSON).get_json()
+    assert [item["receivePhone"] for item in whole["items"]] == ["010-9876-5432"]

@@ -12,8 +12,9 @@ from functools import cache
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import bindparam, exists, func, insert, literal, select, text, update
+from sqlalchemy import bindparam, exists, insert, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from smsform.extensions import db
@@ -210,17 +211,35 @@ def find_user(username: str) -> User:
     return user
 
 
-def _other_managers(user: User) -> int:
-    """How many other active accounts may manage users."""
+def _lock_users_on_postgresql() -> None:
+    """Under READ COMMITTED two statements could each see what the other is changing; this
+    lock (which conflicts with itself and with writes) makes them take turns. SQLite
+    already lets one writer at a time."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"))
+
+
+def _change_keeping_a_manager(user: User, **values: object) -> None:
+    """Apply ``values`` to ``user`` in one statement that only matches while another
+    active account may still manage users; AccountError ``last_admin`` otherwise (two
+    admins disabling each other at once leave one)."""
+    if not (user.active and role_allows(user.role, _MANAGES)):
+        db.session.execute(update(User).where(User.id == user.id).values(**values))
+        db.session.commit()
+        return
     roles = [role for role in ROLES if role_allows(role, _MANAGES)]
-    return db.session.execute(select(func.count()).select_from(User).where(
-        User.id != user.id, User.active.is_(True), User.role.in_(roles))).scalar_one()
-
-
-def _keep_a_manager(user: User) -> None:
-    """AccountError ``last_admin`` when ``user`` is the last active one who manages users."""
-    if user.active and role_allows(user.role, _MANAGES) and _other_managers(user) == 0:
+    other = aliased(User)
+    others = select(other.id).where(other.id != user.id, other.active.is_(True),
+                                    other.role.in_(roles)).exists()
+    _lock_users_on_postgresql()
+    changed = db.session.execute(
+        update(User).where(User.id == user.id, others).values(**values)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        db.session.rollback()
         raise AccountError("last_admin", username=user.username)
+    db.session.commit()
+    db.session.refresh(user)
 
 
 def add_user(username: str, password: str, role: str, *, must_change: bool,
@@ -237,10 +256,12 @@ def set_role(user: User, role: str, *, by: Actor) -> bool:
     check_role(role)
     if role == user.role:
         return False
-    if not role_allows(role, _MANAGES):
-        _keep_a_manager(user)
-    previous, user.role = user.role, role
-    db.session.commit()
+    previous = user.role
+    if role_allows(role, _MANAGES):
+        user.role = role
+        db.session.commit()
+    else:
+        _change_keeping_a_manager(user, role=role)
     end_sessions(user.id)
     audit.record_by("user_role_changed", by, target=user.username,
                     detail={"from": previous, "to": role})
@@ -251,9 +272,7 @@ def disable(user: User, *, by: Actor) -> bool:
     """Disable ``user`` (kept, never deleted) and end their sessions; False if it was."""
     if not user.active:
         return False
-    _keep_a_manager(user)
-    user.active = False
-    db.session.commit()
+    _change_keeping_a_manager(user, active=False)
     end_sessions(user.id)
     audit.record_by("user_disabled", by, target=user.username)
     return True
@@ -314,10 +333,7 @@ def create_first_admin(username: str, password: str, *, address: str | None = No
               "created_at": utcnow(), "active": True, "session_version": 1,
               "must_change_password": False}
     db.session.commit()  # end any read: the statement below judges on what is committed
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Under READ COMMITTED two statements could each see no user; this lock (which
-        # conflicts with itself and with inserts) makes them take turns.
-        db.session.execute(text("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"))
+    _lock_users_on_postgresql()
     columns = list(values)
     statement = insert(_users).from_select(
         columns, select(*[literal(values[c], _users.c[c].type) for c in columns])

@@ -120,7 +120,7 @@ def users() -> Any:
     return _users_page(form, 400 if form.errors else 200)
 
 
-@bp.route("/admin/users/<int:user_id>/role", methods=["POST"])
+@bp.route("/admin/users/<int(max=9223372036854775807):user_id>/role", methods=["POST"])
 @requires(Permission.MANAGE_USERS)
 def role(user_id: int) -> Any:
     """Give an account another role; its sessions end."""
@@ -138,7 +138,7 @@ def role(user_id: int) -> Any:
                    role=messages.role_text(user.role)))
 
 
-@bp.route("/admin/users/<int:user_id>/disable", methods=["POST"])
+@bp.route("/admin/users/<int(max=9223372036854775807):user_id>/disable", methods=["POST"])
 @requires(Permission.MANAGE_USERS)
 def disable(user_id: int) -> Any:
     """Disable an account (kept, never deleted); its sessions end."""
@@ -150,7 +150,7 @@ def disable(user_id: int) -> Any:
     return _done(_("%(username)s is disabled and signed out.", username=user.username))
 
 
-@bp.route("/admin/users/<int:user_id>/enable", methods=["POST"])
+@bp.route("/admin/users/<int(max=9223372036854775807):user_id>/enable", methods=["POST"])
 @requires(Permission.MANAGE_USERS)
 def enable(user_id: int) -> Any:
     """Let a disabled account sign in again."""
@@ -159,7 +159,7 @@ def enable(user_id: int) -> Any:
     return _done(_("%(username)s may sign in again.", username=user.username))
 
 
-@bp.route("/admin/users/<int:user_id>/password", methods=["GET", "POST"])
+@bp.route("/admin/users/<int(max=9223372036854775807):user_id>/password", methods=["GET", "POST"])
 @requires(Permission.MANAGE_USERS)
 def password(user_id: int) -> Any:
     """Set someone's password; they must change it at their next sign-in."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Blueprint, Response, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from cafe24 import codes
 from cafe24.calls import ResultQuery
@@ -21,6 +23,7 @@ from smsform.errors import ApiError, json_only, wants_json
 from smsform.extensions import csrf
 from smsform.permissions import Permission, requires
 from smsform.services import gateway, results
+from smsform.services.sendlog_query import mask_phone
 from smsform.views.csv_export import csv_response
 
 bp = Blueprint("lookup", __name__)
@@ -108,9 +111,16 @@ def _query() -> tuple[ResultQuery, int]:
     return query, page
 
 
+def _numbers_hidden() -> bool:
+    """Viewers see recipient numbers masked, here as in the send log."""
+    return not current_user.can(Permission.SEE_NUMBERS)
+
+
 def _row_json(item: results.KindRow) -> dict[str, object]:
     row = item.row
     data: dict[str, object] = row.as_dict()
+    if _numbers_hidden():
+        data["receivePhone"] = mask_phone(row.receive_phone)
     code = row.extra.get("resultCode", "")
     data.update(kind=item.kind, kindText=item.kind.upper(),
                 statusText=messages.row_status_text(row),
@@ -125,6 +135,10 @@ def smsresult():
     """Results with the gateway's filters (SMS and LMS together by default), paging, CSV
     and JSON."""
     query, page = _query()
+    if query.receive_phone and _numbers_hidden():
+        raise ApiError(403, "numbers_hidden", _(
+            "Searching by phone number needs the right to see numbers; viewers see them "
+            "masked. Search by words of the text instead."))
     kind = _kind(request.args.get("smsType"))
     today = datetime.now(KST).date()
     try:
