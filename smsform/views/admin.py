@@ -23,6 +23,7 @@ from smsform.forms import AddUserForm, AuditFilterForm, ResetPasswordForm, RoleF
 from smsform.permissions import ROLES, Permission, requires
 from smsform.services import accounts, audit
 from smsform.services.audit import Actor
+from smsform.views.paging import pager
 
 bp = Blueprint("admin", __name__)
 
@@ -222,5 +223,4 @@ def audit_trail() -> Any:
             for e in result.events]
     return render_template(
         "admin/audit.html", form=form, result=result, rows=rows,
-        previous_url=_page_url(query, result.page - 1) if result.page > 1 else None,
-        next_url=_page_url(query, result.page + 1) if result.page < result.pages else None)
+        paging=pager(result.page, result.pages, lambda n: _page_url(query, n)))

@@ -25,6 +25,7 @@ from smsform.permissions import Permission, requires
 from smsform.services import gateway, results
 from smsform.services.sendlog_query import mask_phone
 from smsform.views.csv_export import csv_response
+from smsform.views.paging import pager
 
 bp = Blueprint("lookup", __name__)
 
@@ -156,13 +157,11 @@ def smsresult():
         return {"code": result.code, "total": result.total, "page": page, "kind": kind,
                 "items": items}
     pages = max(1, -(-result.total // query.display))
-    links = {"csv": _this_page(format="csv"),
-             "prev": _this_page(page=page - 1) if page > 1 else None,
-             "next": _this_page(page=page + 1) if page < pages else None}
-    return render_template("lookup/smsresult.html", query=query, page=page, pages=pages,
-                           result=result, items=items, error=None, day=query.date or today,
-                           sent_at=[item.row.sent_at for item in result.rows], links=links,
-                           kind=kind)
+    return render_template("lookup/smsresult.html", query=query, result=result, items=items,
+                           error=None, day=query.date or today,
+                           sent_at=[item.row.sent_at for item in result.rows],
+                           csv_url=_this_page(format="csv"),
+                           paging=pager(page, pages, lambda n: _this_page(page=n)), kind=kind)
 
 
 def _this_page(**changes: object) -> str:

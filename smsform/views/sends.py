@@ -23,6 +23,7 @@ from smsform.permissions import Permission, requires
 from smsform.services import sendlog, sendlog_query
 from smsform.services.sendlog_query import ExportRow, FilterError, LogFilter, LogRow
 from smsform.views.csv_export import csv_stream
+from smsform.views.paging import pager
 
 bp = Blueprint("sends", __name__)
 
@@ -111,10 +112,8 @@ def index() -> Any:
         "sends/index.html", form=form, result=result,
         rows=[_list_row(row) for row in result.rows],
         csv_url=url_for("sends.index", format="csv", **args),
-        previous_url=url_for("sends.index", page=result.page - 1, **args)
-        if result.page > 1 else None,
-        next_url=url_for("sends.index", page=result.page + 1, **args)
-        if result.page < result.pages else None)
+        paging=pager(result.page, result.pages,
+                     lambda n: url_for("sends.index", page=n, **args)))
 
 
 def _item(row: LogRow) -> dict[str, Any]:
