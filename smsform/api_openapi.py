@@ -23,9 +23,9 @@ from smsform.api_schemas import (
     Senders,
 )
 from smsform.services.sending import MAX_KEY_LENGTH
+from smsform.views.util import MAX_ID
 
 PREFIX = "/api/v1"
-MAX_ID = 2**63 - 1
 PROBLEM_JSON = "application/problem+json"
 _REF = "#/components/schemas/{model}"
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from flask_babel import force_locale
 
 from cafe24.schedule import KST
 from smsform import cli_api, messages
+from smsform.messages import in_both, terminal_time
 from smsform.permissions import DEFAULT_ROLE, ROLES
 from smsform.services import accounts, relay, sendlog, sendlog_query
 from smsform.services.audit import CLI, CLI_ACTOR
@@ -30,15 +30,6 @@ def register(app: Flask) -> None:
     cli_api.register(app)  # send, balance, senders, token
 
 
-def _in_both(words: Callable[..., str], *args: object) -> str:
-    """A message for the terminal in Korean, then English: one whole sentence in each."""
-    with force_locale("ko"):
-        korean = words(*args)
-    with force_locale("en"):
-        english = words(*args)
-    return korean if korean == english else f"{korean} ({english})"
-
-
 @click.group(cls=AppGroup)  # AppGroup runs each command inside the app context
 def user() -> None:
     """Manage staff accounts."""
@@ -49,7 +40,7 @@ def _account_step(step: Callable[[], object]) -> object:
     try:
         return step()
     except accounts.AccountError as exc:
-        raise click.ClickException(_in_both(messages.account_error_text, exc)) from None
+        raise click.ClickException(in_both(messages.account_error_text, exc)) from None
 
 
 def _find(username: str):
@@ -75,8 +66,7 @@ def list_users() -> None:
     click.echo(f"{'USERNAME':<24} {'ROLE':<8} {'STATE':<9} LAST SIGN-IN (KST)")
     for account in accounts.list_users():
         state = "active" if account.active else "disabled"
-        last = (account.last_login_at.replace(tzinfo=UTC).astimezone(KST)
-                .strftime("%Y-%m-%d %H:%M") if account.last_login_at else "never")
+        last = terminal_time(account.last_login_at)
         note = "  (must change the password)" if account.must_change_password else ""
         click.echo(f"{account.username:<24} {account.role:<8} {state:<9} {last}{note}")
 
@@ -180,10 +170,10 @@ def _purge_day(raw: str | None, today: date, retention_days: int) -> date:
             raise ValueError(raw)
         day = date.fromisoformat(raw)
     except ValueError:
-        raise click.BadParameter(_in_both(messages.log_filter_text, "bad_date",
+        raise click.BadParameter(in_both(messages.log_filter_text, "bad_date",
                                           {"value": raw}), param_hint="--before") from None
     if day > today:
-        raise click.BadParameter(_in_both(messages.purge_future_text, today.isoformat()),
+        raise click.BadParameter(in_both(messages.purge_future_text, today.isoformat()),
                                  param_hint="--before")
     return day
 
@@ -199,11 +189,11 @@ def purge_log(before: str | None, dry_run: bool) -> None:
     day = _purge_day(before, datetime.now(KST).date(), settings.log_retention_days)
     cutoff = sendlog_query.kst_day_start(day)
     if dry_run:
-        click.echo(_in_both(messages.purge_count_text, sendlog.purgeable(cutoff),
+        click.echo(in_both(messages.purge_count_text, sendlog.purgeable(cutoff),
                             day.isoformat()))
         return
     count = sendlog.purge(cutoff, actor=CLI, label=day.isoformat())
-    click.echo(_in_both(messages.purge_text, count, day.isoformat()))
+    click.echo(in_both(messages.purge_text, count, day.isoformat()))
 
 
 # --- relay sites: flask --app app relay create|list|disable ------------------------------
@@ -218,7 +208,7 @@ def _relay_step(step: Callable[[], object]) -> object:
     try:
         return step()
     except relay.RelayError as exc:
-        raise click.ClickException(_in_both(messages.relay_error_text, exc)) from None
+        raise click.ClickException(in_both(messages.relay_error_text, exc)) from None
 
 
 @relay_group.command("create")
@@ -249,11 +239,6 @@ def create_relay(name: str, senders: tuple[str, ...], daily_limit: int | None, t
     click.echo("The key is shown only now; it cannot be shown again.")
 
 
-def _kst(stored: datetime | None) -> str:
-    return stored.replace(tzinfo=UTC).astimezone(KST).strftime("%Y-%m-%d %H:%M") if stored \
-        else "never"
-
-
 @relay_group.command("list")
 def list_relays() -> None:
     """Every relay site: name, id, state, senders, daily limit, test only, addresses, last use."""
@@ -263,7 +248,7 @@ def list_relays() -> None:
             site.name, site.user_id, "active" if site.active else "disabled",
             ",".join(site.senders), "-" if site.daily_limit is None else str(site.daily_limit),
             "yes" if site.test_only else "no", ",".join(site.allow_ips) or "any",
-            _kst(site.last_used_at)]))
+            terminal_time(site.last_used_at)]))
 
 
 @relay_group.command("disable")

@@ -26,14 +26,13 @@ from typing import Any
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
-from flask_babel import force_locale
 from pydantic import ValidationError
 
 from cafe24.errors import Cafe24Error
-from cafe24.schedule import KST
 from smsform import messages
 from smsform.api_schemas import Balance, InputProblem, MessageIn, MessageSent, api_field
 from smsform.api_schemas import input_problems as read_problems
+from smsform.messages import in_both, terminal_time
 from smsform.permissions import Permission
 from smsform.services import accounts, api_messages, api_tokens, gateway, sending
 from smsform.services.audit import CLI_ACTOR
@@ -52,15 +51,6 @@ def register(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-def _both(words: Callable[[], str]) -> str:
-    """Korean, then English in parentheses (the terminal's habit, see smsform.cli)."""
-    with force_locale("ko"):
-        korean = words()
-    with force_locale("en"):
-        english = words()
-    return korean if korean == english else f"{korean} ({english})"
-
-
 @dataclass(frozen=True)
 class Outcome:
     """What ``send`` prints and how it exits."""
@@ -74,17 +64,17 @@ def _invalid(own: list[InputProblem], problems=()) -> Outcome:
     errors: dict[str, list[str]] = {}
     for item in own:
         errors.setdefault(item.field, []).append(
-            _both(lambda i=item: messages.api_input_text(i.code, i.params)))
+            in_both(lambda i=item: messages.api_input_text(i.code, i.params)))
     for problem in problems:
         errors.setdefault(api_field(problem), []).append(
-            _both(lambda p=problem: messages.api_problem_text(p)))
+            in_both(lambda p=problem: messages.api_problem_text(p)))
     lines = [f"{name}: {text}" for name, texts in errors.items() for text in texts]
     return Outcome(EXIT_INVALID, {"result": "invalid", "code": "invalid", "errors": errors},
                    lines)
 
 
 def _refusal(code: str, words: Callable[[], str], exit_code: int = EXIT_INVALID) -> Outcome:
-    text = _both(words)
+    text = in_both(words)
     return Outcome(exit_code, {"result": "error", "code": code, "detail": text}, [text])
 
 
@@ -104,7 +94,7 @@ def outcome(result: SendResult) -> Outcome:
         return _refusal("in_flight", lambda: messages.api_input_text("in_flight", {}),
                         EXIT_UNKNOWN)
     body = MessageSent.of(row).model_dump(mode="json")
-    text = _both(lambda: messages.log_code_text(row.result, row.code, row.detail))
+    text = in_both(lambda: messages.log_code_text(row.result, row.code, row.detail))
     if status is Status.DUPLICATE:
         body["replayed"] = True
     if row.result not in ("success", "reserved", "test"):
@@ -190,7 +180,7 @@ def send_command(username: str, sender: str, recipients: tuple[str, ...], text: 
 
 
 def _gateway_failed(exc: Cafe24Error) -> None:
-    click.echo(_both(lambda: messages.gateway_failure_text(exc)), err=True)
+    click.echo(in_both(lambda: messages.gateway_failure_text(exc)), err=True)
     raise SystemExit(EXIT_NOT_SENT)
 
 
@@ -236,10 +226,10 @@ def _token_step(step: Callable[[], Any]) -> Any:
     try:
         return step()
     except api_tokens.TokenError as exc:
-        words = _both(lambda e=exc: messages.token_error_text(e.code, e.params))
+        words = in_both(lambda e=exc: messages.token_error_text(e.code, e.params))
         raise click.ClickException(words) from None
     except accounts.AccountError as exc:
-        words = _both(lambda e=exc: messages.account_error_text(e))
+        words = in_both(lambda e=exc: messages.account_error_text(e))
         raise click.ClickException(words) from None
 
 
@@ -259,10 +249,6 @@ def create_token(username: str, label: str, as_json: bool) -> None:
     click.echo("The token is shown only now; it cannot be shown again.")
 
 
-def _kst(when) -> str:
-    return when.astimezone(KST).strftime("%Y-%m-%d %H:%M") if when is not None else "never"
-
-
 @token_group.command("list")
 @click.option("--user", "username", default=None, help="Only this user's tokens.")
 def list_tokens(username: str | None) -> None:
@@ -270,9 +256,10 @@ def list_tokens(username: str | None) -> None:
     user_id = _token_step(lambda: accounts.find_user(username)).id if username else None
     click.echo("id\tuser\tname\tprefix\tcreated\tlast_used\tstate")
     for token in api_tokens.list_tokens(user_id):
-        state = "active" if token.active else f"revoked {_kst(token.revoked_at)}"
+        state = "active" if token.active else f"revoked {terminal_time(token.revoked_at)}"
         click.echo("\t".join([str(token.id), token.user, token.name, token.prefix,
-                              _kst(token.created_at), _kst(token.last_used_at), state]))
+                              terminal_time(token.created_at),
+                              terminal_time(token.last_used_at), state]))
 
 
 @token_group.command("revoke")

@@ -31,6 +31,10 @@ class BaseForm(FlaskForm):
     class Meta:
         csrf = False  # CSRFProtect already refused a bad token; checking twice costs time
 
+    def by_name(self, name: str) -> Field | None:
+        """The field submitted as ``name`` (``from`` and ``to`` are not attribute names)."""
+        return next((f for f in self if f.name == name), None)
+
 
 class AccountRule:
     """A validator that runs one rule of ``services.accounts`` and words its refusal."""
@@ -114,10 +118,6 @@ class AuditFilterForm(BaseForm):
     start = StringField("from", name="from")
     end = StringField("to", name="to")
 
-    def by_name(self, name: str) -> Field | None:
-        """The field submitted as ``name`` (``from`` and ``to`` are not attribute names)."""
-        return next((f for f in self if f.name == name), None)
-
 
 #: A person's name for each send field, for the error summary.
 FIELD_LABELS = {
@@ -175,10 +175,6 @@ class SendLogFilterForm(BaseForm):
     q = StringField("q")
     start = StringField("from", name="from")
     end = StringField("to", name="to")
-
-    def by_name(self, name: str) -> Field | None:
-        """The field submitted as ``name`` (``from`` and ``to`` are not attribute names)."""
-        return next((f for f in self if f.name == name), None)
 
 
 class RelaySiteForm(BaseForm):

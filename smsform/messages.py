@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 
-from flask_babel import format_number, get_locale, ngettext
+from flask_babel import force_locale, format_number, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -20,6 +21,7 @@ from cafe24 import codes
 from cafe24.answers import ResultRow, SendOutcome, SendStatus
 from cafe24.codes import CodeInfo
 from cafe24.errors import Cafe24Error, GatewayRefused, InvalidRequest
+from cafe24.schedule import KST
 from cafe24.text import Problem
 from smsform.services.accounts import AccountError
 from smsform.services.gateway_check import Check, Report
@@ -614,3 +616,21 @@ def purge_future_text(today: str) -> str:
     """Why a purge's cut-off day is refused."""
     return _("The day must not be after today (%(today)s): that would remove today's sends "
              "too.", today=today)
+
+
+def in_both(words: Callable[..., str], *args: object) -> str:
+    """A message for the terminal in Korean, then English: one whole sentence in each."""
+    with force_locale("ko"):
+        korean = words(*args)
+    with force_locale("en"):
+        english = words(*args)
+    return korean if korean == english else f"{korean} ({english})"
+
+
+def terminal_time(when: datetime | None) -> str:
+    """A time in Korea time for the terminal, or "never"; a naive time is a stored one
+    (UTC)."""
+    if when is None:
+        return "never"
+    aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return aware.astimezone(KST).strftime("%Y-%m-%d %H:%M")

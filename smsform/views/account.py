@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,7 +17,7 @@ from smsform.forms import ApiTokenForm
 from smsform.permissions import Permission, requires
 from smsform.services import accounts, api_tokens
 from smsform.services.api_tokens import TokenError, TokenInfo
-from smsform.services.audit import Actor
+from smsform.views.util import acting_user
 
 bp = Blueprint("account", __name__)
 
@@ -44,10 +44,6 @@ def _row(token: TokenInfo) -> TokenRow:
                     shown(token.revoked_at))
 
 
-def _actor() -> Actor:
-    return Actor(current_user.username, current_user.id, request.remote_addr)
-
-
 def _page(form: ApiTokenForm, issued: api_tokens.Issued | None = None,
           status: int = 200) -> tuple[str, int]:
     return render_template(
@@ -65,7 +61,7 @@ def tokens() -> Any:
         return _page(form, status=400 if form.errors else 200)
     try:
         issued = api_tokens.create(accounts.get_user(current_user.id), form.name.data,
-                                   by=_actor())
+                                   by=acting_user())
     except TokenError as exc:
         form.name.errors = [*form.name.errors, messages.token_error_text(exc.code, exc.params)]
         return _page(form, status=400)
@@ -77,7 +73,7 @@ def tokens() -> Any:
 def revoke(token_id: int) -> Response:
     """Revoke one of one's own tokens: it stops at once."""
     try:
-        api_tokens.revoke(token_id, user_id=current_user.id, by=_actor())
+        api_tokens.revoke(token_id, user_id=current_user.id, by=acting_user())
     except TokenError as exc:
         flash(messages.token_error_text(exc.code, exc.params), "error")
     else:

@@ -22,8 +22,8 @@ from smsform.errors import ApiError, wants_json
 from smsform.forms import AddUserForm, AuditFilterForm, ResetPasswordForm, RoleForm
 from smsform.permissions import ROLES, Permission, requires
 from smsform.services import accounts, audit
-from smsform.services.audit import Actor
 from smsform.views.paging import pager
+from smsform.views.util import MAX_ID, acting_user
 
 bp = Blueprint("admin", __name__)
 
@@ -43,10 +43,6 @@ class UserRow:
     last_sign_in: str | None
     last_sign_in_iso: str | None
     is_me: bool
-
-
-def _actor() -> Actor:
-    return Actor(current_user.username, current_user.id, request.remote_addr)
 
 
 def _when(stored: datetime | None) -> str | None:
@@ -109,7 +105,7 @@ def users() -> Any:
     if form.validate_on_submit():
         try:
             user = accounts.add_user(form.username.data, form.password.data, form.role.data,
-                                     must_change=True, by=_actor())
+                                     must_change=True, by=acting_user())
         except accounts.AccountError as exc:
             form.username.errors = [*form.username.errors, messages.account_error_text(exc)]
         else:
@@ -121,7 +117,7 @@ def users() -> Any:
     return _users_page(form, 400 if form.errors else 200)
 
 
-@bp.route("/admin/users/<int(max=9223372036854775807):user_id>/role", methods=["POST"])
+@bp.route(f"/admin/users/<int(max={MAX_ID}):user_id>/role", methods=["POST"])
 @requires(Permission.MANAGE_USERS)
 def role(user_id: int) -> Any:
     """Give an account another role; its sessions end."""
@@ -129,7 +125,7 @@ def role(user_id: int) -> Any:
     if not form.validate_on_submit():
         return _refuse(" ".join(form.role.errors), "unknown_role")
     try:
-        changed = accounts.set_role(user, form.role.data, by=_actor())
+        changed = accounts.set_role(user, form.role.data, by=acting_user())
     except accounts.AccountError as exc:
         return _refuse(messages.account_error_text(exc), exc.code)
     _keep_my_session(user)
@@ -139,28 +135,28 @@ def role(user_id: int) -> Any:
                    role=messages.role_text(user.role)))
 
 
-@bp.route("/admin/users/<int(max=9223372036854775807):user_id>/disable", methods=["POST"])
+@bp.route(f"/admin/users/<int(max={MAX_ID}):user_id>/disable", methods=["POST"])
 @requires(Permission.MANAGE_USERS)
 def disable(user_id: int) -> Any:
     """Disable an account (kept, never deleted); its sessions end."""
     user = _target(user_id)
     try:
-        accounts.disable(user, by=_actor())
+        accounts.disable(user, by=acting_user())
     except accounts.AccountError as exc:
         return _refuse(messages.account_error_text(exc), exc.code)
     return _done(_("%(username)s is disabled and signed out.", username=user.username))
 
 
-@bp.route("/admin/users/<int(max=9223372036854775807):user_id>/enable", methods=["POST"])
+@bp.route(f"/admin/users/<int(max={MAX_ID}):user_id>/enable", methods=["POST"])
 @requires(Permission.MANAGE_USERS)
 def enable(user_id: int) -> Any:
     """Let a disabled account sign in again."""
     user = _target(user_id)
-    accounts.enable(user, by=_actor())
+    accounts.enable(user, by=acting_user())
     return _done(_("%(username)s may sign in again.", username=user.username))
 
 
-@bp.route("/admin/users/<int(max=9223372036854775807):user_id>/password", methods=["GET", "POST"])
+@bp.route(f"/admin/users/<int(max={MAX_ID}):user_id>/password", methods=["GET", "POST"])
 @requires(Permission.MANAGE_USERS)
 def password(user_id: int) -> Any:
     """Set someone's password; they must change it at their next sign-in."""
@@ -169,7 +165,7 @@ def password(user_id: int) -> Any:
         return _refuse(_("Change your own password on the account page."), "own_password")
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        accounts.set_password(user, form.password.data, must_change=True, by=_actor())
+        accounts.set_password(user, form.password.data, must_change=True, by=acting_user())
         return _done(_("The password of %(username)s was reset; they must change it at "
                        "their next sign-in.", username=user.username))
     if form.errors and wants_json():

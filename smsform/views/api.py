@@ -26,7 +26,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from cafe24.errors import Cafe24Error, ConnectFailed, InvalidRequest
 from smsform import logs, messages
-from smsform.api_openapi import MAX_ID, PREFIX, document
+from smsform.api_openapi import PREFIX, document
 from smsform.api_schemas import (
     MAX_BODY_BYTES,
     Balance,
@@ -52,6 +52,7 @@ from smsform.services.api_messages import MessageRow
 from smsform.services.api_tokens import TokenUser
 from smsform.services.sending import Actor, SendKey, SendResult, Status
 from smsform.services.sendlog_query import FilterError
+from smsform.views.util import MAX_ID, numbers_masked, refuse_number_search
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 log = logs.get("api")
@@ -267,10 +268,6 @@ def _filter(query: MessageQuery) -> sendlog_query.LogFilter:
                                          problems=_summary(fields)), fields=fields) from None
 
 
-def _masked() -> bool:
-    return not current_user.can(Permission.SEE_NUMBERS)
-
-
 def _owner() -> int | None:
     """Whose sends the token may read: its user's, or everyone's for an administrator."""
     return None if current_user.can(Permission.READ_ALL_SENDS) else current_user.id
@@ -288,10 +285,7 @@ def list_messages() -> dict[str, Any]:
     """The token user's sends (an administrator's: everyone's), newest first."""
     query = _query()
     log_filter = _filter(query)
-    if log_filter.phone and _masked():
-        raise ApiError(403, "numbers_hidden", _(
-            "Searching by phone number needs the right to see numbers; viewers see them "
-            "masked. Search by words of the text instead."))
+    refuse_number_search(bool(log_filter.phone))
     after = None
     if query.cursor is not None:
         after = api_messages.decode_cursor(query.cursor)
@@ -318,7 +312,7 @@ def get_message(send_id: int) -> dict[str, Any]:
     owner = _owner()
     if row is None or (owner is not None and row.user_id != owner):
         raise _not_found()
-    full = sendlog_query.detail(send_id, masked=_masked(), with_answer=False)
+    full = sendlog_query.detail(send_id, masked=numbers_masked(), with_answer=False)
     if full is None:  # pragma: no cover - rows are never deleted
         raise _not_found()
     repeat = (RepeatOut(count=full.repeat_num, every_minutes=full.repeat_minutes)

@@ -9,8 +9,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Blueprint, Response, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_login import current_user
 
 from cafe24 import codes
 from cafe24.calls import ResultQuery
@@ -26,6 +24,7 @@ from smsform.services import gateway, results
 from smsform.services.sendlog_query import mask_phone
 from smsform.views.csv_export import csv_response
 from smsform.views.paging import pager
+from smsform.views.util import numbers_masked, refuse_number_search
 
 bp = Blueprint("lookup", __name__)
 
@@ -112,15 +111,10 @@ def _query() -> tuple[ResultQuery, int]:
     return query, page
 
 
-def _numbers_hidden() -> bool:
-    """Viewers see recipient numbers masked, here as in the send log."""
-    return not current_user.can(Permission.SEE_NUMBERS)
-
-
-def _row_json(item: results.KindRow) -> dict[str, object]:
+def _row_json(item: results.KindRow, masked: bool) -> dict[str, object]:
     row = item.row
     data: dict[str, object] = row.as_dict()
-    if _numbers_hidden():
+    if masked:
         data["receivePhone"] = mask_phone(row.receive_phone)
     code = row.extra.get("resultCode", "")
     data.update(kind=item.kind, kindText=item.kind.upper(),
@@ -136,10 +130,7 @@ def smsresult():
     """Results with the gateway's filters (SMS and LMS together by default), paging, CSV
     and JSON."""
     query, page = _query()
-    if query.receive_phone and _numbers_hidden():
-        raise ApiError(403, "numbers_hidden", _(
-            "Searching by phone number needs the right to see numbers; viewers see them "
-            "masked. Search by words of the text instead."))
+    refuse_number_search(bool(query.receive_phone))
     kind = _kind(request.args.get("smsType"))
     today = datetime.now(KST).date()
     try:
@@ -150,7 +141,8 @@ def smsresult():
             raise ApiError(502, _failure_code(exc), text, extra={"items": []}) from None
         return render_template("lookup/smsresult.html", query=query, page=page, result=None,
                                error=text, day=query.date or today, kind=kind), 502
-    items = [_row_json(item) for item in result.rows]
+    masked = numbers_masked()
+    items = [_row_json(item, masked) for item in result.rows]
     if request.args.get("format") == "csv":
         return _csv(items)
     if wants_json():

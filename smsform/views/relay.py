@@ -37,7 +37,6 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from flask_login import current_user
 from limits import parse
 from limits.errors import StorageError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -50,8 +49,8 @@ from smsform import limiter, logs, messages
 from smsform.forms import RelaySiteForm
 from smsform.permissions import Permission, requires
 from smsform.services import relay, relay_results
-from smsform.services.audit import Actor
 from smsform.services.sending import Status
+from smsform.views.util import acting_user
 
 bp = Blueprint("relay", __name__)
 log = logs.get("relay")
@@ -225,10 +224,6 @@ _ERROR_FIELDS = {"name_invalid": "name", "name_taken": "name", "sender_invalid":
                  "limit_invalid": "daily_limit", "charset_invalid": "charset"}
 
 
-def _actor() -> Actor:
-    return Actor(current_user.username, current_user.id, request.remote_addr)
-
-
 def _site_row(site: relay.Site) -> dict[str, Any]:
     """A site as the list shows it (times in Korea time; never the key)."""
     return {"name": site.name, "user_id": site.user_id, "senders": ", ".join(site.senders),
@@ -253,7 +248,7 @@ def _create(form: RelaySiteForm) -> relay.Issued | None:
             daily_limit=relay.parse_limit(form.daily_limit.data),
             test_only=bool(form.test_only.data),
             allow_ips=relay.split_list(form.allow_ips.data),
-            charset=form.charset.data or "auto", by=_actor())
+            charset=form.charset.data or "auto", by=acting_user())
     except relay.RelayError as exc:
         field = getattr(form, _ERROR_FIELDS.get(exc.code, "name"))
         field.errors = [*field.errors, messages.relay_error_text(exc)]
@@ -277,7 +272,7 @@ def sites() -> Any:
 def disable(name: str) -> Response:
     """Stop a site's id and key for good."""
     try:
-        changed = relay.disable_site(name, by=_actor())
+        changed = relay.disable_site(name, by=acting_user())
     except relay.RelayError as exc:
         flash(messages.relay_error_text(exc), "error")
         return redirect(url_for("relay.sites"))

@@ -21,16 +21,16 @@ from smsform.errors import ApiError, wants_json
 from smsform.forms import SendLogFilterForm
 from smsform.permissions import Permission, requires
 from smsform.services import sendlog, sendlog_query
-from smsform.services.sendlog_query import ExportRow, FilterError, LogFilter, LogRow
+from smsform.services.sendlog_query import ExportRow, FilterError, LogRow
 from smsform.views.csv_export import csv_stream
 from smsform.views.paging import pager
+from smsform.views.util import MAX_ID, numbers_masked, refuse_number_search
 
 bp = Blueprint("sends", __name__)
 
 FORMATS = ("html", "json", "csv")
 EXCERPT = 40  # characters of the text shown in the list
 #: The largest id a database integer holds: a longer one is simply not found.
-MAX_ID = 2**63 - 1
 CSV_COLUMNS = ("id", "created_at", "user", "source", "sender", "kind", "recipients",
                "numbers", "subject", "text", "cost", "test", "result", "code", "marked")
 
@@ -40,10 +40,6 @@ def no_store(response: Response) -> Response:
     """Nothing of the log (texts, numbers) is kept by a browser or a proxy."""
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _masked() -> bool:
-    return not current_user.can(Permission.SEE_NUMBERS)
 
 
 def _format() -> str:
@@ -80,14 +76,6 @@ def _bad_filter(form: SendLogFilterForm, fmt: str, exc: FilterError) -> tuple[st
                            page_errors=problems.get("page", [])), 400
 
 
-def _refuse_hidden_numbers(log_filter: LogFilter) -> None:
-    """A viewer may not search by number (the masked digits would be guessed in turn)."""
-    if log_filter.phone and _masked():
-        raise ApiError(403, "numbers_hidden", _(
-            "Searching by phone number needs the right to see numbers; viewers see them "
-            "masked. Search by words of the text instead."))
-
-
 @bp.route("/sends")
 @requires(Permission.VIEW)
 def index() -> Any:
@@ -96,11 +84,11 @@ def index() -> Any:
     form = _filter_form()
     try:
         log_filter = sendlog_query.parse_filter(request.args.to_dict(flat=False))
-        _refuse_hidden_numbers(log_filter)
+        refuse_number_search(bool(log_filter.phone))
         if fmt == "csv":
             return csv_stream("sends.csv", CSV_COLUMNS, _csv_rows(
-                sendlog_query.export(log_filter, masked=_masked())))
-        result = sendlog_query.page(log_filter, masked=_masked())
+                sendlog_query.export(log_filter, masked=numbers_masked())))
+        result = sendlog_query.page(log_filter, masked=numbers_masked())
     except FilterError as exc:
         return _bad_filter(form, fmt, exc)
     if wants_json():
@@ -163,7 +151,7 @@ def _csv_rows(rows: Iterator[ExportRow]) -> Iterator[tuple[object, ...]]:
 @requires(Permission.VIEW)
 def show(send_id: int) -> Any:
     """One send in full: recipients and merged texts, reservation and repeat, outcome."""
-    detail = sendlog_query.detail(send_id, masked=_masked(),
+    detail = sendlog_query.detail(send_id, masked=numbers_masked(),
                                   with_answer=current_user.can(Permission.MARK_SENDS))
     if detail is None:
         abort(404)

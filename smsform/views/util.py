@@ -4,9 +4,35 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, request
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from config import origin
+from smsform.errors import ApiError
+from smsform.permissions import Permission
+from smsform.services.audit import Actor
+
+#: The largest id a table holds (SQLite and PostgreSQL bigint); a larger one is not found.
+MAX_ID = 2**63 - 1
+
+
+def acting_user() -> Actor:
+    """The signed-in user as the audit names them, with the request's address."""
+    return Actor(current_user.username, current_user.id, request.remote_addr)
+
+
+def numbers_masked() -> bool:
+    """True when the signed-in user sees recipient numbers masked (viewers)."""
+    return not current_user.can(Permission.SEE_NUMBERS)
+
+
+def refuse_number_search(searching_by_number: bool) -> None:
+    """A viewer may not search by number: the masked digits would be guessed in turn."""
+    if searching_by_number and numbers_masked():
+        raise ApiError(403, "numbers_hidden", _(
+            "Searching by phone number needs the right to see numbers; viewers see them "
+            "masked. Search by words of the text instead."))
 
 
 def safe_next(target: str | None) -> str | None:
