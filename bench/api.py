@@ -25,7 +25,6 @@ import statistics
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,6 +32,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from timing import timed  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
@@ -52,14 +52,6 @@ BLOCK = 100
 GOAL = 3.0
 
 
-def timed(fn: Callable[[], None], n: int) -> list[float]:
-    """Call fn n times; return per-call seconds."""
-    out = []
-    for _ in range(n):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
 
 
 def summary(name: str, samples: list[float]) -> float:

@@ -15,11 +15,11 @@ import logging
 import re
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from timing import timed  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -41,14 +41,6 @@ def _cookie_header(web) -> str:
     return "; ".join(f"{c.key}={c.value}" for c in web._cookies.values())  # noqa: SLF001
 
 
-def timed(fn, n: int) -> list[float]:
-    """Call fn n times; return per-call seconds."""
-    out = []
-    for _ in range(n):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
 
 
 def summary(name: str, samples: list[float]) -> tuple[float, float]:

@@ -58,6 +58,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
+from timing import timed  # noqa: E402
 from werkzeug.datastructures import MultiDict  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
@@ -372,14 +373,6 @@ class FormCycle:
 # -- measuring ----------------------------------------------------------------------------
 
 
-def timed(fn: Callable[[], object], n: int) -> list[float]:
-    """Call ``fn`` n times; the seconds of each call."""
-    out, perf = [], time.perf_counter
-    for _ in range(n):
-        t0 = perf()
-        fn()
-        out.append(perf() - t0)
-    return out
 
 
 def pct(sorted_ms: list[float], p: float) -> float:

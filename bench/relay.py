@@ -23,12 +23,12 @@ import socket
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from timing import timed  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -76,14 +76,6 @@ def poster(host: str, port: int, request: bytes) -> Callable[[], None]:
     return call
 
 
-def timed(fn: Callable[[], None], n: int) -> list[float]:
-    """Call fn n times; per-call seconds."""
-    out = []
-    for _ in range(n):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
 
 
 def summary(name: str, samples: list[float]) -> float:
