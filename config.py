@@ -358,6 +358,7 @@ def from_env(environ: Mapping[str, str], instance_path: str | Path) -> Settings:
         database_url = f"sqlite:///{instance / 'smsform.db'}"
     prepare_sqlite_file(database_url, instance)
     public_origin = _public_origin(environ)
+    cookie_secure = _flag(environ, "SESSION_COOKIE_SECURE")
     return Settings(
         secret_key=environ.get("SECRET_KEY", "").strip() or instance_secret_key(instance),
         database_url=database_url,
@@ -367,8 +368,8 @@ def from_env(environ: Mapping[str, str], instance_path: str | Path) -> Settings:
         proxy_count=_whole(environ, "SMSFORM_PROXY_COUNT", 0, 0, 5),
         max_body_bytes=_whole(environ, "SMSFORM_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES,
                               16 * 1024, 100 * 1024 * 1024),
-        session_cookie_secure=_flag(environ, "SESSION_COOKIE_SECURE"),
-        session_cookie_samesite=_samesite(environ, _flag(environ, "SESSION_COOKIE_SECURE")),
+        session_cookie_secure=cookie_secure,
+        session_cookie_samesite=_samesite(environ, cookie_secure),
         frame_ancestors=_frame_ancestors(environ),
         log_level=_log_level(environ),
         idle_minutes=_whole(environ, "SMSFORM_IDLE_MINUTES", 480, 5, 60 * 24 * 31),

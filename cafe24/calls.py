@@ -141,6 +141,11 @@ class SendRequest:
         return out
 
 
+#: sms_list.php's ranges (the manual's): days back, and rows per page (and its default).
+LIST_DAY_MAX = 7
+LIST_DISPLAY_DEFAULT, LIST_DISPLAY_MAX = 10, 50
+
+
 @dataclass(frozen=True)
 class ResultQuery:
     """Filters and paging of ``sms_list.php``."""
@@ -161,10 +166,10 @@ class ResultQuery:
     def problems(self) -> list[str]:
         """Out-of-range filters, as English sentences for an exception message."""
         found = []
-        if not 1 <= self.day <= 7:
-            found.append("day must be 1 to 7")
-        if not 1 <= self.display <= 50:
-            found.append("display must be 1 to 50")
+        if not 1 <= self.day <= LIST_DAY_MAX:
+            found.append(f"day must be 1 to {LIST_DAY_MAX}")
+        if not 1 <= self.display <= LIST_DISPLAY_MAX:
+            found.append(f"display must be 1 to {LIST_DISPLAY_MAX}")
         if self.start < 0:
             found.append("start must not be negative")
         if self.send_type not in self.SEND_TYPES:

@@ -343,9 +343,10 @@ class Cafe24Client:
             raise ValueError("; ".join(problems))
         data = {"user_id": self.user_id, "secure": self._secure_key, **query.fields()}
         response = self._post(RESULTS_PATH, data)
-        text = self._read(response)
+        raw = answer_text(response.content)
+        text = self.redact(raw)
         # The XML as it came (its declaration names its encoding), unless the key was in it.
-        body = response.content if text == answer_text(response.content) else None
+        body = response.content if text == raw else None
         return self._parse(parse_results, text, body)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from cafe24.calls import LIST_DAY_MAX, LIST_DISPLAY_DEFAULT, LIST_DISPLAY_MAX
 from cafe24.message import (
     CREDIT_COST,
     LMS_LIMIT,
@@ -51,9 +52,6 @@ SPAM_WORDS = ("배팅", "바카라", "도박", "섹스", "liveno1", "카지노")
 # The gateway's own horizon is undocumented: a day past the library's, so the simulator
 # never refuses a reservation the client lets through, and still no one books years ahead.
 GATEWAY_HORIZON = RESERVATION_HORIZON + timedelta(days=1)
-# sms_list.php's ranges (the manual's; cafe24.calls.ResultQuery checks the same ones).
-LIST_DAY_MAX = 7
-LIST_DISPLAY_DEFAULT, LIST_DISPLAY_MAX = 10, 50
 
 
 # -- sms_sender.php ----------------------------------------------------------------

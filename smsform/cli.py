@@ -15,8 +15,9 @@ from flask.cli import AppGroup, with_appcontext
 from cafe24.schedule import KST
 from smsform import cli_api, messages
 from smsform.messages import in_both, terminal_time
+from smsform.models import korea_day_start
 from smsform.permissions import DEFAULT_ROLE, ROLES
-from smsform.services import accounts, relay, sendlog, sendlog_query
+from smsform.services import accounts, relay, sendlog
 from smsform.services.audit import CLI, CLI_ACTOR
 
 
@@ -187,7 +188,7 @@ def purge_log(before: str | None, dry_run: bool) -> None:
     """Remove the texts, subjects and numbers of old sends; keep counts, kind, cost, result."""
     settings = current_app.extensions["smsform.settings"]
     day = _purge_day(before, datetime.now(KST).date(), settings.log_retention_days)
-    cutoff = sendlog_query.kst_day_start(day)
+    cutoff = korea_day_start(day)
     if dry_run:
         click.echo(in_both(messages.purge_count_text, sendlog.purgeable(cutoff),
                             day.isoformat()))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask_babel import force_locale, format_number, get_locale, ngettext
 from flask_babel import gettext as _
@@ -23,6 +23,7 @@ from cafe24.codes import CodeInfo
 from cafe24.errors import Cafe24Error, GatewayRefused, InvalidRequest
 from cafe24.schedule import KST
 from cafe24.text import Problem
+from smsform.models import in_korea
 from smsform.services.accounts import AccountError
 from smsform.services.gateway_check import Check, Report
 from smsform.services.relay import RelayError
@@ -632,5 +633,5 @@ def terminal_time(when: datetime | None) -> str:
     (UTC)."""
     if when is None:
         return "never"
-    aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-    return aware.astimezone(KST).strftime("%Y-%m-%d %H:%M")
+    aware = when.astimezone(KST) if when.tzinfo is not None else in_korea(when)
+    return aware.strftime("%Y-%m-%d %H:%M")

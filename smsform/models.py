@@ -6,7 +6,7 @@ Rules live in the services (accounts, sending, audit), not here.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import (
     DDL,
@@ -22,12 +22,27 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cafe24.schedule import KST
 from smsform.extensions import db
 
 
 def utcnow() -> datetime:
     """Now, in UTC, as stored (naive)."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+_KST_OFFSET = KST.utcoffset(None)
+
+
+def korea_day_start(day: date) -> datetime:
+    """The stored (naive UTC) time at which a Korea-time day starts."""
+    return datetime.combine(day, time(), KST).astimezone(UTC).replace(tzinfo=None)
+
+
+def in_korea(stored: datetime | None) -> datetime | None:
+    """A stored (naive UTC) time in Korea time (a fixed offset: adding it is enough, and
+    it is cheap enough for a million rows of an export)."""
+    return (stored + _KST_OFFSET).replace(tzinfo=KST) if stored is not None else None
 
 
 class User(db.Model):

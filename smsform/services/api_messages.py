@@ -18,9 +18,9 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import bindparam, select, tuple_
 
 from smsform.extensions import db
-from smsform.models import Send, SendRecipient, utcnow
+from smsform.models import Send, SendRecipient, in_korea, korea_day_start, utcnow
 from smsform.services.sendlog import effective_result, pending_condition, unknown_condition
-from smsform.services.sendlog_query import LogFilter, kst, kst_day_start
+from smsform.services.sendlog_query import LogFilter
 
 _sends = Send.__table__
 _recipients = SendRecipient.__table__
@@ -65,7 +65,7 @@ _COLUMNS = (_sends.c.id, _sends.c.user_id, _sends.c.created_at, _sends.c.result,
 
 def _row(row, now: datetime) -> MessageRow:
     return MessageRow(
-        id=row.id, user_id=row.user_id, created_at=kst(row.created_at).replace(microsecond=0),
+        id=row.id, user_id=row.user_id, created_at=in_korea(row.created_at).replace(microsecond=0),
         result=effective_result(row.result, row.created_at, now), code=row.code,
         kind="lms" if row.kind == "L" else "sms", recipients=row.recipient_count,
         cost=row.cost, remaining=row.remaining, sender=row.sender, user=row.actor,
@@ -102,9 +102,9 @@ def _conditions(log_filter: LogFilter, owner: int | None, now: datetime) -> list
                                    .where(_recipients.c.phone == log_filter.phone)))
     conditions.extend(s.text.ilike(_like(word), escape="\\") for word in log_filter.words)
     if log_filter.day_from:
-        conditions.append(s.created_at >= kst_day_start(log_filter.day_from))
+        conditions.append(s.created_at >= korea_day_start(log_filter.day_from))
     if log_filter.day_to:
-        conditions.append(s.created_at < kst_day_start(log_filter.day_to + timedelta(days=1)))
+        conditions.append(s.created_at < korea_day_start(log_filter.day_to + timedelta(days=1)))
     return conditions
 
 

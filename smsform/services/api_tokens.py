@@ -14,13 +14,12 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, insert, select, update
 
-from cafe24.schedule import KST
 from smsform.extensions import db
-from smsform.models import ApiToken, User, utcnow
+from smsform.models import ApiToken, User, in_korea, utcnow
 from smsform.services import audit
 from smsform.services.accounts import SignedInUser
 
@@ -121,10 +120,6 @@ def create(user: User, name: str, *, by: audit.Actor) -> Issued:
     return Issued(token_id, name, token)
 
 
-def _kst(when: datetime | None) -> datetime | None:
-    return when.replace(tzinfo=UTC).astimezone(KST) if when is not None else None
-
-
 def list_tokens(user_id: int | None = None) -> list[TokenInfo]:
     """The tokens of ``user_id`` (everyone's when None): live ones first, newest first."""
     query = (select(_tokens, _users.c.username).join(_users, _users.c.id == _tokens.c.user_id)
@@ -132,8 +127,8 @@ def list_tokens(user_id: int | None = None) -> list[TokenInfo]:
                        _tokens.c.id.desc()))
     if user_id is not None:
         query = query.where(_tokens.c.user_id == user_id)
-    return [TokenInfo(row.id, row.username, row.name, row.prefix, _kst(row.created_at),
-                      _kst(row.last_used_at), _kst(row.revoked_at))
+    return [TokenInfo(row.id, row.username, row.name, row.prefix, in_korea(row.created_at),
+                      in_korea(row.last_used_at), in_korea(row.revoked_at))
             for row in db.session.execute(query)]
 
 

@@ -10,14 +10,13 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from cafe24.schedule import KST
 from smsform.extensions import db
-from smsform.models import AuditEvent, utcnow
+from smsform.models import AuditEvent, in_korea, korea_day_start, utcnow
 
 _events = AuditEvent.__table__
 
@@ -162,14 +161,9 @@ def parse_query(args: Mapping[str, Sequence[str]]) -> Query:
     return Query(action, actor, start, end, page)
 
 
-def _utc_midnight(day: date) -> datetime:
-    """The stored (naive UTC) time at which ``day`` starts in Korea."""
-    return datetime.combine(day, time(0), KST).astimezone(UTC).replace(tzinfo=None)
-
-
 def _event(row: Any) -> Event:
     detail = json.loads(row.detail) if row.detail else {}
-    return Event(row.id, row.at.replace(tzinfo=UTC).astimezone(KST), row.actor, row.action,
+    return Event(row.id, in_korea(row.at), row.actor, row.action,
                  row.target, detail if isinstance(detail, dict) else {"value": detail},
                  row.address)
 
@@ -182,9 +176,9 @@ def search(query: Query, per_page: int = PER_PAGE) -> Page:
     if query.actor:
         conditions.append(_events.c.actor == query.actor)
     if query.start:
-        conditions.append(_events.c.at >= _utc_midnight(query.start))
+        conditions.append(_events.c.at >= korea_day_start(query.start))
     if query.end:
-        conditions.append(_events.c.at < _utc_midnight(query.end + timedelta(days=1)))
+        conditions.append(_events.c.at < korea_day_start(query.end + timedelta(days=1)))
     total = db.session.execute(
         select(func.count()).select_from(_events).where(*conditions)).scalar_one()
     rows = db.session.execute(

@@ -8,16 +8,15 @@ past the gateway's timeouts counts as ``unknown`` (``sendlog.unknown_after``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from cafe24.errors import Cafe24Error
 from cafe24.message import CREDIT_COST
-from cafe24.schedule import KST
 from smsform.extensions import db
-from smsform.models import Send, utcnow
+from smsform.models import Send, in_korea, korea_day_start, utcnow
 from smsform.services import gateway, sendlog
 
 #: The results a send can end in, in the order the dashboard lists them.
@@ -104,12 +103,7 @@ class Summary:
 
 def kst_today(now: datetime) -> date:
     """The Korea date of ``now`` (UTC, naive)."""
-    return now.replace(tzinfo=UTC).astimezone(KST).date()
-
-
-def day_start(day: date) -> datetime:
-    """Midnight of a Korea day, as the log stores times (UTC, naive)."""
-    return datetime.combine(day, time(0), KST).astimezone(UTC).replace(tzinfo=None)
+    return in_korea(now).date()
 
 
 def summary(now: datetime | None = None, latest: int = LATEST) -> Summary:
@@ -118,11 +112,10 @@ def summary(now: datetime | None = None, latest: int = LATEST) -> Summary:
     now = now or utcnow()
     today = kst_today(now)
     first = today - timedelta(days=CHART_DAYS - 1)
-    bounds = [day_start(first + timedelta(days=i)) for i in range(CHART_DAYS + 1)]
-    unknown_before = now - sendlog.unknown_after()
+    bounds = [korea_day_start(first + timedelta(days=i)) for i in range(CHART_DAYS + 1)]
     counts = {name: dict.fromkeys(RESULTS, 0) for name, _days in WINDOWS}
     series = [{"messages": 0, "credits": 0, "test_messages": 0} for _ in range(CHART_DAYS)]
-    for row in _grouped(bounds, unknown_before):
+    for row in _grouped(bounds, now):
         result = "unknown" if row.result == "pending" and row.aged else row.result
         for name, days in WINDOWS:
             if row.day >= CHART_DAYS - days:
@@ -136,14 +129,14 @@ def summary(now: datetime | None = None, latest: int = LATEST) -> Summary:
     return Summary(today, counts, days, _attention(now, latest))
 
 
-def _grouped(bounds: list[datetime], unknown_before: datetime):
+def _grouped(bounds: list[datetime], now: datetime):
     """The log's rows of the 30 days, summed by Korea day, result, test flag and age.
 
     One pass over the ``created_at`` index; the day is a CASE on the day boundaries, so
     the same SQL runs on SQLite and PostgreSQL."""
     created = _sends.c.created_at
     day = case(*[(created < bounds[i + 1], i) for i in range(CHART_DAYS)])
-    aged = case((and_(_sends.c.result == "pending", created < unknown_before), 1), else_=0)
+    aged = case((sendlog.unknown_condition(now), 1), else_=0)  # the log's own rule
     rows = select(
         day.label("day"), _sends.c.result, _sends.c.test, aged.label("aged"),
         (_sends.c.recipient_count * func.coalesce(_sends.c.repeat_num, 1)).label("messages"),

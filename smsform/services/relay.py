@@ -31,7 +31,7 @@ from cafe24.phone import normalize_phone
 from cafe24.schedule import KST
 from smsform import logs
 from smsform.extensions import db
-from smsform.models import RelaySite, Send, utcnow
+from smsform.models import RelaySite, Send, korea_day_start, utcnow
 from smsform.services import audit, form_input, gateway, sending
 from smsform.services.audit import Actor
 
@@ -322,7 +322,7 @@ def used_today(site: Site, now: datetime | None = None, *, through: int | None =
     pending or unknown; tests cost nothing); with ``through``, only the sends logged up
     to that row, so concurrent sends are admitted in the order the log gave them."""
     day = (now or datetime.now(UTC)).astimezone(KST).date()
-    start = datetime.combine(day, datetime.min.time(), KST).astimezone(UTC).replace(tzinfo=None)
+    start = korea_day_start(day)
     s = _sends.c
     query = (select(func.coalesce(func.sum(s.cost), 0))
              .where(s.source == SOURCE, s.actor == site.name[:64], s.created_at >= start,

@@ -27,7 +27,7 @@ from cafe24.calls import ResultQuery
 from cafe24.message import merge_name
 from cafe24.schedule import KST, REPEAT_NUM_MAX, REPEAT_TIME_MAX
 from smsform.extensions import db
-from smsform.models import Send
+from smsform.models import Send, korea_day_start
 from smsform.services import gateway
 from smsform.services.relay import COUNTED_RESULTS, SOURCE, Site
 from smsform.services.sendlog import digits
@@ -95,8 +95,7 @@ def read_query(f: Mapping[str, str]) -> tuple[ResultQuery | None, int, int]:
 def _since(query: ResultQuery) -> datetime:
     """The start of the searched window, as the log stores times (naive UTC)."""
     day: date = query.date or datetime.now(KST).date()
-    start = datetime.combine(day, datetime.min.time(), KST) - timedelta(days=query.day)
-    return start.astimezone(UTC).replace(tzinfo=None)
+    return korea_day_start(day) - timedelta(days=query.day)
 
 
 Key = tuple[str, str, str]  # sender digits, recipient digits, text

@@ -17,16 +17,15 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import column, func, select, table, tuple_
 from sqlalchemy.engine import Connection
 
 from cafe24.message import merge_all
 from cafe24.phone import Recipient, normalize_phone
-from cafe24.schedule import KST
 from smsform.extensions import db
-from smsform.models import SEND_SEARCH, Send, SendRecipient, User, utcnow
+from smsform.models import SEND_SEARCH, Send, SendRecipient, User, in_korea, korea_day_start, utcnow
 from smsform.services.sendlog import (
     digits,
     effective_result,
@@ -193,11 +192,6 @@ def parse_filter(args: Mapping[str, Sequence[str]]) -> LogFilter:
                      phone=phone, words=words, day_from=day_from, day_to=day_to, page=page)
 
 
-def kst_day_start(day: date) -> datetime:
-    """The start of a Korean day, as the log stores times (UTC, naive)."""
-    return datetime.combine(day, time(), KST).astimezone(UTC).replace(tzinfo=None)
-
-
 def _result_condition(result: str, now: datetime):
     """``result`` as the log shows it: a pending row past the timeouts counts as unknown."""
     if result == "unknown":
@@ -223,9 +217,9 @@ def _conditions(log_filter: LogFilter, now: datetime) -> list:
         conditions.append(s.id.in_(select(_recipients.c.send_id)
                                    .where(_recipients.c.phone == log_filter.phone)))
     if log_filter.day_from:
-        conditions.append(s.created_at >= kst_day_start(log_filter.day_from))
+        conditions.append(s.created_at >= korea_day_start(log_filter.day_from))
     if log_filter.day_to:
-        conditions.append(s.created_at < kst_day_start(log_filter.day_to + timedelta(days=1)))
+        conditions.append(s.created_at < korea_day_start(log_filter.day_to + timedelta(days=1)))
     return conditions
 
 
@@ -342,12 +336,6 @@ def _shown(phone: str, masked: bool) -> str:
     return mask_phone(phone) if masked else phone
 
 
-_KST_OFFSET = KST.utcoffset(None)
-
-
-def kst(when: datetime | None) -> datetime | None:
-    """A stored (UTC, naive) time in Korea time (a fixed offset: no summer time)."""
-    return (when + _KST_OFFSET).replace(tzinfo=KST) if when is not None else None
 
 
 @dataclass(frozen=True)
@@ -389,7 +377,7 @@ def _log_row(row, masked: bool, now: datetime,
              pairs: list[tuple[str, str | None]] | None = None) -> LogRow:
     pairs = _pairs(row.recipients) if pairs is None else pairs
     return LogRow(
-        id=row.id, created_at=kst(row.created_at), user=row.actor, source=row.source,
+        id=row.id, created_at=in_korea(row.created_at), user=row.actor, source=row.source,
         sender=row.sender, kind="lms" if row.kind == "L" else "sms",
         recipients=row.recipient_count,
         first_recipient=_shown(pairs[0][0], masked) if pairs else "", cost=row.cost,
@@ -562,9 +550,9 @@ def detail(send_id: int, *, masked: bool, with_answer: bool,
     return SendDetail(
         row=_log_row(row, masked, now or utcnow()),
         recipients=_recipients_of(row.text, row.recipients, masked),
-        client_address=row.client_address, reserve_at=kst(row.reserve_at),
+        client_address=row.client_address, reserve_at=in_korea(row.reserve_at),
         repeat_num=row.repeat_num, repeat_minutes=row.repeat_minutes, remaining=row.remaining,
         answer=row.answer if with_answer else None, detail=row.detail,
-        duration_ms=row.duration_ms, finished_at=kst(row.finished_at),
-        marked_by=row.marked_by_name, marked_at=kst(row.marked_at),
-        purged_at=kst(row.purged_at))
+        duration_ms=row.duration_ms, finished_at=in_korea(row.finished_at),
+        marked_by=row.marked_by_name, marked_at=in_korea(row.marked_at),
+        purged_at=in_korea(row.purged_at))
