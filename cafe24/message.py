@@ -28,6 +28,11 @@ CREDIT_COST = {"S": 1, "L": 3}  # per recipient
 REFUSED_CHARS = ("됬",)  # the gateway answers -202 for these
 
 
+def messages_bought(credits: int, kind: str) -> int:
+    """How many one-recipient messages of ``kind`` ("S" or "L") ``credits`` pay for."""
+    return credits // CREDIT_COST[kind]
+
+
 def message_kind(text: str, lms: bool = False) -> str:
     """Return "S" for a short message that fits an SMS (unless LMS is forced), else "L"."""
     return "S" if not lms and euckr_length(text) <= SMS_LIMIT else "L"

@@ -294,8 +294,8 @@ class Balance(BaseModel):
     @classmethod
     def of(cls, remaining: int) -> Balance:
         """``remaining`` credits and what they buy."""
-        return cls(remaining=remaining, sms=remaining // message.CREDIT_COST["S"],
-                   lms=remaining // message.CREDIT_COST["L"])
+        return cls(remaining=remaining, sms=message.messages_bought(remaining, "S"),
+                   lms=message.messages_bought(remaining, "L"))
 
 
 class Senders(BaseModel):

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import case, func, or_, select
 
 from cafe24.errors import Cafe24Error
-from cafe24.message import CREDIT_COST
+from cafe24.message import messages_bought
 from smsform.extensions import db
 from smsform.models import Send, in_korea, korea_day_start, utcnow
 from smsform.services import gateway, sendlog
@@ -42,12 +42,12 @@ class Credit:
     @property
     def sms(self) -> int:
         """How many SMS the credit pays for."""
-        return (self.remaining or 0) // CREDIT_COST["S"]
+        return messages_bought(self.remaining or 0, "S")
 
     @property
     def lms(self) -> int:
         """How many LMS the credit pays for."""
-        return (self.remaining or 0) // CREDIT_COST["L"]
+        return messages_bought(self.remaining or 0, "L")
 
     @property
     def low(self) -> bool:

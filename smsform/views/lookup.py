@@ -13,7 +13,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 from cafe24 import codes
 from cafe24.calls import ResultQuery
 from cafe24.errors import Cafe24Error, GatewayRefused
-from cafe24.message import CREDIT_COST
+from cafe24.message import CREDIT_COST, messages_bought
 from cafe24.phone import normalize_phone
 from cafe24.schedule import KST
 from smsform import messages
@@ -46,7 +46,7 @@ def calljson():
 
 def _buys(remaining: int) -> dict[str, int]:
     """How many SMS and LMS ``remaining`` credits pay for."""
-    return {"sms": remaining // CREDIT_COST["S"], "lms": remaining // CREDIT_COST["L"]}
+    return {"sms": messages_bought(remaining, "S"), "lms": messages_bought(remaining, "L")}
 
 
 @bp.route("/smscount")

@@ -23,6 +23,7 @@ from cafe24.message import (
     merge_all,
     merge_name,
     message_kind,
+    messages_bought,
     name_chars,
 )
 from cafe24.phone import MAX_RECIPIENTS, Recipient, parse_destination
@@ -334,3 +335,9 @@ def test_control_characters_in_names_are_refused():
     assert check_names(named) == [Problem("destination", "name_control_chars",
                                           {"chars": "U+0000 U+0007", "count": 2})]
     assert check_names((Recipient("010-2222-3333", "홍 길동"),)) == []
+
+
+@pytest.mark.parametrize(("credits", "kind", "bought"), [
+    (1000, "S", 1000), (1000, "L", 333), (2, "L", 0), (0, "S", 0)])
+def test_messages_bought_is_whole_messages_of_a_kind(credits, kind, bought):
+    assert messages_bought(credits, kind) == bought
