@@ -38,6 +38,8 @@ class Credit:
     remaining: int | None
     threshold: int
     error: Cafe24Error | None = None
+    #: When the gateway could not say: the last credit known, and when it was (UTC, naive).
+    last_known: tuple[datetime, int] | None = None
 
     @property
     def sms(self) -> int:
@@ -56,12 +58,28 @@ class Credit:
 
 
 def credit() -> Credit:
-    """Ask the gateway for the remaining credit now; a failure is kept, not raised."""
+    """Ask the gateway for the remaining credit now (a page's look-up: short timeouts, an
+    outage remembered for a moment); a failure is kept, not raised, with the last credit
+    known."""
     threshold = current_app.extensions["smsform.settings"].low_credit_threshold
     try:
-        return Credit(gateway.client().remaining(), threshold)
+        return Credit(gateway.gateway().remaining(), threshold)
     except Cafe24Error as exc:
-        return Credit(None, threshold, exc)
+        return Credit(None, threshold, exc, last_known_credit())
+
+
+def last_known_credit() -> tuple[datetime, int] | None:
+    """The newest credit anyone was told: by a look-up of this process, or in a send's
+    answer in the log (which every process writes)."""
+    s = _sends.c
+    with db.engine.connect() as connection:
+        row = connection.execute(
+            select(s.finished_at, s.remaining)
+            .where(s.remaining.is_not(None), s.finished_at.is_not(None))
+            .order_by(s.id.desc()).limit(1)).first()
+    candidates = [gateway.gateway().last_credit, (row.finished_at, row.remaining) if row else None]
+    known = [c for c in candidates if c is not None]
+    return max(known, key=lambda c: c[0]) if known else None
 
 
 @dataclass(frozen=True)

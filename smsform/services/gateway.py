@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from sqlalchemy import insert, select, update
@@ -23,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from cafe24.answers import ResultPage, SendOutcome
 from cafe24.calls import ResultQuery, SendRequest
 from cafe24.client import Cafe24Client
+from cafe24.errors import ConnectFailed, ResponseTimeout, TransportError
 from config import GatewaySettings
 from simulator import (
     DEMO_SECURE_KEY,
@@ -40,6 +42,17 @@ EXTENSION = "smsform.gateway"
 log = logs.get("gateway")
 
 SENDERS_TTL = 60.0  # seconds; registered numbers change rarely, forms open often
+# A page's look-up (the credit on the dashboard, the form's sender numbers) waits at most
+# this long: a send must wait for its answer, a page must not hang on an outage.
+LOOKUP_CONNECT_TIMEOUT = 3.0
+LOOKUP_READ_TIMEOUT = 5.0
+# After a look-up found the gateway unreachable, pages say so at once for this long
+# instead of each waiting for the timeouts again (the /gateway check always asks).
+OUTAGE_MEMORY = 20.0
+# What counts as unreachable: no connection, or no answer in time. A gateway that answers,
+# even with an error status or a refusal code, is asked again by the next page.
+OUTAGES = (ConnectFailed, ResponseTimeout)
+_T = TypeVar("_T")
 STATE_ROW = 1  # the simulator_state row that holds the embedded simulator's state
 _state = SimulatorState.__table__
 
@@ -50,7 +63,12 @@ class Gateway:
 
     client: Cafe24Client
     backend: GatewayBackend | None
+    lookups: Cafe24Client | None = None  # shorter timeouts for pages; None: ``client``
+    clock: Callable[[], float] = time.monotonic
     _senders: tuple[float, list[str]] | None = field(default=None, repr=False)
+    _outage: tuple[float, TransportError] | None = field(default=None, repr=False)
+    #: The last credit a look-up of this process was told, and when (UTC, naive).
+    last_credit: tuple[datetime, int] | None = field(default=None, repr=False)
 
     @property
     def simulated(self) -> bool:
@@ -63,13 +81,36 @@ class Gateway:
         return self.client.base_url
 
     def senders(self) -> list[str]:
-        """Registered sender numbers, asked of the gateway at most once a minute."""
+        """Registered sender numbers, asked of the gateway at most once a minute (a page's
+        look-up: see ``look_up``)."""
         cached = self._senders
-        if cached is not None and time.monotonic() - cached[0] < SENDERS_TTL:
+        if cached is not None and self.clock() - cached[0] < SENDERS_TTL:
             return list(cached[1])
-        numbers = self.client.senders()  # failures are not cached
-        self._senders = (time.monotonic(), numbers)
+        numbers = self.look_up(lambda client: client.senders())  # failures are not cached
+        self._senders = (self.clock(), numbers)
         return list(numbers)
+
+    def remaining(self) -> int:
+        """The remaining credit, for a page (see ``look_up``)."""
+        remaining = self.look_up(lambda client: client.remaining())
+        self.last_credit = (utcnow(), remaining)
+        return remaining
+
+    def look_up(self, ask: Callable[[Cafe24Client], _T]) -> _T:
+        """Ask the gateway for a page: with the look-up timeouts, and when a look-up found it
+        unreachable (``OUTAGES``) less than ``OUTAGE_MEMORY`` seconds ago, raise that
+        failure again at once. An answer, even a refusal code or an HTTP error, is never
+        remembered."""
+        outage = self._outage
+        if outage is not None and self.clock() - outage[0] < OUTAGE_MEMORY:
+            raise outage[1].with_traceback(None)
+        try:
+            answer = ask(self.lookups or self.client)
+        except OUTAGES as exc:
+            self._outage = (self.clock(), exc)
+            raise
+        self._outage = None
+        return answer
 
 
 class SimulatorStore:
@@ -180,10 +221,17 @@ def build(settings: GatewaySettings, backend: GatewayBackend | None = None, *,
         else:
             client = Cafe24Client(DEMO_USER_ID, DEMO_SECURE_KEY, **options)
         return Gateway(client, backend)
-    return Gateway(Cafe24Client(
-        settings.user_id, settings.secure_key, base_url=settings.base_url,
-        charset=settings.charset, connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout, allow_http=settings.allow_http), None)
+    common: dict[str, Any] = {"base_url": settings.base_url, "charset": settings.charset,
+                              "allow_http": settings.allow_http}
+    return Gateway(
+        Cafe24Client(settings.user_id, settings.secure_key, **common,
+                     connect_timeout=settings.connect_timeout,
+                     read_timeout=settings.read_timeout),
+        None,
+        lookups=Cafe24Client(
+            settings.user_id, settings.secure_key, **common, connect_retries=0,
+            connect_timeout=min(settings.connect_timeout, LOOKUP_CONNECT_TIMEOUT),
+            read_timeout=min(settings.read_timeout, LOOKUP_READ_TIMEOUT)))
 
 
 def init_app(app: Flask, settings: GatewaySettings) -> None:

@@ -66,8 +66,12 @@ def index() -> str:
     summary = dashboard.summary()
     credit_error = (messages.gateway_failure_text(credit.error, codes.describe_remain)
                     if credit.error is not None else None)
+    last_known = credit.last_known and {
+        "count": credit.last_known[1],
+        "when": format_datetime(credit.last_known[0], "yyyy-MM-dd HH:mm")}
     return render_template(
         "dashboard/index.html", credit=credit, credit_error=credit_error,
+        credit_last_known=last_known,
         counts=_count_rows(summary), windows=[(n, WINDOW_LABELS[n]) for n, _d in
                                               dashboard.WINDOWS],
         chart=chart(summary.days), attention=_attention_rows(summary))

@@ -54,7 +54,7 @@ def _buys(remaining: int) -> dict[str, int]:
 def smscount():
     """Remaining credit and what it buys."""
     try:
-        remaining = gateway.client().remaining()
+        remaining = gateway.gateway().remaining()
     except Cafe24Error as exc:
         text = messages.gateway_failure_text(exc, codes.describe_remain)
         if wants_json():
