@@ -1,4 +1,5 @@
-"""Sign-in throttling on Flask-Limiter's storage: failed sign-ins counted per name and address.
+"""Sign-in throttling on Flask-Limiter's storage: failed sign-ins counted per name and address;
+and ``request_wait``, the one request counter of the API's tokens and the relay's sites.
 
 Only failures are counted (a right password costs nothing); once a user name has
 ``NAME_FAILURES`` or an address ``ADDRESS_FAILURES`` within the window, every further
@@ -13,6 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from functools import cache
 from typing import TypeVar
 
 from flask import Flask, current_app
@@ -83,6 +85,23 @@ class SignInThrottle:
 def throttle() -> SignInThrottle:
     """The current app's sign-in throttle."""
     return current_app.extensions[EXTENSION]
+
+
+@cache
+def _limit(text: str) -> RateLimitItem:
+    return parse(text)
+
+
+def request_wait(limit: str, *keys: str) -> int:
+    """Count one request against ``limit`` (``"60/minute"``) for ``keys``: 0 when it is
+    within the limit, else the whole seconds until another may be made. On the sign-in
+    throttle's storage, so also in memory when Redis cannot be reached."""
+    item = _limit(limit)
+    counted = throttle()._run  # noqa: SLF001 - the same storage and fallback
+    if counted(lambda s: s.hit(item, *keys)):
+        return 0
+    reset = counted(lambda s: s.get_window_stats(item, *keys)).reset_time
+    return max(1, math.ceil(reset - time.time()))
 
 
 def init_app(app: Flask) -> None:

@@ -482,6 +482,18 @@ def test_a_token_past_its_rate_is_429_with_retry_after(backend):
     assert client.get("/api/v1/balance", headers=bearer(other)).status_code == 200
 
 
+def test_an_unreachable_rate_storage_still_counts_the_token_in_memory(backend, caplog):
+    from tests.db import free_port
+
+    app = build_app(backend, SMSFORM_API_RATE="2/minute",
+                    SMSFORM_RATELIMIT_STORAGE=f"redis://127.0.0.1:{free_port()}")
+    token, client = token_user(app), app.test_client()
+    statuses = [client.get("/api/v1/balance", headers=bearer(token)).status_code
+                for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert "counting in memory" in caplog.text
+
+
 def test_the_last_use_is_noted_at_most_once_a_minute(app, client, token):
     client.get("/api/v1/balance", headers=bearer(token))
     [first] = token_rows(app)

@@ -9,8 +9,6 @@ an ``Idempotency-Key`` replay answers exactly what the first call did.
 from __future__ import annotations
 
 import json
-import math
-import time
 from collections.abc import Callable
 from functools import cache, wraps
 from typing import Any
@@ -19,8 +17,6 @@ from flask import Blueprint, Response, current_app, request, session, url_for
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from limits import RateLimitItem, parse
-from limits.errors import StorageError
 from pydantic import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -44,7 +40,7 @@ from smsform.api_schemas import (
     input_problems,
 )
 from smsform.errors import PROBLEM_TYPES, ApiError, problem_language
-from smsform.limiter import throttle
+from smsform.limiter import request_wait
 from smsform.login import act_as_bearer, bearer_token
 from smsform.permissions import Permission, requires
 from smsform.services import api_messages, gateway, sending, sendlog_query
@@ -94,28 +90,15 @@ def authenticate() -> None:
     _count(user.token_id)
 
 
-@cache
-def _rate(text: str) -> RateLimitItem:
-    return parse(text)
-
-
 def _count(token_id: int) -> None:
     """Count one request of the token; past SMSFORM_API_RATE, 429 with Retry-After."""
-    item = _rate(current_app.extensions["smsform.settings"].api_rate)
-    strategy = throttle().limiter.limiter
-    key = ("smsform-api", str(token_id))
-    try:
-        if strategy.hit(item, *key):
-            return
-        reset = strategy.get_window_stats(item, *key).reset_time
-    except StorageError:
-        log.error("API rate storage unreachable; request let through uncounted")
-        return
-    wait = max(1, math.ceil(reset - time.time()))
-    raise ApiError(429, "too_many_requests", ngettext(
-        "Too many requests with this token: try again in %(num)s second.",
-        "Too many requests with this token: try again in %(num)s seconds.", wait),
-        headers={"Retry-After": str(wait)})
+    wait = request_wait(current_app.extensions["smsform.settings"].api_rate,
+                        "smsform-api", str(token_id))
+    if wait:
+        raise ApiError(429, "too_many_requests", ngettext(
+            "Too many requests with this token: try again in %(num)s second.",
+            "Too many requests with this token: try again in %(num)s seconds.", wait),
+            headers={"Retry-After": str(wait)})
 
 
 @bp.after_request

@@ -29,24 +29,21 @@ body over the size limit   HTTP 413 and ``-101,``
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from limits import parse
-from limits.errors import StorageError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from cafe24 import wire
 from cafe24.answers import ResultRow
 from cafe24.errors import Cafe24Error
-from smsform import limiter, logs, messages
+from smsform import logs, messages
 from smsform.forms import RelaySiteForm
+from smsform.limiter import request_wait
 from smsform.permissions import Permission, requires
 from smsform.services import relay, relay_results
 from smsform.services.sending import Status
@@ -111,16 +108,8 @@ def _refused(route: str, code: str, status: int = 200,
 
 def _throttle_wait(site: relay.Site) -> int:
     """0 when the site may make this request now, else the seconds until it may."""
-    item = parse(current_app.config.get("RELAY_RATE_LIMIT", RELAY_RATE))
-    strategy = current_app.extensions[limiter.EXTENSION].limiter.limiter
-    try:
-        if strategy.hit(item, "smsform-relay", site.user_id):
-            return 0
-        reset = strategy.get_window_stats(item, "smsform-relay", site.user_id).reset_time
-    except StorageError:
-        log.error("relay throttle storage unreachable; site=%s not throttled", site.name)
-        return 0
-    return max(1, math.ceil(reset - time.time()))
+    return request_wait(current_app.config.get("RELAY_RATE_LIMIT", RELAY_RATE),
+                        "smsform-relay", site.user_id)
 
 
 def _serve(route: str, handle: Callable[[relay.Site, wire.GatewayRequest], Response]
