@@ -17,7 +17,7 @@ from cafe24.schedule import KST
 from simulator import DEMO_SECURE_KEY, DEMO_SENDERS
 from smsform.api_schemas import MessageIn
 from smsform.extensions import db
-from smsform.models import ApiToken, User
+from smsform.models import ApiToken, Send, User
 from smsform.services import accounts, api_tokens, sendlog, tokens
 from smsform.services.audit import CLI_ACTOR
 from tests.api_support import bearer, sends, token_rows, token_user
@@ -377,6 +377,29 @@ def test_the_log_filters_like_the_send_log(app, client, token):
 def test_bad_log_queries_are_400(client, token, query):
     body = assert_problem(client.get(f"{MESSAGES}?{query}", headers=bearer(token)), 400)
     assert body["errors"]
+
+
+def test_the_list_reads_words_as_the_send_log_does(app, client, token):
+    post(client, token, message(text="재입고 SALE 알림"))
+    post(client, token, message(text="배송 안내"))
+    # A word with more forms in the texts than the log's index expands: the 400 /sends gives.
+    post(client, token, message(text="곧 바뀔 글"))
+    common = "".join(f"a{chr(0xAC00 + 2 * i)}{chr(0xAC01 + 2 * i)}" for i in range(1002))
+    with app.app_context():  # 1,002 words that start with "a", as years of texts could hold
+        db.session.execute(update(Send).where(Send.id == 3).values(text=common))
+        db.session.commit()
+
+    def texts(**query):
+        body = client.get(MESSAGES, query_string=query, headers=bearer(token)).get_json()
+        return [item["id"] for item in body["items"]]
+
+    assert texts(q="입고 sale") == [1]  # a two-letter word and another case
+    assert texts(q="안내 재입고") == []
+    body = assert_problem(client.get(MESSAGES, query_string={"q": "a"},
+                                     headers=bearer(token)), 400, "invalid")
+    assert "q" in body["errors"]
+    web = sign_in(app, "admin")
+    assert web.get("/sends?q=a", headers={"Accept": "application/json"}).status_code == 400
 
 
 def test_an_admin_lists_everyone(app, client, token):

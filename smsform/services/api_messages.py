@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import bindparam, select, tuple_
 
 from smsform.extensions import db
-from smsform.models import Send, SendRecipient, in_korea, korea_day_start, utcnow
-from smsform.services.sendlog import effective_result, pending_condition, unknown_condition
+from smsform.models import Send, SendRecipient, in_korea, utcnow
+from smsform.services import sendlog_query
+from smsform.services.sendlog import effective_result
 from smsform.services.sendlog_query import LogFilter
 
 _sends = Send.__table__
@@ -82,42 +83,20 @@ def message(send_id: int, now: datetime | None = None) -> MessageRow | None:
     return _row(row, now or utcnow()) if row is not None else None
 
 
-def _like(word: str) -> str:
-    return "%" + _LIKE_SPECIAL.sub(r"\\\1", word) + "%"
-
-
-def _conditions(log_filter: LogFilter, owner: int | None, now: datetime) -> list:
-    s = _sends.c
-    conditions = []
-    if owner is not None:
-        conditions.append(s.user_id == owner)
-    if log_filter.result == "unknown":
-        conditions.append(unknown_condition(now))
-    elif log_filter.result == "pending":
-        conditions.append(pending_condition(now))
-    elif log_filter.result:
-        conditions.append(s.result == log_filter.result)
-    if log_filter.phone:
-        conditions.append(s.id.in_(select(_recipients.c.send_id)
-                                   .where(_recipients.c.phone == log_filter.phone)))
-    conditions.extend(s.text.ilike(_like(word), escape="\\") for word in log_filter.words)
-    if log_filter.day_from:
-        conditions.append(s.created_at >= korea_day_start(log_filter.day_from))
-    if log_filter.day_to:
-        conditions.append(s.created_at < korea_day_start(log_filter.day_to + timedelta(days=1)))
-    return conditions
-
-
 def page(log_filter: LogFilter, *, owner: int | None, after: Cursor | None, limit: int,
          now: datetime | None = None) -> tuple[list[MessageRow], Cursor | None]:
     """Up to ``limit`` sends after ``after``, newest first (only ``owner``'s unless None),
-    and the cursor of the next page (None on the last)."""
+    and the cursor of the next page (None on the last); the filters read as ``/sends``
+    reads them. Raises FilterError for a word with too many forms."""
     now = now or utcnow()
-    query = select(*_COLUMNS).where(*_conditions(log_filter, owner, now))
-    if after is not None:
-        query = query.where(tuple_(_sends.c.created_at, _sends.c.id)
-                            < (after.created_at, after.id))
     with db.engine.connect() as connection:
+        conditions = sendlog_query.where(connection, log_filter, now, owner=owner)
+        if conditions is None:
+            return [], None
+        query = select(*_COLUMNS).where(*conditions)
+        if after is not None:
+            query = query.where(tuple_(_sends.c.created_at, _sends.c.id)
+                                < (after.created_at, after.id))
         rows = connection.execute(query.order_by(_sends.c.created_at.desc(),
                                                  _sends.c.id.desc()).limit(limit + 1)).all()
     more = len(rows) > limit

@@ -313,6 +313,17 @@ def _plan(connection: Connection, log_filter: LogFilter, now: datetime) -> _Plan
     return _Plan([*where, matching], match=match, only_words=not where)
 
 
+def where(connection: Connection, log_filter: LogFilter, now: datetime, *,
+          owner: int | None = None) -> list | None:
+    """The WHERE clause of ``log_filter`` for another reader of the log (the API), the
+    words served by the text index where there is one, only ``owner``'s sends unless None;
+    None when no row can match. Raises FilterError for a word with too many forms."""
+    plan = _plan(connection, log_filter, now)
+    if plan.nothing:
+        return None
+    return [*plan.where, *([_sends.c.user_id == owner] if owner is not None else [])]
+
+
 # --- rows as the log shows them ------------------------------------------------------
 
 

@@ -243,12 +243,17 @@ def _filter(query: MessageQuery) -> sendlog_query.LogFilter:
     try:
         return sendlog_query.parse_filter(args)
     except FilterError as exc:
-        fields: dict[str, list[str]] = {}
-        for problem in exc.problems:
-            fields.setdefault(problem.field, []).append(
-                messages.log_filter_text(problem.code, problem.params))
-        raise ApiError(400, "invalid", _("Check your input: %(problems)s",
-                                         problems=_summary(fields)), fields=fields) from None
+        raise _filter_refused(exc) from None
+
+
+def _filter_refused(exc: FilterError) -> ApiError:
+    """A 400 naming each filter the log could not read."""
+    fields: dict[str, list[str]] = {}
+    for problem in exc.problems:
+        fields.setdefault(problem.field, []).append(
+            messages.log_filter_text(problem.code, problem.params))
+    return ApiError(400, "invalid", _("Check your input: %(problems)s",
+                                      problems=_summary(fields)), fields=fields)
 
 
 def _owner() -> int | None:
@@ -274,8 +279,11 @@ def list_messages() -> dict[str, Any]:
         after = api_messages.decode_cursor(query.cursor)
         if after is None:
             raise _invalid([InputProblem("cursor", "bad_cursor")])
-    rows, following = api_messages.page(log_filter, owner=_owner(), after=after,
-                                        limit=query.limit)
+    try:
+        rows, following = api_messages.page(log_filter, owner=_owner(), after=after,
+                                            limit=query.limit)
+    except FilterError as exc:  # a word of the text with too many forms
+        raise _filter_refused(exc) from None
     return MessagePage(
         items=[_info(row) for row in rows],
         next_cursor=api_messages.encode_cursor(following) if following else None,
