@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from flask_babel import force_locale, format_number, get_locale, ngettext
@@ -26,6 +26,7 @@ from cafe24.text import Problem
 from smsform.models import in_korea
 from smsform.services.accounts import AccountError
 from smsform.services.gateway_check import Check, Report
+from smsform.services.query_args import FilterProblem
 from smsform.services.relay import RelayError
 from smsform.services.sending import Previous, SendResult, Status
 
@@ -233,27 +234,10 @@ AUDIT_ACTION_WORDS = {
 }
 
 #: Why an audit filter cannot be used.
-AUDIT_QUERY_SENTENCES = {
-    "repeated": _l("Give this filter once."),
-    "unknown_action": _l("Unknown action: %(value)s"),
-    "too_long": _l("At most %(max)s characters."),
-    "bad_date": _l("Write a date as YYYY-MM-DD (for example 2026-03-01), not %(value)s."),
-    "dates_reversed": _l("The end date is before the start date."),
-    "bad_page": _l("A page is a whole number from 1 to %(max)s."),
-}
-
-
 def audit_action_text(action: str) -> str:
     """An audited action in words (the code itself when it has none)."""
     words = AUDIT_ACTION_WORDS.get(action)
     return str(words) if words is not None else action
-
-
-def audit_query_problems(problems: Mapping[str, tuple[str, Mapping[str, object]]]
-                         ) -> dict[str, list[str]]:
-    """Each bad audit filter and why, in words."""
-    return {name: [str(AUDIT_QUERY_SENTENCES.get(code, code)) % dict(params)]
-            for name, (code, params) in problems.items()}
 
 
 def role_text(role: str) -> str:
@@ -429,7 +413,8 @@ def audit_detail_text(detail: Mapping[str, object]) -> str:
 
 # --- the send log (/sends) -------------------------------------------------------------
 
-LOG_FILTER_SENTENCES = {
+#: Why a list page's filter (the send log's, the API list's, the audit trail's) cannot be used.
+FILTER_SENTENCES = {
     "repeated": _l("Give this filter once."),
     "control_chars": _l("Control characters are not allowed here."),
     "unknown_user": _l("There is no user named %(name)s."),
@@ -444,18 +429,29 @@ LOG_FILTER_SENTENCES = {
     "dates_reversed": _l("The end date is before the start date."),
     "bad_page": _l("A page is a whole number from 1 to %(max)s."),
     "bad_format": _l("Unknown format; use html, json or csv."),
+    "unknown_action": _l("Unknown action: %(value)s"),
+    "too_long": _l("At most %(max)s characters."),
 }
 
 LOG_MARK_WORDS = {"sent": _l("checked: sent"), "not_sent": _l("checked: not sent")}
 
 
 def log_filter_text(code: str, params: Mapping[str, object]) -> str:
-    """Why a filter of the send log cannot be used."""
-    sentence = LOG_FILTER_SENTENCES.get(code)
+    """Why a filter of a list page cannot be used."""
+    sentence = FILTER_SENTENCES.get(code)
     if sentence is None:
         log.error("no sentence for log filter code %r", code)
         return code
     return str(sentence) % _values(params)
+
+
+def filter_problems(problems: Iterable[FilterProblem]) -> dict[str, list[str]]:
+    """Each bad filter and why, in words, by field (for a form's fields or a JSON body)."""
+    fields: dict[str, list[str]] = {}
+    for problem in problems:
+        fields.setdefault(problem.field, []).append(log_filter_text(problem.code,
+                                                                    problem.params))
+    return fields
 
 
 def log_mark_text(mark: str | None) -> str:

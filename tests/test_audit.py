@@ -134,6 +134,7 @@ def test_pages_of_fifty(app, admin_client):
     ("page=1.5", "page"),
     ("page=%EF%BC%92", "page"),  # a full-width digit
     ("page=" + "9" * 30, "page"),
+    ("actor=kim%00", "actor"),  # a control character, refused as on /sends
 ])
 def test_every_bad_filter_is_a_clear_400_never_a_500(app, admin_client, query, field):
     response = admin_client.get(f"/audit?{query}")
@@ -154,6 +155,14 @@ def test_every_bad_filter_is_a_clear_400_never_a_500(app, admin_client, query, f
 def test_a_filter_that_is_not_utf8_is_refused(app, admin_client):
     assert admin_client.get("/audit?from=%C3%28").status_code == 400
     assert admin_client.get("/audit?actor=%C3%28", headers=JSON).status_code == 400
+
+
+def test_a_date_out_of_range_says_the_range_as_the_send_log_does(app, admin_client):
+    for path in ("/audit?to=0001-01-01&lang=en", "/sends?to=0001-01-01&lang=en"):
+        answer = admin_client.get(path, headers=JSON)
+        assert answer.status_code == 400
+        assert answer.get_json()["errors"]["to"] == [
+            "Choose a date from 2000-01-01 to 2999-12-31."]
 
 
 def test_a_bad_date_says_what_was_typed(app, admin_client):

@@ -7,7 +7,6 @@ Every account change, sign-in (and failed sign-in), outcome mark and purge calls
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -17,6 +16,8 @@ from sqlalchemy import func, insert, select
 
 from smsform.extensions import db
 from smsform.models import AuditEvent, in_korea, korea_day_start, utcnow
+from smsform.services import query_args
+from smsform.services.query_args import FilterError, FilterProblem
 
 _events = AuditEvent.__table__
 
@@ -32,8 +33,6 @@ ACTIONS = (
 CLI = "cli"
 PER_PAGE = 50
 MAX_PAGE = 100_000
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -66,14 +65,6 @@ def record_by(action: str, by: Actor, *, target: str | None = None,
     """``record`` for what ``by`` did."""
     record(action, actor=by.name, actor_id=by.id, target=target, detail=detail,
            address=by.address)
-
-
-class QueryError(ValueError):
-    """Filters that cannot be used; ``problems`` maps each field to (code, params)."""
-
-    def __init__(self, problems: Mapping[str, tuple[str, dict[str, object]]]) -> None:
-        super().__init__(", ".join(problems))
-        self.problems = dict(problems)
 
 
 @dataclass(frozen=True)
@@ -110,54 +101,21 @@ class Page:
     pages: int
 
 
-def _one(args: Mapping[str, Sequence[str]], name: str,
-         problems: dict[str, tuple[str, dict[str, object]]]) -> str | None:
-    values = [v.strip() for v in args.get(name, ())]
-    if len(values) > 1:
-        problems[name] = ("repeated", {})
-        return None
-    return values[0] if values and values[0] else None
-
-
-def _day(raw: str | None, name: str,
-         problems: dict[str, tuple[str, dict[str, object]]]) -> date | None:
-    if raw is None:
-        return None
-    try:
-        day = date.fromisoformat(raw) if _DAY.fullmatch(raw) else None
-    except ValueError:
-        day = None
-    if day is None or not FIRST_DAY <= day <= LAST_DAY:
-        problems[name] = ("bad_date", {"value": raw[:40]})
-        return None
-    return day
-
-
-def _page(raw: str | None, problems: dict[str, tuple[str, dict[str, object]]]) -> int:
-    if raw is None:
-        return 1
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        problems["page"] = ("bad_page", {"max": MAX_PAGE})
-        return 1
-    return int(raw)
-
-
 def parse_query(args: Mapping[str, Sequence[str]]) -> Query:
-    """The filters from a query string's lists of values, or QueryError naming each bad one."""
-    problems: dict[str, tuple[str, dict[str, object]]] = {}
-    action = _one(args, "action", problems)
-    if action is not None and action not in ACTIONS:
-        problems["action"] = ("unknown_action", {"value": action[:40]})
-    actor = _one(args, "actor", problems)
-    if actor is not None and len(actor) > 64:
-        problems["actor"] = ("too_long", {"max": 64})
-    start = _day(_one(args, "from", problems), "from", problems)
-    end = _day(_one(args, "to", problems), "to", problems)
-    if start and end and start > end:
-        problems["to"] = ("dates_reversed", {})
-    page = _page(_one(args, "page", problems), problems)
+    """The filters from a query string's lists of values; raises FilterError naming each
+    bad one."""
+    problems: list[FilterProblem] = []
+    action = query_args.single(args, "action", problems)
+    if action and action not in ACTIONS:
+        problems.append(FilterProblem("action", "unknown_action", {"value": action[:40]}))
+    actor = query_args.single(args, "actor", problems)
+    if len(actor) > 64:
+        problems.append(FilterProblem("actor", "too_long", {"max": 64}))
+    start, end = query_args.days(args, problems)
+    page = query_args.page(query_args.single(args, "page", problems), problems, MAX_PAGE)
     if problems:
-        raise QueryError(problems)
+        raise FilterError(problems)
+    action, actor = action or None, actor or None
     return Query(action, actor, start, end, page)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import column, func, select, table, tuple_
@@ -26,6 +26,8 @@ from cafe24.message import merge_all
 from cafe24.phone import Recipient, normalize_phone
 from smsform.extensions import db
 from smsform.models import SEND_SEARCH, Send, SendRecipient, User, in_korea, korea_day_start, utcnow
+from smsform.services import query_args
+from smsform.services.query_args import FilterError, FilterProblem
 from smsform.services.sendlog import (
     digits,
     effective_result,
@@ -54,30 +56,11 @@ MIN_WORD = 2  # characters: a single one would match nearly every text
 #: A two-character word is looked up as the index's trigrams that start with it; a word
 #: with more forms than this is refused rather than turned into a huge query.
 MAX_TERMS = 1000
-EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
 EXPORT_BATCH = 1000
 #: The query-string values the filters read; each may be given once.
 FILTER_FIELDS = ("user", "result", "q", "from", "to", "page")
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LIKE_SPECIAL = re.compile(r"([\\%_])")
-
-
-@dataclass(frozen=True)
-class FilterProblem:
-    """One bad filter value: the field, a code (worded by smsform.messages) and parameters."""
-
-    field: str
-    code: str
-    params: Mapping[str, object] = field(default_factory=dict)
-
-
-class FilterError(ValueError):
-    """The filters cannot be used as given; nothing was read."""
-
-    def __init__(self, problems: Sequence[FilterProblem]) -> None:
-        super().__init__(", ".join(f"{p.field}: {p.code}" for p in problems))
-        self.problems = tuple(problems)
 
 
 @dataclass(frozen=True)
@@ -100,45 +83,6 @@ class LogFilter:
                 "from": self.day_from.isoformat() if self.day_from else "",
                 "to": self.day_to.isoformat() if self.day_to else ""}
         return {k: v for k, v in args.items() if v}
-
-
-def _single(args: Mapping[str, Sequence[str]], name: str,
-            problems: list[FilterProblem]) -> str:
-    values = args.get(name) or []
-    if len(values) > 1:
-        problems.append(FilterProblem(name, "repeated"))
-        return ""
-    value = (values[0] if values else "").strip()
-    if any(not ch.isprintable() for ch in value):
-        problems.append(FilterProblem(name, "control_chars"))
-        return ""
-    return value
-
-
-def _day(value: str, name: str, problems: list[FilterProblem]) -> date | None:
-    if not value:
-        return None
-    try:
-        if not _DATE.fullmatch(value):
-            raise ValueError(value)
-        day = date.fromisoformat(value)
-    except ValueError:
-        problems.append(FilterProblem(name, "bad_date", {"value": value}))
-        return None
-    if not EARLIEST <= day <= LATEST:
-        problems.append(FilterProblem(name, "date_out_of_range", {
-            "earliest": EARLIEST.isoformat(), "latest": LATEST.isoformat()}))
-        return None
-    return day
-
-
-def _page(value: str, problems: list[FilterProblem]) -> int:
-    if not value:
-        return 1
-    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= MAX_PAGE:
-        problems.append(FilterProblem("page", "bad_page", {"max": MAX_PAGE}))
-        return 1
-    return int(value)
 
 
 def _user_id(name: str, problems: list[FilterProblem]) -> int | None:
@@ -174,17 +118,15 @@ def parse_filter(args: Mapping[str, Sequence[str]]) -> LogFilter:
     """The filters from the query string (each name to its values); raises FilterError
     naming every bad value. Names other than FILTER_FIELDS are not looked at."""
     problems: list[FilterProblem] = []
-    raw = {name: _single(args, name, problems) for name in FILTER_FIELDS}
+    raw = {name: query_args.single(args, name, problems) for name in ("user", "result", "q",
+                                                                       "page")}
     result = raw["result"]
     if result and result not in RESULTS:
         problems.append(FilterProblem("result", "unknown_result", {
             "value": result[:32], "choices": ", ".join(RESULTS)}))
-    day_from = _day(raw["from"], "from", problems)
-    day_to = _day(raw["to"], "to", problems)
-    if day_from and day_to and day_from > day_to:
-        problems.append(FilterProblem("to", "dates_reversed"))
+    day_from, day_to = query_args.days(args, problems)
     phone, words = _search(raw["q"], problems)
-    page = _page(raw["page"], problems)
+    page = query_args.page(raw["page"], problems, MAX_PAGE)
     user_id = _user_id(raw["user"], problems) if not problems else None
     if problems:
         raise FilterError(problems)

@@ -22,6 +22,7 @@ from smsform.errors import ApiError, wants_json
 from smsform.forms import AddUserForm, AuditFilterForm, ResetPasswordForm, RoleForm
 from smsform.permissions import ROLES, Permission, requires
 from smsform.services import accounts, audit
+from smsform.services.query_args import FilterError
 from smsform.views.paging import pager
 from smsform.views.util import MAX_ID, acting_user
 
@@ -197,8 +198,8 @@ def audit_trail() -> Any:
         (a, messages.audit_action_text(a)) for a in audit.ACTIONS]
     try:
         query = audit.parse_query(request.args.to_dict(flat=False))
-    except audit.QueryError as exc:
-        problems = messages.audit_query_problems(exc.problems)
+    except FilterError as exc:
+        problems = messages.filter_problems(exc.problems)
         if wants_json():
             raise ApiError(400, "bad_filter", _("Some filters cannot be used."),
                            fields=problems) from None

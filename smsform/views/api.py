@@ -248,10 +248,7 @@ def _filter(query: MessageQuery) -> sendlog_query.LogFilter:
 
 def _filter_refused(exc: FilterError) -> ApiError:
     """A 400 naming each filter the log could not read."""
-    fields: dict[str, list[str]] = {}
-    for problem in exc.problems:
-        fields.setdefault(problem.field, []).append(
-            messages.log_filter_text(problem.code, problem.params))
+    fields = messages.filter_problems(exc.problems)
     return ApiError(400, "invalid", _("Check your input: %(problems)s",
                                       problems=_summary(fields)), fields=fields)
 

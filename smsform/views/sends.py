@@ -61,10 +61,7 @@ def _filter_form() -> SendLogFilterForm:
 
 def _bad_filter(form: SendLogFilterForm, fmt: str, exc: FilterError) -> tuple[str, int]:
     """400, saying which filter values are bad: beside each field, or in the JSON body."""
-    problems: dict[str, list[str]] = {}
-    for problem in exc.problems:
-        problems.setdefault(problem.field, []).append(
-            messages.log_filter_text(problem.code, problem.params))
+    problems = messages.filter_problems(exc.problems)
     if fmt != "html" or wants_json():
         raise ApiError(400, "bad_filter", _("Some filters cannot be used."),
                        fields=problems) from None
