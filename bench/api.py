@@ -11,6 +11,19 @@ Two pictures, each a ratio of medians measured in alternating blocks:
 - in-process: the app called as a WSGI callable with a prepared environ, its gateway the
   in-process simulator; against ``Cafe24Client.send`` on the in-process simulator.
 
+In both pictures a third side, the floor (F, bench/floor.py), takes the API's path with a
+bare WSGI function in the app's place: it reads the body, makes exactly one
+``Cafe24Client.send`` of the same message and answers ``201`` with a fixed body (the
+app's own answer to one call, as it is). No Flask, no database, no JSON parsing, no
+token checked. Over loopback it is served by the same Werkzeug server kind (one thread,
+HTTP/1.1) and called by a kept ``requests`` session with the same headers and body; its
+client sends to the same simulator socket. In-process it is called as WSGI with the same
+environ, and sends with the app's own client (``gateway.client()``: the in-process
+simulator transport built from ``SIMULATOR_BACKEND``). floor / direct is what a do-nothing
+implementation of this shape costs against the direct send; api / floor is what the app
+adds over it; ``3 * direct - floor`` is the room the goal leaves for the app's own work
+(negative: out of reach whatever the app does). Blocks of the three alternate.
+
 The goal (issue 9): the API takes at most 3x the direct call's time (by median).
 """
 
@@ -32,6 +45,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import floor  # noqa: E402
 from timing import timed  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
@@ -76,27 +90,62 @@ def build(database: str, config: dict) -> tuple:
     return app, token
 
 
-def compare(label: str, via_api: Callable[[], None], direct: Callable[[], None], n: int,
-            reset: Callable[[], None]) -> float:
-    """Alternate blocks of both paths; print the figures and return the ratio of medians."""
-    for fn in (via_api, direct):  # warm-up
+def compare(label: str, via_api: Callable[[], None], direct: Callable[[], None],
+            via_floor: Callable[[], None], n: int, reset: Callable[[], None]) -> float:
+    """Alternate blocks of the three paths; print the figures and return the ratio of
+    medians api / direct."""
+    for fn in (via_api, direct, via_floor):  # warm-up
         timed(fn, 50)
     gc.collect()
     gc.disable()
     api_times: list[float] = []
     direct_times: list[float] = []
+    floor_times: list[float] = []
     for _ in range(max(1, n // BLOCK)):
         reset()
         api_times.extend(timed(via_api, BLOCK))
         reset()
         direct_times.extend(timed(direct, BLOCK))
+        reset()
+        floor_times.extend(timed(via_floor, BLOCK))
     gc.enable()
     print(f"{label}: {len(api_times)} sends each, alternating blocks of {BLOCK}")
     api_p50 = summary("POST /api/v1/messages (whole app)", api_times)
     direct_p50 = summary("Cafe24Client.send (direct)", direct_times)
+    floor_p50 = summary("floor (bare WSGI, read, one send)", floor_times)
     ratio = api_p50 / direct_p50
     print(f"  api / direct = {ratio:.2f}x by median")
+    floor.print_floor(api_p50, direct_p50, floor_p50, GOAL, a="api", b="direct", f="floor")
     return ratio
+
+
+def floor_app(client: Cafe24Client, answer: bytes) -> floor.WSGIApp:
+    """The API's floor: read the body, one send of ``REQUEST``, ``answer`` with 201."""
+    return floor.send_app(client, REQUEST, answer, status="201 CREATED",
+                          content_type="application/json")
+
+
+def serve(app: floor.WSGIApp) -> tuple[str, Callable[[], None]]:
+    """``app`` on Werkzeug's server (one thread, kept connections) in a thread of this
+    process: its messages URL and how to stop it."""
+    server = make_server("127.0.0.1", 0, app, request_handler=KeepAliveHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{server.server_port}/api/v1/messages", server.shutdown
+
+
+def poster(url: str, token: str, payload: bytes) -> Callable[[], requests.Response]:
+    """A kept ``requests`` session posting ``payload`` to ``url``, expecting 201."""
+    session = requests.Session()
+    session.headers.update({"Authorization": f"Bearer {token}",
+                            "Content-Type": "application/json"})
+
+    def post() -> requests.Response:
+        answer = session.post(url, data=payload, timeout=10)
+        assert answer.status_code == 201, answer.text
+        return answer
+
+    return post
 
 
 class KeepAliveHandler(WSGIRequestHandler):
@@ -115,28 +164,25 @@ def loopback(n: int, database: str) -> float:
                                   "CAFE24_SMS_SECURE_KEY": DEMO_SECURE_KEY,
                                   "CAFE24_SMS_ALLOW_HTTP": "1"})
     # One thread and kept connections, as the client keeps its own to the simulator.
-    server = make_server("127.0.0.1", 0, app, request_handler=KeepAliveHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}/api/v1/messages"
-    session = requests.Session()
-    session.headers.update({"Authorization": f"Bearer {token}",
-                            "Content-Type": "application/json"})
+    url, stop_app = serve(app)
     payload = json.dumps(BODY).encode()
+    via_api = poster(url, token, payload)
     client = Cafe24Client(DEMO_USER_ID, DEMO_SECURE_KEY, base_url=simulator.url,
                           allow_http=True)
-
-    def via_api() -> None:
-        answer = session.post(url, data=payload, timeout=10)
-        assert answer.status_code == 201, answer.text
+    # The floor: its own client (as the app has its own), the app's answer to one call.
+    floor_client = Cafe24Client(DEMO_USER_ID, DEMO_SECURE_KEY, base_url=simulator.url,
+                                allow_http=True)
+    floor_url, stop_floor = serve(floor_app(floor_client, via_api().content))
+    via_floor = poster(floor_url, token, payload)
 
     def direct() -> None:
         assert client.send(REQUEST).ok
 
     try:
-        return compare("loopback", via_api, direct, n, lambda: backend.reset())
+        return compare("loopback", via_api, direct, via_floor, n, lambda: backend.reset())
     finally:
-        server.shutdown()
+        stop_app()
+        stop_floor()
         simulator.stop()
 
 
@@ -154,19 +200,26 @@ def in_process(n: int, database: str) -> float:
     def start_response(status: str, headers: list, exc_info: object = None) -> None:
         statuses.append(status)
 
-    def via_api() -> None:
-        environ = dict(environ_template)
-        environ["wsgi.input"] = io.BytesIO(body)
-        answer = b"".join(app(environ, start_response))
-        assert statuses.pop() == "201 CREATED", answer
+    def caller(wsgi: floor.WSGIApp) -> Callable[[], bytes]:
+        """Call ``wsgi`` with a copy of the environ, expecting 201; its answer."""
+        def call() -> bytes:
+            environ = dict(environ_template)
+            environ["wsgi.input"] = io.BytesIO(body)
+            answer = b"".join(wsgi(environ, start_response))
+            assert statuses.pop() == "201 CREATED", answer
+            return answer
 
+        return call
+
+    via_api = caller(app)
     with app.app_context():
         client = gateway.client()
+    via_floor = caller(floor_app(client, via_api()))
 
     def direct() -> None:
         assert client.send(REQUEST).ok
 
-    return compare("in-process", via_api, direct, n, lambda: backend.reset())
+    return compare("in-process", via_api, direct, via_floor, n, lambda: backend.reset())
 
 
 def main() -> None:

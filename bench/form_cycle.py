@@ -20,12 +20,23 @@ B  one direct ``Cafe24Client.send`` of the same message to the same socket simul
 C  for scale, the app's cheapest answer on the same connection (``GET`` of a static
    file: no page rendered, nothing written): the floor of any request through the server
    and the app's hooks. A makes two requests.
+F  the floor of A's shape (bench/floor.py): the same cycle, by the same client (the same
+   ``requests.Session``, on a kept connection of its own), served by the same server kind
+   with the same options, but the server runs a bare WSGI function instead of the app
+   (``floor:form_app_from_env()`` under gunicorn): ``GET`` answers a fixed page, ``POST``
+   reads the body, makes exactly one ``Cafe24Client.send`` of B's message to the same
+   simulator socket (a kept connection) and answers a fixed page. The two pages are the
+   app's own /smsform page and /smssend answer as the last warm-up cycle got them (same
+   sizes, and the token inputs the client reads), served as they are: no Flask, no
+   database, no session, no parsing. F / B is what a do-nothing implementation of the
+   cycle costs against B; A / F is what the app adds; ``GOAL * B - F`` is the room the
+   goal leaves for the app's own work (negative: out of reach whatever the app does).
 
 Besides wall times, the CPU used by this process (client and simulator) and by the app
 server's processes during each side's blocks is reported per call: on a busy machine it
 moves less than wall time.
 
-Blocks of A, B and C alternate (100 each by default) so drift hits both; each side is
+Blocks of A, B, C and F alternate (100 each by default) so drift hits all; each side is
 warmed up first; the garbage collector is off in this process while timing (the app's
 server process keeps it on, as deployed). The goal (issue 8): A / B by median at most 3x.
 """
@@ -57,6 +68,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import floor  # noqa: E402
 import requests  # noqa: E402
 from timing import timed  # noqa: E402
 from werkzeug.datastructures import MultiDict  # noqa: E402
@@ -78,7 +90,7 @@ CSRF_RE = re.compile(rb'name="csrf_token" value="([^"]+)"')
 TOKEN_RE = re.compile(rb'name="send_token" value="([^"]+)"')
 
 
-# -- the app: its settings, its database, and three ways to serve it ---------------------------
+# -- the app: its settings, its database, and three ways to serve it (or its floor) -------------
 
 
 def app_environment(sim_url: str, db_path: Path) -> dict[str, str]:
@@ -141,22 +153,33 @@ def _profiled(app, profiler: cProfile.Profile):
     return wsgi
 
 
+def wsgi_callable(which: str, environment: dict[str, str]) -> floor.WSGIApp:
+    """What a server runs: the app (``"app"``) or the cycle's floor (``"floor"``)."""
+    if which == "floor":
+        return floor.form_app_from_env(environment)
+    from app import create_app
+
+    return create_app(dict(environment))
+
+
 class WerkzeugServer:
-    """The app under werkzeug's threaded server, in a thread of the calling process."""
+    """The app (or its floor) under werkzeug's threaded server, in a thread of the calling
+    process."""
 
     kind = "werkzeug make_server(threaded=True), HTTP/1.1 keep-alive, TCP_NODELAY"
     where = "in a thread of the bench process (one GIL for client, app and simulator)"
 
-    def __init__(self, environment: dict[str, str], log_path: Path, profile: bool) -> None:
+    def __init__(self, environment: dict[str, str], log_path: Path, profile: bool,
+                 which: str = "app") -> None:
         # The host's logging goes to a file (the app then adds no stderr handler of its
-        # own): the access log and the app's send lines are written, as on a server.
-        handler = logging.FileHandler(log_path)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
-        logging.getLogger().addHandler(handler)
-        logging.getLogger().setLevel(logging.INFO)
-        from app import create_app
-
-        app = create_app(dict(environment))
+        # own): the access log and the app's send lines are written, as on a server. A
+        # second server in this process (the floor) writes to the same file.
+        if not logging.getLogger().handlers:
+            handler = logging.FileHandler(log_path)
+            handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+            logging.getLogger().addHandler(handler)
+            logging.getLogger().setLevel(logging.INFO)
+        app = wsgi_callable(which, environment)
         self.profiler = cProfile.Profile() if profile else None
         wsgi = _profiled(app, self.profiler) if self.profiler else app
         self.server = make_server("127.0.0.1", 0, wsgi, threaded=True,
@@ -179,9 +202,10 @@ class WerkzeugServer:
             self.profiler.dump_stats(stats_path)
 
 
-def _werkzeug_child(conn, environment: dict[str, str], log_path: str, profile: bool) -> None:
+def _werkzeug_child(conn, environment: dict[str, str], log_path: str, profile: bool,
+                    which: str) -> None:
     """The werkzeug server's own process: start, say where, serve until told to stop."""
-    server = WerkzeugServer(environment, Path(log_path), profile)
+    server = WerkzeugServer(environment, Path(log_path), profile, which)
     conn.send(server.url)
     stats_path = conn.recv()
     server.stop(Path(stats_path) if stats_path else None)
@@ -194,11 +218,12 @@ class WerkzeugProcess:
     kind = WerkzeugServer.kind
     where = "in a child process"
 
-    def __init__(self, environment: dict[str, str], log_path: Path, profile: bool) -> None:
+    def __init__(self, environment: dict[str, str], log_path: Path, profile: bool,
+                 which: str = "app") -> None:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child_conn = ctx.Pipe()
-        self._proc = ctx.Process(target=_werkzeug_child, daemon=True, name="app-server",
-                                 args=(child_conn, environment, str(log_path), profile))
+        self._proc = ctx.Process(target=_werkzeug_child, daemon=True, name=f"{which}-server",
+                                 args=(child_conn, environment, str(log_path), profile, which))
         self._proc.start()
         self.url = self._conn.recv()
 
@@ -246,14 +271,21 @@ def cpu_seconds(pids: list[int]) -> float:
 
 class GunicornProcess:
     """``gunicorn -c gunicorn.conf.py 'app:create_app()'`` with one gthread worker (gunicorn's
-    sync worker closes the connection after every answer; gthread keeps it)."""
+    sync worker closes the connection after every answer; gthread keeps it). The floor
+    runs under the same command and options with ``'floor:form_app_from_env()'``."""
 
     kind = "gunicorn -c gunicorn.conf.py -w 1 -k gthread --threads 2 (keep-alive, TCP_NODELAY)"
     where = "in its own processes (master and one worker)"
+    #: What gunicorn loads, any extra option, and the path asked until the server answers.
+    TARGETS = {"app": ("app:create_app()", [], "/login"),
+               "floor": ("floor:form_app_from_env()",
+                         ["--pythonpath", str(ROOT / "bench")], "/")}
 
-    def __init__(self, environment: dict[str, str], log_path: Path, profile: bool) -> None:
+    def __init__(self, environment: dict[str, str], log_path: Path, profile: bool,
+                 which: str = "app") -> None:
         if profile:
             raise SystemExit("--profile needs --server werkzeug or thread")
+        target, options, ready_path = self.TARGETS[which]
         port = _free_port()
         self.url = f"http://127.0.0.1:{port}"
         self._log = log_path.open("ab")
@@ -261,22 +293,22 @@ class GunicornProcess:
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
              "-b", f"127.0.0.1:{port}", "-w", "1", "-k", "gthread", "--threads", "2",
              "--access-logfile", str(log_path), "--error-logfile", str(log_path),
-             "app:create_app()"],
+             *options, target],
             cwd=ROOT, env={**os.environ, **environment}, stdout=self._log,
             stderr=subprocess.STDOUT)
         try:
-            self._wait_until_ready(log_path)
+            self._wait_until_ready(log_path, ready_path)
         except BaseException:
             self.stop()  # never leave a gunicorn behind
             raise
 
-    def _wait_until_ready(self, log_path: Path) -> None:
+    def _wait_until_ready(self, log_path: Path, ready_path: str) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 raise SystemExit(f"gunicorn exited ({self._proc.returncode}); see {log_path}")
             try:
-                if requests.get(f"{self.url}/login", timeout=5).status_code == 200:
+                if requests.get(f"{self.url}{ready_path}", timeout=5).status_code == 200:
                     return
             except requests.RequestException:
                 pass
@@ -296,7 +328,7 @@ class GunicornProcess:
 SERVERS = {"gunicorn": GunicornProcess, "werkzeug": WerkzeugProcess, "thread": WerkzeugServer}
 
 
-# -- the two sides --------------------------------------------------------------------------
+# -- the sides --------------------------------------------------------------------------------
 
 
 def form_body() -> dict[str, str]:
@@ -327,15 +359,18 @@ def signed_in_session(base: str) -> requests.Session:
 
 
 class FormCycle:
-    """Side A: GET /smsform, read the tokens, POST /smssend; each part timed."""
+    """Side A: GET /smsform, read the tokens, POST /smssend; each part timed. Given the
+    floor's ``base`` and A's session, side F: the same cycle by the same client."""
 
-    def __init__(self, base: str) -> None:
-        self.web = signed_in_session(base)
+    def __init__(self, base: str, web: requests.Session | None = None) -> None:
+        self.web = web or signed_in_session(base)
         self.form_url, self.send_url = f"{base}/smsform", f"{base}/smssend"
         self.static_url = f"{base}/static/css/app.css"
         self.body = form_body()
         self.get_times: list[float] = []
         self.post_times: list[float] = []
+        #: The last cycle's two pages (the form, the answer to the send): the floor's.
+        self.pages = (b"", b"")
 
     def __call__(self) -> None:
         perf = time.perf_counter
@@ -356,6 +391,7 @@ class FormCycle:
                              f"{answer.text[:300]}")
         self.get_times.append(t1 - t0)
         self.post_times.append(t2 - t1)
+        self.pages = (content, answer.content)
 
     def floor(self) -> None:
         """Side C: the app's cheapest answer (a static file: no page, no write), as a floor."""
@@ -501,28 +537,38 @@ class Side:
         return self.cpu_here / n * 1000, self.cpu_server / n * 1000
 
 
-def alternate(cycle: FormCycle, send_direct: Callable[[], None], backend, server, n: int,
-              block: int) -> tuple[Side, Side, Side]:
-    """Alternating timed blocks of A, B and C, with the GC off; A's sends counted per block."""
-    a, b, c = Side(), Side(), Side()
+def alternate(cycle: FormCycle, floor_cycle: FormCycle, send_direct: Callable[[], None],
+              backend, server, floor_server, n: int,
+              block: int) -> tuple[Side, Side, Side, Side]:
+    """Alternating timed blocks of A, B, C and F, with the GC off; A's and F's sends
+    counted per block."""
+    a, b, c, f = Side(), Side(), Side(), Side()
+
+    def check_sends(side: str) -> None:
+        sent = sum(call.path == "/sms_sender.php" for call in backend.calls)
+        if sent != block:
+            raise SystemExit(f"{block} {side} cycles made {sent} gateway sends")
+
     gc.collect()
     gc.disable()
     try:
         for _ in range(n // block):
             backend.reset()
             a.run(cycle, block, server)
-            sent = sum(c.path == "/sms_sender.php" for c in backend.calls)
-            if sent != block:
-                raise SystemExit(f"{block} form cycles made {sent} gateway sends")
+            check_sends("form")
             backend.reset()
             b.run(send_direct, block, server)
             c.run(cycle.floor, block, server)
+            backend.reset()
+            f.run(floor_cycle, block, floor_server)
+            check_sends("floor")
     finally:
         gc.enable()
-    return a, b, c
+    return a, b, c, f
 
 
-def report(cycle: FormCycle, a: Side, b: Side, c: Side, db_path: Path, block: int) -> int:
+def report(cycle: FormCycle, floor_cycle: FormCycle, a: Side, b: Side, c: Side, f: Side,
+           db_path: Path, block: int) -> int:
     """Check the send log, print the figures and the verdict; the exit status."""
     mode, rows = database_facts(db_path)
     expected = WARMUP + len(a.times)
@@ -537,6 +583,9 @@ def report(cycle: FormCycle, a: Side, b: Side, c: Side, db_path: Path, block: in
     summary("     of which POST /smssend", cycle.post_times)
     b_median = summary("B  Cafe24Client.send, direct", b.times)
     c_median = summary("C  GET /static/css/app.css (app's floor)", c.times)
+    f_median = summary("F  floor: bare WSGI GET + POST (one send)", f.times)
+    summary("     of which GET (fixed page), tokens", floor_cycle.get_times)
+    summary("     of which POST (one send)", floor_cycle.post_times)
     ratio = a_median / b_median
     by_mean = statistics.fmean(a.times) / statistics.fmean(b.times)
     verdict = "PASS" if ratio <= GOAL else "FAIL"
@@ -544,18 +593,34 @@ def report(cycle: FormCycle, a: Side, b: Side, c: Side, db_path: Path, block: in
           f"goal at most {GOAL:.0f}x: {verdict}")
     print(f"  C / B by median: {c_median / b_median:.2f}x (one request that renders and "
           "writes nothing; A makes two)")
-    print("  CPU per call, in this process (client and simulator) + the app server's:")
-    for label, side in (("A", a), ("B", b), ("C", c)):
+    floor.print_floor(a_median, b_median, f_median, GOAL)
+    print("  CPU per call, in this process (client and simulator) + the app server's "
+          "(F: the floor server's):")
+    for label, side in (("A", a), ("B", b), ("C", c), ("F", f)):
         here, server = side.cpu_ms()
         print(f"    {label}  {here:6.2f} + {server:6.2f} = {here + server:6.2f} ms")
     a_cpu, b_cpu = sum(a.cpu_ms()), sum(b.cpu_ms())
     print(f"  A / B by CPU: {a_cpu / b_cpu:.2f}x (less sensitive than wall time to other "
-          "load on the machine)")
+          f"load on the machine); F / B by CPU: {sum(f.cpu_ms()) / b_cpu:.2f}x")
     return 0 if verdict == "PASS" else 1
 
 
+def start_floor(args: argparse.Namespace, cycle: FormCycle, request: SendRequest,
+                environment: dict[str, str],
+                folder: Path) -> GunicornProcess | WerkzeugProcess | WerkzeugServer:
+    """The floor's server, of the app's kind, serving the pages the last cycle got."""
+    form_page, sent_page = folder / "floor-form.html", folder / "floor-sent.html"
+    form_page.write_bytes(cycle.pages[0])
+    sent_page.write_bytes(cycle.pages[1])
+    return SERVERS[args.server]({
+        **environment, "FLOOR_SEND": floor.request_json(request),
+        "FLOOR_FORM_PAGE": str(form_page), "FLOOR_SENT_PAGE": str(sent_page)},
+        folder / "floor.log", False, "floor")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Serve, sign in, warm up, alternate blocks of A and B, print the ratio."""
+    """Serve the app and its floor, sign in, warm up, alternate blocks of A, B, C and F,
+    print the ratios."""
     args = parse_args(argv)
     folder = Path(args.db_dir or tempfile.mkdtemp(prefix="form_cycle-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -589,6 +654,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"simulator: SimulatorServer at {simulator.url}, in a thread of the bench process")
     print(f"database: {db_path} (server log: {log_path})")
     stopped = False
+    floor_server = None
     try:
         cycle = FormCycle(server.url)
         timed(cycle, WARMUP)
@@ -599,14 +665,24 @@ def main(argv: list[str] | None = None) -> int:
             stopped = True
             profile_run(cycle, server, args.n, folder)
             return 0
-        a, b, c = alternate(cycle, send_direct, backend, server, args.n, args.block)
+        floor_server = start_floor(args, cycle, request, environment, folder)
+        print(f"floor: {floor_server.url} (same server kind and options), pages of "
+              f"{len(cycle.pages[0]):,} and {len(cycle.pages[1]):,} bytes (log: "
+              f"{folder / 'floor.log'})")
+        floor_cycle = FormCycle(floor_server.url, cycle.web)
+        timed(floor_cycle, WARMUP)
+        floor_cycle.clear()
+        a, b, c, f = alternate(cycle, floor_cycle, send_direct, backend, server, floor_server,
+                               args.n, args.block)
     finally:
         if not stopped:
             server.stop()
+        if floor_server is not None:
+            floor_server.stop()
         direct.close()
         simulator.stop()
     print(f"load average after: {os.getloadavg()[0]:.1f}")
-    return report(cycle, a, b, c, db_path, args.block)
+    return report(cycle, floor_cycle, a, b, c, f, db_path, args.block)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,14 @@ closes. "Direct" posts it to the simulator's socket server with the master id an
 relay site's id and key, and the app sends it on to that same simulator socket (its client
 keeps its connection). The simulator, the app and this script (the PHP site) each run
 in a process of their own, as in life (one process would make them share a GIL).
+"Floor" (F, bench/floor.py) posts the same bytes, the same way, to a bare WSGI function
+served by the same server kind and options in a process of its own: it reads the body,
+makes exactly one ``Cafe24Client.send`` of the same message to the same simulator socket
+(a kept connection) and answers a fixed ``success,`` line (no Flask, no database, no
+multipart parsing, no site's key checked). floor / direct is what a do-nothing
+implementation of this shape costs against the direct send; relay / floor is what the app
+adds over it; ``3 * direct - floor`` is the room the goal leaves for the app's own work
+(negative: out of reach whatever the app does). Blocks of the three alternate.
 The goal (issue 9): relay / direct at most 3x, judged on medians.
 """
 
@@ -28,19 +36,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import floor  # noqa: E402
 from timing import timed  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
 from app import create_app  # noqa: E402
+from cafe24.calls import SendRequest  # noqa: E402
+from cafe24.client import Cafe24Client  # noqa: E402
 from simulator import DEMO_SECURE_KEY, DEMO_USER_ID, demo_backend  # noqa: E402
 from simulator.server import SimulatorServer  # noqa: E402
 from smsform.extensions import db  # noqa: E402
 from smsform.services import relay  # noqa: E402
 from smsform.services.audit import CLI_ACTOR  # noqa: E402
 
+GOAL = 3.0
 BOUNDARY = "---------------------0123456789"
 SENDER = "010-1234-5678"
 MESSAGE = "[스마트상사] 홍길동 고객님, 주문하신 상품이 오늘 발송됩니다."
+RECIPIENTS = ("010-2222-3333", "010-4444-5555")
+#: The floor's answer: an acceptance as the relay writes it (``cafe24.wire.send_accepted``).
+FLOOR_ANSWER = b"success,999999998"
 
 
 def b64(value: str) -> str:
@@ -50,7 +65,7 @@ def b64(value: str) -> str:
 def php_request(host: str, port: int, path: str, user_id: str, secure: str) -> bytes:
     """The PHP sample's send, as it writes it."""
     fields = {"user_id": b64(user_id), "secure": b64(secure), "msg": b64(MESSAGE),
-              "rphone": b64("010-2222-3333,010-4444-5555"), "sphone1": b64("010"),
+              "rphone": b64(",".join(RECIPIENTS)), "sphone1": b64("010"),
               "sphone2": b64("1234"), "sphone3": b64("5678"), "rdate": "", "rtime": "",
               "mode": b64("1"), "returnurl": "", "testflag": "", "destination": "",
               "repeatFlag": "", "repeatNum": "", "repeatTime": "", "smsType": b64("S"),
@@ -139,12 +154,27 @@ def _app_child(conn, simulator_url: str, server_kind: str, folder: str) -> None:
         issued = relay.create_site("bench", [SENDER], by=CLI_ACTOR)
         db.engine.dispose()  # no connection crosses the workers' fork
     conn.send((issued.site.user_id, issued.secure))
+    _serve(app, conn, server_kind)
+
+
+def _serve(app, conn, server_kind: str) -> None:  # noqa: ANN001
+    """Serve ``app`` on gunicorn or Werkzeug's server, sending the port to ``conn``; runs
+    until the parent ends this process."""
     if server_kind == "gunicorn":
-        _serve_gunicorn(app, conn)  # runs until the parent ends this process
+        _serve_gunicorn(app, conn)
         return
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_NoDelayHandler)
     conn.send(server.server_port)
     server.serve_forever()
+
+
+def _floor_child(conn, simulator_url: str, server_kind: str) -> None:  # noqa: ANN001
+    """The floor (bench/floor.py: read the body, one send, a fixed answer) on the app's
+    server kind, in its own process; its client is configured as the app's."""
+    client = Cafe24Client(DEMO_USER_ID, DEMO_SECURE_KEY, base_url=simulator_url,
+                          allow_http=True)
+    request = SendRequest(msg=MESSAGE, sender=SENDER, recipients=RECIPIENTS)
+    _serve(floor.send_app(client, request, FLOOR_ANSWER), conn, server_kind)
 
 
 def _start(target, *args):  # noqa: ANN001, ANN202
@@ -171,6 +201,9 @@ def main() -> None:
                               folder.name)
     user_id, secure = web.recv()
     app_port = web.recv()
+    floor_process, floor_web = _start(_floor_child, f"http://{sim_host}:{sim_port}",
+                                      args.server)
+    floor_port = floor_web.recv()
 
     def reset() -> None:
         sim.send("reset")
@@ -180,24 +213,32 @@ def main() -> None:
         "127.0.0.1", app_port, "/relay/sms_sender.php", user_id, secure))
     direct = poster(sim_host, sim_port, php_request(
         sim_host, sim_port, "/sms_sender.php", DEMO_USER_ID, DEMO_SECURE_KEY))
+    # The relay's bytes (its site's id and key, which the floor does not check).
+    via_floor = poster("127.0.0.1", floor_port, php_request(
+        "127.0.0.1", floor_port, "/relay/sms_sender.php", user_id, secure))
     try:
-        for fn in (via_relay, direct):  # warm-up
+        for fn in (via_relay, direct, via_floor):  # warm-up
             timed(fn, 50)
         gc.collect()
         gc.disable()
         relay_times: list[float] = []
         direct_times: list[float] = []
-        block = 100  # alternate blocks, so drift and noisy neighbours hit both alike
+        floor_times: list[float] = []
+        block = 100  # alternate blocks, so drift and noisy neighbours hit all alike
         for _ in range(max(1, args.n // block)):
             reset()
             relay_times.extend(timed(via_relay, block))
             reset()
             direct_times.extend(timed(direct, block))
+            reset()
+            floor_times.extend(timed(via_floor, block))
         gc.enable()
     finally:
         app_process.terminate()  # gunicorn's master stops its worker on SIGTERM
+        floor_process.terminate()
         sim.send("stop")
         app_process.join(timeout=10)
+        floor_process.join(timeout=10)
         sim_process.join(timeout=10)
         folder.cleanup()
     print(f"{len(relay_times)} PHP-style sends each (HTTP/1.0, new connection per call), "
@@ -206,9 +247,12 @@ def main() -> None:
           "process of its own")
     relay_p50 = summary("relay (app + SQLite + simulator)", relay_times)
     direct_p50 = summary("direct to the simulator socket", direct_times)
+    floor_p50 = summary("floor (bare WSGI, read, one send)", floor_times)
     ratio = relay_p50 / direct_p50
-    verdict = "PASS" if ratio <= 3 else "FAIL"
+    verdict = "PASS" if ratio <= GOAL else "FAIL"
     print(f"relay / direct = {ratio:.2f}x by median; goal at most 3x -> {verdict}")
+    floor.print_floor(relay_p50, direct_p50, floor_p50, GOAL, indent="",
+                      a="relay", b="direct", f="floor")
     sys.exit(0 if verdict == "PASS" else 1)
 
 
