@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 
 from cafe24.calls import SendRequest
@@ -87,9 +87,15 @@ class Taken:
     same_request: bool
 
 
-# Built once: the statements of every send (only their values change).
+# Built once: the statements of every send (only their values change; the SET of an
+# UPDATE is the values' names, the WHERE's parameters start with "w_").
 _INSERT_SEND = insert(_sends)
 _INSERT_RECIPIENT = insert(_recipients)
+_UPDATE_SEND = update(_sends).where(_sends.c.id == bindparam("w_id"))
+_REMEMBER_SENDER = update(_users).where(
+    _users.c.id == bindparam("w_id"),
+    _users.c.last_sender.is_distinct_from(bindparam("w_sender"))).values(
+    last_sender=bindparam("w_sender"))
 
 
 def record_intent(request: SendRequest, *, user_id: int | None, actor: str, source: str,
@@ -147,12 +153,11 @@ def record_outcome(send_id: int, *, result: str, code: str | None, remaining: in
               "duration_ms": duration_ms, "finished_at": utcnow()}
     if release_key:
         values["send_key"] = None
+    values["w_id"] = send_id
     with db.engine.begin() as connection:
-        connection.execute(update(_sends).where(_sends.c.id == send_id), values)
+        connection.execute(_UPDATE_SEND, values)
         if user_id is not None and sender:
-            connection.execute(update(_users).where(_users.c.id == user_id,
-                                                    _users.c.last_sender.is_distinct_from(sender))
-                               .values(last_sender=sender))
+            connection.execute(_REMEMBER_SENDER, {"w_id": user_id, "w_sender": sender})
 
 
 def effective_result(result: str, created_at: datetime, now: datetime | None = None) -> str:
