@@ -19,7 +19,13 @@ from babel.messages.extract import extract_from_file
 
 from cafe24 import message
 from cafe24.phone import Recipient, normalize_phone, parse_destination, parse_recipients
-from cafe24.text import is_supported, normalize_text
+from cafe24.text import (
+    MESSAGE_CONTROLS,
+    code_points,
+    control_chars,
+    is_supported,
+    normalize_text,
+)
 from smsform.views.form_config import JS_KEYWORDS, js_msgids, rules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -257,6 +263,30 @@ def test_js_merge_and_name_chars_match_server():
     assert got["names"] == expected
     assert expected[2] == {"unsupported": ["\ub620", "\U0001f600"], "refused": ["\ub42c"]}
     assert expected[3] == {"unsupported": ["\u00e9"], "refused": ["\ub42c"]}
+
+
+CONTROL_TEXTS = [
+    "", "안녕하세요\n\t둘째 줄", "a\x00b", "\x07\x1b[31m빨강\x7f", "a\x85b\x9f",
+    "\r\n줄\r", "\x0b세로 탭\x0c", "\x00\x00\x01", "\ufeff\u200b보이지 않는 글자",
+]
+
+
+@needs_node
+def test_js_control_characters_match_server():
+    script = """
+    console.log(JSON.stringify({
+      msg: input.texts.map((t) => R.messageControls(t)),
+      points: input.texts.map((t) => R.codePoints(R.messageControls(t))),
+      names: input.texts.map((t) => R.nameControls([{phone: "", name: t}, {phone: "", name: "x"}])),
+    }));
+    """
+    got = _node(script, {"texts": CONTROL_TEXTS})
+    assert got["msg"] == [control_chars(t, MESSAGE_CONTROLS) for t in CONTROL_TEXTS]
+    assert got["points"] == [code_points(control_chars(t, MESSAGE_CONTROLS))
+                             for t in CONTROL_TEXTS]
+    assert got["names"] == [control_chars(t + "x") for t in CONTROL_TEXTS]
+    assert got["msg"][3] == ["\x07", "\x1b", "\x7f"] and got["points"][4] == "U+0085 U+009F"
+    assert got["names"][1] == ["\n", "\t"]  # a name is one line: its breaks are refused
 
 
 @needs_node

@@ -18,7 +18,7 @@ from babel.messages.extract import extract_from_file
 from flask import current_app, url_for
 from flask_babel import get_translations
 
-from cafe24 import message, phone, schedule
+from cafe24 import message, phone, schedule, text
 
 #: The JavaScript calls that mark a string for translation (static/js/i18n.js).
 JS_KEYWORDS = {"gettext": None, "ngettext": (1, 2)}
@@ -37,6 +37,7 @@ def rules() -> dict[str, Any]:
         "maxRecipients": phone.MAX_RECIPIENTS,
         "namePlaceholder": message.NAME_PLACEHOLDER,
         "refusedChars": list(message.REFUSED_CHARS),
+        "messageControls": text.MESSAGE_CONTROLS,
         "kstOffsetMinutes": schedule.KST.utcoffset(None) // _MINUTE,
         "reservationLeadMinutes": schedule.RESERVATION_LEAD // _MINUTE,
         "reservationHorizonDays": schedule.RESERVATION_HORIZON.days,

@@ -191,6 +191,27 @@ export function parseDestination(text) {
   return collect(entries);
 }
 
+/**
+ * The control characters (C0, DEL, C1) in ``text`` once each, first seen first, except
+ * those in ``allowed`` (text.control_chars): no phone shows them.
+ */
+export function controlChars(text, allowed = "") {
+  const seen = [];
+  for (const ch of euckr.normalizeText(text)) {
+    const c = ch.codePointAt(0);
+    if ((c < 0x20 || (c >= 0x7f && c <= 0x9f)) && !allowed.includes(ch) && !seen.includes(ch)) {
+      seen.push(ch);
+    }
+  }
+  return seen;
+}
+
+/** Characters named by code point, "U+0000 U+001B" (text.code_points). */
+export function codePoints(chars) {
+  return chars.map((ch) => "U+" + ch.codePointAt(0).toString(16).toUpperCase().padStart(4, "0"))
+    .join(" ");
+}
+
 // --- the rules that take the server's values -------------------------------------------
 
 /**
@@ -221,6 +242,16 @@ export function createRules(limits) {
     return refusedChars.filter((ch) => text.includes(ch));
   }
 
+  /** The control characters of a message: line breaks and tabs are text there (check_lines). */
+  function messageControls(text) {
+    return controlChars(text, limits.messageControls);
+  }
+
+  /** The control characters in any name: a name is one line (check_names). */
+  function nameControls(recipients) {
+    return controlChars(recipients.map((r) => r.name).join(""));
+  }
+
   /** "S" when ``length`` bytes fit an SMS and LMS is not forced, else "L" (message.message_kind). */
   function messageKind(length, lms) {
     return !lms && length <= limits.smsLimit ? "S" : "L";
@@ -236,6 +267,9 @@ export function createRules(limits) {
     mergeName: mergeName,
     nameChars: nameChars,
     refusedIn: refusedIn,
+    messageControls: messageControls,
+    nameControls: nameControls,
+    codePoints: codePoints,
     messageKind: messageKind,
   });
 }

@@ -202,6 +202,20 @@ def test_unsupported_characters_are_marked(signed_in_page: Page) -> None:
     expect(page.locator("#msg")).not_to_have_class(re.compile(r"\bhas-unsupported\b"))
 
 
+def test_control_characters_are_named_before_the_server_refuses_them(
+        signed_in_page: Page) -> None:
+    page = signed_in_page
+    page.fill("#msg", "안녕\x07하세요\t탭\n줄")  # a bell pasted from elsewhere
+    expect(page.locator("#unsupported .control-chars")).to_have_text(
+        "휴대폰에 표시되지 않는 제어 문자를 지우세요: U+0007")
+    expect(page.locator("#msg")).to_have_class(re.compile(r"\bhas-unsupported\b"))
+    page.fill("#msg", "안녕하세요\t탭\n줄")  # tabs and line breaks are text
+    expect(page.locator("#unsupported .control-chars")).to_have_count(0)
+    page.click("#names summary")
+    page.fill("#destination", "010-1234-5678|홍\x1b길동")
+    expect(page.locator("#merge-preview .name-chars")).to_contain_text("U+001B")
+
+
 def test_recipient_status_counts_duplicates_and_invalid_numbers(signed_in_page: Page) -> None:
     typed = "010-1234-5678, 01012345678, 010-9999, 02-123-4567"
     parsed = parse_recipients(typed)

@@ -84,7 +84,17 @@ export function startMeter(form, rules, { onChange }) {
         "Refused by the gateway: %(chars)s — '됬' is refused (error -202); please write '됐' "
         + "instead."), { chars: marks(refused) }));
     }
-    const bad = others.length > 0 || refused.length > 0;
+    const controls = rules.messageControls(text);
+    if (controls.length) {
+      if (others.length || refused.length) {
+        unsupportedOut.append(el("br"));
+      }
+      unsupportedOut.append(el("span", { className: "control-chars", text: ngettext(
+        "Remove this control character, which no phone shows: %(chars)s",
+        "Remove these control characters, which no phone shows: %(chars)s", controls.length,
+        { chars: rules.codePoints(controls) }) }));
+    }
+    const bad = others.length > 0 || refused.length > 0 || controls.length > 0;
     unsupportedOut.classList.toggle("warn", bad);
     msg.classList.toggle("has-unsupported", bad);
   }

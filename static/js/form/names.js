@@ -112,10 +112,20 @@ export function startNames(form, rules, { onChange, recipients, msg }) {
   /** Mark the characters in the names that cannot be sent (every name is sent). */
   function renderNameChars(list) {
     const bad = rules.nameChars(list);
-    if (!bad.unsupported.length && !bad.refused.length) {
+    const controls = rules.nameControls(list);
+    if (!bad.unsupported.length && !bad.refused.length && !controls.length) {
       return;
     }
     const line = el("p", { className: "warn name-chars" });
+    if (controls.length) {
+      line.append(ngettext(
+        "The names list has a control character, which no phone shows: %(chars)s",
+        "The names list has control characters, which no phone shows: %(chars)s",
+        controls.length, { chars: rules.codePoints(controls) }));
+      if (bad.unsupported.length || bad.refused.length) {
+        line.append(el("br"));
+      }
+    }
     if (bad.unsupported.length) {
       appendWith(line, gettext("The names list has characters that cannot be sent in EUC-KR: %(chars)s"),
         { chars: marks(bad.unsupported) });

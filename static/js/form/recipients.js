@@ -25,11 +25,25 @@ export function startRecipients(form, rules, { onChange }) {
     return Boolean(destination && destination.value.trim());
   }
 
+  /** ``parse``, run again only when the text changed (every keystroke of the message
+   * recounts the form; a list of a thousand numbers is not read again for it). */
+  function remembered(parse) {
+    let last = null;
+    let list = null;
+    return (text) => {
+      if (text !== last) {
+        list = parse(text);
+        last = text;
+      }
+      return list;
+    };
+  }
+  const numbers = remembered(rules.parseRecipients);
+  const entries = remembered(rules.parseDestination);
+
   /** The recipients that would be sent to, parsed as the server parses them. */
   function current() {
-    return usingNames()
-      ? rules.parseDestination(destination.value)
-      : rules.parseRecipients(rphone ? rphone.value : "");
+    return usingNames() ? entries(destination.value) : numbers(rphone ? rphone.value : "");
   }
 
   /** The status line under the numbers box. */
@@ -37,7 +51,7 @@ export function startRecipients(form, rules, { onChange }) {
     if (!status || !rphone) {
       return;
     }
-    const list = rules.parseRecipients(rphone.value);
+    const list = numbers(rphone.value);
     const count = list.recipients.length;
     status.dataset.count = String(count);
     status.dataset.duplicates = String(list.duplicates.length);
