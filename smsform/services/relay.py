@@ -374,13 +374,15 @@ def send(site: Site, fields: Mapping[str, str], address: str | None) -> RelaySen
     actor = sending.Actor(user_id=None, name=site.name, source=SOURCE,
                           address=address)
     admit = None
+    counted: list[int] = []  # what the admission counted, this send included
     if site.daily_limit is not None and request.cost > 0:
         # The check above saw the log before this send; this one, after its row is
         # committed, also sees every concurrent send logged before it.
         limit = site.daily_limit
 
         def admit(send_id: int) -> bool:
-            return used_today(site, through=send_id) <= limit
+            counted.append(used_today(site, through=send_id))
+            return counted[-1] <= limit
 
     result = sending.submit(request, actor, input_problems=draft.problems, admit=admit)
     if result.status is sending.Status.OVER_LIMIT:
@@ -388,7 +390,11 @@ def send(site: Site, fields: Mapping[str, str], address: str | None) -> RelaySen
         return RelaySend(Denial.DAILY_LIMIT, remaining=allowance(site))
     shown = result.remaining
     if site.daily_limit is not None and result.remaining is not None:
-        shown = allowance(site, result.remaining)  # what it may spend, not the real credit
+        # What it may spend, not the real credit: its limit left after this send (as the
+        # admission counted it, so no third query), capped by the real credit.
+        left = (max(0, site.daily_limit - counted[-1]) if counted
+                else allowance(site))
+        shown = result.remaining if left is None else min(left, result.remaining)
     return RelaySend(result=result, remaining=shown)
 
 
