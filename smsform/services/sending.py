@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from cafe24.answers import SendOutcome, SendStatus
 from cafe24.calls import SendRequest
 from cafe24.errors import Cafe24Error, ConnectFailed, InvalidRequest
@@ -118,6 +120,9 @@ class SendResult:
     problems: tuple[Problem, ...] = ()
     previous: Previous | None = field(default=None)
     send_id: int | None = None  # the send log's row, when one was written
+    #: False when the database refused the outcome after the call: the row stays
+    #: ``pending`` (then ``unknown``) while this result says what the gateway answered.
+    outcome_logged: bool = True
 
     @property
     def code(self) -> str | None:
@@ -126,6 +131,11 @@ class SendResult:
                 Status.SUCCESS, Status.RESERVED, Status.TEST, Status.REFUSED):
             return self.outcome.code
         return self.status.value
+
+    @property
+    def logged_as(self) -> str:
+        """The send log's ``result`` for this ending (of a send that reached the call)."""
+        return _LOG_RESULT[self.status]
 
     @property
     def remaining(self) -> int | None:
@@ -182,12 +192,21 @@ def submit(request: SendRequest, actor: Actor, key: SendKey | None = None, *,
         return SendResult(Status.OVER_LIMIT, request, send_id=claim.send_id)
     started = time.monotonic()
     result = replace(_call(request, actor), send_id=claim.send_id)
-    sendlog.record_outcome(
-        claim.send_id, result=_LOG_RESULT[result.status], code=result.code,
-        remaining=result.remaining, answer=result.outcome.raw if result.outcome else "",
-        detail=result.detail, duration_ms=round((time.monotonic() - started) * 1000),
-        release_key=result.status in (Status.REFUSED, Status.NOT_SENT),
-        user_id=actor.user_id, sender=request.sender if result.status.accepted else None)
+    try:
+        sendlog.record_outcome(
+            claim.send_id, result=result.logged_as, code=result.code,
+            remaining=result.remaining, answer=result.outcome.raw if result.outcome else "",
+            detail=result.detail, duration_ms=round((time.monotonic() - started) * 1000),
+            release_key=result.status in (Status.REFUSED, Status.NOT_SENT),
+            user_id=actor.user_id, sender=request.sender if result.status.accepted else None)
+    except SQLAlchemyError as exc:
+        # The gateway has answered: say what it said rather than fail the request. The
+        # row stays pending (then unknown) and keeps its key, so nothing is sent again,
+        # until an administrator marks it from this line and the gateway's results.
+        log.error("send outcome NOT LOGGED send_id=%s user=%s status=%s code=%s: %s",
+                  claim.send_id, actor.name, result.status.value, result.code,
+                  type(exc).__name__)
+        return replace(result, outcome_logged=False)
     return result
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cache, wraps
 from typing import Any
 
@@ -194,6 +195,9 @@ def _answer(result: SendResult) -> Response:
     row = api_messages.message(result.send_id or 0)
     if row is None:  # pragma: no cover - every send that reached the log has its row
         raise RuntimeError(f"send {result.send_id} has no log row")
+    if not result.outcome_logged:  # the gateway's answer, which the log could not keep
+        row = replace(row, result=result.logged_as, code=result.code,
+                      remaining=result.remaining, detail=result.detail or row.detail)
     refused_here = status is Status.NOT_SENT and isinstance(result.error, InvalidRequest)
     return logged_answer(row, replayed=status is Status.DUPLICATE, refused_here=refused_here)
 

@@ -135,7 +135,8 @@ def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
     if wants_json():
         facts = {"remaining": result.remaining, "outcome_unknown": result.status is
                  Status.UNKNOWN, "cost": draft.request.cost, "kind": draft.request.kind,
-                 "recipients": draft.request.recipient_count, "send_id": result.send_id}
+                 "recipients": draft.request.recipient_count, "send_id": result.send_id,
+                 "logged": result.outcome_logged}
         if not result.status.accepted:
             raise ApiError(status, result.code or result.status.value, text, extra=facts)
         return {"result": result.status.value, "code": result.code, "message": text,

@@ -1,0 +1,102 @@
+"""The database refuses the outcome after the gateway has answered: the person is told what
+the gateway said (never a 500), the row stays pending with its key (so nothing is sent
+again), and the log line says the outcome was not logged.
+
+The refusal is real: while the gateway call is in progress another connection takes
+SQLite's write lock on the same file, and the app's busy timeout is short.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from simulator import DEMO_CREDITS, DEMO_SECURE_KEY, DEMO_SENDERS, DEMO_USER_ID
+from simulator.backend import GatewayBackend
+from smsform import database
+from smsform.extensions import db
+from smsform.models import Send
+from tests.api_support import bearer, token_user
+from tests.fixtures import build_app, page, send_calls, sign_in, valid_send
+
+TOKEN = re.compile(r'name="send_token" value="([^"]+)"')
+
+
+class LockingBackend(GatewayBackend):
+    """The simulator, which takes the database's write lock while it answers a send and
+    keeps it until ``release``."""
+
+    path: Path | None = None
+    lock: sqlite3.Connection | None = None
+
+    def send(self, f: dict[str, str]):
+        if self.path is not None and self.lock is None:
+            self.lock = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+            self.lock.execute("BEGIN IMMEDIATE")  # no other writer until released
+        return super().send(f)
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.execute("ROLLBACK")
+            self.lock.close()
+            self.lock = None
+
+
+@pytest.fixture
+def locking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 150)
+    locked = LockingBackend()
+    locked.add_account(DEMO_USER_ID, DEMO_SECURE_KEY, list(DEMO_SENDERS), DEMO_CREDITS)
+    path = tmp_path / "smsform.db"
+    app = build_app(locked, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    yield app, locked, path
+    locked.release()
+
+
+def rows(app) -> list[Send]:
+    with app.app_context():
+        return db.session.execute(db.select(Send).order_by(Send.id)).scalars().all()
+
+
+def test_the_form_says_what_the_gateway_answered_and_that_the_log_could_not(locking, caplog):
+    app, backend, path = locking
+    web = sign_in(app, "sender")
+    token = TOKEN.search(web.get("/smsform").get_data(as_text=True)).group(1)
+    backend.path = path
+    answer = web.post("/smssend", data={**valid_send(), "send_token": token})
+    backend.release()
+    assert answer.status_code == 200
+    soup = page(answer)
+    assert soup.select_one("[data-result]")["data-result"] == "success"
+    warning = soup.select_one("#not-logged")
+    assert warning is not None and warning.a["href"].startswith("/sends/")
+    [row] = rows(app)
+    assert (row.result, row.send_key) == ("pending", token)  # read as unknown later
+    assert "outcome NOT LOGGED" in caplog.text
+    # The same form again sends nothing: its token still holds the row.
+    again = web.post("/smssend", data={**valid_send(), "send_token": token})
+    assert again.status_code == 409
+    assert len(send_calls(backend)) == 1
+
+
+def test_json_and_the_api_say_the_gateways_answer_too(locking):
+    app, backend, path = locking
+    web = sign_in(app, "sender")
+    backend.path = path
+    answer = web.post("/smssend", data=valid_send(), headers={"Accept": "application/json"})
+    backend.release()
+    body = answer.get_json()
+    assert (answer.status_code, body["result"], body["logged"]) == (200, "success", False)
+
+    token = token_user(app, "sender", "api-user")
+    backend.path = path
+    sent = app.test_client().post("/api/v1/messages", headers=bearer(token), json={
+        "from": "010-1234-5678", "to": ["010-2222-3333"], "text": "안녕하세요"})
+    backend.release()
+    assert sent.status_code == 201
+    assert sent.get_json()["result"] == "success"
+    assert [row.result for row in rows(app)] == ["pending", "pending"]
+    assert len(send_calls(backend)) == 2
