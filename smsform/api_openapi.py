@@ -78,6 +78,8 @@ PROBLEMS = {
                "up by `id` (and in the gateway's results) before sending it again.",
     "gateway_error": "502 or 503: a look-up (balance, senders) got no usable answer.",
     "not_sent": "503: the gateway could not be reached; nothing was sent, try again later.",
+    "database_unavailable": "503: the app's database was busy or out of reach; nothing was "
+                            "done, nothing was sent. Try again after `Retry-After` seconds.",
     "internal_server_error": "500: a fault of this app; nothing is known to have been sent.",
 }
 

@@ -8,13 +8,21 @@ error page otherwise. No view builds an error body by hand.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+
+from smsform import logs
+
+log = logs.get("errors")
+#: Seconds a caller is asked to wait after the database was busy or out of reach.
+DATABASE_RETRY_AFTER = 5
 
 #: HTTP statuses in words for a person, by status code.
 _STATUS_TEXT: dict[int, Callable[[], str]] = {
@@ -153,6 +161,26 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ApiError, _respond)
     app.register_error_handler(CSRFError, _expired)
     app.register_error_handler(HTTPException, _respond_http)
+    app.register_error_handler(OperationalError, _database_unavailable)
+
+
+def _database_unavailable(exc: OperationalError) -> Response | tuple[Any, int]:
+    """The database was locked past the busy timeout or could not be reached: the request's
+    transaction did not commit, so nothing was done (a send's intent is written before the
+    gateway call, so nothing was sent; an outcome that could not be written is handled by
+    the send service). 503 with Retry-After, never a 500."""
+    # Never the exception's text: it holds the statement and its parameters (texts, numbers).
+    log.error("database unavailable in %s %s: %s", request.method, request.path,
+              type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
+    with force_locale(problem_language()) if _answers_problem() else nullcontext():
+        error = ApiError(503, "database_unavailable", _(
+            "The database is busy or cannot be reached, so nothing was done and nothing was "
+            "sent. Try again in a moment."), headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
+    try:
+        return _respond(error)
+    except SQLAlchemyError:  # the error page itself needs the database (the signed-in user)
+        return Response(error.message, 503, headers=error.headers,
+                        mimetype="text/plain")
 
 
 def _respond_http(exc: HTTPException) -> Response | tuple[Any, int]:
@@ -184,6 +212,10 @@ _TITLES: dict[int, Callable[[], str]] = {
     502: lambda: _("Gateway answer missing"),
     503: lambda: _("Gateway unavailable"),
 }
+#: A title of its own where the status's would mislead.
+_CODE_TITLES: dict[str, Callable[[], str]] = {
+    "database_unavailable": lambda: _("Database unavailable"),
+}
 
 
 def answer_problems_under(app: Flask, prefix: str) -> None:
@@ -204,7 +236,7 @@ def problem_language() -> str:
 def problem_body(error: ApiError) -> dict[str, Any]:
     """The RFC 9457 body: ``type``, ``title``, ``status``, ``detail``, ``code``, the
     per-field ``errors`` when any, and the error's extra members."""
-    title = _TITLES.get(error.status)
+    title = _CODE_TITLES.get(error.code) or _TITLES.get(error.status)
     body: dict[str, Any] = {
         "type": PROBLEM_TYPES + error.code, "status": error.status, "code": error.code,
         "title": title() if title else str(error.status), "detail": error.message}

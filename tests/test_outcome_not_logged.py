@@ -100,3 +100,47 @@ def test_json_and_the_api_say_the_gateways_answer_too(locking):
     assert sent.get_json()["result"] == "success"
     assert [row.result for row in rows(app)] == ["pending", "pending"]
     assert len(send_calls(backend)) == 2
+
+
+def hold_write_lock(path: Path) -> sqlite3.Connection:
+    lock = sqlite3.connect(path, timeout=5, isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    return lock
+
+
+def test_a_database_locked_before_the_call_is_a_503_and_nothing_is_sent(locking, caplog):
+    app, backend, path = locking
+    web = sign_in(app, "sender")
+    token = TOKEN.search(web.get("/smsform").get_data(as_text=True)).group(1)
+    lock = hold_write_lock(path)
+    try:
+        answer = web.post("/smssend", data={**valid_send(), "send_token": token})
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+    assert "아무것도 보내지 않았습니다" in answer.get_data(as_text=True)
+    assert send_calls(backend) == [] and rows(app) == []
+    assert "database unavailable in POST /smssend: OperationalError" in caplog.text
+    assert valid_send()["msg"] not in caplog.text  # never the statement's parameters
+    # The same form, once the lock is gone, sends (its token was never used).
+    assert web.post("/smssend", data={**valid_send(), "send_token": token}).status_code == 200
+    assert len(send_calls(backend)) == 1
+
+
+def test_the_api_says_database_unavailable_as_a_problem(locking):
+    app, backend, path = locking
+    token = token_user(app, "sender", "api-user")
+    lock = hold_write_lock(path)
+    try:
+        answer = app.test_client().post(
+            "/api/v1/messages", headers={**bearer(token), "Accept-Language": "en"},
+            json={"from": "010-1234-5678", "to": ["010-2222-3333"], "text": "안녕하세요"})
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    body = answer.get_json(force=True)
+    assert answer.status_code == 503 and answer.mimetype == "application/problem+json"
+    assert (body["code"], body["title"]) == ("database_unavailable", "Database unavailable")
+    assert "nothing was sent" in body["detail"]
+    assert send_calls(backend) == []
