@@ -168,10 +168,15 @@ def _database_unavailable(exc: OperationalError) -> Response | tuple[Any, int]:
     """The database was locked past the busy timeout or could not be reached: the request's
     transaction did not commit, so nothing was done (a send's intent is written before the
     gateway call, so nothing was sent; an outcome that could not be written is handled by
-    the send service). 503 with Retry-After, never a 500."""
+    the send service). 503 with Retry-After, never a 500; a view with a
+    ``database_unavailable`` attribute answers in its own format."""
     # Never the exception's text: it holds the statement and its parameters (texts, numbers).
     log.error("database unavailable in %s %s: %s", request.method, request.path,
               type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
+    view = current_app.view_functions.get(request.endpoint or "")
+    own = getattr(view, "database_unavailable", None)
+    if own is not None:  # a view that answers in a format of its own (the relay's wire)
+        return own()
     with force_locale(problem_language()) if _answers_problem() else nullcontext():
         error = ApiError(503, "database_unavailable", _(
             "The database is busy or cannot be reached, so nothing was done and nothing was "

@@ -8,9 +8,11 @@ SQLite's write lock on the same file, and the app's busy timeout is short.
 
 from __future__ import annotations
 
+import base64
 import re
 import sqlite3
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -19,10 +21,16 @@ from simulator.backend import GatewayBackend
 from smsform import database
 from smsform.extensions import db
 from smsform.models import Send
+from smsform.services import relay
+from smsform.services.audit import CLI_ACTOR
 from tests.api_support import bearer, token_user
 from tests.fixtures import build_app, page, send_calls, sign_in, valid_send
 
 TOKEN = re.compile(r'name="send_token" value="([^"]+)"')
+
+
+def b64(value: str) -> str:
+    return base64.b64encode(value.encode("utf-8")).decode("ascii")
 
 
 class LockingBackend(GatewayBackend):
@@ -143,4 +151,25 @@ def test_the_api_says_database_unavailable_as_a_problem(locking):
     assert answer.status_code == 503 and answer.mimetype == "application/problem+json"
     assert (body["code"], body["title"]) == ("database_unavailable", "Database unavailable")
     assert "nothing was sent" in body["detail"]
+    assert send_calls(backend) == []
+
+
+def test_the_relay_answers_the_gateways_server_failure_in_its_own_format(locking):
+    app, backend, path = locking
+    with app.app_context():
+        issued = relay.create_site("shop", ["010-1234-5678"], by=CLI_ACTOR)
+    body = urlencode({
+        "user_id": b64(issued.site.user_id), "secure": b64(issued.secure), "msg": b64("안녕"),
+        "rphone": b64("010-2222-3333"), "sphone1": b64("010"), "sphone2": b64("1234"),
+        "sphone3": b64("5678"), "mode": b64("1"), "smsType": b64("S")})
+    lock = hold_write_lock(path)
+    try:
+        answer = app.test_client().post(
+            "/relay/sms_sender.php", data=body,
+            content_type="application/x-www-form-urlencoded")
+    finally:
+        lock.execute("ROLLBACK")
+        lock.close()
+    assert (answer.status_code, answer.data) == (503, b"-100,")
+    assert answer.headers["Retry-After"] == "5" and answer.mimetype == "text/html"
     assert send_calls(backend) == []

@@ -42,6 +42,7 @@ from cafe24 import wire
 from cafe24.answers import ResultRow
 from cafe24.errors import Cafe24Error
 from smsform import logs, messages
+from smsform.errors import DATABASE_RETRY_AFTER
 from smsform.forms import RelaySiteForm
 from smsform.limiter import request_wait
 from smsform.permissions import Permission, requires
@@ -188,6 +189,10 @@ def _wire_view(route: str, handle: Callable[[relay.Site, wire.GatewayRequest], R
     view.__name__ = f"relay_{route}"
     view.__doc__ = f"{PATHS[route]} for relay sites."
     view.reads_raw_body = True  # type: ignore[attr-defined] - form_guard leaves the body be
+    # The database busy or out of reach (smsform.errors): the gateway's own server failure,
+    # in its format. Nothing was committed: a send's intent comes before the call.
+    view.database_unavailable = lambda: _refused(  # type: ignore[attr-defined]
+        route, SERVER_FAILURE, 503, {"Retry-After": str(DATABASE_RETRY_AFTER)})
     return view
 
 
