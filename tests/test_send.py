@@ -415,7 +415,8 @@ def test_nointeractive_success_goes_to_an_allowed_returnurl(backend, target):
                                     "http://shop.example.com/thanks",  # another scheme
                                     "https://shop.example.com:8443/thanks",  # another port
                                     "https://shop.example.com@evil.example/",
-                                    "http://localhost/thanks"])  # the Host header is no proof
+                                    "http://localhost/thanks",  # the Host header is no proof
+                                    "http://[::1", "https://[shop.example.com/"])  # unreadable
 def test_nointeractive_success_ignores_a_foreign_returnurl(backend, target):
     client = sign_in(build_app(backend, SMSFORM_RETURN_HOSTS="shop.example.com"))
     response = client.post("/smssend", data=valid_send(nointeractive="1", returnurl=target))
@@ -433,6 +434,23 @@ def test_result_page_offers_no_foreign_returnurl(admin_client, target):
     assert soup.select_one("#return-link") is None
     assert not soup.select(f'a[href="{target}"]')
     assert soup.select_one("#send-result p.help") is not None
+
+
+@pytest.mark.parametrize("path", ["/smssend", "/smssend?next=http://[::1",
+                                  "/smssend?embed=1&next=http://[::1"])
+def test_an_unreadable_address_never_turns_a_sent_message_into_a_500(admin_client, backend,
+                                                                      path):
+    response = admin_client.post(path, data=valid_send(returnurl="http://[::1"))
+    assert response.status_code == 200
+    assert page(response).select_one("[data-result]")["data-result"] == "success"
+    assert len(send_calls(backend)) == 1
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/login?next=http://[::1", 200), ("/smsform?next=http://[::1", 200),
+    ("/smsform?embed=1&returnurl=http://[::1", 200), ("/nowhere?next=http://[::1", 404)])
+def test_an_unreadable_next_is_ignored_on_every_page(admin_client, path, status):
+    assert admin_client.get(path).status_code == status
 
 
 def test_result_page_links_an_allowed_returnurl(admin_client):

@@ -11,12 +11,13 @@ the message to the parent's origin only, and only when that origin is one of the
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from flask import current_app, flash, request, url_for
 
 from cafe24.calls import SendRequest
 from smsform.services.sending import SendResult, Status
+from smsform.views.util import split_url
 
 #: The query or form field that asks for the embedded pages.
 FLAG = "embed"
@@ -29,8 +30,8 @@ def requested() -> bool:
     sign-in, whose ``next`` keeps the form's ``embed=1``)."""
     if request.values.get(FLAG) == "1":
         return True
-    target = request.args.get("next") or ""
-    return parse_qs(urlsplit(target).query).get(FLAG) == ["1"]
+    parts = split_url(request.args.get("next") or "")
+    return parts is not None and parse_qs(parts.query).get(FLAG) == ["1"]
 
 
 def allowed_origins() -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from flask import current_app, request
 from flask_babel import gettext as _
@@ -35,6 +35,15 @@ def refuse_number_search(searching_by_number: bool) -> None:
             "masked. Search by words of the text instead."))
 
 
+def split_url(url: str) -> SplitResult | None:
+    """``url``'s parts, or None when it cannot be read (``http://[::1`` raises ValueError in
+    urlsplit): a link from outside is never trusted to parse."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
+
+
 def safe_next(target: str | None) -> str | None:
     """A same-site path to go to after sign-in, or None."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
@@ -42,8 +51,8 @@ def safe_next(target: str | None) -> str | None:
     # Browsers and Werkzeug drop tabs and newlines, so "/\t/evil" would become "//evil".
     if any(ord(c) < 0x21 or ord(c) == 0x7F or c == "\\" for c in target):
         return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
+    parts = split_url(target)
+    return target if parts is not None and not parts.scheme and not parts.netloc else None
 
 
 def safe_return_url(target: str | None) -> str | None:
@@ -59,8 +68,8 @@ def safe_return_url(target: str | None) -> str | None:
         return None
     if safe_next(target):
         return target
-    parts = urlsplit(target)
-    if parts.username is not None or parts.password is not None:
+    parts = split_url(target)
+    if parts is None or parts.username is not None or parts.password is not None:
         return None  # https://shop.example.com@evil.example/ reads as the shop to a person
     allowed = current_app.extensions["smsform.settings"].return_origins
     found = origin(target)
