@@ -53,10 +53,22 @@ def _clean(body: str) -> str:
     return body.strip().lstrip("\ufeff").strip()
 
 
+#: The largest credit count read from an answer (a 32-bit column holds it); a larger number
+#: is no count an account has, so it is read as "not said".
+MAX_CREDIT = 2**31 - 1
+
+
+def _count(text: str) -> int | None:
+    """A credit count as the gateway writes it, or None when it is none (or out of range)."""
+    if not re.fullmatch(r"-?\d{1,12}", text):
+        return None
+    value = int(text)
+    return value if abs(value) <= MAX_CREDIT else None
+
+
 def _split_answer(body: str) -> tuple[str, int | None]:
     head, _, tail = _clean(body).partition(",")
-    tail = tail.strip()
-    return head.strip(), int(tail) if re.fullmatch(r"-?\d+", tail) else None
+    return head.strip(), _count(tail.strip())
 
 
 def parse_send_answer(body: str) -> SendOutcome:
@@ -82,7 +94,7 @@ def parse_send_answer(body: str) -> SendOutcome:
 def parse_remaining(body: str) -> int:
     """Read ``sms_remain.php``'s bare integer; a negative one is an error code."""
     text = _clean(body)
-    if re.fullmatch(r"\d+", text):
+    if re.fullmatch(r"\d+", text) and _count(text) is not None:
         return int(text)
     head, _ = _split_answer(text)
     if _CODE.match(head):

@@ -11,6 +11,8 @@ from cafe24 import codes
 from cafe24.encoding import b64_destination, b64_field
 from cafe24.schedule import KST
 from simulator import DEMO_SENDERS
+from smsform.extensions import db
+from smsform.models import Send
 from tests.fixtures import *  # noqa: F403 - fixtures
 from tests.fixtures import build_app, field_errors, page, send_calls, sign_in, valid_send
 
@@ -485,3 +487,16 @@ def test_credentials_travel_base64_encoded_in_the_body(admin_client, backend):
     admin_client.post("/smssend", data=valid_send())
     [call] = send_calls(backend)
     assert base64.b64decode(call.raw["secure"]) == b"demo-secure-key"
+
+
+def test_a_credit_count_no_account_has_still_ends_in_the_gateways_success(scripted_client,
+                                                                          scripted_backend):
+    scripted_backend.answer = "success,99999999999999999999"
+    response = scripted_client.post("/smssend", data=valid_send())
+    assert response.status_code == 200
+    soup = page(response)
+    assert soup.select_one("[data-result]")["data-result"] == "success"
+    assert soup.select_one("#not-logged") is None  # the log took it, credit as not said
+    with scripted_client.application.app_context():
+        row = db.session.execute(db.select(Send)).scalar_one()
+    assert (row.result, row.remaining) == ("success", None)

@@ -90,6 +90,16 @@ def test_unreadable_remaining(body):
 # -- smsSenderPhone.php -------------------------------------------------------------
 
 
+@pytest.mark.parametrize("tail", ["99999999999999999999", "2147483648", "1" * 5000])
+def test_a_credit_no_account_has_is_read_as_not_said(tail):
+    outcome = parse_send_answer(f"success,{tail}")
+    assert (outcome.status, outcome.code, outcome.remaining) == (SendStatus.SUCCESS, "success",
+                                                                  None)
+    with pytest.raises(UnreadableResponse):
+        parse_remaining(tail)
+    assert parse_send_answer("success,2147483647").remaining == 2**31 - 1
+
+
 def test_sender_list():
     body = '{"result":"Success","list":["010-1234-5678"," 02-123-4567 ",""]}'
     assert parse_senders(body) == ["010-1234-5678", "02-123-4567"]
