@@ -175,10 +175,10 @@ def submit(request: SendRequest, actor: Actor, key: SendKey | None = None, *,
         if key.from_header:
             send_key, digest = tokens.header_key(actor.user_id, key.value), (
                 sendlog.request_hash(request))
-        elif tokens.valid(key.value, actor.user_id):
-            send_key = key.value
         else:
-            return SendResult(Status.TOKEN_INVALID, request)
+            send_key = tokens.form_key(key.value, actor.user_id)
+            if send_key is None:
+                return SendResult(Status.TOKEN_INVALID, request)
     claim = sendlog.record_intent(request, user_id=actor.user_id, actor=actor.name,
                                   source=actor.source, address=actor.address,
                                   send_key=send_key, digest=digest)

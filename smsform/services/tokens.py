@@ -7,6 +7,7 @@ form writes nothing. It is claimed by the send log row that carries it
 
 from __future__ import annotations
 
+import base64
 import secrets
 from datetime import timedelta
 
@@ -26,13 +27,26 @@ def issue(user_id: int) -> str:
     return _serializer().dumps({"u": user_id, "n": secrets.token_urlsafe(9)})
 
 
-def valid(token: str, user_id: int) -> bool:
-    """True when ``token`` was issued here, to ``user_id``, less than a day ago."""
+def form_key(token: str, user_id: int) -> str | None:
+    """The send key of a form token issued here, to ``user_id``, less than a day ago, else
+    None: the token as this app wrote it. Base64 lets a few spellings of one signature
+    verify (the spare bits of a last character are ignored when decoding), and each would
+    otherwise claim a send of its own; all of them give the one key."""
     try:
         payload = _serializer().loads(token, max_age=int(LIFETIME.total_seconds()))
     except BadData:
-        return False
-    return isinstance(payload, dict) and payload.get("u") == user_id
+        return None
+    if not isinstance(payload, dict) or payload.get("u") != user_id:
+        return None
+    return ".".join(_canonical(part) for part in token.split("."))
+
+
+def _canonical(part: str) -> str:
+    """One Base64 part of a token as an encoder writes it (unpadded, spare bits zero)."""
+    if not part:
+        return part
+    raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
 def header_key(user_id: int, key: str) -> str:
