@@ -91,6 +91,13 @@ def test_revoking_on_the_page_stops_the_token(app):
     assert "revoked" in listed["class"] and listed.select_one(".revoke") is None
 
 
+@pytest.mark.parametrize(("token_id", "status"), [("9223372036854775808", 404),
+                                                  ("9223372036854775807", 303)])
+def test_a_token_id_no_table_holds_is_not_found_never_a_500(app, token_id, status):
+    browser = sign_in(app, "sender")
+    assert browser.post(f"/account/tokens/{token_id}/revoke").status_code == status
+
+
 def test_nobody_revokes_another_persons_token(app):
     token = token_user(app, "sender", "bob")
     [row] = token_rows(app)

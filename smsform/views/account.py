@@ -17,7 +17,7 @@ from smsform.forms import ApiTokenForm
 from smsform.permissions import Permission, requires
 from smsform.services import accounts, api_tokens
 from smsform.services.api_tokens import TokenError, TokenInfo
-from smsform.views.util import acting_user
+from smsform.views.util import MAX_ID, acting_user
 
 bp = Blueprint("account", __name__)
 
@@ -68,7 +68,7 @@ def tokens() -> Any:
     return _page(ApiTokenForm(formdata=None), issued)
 
 
-@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@bp.route(f"/account/tokens/<int(max={MAX_ID}):token_id>/revoke", methods=["POST"])
 @requires()
 def revoke(token_id: int) -> Response:
     """Revoke one of one's own tokens: it stops at once."""
