@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import click
@@ -90,6 +90,9 @@ def outcome(result: SendResult) -> Outcome:
         return _refusal("idempotency_key_reused", lambda: messages.api_input_text(
             "idempotency_key_reused", {}))
     row = api_messages.message(result.send_id or 0)
+    if row is not None and not result.outcome_logged:  # the gateway's answer, not the log's
+        row = replace(row, result=result.logged_as, code=result.code,
+                      remaining=result.remaining, detail=result.detail or row.detail)
     if status is Status.IN_FLIGHT or row is None:
         return _refusal("in_flight", lambda: messages.api_input_text("in_flight", {}),
                         EXIT_UNKNOWN)
@@ -101,6 +104,11 @@ def outcome(result: SendResult) -> Outcome:
         body["detail"] = text
     facts = " ".join(f"{key}={value}" for key, value in body.items() if key != "detail")
     return Outcome(_EXIT_OF_RESULT[row.result], body, [facts, text])
+
+
+def _undecodable(value: str) -> bool:
+    """True when ``value`` holds bytes that were not UTF-8 (surrogate-escaped by Python)."""
+    return any("\udc80" <= ch <= "\udcff" for ch in value)
 
 
 def _echo(answer: Outcome, as_json: bool) -> None:
@@ -159,8 +167,18 @@ def send_command(username: str, sender: str, recipients: tuple[str, ...], text: 
     """Send one message once; the exit status says how it ended (0 sent, 1 refused,
     2 invalid, 3 unknown, 4 not sent)."""
     if text == "-":
-        with click.open_file("-", encoding="utf-8") as stream:
-            text = stream.read().rstrip("\n")
+        try:
+            with click.open_file("-", encoding="utf-8", errors="strict") as stream:
+                text = stream.read().rstrip("\n")
+        except UnicodeDecodeError:
+            text = "\udcff"  # judged below with the options: not UTF-8
+    garbled = [InputProblem(name, "not_utf8") for name, value in (
+        ("user", username), ("from", sender), ("to", " ".join(recipients)), ("text", text),
+        ("subject", subject), ("reserve_at", reserve_at or ""),
+        ("idempotency_key", idempotency_key or "")) if _undecodable(value)]
+    if garbled:  # bytes the terminal could not read as UTF-8 (Python keeps them as surrogates)
+        _echo(_invalid(garbled), as_json)
+        raise SystemExit(EXIT_INVALID)
     user = _sender_account(username)
     if isinstance(user, Outcome):
         _echo(user, as_json)

@@ -509,6 +509,7 @@ API_INPUT_SENTENCES = {
     "bad_cursor": _l("This cursor was not made here or is damaged: ask again without it."),
     "repeated": _l("Give this parameter once."),
     "not_json_object": _l("The body must be a JSON object."),
+    "not_utf8": _l("This is not UTF-8 text: give it in UTF-8."),
     "invalid_idempotency_key": _l("Idempotency-Key must be at most %(max)s printable "
                                   "characters."),
     "idempotency_key_reused": _l("This Idempotency-Key was already used for a different "

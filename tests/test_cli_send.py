@@ -114,6 +114,19 @@ def test_the_text_may_come_from_standard_input(app, runner, alice):
     assert sends(app)[0].text == "여러 줄\n메시지"
 
 
+def test_text_that_is_not_utf8_exits_2_and_sends_nothing(app, runner, backend, alice):
+    answer = runner.invoke(args=["send", "--user", "alice", "--from", SENDER, "--to",
+                                 "010-2222-3333", "--text", "-", "--json"], input=b"\xff\xfe")
+    assert answer.exit_code == 2
+    assert list(json.loads(answer.output)["errors"]) == ["text"]
+    # An option typed in another encoding reaches Python as surrogate escapes.
+    garbled = send(runner, user="al\udcff", text="안\udce4")
+    assert garbled.exit_code == 2
+    assert "user:" in garbled.output and "text:" in garbled.output
+    assert "UTF-8" in garbled.output
+    assert sends(app) == [] and send_calls(backend) == []
+
+
 def test_the_log_says_cli_and_the_user(app, runner, alice):
     send(runner, "--to", "010-4444-5555")
     [row] = sends(app)
