@@ -34,6 +34,8 @@ _STATUS_TEXT: dict[int, Callable[[], str]] = {
     409: lambda: _("This was already done; it was not done again."),
     413: lambda: _("The request is too large."),
     429: lambda: _("Too many attempts; wait a moment and try again."),
+    500: lambda: _("Something went wrong on this server. What you asked may not have been "
+                   "done; if you were sending, check the send log before sending again."),
 }
 
 

@@ -20,7 +20,16 @@ from flask_babel import lazy_gettext as _l
 from cafe24 import codes
 from cafe24.answers import ResultRow, SendOutcome, SendStatus
 from cafe24.codes import CodeInfo
-from cafe24.errors import Cafe24Error, GatewayRefused, InvalidRequest
+from cafe24.errors import (
+    Cafe24Error,
+    ConnectFailed,
+    ConnectionDropped,
+    GatewayRefused,
+    HTTPStatusError,
+    InvalidRequest,
+    ResponseTimeout,
+    UnreadableResponse,
+)
 from cafe24.schedule import KST
 from cafe24.text import Problem
 from smsform.models import in_korea
@@ -121,10 +130,26 @@ def problem_text(problem: Problem) -> str:
     return str(sentence) % values
 
 
+def transport_text(exc: Cafe24Error) -> str:
+    """What went wrong between us and the gateway, in the reader's language (the library's
+    own message, English and for developers, stays in the send log's detail)."""
+    if isinstance(exc, ConnectFailed):
+        return _("no connection could be made")
+    if isinstance(exc, ResponseTimeout):
+        return _("no complete answer came in time")
+    if isinstance(exc, ConnectionDropped):
+        return _("the connection broke before the answer came")
+    if isinstance(exc, HTTPStatusError):
+        return _("the gateway answered HTTP %(status)s", status=exc.status_code or "?")
+    if isinstance(exc, UnreadableResponse):
+        return _("the answer was not in the gateway's format")
+    return exc.message
+
+
 def outcome_text(outcome: SendOutcome) -> str:
     """What the gateway's answer to a send means, for a person."""
     if outcome.status is SendStatus.UNKNOWN:
-        detail = outcome.error.message if outcome.error else ""
+        detail = transport_text(outcome.error) if outcome.error else ""
         return _("Unknown whether the message was sent: the gateway's answer was lost "
                  "(%(detail)s). Check the results page before sending again.", detail=detail)
     if outcome.info is not None:
@@ -139,7 +164,7 @@ def not_sent_text(exc: Cafe24Error) -> str:
         detail = "; ".join(problem_text(p) for p in exc.problems) or exc.message
         return _("Not sent: the request breaks a gateway rule (%(detail)s).", detail=detail)
     return _("Could not reach the gateway; nothing was sent (%(detail)s). Try again later.",
-             detail=exc.message)
+             detail=transport_text(exc))
 
 
 def gateway_failure_text(exc: Cafe24Error,
@@ -150,7 +175,7 @@ def gateway_failure_text(exc: Cafe24Error,
         if describe is not None:
             return describe(exc.code).text(_lang())
         return _("Check the SMS id and key.")
-    return _("No answer from the gateway: %(detail)s", detail=exc.message)
+    return _("No answer from the gateway: %(detail)s", detail=transport_text(exc))
 
 
 def row_status_text(row: ResultRow) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,15 @@ from cafe24.answers import (
     SendStatus,
     parse_send_answer,
 )
-from cafe24.errors import ConnectFailed, GatewayRefused, InvalidRequest, ResponseTimeout
+from cafe24.errors import (
+    ConnectFailed,
+    ConnectionDropped,
+    GatewayRefused,
+    HTTPStatusError,
+    InvalidRequest,
+    ResponseTimeout,
+    UnreadableResponse,
+)
 from cafe24.text import PROBLEM_CODES, Problem
 from smsform import messages
 from tests.cafe24.problem_examples import examples
@@ -124,9 +133,29 @@ def test_outcome_words_are_the_code_tables_meaning(lang):
 def test_unknown_outcome_says_so_with_the_cause(lang):
     outcome = SendOutcome(SendStatus.UNKNOWN, error=ResponseTimeout("no answer within 20 s"))
     text = messages.outcome_text(outcome)
-    assert "no answer within 20 s" in text and "%(" not in text
+    assert "%(" not in text and "no answer within 20 s" not in text  # the developer's words
     if lang == "en":
         assert text.startswith("Unknown whether the message was sent")
+        assert "no complete answer came in time" in text
+    else:
+        assert not re.search(r"[A-Za-z]{4,}", text.replace("/smsresult", "")), text
+
+
+@pytest.mark.parametrize(("error", "ko", "en"), [
+    (ConnectFailed("could not connect to http://x"), "연결", "no connection could be made"),
+    (ResponseTimeout("no complete answer from http://x within 20 s"), "시간",
+     "no complete answer came in time"),
+    (ConnectionDropped("the connection to http://x broke"), "끊", "the connection broke"),
+    (HTTPStatusError("http://x answered HTTP 500", status_code=500), "HTTP 500",
+     "the gateway answered HTTP 500"),
+    (UnreadableResponse("unreadable send answer"), "형식", "not in the gateway's format"),
+])
+def test_transport_failures_are_told_in_the_readers_language(lang, error, ko, en):
+    text = messages.gateway_failure_text(error)
+    assert (ko if lang == "ko" else en) in text
+    assert error.message not in text and "http://x" not in text
+    if lang == "ko":
+        assert not re.search(r"[A-Za-z]{4,}", text.replace("HTTP", "")), text
 
 
 def test_gateway_failure_text(lang):
@@ -134,8 +163,6 @@ def test_gateway_failure_text(lang):
     assert messages.gateway_failure_text(refused, codes.describe_remain) == (
         codes.describe_remain("-102").text(lang))
     assert messages.gateway_failure_text(refused)
-    lost = messages.gateway_failure_text(ConnectFailed("could not connect to http://x"))
-    assert "could not connect to http://x" in lost
 
 
 def test_not_sent_text_names_the_broken_rules_in_words(english):

@@ -8,7 +8,7 @@ import pytest
 
 from cafe24.schedule import KST
 from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import field_errors, page, valid_send
+from tests.fixtures import build_app, field_errors, page, valid_send
 
 
 @pytest.mark.parametrize(("overrides", "code", "english"), [
@@ -71,3 +71,19 @@ def test_every_page_links_the_icon_and_favicon_ico_answers_it(client):
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"
     assert response.get_data(as_text=True).lstrip().startswith("<svg")
+
+
+def test_a_server_error_is_said_in_korean_first_and_in_english(backend):
+    app = build_app(backend, PROPAGATE_EXCEPTIONS=False)
+
+    def broken() -> str:
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/broken", view_func=broken)
+    web = app.test_client()
+    korean = web.get("/broken")
+    assert korean.status_code == 500
+    assert "발송 기록을 확인하세요" in korean.get_data(as_text=True)
+    english = web.get("/broken?lang=en", headers={"Accept": "application/json"})
+    assert english.status_code == 500
+    assert "check the send log" in english.get_json()["message"]
