@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from urllib.parse import quote, quote_plus
 
 CHARSETS = ("utf-8", "euc-kr")
 #: A reader's charset that tells the two apart by the contract's rule (see from_bytes).
@@ -117,18 +118,40 @@ def _aligned_fragments(raw: bytes, alphabet: dict[int, str] | None) -> set[str]:
     return fragments
 
 
-def encoded_forms(value: str, charsets: tuple[str, ...] = CHARSETS) -> set[str]:
-    """Every way ``value`` can appear in a body that echoes a request: as it is, its Base64
-    field (standard and ``destination`` alphabets, whole and as the part it decides inside a
-    longer Base64 text) in each charset; callers add URL-quoting."""
+def wire_forms(value: str, charsets: tuple[str, ...] = CHARSETS) -> set[str]:
+    """How ``value`` travels in a request: as it is and as its Base64 field (standard and
+    ``destination`` alphabets) in each charset, each also URL-quoted as a form body or a URL
+    writes it."""
     forms = {value}
     for charset in charsets:
         try:
-            raw = to_bytes(value, charset)
+            field = b64_field(value, charset)
         except UnicodeEncodeError:
             continue
-        for alphabet in (None, _DESTINATION_OUT):
-            forms.add(b64_field(value, charset).translate(alphabet) if alphabet
-                      else b64_field(value, charset))
-            forms |= _aligned_fragments(raw, alphabet)
+        forms |= {field, field.translate(_DESTINATION_OUT)}
+    return forms | {quoted for form in forms
+                    for quoted in (quote(form, safe=""), quote_plus(form))}
+
+
+def encoded_forms(value: str, charsets: tuple[str, ...] = CHARSETS) -> set[str]:
+    """Every way ``value`` can appear in a body that echoes a request: each of its wire
+    forms, whole and as the part it decides inside a longer Base64 text (an echo of a field,
+    or of the whole request, Base64-encoded), in both alphabets; callers add URL-quoting."""
+    forms: set[str] = set()
+    for form in wire_forms(value, charsets):
+        forms.add(form)
+        for raw in _bytes_of(form, charsets):
+            for alphabet in (None, _DESTINATION_OUT):
+                forms |= _aligned_fragments(raw, alphabet)
     return {form for form in forms if form}
+
+
+def _bytes_of(text: str, charsets: tuple[str, ...]) -> set[bytes]:
+    """``text`` as each charset writes it (those that can)."""
+    found = set()
+    for charset in charsets:
+        try:
+            found.add(to_bytes(text, charset))
+        except UnicodeEncodeError:
+            continue
+    return found

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
-from urllib.parse import quote, quote_plus
+import re
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 import pytest
 import requests
@@ -45,6 +46,33 @@ def assert_no_key(text: str, key: str) -> None:
         assert form.lower() not in text.lower() or "%" not in form
 
 
+def decodings(text: str, depth: int = 3) -> set[str]:
+    """``text`` and what an attacker gets by decoding it ``depth`` layers deep: URL-unquoted,
+    and every run of Base64 characters decoded at each alignment, in both alphabets."""
+    found = {text}
+    if depth == 0:
+        return found
+    layer = {unquote(text), unquote_plus(text)}
+    for run in re.findall(r"[A-Za-z0-9+/,\-]{8,1000}", text):
+        standard = run.replace("-", "+").replace(",", "/")
+        for start in range(4):
+            part = standard[start:]
+            part = part[:len(part) - len(part) % 4]
+            try:
+                layer.add(base64.b64decode(part, validate=True).decode("latin-1"))
+            except ValueError:
+                continue
+    for decoded in layer - {text}:
+        found |= decodings(decoded, depth - 1)
+    return found
+
+
+def assert_not_recoverable(text: str, key: str) -> None:
+    """No decoding of ``text`` (up to three layers) holds the key as it is."""
+    for decoded in decodings(text):
+        assert key not in decoded, f"the key decodes out of {text!r}"
+
+
 def everything_kept(found: object) -> str:
     """Every text a caller could show or store from an outcome or an error."""
     if isinstance(found, Cafe24Error):
@@ -68,6 +96,8 @@ class EchoAdapter(BaseAdapter):
             body = base64.b64encode(b"xx" + body.encode()).decode()
         elif self.wrap == "long":
             body = "x" * 5000 + body
+        elif self.wrap == "quoted":  # URL-quoted once more (a proxy's error page, a log)
+            body = quote(body, safe="")
         response = requests.Response()
         response.status_code = self.status
         response._content = body.encode()
@@ -113,7 +143,7 @@ def test_the_simulators_echo_fault_leaves_no_key_behind(demo_client, demo_backen
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)
-@pytest.mark.parametrize("wrap", ["plain", "json", "base64", "long"])
+@pytest.mark.parametrize("wrap", ["plain", "json", "base64", "long", "quoted"])
 @pytest.mark.parametrize("status", [200, 502])
 @pytest.mark.parametrize("charset", ["utf-8", "euc-kr"])
 def test_an_echoing_proxy_gets_no_form_of_the_key_through(operation, wrap, status, charset):
@@ -122,6 +152,16 @@ def test_an_echoing_proxy_gets_no_form_of_the_key_through(operation, wrap, statu
         error = found.error if operation == "send" else found
         assert isinstance(error, HTTPStatusError)
     assert_no_key(everything_kept(found), ODD_KEY)
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+@pytest.mark.parametrize("wrap", ["plain", "base64", "quoted"])
+@pytest.mark.parametrize("key", [DEMO_SECURE_KEY, ODD_KEY, "Sx9/q+Lm-3kZ_7pW!e"])
+def test_no_layer_of_decoding_recovers_the_key_from_an_echo(operation, wrap, key):
+    """The whole request echoed Base64-encoded or URL-quoted again: what is kept must not
+    give the key back after Base64-decoding and URL-unquoting, layer upon layer."""
+    found = call(echo_client(key, wrap=wrap), operation)
+    assert_not_recoverable(everything_kept(found), key)
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)
