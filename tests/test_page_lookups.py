@@ -137,9 +137,9 @@ def test_an_outage_is_remembered_for_a_moment_then_asked_again(
     web = sign_in(app)
     web.get("/dashboard")
     assert silent.requests == 1
-    again, took = timed_get(web, "/dashboard")
+    again = web.get("/dashboard")
     assert page(again).select_one("#credit-error") is not None
-    assert took < 0.3 and silent.requests == 1  # said at once, the gateway not asked
+    assert silent.requests == 1  # said at once: the gateway was not asked again
     form = web.get("/smsform?lang=en")  # the form's sender numbers: the same outage
     assert form.status_code == 200 and silent.requests == 1
     clock.now += gateway_service.OUTAGE_MEMORY + 1
@@ -152,8 +152,8 @@ def test_smscount_says_the_remembered_outage_as_a_502(
     app, _clock = app_on(silent.url, monkeypatch)
     web = sign_in(app)
     assert web.get("/smscount").status_code == 502
-    answer, took = timed_get(web, "/smscount")
-    assert answer.status_code == 502 and took < 0.3 and silent.requests == 1
+    answer = web.get("/smscount")
+    assert answer.status_code == 502 and silent.requests == 1
 
 
 def test_the_gateway_check_always_asks(silent: SilentGateway,

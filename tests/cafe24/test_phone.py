@@ -1,6 +1,5 @@
 """Tests for cafe24.phone: phone numbers, recipient lists, and the judge of recipients."""
 
-import time
 
 import pytest
 from hypothesis import given
@@ -370,9 +369,7 @@ class _CountingNormalize:
 def test_destination_long_line_is_linear(monkeypatch, text, phones, name_length):
     counter = _CountingNormalize(budget=12 * len(text))
     monkeypatch.setattr(phone, "normalize_phone", counter)
-    start = time.perf_counter()
     parsed = parse_destination(text)
-    assert time.perf_counter() - start < 2
     assert parsed.phones == phones
     assert parsed.invalid == ([] if phones else [text.strip()])
     if phones:
@@ -385,9 +382,7 @@ def test_recipients_long_line_is_linear(monkeypatch, text):
     # each token is read in at most five runs of at most five tokens
     counter = _CountingNormalize(budget=25 * len(text))
     monkeypatch.setattr(phone, "normalize_phone", counter)
-    start = time.perf_counter()
     parsed = parse_recipients(text)
-    assert time.perf_counter() - start < 2
     tokens = text.split()
     assert counter.calls <= 5 * len(tokens)
     if text.startswith("x"):
