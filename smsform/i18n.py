@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, Response, has_request_context, request, url_for
-from flask_babel import get_locale
+from babel.support import NullTranslations, Translations
+from flask import Flask, Response, g, has_request_context, request, url_for
+from flask_babel import get_locale, get_translations
 
 from smsform.extensions import babel
 
@@ -44,11 +45,36 @@ def switch_url(lang: str) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def _catalog() -> Translations | NullTranslations:
+    """The request's catalog for the templates, found once per request and locale.
+
+    Flask-Babel's own ``get_translations`` looks up the request's context, its locale and
+    the locale's name through Werkzeug's proxies on every call, and a page makes dozens;
+    this keeps what it found beside the locale it found it for (a ``force_locale`` sets
+    another locale object, so it is looked up anew)."""
+    context = g.get("_flask_babel")
+    if context is None:
+        return get_translations()
+    locale = getattr(context, "babel_locale", None)
+    kept = getattr(context, "smsform_catalog", None)
+    if kept is not None and locale is not None and kept[0] is locale:
+        return kept[1]
+    found = get_translations()  # also settles the locale on the context
+    context.smsform_catalog = (getattr(context, "babel_locale", None), found)
+    return found
+
+
 def init_app(app: Flask) -> None:
     """Wire Flask-Babel (``_``, ``gettext``, ``ngettext`` in Jinja) and remember ``?lang=``."""
     babel.init_app(app, default_locale=DEFAULT_LANGUAGE, locale_selector=select_locale,
                    default_translation_directories=str(TRANSLATIONS),
                    default_timezone="Asia/Seoul")
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _catalog().ugettext(s),
+        ngettext=lambda s, p, n: _catalog().ungettext(s, p, n),
+        pgettext=lambda c, s: _catalog().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _catalog().unpgettext(c, s, p, n),
+        newstyle=True)
     app.jinja_env.globals.update(current_lang=current_lang, switch_url=switch_url)
 
     @app.after_request

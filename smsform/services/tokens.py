@@ -7,12 +7,12 @@ form writes nothing. It is claimed by the send log row that carries it
 
 from __future__ import annotations
 
-import base64
 import secrets
 from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_decode, base64_encode
 
 LIFETIME = timedelta(hours=24)
 _SALT = "smsform.send-token"
@@ -42,11 +42,8 @@ def form_key(token: str, user_id: int) -> str | None:
 
 
 def _canonical(part: str) -> str:
-    """One Base64 part of a token as an encoder writes it (unpadded, spare bits zero)."""
-    if not part:
-        return part
-    raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    """One Base64 part of a token as the serializer writes it (unpadded, spare bits zero)."""
+    return base64_encode(base64_decode(part)).decode("ascii") if part else part
 
 
 def header_key(user_id: int, key: str) -> str:
