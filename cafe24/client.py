@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import html
 import os
 import re
+import socket
 import ssl
+import threading
+import time
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from ipaddress import ip_address
 from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus, urlsplit
 
 import requests
-from requests.adapters import BaseAdapter, HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+from requests.adapters import DEFAULT_POOLBLOCK, BaseAdapter, HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NewConnectionError,
+    ReadTimeoutError,
+)
+from urllib3.response import BaseHTTPResponse, HTTPResponse
 from urllib3.util.retry import Retry
 
 from .answers import (
@@ -37,6 +50,7 @@ from .errors import (
     InvalidRequest,
     ResponseTimeout,
     TransportError,
+    UnreadableResponse,
 )
 
 DEFAULT_BASE_URL = "https://sslsms.cafe24.com"
@@ -53,6 +67,11 @@ RESULTS_PATH = "/sms_list.php"
 EXCERPT_CHARS = 200
 #: What stands in a kept body where the secure key was.
 REDACTED = "[key removed]"
+#: The longest answer the client reads (its answers are a few hundred bytes, a results
+#: page a few kilobytes); a longer one is refused, so a hostile gateway cannot fill memory.
+MAX_ANSWER_BYTES = 1024 * 1024
+# How much of an answer is read at a time.
+_CHUNK_BYTES = 8192
 # Shorter pieces of the key's Base64 would match ordinary text.
 _MIN_FORM_CHARS = 6
 
@@ -103,11 +122,123 @@ def _certificate_refused(exc: BaseException) -> bool:
     return False
 
 
+class _AnswerDeadline:
+    """The time one call's answer (headers and body) may take, counted from when its
+    request has been sent.
+
+    A socket read's own timeout restarts with every byte, so a gateway that trickles its
+    answer never lets it expire. When the time is up, a timer shuts the connection's socket
+    down, which ends any read waiting on it at once (headers or body alike).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._ends_at: float | None = None
+        self._expired = False
+        self._stopped = False
+        self._socket: socket.socket | None = None
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    def start(self, sock: socket.socket | None = None) -> None:
+        """Start counting now (only the first call counts), watching ``sock`` if given."""
+        with self._lock:
+            if self._ends_at is not None or self._stopped:
+                return
+            self._ends_at = time.monotonic() + self.seconds
+            if sock is None:
+                return
+            # A duplicate of the socket, closed only by stop(): the timer never touches a
+            # descriptor that the connection has closed and the system given to another.
+            self._socket = socket.fromfd(sock.fileno(), sock.family, sock.type)
+            self._timer = threading.Timer(self.seconds, self._expire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._stopped or self._socket is None:
+                return
+            self._expired = True
+            with contextlib.suppress(OSError):  # the other side may have closed it already
+                self._socket.shutdown(socket.SHUT_RDWR)
+
+    def passed(self) -> bool:
+        """True once the time is up, even if the timer has not fired yet."""
+        return self._expired or (self._ends_at is not None
+                                 and time.monotonic() >= self._ends_at)
+
+    def stop(self) -> bool:
+        """Stop the timer: from now on it touches no socket. Safe to call again.
+
+        :returns: True when the time ran out and the socket was shut down, so what was
+            read may be cut short.
+        """
+        with self._lock:
+            if not self._stopped:
+                self._stopped = True
+                if self._timer is not None:
+                    self._timer.cancel()
+                if self._socket is not None:
+                    self._socket.close()
+            return self._expired
+
+
+#: The deadline of the call this thread is making, for the connection that carries it.
+_CALL_DEADLINE: ContextVar[_AnswerDeadline | None] = ContextVar("cafe24_call_deadline",
+                                                                default=None)
+
+
+class _HTTPConnection(HTTPConnection):
+    """urllib3's connection, on which the current call's deadline starts once its request
+    has been sent, watching the socket its answer will come on."""
+
+    _deadline: _AnswerDeadline | None = None
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        previous, self._deadline = self._deadline, None
+        if previous is not None and previous.stop():
+            # The last call's deadline shut this socket down just as it went back to the
+            # pool: connect afresh rather than write into a dead socket.
+            self.close()
+        super().request(*args, **kwargs)
+
+    def getresponse(self) -> HTTPResponse:
+        deadline = _CALL_DEADLINE.get()
+        if deadline is not None:
+            self._deadline = deadline
+            deadline.start(self.sock if isinstance(self.sock, socket.socket) else None)
+        return super().getresponse()
+
+
+class _HTTPSConnection(_HTTPConnection, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    """requests' network adapter, on connections that keep the call's answer deadline."""
+
+    def init_poolmanager(self, connections: int, maxsize: int,
+                         block: bool = DEFAULT_POOLBLOCK, **pool_kwargs: Any) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
 class Cafe24Client:
     """A typed client of the Cafe24 SMS hosting gateway.
 
     One ``requests.Session`` is kept for connection reuse. Connecting is retried
     (nothing has left yet); a request that may have reached the gateway never is.
+    The whole answer of a call must come within the read timeout of its request having
+    been sent, however the gateway paces it, and may be at most ``MAX_ANSWER_BYTES`` long.
     """
 
     def __init__(
@@ -163,7 +294,7 @@ class Cafe24Client:
             retry = Retry(total=connect_retries, connect=connect_retries, read=False, status=0,
                           other=0, redirect=0, allowed_methods=None, backoff_factor=0.1,
                           raise_on_status=False)
-            adapter = HTTPAdapter(max_retries=retry)
+            adapter = _DeadlineAdapter(max_retries=retry)
             self.session.mount("https://", adapter)
             self.session.mount("http://", adapter)
 
@@ -218,9 +349,9 @@ class Cafe24Client:
         """``text`` with every form of the secure key replaced by ``REDACTED``."""
         return self._key_forms.sub(REDACTED, text)
 
-    def _read(self, response: requests.Response) -> str:
+    def _read(self, body: bytes) -> str:
         """The answer as text, the key removed (a proxy or a broken gateway may echo it)."""
-        return self.redact(answer_text(response.content))
+        return self.redact(answer_text(body))
 
     @staticmethod
     def _parse(parse: Callable[[Any], _T], text: str, body: str | bytes | None = None) -> _T:
@@ -232,38 +363,92 @@ class Cafe24Client:
             exc.body = excerpt(exc.body or text)
             raise
 
-    def _post(self, path: str, data: Mapping[str, str]) -> requests.Response:
-        """POST form fields and map every transport failure to a typed error."""
-        url = self.base_url + path
+    def _timed_out(self) -> ResponseTimeout:
+        """The error for an answer that was not whole within the read timeout."""
+        return ResponseTimeout(
+            f"no complete answer from {self.base_url} within {self.timeout[1]:g} s")
+
+    def _post(self, path: str, data: Mapping[str, str]) -> bytes:
+        """POST form fields and return the body of a 200 answer.
+
+        The answer must be whole within the read timeout of the request having been sent
+        (a socket read's own timeout would let a trickling gateway hold a call forever).
+
+        :raises ResponseTimeout: no complete answer in time (the connection is closed).
+        :raises UnreadableResponse: an answer over ``MAX_ANSWER_BYTES``.
+        :raises TransportError: any other failure, as a typed subclass.
+        """
+        deadline = _AnswerDeadline(self.timeout[1])
+        token = _CALL_DEADLINE.set(deadline)
         try:
-            response = self.session.post(url, data=dict(data), timeout=self.timeout,
-                                         allow_redirects=False)
-        except requests.exceptions.ConnectTimeout as exc:
-            raise ConnectFailed(f"connecting to {self.base_url} timed out") from exc
-        except requests.exceptions.SSLError as exc:
+            status, body = self._exchange(path, data, deadline)
+        except TransportError as exc:
+            if deadline.stop():  # the deadline cut the answer off: that is what failed
+                raise self._timed_out() from exc
+            raise
+        finally:
+            deadline.stop()
+            _CALL_DEADLINE.reset(token)
+        if deadline.stop():  # the answer seemed to end, but only because it was cut off
+            raise self._timed_out()
+        if status != 200:
+            raise HTTPStatusError(f"{self.base_url}{path} answered HTTP {status}",
+                                  status_code=status, body=excerpt(self._read(body)))
+        if len(body) > MAX_ANSWER_BYTES:
+            raise UnreadableResponse(
+                f"{self.base_url}{path} answered more than {MAX_ANSWER_BYTES} bytes",
+                body=excerpt(self._read(body[:MAX_ANSWER_BYTES])))
+        return body
+
+    def _exchange(self, path: str, data: Mapping[str, str],
+                  deadline: _AnswerDeadline) -> tuple[int, bytes]:
+        """One POST: the answer's status and body, every transport failure typed."""
+        try:
+            response = self.session.post(self.base_url + path, data=dict(data),
+                                         timeout=self.timeout, allow_redirects=False,
+                                         stream=True)
+            with response:  # closes the connection unless the whole body was read
+                return response.status_code, self._body(response, deadline)
+        except requests.exceptions.RequestException as exc:
+            raise self._transport_error(exc) from exc
+
+    def _body(self, response: requests.Response, deadline: _AnswerDeadline) -> bytes:
+        """The body, read while ``deadline`` lasts; at most one byte over
+        ``MAX_ANSWER_BYTES`` (enough to tell that it is too long)."""
+        if not isinstance(response.raw, BaseHTTPResponse):
+            return response.content  # an in-memory transport: the answer is already whole
+        deadline.start()  # only counts when the connection did not start it
+        body = bytearray()
+        for chunk in response.iter_content(_CHUNK_BYTES):
+            body += chunk
+            if len(body) > MAX_ANSWER_BYTES:
+                return bytes(body[:MAX_ANSWER_BYTES + 1])
+            if deadline.passed():
+                raise self._timed_out()
+        return bytes(body)
+
+    def _transport_error(self, exc: requests.exceptions.RequestException) -> TransportError:
+        """The typed error for a failure of requests."""
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return ConnectFailed(f"connecting to {self.base_url} timed out")
+        if isinstance(exc, requests.exceptions.SSLError):
             if _certificate_refused(exc):  # refused during the handshake: nothing left
-                raise ConnectFailed(f"the certificate of {self.base_url} is not trusted") from exc
+                return ConnectFailed(f"the certificate of {self.base_url} is not trusted")
             # Any other TLS fault may come after the request was written.
-            raise ConnectionDropped(f"TLS error talking to {self.base_url}") from exc
-        except requests.exceptions.ReadTimeout as exc:
-            raise ResponseTimeout(
-                f"no answer from {self.base_url} within {self.timeout[1]:g} s") from exc
-        except requests.exceptions.ConnectionError as exc:
+            return ConnectionDropped(f"TLS error talking to {self.base_url}")
+        if isinstance(exc, requests.exceptions.ReadTimeout):
+            return self._timed_out()
+        if isinstance(exc, requests.exceptions.ConnectionError):
             reason = exc.args[0] if exc.args else None
             if isinstance(reason, MaxRetryError):
                 reason = reason.reason
             if isinstance(reason, NewConnectionError | ConnectTimeoutError):
-                raise ConnectFailed(f"could not connect to {self.base_url}") from exc
-            raise ConnectionDropped(
-                f"the connection to {self.base_url} broke before an answer") from exc
-        except requests.exceptions.RequestException as exc:
-            raise TransportError(f"request to {self.base_url} failed: "
-                                 f"{type(exc).__name__}") from exc
-        if response.status_code != 200:
-            raise HTTPStatusError(
-                f"{self.base_url}{path} answered HTTP {response.status_code}",
-                status_code=response.status_code, body=excerpt(self._read(response)))
-        return response
+                return ConnectFailed(f"could not connect to {self.base_url}")
+            if isinstance(reason, ReadTimeoutError):  # a read of the body timed out
+                return self._timed_out()
+            return ConnectionDropped(
+                f"the connection to {self.base_url} broke before an answer")
+        return TransportError(f"request to {self.base_url} failed: {type(exc).__name__}")
 
     def _b64_credentials(self) -> dict[str, str]:
         return {"user_id": b64_field(self.user_id, self.charset),
@@ -300,12 +485,12 @@ class Cafe24Client:
                 raise InvalidRequest("; ".join(str(p) for p in problems), problems)
         data = self.encode_send(request)
         try:
-            response = self._post(SEND_PATH, data)
+            body = self._post(SEND_PATH, data)
         except ConnectFailed:
             raise
         except TransportError as exc:
             return SendOutcome(SendStatus.UNKNOWN, error=exc)
-        outcome = parse_send_answer(self._read(response))
+        outcome = parse_send_answer(self._read(body))
         if outcome.error is not None:
             outcome.error.body = excerpt(outcome.error.body)
         return dataclasses.replace(outcome, raw=excerpt(outcome.raw))
@@ -316,9 +501,8 @@ class Cafe24Client:
         :raises GatewayRefused: the gateway answered a result other than ``Success``.
         :raises TransportError: no readable answer.
         """
-        response = self._post(SENDERS_PATH, {"userId": self.user_id,
-                                             "passwd": self._secure_key})
-        return self._parse(parse_senders, self._read(response))
+        body = self._post(SENDERS_PATH, {"userId": self.user_id, "passwd": self._secure_key})
+        return self._parse(parse_senders, self._read(body))
 
     def remaining(self) -> int:
         """Remaining credits (``sms_remain.php``); one SMS costs 1, one LMS 3.
@@ -327,8 +511,8 @@ class Cafe24Client:
         :raises TransportError: no readable answer.
         """
         data = {**self._b64_credentials(), "mode": b64_field("1", self.charset)}
-        response = self._post(REMAIN_PATH, data)
-        return self._parse(parse_remaining, self._read(response))
+        body = self._post(REMAIN_PATH, data)
+        return self._parse(parse_remaining, self._read(body))
 
     def results(self, query: ResultQuery | None = None) -> ResultPage:
         """A page of sent messages (``sms_list.php``, plain fields, UTF-8 XML).
@@ -342,12 +526,11 @@ class Cafe24Client:
         if problems:
             raise ValueError("; ".join(problems))
         data = {"user_id": self.user_id, "secure": self._secure_key, **query.fields()}
-        response = self._post(RESULTS_PATH, data)
-        raw = answer_text(response.content)
+        body = self._post(RESULTS_PATH, data)
+        raw = answer_text(body)
         text = self.redact(raw)
         # The XML as it came (its declaration names its encoding), unless the key was in it.
-        body = response.content if text == raw else None
-        return self._parse(parse_results, text, body)
+        return self._parse(parse_results, text, body if text == raw else None)
 
 
 __all__ = ["Cafe24Client", "Cafe24Error", "DEFAULT_BASE_URL"]
