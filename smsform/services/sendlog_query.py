@@ -6,9 +6,11 @@ order the text index keeps, the same but for sends logged within the same instan
 filter is served by an index (docs/sendlog.md): ``user`` by (user_id, created_at),
 ``result`` by (result, created_at), ``from``/``to`` by (created_at), a number by
 send_recipients (phone, send_id), words of the text on SQLite by the FTS5 trigram index
-``sends_search`` (models.SEND_SEARCH_DDL). Elsewhere (PostgreSQL) words are matched with
-ILIKE, which reads every text: time in proportion to the log's size. Numbers are masked
-here, for whoever may not see them.
+``sends_search`` (models.SEND_SEARCH_DDL), on PostgreSQL by the GIN trigram index
+``ix_sends_text_trgm`` (pg_trgm, models.SEND_TEXT_TRGM), which serves ``text ILIKE
+'%word%'`` for a word with three letters or digits in a row; other words (``입고``) are
+matched there by reading the texts, as all are where neither index exists. Numbers are
+masked here, for whoever may not see them.
 """
 
 from __future__ import annotations
@@ -61,6 +63,13 @@ EXPORT_BATCH = 1000
 FILTER_FIELDS = ("user", "result", "q", "from", "to", "page")
 
 _LIKE_SPECIAL = re.compile(r"([\\%_])")
+#: pg_trgm takes trigrams only from runs of letters and digits: a word with no three in a row
+#: gives none (or only one of a word's edge, ``50 `` of ``50%``), and its ILIKE would read the
+#: whole trigram index and then every row.
+TRIGRAM = 3
+#: Under these LC_CTYPEs pg_trgm takes only ASCII letters and digits (Hangul is neither).
+_ASCII_CTYPES = ("C", "POSIX")
+_CTYPE_KEY = "smsform_trigrams_ascii_only"  # in the pooled DBAPI connection's info
 
 
 @dataclass(frozen=True)
@@ -145,6 +154,46 @@ def _result_condition(result: str, now: datetime):
 
 def _like(word: str) -> str:
     return "%" + _LIKE_SPECIAL.sub(r"\\\1", word) + "%"
+
+
+def _trigrams_ascii_only(connection: Connection) -> bool:
+    """Whether this PostgreSQL database's pg_trgm sees only ASCII letters and digits (an
+    LC_CTYPE of C or POSIX); asked once per pooled connection."""
+    info = connection.info
+    if _CTYPE_KEY not in info:
+        ctype = connection.exec_driver_sql(
+            "SELECT datctype FROM pg_database WHERE datname = current_database()").scalar()
+        info[_CTYPE_KEY] = ctype in _ASCII_CTYPES
+    return info[_CTYPE_KEY]
+
+
+def _has_trigram(word: str, ascii_only: bool) -> bool:
+    """Whether ``word`` holds TRIGRAM letters or digits in a row (as pg_trgm sees them)."""
+    run = 0
+    for char in word:
+        run = run + 1 if char.isalnum() and (char.isascii() or not ascii_only) else 0
+        if run >= TRIGRAM:
+            return True
+    return False
+
+
+def _trigram_served(connection: Connection, word: str) -> bool:
+    """Whether PostgreSQL's trigram index can find ``word`` (it has a trigram of it)."""
+    if _has_trigram(word, ascii_only=True):
+        return True
+    return _has_trigram(word, ascii_only=False) and not _trigrams_ascii_only(connection)
+
+
+def _text_has(connection: Connection, word: str):
+    """The text holds ``word``, in any case (LIKE's specials escaped): ``text ILIKE``, which
+    PostgreSQL's trigram index serves. For a word the index has no trigram of, ``lower(text)
+    LIKE lower(...)`` there: the same test (it is what ILIKE does in a UTF-8 database) in a
+    form the index does not serve, so the planner reads the table rather than every entry
+    of the index and then every row."""
+    pattern = _like(word)
+    if connection.dialect.name == "postgresql" and not _trigram_served(connection, word):
+        return func.lower(_sends.c.text).like(func.lower(pattern), escape="\\")
+    return _sends.c.text.ilike(pattern, escape="\\")
 
 
 def _conditions(log_filter: LogFilter, now: datetime) -> list:
@@ -246,8 +295,7 @@ def _plan(connection: Connection, log_filter: LogFilter, now: datetime) -> _Plan
     if not log_filter.words:
         return _Plan(where)
     if not _has_table(connection, SEND_SEARCH):
-        return _Plan(where + [_sends.c.text.ilike(_like(word), escape="\\")
-                              for word in log_filter.words])
+        return _Plan(where + [_text_has(connection, word) for word in log_filter.words])
     match = _match_query(connection, log_filter.words)
     if match is None:
         return _Plan(where, nothing=True)
