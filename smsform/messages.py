@@ -414,7 +414,13 @@ def _transport_text(check: Check, report: Report) -> tuple[str, list[str]]:
              "the settings.", url=report.base_url), []
 
 
+def _skipped_text(check: Check, report: Report) -> tuple[str, list[str]]:
+    return _("Not asked: the look-up above found the gateway out of reach, and asking again "
+             "now would only wait as long. Check again in a few minutes."), []
+
+
 _CHECK_TEXTS = {
+    "skipped": _skipped_text,
     "auth": _auth_text, "refused": _refused_text, "no_senders": _no_senders_text,
     "connect": _connect_text, "read_timeout": _read_timeout_text, "dropped": _dropped_text,
     "http_status": _http_status_text, "unreadable": _unreadable_text,

@@ -99,7 +99,9 @@ def test_no_sender_says_where_to_register_one(admin_client, no_sms_senders):
 def test_refused_connection_is_an_outage_not_the_settings(unreachable_gateway_client,
                                                            closed_port):
     soup = page(unreachable_gateway_client.get("/gateway", query_string=EN))
-    assert set(kinds(soup).values()) == {"connect"}
+    # Out of reach: the other look-ups are not asked (each would wait as long).
+    assert kinds(soup) == {"remaining": "connect", "senders": "skipped", "results": "skipped"}
+    assert "Not asked" in check(soup, "senders").get_text()
     text = explanation(soup, "remaining")
     assert "Could not connect" in text and "not the SMS id or key" in text
     assert "CAFE24_SMS_BASE_URL is set to" in text  # not the usual address: check it
@@ -119,7 +121,8 @@ def test_refused_connection_is_an_outage_not_the_settings(unreachable_gateway_cl
 def test_each_transport_failure_is_worded(admin_client, backend, fault, kind, words):
     backend.inject(fault)  # the first look-up (the credit) meets it; the others pass
     soup = page(admin_client.get("/gateway", query_string=EN))
-    assert kinds(soup) == {"remaining": kind, "senders": "ok", "results": "ok"}
+    after = "skipped" if kind == "read_timeout" else "ok"  # out of reach: not asked again
+    assert kinds(soup) == {"remaining": kind, "senders": after, "results": after}
     text = explanation(soup, "remaining")
     assert words in text
     assert "not the settings" in text or "not the SMS id or key" in text
@@ -136,10 +139,31 @@ def test_a_read_timeout_over_a_socket_is_timed(backend):
         soup = page(client.get("/gateway", query_string=EN))
     finally:
         server.stop()
-    assert kinds(soup) == {"remaining": "read_timeout", "senders": "ok", "results": "ok"}
+    assert kinds(soup) == {"remaining": "read_timeout", "senders": "skipped",
+                           "results": "skipped"}
     assert "within 0.3 seconds" in explanation(soup, "remaining")
     ms = int(check(soup, "remaining").select_one(".ms").get_text()[:-3].replace(",", ""))
     assert ms >= 300
+
+
+def test_a_silent_gateway_costs_one_look_up_timeout_not_three_send_timeouts(monkeypatch):
+    from smsform.services import gateway as gateway_service
+    from tests.test_page_lookups import SilentGateway
+
+    monkeypatch.setattr(gateway_service, "LOOKUP_READ_TIMEOUT", 0.4)
+    silent = SilentGateway()
+    try:
+        client = sign_in(build_app(
+            None, CAFE24_SMS_BASE_URL=silent.url, CAFE24_SMS_USER_ID="shop",
+            CAFE24_SMS_SECURE_KEY=UNREACHABLE_KEY, CAFE24_SMS_READ_TIMEOUT="30"))
+        soup = page(client.get("/gateway"))  # Korean by default
+    finally:
+        silent.close()
+    assert kinds(soup) == {"remaining": "read_timeout", "senders": "skipped",
+                           "results": "skipped"}
+    assert silent.requests == 1
+    assert "0.4" in explanation(soup, "remaining")  # the look-up's own limit, as it ran
+    assert "묻지 않았습니다" in explanation(soup, "senders")
 
 
 def test_an_http_4xx_points_at_the_address(backend):
