@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from app import create_app
 from cafe24.schedule import KST
@@ -792,3 +792,24 @@ def test_the_migration_indexes_texts_logged_before_it(tmp_path, backend):
         assert db.session.execute(text(
             "SELECT type, name, sql FROM sqlite_master WHERE name LIKE 'sends_search%' "
             "ORDER BY name")).all() == objects
+
+
+def test_purge_leaves_no_trace_of_the_text_numbers_or_key_in_the_files(tmp_path, backend):
+    path = tmp_path / "smsform.db"
+    app = build_app(backend, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    marker = "퍼지표식ZQXJ 재입고 알림"
+    old = add_send(app, text=marker, phones=("010-2468-1357",),
+                   created_at=kst(2026, 2, 1, 9, 0))
+    with app.app_context():
+        db.session.execute(update(Send).where(Send.id == old).values(
+            request_hash="d" * 64, send_key="key:1:order-10023-shipped"))
+        db.session.commit()
+    assert purge(app, "--before", "2026-03-01").exit_code == 0
+    with app.app_context():
+        send = db.session.get(Send, old)
+        assert (send.request_hash, send.send_key) == (None, None)
+        db.engine.dispose()
+    for file in tmp_path.iterdir():  # the database, and its write-ahead log if any is left
+        data = file.read_bytes()
+        for trace in (marker.encode(), b"ZQXJ", b"01024681357", b"order-10023"):
+            assert trace not in data, (file.name, trace)
