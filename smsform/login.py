@@ -63,11 +63,18 @@ def init_app(app: Flask) -> None:
         if "_user_id" not in session:
             return
         now, seen = int(time.time()), session.get("_seen")
-        if isinstance(seen, int) and now - seen > idle:
+        # Sign-in notes the time (note_use); a signed-in session without it was not made
+        # here as it is now, so it counts as idle rather than as just used.
+        if not isinstance(seen, int) or now - seen > idle:
             logout_user()
             session.clear()
-        elif not isinstance(seen, int) or now - seen >= SEEN_RESOLUTION:
-            session["_seen"] = now
+        elif now - seen >= SEEN_RESOLUTION:
+            note_use()
+
+
+def note_use() -> None:
+    """Note that the session is in use now (sign-in, then at most once a minute)."""
+    session["_seen"] = int(time.time())
 
 
 # --- bearer tokens (the API) -----------------------------------------------------------

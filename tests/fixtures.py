@@ -7,6 +7,7 @@ gateway through the in-process simulator or a socket on 127.0.0.1, never the net
 from __future__ import annotations
 
 import socket
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -57,6 +58,7 @@ def sign_in(app: Flask, role: str = "admin", username: str | None = None) -> Fla
     client = app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = f"{user_id}:1"  # what login_user keeps: id and session version
+        session["_seen"] = int(time.time())  # what sign-in notes for the idle timeout
         session["_fresh"] = True
     return client
 

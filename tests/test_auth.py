@@ -228,3 +228,55 @@ def test_an_empty_sign_in_form_is_a_400_and_counts_no_failure(app, client):
     assert field_errors(page(response), "username")
     with app.app_context():
         assert db.session.execute(db.select(AuditEvent)).first() is None
+
+
+class Clock:
+    """time.time for smsform.login, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    from smsform import login
+
+    moved = Clock()
+    monkeypatch.setattr(login.time, "time", moved)
+    return moved
+
+
+def test_a_session_unused_for_the_idle_time_is_signed_out(app, client, clock):
+    make_user(app, *ADMIN, role="admin")
+    client.post("/login", data={"username": ADMIN[0], "password": ADMIN[1]})
+    idle = app.extensions["smsform.settings"].idle_minutes * 60
+    clock.now += idle - 60
+    assert client.get("/smsform").status_code == 200  # used: the clock starts again
+    clock.now += idle - 60
+    assert client.get("/smsform").status_code == 200
+    clock.now += idle + 1
+    response = client.get("/smsform")
+    assert (response.status_code, response.headers["Location"][:6]) == (302, "/login")
+
+
+def test_the_cookie_of_the_sign_in_itself_expires_when_unused(app, client, clock):
+    make_user(app, *ADMIN, role="admin")
+    client.post("/login", data={"username": ADMIN[0], "password": ADMIN[1]})
+    copied = client.get_cookie("session").value  # as the sign-in answer set it
+    clock.now += app.extensions["smsform.settings"].idle_minutes * 60 + 1
+    replay = app.test_client()
+    replay.set_cookie("session", copied)
+    assert replay.get("/dashboard").status_code == 302
+
+
+def test_a_signed_in_session_without_a_last_use_counts_as_idle(app):
+    from tests.fixtures import sign_in
+
+    web = sign_in(app, "sender")
+    assert web.get("/smsform").status_code == 200
+    with web.session_transaction() as session:
+        del session["_seen"]  # a cookie made before sign-in noted its time
+    assert web.get("/smsform").status_code == 302

@@ -14,6 +14,7 @@ from smsform import messages
 from smsform.errors import ApiError, on_expired_form, wants_json
 from smsform.forms import AccountPasswordForm, LoginForm, SetupForm
 from smsform.limiter import throttle
+from smsform.login import note_use
 from smsform.permissions import requires
 from smsform.services import accounts, audit
 from smsform.views.util import safe_next
@@ -33,6 +34,7 @@ def _sign_in(user) -> None:
     """Start a fresh session for ``user`` (a new session id: no fixation)."""
     session.clear()
     login_user(accounts.signed_in(user))
+    note_use()  # the idle timeout counts from here
     accounts.note_sign_in(user, request.remote_addr)
 
 
