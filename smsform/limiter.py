@@ -30,6 +30,8 @@ from smsform import logs
 #: Failed sign-ins allowed for one user name, and from one address, in a moving window.
 NAME_FAILURES = parse("10 per 15 minutes")
 ADDRESS_FAILURES = parse("30 per 15 minutes")
+#: Refused attempts audited per name and address (the first of each window).
+REFUSAL_AUDITED = parse("1 per 15 minutes")
 EXTENSION = "smsform.limiter"
 _log = logs.get("auth")
 T = TypeVar("T")
@@ -71,10 +73,29 @@ class SignInThrottle:
                 wait = max(wait, math.ceil(reset - time.time()), 1)
         return wait
 
-    def failed(self, username: str, address: str | None) -> None:
-        """Count one failed sign-in against the name and the address."""
-        for item, *keys in self._windows(username, address):
-            self._run(lambda s, i=item, k=keys: s.hit(i, *k))
+    def claim(self, username: str, address: str | None) -> int:
+        """Count this attempt against the name now, before its password is checked (so a
+        burst of simultaneous attempts cannot all pass the check before any is counted):
+        0 when it may go on, else the whole seconds to wait. A right password then
+        ``clear``s the name; a wrong one is counted against the address by ``failed``."""
+        wait = self.wait_seconds(username, address)
+        if wait:
+            return wait
+        item, *keys = self._windows(username, address)[0]
+        if self._run(lambda s: s.hit(item, *keys)):
+            return 0
+        return self.wait_seconds(username, address) or 1
+
+    def failed(self, address: str | None) -> None:
+        """Count one failed attempt (its name counted by ``claim``) against the address."""
+        item, *keys = self._windows("", address)[1]
+        self._run(lambda s: s.hit(item, *keys))
+
+    def first_refusal(self, username: str, address: str | None) -> bool:
+        """True for the first refused attempt of a name from an address in a window: only
+        that one is audited (a flood of refusals would flood the trail and the database)."""
+        keys = ("smsform-sign-in-refused", name_key(username), address or "-")
+        return self._run(lambda s: s.hit(REFUSAL_AUDITED, *keys))
 
     def clear(self, username: str) -> None:
         """Forget the name's failures (it signed in with the right password)."""

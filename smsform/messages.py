@@ -250,6 +250,7 @@ AUDIT_ACTION_WORDS = {
     "user_enabled": _l("User enabled"),
     "user_password_reset": _l("Password set by an administrator"),
     "password_changed": _l("Own password changed"),
+    "password_change_failed": _l("Wrong current password on the account page"),
     "send_marked": _l("Send outcome marked"),
     "log_purged": _l("Send log purged"),
     "relay_created": _l("Relay site added"),
@@ -258,7 +259,6 @@ AUDIT_ACTION_WORDS = {
     "api_token_revoked": _l("API token revoked"),
 }
 
-#: Why an audit filter cannot be used.
 def audit_action_text(action: str) -> str:
     """An audited action in words (the code itself when it has none)."""
     words = AUDIT_ACTION_WORDS.get(action)

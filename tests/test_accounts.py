@@ -580,7 +580,7 @@ def test_ten_failures_for_a_name_refuse_even_the_right_password(app, client):
     assert "Too many failed sign-ins" in words
     assert client.get("/smsresult").status_code == 302  # not signed in
     assert len(events(app, "sign_in_failed")) == NAME_FAILURES.amount
-    throttled, _ = events(app, "sign_in_throttled")
+    [throttled] = events(app, "sign_in_throttled")  # the first refusal of the window only
     assert (throttled.actor, throttled.address) == (ADMIN[0], "127.0.0.1")
     assert events(app, "sign_in") == []
 
@@ -591,7 +591,41 @@ def test_fifty_wrong_passwords_then_the_right_one_does_not_sign_in(app, client):
     assert statuses == [401] * 10 + [429] * 40
     assert _try(client, ADMIN[0], ADMIN[1]).status_code == 429
     assert len(events(app, "sign_in_failed")) == 10
-    assert len(events(app, "sign_in_throttled")) == 41
+    # 41 refusals, audited once: a flood of them must not flood the trail and the database
+    assert len(events(app, "sign_in_throttled")) == 1
+
+
+def test_simultaneous_wrong_passwords_for_one_name_are_each_counted_before_checking(
+        backend, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    # A file: each thread its own connection, as on a server.
+    app = build_app(backend, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'db.sqlite'}")  # noqa: F405
+    make_user(app, *ADMIN, role="admin")
+    barrier = Barrier(12)
+
+    def attempt(_: int) -> int:
+        barrier.wait(timeout=30)
+        return _try(app.test_client(), ADMIN[0], "a-wrong-password").status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        statuses = sorted(pool.map(attempt, range(12)))
+    assert statuses == [401] * NAME_FAILURES.amount + [429] * 2
+    assert len(events(app, "sign_in_failed")) == NAME_FAILURES.amount
+
+
+def test_guessing_the_current_password_on_the_account_page_is_counted_and_audited(app):
+    from tests.fixtures import sign_in
+
+    web = sign_in(app, "sender", "kim")
+    answers = [web.post("/account", data={"current": f"guess-{i:03d}-password",
+                                          "password": "a-new-long-password",
+                                          "password2": "a-new-long-password"}).status_code
+               for i in range(NAME_FAILURES.amount + 2)]
+    assert answers == [400] * NAME_FAILURES.amount + [429] * 2
+    assert len(events(app, "password_change_failed")) == NAME_FAILURES.amount
+    assert [e.actor for e in events(app, "sign_in_throttled")] == ["kim"]
 
 
 def test_the_throttled_answer_is_json_for_json_callers(app, client):

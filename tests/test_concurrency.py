@@ -344,3 +344,28 @@ def test_a_send_killed_at_the_gateway_is_unknown_and_never_sent_again(
     assert len(rows) == 2
     assert {row.result for row in rows} <= {"pending", "unknown"}  # no outcome was written
     assert all(row.finished_at is None for row in rows)
+
+
+def test_simultaneous_sign_ins_never_exhaust_the_connection_pool(tmp_path):
+    """Each sign-in hashes a password (slow by design); none may hold a database connection
+    meanwhile, or a few at once (a threaded server) wait on each other for a second one."""
+    app = migrated_app(f"sqlite:///{tmp_path / 'pool.db'}",
+                       PASSWORD_HASH_METHOD="pbkdf2:sha256:150000",
+                       SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 2, "max_overflow": 0,
+                                                  "pool_timeout": 5})
+    count = 6
+    barrier = threading.Barrier(count)
+
+    def sign_in(index: int) -> int:
+        with requests.Session() as session:
+            form = session.get(f"{base}/login", timeout=10)
+            barrier.wait(timeout=30)
+            return session.post(f"{base}/login", allow_redirects=False, timeout=60, data={
+                "username": USER[0] if index % 2 else f"nobody{index}",
+                "password": USER[1] if index % 3 == 0 else "a-wrong-password",
+                "csrf_token": hidden(form.text, "csrf_token")}).status_code
+
+    with serve(app) as base, ThreadPoolExecutor(count) as pool:
+        statuses = list(pool.map(sign_in, range(count)))
+    assert sorted(statuses) == sorted(302 if i % 2 and i % 3 == 0 else 401
+                                      for i in range(count))

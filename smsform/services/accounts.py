@@ -179,12 +179,22 @@ def authenticate(username: str, password: str) -> User | None:
     as a known one, so timing does not tell who exists."""
     user = db.session.execute(
         select(User).filter_by(username=username.strip())).scalar_one_or_none()
-    if user is None or not user.active:
+    stored = user.password_hash if user is not None and user.active else None
+    _release_connection()
+    if stored is None:
         # Spend the same time as a real check, so timing does not tell who exists.
         check_password_hash(_dummy_hash(current_app.config.get("PASSWORD_HASH_METHOD")),
                             password)
         return None
-    return user if check_password_hash(user.password_hash, password) else None
+    return user if check_password_hash(stored, password) else None
+
+
+def _release_connection() -> None:
+    """End the request's read-only transaction before a slow password hash, so no request
+    holds a database connection while it hashes: on a threaded server, sign-ins that each
+    held one and then wanted another (for the audit) emptied the pool and waited on each
+    other. Objects already read are reloaded when next used."""
+    db.session.rollback()
 
 
 # --- Managing accounts: each change audited, each that matters to open sessions ends them.
@@ -307,7 +317,9 @@ def change_own_password(user_id: int, current: str, new: str, *,
     user = db.session.get(User, user_id)
     if user is None or not user.active:
         raise AccountError("unknown_user", username=str(user_id))
-    if not check_password_hash(user.password_hash, current):
+    stored = user.password_hash
+    _release_connection()
+    if not check_password_hash(stored, current):
         raise AccountError("wrong_current_password")
     check_password(new)
     if new == current:

@@ -25,7 +25,7 @@ _events = AuditEvent.__table__
 ACTIONS = (
     "sign_in", "sign_in_failed", "sign_in_throttled", "sign_out", "setup",
     "user_created", "user_role_changed", "user_disabled", "user_enabled",
-    "user_password_reset", "password_changed",
+    "user_password_reset", "password_changed", "password_change_failed",
     "send_marked", "log_purged",
     "relay_created", "relay_disabled",
     "api_token_created", "api_token_revoked",
