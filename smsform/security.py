@@ -2,9 +2,11 @@
 
 - Every answer gets the Content-Security-Policy (scripts, styles and form posts from this
   site only; nothing inline), ``nosniff`` and a same-origin referrer. Only this site frames
-  its pages, and the origins of ``SMSFORM_FRAME_ANCESTORS`` (CSP ``frame-ancestors``); with
-  none configured, ``X-Frame-Options: SAMEORIGIN`` says the same to older browsers, and with
-  some it is left out, as it cannot name another origin and would contradict the policy.
+  its pages, with ``X-Frame-Options: SAMEORIGIN`` saying the same to older browsers; the
+  origins of ``SMSFORM_FRAME_ANCESTORS`` may also frame the pages of the embedded form
+  (``EMBEDDABLE_ENDPOINTS``: the form, its result, sign-in, the password change it may
+  lead to), which then carry no ``X-Frame-Options`` (it cannot name another origin).
+  Admin pages, the log and the pages that show a new key once are never framed elsewhere.
 - Every answer but a static file gets ``Cache-Control: no-store``: pages, JSON and CSV
   exports hold phone numbers and message texts that no cache or back button should keep.
 - Served over HTTPS, answers get HSTS and the session cookie is marked ``Secure`` (always,
@@ -33,11 +35,16 @@ CSP = "default-src 'self'; img-src 'self' data:; base-uri 'self'; object-src 'no
 HSTS = "max-age=31536000"
 #: Endpoints whose answers may be cached: files that hold nothing of anyone's.
 CACHEABLE_ENDPOINTS = frozenset({"static"})
+#: The pages an allowed site may frame (docs/embedding.md): the form, what its post answers,
+#: and the sign-in and first password change a framed visitor may be led through.
+EMBEDDABLE_ENDPOINTS = frozenset({"send.smsform", "send.smssend", "auth.login", "auth.logout",
+                                  "auth.account"})
 
 
-def content_security_policy(settings: Settings) -> str:
-    """The policy for every answer of an app with these settings."""
-    ancestors = " ".join(["'self'", *settings.frame_ancestors])
+def content_security_policy(settings: Settings, embeddable: bool = True) -> str:
+    """The policy of an app with these settings, for an embeddable page or another one."""
+    framers = settings.frame_ancestors if embeddable else ()
+    ancestors = " ".join(["'self'", *framers])
     targets = " ".join(["'self'", *settings.return_origins])
     return f"{CSP}; frame-ancestors {ancestors}; form-action {targets}"
 
@@ -59,15 +66,18 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.session_interface = HttpsAwareSessionInterface()
     app.request_class = form_guard.RawFormRequest
     app.before_request(form_guard.refuse_undecodable)
-    policy = content_security_policy(settings)
-    same_origin_frames_only = not settings.frame_ancestors
+    framed_policy = content_security_policy(settings)
+    own_policy = content_security_policy(settings, embeddable=False)
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", policy)
+        framed_elsewhere = (bool(settings.frame_ancestors)
+                            and request.endpoint in EMBEDDABLE_ENDPOINTS)
+        response.headers.setdefault("Content-Security-Policy",
+                                    framed_policy if framed_elsewhere else own_policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if same_origin_frames_only:
+        if not framed_elsewhere:
             response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         if request.endpoint not in CACHEABLE_ENDPOINTS:
             response.headers["Cache-Control"] = "no-store"

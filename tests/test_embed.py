@@ -129,13 +129,24 @@ def test_by_default_only_this_site_frames_its_pages(admin_client, path):
     assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
 
 
-@pytest.mark.parametrize("path", ["/smsform", "/smsform?embed=1", "/login", "/nowhere"])
+@pytest.mark.parametrize("path", ["/smsform", "/smsform?embed=1", "/login", "/account"])
 def test_configured_origins_may_frame_and_x_frame_options_does_not_contradict(embed_client,
                                                                             path):
     response = embed_client.get(path)
     assert directives(response)["frame-ancestors"] == f"'self' {SHOP} {INTRANET}"
     assert "X-Frame-Options" not in response.headers
     assert directives(response)["default-src"] == "'self'"  # the rest of the policy stays
+
+
+@pytest.mark.parametrize("path", ["/dashboard", "/admin/users", "/admin/relays",
+                                  "/account/tokens", "/sends", "/audit", "/gateway",
+                                  "/nowhere"])
+def test_pages_outside_the_embedded_form_are_framed_by_this_site_only(embed_client, path):
+    """A page that shows a new key once, or the log, is never framed by another site, even
+    an allowed one (an http:// origin, or one taken over, could click-jack it)."""
+    response = embed_client.get(path)
+    assert directives(response)["frame-ancestors"] == "'self'"
+    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
 
 
 def test_frame_ancestors_do_not_widen_form_action():
