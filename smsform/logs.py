@@ -19,8 +19,8 @@ ROOT = "smsform"
 _HANDLER_NAME = "smsform-stderr"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 ACCESS_LOGGER = "werkzeug"
-# A target in a request line, up to its query string ("GET /smsform?msg=hi HTTP/1.1").
-_QUERY = re.compile(r"(\s[^\s?]+)\?[^\s\"]*")
+# Where a request line's version starts ("GET /smsform?msg=hi HTTP/1.1").
+_VERSION = re.compile(r" HTTP/\d")
 
 
 class DropQueryStrings(logging.Filter):
@@ -38,8 +38,14 @@ class DropQueryStrings(logging.Filter):
 
 
 def strip_query(text: str) -> str:
-    """``text`` with every request target's query string cut off."""
-    return _QUERY.sub(r"\1", text)
+    """``text`` with the request target's query string cut off: from the first ``?`` to
+    the request line's `` HTTP/`` version, or to the end when there is none. A malformed
+    line (a space or a quote inside the query: "Bad request syntax") loses all of it too."""
+    start = text.find("?")
+    if start < 0:
+        return text
+    versions = [m.start() for m in _VERSION.finditer(text, start)]
+    return text[:start] + (text[versions[-1]:] if versions else "")
 
 
 def _filter_access_log() -> None:

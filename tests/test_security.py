@@ -605,6 +605,32 @@ def test_the_development_servers_access_log_has_no_query_strings(app, caplog):
     assert not any("msg=" in line or "rphone" in line or "?" in line for line in lines)
 
 
+@pytest.mark.parametrize("request_line", [
+    b"GET /smsform?msg=SECRET2\"x&rphone=01033334444 HTTP/1.1",
+    b"GET /smsform?msg=SECRET3 moretext&rphone=01055556666 HTTP/1.1",
+    b"GET /smsform?msg=SECRET4\tTAB&rphone=01077778888 HTTP/1.1",
+    "GET /smsform?msg=SECRET5 한글&rphone=01099990000 HTTP/1.1".encode(),
+    b"GET http://127.0.0.1/smsform?msg=SECRET6 HTTP/1.1",
+])
+def test_a_malformed_request_line_leaves_no_query_in_the_access_log(app, caplog,
+                                                                    request_line):
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as conn:
+            conn.sendall(request_line + b"\r\nHost: x\r\n\r\n")
+            conn.recv(65536)
+    finally:
+        server.shutdown()
+        server.server_close()
+    lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert lines  # the request was logged
+    assert not any("SECRET" in line or "0103" in line or "0105" in line or "0107" in line
+                   or "0109" in line for line in lines), lines
+
+
 def test_gunicorn_serves_the_app_with_a_private_access_log(tmp_path):
     env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": f"sqlite:///{tmp_path}/g.db",
            "SECRET_KEY": "gunicorn-test", "HOME": str(tmp_path)}
