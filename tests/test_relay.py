@@ -687,3 +687,24 @@ def test_a_list_date_at_the_calendars_edge_is_an_empty_list_not_a_500(live):
     status, _ctype, body = jsp_post(live, "/relay/sms_list.php", urlencode(fields))
     assert status == 200
     assert page_xml(body)["total"] == "0"
+
+
+def test_an_admission_never_counts_on_ids_being_in_commit_order_where_they_are_not(
+        db_url, tmp_path):
+    """Two sends of a site whose limit fits one, both logged: on SQLite (writers take turns,
+    ids in commit order) the first logged is admitted; on PostgreSQL the later id may have
+    committed and been admitted first, so every committed send counts."""
+    app = create_tables(create_app({
+        "TESTING": True, "SECRET_KEY": "relay-tests", "SQLALCHEMY_DATABASE_URI": db_url,
+        "SIMULATOR_BACKEND": demo_backend_factory()}))
+    with app.app_context():
+        issued = relay.create_site("shop", ["010-1234-5678"], daily_limit=2, by=CLI_ACTOR)
+        rows = [Send(actor="shop", source=relay.SOURCE, sender="010-1234-5678", kind="S",
+                     text="t", recipients="[]", recipient_count=2, cost=2, test=False,
+                     result="pending") for _ in range(2)]
+        db.session.add_all(rows)
+        db.session.commit()
+        first = rows[0].id
+        counted = relay.used_today(issued.site, through=first)
+        dialect = db.engine.dialect.name
+    assert counted == (2 if dialect == "sqlite" else 4)

@@ -319,17 +319,23 @@ def _note_use(site: Site) -> None:
 
 def used_today(site: Site, now: datetime | None = None, *, through: int | None = None) -> int:
     """Credits the site's sends of this Korea-time day cost or may have cost (accepted,
-    pending or unknown; tests cost nothing); with ``through``, only the sends logged up
-    to that row, so concurrent sends are admitted in the order the log gave them."""
+    pending or unknown; tests cost nothing).
+
+    With ``through`` (a send's own row, committed), what its admission counts: on SQLite,
+    whose writers take turns, ids are handed out in commit order, so only the sends logged
+    up to that row count and concurrent sends are admitted in the order the log gave them.
+    On PostgreSQL a later id can commit (and be admitted) first, so every committed send
+    counts: simultaneous sends may then all be refused, but never all admitted past the
+    limit."""
     day = (now or datetime.now(UTC)).astimezone(KST).date()
     start = korea_day_start(day)
     s = _sends.c
     query = (select(func.coalesce(func.sum(s.cost), 0))
              .where(s.source == SOURCE, s.actor == site.name[:64], s.created_at >= start,
                     s.test.is_(False), s.result.in_(COUNTED_RESULTS)))
-    if through is not None:
-        query = query.where(s.id <= through)
     with db.engine.connect() as connection:
+        if through is not None and connection.dialect.name == "sqlite":
+            query = query.where(s.id <= through)
         used = connection.execute(query).scalar()
     return int(used or 0)
 
