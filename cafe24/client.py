@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import heapq
 import html
+import itertools
 import os
 import re
 import socket
@@ -127,61 +129,96 @@ class _AnswerDeadline:
     request has been sent.
 
     A socket read's own timeout restarts with every byte, so a gateway that trickles its
-    answer never lets it expire. When the time is up, a timer shuts the connection's socket
-    down, which ends any read waiting on it at once (headers or body alike).
+    answer never lets it expire. When the time is up, the process's watchdog shuts the
+    connection's socket down, which ends any read waiting on it at once (headers or body).
     """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._ends_at: float | None = None
+        self.ends_at: float | None = None
+        self.stopped = False
         self._expired = False
-        self._stopped = False
         self._socket: socket.socket | None = None
-        self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
 
     def start(self, sock: socket.socket | None = None) -> None:
         """Start counting now (only the first call counts), watching ``sock`` if given."""
         with self._lock:
-            if self._ends_at is not None or self._stopped:
+            if self.ends_at is not None or self.stopped:
                 return
-            self._ends_at = time.monotonic() + self.seconds
-            if sock is None:
-                return
-            # A duplicate of the socket, closed only by stop(): the timer never touches a
-            # descriptor that the connection has closed and the system given to another.
-            self._socket = socket.fromfd(sock.fileno(), sock.family, sock.type)
-            self._timer = threading.Timer(self.seconds, self._expire)
-            self._timer.daemon = True
-            self._timer.start()
+            self.ends_at = time.monotonic() + self.seconds
+            # The socket object itself: once the connection closes it, its descriptor is
+            # -1 and a shutdown fails harmlessly; it never reaches a reused descriptor.
+            self._socket = sock
+        if sock is not None:
+            _WATCHDOG.watch(self)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
+        """The time is up: shut the socket down, unless the call has already ended."""
         with self._lock:
-            if self._stopped or self._socket is None:
+            if self.stopped or self._socket is None:
                 return
             self._expired = True
-            with contextlib.suppress(OSError):  # the other side may have closed it already
+            with contextlib.suppress(OSError):  # closed already, or the peer went first
                 self._socket.shutdown(socket.SHUT_RDWR)
 
     def passed(self) -> bool:
-        """True once the time is up, even if the timer has not fired yet."""
-        return self._expired or (self._ends_at is not None
-                                 and time.monotonic() >= self._ends_at)
+        """True once the time is up, even if the watchdog has not acted yet."""
+        return self._expired or (self.ends_at is not None
+                                 and time.monotonic() >= self.ends_at)
 
     def stop(self) -> bool:
-        """Stop the timer: from now on it touches no socket. Safe to call again.
+        """End the watch: from now on nothing touches the socket. Safe to call again.
 
         :returns: True when the time ran out and the socket was shut down, so what was
             read may be cut short.
         """
         with self._lock:
-            if not self._stopped:
-                self._stopped = True
-                if self._timer is not None:
-                    self._timer.cancel()
-                if self._socket is not None:
-                    self._socket.close()
+            self.stopped = True
+            self._socket = None
             return self._expired
+
+
+class _Watchdog:
+    """One thread for every call's deadline in the process: it sleeps until the earliest
+    one and expires it (a timer thread per call cost more than a loopback call itself)."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, _AnswerDeadline]] = []
+        self._order = itertools.count()
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, deadline: _AnswerDeadline) -> None:
+        """Expire ``deadline`` at its time unless it is stopped first."""
+        assert deadline.ends_at is not None
+        with self._wake:
+            heapq.heappush(self._due, (deadline.ends_at, next(self._order), deadline))
+            if self._thread is None or not self._thread.is_alive():  # also after a fork
+                self._thread = threading.Thread(target=self._run, name="cafe24-deadlines",
+                                                daemon=True)
+                self._thread.start()
+            elif self._due[0][2] is deadline:
+                self._wake.notify()
+
+    def _run(self) -> None:
+        with self._wake:
+            while True:
+                while self._due and self._due[0][2].stopped:
+                    heapq.heappop(self._due)
+                if not self._due:
+                    self._wake.wait()
+                    continue
+                ends_at, _order, deadline = self._due[0]
+                now = time.monotonic()
+                if now < ends_at:
+                    self._wake.wait(ends_at - now)
+                    continue
+                heapq.heappop(self._due)
+                deadline.expire()
+
+
+_WATCHDOG = _Watchdog()
 
 
 #: The deadline of the call this thread is making, for the connection that carries it.
