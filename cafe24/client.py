@@ -194,7 +194,7 @@ class _Watchdog:
         assert deadline.ends_at is not None
         with self._wake:
             heapq.heappush(self._due, (deadline.ends_at, next(self._order), deadline))
-            if self._thread is None or not self._thread.is_alive():  # also after a fork
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="cafe24-deadlines",
                                                 daemon=True)
                 self._thread.start()
@@ -218,7 +218,17 @@ class _Watchdog:
                 deadline.expire()
 
 
+    def forget(self) -> None:
+        """Start afresh in a forked child: the parent's deadlines and its watchdog's lock
+        are not the child's (its calls, and the connections they use, are the parent's)."""
+        self._due = []
+        self._wake = threading.Condition()
+        self._thread = None
+
+
 _WATCHDOG = _Watchdog()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_WATCHDOG.forget)
 
 
 #: The deadline of the call this thread is making, for the connection that carries it.

@@ -80,6 +80,9 @@ PROBLEMS = {
     "not_sent": "503: the gateway could not be reached; nothing was sent, try again later.",
     "database_unavailable": "503: the app's database was busy or out of reach; nothing was "
                             "done, nothing was sent. Try again after `Retry-After` seconds.",
+    "database_unavailable_after_send": "503: the app's database failed after the message was "
+                                       "handed to the gateway: it may have been sent. Look it "
+                                       "up before sending it again (no `Retry-After`).",
     "internal_server_error": "500: a fault of this app; nothing is known to have been sent.",
 }
 

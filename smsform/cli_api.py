@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import click
@@ -78,7 +78,7 @@ def _refusal(code: str, words: Callable[[], str], exit_code: int = EXIT_INVALID)
     return Outcome(exit_code, {"result": "error", "code": code, "detail": text}, [text])
 
 
-def outcome(result: SendResult) -> Outcome:
+def outcome(result: SendResult, user: accounts.SignedInUser) -> Outcome:
     """The one place a send's result becomes an exit status and what is printed."""
     status = result.status
     if status is Status.INVALID:
@@ -89,10 +89,7 @@ def outcome(result: SendResult) -> Outcome:
     if status is Status.KEY_MISMATCH:
         return _refusal("idempotency_key_reused", lambda: messages.api_input_text(
             "idempotency_key_reused", {}))
-    row = api_messages.message(result.send_id or 0)
-    if row is not None and not result.outcome_logged:  # the gateway's answer, not the log's
-        row = replace(row, result=result.logged_as, code=result.code,
-                      remaining=result.remaining, detail=result.detail or row.detail)
+    row = api_messages.answer_row(result, user_id=user.id, user=user.username, source="cli")
     if status is Status.IN_FLIGHT or row is None:
         return _refusal("in_flight", lambda: messages.api_input_text("in_flight", {}),
                         EXIT_UNKNOWN)
@@ -192,7 +189,7 @@ def send_command(username: str, sender: str, recipients: tuple[str, ...], text: 
     send_request, reading = read
     result = sending.submit(send_request, Actor(user.id, user.username, "cli"),
                             SendKey.header(idempotency_key), input_problems=reading)
-    answer = outcome(result)
+    answer = outcome(result, user)
     _echo(answer, as_json)
     raise SystemExit(answer.exit_code)
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -170,8 +170,9 @@ def _database_unavailable(exc: OperationalError) -> Response | tuple[Any, int]:
     """The database was locked past the busy timeout or could not be reached: the request's
     transaction did not commit, so nothing was done (a send's intent is written before the
     gateway call, so nothing was sent; an outcome that could not be written is handled by
-    the send service). 503 with Retry-After, never a 500; a view with a
-    ``database_unavailable`` attribute answers in its own format."""
+    the send service). 503 with Retry-After, never a 500; once this request has handed a
+    message to the gateway, it says the message may have gone and asks for no retry. A view
+    with a ``database_unavailable`` attribute answers in its own format."""
     # Never the exception's text: it holds the statement and its parameters (texts, numbers).
     log.error("database unavailable in %s %s: %s", request.method, request.path,
               type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
@@ -180,9 +181,16 @@ def _database_unavailable(exc: OperationalError) -> Response | tuple[Any, int]:
     if own is not None:  # a view that answers in a format of its own (the relay's wire)
         return own()
     with force_locale(problem_language()) if _answers_problem() else nullcontext():
-        error = ApiError(503, "database_unavailable", _(
-            "The database is busy or cannot be reached, so nothing was done and nothing was "
-            "sent. Try again in a moment."), headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
+        if g.get("smsform_gateway_called"):  # a message may have gone out before it failed
+            error = ApiError(503, "database_unavailable_after_send", _(
+                "The database failed after the message was handed to the gateway, so it may "
+                "have been sent. Do not send it again before checking the send log and the "
+                "results."))
+        else:
+            error = ApiError(503, "database_unavailable", _(
+                "The database is busy or cannot be reached, so nothing was done and nothing "
+                "was sent. Try again in a moment."),
+                headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
     try:
         return _respond(error)
     except SQLAlchemyError:  # the error page itself needs the database (the signed-in user)
@@ -222,6 +230,7 @@ _TITLES: dict[int, Callable[[], str]] = {
 #: A title of its own where the status's would mislead.
 _CODE_TITLES: dict[str, Callable[[], str]] = {
     "database_unavailable": lambda: _("Database unavailable"),
+    "database_unavailable_after_send": lambda: _("Database unavailable"),
 }
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from sqlalchemy import event
 
 from simulator import DEMO_CREDITS, DEMO_SECURE_KEY, DEMO_SENDERS, DEMO_USER_ID
 from simulator.backend import GatewayBackend
@@ -173,3 +174,71 @@ def test_the_relay_answers_the_gateways_server_failure_in_its_own_format(locking
     assert (answer.status_code, answer.data) == (503, b"-100,")
     assert answer.headers["Retry-After"] == "5" and answer.mimetype == "text/html"
     assert send_calls(backend) == []
+
+
+class Outage:
+    """Every statement fails from the moment it is switched on (a database going down),
+    or only those that read the send log back (``reads``)."""
+
+    def __init__(self, app, reads_only: bool = False) -> None:
+        self.on, self.reads_only = False, reads_only
+        with app.app_context():
+            event.listen(db.engine, "before_cursor_execute", self.check)
+
+    def check(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        if self.on and (not self.reads_only or statement.lstrip().upper().startswith(
+                "SELECT") and "FROM sends" in statement):
+            raise sqlite3.OperationalError("the database went away")
+
+
+class DownAfterSend(GatewayBackend):
+    """The simulator, which switches ``outage`` on as it takes a send."""
+
+    outage: Outage | None = None
+
+    def send(self, f: dict[str, str]):
+        answer = super().send(f)
+        if self.outage is not None:
+            self.outage.on = True
+        return answer
+
+
+def down_after_send_app(tmp_path: Path, reads_only: bool):
+    backend = DownAfterSend()
+    backend.add_account(DEMO_USER_ID, DEMO_SECURE_KEY, list(DEMO_SENDERS), DEMO_CREDITS)
+    app = build_app(backend, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'db.sqlite'}")
+    token = token_user(app, "sender", "api-user")
+    backend.outage = Outage(app, reads_only)
+    return app, backend, token
+
+
+def test_a_database_gone_during_an_api_send_answers_the_gateways_success(tmp_path):
+    """The outcome cannot be written nor the row read back: the API answers from what the
+    gateway said, so a client never retries a message that went out."""
+    app, backend, token = down_after_send_app(tmp_path, reads_only=False)
+    answer = app.test_client().post("/api/v1/messages", headers=bearer(token), json={
+        "from": "010-1234-5678", "to": ["010-2222-3333"], "text": "안녕하세요"})
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    assert answer.get_json()["result"] == "success"
+    assert len(send_calls(backend)) == 1
+
+
+def test_after_a_send_a_database_failure_never_says_nothing_was_sent(tmp_path):
+    app, backend, token = down_after_send_app(tmp_path, reads_only=True)
+    answer = app.test_client().post(
+        "/api/v1/messages", headers={**bearer(token), "Accept-Language": "en"},
+        json={"from": "010-1234-5678", "to": ["010-2222-3333"], "text": "안녕하세요"})
+    body = answer.get_json(force=True)
+    assert (answer.status_code, body["code"]) == (503, "database_unavailable_after_send")
+    assert "may have been sent" in body["detail"] and "Retry-After" not in answer.headers
+    assert len(send_calls(backend)) == 1
+
+
+def test_nointeractive_does_not_skip_the_warning(locking):
+    app, backend, path = locking
+    web = sign_in(app, "sender")
+    backend.path = path
+    answer = web.post("/smssend", data=valid_send(nointeractive="1", returnurl="/done"))
+    backend.release()
+    assert answer.status_code == 200  # the result page, not the redirect onwards
+    assert page(answer).select_one("#not-logged") is not None

@@ -797,19 +797,32 @@ def test_the_migration_indexes_texts_logged_before_it(tmp_path, backend):
 def test_purge_leaves_no_trace_of_the_text_numbers_or_key_in_the_files(tmp_path, backend):
     path = tmp_path / "smsform.db"
     app = build_app(backend, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
-    marker = "퍼지표식ZQXJ 재입고 알림"
+    # Long enough to spill into overflow pages, which are freed (not rewritten) by a purge.
+    marker = "재입고 알림 " * 400 + "퍼지표식ZQXJ" + " 끝" * 400
     old = add_send(app, text=marker, phones=("010-2468-1357",),
                    created_at=kst(2026, 2, 1, 9, 0))
     with app.app_context():
         db.session.execute(update(Send).where(Send.id == old).values(
             request_hash="d" * 64, send_key="key:1:order-10023-shipped"))
         db.session.commit()
+        # A year-old row lives in the database file itself, not in the write-ahead log.
+        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.session.commit()
+        assert "퍼지표식ZQXJ".encode() in path.read_bytes()
+        assert db.session.execute(text(
+            "SELECT 1 FROM sends_search_terms WHERE term = 'zqx'")).first() is not None
     assert purge(app, "--before", "2026-03-01").exit_code == 0
     with app.app_context():
         send = db.session.get(Send, old)
         assert (send.request_hash, send.send_key) == (None, None)
-        db.engine.dispose()
-    for file in tmp_path.iterdir():  # the database, and its write-ahead log if any is left
-        data = file.read_bytes()
-        for trace in (marker.encode(), b"ZQXJ", b"01024681357", b"order-10023"):
-            assert trace not in data, (file.name, trace)
+        # The word index keeps no trigram of the purged text (FTS5 optimize folded the
+        # deletions away).
+        assert db.session.execute(text(
+            "SELECT term FROM sends_search_terms WHERE term IN ('zqx', 'qxj')")).all() == []
+        db.session.commit()
+        # The app's connections stay open, as on a running server: the files themselves,
+        # the write-ahead log included, hold nothing of it.
+        for file in tmp_path.iterdir():
+            data = file.read_bytes()
+            for trace in ("퍼지표식ZQXJ".encode(), b"01024681357", b"order-10023"):
+                assert trace not in data, (file.name, trace)

@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, select, tuple_
 from smsform.extensions import db
 from smsform.models import Send, SendRecipient, in_korea, utcnow
 from smsform.services import sendlog_query
+from smsform.services.sending import SendResult
 from smsform.services.sendlog import effective_result
 from smsform.services.sendlog_query import LogFilter
 
@@ -81,6 +82,23 @@ def message(send_id: int, now: datetime | None = None) -> MessageRow | None:
     with db.engine.connect() as connection:
         row = connection.execute(_BY_ID, {"send_id": send_id}).first()
     return _row(row, now or utcnow()) if row is not None else None
+
+
+def answer_row(result: SendResult, *, user_id: int | None, user: str,
+               source: str) -> MessageRow | None:
+    """What an edge answers a send with: its row read from the log, or, when the log could
+    not keep the outcome (the database refused it, and may refuse this read too), the
+    gateway's answer as the send service has it, without reading the database."""
+    if result.outcome_logged:
+        return message(result.send_id or 0)
+    request = result.request
+    return MessageRow(
+        id=result.send_id or 0, user_id=user_id,
+        created_at=in_korea(utcnow()).replace(microsecond=0), result=result.logged_as,
+        code=result.code, kind="lms" if request.kind == "L" else "sms",
+        recipients=request.recipient_count, cost=request.cost, remaining=result.remaining,
+        sender=request.sender, user=user, source=source, test=request.test, marked=None,
+        detail=result.detail or None)
 
 
 def page(log_filter: LogFilter, *, owner: int | None, after: Cursor | None, limit: int,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
+from flask import g
 from sqlalchemy.exc import SQLAlchemyError
 
 from cafe24.answers import SendOutcome, SendStatus
@@ -233,6 +234,7 @@ def _call(request: SendRequest, actor: Actor) -> SendResult:
     log.info("send intent user=%s source=%s kind=%s recipients=%d cost=%d test=%s "
              "reserved=%s", actor.name, actor.source, request.kind, request.recipient_count,
              request.cost, request.test, request.reserve_at is not None)
+    g.smsform_gateway_called = True  # from here, a failure cannot say "nothing was sent"
     try:
         outcome = gateway.client().send(request, validate=False)  # judged in submit
     except (ConnectFailed, InvalidRequest) as exc:

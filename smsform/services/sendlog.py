@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,10 +20,12 @@ from sqlalchemy.exc import IntegrityError
 
 from cafe24.calls import SendRequest
 from cafe24.phone import normalize_phone
+from smsform import logs
 from smsform.extensions import db
 from smsform.models import SEND_SEARCH, Send, SendRecipient, User, utcnow
 from smsform.services import audit
 
+log = logs.get("sendlog")
 _sends = Send.__table__
 _recipients = SendRecipient.__table__
 _users = User.__table__
@@ -169,6 +172,8 @@ def effective_result(result: str, created_at: datetime, now: datetime | None = N
 
 # --- settling and purging (admins, the CLI) ------------------------------------------
 
+#: How often a purge asks SQLite to empty its write-ahead log, and the pause between.
+CHECKPOINT_TRIES, CHECKPOINT_PAUSE = 10, 0.2
 #: How an admin may settle an unknown send after checking the gateway's results.
 MARKS = ("sent", "not_sent")
 PURGE_BATCH = 2000
@@ -246,8 +251,15 @@ def _compact(connection) -> None:
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                 (SEND_SEARCH,)).first() is not None:
             connection.exec_driver_sql(_OPTIMIZE_SEARCH)
-    connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    connection.commit()
+    for _attempt in range(CHECKPOINT_TRIES):
+        busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()[0]
+        connection.commit()
+        if not busy:
+            return
+        time.sleep(CHECKPOINT_PAUSE)  # a reader is in the log: let it finish
+    log.warning("log purge: the write-ahead log could not be emptied while other "
+                "connections read it; it keeps purged text until SQLite reuses it. Run "
+                "the purge again when the app is quiet to empty it.")
 
 
 def purge(before: datetime, *, actor: str, label: str) -> int:

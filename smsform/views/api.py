@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import replace
 from functools import cache, wraps
 from typing import Any
 
@@ -192,12 +191,10 @@ def _answer(result: SendResult) -> Response:
         raise ApiError(422, "idempotency_key_reused",
                        messages.api_input_text("idempotency_key_reused", {}),
                        extra={"id": result.send_id})
-    row = api_messages.message(result.send_id or 0)
+    row = api_messages.answer_row(result, user_id=current_user.id,
+                                  user=current_user.username, source="api")
     if row is None:  # pragma: no cover - every send that reached the log has its row
         raise RuntimeError(f"send {result.send_id} has no log row")
-    if not result.outcome_logged:  # the gateway's answer, which the log could not keep
-        row = replace(row, result=result.logged_as, code=result.code,
-                      remaining=result.remaining, detail=result.detail or row.detail)
     refused_here = status is Status.NOT_SENT and isinstance(result.error, InvalidRequest)
     return logged_answer(row, replayed=status is Status.DUPLICATE, refused_here=refused_here)
 

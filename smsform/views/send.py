@@ -142,7 +142,9 @@ def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
         return {"result": result.status.value, "code": result.code, "message": text,
                 **facts}, status
     return_url = safe_return_url(form.returnurl.data)
-    go_on = result.status.accepted and form.nointeractive.data == "1"
+    # Straight on only when all went well: a send the log could not keep shows its warning.
+    go_on = (result.status.accepted and form.nointeractive.data == "1"
+             and result.outcome_logged)
     if go_on and not embed.requested():
         # The sample's "no dialog on success": go straight on (in a frame, embed.js does,
         # after telling the parent).

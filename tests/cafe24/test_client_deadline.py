@@ -8,6 +8,7 @@ gateway on 127.0.0.1 writes its answers on a schedule to prove it.
 
 from __future__ import annotations
 
+import socket
 import socketserver
 import ssl
 import threading
@@ -332,3 +333,27 @@ def test_an_echo_over_the_cap_leaves_no_key_behind(gateway, client_of):
     assert type(found) is UnreadableResponse
     assert_no_key(all_text(found), KEY)
 
+
+
+def test_a_forked_child_forgets_the_parents_deadlines():
+    """A child forked while a call of the parent's is in flight must never act on that
+    call's deadline (it would shut down a socket the parent keeps using)."""
+    import os
+
+    from cafe24 import client as client_module
+
+    deadline = client_module._AnswerDeadline(30)  # noqa: SLF001 - the machinery itself
+    with socket.socket() as sock:
+        deadline.start(sock)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report what its watchdog still holds
+            os.close(read)
+            os.write(write, str(len(client_module._WATCHDOG._due)).encode())  # noqa: SLF001
+            os._exit(0)
+        os.close(write)
+        held = os.read(read, 16)
+        os.close(read)
+        os.waitpid(pid, 0)
+        deadline.stop()
+    assert held == b"0"
