@@ -73,23 +73,10 @@ class SignInThrottle:
                 wait = max(wait, math.ceil(reset - time.time()), 1)
         return wait
 
-    def claim(self, username: str, address: str | None) -> int:
-        """Count this attempt against the name now, before its password is checked (so a
-        burst of simultaneous attempts cannot all pass the check before any is counted):
-        0 when it may go on, else the whole seconds to wait. A right password then
-        ``clear``s the name; a wrong one is counted against the address by ``failed``."""
-        wait = self.wait_seconds(username, address)
-        if wait:
-            return wait
-        item, *keys = self._windows(username, address)[0]
-        if self._run(lambda s: s.hit(item, *keys)):
-            return 0
-        return self.wait_seconds(username, address) or 1
-
-    def failed(self, address: str | None) -> None:
-        """Count one failed attempt (its name counted by ``claim``) against the address."""
-        item, *keys = self._windows("", address)[1]
-        self._run(lambda s: s.hit(item, *keys))
+    def failed(self, username: str, address: str | None) -> None:
+        """Count one failed attempt against the name and the address."""
+        for item, *keys in self._windows(username, address):
+            self._run(lambda s, i=item, k=keys: s.hit(i, *k))
 
     def first_refusal(self, username: str, address: str | None) -> bool:
         """True for the first refused attempt of a name from an address in a window: only

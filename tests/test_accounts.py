@@ -595,26 +595,6 @@ def test_fifty_wrong_passwords_then_the_right_one_does_not_sign_in(app, client):
     assert len(events(app, "sign_in_throttled")) == 1
 
 
-def test_simultaneous_wrong_passwords_for_one_name_are_each_counted_before_checking(
-        backend, tmp_path):
-    from concurrent.futures import ThreadPoolExecutor
-    from threading import Barrier
-
-    # A file: each thread its own connection, as on a server.
-    app = build_app(backend, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'db.sqlite'}")  # noqa: F405
-    make_user(app, *ADMIN, role="admin")
-    barrier = Barrier(12)
-
-    def attempt(_: int) -> int:
-        barrier.wait(timeout=30)
-        return _try(app.test_client(), ADMIN[0], "a-wrong-password").status_code
-
-    with ThreadPoolExecutor(12) as pool:
-        statuses = sorted(pool.map(attempt, range(12)))
-    assert statuses == [401] * NAME_FAILURES.amount + [429] * 2
-    assert len(events(app, "sign_in_failed")) == NAME_FAILURES.amount
-
-
 def test_guessing_the_current_password_on_the_account_page_is_counted_and_audited(app):
     from tests.fixtures import sign_in
 

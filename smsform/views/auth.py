@@ -69,15 +69,12 @@ def login() -> str | Response | tuple[str, int]:
         if wait:
             _refuse_throttled(typed, wait)
     if form.validate_on_submit():
-        wait = throttle().claim(form.username.data, request.remote_addr)
-        if wait:
-            _refuse_throttled(form.username.data, wait)
         user = accounts.authenticate(form.username.data, form.password.data)
         if user is not None:
             throttle().clear(form.username.data)
             _sign_in(user)
             return redirect(safe_next(request.args.get("next")) or landing())
-        throttle().failed(request.remote_addr)
+        throttle().failed(form.username.data, request.remote_addr)
         audit.record("sign_in_failed", actor=form.username.data.strip()[:64] or "-",
                      address=request.remote_addr)
         flash(_("Wrong username or password."), "error")
@@ -144,8 +141,9 @@ def account() -> str | Response | tuple[str, int]:
     """Change one's own password (the current one first); the other sessions end."""
     form = AccountPasswordForm()
     if form.validate_on_submit():
-        # The current password is guessed no faster here than at sign-in: the same count.
-        wait = throttle().claim(current_user.username, request.remote_addr)
+        # The current password is guessed no faster here than at sign-in: the same count
+        # (so ten wrong ones also hold the name's sign-ins off for the window).
+        wait = throttle().wait_seconds(current_user.username, request.remote_addr)
         if wait:
             _refuse_throttled(current_user.username, wait)
         try:
@@ -154,15 +152,12 @@ def account() -> str | Response | tuple[str, int]:
                                                 address=request.remote_addr)
         except accounts.AccountError as exc:
             if exc.code == "wrong_current_password":
-                throttle().failed(request.remote_addr)
+                throttle().failed(current_user.username, request.remote_addr)
                 audit.record("password_change_failed", actor=current_user.username,
                              actor_id=current_user.id, address=request.remote_addr)
-            else:  # the current password was right
-                throttle().clear(current_user.username)
             field = form.current if exc.code == "wrong_current_password" else form.password
             field.errors = [*field.errors, messages.account_error_text(exc)]
         else:
-            throttle().clear(current_user.username)
             login_user(accounts.signed_in(user))  # this session goes on, the others end
             flash(_("Your password was changed."), "success")
             return redirect(landing())
