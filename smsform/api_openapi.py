@@ -83,7 +83,8 @@ PROBLEMS = {
     "database_unavailable_after_send": "503: the app's database failed after the message was "
                                        "handed to the gateway: it may have been sent. Look it "
                                        "up before sending it again (no `Retry-After`).",
-    "internal_server_error": "500: a fault of this app; nothing is known to have been sent.",
+    "internal_server_error": "500: a fault of this app. A send may have gone out before it: "
+                             "look it up (`GET /messages`) before sending it again.",
 }
 
 

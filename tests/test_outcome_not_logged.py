@@ -9,19 +9,22 @@ SQLite's write lock on the same file, and the app's busy timeout is short.
 from __future__ import annotations
 
 import base64
+import json
 import re
 import sqlite3
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from flask import g
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
 from simulator import DEMO_CREDITS, DEMO_SECURE_KEY, DEMO_SENDERS, DEMO_USER_ID
 from simulator.backend import GatewayBackend
 from smsform import database
 from smsform.extensions import db
-from smsform.models import Send
+from smsform.models import Send, in_korea
 from smsform.services import relay
 from smsform.services.audit import CLI_ACTOR
 from tests.api_support import bearer, token_user
@@ -223,15 +226,46 @@ def test_a_database_gone_during_an_api_send_answers_the_gateways_success(tmp_pat
     assert len(send_calls(backend)) == 1
 
 
-def test_after_a_send_a_database_failure_never_says_nothing_was_sent(tmp_path):
+def test_a_row_written_but_not_read_back_still_answers_the_gateways_success(tmp_path):
     app, backend, token = down_after_send_app(tmp_path, reads_only=True)
-    answer = app.test_client().post(
-        "/api/v1/messages", headers={**bearer(token), "Accept-Language": "en"},
-        json={"from": "010-1234-5678", "to": ["010-2222-3333"], "text": "안녕하세요"})
-    body = answer.get_json(force=True)
-    assert (answer.status_code, body["code"]) == (503, "database_unavailable_after_send")
-    assert "may have been sent" in body["detail"] and "Retry-After" not in answer.headers
+    answer = app.test_client().post("/api/v1/messages", headers=bearer(token), json={
+        "from": "010-1234-5678", "to": ["010-2222-3333"], "text": "안녕하세요"})
+    assert answer.status_code == 201
+    body = answer.get_json()
+    assert (body["result"], body["recipients"], body["kind"]) == ("success", 1, "sms")
+    with app.app_context():
+        backend.outage.on = False
+        [row] = rows(app)
+    # The answer's time is the row's own (Korea time, to the second).
+    assert body["created_at"].startswith(in_korea(row.created_at).strftime("%Y-%m-%dT%H:%M:%S"))
     assert len(send_calls(backend)) == 1
+
+
+def test_the_cli_answers_a_send_whose_row_cannot_be_read_back(tmp_path):
+    app, backend, _token = down_after_send_app(tmp_path, reads_only=True)
+    answer = app.test_cli_runner().invoke(args=[
+        "send", "--user", "api-user", "--from", "010-1234-5678", "--to", "010-2222-3333",
+        "--text", "안녕하세요", "--json"])
+    assert answer.exit_code == 0, answer.output
+    assert json.loads(answer.output.splitlines()[-1])["result"] == "success"
+    assert len(send_calls(backend)) == 1
+
+
+def test_a_database_failure_once_the_gateway_was_called_never_says_nothing_was_sent(locking):
+    """Whatever reads the database after the call (nothing does today: this guards what
+    may), its failure says the message may have gone, and asks for no retry."""
+    app, _backend, _path = locking
+
+    def after_a_send() -> str:
+        g.smsform_gateway_called = True
+        raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("gone"))
+
+    app.add_url_rule("/after-a-send", view_func=after_a_send)
+    answer = app.test_client().get("/after-a-send?lang=en", headers={"Accept": "application/json"})
+    assert (answer.status_code, answer.get_json()["code"]) == (
+        503, "database_unavailable_after_send")
+    assert "may have been sent" in answer.get_json()["message"]
+    assert "Retry-After" not in answer.headers
 
 
 def test_nointeractive_does_not_skip_the_warning(locking):

@@ -16,7 +16,9 @@ from datetime import datetime
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy.exc import SQLAlchemyError
 
+from smsform import logs
 from smsform.extensions import db
 from smsform.models import Send, SendRecipient, in_korea, utcnow
 from smsform.services import sendlog_query
@@ -24,6 +26,7 @@ from smsform.services.sending import SendResult
 from smsform.services.sendlog import effective_result
 from smsform.services.sendlog_query import LogFilter
 
+log = logs.get("api")
 _sends = Send.__table__
 _recipients = SendRecipient.__table__
 _CURSOR_SALT = "smsform.api-cursor"
@@ -87,18 +90,22 @@ def message(send_id: int, now: datetime | None = None) -> MessageRow | None:
 def answer_row(result: SendResult, *, user_id: int | None, user: str,
                source: str) -> MessageRow | None:
     """What an edge answers a send with: its row read from the log, or, when the log could
-    not keep the outcome (the database refused it, and may refuse this read too), the
-    gateway's answer as the send service has it, without reading the database."""
+    not keep the outcome (the database refused it, and may refuse this read too) or the row
+    cannot be read back, the gateway's answer as the send service has it."""
     if result.outcome_logged:
-        return message(result.send_id or 0)
+        try:
+            return message(result.send_id or 0)
+        except SQLAlchemyError as exc:  # written, but not read back: answer all the same
+            log.error("send %s: its row could not be read back (%s); answering from the "
+                      "gateway's answer", result.send_id, type(exc).__name__)
     request = result.request
     return MessageRow(
         id=result.send_id or 0, user_id=user_id,
-        created_at=in_korea(utcnow()).replace(microsecond=0), result=result.logged_as,
-        code=result.code, kind="lms" if request.kind == "L" else "sms",
+        created_at=in_korea(result.logged_at or utcnow()).replace(microsecond=0),
+        result=result.logged_as, code=result.code, kind="lms" if request.kind == "L" else "sms",
         recipients=request.recipient_count, cost=request.cost, remaining=result.remaining,
         sender=request.sender, user=user, source=source, test=request.test, marked=None,
-        detail=result.detail or None)
+        detail=result.detail[:300] or None)
 
 
 def page(log_filter: LogFilter, *, owner: int | None, after: Cursor | None, limit: int,

@@ -121,6 +121,7 @@ class SendResult:
     problems: tuple[Problem, ...] = ()
     previous: Previous | None = field(default=None)
     send_id: int | None = None  # the send log's row, when one was written
+    logged_at: datetime | None = None  # when that row was written (UTC, naive)
     #: False when the database refused the outcome after the call: the row stays
     #: ``pending`` (then ``unknown``) while this result says what the gateway answered.
     outcome_logged: bool = True
@@ -192,7 +193,7 @@ def submit(request: SendRequest, actor: Actor, key: SendKey | None = None, *,
             user_id=None, sender=None)
         return SendResult(Status.OVER_LIMIT, request, send_id=claim.send_id)
     started = time.monotonic()
-    result = replace(_call(request, actor), send_id=claim.send_id)
+    result = replace(_call(request, actor), send_id=claim.send_id, logged_at=claim.created_at)
     try:
         sendlog.record_outcome(
             claim.send_id, result=result.logged_as, code=result.code,

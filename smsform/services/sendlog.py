@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from cafe24.calls import SendRequest
 from cafe24.phone import normalize_phone
 from smsform import logs
+from smsform.database import SQLITE_BUSY_TIMEOUT_MS
 from smsform.extensions import db
 from smsform.models import SEND_SEARCH, Send, SendRecipient, User, utcnow
 from smsform.services import audit
@@ -72,9 +73,10 @@ def _recipient_rows(request: SendRequest) -> list[tuple[str, str | None]]:
 
 @dataclass(frozen=True)
 class Claimed:
-    """The intent row was written: its id."""
+    """The intent row was written: its id and its time (UTC, naive)."""
 
     send_id: int
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ def record_intent(request: SendRequest, *, user_id: int | None, actor: str, sour
                 connection.execute(_INSERT_RECIPIENT, [
                     {"send_id": send_id, "position": i, "phone": digits(phone)}
                     for i, (phone, _name) in enumerate(rows)])
-            return Claimed(send_id)
+            return Claimed(send_id, values["created_at"])
         except IntegrityError:
             if send_key is None:
                 raise
@@ -251,12 +253,18 @@ def _compact(connection) -> None:
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                 (SEND_SEARCH,)).first() is not None:
             connection.exec_driver_sql(_OPTIMIZE_SEARCH)
-    for _attempt in range(CHECKPOINT_TRIES):
-        busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()[0]
+    # Each try waits for readers only briefly (not the app's busy timeout of seconds).
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(CHECKPOINT_PAUSE * 1000)}")
+    try:
+        for _attempt in range(CHECKPOINT_TRIES):
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()[0]
+            connection.commit()
+            if not busy:
+                return
+            time.sleep(CHECKPOINT_PAUSE)  # a reader is in the log: let it finish
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS:d}")
         connection.commit()
-        if not busy:
-            return
-        time.sleep(CHECKPOINT_PAUSE)  # a reader is in the log: let it finish
     log.warning("log purge: the write-ahead log could not be emptied while other "
                 "connections read it; it keeps purged text until SQLite reuses it. Run "
                 "the purge again when the app is quiet to empty it.")
