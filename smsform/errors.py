@@ -165,6 +165,11 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _respond_http)
     app.register_error_handler(OperationalError, _database_unavailable)
 
+    @app.before_request
+    def nothing_sent_yet() -> None:
+        """A request starts with no gateway call made (an app context can outlive one)."""
+        g.pop("smsform_gateway_called", None)
+
 
 def _database_unavailable(exc: OperationalError) -> Response | tuple[Any, int]:
     """The database was locked past the busy timeout or could not be reached: the request's
