@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from cafe24.calls import SendRequest
@@ -243,15 +244,23 @@ def _erase_freed_pages(connection, on: bool) -> None:
 _OPTIMIZE_SEARCH = f"INSERT INTO {SEND_SEARCH}({SEND_SEARCH}) VALUES ('optimize')"  # noqa: S608 - a constant
 
 
+def has_sqlite_table(connection: Connection, name: str) -> bool:
+    """True when SQLite's search aid ``name`` (the word index, the counts) exists; never on
+    another database."""
+    if connection.dialect.name != "sqlite":
+        return False
+    return connection.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).first(
+    ) is not None
+
+
 def _compact(connection) -> None:
     """On SQLite, fold the deleted entries out of the texts' word index and empty the
     write-ahead log, so that the purged words leave the files, not only the rows."""
     if connection.dialect.name != "sqlite":
         return
     with connection.begin():
-        if connection.exec_driver_sql(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                (SEND_SEARCH,)).first() is not None:
+        if has_sqlite_table(connection, SEND_SEARCH):
             connection.exec_driver_sql(_OPTIMIZE_SEARCH)
     # Each try waits for readers only briefly (not the app's busy timeout of seconds).
     connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(CHECKPOINT_PAUSE * 1000)}")

@@ -33,6 +33,7 @@ from smsform.services.query_args import FilterError, FilterProblem
 from smsform.services.sendlog import (
     digits,
     effective_result,
+    has_sqlite_table,
     pending_condition,
     unknown_condition,
 )
@@ -217,15 +218,6 @@ def _conditions(log_filter: LogFilter, now: datetime) -> list:
 # --- words of the text ---------------------------------------------------------------
 
 
-def _has_table(connection: Connection, name: str) -> bool:
-    """True when SQLite's search aid ``name`` exists (never elsewhere)."""
-    if connection.dialect.name != "sqlite":
-        return False
-    return connection.exec_driver_sql(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).first(
-    ) is not None
-
-
 def _phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
@@ -294,7 +286,7 @@ def _plan(connection: Connection, log_filter: LogFilter, now: datetime) -> _Plan
     where = _conditions(log_filter, now)
     if not log_filter.words:
         return _Plan(where)
-    if not _has_table(connection, SEND_SEARCH):
+    if not has_sqlite_table(connection, SEND_SEARCH):
         return _Plan(where + [_text_has(connection, word) for word in log_filter.words])
     match = _match_query(connection, log_filter.words)
     if match is None:
@@ -403,7 +395,7 @@ def _summed(connection: Connection, log_filter: LogFilter) -> int | None:
     if log_filter.phone or log_filter.words or (
             log_filter.result and log_filter.result not in _SUMMED_RESULTS):
         return None
-    if not _has_table(connection, f"{SEND_SEARCH}_counts"):
+    if not has_sqlite_table(connection, f"{SEND_SEARCH}_counts"):
         return None
     c = _counts.c
     where = []
