@@ -115,7 +115,8 @@ def _throttle_wait(site: relay.Site) -> int:
 
 def _serve(route: str, handle: Callable[[relay.Site, wire.GatewayRequest], Response]
            ) -> Response:
-    """Read the request as the gateway does, open the site, throttle it, then ``handle``."""
+    """Read the request as the gateway does, open the site, throttle it, then ``handle``;
+    a gateway that cannot answer a look-up is the gateway's own server failure."""
     try:
         body = request.get_data(cache=False)
     except RequestEntityTooLarge:
@@ -136,7 +137,12 @@ def _serve(route: str, handle: Callable[[relay.Site, wire.GatewayRequest], Respo
     if wait:
         log.warning("relay site=%s throttled for %ss", site.name, wait)
         return _refused(route, THROTTLED, 429, {"Retry-After": str(wait)})
-    return handle(site, read)
+    try:
+        return handle(site, read)
+    except Cafe24Error as exc:  # a look-up the gateway could not answer
+        log.warning("relay site=%s %s: the gateway did not answer: %s", site.name, route,
+                    exc.message)
+        return _refused(route, SERVER_FAILURE)
 
 
 def _send(site: relay.Site, read: wire.GatewayRequest) -> Response:
@@ -147,19 +153,11 @@ def _send(site: relay.Site, read: wire.GatewayRequest) -> Response:
 
 
 def _remain(site: relay.Site, read: wire.GatewayRequest) -> Response:
-    try:
-        return _reply(wire.REMAIN, wire.remain_answer(relay.remaining(site)))
-    except Cafe24Error as exc:
-        log.warning("relay site=%s remaining unknown: %s", site.name, exc.message)
-        return _refused(wire.REMAIN, SERVER_FAILURE)
+    return _reply(wire.REMAIN, wire.remain_answer(relay.remaining(site)))
 
 
 def _senders(site: relay.Site, read: wire.GatewayRequest) -> Response:
-    try:
-        return _reply(wire.SENDERS, wire.senders_answer(relay.senders(site)))
-    except Cafe24Error as exc:
-        log.warning("relay site=%s senders unknown: %s", site.name, exc.message)
-        return _refused(wire.SENDERS, SERVER_FAILURE)
+    return _reply(wire.SENDERS, wire.senders_answer(relay.senders(site)))
 
 
 def list_record(row: ResultRow) -> wire.ListRecord:
@@ -174,9 +172,6 @@ def _results(site: relay.Site, read: wire.GatewayRequest) -> Response:
         page = relay_results.site_results(site, read.fields)
     except relay_results.BadPaging:
         return _refused(wire.RESULTS, "-101")
-    except Cafe24Error as exc:
-        log.warning("relay site=%s results unknown: %s", site.name, exc.message)
-        return _refused(wire.RESULTS, SERVER_FAILURE)
     return _reply(wire.RESULTS, wire.results_answer(page.total,
                                                     [list_record(r) for r in page.rows]))
 
