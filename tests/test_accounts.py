@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import check_password_hash
-from werkzeug.serving import make_server
 
 from app import create_app
 from smsform import database
@@ -26,6 +24,7 @@ from smsform.models import AuditEvent, User
 from tests.conftest import ADMIN, make_user
 from tests.fixtures import *  # noqa: F403 - fixtures
 from tests.fixtures import build_app, field_errors, page
+from tests.support import serve
 
 PASSWORD = "a-long-enough-password"
 NEW_PASSWORD = "a-brand-new-password"
@@ -482,20 +481,6 @@ def test_the_first_admin_service_makes_nobody_once_an_account_exists(app):
     with app.app_context():
         assert accounts.create_first_admin("boss", PASSWORD) is None
     assert user(app, "boss") is None
-
-
-@contextmanager
-def serve(app: Flask) -> Iterator[str]:
-    """``app`` on a free port of 127.0.0.1, a thread per request."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 SETUPS = 10

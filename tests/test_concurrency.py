@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,6 @@ import requests
 from bs4 import BeautifulSoup
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app import create_app
 from simulator import (
@@ -35,6 +33,7 @@ from smsform.extensions import db
 from tests.conftest import make_user
 from tests.db import free_port
 from tests.fixtures import send_calls, valid_send
+from tests.support import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -97,20 +96,6 @@ def migrated_app(db_url: str, **config) -> Flask:
         database.upgrade()
     make_user(app, *USER, role="sender")
     return app
-
-
-@contextmanager
-def serve(app: Flask) -> Iterator[str]:
-    """Serve ``app`` on a free port of 127.0.0.1, a thread per request; yield its base URL."""
-    server = make_server(HOST, 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-app", daemon=True)
-    thread.start()
-    try:
-        yield f"http://{HOST}:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def hidden(html: str, name: str) -> str:

@@ -16,11 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, quote_plus, urlencode
+from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from app import create_app
 from cafe24.encoding import encoded_forms
@@ -30,6 +29,7 @@ from smsform.extensions import db
 from smsform.models import AuditEvent, RelaySite, Send
 from smsform.services import relay
 from smsform.services.audit import CLI_ACTOR
+from tests import support
 from tests.conftest import ADMIN, create_tables, make_user
 from tests.fixtures import page, sign_in
 
@@ -88,16 +88,10 @@ class Live:
 
 @contextmanager
 def serve(app: Flask) -> Iterator[tuple[str, int]]:
-    """Serve ``app`` on a free port of 127.0.0.1 in a thread (as tests/browser/live.py)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield "127.0.0.1", server.server_port
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    """``app`` served on 127.0.0.1 (tests.support.serve): its host and port, for raw sockets."""
+    with support.serve(app) as base:
+        address = urlsplit(base)
+        yield address.hostname, address.port
 
 
 def relay_app(tmp_path: Path, backend: GatewayBackend, **config) -> Flask:

@@ -9,15 +9,13 @@ import sqlite3
 import stat
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
-from werkzeug.serving import make_server
 
 import config
 from config import DEFAULT_MAX_BODY_BYTES, SettingsError
@@ -36,6 +34,7 @@ from tests.fixtures import (
     sign_in,
     valid_send,
 )
+from tests.support import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -590,16 +589,10 @@ def test_a_configured_sqlite_file_is_created_private(tmp_path):
 
 def test_the_development_servers_access_log_has_no_query_strings(app, caplog):
     caplog.set_level(logging.INFO, logger="werkzeug")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}/login?msg=%EB%B9%84%EB%B0%80&rphone=0101"
+    with serve(app) as base:
+        url = f"{base}/login?msg=%EB%B9%84%EB%B0%80&rphone=0101"
         with urllib.request.urlopen(url) as answer:  # noqa: S310 - loopback only
             assert answer.status == 200
-    finally:
-        server.shutdown()
-        server.server_close()
     lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
     assert any("GET /login HTTP/1.1" in line for line in lines), lines
     assert not any("msg=" in line or "rphone" in line or "?" in line for line in lines)
@@ -615,16 +608,10 @@ def test_the_development_servers_access_log_has_no_query_strings(app, caplog):
 def test_a_malformed_request_line_leaves_no_query_in_the_access_log(app, caplog,
                                                                     request_line):
     caplog.set_level(logging.INFO, logger="werkzeug")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with socket.create_connection(("127.0.0.1", server.server_port), timeout=5) as conn:
-            conn.sendall(request_line + b"\r\nHost: x\r\n\r\n")
-            conn.recv(65536)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(app) as base, socket.create_connection(
+            ("127.0.0.1", urlsplit(base).port), timeout=5) as conn:
+        conn.sendall(request_line + b"\r\nHost: x\r\n\r\n")
+        conn.recv(65536)
     lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
     assert lines  # the request was logged
     assert not any("SECRET" in line or "0103" in line or "0105" in line or "0107" in line

@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
-from werkzeug.serving import make_server
 
 from app import create_app
 from simulator import GatewayBackend
 from smsform import database
 from tests.conftest import ADMIN, make_user
+from tests.support import LOCAL_HOST, serve  # noqa: F401 - serve: the browser tests' server
 
 CHROMIUM = os.environ.get("SMSFORM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu",
                  "--disable-dev-shm-usage"]
-LOCAL_HOST = "127.0.0.1"
 
 
 def browser_app(db_path: Path, backend: GatewayBackend, **settings: str) -> Flask:
@@ -41,20 +37,6 @@ def browser_app(db_path: Path, backend: GatewayBackend, **settings: str) -> Flas
         database.upgrade()  # the real migrations, as `make run` applies them
     make_user(app, *ADMIN, role="admin")
     return app
-
-
-@contextmanager
-def serve(app: Flask) -> Iterator[str]:
-    """Serve ``app`` on a free port of 127.0.0.1 in a background thread; yield its base URL."""
-    server = make_server(LOCAL_HOST, 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://{LOCAL_HOST}:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def launch(playwright: Playwright) -> Browser:
