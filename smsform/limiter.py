@@ -54,8 +54,9 @@ class SignInThrottle:
         return ((NAME_FAILURES, "smsform-sign-in-name", name_key(username)),
                 (ADDRESS_FAILURES, "smsform-sign-in-address", address or "-"))
 
-    def _run(self, step: Callable[[RateLimiter], T]) -> T:
-        """Run ``step`` on the configured storage, or in memory when it cannot be reached."""
+    def run(self, step: Callable[[RateLimiter], T]) -> T:
+        """Run ``step`` on the configured storage, or in memory when it cannot be reached
+        (also for ``request_wait``'s counts)."""
         if self._fallback is None:
             try:
                 return step(self.limiter.limiter)
@@ -68,26 +69,26 @@ class SignInThrottle:
         """0 when a sign-in may be tried now, else the whole seconds until it may."""
         wait = 0
         for item, *keys in self._windows(username, address):
-            if not self._run(lambda s, i=item, k=keys: s.test(i, *k)):
-                reset = self._run(lambda s, i=item, k=keys: s.get_window_stats(i, *k)).reset_time
+            if not self.run(lambda s, i=item, k=keys: s.test(i, *k)):
+                reset = self.run(lambda s, i=item, k=keys: s.get_window_stats(i, *k)).reset_time
                 wait = max(wait, math.ceil(reset - time.time()), 1)
         return wait
 
     def failed(self, username: str, address: str | None) -> None:
         """Count one failed attempt against the name and the address."""
         for item, *keys in self._windows(username, address):
-            self._run(lambda s, i=item, k=keys: s.hit(i, *k))
+            self.run(lambda s, i=item, k=keys: s.hit(i, *k))
 
     def first_refusal(self, username: str, address: str | None) -> bool:
         """True for the first refused attempt of a name from an address in a window: only
         that one is audited (a flood of refusals would flood the trail and the database)."""
         keys = ("smsform-sign-in-refused", name_key(username), address or "-")
-        return self._run(lambda s: s.hit(REFUSAL_AUDITED, *keys))
+        return self.run(lambda s: s.hit(REFUSAL_AUDITED, *keys))
 
     def clear(self, username: str) -> None:
         """Forget the name's failures (it signed in with the right password)."""
         item, *keys = self._windows(username, None)[0]
-        self._run(lambda s: s.clear(item, *keys))
+        self.run(lambda s: s.clear(item, *keys))
 
 
 def throttle() -> SignInThrottle:
@@ -105,7 +106,7 @@ def request_wait(limit: str, *keys: str) -> int:
     within the limit, else the whole seconds until another may be made. On the sign-in
     throttle's storage, so also in memory when Redis cannot be reached."""
     item = _limit(limit)
-    counted = throttle()._run  # noqa: SLF001 - the same storage and fallback
+    counted = throttle().run  # the same storage and fallback
     if counted(lambda s: s.hit(item, *keys)):
         return 0
     reset = counted(lambda s: s.get_window_stats(item, *keys)).reset_time
