@@ -9,6 +9,7 @@ process wrote one, and a send saves the state after it. ``reset_simulator_state`
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -103,7 +104,7 @@ class Gateway:
         remembered."""
         outage = self._outage
         if outage is not None and self.clock() - outage[0] < OUTAGE_MEMORY:
-            raise outage[1].with_traceback(None)
+            raise copy.copy(outage[1])  # a fresh one: pages in other threads raise it too
         try:
             answer = ask(self.lookups or self.client)
         except OUTAGES as exc:
