@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,3 +43,45 @@ class ManualClock:
         """Move forward by ``timedelta(**kwargs)`` and return the new time."""
         self.now += timedelta(**kwargs)
         return self.now
+
+
+# --- the vendor PHP sample's send, byte for byte (the simulator's and the relay's tests) ----
+
+SAMPLE_BOUNDARY = "---------------------abc123"
+
+
+def b64(value: str, charset: str = "utf-8") -> str:
+    """A field as the samples write it: Base64 of its bytes in ``charset``."""
+    return base64.b64encode(value.encode(charset)).decode("ascii")
+
+
+def php_sample_request(host: str, port: int, path: str, fields: dict[str, str]) -> bytes:
+    """The vendor PHP sample's request: HTTP/1.0, '/' after the path, a comma before
+    ``boundary``, an extra boundary line after every part and no closing boundary."""
+    data = ""
+    for name, value in fields.items():
+        data += f"--{SAMPLE_BOUNDARY}\r\n"
+        data += f'Content-Disposition: form-data; name="{name}"\r\n'
+        data += f"\r\n{value}\r\n"
+        data += f"--{SAMPLE_BOUNDARY}\r\n"
+    header = f"POST {path}/ HTTP/1.0\r\n"
+    header += f"Host: {host}:{port}\r\n"
+    header += f"Content-type: multipart/form-data, boundary={SAMPLE_BOUNDARY}\r\n"
+    header += f"Content-length: {len(data.encode('ascii'))}\r\n\r\n"
+    return (header + data).encode("ascii")
+
+
+def php_sample_send_fields(user_id: str, secure: str, /, **overrides: str) -> dict[str, str]:
+    """What the PHP sample posts: every field Base64, destination in its own alphabet."""
+    fields = {
+        "user_id": b64(user_id), "secure": b64(secure),
+        "msg": b64("안녕하세요 {name}님"), "rphone": "",
+        "destination": b64("010-2222-3333|홍길동,010-3333-4444|김철수").translate(
+            str.maketrans("+/", "-,")),
+        "sphone1": b64("010"), "sphone2": b64("1234"), "sphone3": b64("5678"),
+        "rdate": "", "rtime": "", "mode": b64("1"), "returnurl": b64("http://shop/ok"),
+        "testflag": "", "nointeractive": b64("1"), "repeatFlag": "", "repeatNum": "",
+        "repeatTime": "", "smsType": b64("S"), "subject": "",
+    }
+    fields.update(overrides)
+    return fields

@@ -3,7 +3,6 @@ each refusal, the send log, and the master key never in an answer."""
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import os
@@ -32,17 +31,13 @@ from smsform.services.audit import CLI_ACTOR
 from tests import support
 from tests.conftest import ADMIN, create_tables, make_user
 from tests.fixtures import page, sign_in
+from tests.support import b64, php_sample_request, php_sample_send_fields
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_DIR = ROOT / "tests" / "relay_client"
 CLIENT_VENV = ROOT / ".venv" / "client"
 SENDER = "010-1234-5678"
 TO = "010-2222-3333"
-SAMPLE_BOUNDARY = "---------------------abc123"
-
-
-def b64(value: str, charset: str = "utf-8") -> str:
-    return base64.b64encode(value.encode(charset)).decode("ascii")
 
 
 # -- the master key in every form a broken answer could carry it --------------------------
@@ -131,35 +126,13 @@ def exchange(live: Live, request: bytes) -> tuple[bytes, bytes]:
 
 
 def php_request(live: Live, path: str, fields: dict[str, str]) -> bytes:
-    """The vendor PHP sample's request: HTTP/1.0, '/' after the path, a comma before
-    ``boundary``, an extra boundary line after every part and no closing boundary."""
-    data = ""
-    for name, value in fields.items():
-        data += f"--{SAMPLE_BOUNDARY}\r\n"
-        data += f'Content-Disposition: form-data; name="{name}"\r\n'
-        data += f"\r\n{value}\r\n"
-        data += f"--{SAMPLE_BOUNDARY}\r\n"
-    header = f"POST {path}/ HTTP/1.0\r\n"
-    header += f"Host: {live.host}:{live.port}\r\n"
-    header += f"Content-type: multipart/form-data, boundary={SAMPLE_BOUNDARY}\r\n"
-    header += f"Content-length: {len(data.encode('ascii'))}\r\n\r\n"
-    return (header + data).encode("ascii")
+    """The vendor PHP sample's request to the live app (tests.support.php_sample_request)."""
+    return php_sample_request(live.host, live.port, path, fields)
 
 
 def php_send_fields(issued: relay.Issued, **overrides: str) -> dict[str, str]:
-    """What the PHP sample posts: every field Base64, destination in its own alphabet."""
-    fields = {
-        "user_id": b64(issued.site.user_id), "secure": b64(issued.secure),
-        "msg": b64("안녕하세요 {name}님"), "rphone": "",
-        "destination": b64("010-2222-3333|홍길동,010-3333-4444|김철수").translate(
-            str.maketrans("+/", "-,")),
-        "sphone1": b64("010"), "sphone2": b64("1234"), "sphone3": b64("5678"),
-        "rdate": "", "rtime": "", "mode": b64("1"), "returnurl": b64("http://shop/ok"),
-        "testflag": "", "nointeractive": b64("1"), "repeatFlag": "", "repeatNum": "",
-        "repeatTime": "", "smsType": b64("S"), "subject": "",
-    }
-    fields.update(overrides)
-    return fields
+    """What the PHP sample posts for ``issued`` (tests.support.php_sample_send_fields)."""
+    return php_sample_send_fields(issued.site.user_id, issued.secure, **overrides)
 
 
 def php_send(live: Live, issued: relay.Issued, **overrides: str) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import socket
 import threading
 from urllib.parse import quote, urlencode
@@ -11,12 +10,8 @@ import pytest
 
 from simulator import DEMO_CREDITS, DEMO_SECURE_KEY, DEMO_USER_ID
 from simulator.server import SimulatorServer
-
-SAMPLE_BOUNDARY = "---------------------abc123"
-
-
-def b64(value: str) -> str:
-    return base64.b64encode(value.encode("utf-8")).decode("ascii")
+from tests import support
+from tests.support import b64
 
 
 def exchange(server, request: bytes) -> tuple[bytes, bytes]:
@@ -31,36 +26,13 @@ def exchange(server, request: bytes) -> tuple[bytes, bytes]:
 
 
 def php_sample_request(server, path: str, fields: dict[str, str]) -> bytes:
-    """The vendor PHP sample's request: HTTP/1.0, '/' after the path, a comma before
-    ``boundary``, an extra boundary line after every part and no closing boundary."""
-    data = ""
-    for name, value in fields.items():
-        data += f"--{SAMPLE_BOUNDARY}\r\n"
-        data += f'Content-Disposition: form-data; name="{name}"\r\n'
-        data += f"\r\n{value}\r\n"
-        data += f"--{SAMPLE_BOUNDARY}\r\n"
-    host, port = server.server_address[:2]
-    header = f"POST {path}/ HTTP/1.0\r\n"
-    header += f"Host: {host}:{port}\r\n"
-    header += f"Content-type: multipart/form-data, boundary={SAMPLE_BOUNDARY}\r\n"
-    header += f"Content-length: {len(data.encode('ascii'))}\r\n\r\n"
-    return (header + data).encode("ascii")
+    """The vendor PHP sample's request to ``server`` (tests.support.php_sample_request)."""
+    return support.php_sample_request(*server.server_address[:2], path, fields)
 
 
 def sample_send_fields(**overrides: str) -> dict[str, str]:
-    """What the PHP sample posts: every field Base64, destination in its own alphabet."""
-    fields = {
-        "user_id": b64(DEMO_USER_ID), "secure": b64(DEMO_SECURE_KEY),
-        "msg": b64("안녕하세요 {name}님"), "rphone": "",
-        "destination": b64("010-2222-3333|홍길동,010-3333-4444|김철수").translate(
-            str.maketrans("+/", "-,")),
-        "sphone1": b64("010"), "sphone2": b64("1234"), "sphone3": b64("5678"),
-        "rdate": "", "rtime": "", "mode": b64("1"), "returnurl": b64("http://shop/ok"),
-        "testflag": "", "nointeractive": b64("1"), "repeatFlag": "", "repeatNum": "",
-        "repeatTime": "", "smsType": b64("S"), "subject": "",
-    }
-    fields.update(overrides)
-    return fields
+    """What the PHP sample posts for the demo account (tests.support)."""
+    return support.php_sample_send_fields(DEMO_USER_ID, DEMO_SECURE_KEY, **overrides)
 
 
 def test_php_sample_send(socket_server, demo_backend):
