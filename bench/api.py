@@ -34,7 +34,6 @@ import gc
 import io
 import json
 import logging
-import statistics
 import sys
 import tempfile
 import threading
@@ -46,6 +45,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import floor  # noqa: E402
+from timing import summary as _summary  # noqa: E402
 from timing import timed  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
@@ -66,15 +66,11 @@ BLOCK = 100
 GOAL = 3.0
 
 
-
-
 def summary(name: str, samples: list[float]) -> float:
-    """Print mean/p50/p95 in ms and return the median."""
-    ms = sorted(s * 1000 for s in samples)
-    p50 = ms[len(ms) // 2]
-    print(f"  {name:<40} mean {statistics.fmean(ms):7.3f} ms  p50 {p50:7.3f}  "
-          f"p95 {ms[int(len(ms) * 0.95)]:7.3f}")
-    return p50
+    """Print mean/p50/p95 in ms (as this bench lays them out); return the median."""
+    return _summary(name, samples, width=40, indent="  ")
+
+
 
 
 def build(database: str, config: dict) -> tuple:

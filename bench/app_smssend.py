@@ -13,13 +13,13 @@ import gc
 import io
 import logging
 import re
-import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from timing import timed  # noqa: E402
+from timing import stats, timed  # noqa: E402
+from timing import summary as _summary  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -45,11 +45,9 @@ def _cookie_header(web) -> str:
 
 def summary(name: str, samples: list[float]) -> tuple[float, float]:
     """Print mean/p50/p95 in ms and return the mean and the median."""
-    ms = sorted(s * 1000 for s in samples)
-    mean = statistics.fmean(ms)
-    print(f"{name:<28} mean {mean:7.3f} ms  p50 {ms[len(ms) // 2]:7.3f}  "
-          f"p95 {ms[int(len(ms) * 0.95)]:7.3f}")
-    return mean, ms[len(ms) // 2]
+    mean, p50, _p95 = stats(samples)
+    _summary(name, samples, width=28)
+    return mean, p50
 
 
 def main() -> None:

@@ -28,7 +28,6 @@ import logging
 import multiprocessing
 import os
 import socket
-import statistics
 import sys
 import tempfile
 from collections.abc import Callable
@@ -37,7 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import floor  # noqa: E402
-from timing import timed  # noqa: E402
+from timing import summary, timed  # noqa: E402
 from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -91,14 +90,6 @@ def poster(host: str, port: int, request: bytes) -> Callable[[], None]:
     return call
 
 
-
-
-def summary(name: str, samples: list[float]) -> float:
-    """Print mean/p50/p95 in ms; return the median."""
-    ms = sorted(s * 1000 for s in samples)
-    print(f"{name:<34} mean {statistics.fmean(ms):7.3f} ms  p50 {ms[len(ms) // 2]:7.3f}  "
-          f"p95 {ms[int(len(ms) * 0.95)]:7.3f}")
-    return ms[len(ms) // 2]
 
 
 def _simulator_child(conn) -> None:  # noqa: ANN001 - a multiprocessing Connection

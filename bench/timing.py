@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 
@@ -14,3 +15,16 @@ def timed(fn: Callable[[], object], n: int) -> list[float]:
         fn()
         out.append(perf() - start)
     return out
+
+
+def stats(seconds: list[float]) -> tuple[float, float, float]:
+    """Mean, median (the upper middle) and p95 of ``seconds``, in milliseconds."""
+    ms = sorted(s * 1000 for s in seconds)
+    return statistics.fmean(ms), ms[len(ms) // 2], ms[int(len(ms) * 0.95)]
+
+
+def summary(name: str, seconds: list[float], width: int = 34, indent: str = "") -> float:
+    """Print ``name`` with the mean, p50 and p95 in ms; return the p50."""
+    mean, p50, p95 = stats(seconds)
+    print(f"{indent}{name:<{width}} mean {mean:7.3f} ms  p50 {p50:7.3f}  p95 {p95:7.3f}")
+    return p50
