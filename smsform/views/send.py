@@ -176,27 +176,9 @@ def _invalid(form: SendForm, draft: form_input.Draft | None, problems) -> Any:
     return _render_form(form, 400, draft)
 
 
-def _not_sent_again_text(result: SendResult) -> str:
-    """Why a token or key sent nothing this time."""
-    if result.status is Status.DUPLICATE:
-        if result.previous and result.previous.status is Status.UNKNOWN:
-            return _("This form was sent before, but what became of it is unknown; it was not "
-                     "sent again. Check the send log and the results before sending it anew.")
-        return _("This form was already sent; it was not sent again.")
-    if result.status is Status.IN_FLIGHT:
-        return _("This form is being sent right now; it was not sent a second time.")
-    if result.status is Status.KEY_INVALID:
-        return _("Idempotency-Key must be at most %(max)s printable characters.",
-                 max=sending.MAX_KEY_LENGTH)
-    if result.status is Status.KEY_MISMATCH:
-        return _("This Idempotency-Key was already used for a different message; nothing was "
-                 "sent. Use a new key for a new message.")
-    return _("This form has expired or is not valid; open a new one. Nothing was sent.")
-
-
 def _not_sent_again(result: SendResult, status: int):
     """A token or key that cannot send (again): say why, and what happened the first time."""
-    text = _not_sent_again_text(result)
+    text = messages.not_sent_again_text(result)
     previous = result.previous
     previous_text = messages.previous_text(previous) if previous else None
     if wants_json():

@@ -1,0 +1,99 @@
+"""Words for what the library and the services report: the one place codes become sentences.
+
+The library (``cafe24/``) and the services report problems, outcomes, refusals and result
+rows as codes with parameters. Each code gets an English sentence here, which is its message
+id; the Korean lives in ``translations/ko`` like every other text. Numbers are written for the
+locale ("2,015"), and a sentence whose words follow a count goes through ``ngettext``.
+
+Callers use the package, one way: ``from smsform import messages; messages.problem_text(p)``.
+The sentences live by area, each module importing only the services it words:
+
+- ``common``   the request's language, numbers for the locale, the terminal's two languages
+- ``send``     a send's problems and outcome, a reused form token or Idempotency-Key
+- ``gateway``  transport failures, look-ups, result rows, the dashboard's gateway check
+- ``sendlog``  the send log: results, codes, marks, list filters, ``log purge``
+- ``accounts`` accounts, roles and the audit trail
+- ``api``      the token API's (and the CLI's) input, API tokens
+- ``relay``    relay sites
+
+The coming areas get a module each, re-exported below like the rest: ``bulk`` (jobs and
+batches), ``contacts`` (the address book, lists, opt-outs) and ``delivery`` (delivery status).
+A new sentence goes into its area's module, never into this file.
+"""
+
+from smsform.messages.accounts import (
+    ACCOUNT_SENTENCES,
+    AUDIT_ACTION_WORDS,
+    account_error_text,
+    audit_action_text,
+    audit_detail_text,
+    role_text,
+)
+from smsform.messages.api import (
+    API_INPUT_COUNTED,
+    API_INPUT_SENTENCES,
+    API_PROBLEM_SENTENCES,
+    TOKEN_SENTENCES,
+    api_input_text,
+    api_problem_text,
+    token_error_text,
+)
+from smsform.messages.common import format_params, in_both, language, terminal_time
+from smsform.messages.gateway import (
+    ROW_SEND_TYPE_WORDS,
+    ROW_STATUS_WORDS,
+    delivery_text,
+    gateway_check_text,
+    gateway_check_value,
+    gateway_failure_text,
+    row_send_type_text,
+    row_status_text,
+    transport_text,
+)
+from smsform.messages.relay import RELAY_SENTENCES, relay_error_text
+from smsform.messages.send import (
+    KEY_SENTENCES,
+    PROBLEM_COUNTED,
+    PROBLEM_SENTENCES,
+    not_sent_again_text,
+    not_sent_text,
+    outcome_text,
+    previous_text,
+    problem_text,
+    send_result_text,
+    unknown_outcome_text,
+    unreachable_text,
+)
+from smsform.messages.sendlog import (
+    FILTER_SENTENCES,
+    LOG_MARK_WORDS,
+    LOG_RESULT_WORDS,
+    attention_text,
+    filter_problems,
+    log_code_text,
+    log_filter_text,
+    log_mark_text,
+    log_result_text,
+    purge_count_text,
+    purge_future_text,
+    purge_text,
+    result_code_text,
+)
+
+__all__ = [
+    "ACCOUNT_SENTENCES", "AUDIT_ACTION_WORDS", "account_error_text", "audit_action_text",
+    "audit_detail_text", "role_text",
+    "API_INPUT_COUNTED", "API_INPUT_SENTENCES", "API_PROBLEM_SENTENCES", "TOKEN_SENTENCES",
+    "api_input_text", "api_problem_text", "token_error_text",
+    "format_params", "in_both", "language", "terminal_time",
+    "ROW_SEND_TYPE_WORDS", "ROW_STATUS_WORDS", "delivery_text", "gateway_check_text",
+    "gateway_check_value", "gateway_failure_text", "row_send_type_text", "row_status_text",
+    "transport_text",
+    "RELAY_SENTENCES", "relay_error_text",
+    "KEY_SENTENCES", "PROBLEM_COUNTED", "PROBLEM_SENTENCES", "not_sent_again_text",
+    "not_sent_text", "outcome_text", "previous_text", "problem_text", "send_result_text",
+    "unknown_outcome_text", "unreachable_text",
+    "FILTER_SENTENCES", "LOG_MARK_WORDS", "LOG_RESULT_WORDS", "attention_text",
+    "filter_problems", "log_code_text", "log_filter_text", "log_mark_text", "log_result_text",
+    "purge_count_text", "purge_future_text", "purge_text", "result_code_text",
+]

@@ -1,0 +1,42 @@
+"""What every area's words share: the request's language, numbers written for the locale,
+and the terminal's two languages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from flask_babel import force_locale, format_number, get_locale
+
+from cafe24.schedule import KST
+from smsform.models import in_korea
+
+
+def language() -> str:
+    """The language of this request, for the library's own two-language code tables."""
+    locale = get_locale()
+    return locale.language if locale is not None else "ko"
+
+
+def format_params(params: Mapping[str, object]) -> dict[str, object]:
+    """The parameters as a sentence shows them: whole numbers written for the locale."""
+    return {name: format_number(value) if isinstance(value, int) and not isinstance(value, bool)
+            else value for name, value in params.items()}
+
+
+def in_both(words: Callable[..., str], *args: object) -> str:
+    """A message for the terminal in Korean, then English: one whole sentence in each."""
+    with force_locale("ko"):
+        korean = words(*args)
+    with force_locale("en"):
+        english = words(*args)
+    return korean if korean == english else f"{korean} ({english})"
+
+
+def terminal_time(when: datetime | None) -> str:
+    """A time in Korea time for the terminal, or "never"; a naive time is a stored one
+    (UTC)."""
+    if when is None:
+        return "never"
+    aware = when.astimezone(KST) if when.tzinfo is not None else in_korea(when)
+    return aware.strftime("%Y-%m-%d %H:%M")
