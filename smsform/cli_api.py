@@ -36,7 +36,7 @@ from smsform.messages import in_both, terminal_time
 from smsform.permissions import Permission
 from smsform.services import accounts, api_messages, api_tokens, gateway, sending
 from smsform.services.audit import CLI_ACTOR
-from smsform.services.sending import Actor, SendKey, SendResult, Status
+from smsform.services.sending import Actor, SendKey, SendOrder, SendResult, Status
 
 EXIT_OK, EXIT_REFUSED, EXIT_INVALID, EXIT_UNKNOWN, EXIT_NOT_SENT = 0, 1, 2, 3, 4
 #: The exit status of each logged result.
@@ -187,8 +187,9 @@ def send_command(username: str, sender: str, recipients: tuple[str, ...], text: 
         _echo(problem, as_json)
         raise SystemExit(problem.exit_code)
     send_request, reading = read
-    result = sending.submit(send_request, Actor(user.id, user.username, "cli"),
-                            SendKey.header(idempotency_key), input_problems=reading)
+    result = sending.submit(SendOrder(send_request, Actor(user.id, user.username, "cli"),
+                                      SendKey.header(idempotency_key),
+                                      input_problems=tuple(reading)))
     answer = outcome(result, user)
     _echo(answer, as_json)
     raise SystemExit(answer.exit_code)

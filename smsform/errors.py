@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from smsform import logs
+from smsform.services.sending import SendResult, gateway_was_called
 
 log = logs.get("errors")
 #: Seconds a caller is asked to wait after the database was busy or out of reach.
@@ -168,7 +169,25 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def nothing_sent_yet() -> None:
         """A request starts with no gateway call made (an app context can outlive one)."""
-        g.pop("smsform_gateway_called", None)
+        g.pop(_GATEWAY_CALLED, None)
+
+
+_GATEWAY_CALLED = "smsform_gateway_called"
+
+
+def after_send(result: SendResult) -> SendResult:
+    """Note, for this request's error handler, a send whose message may have reached the
+    gateway: a database failure from here on says it may have gone, never that nothing was
+    sent. Every edge that calls ``sending.submit`` in a request passes its result through
+    here (the service knows no request)."""
+    if result.gateway_called:
+        g.setdefault(_GATEWAY_CALLED, True)
+    return result
+
+
+def _after_a_send(exc: BaseException) -> bool:
+    """True when this request handed a message to the gateway before ``exc``."""
+    return bool(g.get(_GATEWAY_CALLED)) or gateway_was_called(exc)
 
 
 def _database_unavailable(exc: OperationalError) -> Response | tuple[Any, int]:
@@ -186,7 +205,7 @@ def _database_unavailable(exc: OperationalError) -> Response | tuple[Any, int]:
     if own is not None:  # a view that answers in a format of its own (the relay's wire)
         return own()
     with force_locale(problem_language()) if _answers_problem() else nullcontext():
-        if g.get("smsform_gateway_called"):  # a message may have gone out before it failed
+        if _after_a_send(exc):  # a message may have gone out before it failed
             error = ApiError(503, "database_unavailable_after_send", _(
                 "The database failed after the message was handed to the gateway, so it may "
                 "have been sent. Do not send it again before checking the send log and the "

@@ -16,17 +16,18 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from flask import g
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from simulator import DEMO_CREDITS, DEMO_SECURE_KEY, DEMO_SENDERS, DEMO_USER_ID
 from simulator.backend import GatewayBackend
 from smsform import database
+from smsform.errors import after_send
 from smsform.extensions import db
 from smsform.models import Send, in_korea
-from smsform.services import relay
+from smsform.services import form_input, relay, sending
 from smsform.services.audit import CLI_ACTOR
+from smsform.services.sending import SendResult, Status
 from tests.api_support import bearer, token_user
 from tests.fixtures import build_app, page, send_calls, sign_in, valid_send
 
@@ -251,14 +252,27 @@ def test_the_cli_answers_a_send_whose_row_cannot_be_read_back(tmp_path):
     assert len(send_calls(backend)) == 1
 
 
-def test_a_database_failure_once_the_gateway_was_called_never_says_nothing_was_sent(locking):
+@pytest.mark.parametrize("how", ["result", "exception"])
+def test_a_database_failure_once_the_gateway_was_called_never_says_nothing_was_sent(
+        locking, monkeypatch, how):
     """Whatever reads the database after the call (nothing does today: this guards what
-    may), its failure says the message may have gone, and asks for no retry."""
+    may), its failure says the message may have gone, and asks for no retry: told by the
+    edge with the send's result, or by the exception the send service let through."""
     app, _backend, _path = locking
+    failure = OperationalError("SELECT 1", {}, sqlite3.OperationalError("gone"))
+    request = form_input.build_request(valid_send()).request
+
+    def failing_call(*_args):
+        raise failure  # as if the database failed during the gateway call
+
+    monkeypatch.setattr(sending, "_call", failing_call)
 
     def after_a_send() -> str:
-        g.smsform_gateway_called = True
-        raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("gone"))
+        if how == "result":
+            after_send(SendResult(Status.SUCCESS, request))
+            raise failure
+        sending.submit(sending.SendOrder(request, sending.Actor(None, "t", "form")))
+        raise AssertionError("not reached")
 
     app.add_url_rule("/after-a-send", view_func=after_a_send)
     answer = app.test_client().get("/after-a-send?lang=en", headers={"Accept": "application/json"})
@@ -266,6 +280,19 @@ def test_a_database_failure_once_the_gateway_was_called_never_says_nothing_was_s
         503, "database_unavailable_after_send")
     assert "may have been sent" in answer.get_json()["message"]
     assert "Retry-After" not in answer.headers
+
+
+def test_a_database_failure_after_a_send_that_never_left_says_nothing_was_sent(locking):
+    app, _backend, _path = locking
+
+    def not_sent() -> str:
+        after_send(SendResult(Status.NOT_SENT, form_input.build_request(valid_send()).request))
+        raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("gone"))
+
+    app.add_url_rule("/not-sent", view_func=not_sent)
+    answer = app.test_client().get("/not-sent?lang=en", headers={"Accept": "application/json"})
+    assert (answer.status_code, answer.get_json()["code"]) == (503, "database_unavailable")
+    assert answer.headers["Retry-After"] == "5"
 
 
 def test_nointeractive_does_not_skip_the_warning(locking):

@@ -10,11 +10,12 @@ import pytest
 from flask_babel import force_locale
 
 from cafe24.schedule import KST
+from cafe24.text import Problem
 from smsform import messages
 from smsform.extensions import db
 from smsform.models import Send, SendRecipient, User
 from smsform.services import form_input, sending, sendlog, tokens
-from smsform.services.sending import Actor, SendKey, Status
+from smsform.services.sending import Actor, KeyKind, SendKey, SendOrder, Status
 from tests.fixtures import *  # noqa: F403 - fixtures
 from tests.fixtures import build_app, send_calls, sign_in, valid_send
 
@@ -31,7 +32,8 @@ def app_context(app):
 
 def _submit(key: SendKey | None = None, **overrides) -> sending.SendResult:
     draft = form_input.build_request(valid_send(**overrides))
-    return sending.submit(draft.request, KIM, key, input_problems=draft.problems)
+    return sending.submit(SendOrder(draft.request, KIM, key,
+                                    input_problems=tuple(draft.problems)))
 
 
 def test_send_goes_once_and_says_what_happened(app_context, backend, caplog):
@@ -172,3 +174,63 @@ def test_a_refused_send_stays_in_the_log_but_frees_its_key(app_context, no_credi
 def test_an_accepted_send_remembers_the_users_sender(app_context):
     _submit(sphone="02-123-4567")
     assert db.session.get(User, KIM.user_id).last_sender == "02-123-4567"
+
+
+def test_a_keys_kind_says_where_it_came_from():
+    assert SendKey.form_token(" t ") == SendKey("t", KeyKind.FORM_TOKEN)
+    assert SendKey.header(" order-1 ") == SendKey("order-1", KeyKind.HEADER)
+    assert SendKey.job_batch(7, 3) == SendKey("7:3", KeyKind.JOB_BATCH)
+    assert (SendKey.form_token(""), SendKey.header(None)) == (None, None)
+    # Only a header's key is held to 40 printable characters: it is the caller's own.
+    assert not SendKey("x" * 41, KeyKind.HEADER).usable
+    assert SendKey("x" * 41, KeyKind.JOB_BATCH).usable
+
+
+def test_a_job_batch_is_sent_once_and_its_key_stored_apart(app_context, backend):
+    key = SendKey.job_batch(12, 1)
+    first, again = _submit(key, msg="첫 번째"), _submit(key, msg="첫 번째")
+    assert (first.status, again.status) == (Status.SUCCESS, Status.DUPLICATE)
+    assert _submit(key, msg="다른 내용").status is Status.KEY_MISMATCH
+    assert _row(first.send_id).send_key == "batch:12:1"
+    # A header key of the same spelling is another key.
+    assert _submit(SendKey.header("12:1"), msg="첫 번째").status is Status.SUCCESS
+    assert len(send_calls(backend)) == 2
+
+
+def test_the_order_carries_the_edges_own_problems_and_the_time(app_context, backend):
+    draft = form_input.build_request(valid_send(rdate="2030-01-02", rtime="10:00"))
+    later = datetime(2030, 1, 2, 9, 55, tzinfo=KST)  # five minutes before the reservation
+    result = sending.submit(SendOrder(draft.request, KIM, now=later, input_problems=(
+        Problem("rphone", "no_recipients"),)))
+    assert result.status is Status.INVALID
+    assert {p.code for p in result.problems} == {"no_recipients", "reservation_too_soon"}
+    assert send_calls(backend) == []
+
+
+def test_an_exception_after_the_call_says_the_gateway_was_called(app_context, backend,
+                                                                 monkeypatch):
+    """No request global: the exception itself carries it, for a worker as for a page."""
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the outcome could not be written")
+
+    monkeypatch.setattr(sendlog, "record_outcome", broken)
+    with pytest.raises(RuntimeError) as raised:
+        _submit()
+    assert sending.gateway_was_called(raised.value)
+    assert len(send_calls(backend)) == 1
+
+    monkeypatch.setattr(sendlog, "record_intent", broken)
+    with pytest.raises(RuntimeError) as before:
+        _submit()
+    assert not sending.gateway_was_called(before.value)
+    assert len(send_calls(backend)) == 1
+
+
+@pytest.mark.parametrize(("status", "called"), [
+    (Status.SUCCESS, True), (Status.RESERVED, True), (Status.TEST, True),
+    (Status.REFUSED, True), (Status.UNKNOWN, True), (Status.NOT_SENT, False),
+    (Status.INVALID, False), (Status.DUPLICATE, False), (Status.OVER_LIMIT, False),
+])
+def test_a_result_says_whether_the_gateway_was_called(status, called):
+    draft = form_input.build_request(valid_send())
+    assert sending.SendResult(status, draft.request).gateway_called is called

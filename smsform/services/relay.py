@@ -390,7 +390,8 @@ def send(site: Site, fields: Mapping[str, str], address: str | None) -> RelaySen
             counted.append(used_today(site, through=send_id))
             return counted[-1] <= limit
 
-    result = sending.submit(request, actor, input_problems=draft.problems, admit=admit)
+    result = sending.submit(sending.SendOrder(request, actor, input_problems=tuple(draft.problems),
+                                              admit=admit))
     if result.status is sending.Status.OVER_LIMIT:
         log.info("relay site=%s over its daily limit (concurrent sends)", site.name)
         return RelaySend(Denial.DAILY_LIMIT, remaining=allowance(site))

@@ -1,22 +1,25 @@
-"""The "send once" service: every way in (form, JSON, later API, relay, CLI, bulk) calls
-``submit`` and gets a typed ``SendResult``; each edge only maps it to its own format.
+"""The "send once" service: every way in (form, JSON, API, relay, CLI, later the bulk
+worker) puts its send in a ``SendOrder``, calls ``submit`` and gets a typed ``SendResult``;
+each edge only maps it to its own format.
 
 ``submit`` owns the whole life of a send: the one judgement of the request, the claim of
 its send token or ``Idempotency-Key`` (committed before anything leaves), the single
 gateway call (never retried once the bytes may have left) and the record of its outcome.
-No HTTP in here: no status codes, no pages, no sentences.
+No HTTP in here: no status codes, no pages, no sentences, no request globals (a worker has
+no request). Whether the gateway was called is told by the result
+(``SendResult.gateway_called``) or, for an exception that escapes once the call began, by
+``gateway_was_called(exc)``; an edge tells its own error handler.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from flask import g
 from sqlalchemy.exc import SQLAlchemyError
 
 from cafe24.answers import SendOutcome, SendStatus
@@ -66,7 +69,7 @@ _FROM_OUTCOME = {
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is sending, and by which way in (``form``, ``json``; later ``api``, ``relay``...)."""
+    """Who is sending, and by which way in (``form``, ``json``, ``api``, ``relay``, ``cli``)."""
 
     user_id: int | None  # None for a relay site (its name stands for it)
     name: str
@@ -74,13 +77,21 @@ class Actor:
     address: str | None = None
 
 
+class KeyKind(StrEnum):
+    """Where a send key comes from, which says how it is checked and stored."""
+
+    FORM_TOKEN = "form_token"  # noqa: S105 - a kind: a form's signed one-time ``send_token``
+    HEADER = "header"  # a caller's ``Idempotency-Key`` (JSON, API, CLI), unique per user
+    JOB_BATCH = "job_batch"  # one batch of a bulk job, named by the job (the bulk issue)
+
+
 @dataclass(frozen=True)
 class SendKey:
-    """What makes a send happen once: a form's ``send_token`` or a caller's
-    ``Idempotency-Key`` (unique per user)."""
+    """What makes a send happen once: a form's ``send_token``, a caller's
+    ``Idempotency-Key`` (unique per user) or a bulk job's batch."""
 
     value: str
-    from_header: bool = False
+    kind: KeyKind = KeyKind.FORM_TOKEN
 
     @classmethod
     def form_token(cls, token: str | None) -> SendKey | None:
@@ -91,13 +102,40 @@ class SendKey:
     @classmethod
     def header(cls, value: str | None) -> SendKey | None:
         """The key of an ``Idempotency-Key`` header, or None when there was none."""
-        return None if value is None else cls(value.strip(), from_header=True)
+        return None if value is None else cls(value.strip(), KeyKind.HEADER)
+
+    @classmethod
+    def job_batch(cls, job_id: int, batch: int) -> SendKey:
+        """The key of batch ``batch`` of bulk job ``job_id``: a batch is sent once, however
+        often a worker picks it up again."""
+        return cls(f"{job_id}:{batch}", KeyKind.JOB_BATCH)
 
     @property
     def usable(self) -> bool:
-        """A header key must be 1 to 40 printable characters."""
-        return bool(self.value) and (not self.from_header or (
-            len(self.value) <= MAX_KEY_LENGTH and self.value.isprintable()))
+        """A header key must be 1 to 40 printable characters; a token, not empty."""
+        if self.kind is KeyKind.HEADER:
+            return 0 < len(self.value) <= MAX_KEY_LENGTH and self.value.isprintable()
+        return bool(self.value)
+
+
+@dataclass(frozen=True)
+class SendOrder:
+    """Everything one send needs, as an edge (or a worker) read it.
+
+    ``input_problems`` are what the edge found while reading its input (a date that is not
+    a date); they are reported together with the request's own. ``admit``, when given, is
+    asked with the committed intent row's id before the gateway call, so an allowance can
+    count every send logged so far, concurrent ones included; a refusal ends the send as
+    not sent (``OVER_LIMIT``), its row kept. ``now`` is the time the request is judged at
+    (tests; None: the clock).
+    """
+
+    request: SendRequest
+    actor: Actor
+    key: SendKey | None = None
+    input_problems: tuple[Problem, ...] = ()
+    admit: Callable[[int], bool] | None = None
+    now: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -150,48 +188,74 @@ class SendResult:
         error = self.error or (self.outcome.error if self.outcome else None)
         return error.message if error else ""
 
+    @property
+    def gateway_called(self) -> bool:
+        """True when the request may have reached the gateway: from then on, a failure must
+        never say that nothing was sent."""
+        return self.status in _CALLED
+
     def as_previous(self) -> Previous:
         """This result as a later repeat of the same key will be told it."""
         return Previous(self.status, self.code, self.remaining, self.detail)
 
 
-def submit(request: SendRequest, actor: Actor, key: SendKey | None = None, *,
-           now: datetime | None = None, input_problems: Sequence[Problem] = (),
-           admit: Callable[[int], bool] | None = None) -> SendResult:
-    """Judge ``request`` once, log it and claim ``key`` in one commit, send once, log the
-    outcome.
+#: The endings of a send whose bytes may have reached the gateway.
+_CALLED = frozenset({Status.SUCCESS, Status.RESERVED, Status.TEST, Status.REFUSED,
+                     Status.UNKNOWN})
+_GATEWAY_CALLED = "smsform_gateway_called"
 
-    ``input_problems`` are what the edge found while reading its input (a date that is
-    not a date); they are reported together with the request's own. ``admit``, when
-    given, is asked with the committed intent row's id before the gateway call, so an
-    allowance can count every send logged so far, concurrent ones included; a refusal
-    ends the send as not sent (``OVER_LIMIT``), its row kept.
-    """
-    problems = (*input_problems, *request.problems(now))
+
+def gateway_was_called(exc: BaseException) -> bool:
+    """True when ``exc`` escaped ``submit`` after the gateway call began."""
+    return getattr(exc, _GATEWAY_CALLED, False)
+
+
+def _send_key(order: SendOrder) -> tuple[str | None, str | None] | Status:
+    """The stored key and request digest of the order's key, or why the key cannot send."""
+    key, request = order.key, order.request
+    if key is None:
+        return None, None
+    if not key.usable:
+        return Status.KEY_INVALID
+    if key.kind is KeyKind.HEADER:
+        return tokens.header_key(order.actor.user_id, key.value), sendlog.request_hash(request)
+    if key.kind is KeyKind.JOB_BATCH:
+        return tokens.batch_key(key.value), sendlog.request_hash(request)
+    send_key = tokens.form_key(key.value, order.actor.user_id)
+    return Status.TOKEN_INVALID if send_key is None else (send_key, None)
+
+
+def submit(order: SendOrder) -> SendResult:
+    """Judge the order's request once, log it and claim its key in one commit, send once,
+    log the outcome (see ``SendOrder`` for what each part does)."""
+    request, actor = order.request, order.actor
+    problems = (*order.input_problems, *request.problems(order.now))
     if problems:
         return SendResult(Status.INVALID, request, problems=problems)
-    send_key, digest = None, None
-    if key is not None:
-        if not key.usable:
-            return SendResult(Status.KEY_INVALID, request)
-        if key.from_header:
-            send_key, digest = tokens.header_key(actor.user_id, key.value), (
-                sendlog.request_hash(request))
-        else:
-            send_key = tokens.form_key(key.value, actor.user_id)
-            if send_key is None:
-                return SendResult(Status.TOKEN_INVALID, request)
+    keyed = _send_key(order)
+    if isinstance(keyed, Status):
+        return SendResult(keyed, request)
+    send_key, digest = keyed
     claim = sendlog.record_intent(request, user_id=actor.user_id, actor=actor.name,
                                   source=actor.source, address=actor.address,
                                   send_key=send_key, digest=digest)
     if isinstance(claim, sendlog.Taken):
         return _taken(request, claim)
-    if admit is not None and not admit(claim.send_id):
+    if order.admit is not None and not order.admit(claim.send_id):
         sendlog.record_outcome(
             claim.send_id, result="not_sent", code=Status.OVER_LIMIT.value, remaining=None,
             answer="", detail="over the allowance", duration_ms=0, release_key=True,
             user_id=None, sender=None)
         return SendResult(Status.OVER_LIMIT, request, send_id=claim.send_id)
+    try:
+        return _send_and_record(request, actor, claim)
+    except BaseException as exc:
+        setattr(exc, _GATEWAY_CALLED, True)  # a failure from here cannot say "nothing sent"
+        raise
+
+
+def _send_and_record(request: SendRequest, actor: Actor, claim: sendlog.Claimed) -> SendResult:
+    """The call and the record of its outcome (a database that refuses it is survived)."""
     started = time.monotonic()
     result = replace(_call(request, actor), send_id=claim.send_id, logged_at=claim.created_at)
     try:
@@ -235,7 +299,6 @@ def _call(request: SendRequest, actor: Actor) -> SendResult:
     log.info("send intent user=%s source=%s kind=%s recipients=%d cost=%d test=%s "
              "reserved=%s", actor.name, actor.source, request.kind, request.recipient_count,
              request.cost, request.test, request.reserve_at is not None)
-    g.smsform_gateway_called = True  # from here, a failure cannot say "nothing was sent"
     try:
         outcome = gateway.client().send(request, validate=False)  # judged in submit
     except (ConnectFailed, InvalidRequest) as exc:

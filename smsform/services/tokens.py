@@ -49,3 +49,8 @@ def _canonical(part: str) -> str:
 def header_key(user_id: int, key: str) -> str:
     """The send key of a caller's own ``Idempotency-Key`` (keys belong to their user)."""
     return f"key:{user_id}:{key}"
+
+
+def batch_key(name: str) -> str:
+    """The send key of a bulk job's batch (``<job>:<batch>``): one send per batch."""
+    return f"batch:{name}"

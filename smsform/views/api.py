@@ -39,14 +39,14 @@ from smsform.api_schemas import (
     api_field,
     input_problems,
 )
-from smsform.errors import PROBLEM_TYPES, ApiError, problem_language
+from smsform.errors import PROBLEM_TYPES, ApiError, after_send, problem_language
 from smsform.limiter import request_wait
 from smsform.login import act_as_bearer, bearer_token
 from smsform.permissions import Permission, requires
 from smsform.services import api_messages, gateway, sending, sendlog_query
 from smsform.services.api_messages import MessageRow
 from smsform.services.api_tokens import TokenUser
-from smsform.services.sending import Actor, SendKey, SendResult, Status
+from smsform.services.sending import Actor, SendKey, SendOrder, SendResult, Status
 from smsform.services.sendlog_query import FilterError
 from smsform.views.util import MAX_ID, numbers_masked, refuse_number_search
 
@@ -171,7 +171,8 @@ def send_message() -> Response:
         raise _invalid(own, [*reading, *send_request.problems()])
     key = SendKey.header(request.headers.get("Idempotency-Key"))
     actor = Actor(current_user.id, current_user.username, "api", request.remote_addr)
-    return _answer(sending.submit(send_request, actor, key, input_problems=reading))
+    return _answer(after_send(sending.submit(SendOrder(send_request, actor, key,
+                                                       input_problems=tuple(reading)))))
 
 
 def _answer(result: SendResult) -> Response:

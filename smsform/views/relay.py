@@ -42,7 +42,7 @@ from cafe24 import wire
 from cafe24.answers import ResultRow
 from cafe24.errors import Cafe24Error
 from smsform import logs, messages
-from smsform.errors import DATABASE_RETRY_AFTER
+from smsform.errors import DATABASE_RETRY_AFTER, after_send
 from smsform.forms import RelaySiteForm
 from smsform.limiter import request_wait
 from smsform.permissions import Permission, requires
@@ -149,7 +149,10 @@ def _send(site: relay.Site, read: wire.GatewayRequest) -> Response:
     unreadable = wire.undecodable_code(read.fields)
     if unreadable:
         return _refused(wire.SEND, unreadable)
-    return _reply(wire.SEND, send_answer(relay.send(site, read.fields, request.remote_addr)))
+    relayed = relay.send(site, read.fields, request.remote_addr)
+    if relayed.result is not None:
+        after_send(relayed.result)
+    return _reply(wire.SEND, send_answer(relayed))
 
 
 def _remain(site: relay.Site, read: wire.GatewayRequest) -> Response:

@@ -15,11 +15,11 @@ from flask_login import current_user
 from cafe24.errors import Cafe24Error, InvalidRequest
 from cafe24.phone import normalize_phone, split_sender
 from smsform import messages
-from smsform.errors import ApiError, on_expired_form, wants_json
+from smsform.errors import ApiError, after_send, on_expired_form, wants_json
 from smsform.forms import SendForm
 from smsform.permissions import Permission, requires
 from smsform.services import form_input, gateway, sending, tokens
-from smsform.services.sending import SendKey, SendResult, Status
+from smsform.services.sending import SendKey, SendOrder, SendResult, Status
 from smsform.views import embed, form_guard
 from smsform.views.form_config import form_config
 from smsform.views.util import safe_return_url
@@ -118,7 +118,8 @@ def smssend():
            or SendKey.header(request.headers.get("Idempotency-Key")))
     actor = sending.Actor(current_user.id, current_user.username,
                           "json" if wants_json() else "form", request.remote_addr)
-    result = sending.submit(draft.request, actor, key, input_problems=draft.problems)
+    result = after_send(sending.submit(SendOrder(draft.request, actor, key,
+                                                 input_problems=tuple(draft.problems))))
     return _answer(form, draft, result)
 
 
