@@ -227,6 +227,16 @@ def parse_results(body: bytes | str) -> ResultPage:
             refund_date=values.get("refundDate", ""),
             extra={k: v for k, v in values.items() if k not in _ROW_FIELDS},
         ))
-    total_text = (total_el.text or "").strip() if total_el is not None else ""
-    total = int(total_text) if total_text.isdigit() else len(rows)
-    return ResultPage(code, total, rows, info)
+    return ResultPage(code, _total(total_el, len(rows)), rows, info)
+
+
+def _total(element: Element | None, listed: int) -> int:
+    """``totalCnt`` as a count (the rows listed when it is missing or empty); anything else
+    (``²``, ``-1``, thousands of digits) is no count the gateway writes."""
+    text = (element.text or "").strip() if element is not None else ""
+    if not text:
+        return listed
+    count = _count(text) if re.fullmatch(r"[0-9]+", text) else None
+    if count is None:
+        raise UnreadableResponse("results XML has a totalCnt that is not a count")
+    return count

@@ -7,11 +7,12 @@ import io
 from datetime import timedelta
 
 import pytest
+import responses
 
 from cafe24 import codes
 from simulator import DEMO_SENDERS
 from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import page, valid_send
+from tests.fixtures import build_app, page, sign_in, valid_send
 
 JSON = {"Accept": "application/json"}
 
@@ -308,6 +309,41 @@ def test_results_report_a_lost_answer(admin_client, backend, fault):
     response = admin_client.get("/smsresult", headers=JSON)
     assert response.status_code == 502
     assert response.get_json()["code"] == "error"
+
+
+BROKEN_TOTALS = {"superscript": "²", "5000-digits": "9" * 5000}
+
+
+@pytest.fixture
+def configured_gateway(closed_port):
+    """An app configured for a gateway on 127.0.0.1 whose answers the test writes
+    (``responses``: for what the simulator never says), and its address."""
+    base = f"http://127.0.0.1:{closed_port}"
+    app = build_app(None, CAFE24_SMS_BASE_URL=base, CAFE24_SMS_USER_ID="shop",
+                    CAFE24_SMS_SECURE_KEY="shop-secure-key")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as gateway_answers:
+        yield app, base, gateway_answers
+
+
+@pytest.mark.parametrize("total", BROKEN_TOTALS.values(), ids=BROKEN_TOTALS.keys())
+@pytest.mark.parametrize("kind", ["all", "sms", "lms"])
+def test_a_result_list_with_a_broken_total_is_a_gateway_failure_on_every_format(
+        configured_gateway, total, kind):
+    app, base, gateway_answers = configured_gateway
+    gateway_answers.post(f"{base}/sms_list.php", body=(
+        f"<result><code>0000</code><totalCnt>{total}</totalCnt><record><sendType>I</sendType>"
+        "<msg>안녕</msg><sendDateTime>202612070900</sendDateTime></record></result>"))
+    client = sign_in(app)
+    query = {"smsType": kind, "lang": "ko"}
+    shown = client.get("/smsresult", query_string=query)
+    assert shown.status_code == 502
+    error = page(shown).select_one("#result-error").get_text(strip=True)
+    assert error.startswith("게이트웨이가 답했지만") and "형식" in error
+    as_json = client.get("/smsresult", query_string=query, headers=JSON)
+    assert as_json.status_code == 502
+    assert (as_json.get_json()["code"], as_json.get_json()["items"]) == ("error", [])
+    as_csv = client.get("/smsresult", query_string={**query, "format": "csv"})
+    assert as_csv.status_code == 502 and as_csv.mimetype == "text/html"
 
 
 def test_message_text_is_escaped(admin_client, clock):

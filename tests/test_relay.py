@@ -14,14 +14,17 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 import pytest
+import responses
 from flask import Flask
 
 from app import create_app
 from cafe24.encoding import encoded_forms
+from cafe24.schedule import KST
 from simulator import DEMO_CREDITS, DEMO_SECURE_KEY, DEMO_USER_ID, GatewayBackend
 from simulator import demo_backend as demo_backend_factory
 from smsform.extensions import db
@@ -30,7 +33,7 @@ from smsform.services import relay
 from smsform.services.audit import CLI_ACTOR
 from tests import support
 from tests.conftest import ADMIN, create_tables, make_user
-from tests.fixtures import page, sign_in
+from tests.fixtures import closed_port, page, sign_in  # noqa: F401 - closed_port: a fixture
 from tests.support import b64, php_sample_request, php_sample_send_fields
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -472,6 +475,33 @@ def test_each_site_lists_only_its_own_sends(live):
     second = listed(blog, startNo="1", displayNo="1")
     assert second["total"] == "3" and len(second["records"]) == 1
     assert listed(shop, startNo="x")["code"] == "-101"
+
+
+@pytest.mark.parametrize("total", ["²", "9" * 5000], ids=["superscript", "5000-digits"])
+def test_a_list_the_gateway_answers_unreadably_is_the_gateways_server_failure(
+        tmp_path, closed_port, total):  # noqa: F811 - the fixture
+    base = f"http://127.0.0.1:{closed_port}"
+    app = relay_app(tmp_path, None, CAFE24_SMS_BASE_URL=base, CAFE24_SMS_USER_ID="master",
+                    CAFE24_SMS_SECURE_KEY="master-secure-key")
+    with app.app_context():
+        issued = relay.create_site("shop", [SENDER], by=CLI_ACTOR)
+    credentials = {"user_id": issued.site.user_id, "secure": issued.secure}
+    client = app.test_client()
+    with responses.RequestsMock() as gateway_answers:  # what the simulator never says
+        gateway_answers.post(f"{base}/sms_sender.php", body="success,999")
+        sent = client.post("/relay/sms_sender.php", data={
+            **credentials, "msg": "주문 확인", "rphone": TO, "sphone1": "010",
+            "sphone2": "1234", "sphone3": "5678"})
+        assert sent.get_data() == b"success,999"
+        now = datetime.now(KST).strftime("%Y%m%d%H%M")
+        gateway_answers.post(f"{base}/sms_list.php", body=(
+            f"<result><code>0000</code><totalCnt>{total}</totalCnt><record><sendType>I"
+            f"</sendType><sendPhone>{SENDER}</sendPhone><receivePhone>{TO}</receivePhone>"
+            f"<msg>주문 확인</msg><sendDateTime>{now}</sendDateTime><sendStatus>3"
+            "</sendStatus></record></result>"))
+        listed = client.post("/relay/sms_list.php", data=credentials)
+    assert (listed.status_code, listed.mimetype) == (200, "text/xml")
+    assert page_xml(listed.get_data())["code"] == "-100"
 
 
 # -- the public client, unmodified, in its own environment ---------------------------------

@@ -58,6 +58,9 @@ def gateway_failure_text(exc: Cafe24Error,
         if describe is not None:
             return describe(exc.code).text(language())
         return _("Check the SMS id and key.")
+    if isinstance(exc, UnreadableResponse):
+        return _("The gateway answered, but the answer was not in the gateway's format, so "
+                 "nothing of it can be shown. Try again later.")
     return _("No answer from the gateway: %(detail)s", detail=transport_text(exc))
 
 

@@ -187,6 +187,21 @@ def test_result_code_under_a_wrapper_wins_over_a_code_inside_a_row():
     assert len(page.rows) == 1
 
 
+@pytest.mark.parametrize("total", ["²", "٣", "-1", "1.5", "1e3", "9" * 5000, "9" * 13],
+                         ids=["superscript", "arabic-indic", "negative", "decimal", "exponent",
+                              "5000-digits", "13-digits"])
+def test_a_total_that_is_not_a_count_makes_the_answer_unreadable(total):
+    with pytest.raises(UnreadableResponse):
+        parse_results(f"<result><code>0000</code><totalCnt>{total}</totalCnt>"
+                      f"<record>{RECORD}</record></result>")
+
+
+@pytest.mark.parametrize("element", ["", "<totalCnt></totalCnt>", "<totalCnt> </totalCnt>"])
+def test_a_missing_or_empty_total_counts_the_rows(element):
+    page = parse_results(f"<result><code>0000</code>{element}<record>{RECORD}</record></result>")
+    assert page.total == 1
+
+
 def test_results_without_rows():
     page = parse_results("<result><code>0000</code><totalCnt>0</totalCnt></result>")
     assert (page.code, page.total, page.rows) == ("0000", 0, [])
