@@ -192,7 +192,7 @@ def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int)
     return int(raw)
 
 
-#: Storage schemes the sign-in throttle may count in (Flask-Limiter's ``limits`` URIs).
+#: Storage schemes the sign-in throttle may count in (the ``limits`` library's URIs).
 RATELIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel",
                      "redis+cluster")
 

@@ -120,6 +120,17 @@ def form_app_from_env(environ: Mapping[str, str] | None = None) -> WSGIApp:
                     page("FLOOR_SENT_PAGE", SENT_PAGE_BYTES, False))
 
 
+def own_time_verdict(a_ms: float, f_ms: float, goal_ms: float, *, indent: str = "  ",
+                     a: str = "A", f: str = "F") -> bool:
+    """Print the app's own time over its floor (``A - F`` by median) against the goal
+    (issue 13: at most ``goal_ms``); True when it is met."""
+    own = a_ms - f_ms
+    met = own <= goal_ms
+    print(f"{indent}{a} - {f} by median: {own:.3f} ms (the app's own time over the floor); "
+          f"goal at most {goal_ms:.1f} ms: {'PASS' if met else 'FAIL'}")
+    return met
+
+
 def print_floor(a_ms: float, b_ms: float, f_ms: float, goal: float, *, indent: str = "  ",
                 a: str = "A", b: str = "B", f: str = "F") -> None:
     """Print the floor's figures from the three medians (ms): F / B, A / F and the room

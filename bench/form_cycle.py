@@ -80,7 +80,9 @@ from simulator import DEMO_SECURE_KEY, DEMO_USER_ID, demo_backend  # noqa: E402
 from simulator.server import SimulatorServer  # noqa: E402
 from tests.fixtures import valid_send  # noqa: E402
 
-GOAL = 3.0  # the issue: the whole form cycle at most 3x one direct gateway POST (medians)
+GOAL = 3.0  # issue 8's ratio (at most 3x one direct POST), still printed for comparison
+#: Issue 13: the whole cycle adds at most this over its floor F (medians, ms).
+OWN_GOAL_MS = 3.0
 WARMUP = 50
 CREDITS = 10**9
 USERNAME, PASSWORD = "bench", "bench-password-123"
@@ -588,9 +590,8 @@ def report(cycle: FormCycle, floor_cycle: FormCycle, a: Side, b: Side, c: Side, 
     summary("     of which POST (one send)", floor_cycle.post_times)
     ratio = a_median / b_median
     by_mean = statistics.fmean(a.times) / statistics.fmean(b.times)
-    verdict = "PASS" if ratio <= GOAL else "FAIL"
-    print(f"\n  A / B by median: {ratio:.2f}x   (by mean {by_mean:.2f}x)   "
-          f"goal at most {GOAL:.0f}x: {verdict}")
+    print(f"\n  A / B by median: {ratio:.2f}x   (by mean {by_mean:.2f}x; issue 8's "
+          f"{GOAL:.0f}x, for comparison)")
     print(f"  C / B by median: {c_median / b_median:.2f}x (one request that renders and "
           "writes nothing; A makes two)")
     floor.print_floor(a_median, b_median, f_median, GOAL)
@@ -599,10 +600,12 @@ def report(cycle: FormCycle, floor_cycle: FormCycle, a: Side, b: Side, c: Side, 
     for label, side in (("A", a), ("B", b), ("C", c), ("F", f)):
         here, server = side.cpu_ms()
         print(f"    {label}  {here:6.2f} + {server:6.2f} = {here + server:6.2f} ms")
-    a_cpu, b_cpu = sum(a.cpu_ms()), sum(b.cpu_ms())
+    a_cpu, b_cpu, f_cpu = sum(a.cpu_ms()), sum(b.cpu_ms()), sum(f.cpu_ms())
     print(f"  A / B by CPU: {a_cpu / b_cpu:.2f}x (less sensitive than wall time to other "
-          f"load on the machine); F / B by CPU: {sum(f.cpu_ms()) / b_cpu:.2f}x")
-    return 0 if verdict == "PASS" else 1
+          f"load on the machine); F / B by CPU: {f_cpu / b_cpu:.2f}x; "
+          f"A - F by CPU: {a_cpu - f_cpu:.2f} ms")
+    met = floor.own_time_verdict(a_median, f_median, OWN_GOAL_MS)
+    return 0 if met else 1
 
 
 def start_floor(args: argparse.Namespace, cycle: FormCycle, request: SendRequest,

@@ -48,7 +48,9 @@ from smsform.extensions import db  # noqa: E402
 from smsform.services import relay  # noqa: E402
 from smsform.services.audit import CLI_ACTOR  # noqa: E402
 
-GOAL = 3.0
+GOAL = 3.0  # the old ratio (issue 9), still printed for comparison
+#: Issue 13: the relay adds at most this over its floor (medians, ms).
+OWN_GOAL_MS = 1.0
 BOUNDARY = "---------------------0123456789"
 SENDER = "010-1234-5678"
 MESSAGE = "[스마트상사] 홍길동 고객님, 주문하신 상품이 오늘 발송됩니다."
@@ -240,11 +242,12 @@ def main() -> None:
     direct_p50 = summary("direct to the simulator socket", direct_times)
     floor_p50 = summary("floor (bare WSGI, read, one send)", floor_times)
     ratio = relay_p50 / direct_p50
-    verdict = "PASS" if ratio <= GOAL else "FAIL"
-    print(f"relay / direct = {ratio:.2f}x by median; goal at most 3x -> {verdict}")
+    print(f"relay / direct = {ratio:.2f}x by median (the old 3x goal, for comparison)")
     floor.print_floor(relay_p50, direct_p50, floor_p50, GOAL, indent="",
                       a="relay", b="direct", f="floor")
-    sys.exit(0 if verdict == "PASS" else 1)
+    met = floor.own_time_verdict(relay_p50, floor_p50, OWN_GOAL_MS, indent="",
+                                 a="relay", f="floor")
+    sys.exit(0 if met else 1)
 
 
 if __name__ == "__main__":
