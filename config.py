@@ -170,6 +170,9 @@ class Settings:
         return {
             "SECRET_KEY": self.secret_key,
             "SQLALCHEMY_DATABASE_URI": self.database_url,
+            # A database error never carries a statement's values (texts, numbers) into
+            # its message, so no log line or traceback can show them.
+            "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": self.session_cookie_samesite,
             "SESSION_COOKIE_SECURE": self.session_cookie_secure,

@@ -45,6 +45,13 @@ class SendRequest:
         return normalize_text(self.subject)
 
     @property
+    def sender_number(self) -> str:
+        """The sender as it is sent and stored: canonical (``010-1234-5678``), whatever
+        spaces or dots were typed around it; as typed only when it is no number (a request
+        that skipped the judgement)."""
+        return phone.normalize_phone(self.sender) or self.sender
+
+    @property
     def recipient_count(self) -> int:
         """How many recipients the gateway will charge for."""
         return len(self.named) if self.named else len(self.recipients)

@@ -7,6 +7,7 @@ error page otherwise. No view builds an error body by hand.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from typing import Any
@@ -16,7 +17,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from smsform import logs
 from smsform.services.sending import SendResult, gateway_was_called
@@ -165,6 +166,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _expired)
     app.register_error_handler(HTTPException, _respond_http)
     app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(SQLAlchemyError, _database_error)
 
     @app.before_request
     def nothing_sent_yet() -> None:
@@ -222,8 +224,27 @@ def _database_unavailable(exc: OperationalError) -> Response | tuple[Any, int]:
                         mimetype="text/plain")
 
 
+def _database_error(exc: SQLAlchemyError) -> Response | tuple[Any, int]:
+    """Any other database error (a value a column refuses, a broken constraint): a 500
+    through the one path. Logged by its kind and where it was raised, never by its text:
+    that holds the statement, and a driver's detail can quote the values (a duplicate key's
+    value, say), even with the engine's ``hide_parameters``."""
+    origin = type(exc.orig).__name__ if getattr(exc, "orig", None) is not None else "-"
+    log.error("database error in %s %s: %s (%s)\n%s", request.method, request.path,
+              type(exc).__name__, origin,
+              "".join(traceback.format_tb(exc.__traceback__)).rstrip())
+    return _respond_http(InternalServerError(original_exception=exc))
+
+
 def _respond_http(exc: HTTPException) -> Response | tuple[Any, int]:
-    """An HTTP error (404, 405, 413, 429, 500, ...) through the one path."""
+    """An HTTP error (404, 405, 413, 429, 500, ...) through the one path; a server failure
+    on a view with a ``server_failure`` attribute in that view's own format (the relay's
+    wire)."""
+    if exc.code == 500:
+        view = current_app.view_functions.get(request.endpoint or "")
+        own = getattr(view, "server_failure", None)
+        if own is not None:
+            return own()
     return _problem(exc) if _answers_problem() else _respond(from_http(exc))
 
 

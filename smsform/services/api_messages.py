@@ -104,7 +104,7 @@ def answer_row(result: SendResult, *, user_id: int | None, user: str,
         created_at=in_korea(result.logged_at or utcnow()).replace(microsecond=0),
         result=result.logged_as, code=result.code, kind="lms" if request.kind == "L" else "sms",
         recipients=request.recipient_count, cost=request.cost, remaining=result.remaining,
-        sender=request.sender, user=user, source=source, test=request.test, marked=None,
+        sender=request.sender_number, user=user, source=source, test=request.test, marked=None,
         detail=result.detail[:300] or None)
 
 

@@ -264,7 +264,7 @@ def _send_and_record(request: SendRequest, actor: Actor, claim: sendlog.Claimed)
             remaining=result.remaining, answer=result.outcome.raw if result.outcome else "",
             detail=result.detail, duration_ms=round((time.monotonic() - started) * 1000),
             release_key=result.status in (Status.REFUSED, Status.NOT_SENT),
-            user_id=actor.user_id, sender=request.sender if result.status.accepted else None)
+            user_id=actor.user_id, sender=request.sender_number if result.status.accepted else None)
     except SQLAlchemyError as exc:
         # The gateway has answered: say what it said rather than fail the request. The
         # row stays pending (then unknown) and keeps its key, so nothing is sent again,

@@ -49,7 +49,7 @@ def unknown_after() -> timedelta:
 def request_hash(request: SendRequest) -> str:
     """A digest of what was asked, to tell a reused Idempotency-Key with another body."""
     canonical = json.dumps([
-        request.text, request.sender, list(request.recipients),
+        request.text, request.sender_number, list(request.recipients),
         [[r.phone, r.name] for r in request.named], request.subject_text, request.kind,
         request.reserve_at.isoformat() if request.reserve_at else None,
         request.repeat_num, request.repeat_minutes, request.test,
@@ -112,7 +112,7 @@ def record_intent(request: SendRequest, *, user_id: int | None, actor: str, sour
     values = {
         "created_at": utcnow(), "user_id": user_id, "actor": actor[:64], "source": source,
         "client_address": (address or "")[:64] or None, "send_key": send_key,
-        "request_hash": digest, "sender": request.sender, "kind": request.kind,
+        "request_hash": digest, "sender": request.sender_number, "kind": request.kind,
         "subject": request.subject_text or None, "text": request.text,
         "recipients": json.dumps(rows, ensure_ascii=False),
         "recipient_count": request.recipient_count, "cost": request.cost,

@@ -191,6 +191,8 @@ def _wire_view(route: str, handle: Callable[[relay.Site, wire.GatewayRequest], R
     # in its format. Nothing was committed: a send's intent comes before the call.
     view.database_unavailable = lambda: _refused(  # type: ignore[attr-defined]
         route, SERVER_FAILURE, 503, {"Retry-After": str(DATABASE_RETRY_AFTER)})
+    # Any other failure of ours (smsform.errors): the same code, HTTP 500, never a page.
+    view.server_failure = lambda: _refused(route, SERVER_FAILURE, 500)  # type: ignore[attr-defined]
     return view
 
 
