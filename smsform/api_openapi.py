@@ -23,6 +23,7 @@ from smsform.api_schemas import (
     Senders,
 )
 from smsform.services.sending import MAX_KEY_LENGTH
+from smsform.states import Result
 from smsform.views.util import MAX_ID
 
 PREFIX = "/api/v1"
@@ -54,7 +55,8 @@ _HEADERS = {
 }
 
 
-#: Every problem ``code`` the API answers with (a problem's ``type`` ends in one of them).
+#: Every problem ``code`` the API answers with (a problem's ``type`` ends in one of them); a
+#: send the gateway did not take answers with its result.
 PROBLEMS = {
     "invalid": "400: some fields break a rule; `errors` names what is wrong with each. "
                "Nothing was sent.",
@@ -68,16 +70,16 @@ PROBLEMS = {
     "in_flight": "409: the first send with this `Idempotency-Key` is still in progress.",
     "request_entity_too_large": f"413: the body is over {MAX_BODY_BYTES // 1024} KiB.",
     "unsupported_media_type": "415: send JSON, with `Content-Type: application/json`.",
-    "refused": "422: the gateway refused the send; `code` is its answer (-114: the sender is "
+    Result.REFUSED: "422: the gateway refused the send; `code` is its answer (-114: the sender is "
                "not registered, -201: no credit left, ...). Nothing was sent, nothing "
                "charged. The problem carries the send's members (`id`, `result`, ...).",
     "idempotency_key_reused": "422: this `Idempotency-Key` was used before for another body.",
     "too_many_requests": "429: too many requests with this token; wait `Retry-After` "
                          "seconds.",
-    "unknown": "502: the gateway's answer was lost: the message may have gone out. Look it "
+    Result.UNKNOWN: "502: the gateway's answer was lost: the message may have gone out. Look it "
                "up by `id` (and in the gateway's results) before sending it again.",
     "gateway_error": "502 or 503: a look-up (balance, senders) got no usable answer.",
-    "not_sent": "503: the gateway could not be reached; nothing was sent, try again later.",
+    Result.NOT_SENT: "503: the gateway could not be reached; nothing was sent, try again later.",
     "database_unavailable": "503: the app's database was busy or out of reach; nothing was "
                             "done, nothing was sent. Try again after `Retry-After` seconds.",
     "database_unavailable_after_send": "503: the app's database failed after the message was "

@@ -32,7 +32,8 @@ from cafe24.phone import MAX_RECIPIENTS, Recipient, normalize_phone
 from cafe24.schedule import KST
 from cafe24.text import Problem, normalize_newlines, normalize_text
 from smsform.services.api_messages import MessageRow
-from smsform.services.sendlog_query import MAX_QUERY_LENGTH, RESULTS
+from smsform.services.sendlog_query import MAX_QUERY_LENGTH
+from smsform.states import Result
 
 #: The largest body ``POST /api/v1/messages`` reads: 999 named recipients and a full LMS
 #: fit in a tenth of it.
@@ -50,6 +51,10 @@ _ISO_DATETIME = re.compile(ISO_DATETIME)
 API_FIELDS = {"msg": "text", "subject": "subject", "sphone": "from", "rphone": "to",
               "destination": "to", "rdate": "reserve_at", "rtime": "reserve_at",
               "repeatNum": "repeat.count", "repeatTime": "repeat.every_minutes"}
+
+
+#: A send log result as the API names it (smsform.states.Result's values).
+ResultName = Literal[tuple(r.value for r in Result)]  # type: ignore[valid-type]
 
 
 @dataclass(frozen=True)
@@ -202,7 +207,7 @@ class MessageQuery(BaseModel):
     cursor: str | None = Field(default=None, max_length=MAX_CURSOR_LENGTH, description=(
         "next_cursor of the page before; leave out for the newest page."))
     limit: int = Field(default=PAGE_LIMIT, ge=1, le=MAX_PAGE_LIMIT)
-    result: Literal[RESULTS] | None = Field(default=None,  # type: ignore[valid-type]
+    result: ResultName | None = Field(default=None,  # type: ignore[valid-type]
                                             description="Only sends that ended so.")
     day_from: date | None = Field(default=None, alias="from",
                                   description="From this day (Korea time), inclusive.")
@@ -214,14 +219,13 @@ class MessageQuery(BaseModel):
 
 # --- what the API answers ----------------------------------------------------------------
 
-Result = Literal[RESULTS]  # type: ignore[valid-type]
 
 
 class MessageSent(BaseModel):
     """A send as ``POST /api/v1/messages`` answers it (and replays it)."""
 
     id: int = Field(description="The send log's id: GET /api/v1/messages/{id}.")
-    result: Result
+    result: ResultName  # type: ignore[valid-type]
     code: str | None = Field(description="The gateway's answer code (success, reserved, "
                                          "test, -114, ...), or ours when it gave none.")
     kind: Literal["sms", "lms"]

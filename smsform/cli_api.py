@@ -37,12 +37,13 @@ from smsform.permissions import Permission
 from smsform.services import accounts, api_messages, api_tokens, gateway, sending
 from smsform.services.audit import CLI_ACTOR
 from smsform.services.sending import Actor, SendKey, SendOrder, SendResult, Status
+from smsform.states import Result
 
 EXIT_OK, EXIT_REFUSED, EXIT_INVALID, EXIT_UNKNOWN, EXIT_NOT_SENT = 0, 1, 2, 3, 4
 #: The exit status of each logged result.
-_EXIT_OF_RESULT = {"success": EXIT_OK, "reserved": EXIT_OK, "test": EXIT_OK,
-                   "refused": EXIT_REFUSED, "unknown": EXIT_UNKNOWN, "pending": EXIT_UNKNOWN,
-                   "not_sent": EXIT_NOT_SENT}
+_EXIT_OF_RESULT = {Result.SUCCESS: EXIT_OK, Result.RESERVED: EXIT_OK, Result.TEST: EXIT_OK,
+                   Result.REFUSED: EXIT_REFUSED, Result.UNKNOWN: EXIT_UNKNOWN,
+                   Result.PENDING: EXIT_UNKNOWN, Result.NOT_SENT: EXIT_NOT_SENT}
 
 
 def register(app: Flask) -> None:
@@ -97,7 +98,7 @@ def outcome(result: SendResult, user: accounts.SignedInUser) -> Outcome:
     text = in_both(lambda: messages.log_code_text(row.result, row.code, row.detail))
     if status is Status.DUPLICATE:
         body["replayed"] = True
-    if row.result not in ("success", "reserved", "test"):
+    if row.result not in Result.ACCEPTED:
         body["detail"] = text
     facts = " ".join(f"{key}={value}" for key, value in body.items() if key != "detail")
     return Outcome(_EXIT_OF_RESULT[row.result], body, [facts, text])

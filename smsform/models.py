@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cafe24.schedule import KST
 from smsform.extensions import db
+from smsform.states import Result
 
 
 def utcnow() -> datetime:
@@ -122,7 +123,7 @@ class Send(db.Model):
     reserve_at: Mapped[datetime | None] = mapped_column(default=None)  # UTC
     repeat_num: Mapped[int | None] = mapped_column(Integer, default=None)
     repeat_minutes: Mapped[int | None] = mapped_column(Integer, default=None)
-    result: Mapped[str] = mapped_column(String(16), default="pending")
+    result: Mapped[str] = mapped_column(String(16), default=Result.PENDING.value)
     code: Mapped[str | None] = mapped_column(String(16), default=None)
     remaining: Mapped[int | None] = mapped_column(Integer, default=None)
     answer: Mapped[str | None] = mapped_column(String(300), default=None)  # key removed

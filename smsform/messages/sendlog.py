@@ -14,19 +14,20 @@ from cafe24 import codes
 from smsform.messages.common import format_params, language
 from smsform.messages.send import unreachable_text
 from smsform.services.query_args import FilterProblem
+from smsform.states import Result
 
 log = logging.getLogger(__name__)
 
 
 #: A logged send's result, as the dashboard's counts name it.
 LOG_RESULT_WORDS = {
-    "success": _l("Accepted"),
-    "reserved": _l("Reserved"),
-    "test": _l("Test only"),
-    "refused": _l("Refused"),
-    "not_sent": _l("Never sent"),
-    "unknown": _l("Outcome unknown"),
-    "pending": _l("Being sent"),
+    Result.SUCCESS: _l("Accepted"),
+    Result.RESERVED: _l("Reserved"),
+    Result.TEST: _l("Test only"),
+    Result.REFUSED: _l("Refused"),
+    Result.NOT_SENT: _l("Never sent"),
+    Result.UNKNOWN: _l("Outcome unknown"),
+    Result.PENDING: _l("Being sent"),
 }
 
 
@@ -47,7 +48,7 @@ def result_code_text(result: str, code: str | None) -> str:
 
 def attention_text(result: str, code: str | None) -> str:
     """What a refused or unknown send means, and what to do about it."""
-    if result == "refused":
+    if result == Result.REFUSED:
         return codes.describe_send(code or "").text(language())
     return _("The gateway's answer never came, so the message may or may not have gone out. "
              "Look the recipients up in the results before sending again; an administrator "
@@ -104,11 +105,11 @@ def log_mark_text(mark: str | None) -> str:
 def log_code_text(result: str, code: str | None, detail: str | None = None) -> str:
     """What a logged send's code means: the gateway's words for its answers, ours for a send
     that never reached it or whose answer was lost."""
-    if result == "pending":
+    if result == Result.PENDING:
         return _("Waiting for the gateway's answer.")
-    if result in ("unknown", "refused"):
+    if result in (Result.UNKNOWN, Result.REFUSED):
         return attention_text(result, code)
-    if result == "not_sent":
+    if result == Result.NOT_SENT:
         return unreachable_text(detail or "-")
     return codes.describe_send(code or "").text(language())
 

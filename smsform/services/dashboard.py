@@ -18,11 +18,10 @@ from cafe24.message import messages_bought
 from smsform.extensions import db
 from smsform.models import Send, in_korea, korea_day_start, utcnow
 from smsform.services import gateway, sendlog
+from smsform.states import Result
 
-#: The results a send can end in, in the order the dashboard lists them.
-RESULTS = ("success", "reserved", "test", "refused", "not_sent", "unknown", "pending")
-#: The gateway took these and charged for them (a test is taken but never charged).
-ACCEPTED = ("success", "reserved")
+#: The results in the order the dashboard lists them: the endings, then those in progress.
+RESULTS = tuple(sorted(Result, key=lambda result: result is Result.PENDING))
 #: The count windows: name and how many Korea days, today included.
 WINDOWS = (("today", 1), ("week", 7), ("month", 30))
 CHART_DAYS = 30
@@ -134,13 +133,13 @@ def summary(now: datetime | None = None, latest: int = LATEST) -> Summary:
     counts = {name: dict.fromkeys(RESULTS, 0) for name, _days in WINDOWS}
     series = [{"messages": 0, "credits": 0, "test_messages": 0} for _ in range(CHART_DAYS)]
     for row in _grouped(bounds, now):
-        result = "unknown" if row.result == "pending" and row.aged else row.result
+        result = Result.UNKNOWN if row.result == Result.PENDING and row.aged else row.result
         for name, days in WINDOWS:
             if row.day >= CHART_DAYS - days:
                 counts[name][result] = counts[name].get(result, 0) + row.sends
         if row.test:
             series[row.day]["test_messages"] += row.messages
-        elif result in ACCEPTED:
+        elif result in Result.CHARGED:
             series[row.day]["messages"] += row.messages
             series[row.day]["credits"] += row.credits
     days = tuple(Day(first + timedelta(days=i), **values) for i, values in enumerate(series))
@@ -174,11 +173,11 @@ def _attention(now: datetime, latest: int) -> tuple[Attention, ...]:
     one an admin has already marked as sent or not sent is settled and left out."""
     query = (select(_sends.c.id, _sends.c.created_at, _sends.c.actor, _sends.c.result,
                     _sends.c.code, _sends.c.kind, _sends.c.recipient_count)
-             .where(or_(_sends.c.result == "refused", sendlog.unknown_condition(now)),
+             .where(or_(_sends.c.result == Result.REFUSED, sendlog.unknown_condition(now)),
                     _sends.c.marked.is_(None))
              .order_by(_sends.c.created_at.desc(), _sends.c.id.desc()).limit(latest))
     with db.engine.connect() as connection:
         rows = connection.execute(query).all()
     return tuple(Attention(r.id, r.created_at, r.actor,
-                           "refused" if r.result == "refused" else "unknown", r.code, r.kind,
-                           r.recipient_count) for r in rows)
+                           Result.REFUSED if r.result == Result.REFUSED else Result.UNKNOWN,
+                           r.code, r.kind, r.recipient_count) for r in rows)

@@ -34,6 +34,7 @@ from smsform.extensions import db
 from smsform.models import RelaySite, Send, korea_day_start, utcnow
 from smsform.services import audit, form_input, gateway, sending
 from smsform.services.audit import Actor
+from smsform.states import Result
 
 SOURCE = "relay"
 USER_ID_PREFIX = "relay-"
@@ -45,8 +46,6 @@ DAILY_LIMIT_MAX = 10_000_000
 CHARSETS = (AUTO, "utf-8", "euc-kr")
 #: How often a site's ``last_used_at`` is written at most.
 USE_RESOLUTION = timedelta(seconds=60)
-#: Send log results that count against a daily limit: accepted, or possibly sent.
-COUNTED_RESULTS = ("success", "reserved", "pending", "unknown")
 
 log = logs.get("relay")
 _sites = RelaySite.__table__
@@ -332,7 +331,7 @@ def used_today(site: Site, now: datetime | None = None, *, through: int | None =
     s = _sends.c
     query = (select(func.coalesce(func.sum(s.cost), 0))
              .where(s.source == SOURCE, s.actor == site.name[:64], s.created_at >= start,
-                    s.test.is_(False), s.result.in_(COUNTED_RESULTS)))
+                    s.test.is_(False), s.result.in_(Result.COUNTED)))
     with db.engine.connect() as connection:
         if through is not None and connection.dialect.name == "sqlite":
             query = query.where(s.id <= through)

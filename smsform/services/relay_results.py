@@ -29,8 +29,9 @@ from cafe24.schedule import KST, REPEAT_NUM_MAX, REPEAT_TIME_MAX
 from smsform.extensions import db
 from smsform.models import Send, korea_day_start
 from smsform.services import gateway
-from smsform.services.relay import COUNTED_RESULTS, SOURCE, Site
+from smsform.services.relay import SOURCE, Site
 from smsform.services.sendlog import digits
+from smsform.states import Result
 
 #: Rows per call of sms_list.php (its displayNo allows 1 to 50).
 PER_CALL = 50
@@ -118,7 +119,7 @@ def site_index(site: Site, since: datetime) -> dict[Key, list[datetime]]:
             select(s.sender, s.text, s.recipients, s.created_at, s.reserve_at, s.repeat_num,
                    s.repeat_minutes)
             .where(s.source == SOURCE, s.actor == site.name[:64], s.test.is_(False),
-                   s.result.in_(COUNTED_RESULTS), s.text.is_not(None),
+                   s.result.in_(Result.COUNTED), s.text.is_not(None),
                    or_(s.created_at >= since - repeat_span,
                        s.reserve_at >= since - repeat_span))).all()
     index: dict[Key, list[datetime]] = {}

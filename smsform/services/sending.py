@@ -28,6 +28,7 @@ from cafe24.errors import Cafe24Error, ConnectFailed, InvalidRequest
 from cafe24.text import Problem
 from smsform import logs
 from smsform.services import gateway, sendlog, tokens
+from smsform.states import Result
 
 log = logs.get("send")
 
@@ -38,12 +39,13 @@ MAX_KEY_LENGTH = 40
 class Status(StrEnum):
     """How a submitted send ended."""
 
-    SUCCESS = "success"  # the gateway accepted it for sending now
-    RESERVED = "reserved"  # accepted for a later time
-    TEST = "test"  # a testflag dry run: nothing sent, nothing charged
-    REFUSED = "refused"  # the gateway said no, with a code; nothing sent
-    NOT_SENT = "not_sent"  # the gateway was not reached (or the client refused); nothing sent
-    UNKNOWN = "unknown"  # the request may have gone out, but no answer came back
+    # The six endings of a send that reached the log are its results (smsform.states).
+    SUCCESS = Result.SUCCESS  # the gateway accepted it for sending now
+    RESERVED = Result.RESERVED  # accepted for a later time
+    TEST = Result.TEST  # a testflag dry run: nothing sent, nothing charged
+    REFUSED = Result.REFUSED  # the gateway said no, with a code; nothing sent
+    NOT_SENT = Result.NOT_SENT  # the gateway was not reached (or the client refused)
+    UNKNOWN = Result.UNKNOWN  # the request may have gone out, but no answer came back
     INVALID = "invalid"  # the request breaks a rule; nothing sent
     DUPLICATE = "duplicate"  # its token or key already sent once; not sent again
     IN_FLIGHT = "in_flight"  # its token or key is being sent right now; not sent again
@@ -55,7 +57,7 @@ class Status(StrEnum):
     @property
     def accepted(self) -> bool:
         """True for the three endings in which the gateway took the send."""
-        return self in (Status.SUCCESS, Status.RESERVED, Status.TEST)
+        return self.value in Result.ACCEPTED
 
 
 _FROM_OUTCOME = {
@@ -173,9 +175,9 @@ class SendResult:
         return self.status.value
 
     @property
-    def logged_as(self) -> str:
+    def logged_as(self) -> Result:
         """The send log's ``result`` for this ending (of a send that reached the call)."""
-        return _LOG_RESULT[self.status]
+        return Result(self.status.value)
 
     @property
     def remaining(self) -> int | None:
@@ -243,7 +245,7 @@ def submit(order: SendOrder) -> SendResult:
         return _taken(request, claim)
     if order.admit is not None and not order.admit(claim.send_id):
         sendlog.record_outcome(
-            claim.send_id, result="not_sent", code=Status.OVER_LIMIT.value, remaining=None,
+            claim.send_id, result=Result.NOT_SENT, code=Status.OVER_LIMIT.value, remaining=None,
             answer="", detail="over the allowance", duration_ms=0, release_key=True,
             user_id=None, sender=None)
         return SendResult(Status.OVER_LIMIT, request, send_id=claim.send_id)
@@ -276,19 +278,12 @@ def _send_and_record(request: SendRequest, actor: Actor, claim: sendlog.Claimed)
     return result
 
 
-#: How each ending is written in the send log's ``result`` column.
-_LOG_RESULT = {
-    Status.SUCCESS: "success", Status.RESERVED: "reserved", Status.TEST: "test",
-    Status.REFUSED: "refused", Status.NOT_SENT: "not_sent", Status.UNKNOWN: "unknown",
-}
-
-
 def _taken(request: SendRequest, taken: sendlog.Taken) -> SendResult:
     """The key already belongs to a logged send: say so, with what is known of it."""
     if not taken.same_request:
         return SendResult(Status.KEY_MISMATCH, request, send_id=taken.send_id)
     result = sendlog.effective_result(taken.result, taken.created_at)
-    if result == "pending":
+    if result == Result.PENDING:
         return SendResult(Status.IN_FLIGHT, request, send_id=taken.send_id)
     previous = Previous(Status(result), taken.code, taken.remaining, taken.detail or "")
     return SendResult(Status.DUPLICATE, request, previous=previous, send_id=taken.send_id)

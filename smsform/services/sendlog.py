@@ -26,6 +26,7 @@ from smsform.database import SQLITE_BUSY_TIMEOUT_MS
 from smsform.extensions import db
 from smsform.models import SEND_SEARCH, Send, SendRecipient, User, utcnow
 from smsform.services import audit
+from smsform.states import Result
 
 log = logs.get("sendlog")
 _sends = Send.__table__
@@ -118,7 +119,7 @@ def record_intent(request: SendRequest, *, user_id: int | None, actor: str, sour
         "recipient_count": request.recipient_count, "cost": request.cost,
         "test": request.test, "reserve_at": _utc(request.reserve_at),
         "repeat_num": request.repeat_num, "repeat_minutes": request.repeat_minutes,
-        "result": "pending",
+        "result": Result.PENDING,
     }
     for _attempt in range(3):  # a key released between our insert and our look-up
         try:
@@ -168,9 +169,9 @@ def record_outcome(send_id: int, *, result: str, code: str | None, remaining: in
 
 def effective_result(result: str, created_at: datetime, now: datetime | None = None) -> str:
     """``pending`` past the gateway's timeouts is ``unknown``: the process stopped mid-call."""
-    if result != "pending":
+    if result != Result.PENDING:
         return result
-    return "unknown" if (now or utcnow()) - created_at > unknown_after() else "pending"
+    return Result.UNKNOWN if (now or utcnow()) - created_at > unknown_after() else Result.PENDING
 
 
 # --- settling and purging (admins, the CLI) ------------------------------------------
@@ -193,14 +194,14 @@ class MarkRefused(ValueError):
 def unknown_condition(now: datetime):
     """The rows whose outcome is unknown at ``now``, as ``effective_result`` says (for a WHERE)."""
     s = _sends.c
-    return or_(s.result == "unknown",
-               and_(s.result == "pending", s.created_at < now - unknown_after()))
+    return or_(s.result == Result.UNKNOWN,
+               and_(s.result == Result.PENDING, s.created_at < now - unknown_after()))
 
 
 def pending_condition(now: datetime):
     """The rows still waiting for the gateway's answer at ``now`` (for a WHERE)."""
     s = _sends.c
-    return and_(s.result == "pending", s.created_at >= now - unknown_after())
+    return and_(s.result == Result.PENDING, s.created_at >= now - unknown_after())
 
 
 def mark(send_id: int, verdict: str, *, user_id: int, actor: str,

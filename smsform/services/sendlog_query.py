@@ -37,6 +37,7 @@ from smsform.services.sendlog import (
     pending_condition,
     unknown_condition,
 )
+from smsform.states import Result
 
 _sends = Send.__table__
 _recipients = SendRecipient.__table__
@@ -45,12 +46,9 @@ _search_index = table(SEND_SEARCH, column("rowid"), column(SEND_SEARCH))
 _terms = table(f"{SEND_SEARCH}_terms", column("term"))
 _counts = table(f"{SEND_SEARCH}_counts", column("day"), column("user_id"), column("result"),
                 column("n"))
-#: The stored results the counts table sums (pending splits by age: those are counted).
-_SUMMED_RESULTS = ("success", "reserved", "test", "refused", "not_sent")
-
-#: The results a filter may ask for: the stored ones and ``unknown`` (which also holds a
-#: ``pending`` row older than the gateway's timeouts, while ``pending`` holds only younger).
-RESULTS = ("pending", "success", "reserved", "test", "refused", "not_sent", "unknown")
+#: The results a filter may ask for: every one, as the log shows it (``unknown`` also holds
+#: a ``pending`` row older than the gateway's timeouts, while ``pending`` holds only younger).
+RESULTS = tuple(Result)
 PAGE_SIZE = 50
 MAX_PAGE = 20_000  # 1,000,000 rows at 50 a page
 MAX_QUERY_LENGTH = 100
@@ -146,9 +144,9 @@ def parse_filter(args: Mapping[str, Sequence[str]]) -> LogFilter:
 
 def _result_condition(result: str, now: datetime):
     """``result`` as the log shows it: a pending row past the timeouts counts as unknown."""
-    if result == "unknown":
+    if result == Result.UNKNOWN:
         return unknown_condition(now)
-    if result == "pending":
+    if result == Result.PENDING:
         return pending_condition(now)
     return _sends.c.result == result
 
@@ -393,7 +391,7 @@ def _summed(connection: Connection, log_filter: LogFilter) -> int | None:
     """The total from SQLite's counts table, when the filters are only user, a stored result
     and days (a sum of at most days x users x results rows); None otherwise."""
     if log_filter.phone or log_filter.words or (
-            log_filter.result and log_filter.result not in _SUMMED_RESULTS):
+            log_filter.result and log_filter.result not in Result.SUMMED):
         return None
     if not has_sqlite_table(connection, f"{SEND_SEARCH}_counts"):
         return None

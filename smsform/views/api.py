@@ -48,6 +48,7 @@ from smsform.services.api_messages import MessageRow
 from smsform.services.api_tokens import TokenUser
 from smsform.services.sending import Actor, SendKey, SendOrder, SendResult, Status
 from smsform.services.sendlog_query import FilterError
+from smsform.states import Result
 from smsform.views.util import MAX_ID, numbers_masked, refuse_number_search
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
@@ -201,7 +202,7 @@ def _answer(result: SendResult) -> Response:
 
 
 #: The HTTP status of each logged ending that is not a 201.
-_FAILED = {"refused": 422, "unknown": 502, "pending": 502, "not_sent": 503}
+_FAILED = {Result.REFUSED: 422, Result.UNKNOWN: 502, Result.PENDING: 502, Result.NOT_SENT: 503}
 
 
 def logged_answer(row: MessageRow, *, replayed: bool = False,
@@ -209,7 +210,7 @@ def logged_answer(row: MessageRow, *, replayed: bool = False,
     """201 with the send, or its problem, built from the send log's row."""
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
     body = MessageSent.of(row).model_dump(mode="json")
-    if row.result in ("success", "reserved", "test"):
+    if row.result in Result.ACCEPTED:
         headers["Location"] = url_for("api.get_message", send_id=row.id)
         return Response(current_app.json.dumps(body), 201, mimetype="application/json",
                         headers=headers)

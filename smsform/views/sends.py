@@ -22,6 +22,7 @@ from smsform.forms import SendLogFilterForm
 from smsform.permissions import Permission, requires
 from smsform.services import sendlog, sendlog_query
 from smsform.services.sendlog_query import ExportRow, FilterError, LogRow
+from smsform.states import Result
 from smsform.views.csv_export import csv_stream
 from smsform.views.paging import pager
 from smsform.views.util import MAX_ID, numbers_masked, refuse_number_search
@@ -164,7 +165,7 @@ def show(send_id: int) -> Any:
         code_text=messages.log_code_text(row.result, row.code, detail.detail),
         mark_text=messages.log_mark_text(row.marked),
         named=any(r.name for r in detail.recipients),
-        can_mark=row.result == "unknown" and current_user.can(Permission.MARK_SENDS))
+        can_mark=row.result == Result.UNKNOWN and current_user.can(Permission.MARK_SENDS))
 
 
 @bp.route(f"/sends/<int(max={MAX_ID}):send_id>/mark", methods=["POST"])
