@@ -87,8 +87,13 @@ def test_only_the_library_and_the_simulator_touch_the_wire(path):
 
 
 def test_models_depend_only_on_the_database():
-    assert _uses(ROOT / "smsform/models.py", "smsform") == ["smsform.extensions",
-                                                             "smsform.extensions.db"]
+    assert _uses(ROOT / "smsform/models.py", "smsform") == [
+        "smsform.extensions", "smsform.extensions.db", "smsform.states",
+        "smsform.states.Result"]
+
+
+def test_the_states_import_nothing_of_the_app():
+    assert _uses(ROOT / "smsform/states.py", "smsform", "cafe24", "flask", "sqlalchemy") == []
 
 
 def test_no_module_reads_the_environment_but_config():
