@@ -7,7 +7,7 @@ Run by hand from the repository root (a measurement, not a test)::
     .venv/bin/python bench/form_cycle.py --profile     # where the app's time goes (werkzeug)
 
 A  a signed-in browser's cycle: ``GET /smsform``, read ``csrf_token`` and ``send_token``
-   from the page, ``POST /smssend`` with the form's own field names (tests/fixtures.py
+   from the page, ``POST /smssend`` with the form's own field names (tests/support.py
    ``valid_send``), each answer checked to be 200. The app runs under a real WSGI server
    on 127.0.0.1: gunicorn with the project's gunicorn.conf.py (one ``gthread`` worker, so
    the connection is kept) when it is installed, else werkzeug's threaded ``make_server``
@@ -78,7 +78,7 @@ from cafe24.calls import SendRequest  # noqa: E402
 from cafe24.client import Cafe24Client  # noqa: E402
 from simulator import DEMO_SECURE_KEY, DEMO_USER_ID, demo_backend  # noqa: E402
 from simulator.server import SimulatorServer  # noqa: E402
-from tests.fixtures import valid_send  # noqa: E402
+from tests.support import valid_send  # noqa: E402
 
 GOAL = 3.0  # issue 8's ratio (at most 3x one direct POST), still printed for comparison
 #: Issue 13: the whole cycle adds at most this over its floor F (medians, ms).

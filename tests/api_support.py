@@ -9,7 +9,7 @@ from smsform.extensions import db
 from smsform.models import ApiToken, AuditEvent, Send
 from smsform.services import accounts, api_tokens
 from smsform.services.audit import CLI_ACTOR
-from tests.conftest import make_user
+from tests.support import make_user
 
 PASSWORD = "a-long-enough-password"
 

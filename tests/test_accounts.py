@@ -16,15 +16,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import check_password_hash
 
-from app import create_app
-from smsform import database
 from smsform.extensions import db
 from smsform.limiter import ADDRESS_FAILURES, NAME_FAILURES
 from smsform.models import AuditEvent, User
-from tests.conftest import ADMIN, make_user
-from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import build_app, field_errors, page
-from tests.support import serve
+from tests.support import ADMIN, build_app, field_errors, make_user, page, serve, sign_in
 
 PASSWORD = "a-long-enough-password"
 NEW_PASSWORD = "a-brand-new-password"
@@ -487,11 +482,7 @@ SETUPS = 10
 
 
 def test_ten_simultaneous_setups_make_one_admin(db_url):
-    app = create_app({"TESTING": True, "SECRET_KEY": "setup-race",
-                      "SQLALCHEMY_DATABASE_URI": db_url, "WTF_CSRF_ENABLED": False,
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
-    with app.app_context():
-        database.upgrade()
+    app = build_app(None, tables="migrations", SQLALCHEMY_DATABASE_URI=db_url)
     barrier = threading.Barrier(SETUPS)
 
     with serve(app) as base_url:
@@ -581,8 +572,6 @@ def test_fifty_wrong_passwords_then_the_right_one_does_not_sign_in(app, client):
 
 
 def test_guessing_the_current_password_on_the_account_page_is_counted_and_audited(app):
-    from tests.fixtures import sign_in
-
     web = sign_in(app, "sender", "kim")
     answers = [web.post("/account", data={"current": f"guess-{i:03d}-password",
                                           "password": "a-new-long-password",

@@ -21,9 +21,7 @@ from smsform.models import ApiToken, Send, User
 from smsform.services import accounts, api_tokens, sendlog, tokens
 from smsform.services.audit import CLI_ACTOR
 from tests.api_support import bearer, sends, token_rows, token_user
-from tests.conftest import make_user
-from tests.fixtures import *  # noqa: F403
-from tests.fixtures import UNREACHABLE_KEY, build_app, send_calls, sign_in
+from tests.support import UNREACHABLE_KEY, build_app, make_user, send_calls, sign_in
 
 SENDER = DEMO_SENDERS[0]
 MESSAGES = "/api/v1/messages"

@@ -16,12 +16,10 @@ import sys
 
 import pytest
 
-from app import create_app
 from simulator import demo_backend
-from smsform.extensions import db
 from smsform.services import accounts, api_tokens
 from smsform.services.audit import CLI_ACTOR
-from tests.browser.live import serve
+from tests.support import build_app, serve
 
 EXAMPLES_PER_OPERATION = 30
 SEED = 20260301
@@ -35,15 +33,10 @@ def live_api(tmp_path):
     """The app on a free port of 127.0.0.1 with a sender's token; yields (url, token)."""
     backend = demo_backend()
     backend.accounts["demo"].credits = 10**9
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "schemathesis",
-        # A file, not sqlite://: the server answers each request on its own thread.
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'api.db'}",
-        "SIMULATOR_BACKEND": backend, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        "SMSFORM_API_RATE": "100000/minute", "SMSFORM_LOG_LEVEL": "WARNING",
-    })
+    # A file, not sqlite://: the server answers each request on its own thread.
+    app = build_app(backend, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'api.db'}",
+                    SMSFORM_API_RATE="100000/minute", SMSFORM_LOG_LEVEL="WARNING")
     with app.app_context():
-        db.create_all()
         user = accounts.create_user("schemathesis", "a-long-enough-password", "sender")
         token = api_tokens.create(user, "schemathesis", by=CLI_ACTOR).token
     with serve(app) as url:

@@ -10,9 +10,7 @@ import pytest
 from smsform.services import accounts, api_tokens
 from smsform.services.audit import CLI_ACTOR
 from tests.api_support import audit_events, bearer, token_rows, token_user
-from tests.conftest import make_user
-from tests.fixtures import *  # noqa: F403
-from tests.fixtures import csrf_app, field_errors, page, sign_in  # noqa: F401
+from tests.support import field_errors, make_user, page, sign_in
 
 BALANCE = "/api/v1/balance"
 

@@ -11,9 +11,7 @@ from flask import Flask
 from smsform.extensions import db
 from smsform.models import AuditEvent, User
 from smsform.services import audit
-from tests.conftest import ADMIN, make_user
-from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import field_errors, page
+from tests.support import ADMIN, field_errors, make_user, page, sign_in
 
 JSON = {"Accept": "application/json"}
 

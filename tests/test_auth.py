@@ -7,9 +7,7 @@ from werkzeug.security import check_password_hash
 
 from smsform.extensions import db
 from smsform.models import User
-from tests.conftest import ADMIN, make_user
-from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import field_errors, page, send_calls, valid_send
+from tests.support import ADMIN, field_errors, make_user, page, send_calls, sign_in, valid_send
 
 GATEWAY_PAGES = [("get", "/smsform"), ("post", "/smssend"), ("get", "/calljson"),
                  ("post", "/calljson"), ("get", "/smscount"), ("get", "/smsresult")]
@@ -188,8 +186,6 @@ def test_production_hash_is_scrypt_and_tests_may_choose_a_cheaper_one(app):
 @pytest.mark.parametrize("target", ["/\t/evil.example", "/\n/x", "/ /evil.example",
                                     "/\\evil.example", "//evil.example", "https://evil.example"])
 def test_login_never_redirects_off_site(app, client, target):
-    from tests.conftest import make_user
-
     make_user(app, "kim", "a-long-enough-password", "sender")
     response = client.post("/login", query_string={"next": target},
                            data={"username": "kim", "password": "a-long-enough-password"})
@@ -199,8 +195,6 @@ def test_login_never_redirects_off_site(app, client, target):
 
 def test_an_unknown_username_costs_a_password_check_too(app, client):
     from smsform.services import accounts
-    from tests.conftest import make_user
-
     make_user(app, "kim", "a-long-enough-password", "sender")
     accounts._dummy_hash.cache_clear()
     client.post("/login", data={"username": "nobody", "password": "whatever-it-is"})
@@ -273,8 +267,6 @@ def test_the_cookie_of_the_sign_in_itself_expires_when_unused(app, client, clock
 
 
 def test_a_signed_in_session_without_a_last_use_counts_as_idle(app):
-    from tests.fixtures import sign_in
-
     web = sign_in(app, "sender")
     assert web.get("/smsform").status_code == 200
     with web.session_transaction() as session:

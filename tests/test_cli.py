@@ -15,8 +15,7 @@ from werkzeug.security import check_password_hash
 
 from smsform.extensions import db
 from smsform.models import User
-from tests.conftest import make_user
-from tests.fixtures import *  # noqa: F403 - fixtures
+from tests.support import make_user
 
 PASSWORD = "a-long-password"
 

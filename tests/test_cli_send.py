@@ -12,9 +12,7 @@ from cafe24.schedule import KST
 from simulator import DEMO_SENDERS
 from smsform.cli_api import EXIT_INVALID, EXIT_NOT_SENT, EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN
 from tests.api_support import PASSWORD, bearer, sends, token_user
-from tests.conftest import make_user
-from tests.fixtures import *  # noqa: F403
-from tests.fixtures import UNREACHABLE_KEY, build_app, send_calls
+from tests.support import UNREACHABLE_KEY, build_app, make_user, send_calls
 
 SENDER = DEMO_SENDERS[0]
 

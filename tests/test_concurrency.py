@@ -19,7 +19,6 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from sqlalchemy import select
 
-from app import create_app
 from simulator import (
     DEMO_SECURE_KEY,
     DEMO_SENDERS,
@@ -28,12 +27,10 @@ from simulator import (
     GatewayBackend,
 )
 from simulator.server import SimulatorServer
-from smsform import database, models
+from smsform import models
 from smsform.extensions import db
-from tests.conftest import make_user
 from tests.db import free_port
-from tests.fixtures import send_calls, valid_send
-from tests.support import serve
+from tests.support import build_app, make_user, send_calls, serve, valid_send
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -85,15 +82,8 @@ def demo(backend: GatewayBackend) -> GatewayBackend:
 
 def migrated_app(db_url: str, **config) -> Flask:
     """The app on ``db_url``, brought up by the real migrations, with a sender account."""
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "concurrency-tests",
-        "SQLALCHEMY_DATABASE_URI": db_url,
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        **config,
-    })
-    with app.app_context():
-        database.upgrade()
+    app = build_app(None, tables="migrations", **{
+        "SQLALCHEMY_DATABASE_URI": db_url, "WTF_CSRF_ENABLED": True, **config})
     make_user(app, *USER, role="sender")
     return app
 

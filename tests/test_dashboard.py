@@ -13,9 +13,7 @@ from smsform.extensions import db
 from smsform.models import Send, utcnow
 from smsform.services import dashboard, sendlog
 from smsform.views.dashboard import PANEL_HEIGHT, nice_ceiling
-from tests.conftest import make_user
-from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import build_app, page, sign_in, valid_send
+from tests.support import build_app, make_user, page, sign_in, valid_send
 
 #: 2024-06-10 12:00 in Korea (KST = UTC+9): "today" in these tests is 2024-06-10.
 NOW = datetime(2024, 6, 10, 3, 0)

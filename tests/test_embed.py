@@ -14,9 +14,7 @@ import config
 from cafe24 import codes
 from config import SettingsError
 from simulator import DEMO_CREDITS, GatewayBackend
-from tests.conftest import ADMIN, make_user
-from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import build_app, page, send_calls, sign_in, valid_send
+from tests.support import ADMIN, build_app, make_user, page, send_calls, sign_in, valid_send
 
 SHOP = "https://shop.example.com"
 INTRANET = "http://127.0.0.1:8080"

@@ -8,7 +8,7 @@ import pytest
 
 from cafe24.schedule import KST
 from smsform.services import form_input
-from tests.fixtures import valid_send
+from tests.support import valid_send
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=KST)
 

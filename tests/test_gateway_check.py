@@ -11,8 +11,7 @@ import pytest
 
 from simulator import DEMO_SECURE_KEY, demo_backend
 from simulator.server import SimulatorServer
-from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import UNREACHABLE_KEY, build_app, page, send_calls, sign_in
+from tests.support import UNREACHABLE_KEY, build_app, page, send_calls, sign_in
 
 EN = {"lang": "en"}
 JSON = {"Accept": "application/json"}

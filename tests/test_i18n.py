@@ -17,8 +17,7 @@ from flask_babel import gettext, ngettext
 
 from cafe24 import codes
 from smsform import i18n
-from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import field_errors, page, valid_send
+from tests.support import field_errors, page, valid_send
 
 JSON = {"Accept": "application/json"}
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,8 +11,7 @@ import responses
 
 from cafe24 import codes
 from simulator import DEMO_SENDERS
-from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import build_app, page, sign_in, valid_send
+from tests.support import build_app, page, sign_in, valid_send
 
 JSON = {"Accept": "application/json"}
 
@@ -381,8 +380,6 @@ def test_a_failed_sender_lookup_is_not_remembered(admin_client, backend):
 
 
 def test_simulation_mode_is_logged_at_start_up(backend, caplog):
-    from tests.fixtures import build_app
-
     with caplog.at_level("WARNING"):
         build_app(backend)
     assert any("built-in simulator" in r.getMessage() for r in caplog.records)

@@ -14,12 +14,11 @@ from flask import Flask
 from sqlalchemy import create_engine, inspect, text
 from werkzeug.security import generate_password_hash
 
-from app import create_app
 from simulator import GatewayBackend
 from smsform import database
 from smsform.extensions import db
-from tests.conftest import ADMIN
 from tests.db import dialect
+from tests.support import ADMIN, build_app
 
 # What `db.create_all()` wrote before migrations existed (commit 5dddf31, SQLite's own dump).
 CREATE_ALL_DDL = """
@@ -51,13 +50,8 @@ POSTGRES_TYPES = {"id INTEGER NOT NULL": "id SERIAL NOT NULL",
 def file_app(where: Path | str, backend: GatewayBackend) -> Flask:
     """The real app on the SQLite file ``where`` (or the database URL), without any table
     made for it."""
-    return create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test",
-        "SQLALCHEMY_DATABASE_URI": where if isinstance(where, str) else f"sqlite:///{where}",
-        "WTF_CSRF_ENABLED": False,
-        "SIMULATOR_BACKEND": backend,
-    })
+    url = where if isinstance(where, str) else f"sqlite:///{where}"
+    return build_app(backend, tables=None, SQLALCHEMY_DATABASE_URI=url)
 
 
 def upgrade_db(app: Flask, *args: str) -> str:

@@ -29,7 +29,7 @@ from smsform.services import form_input, relay, sending
 from smsform.services.audit import CLI_ACTOR
 from smsform.services.sending import SendResult, Status
 from tests.api_support import bearer, token_user
-from tests.fixtures import build_app, page, send_calls, sign_in, valid_send
+from tests.support import build_app, page, send_calls, sign_in, valid_send
 
 TOKEN = re.compile(r'name="send_token" value="([^"]+)"')
 

@@ -16,8 +16,7 @@ from simulator import SIMULATOR_BASE_URL
 from smsform.extensions import db
 from smsform.models import Send
 from smsform.services import gateway as gateway_service
-from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import build_app, page, sign_in
+from tests.support import build_app, page, sign_in
 
 KEY = "page-lookup-secure-key"
 

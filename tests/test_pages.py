@@ -7,8 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from cafe24.schedule import KST
-from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import build_app, field_errors, page, valid_send
+from tests.support import build_app, field_errors, page, valid_send
 
 
 @pytest.mark.parametrize(("overrides", "code", "english"), [

@@ -10,14 +10,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app import create_app
 from simulator import GatewayBackend
-from smsform import database
 from smsform.extensions import db
 from smsform.models import Send, User
-from tests.conftest import make_user
 from tests.db import SERVER_TIMEZONE, dialect
-from tests.fixtures import page, send_calls, valid_send
+from tests.support import build_app, make_user, page, send_calls, valid_send
 
 USER = ("sender", "a-long-enough-password")
 JSON = {"Accept": "application/json"}
@@ -26,16 +23,7 @@ JSON = {"Accept": "application/json"}
 @pytest.fixture
 def db_app(db_url: str, backend: GatewayBackend) -> Flask:
     """The app on ``db_url``, migrated as ``make run`` does, with a sender account."""
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test",
-        "SQLALCHEMY_DATABASE_URI": db_url,
-        "WTF_CSRF_ENABLED": False,
-        "SIMULATOR_BACKEND": backend,
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-    })
-    with app.app_context():
-        database.upgrade()
+    app = build_app(backend, tables="migrations", SQLALCHEMY_DATABASE_URI=db_url)
     make_user(app, *USER, role="sender")
     return app
 

@@ -8,7 +8,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +21,6 @@ import pytest
 import responses
 from flask import Flask
 
-from app import create_app
 from cafe24.encoding import encoded_forms
 from cafe24.schedule import KST
 from simulator import DEMO_CREDITS, DEMO_SECURE_KEY, DEMO_USER_ID, GatewayBackend
@@ -32,9 +30,16 @@ from smsform.models import AuditEvent, RelaySite, Send
 from smsform.services import relay
 from smsform.services.audit import CLI_ACTOR
 from tests import support
-from tests.conftest import ADMIN, create_tables, make_user
-from tests.fixtures import closed_port, page, sign_in  # noqa: F401 - closed_port: a fixture
-from tests.support import b64, php_sample_request, php_sample_send_fields
+from tests.support import (
+    ADMIN,
+    b64,
+    build_app,
+    make_user,
+    page,
+    php_sample_request,
+    php_sample_send_fields,
+    sign_in,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_DIR = ROOT / "tests" / "relay_client"
@@ -94,14 +99,9 @@ def serve(app: Flask) -> Iterator[tuple[str, int]]:
 
 def relay_app(tmp_path: Path, backend: GatewayBackend, **config) -> Flask:
     """The real app on a SQLite file (the server answers on its own threads), CSRF on."""
-    settings = {
-        "TESTING": True, "SECRET_KEY": "relay-tests",
+    return build_app(backend, **{
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'relay.db'}",
-        "WTF_CSRF_ENABLED": True, "SIMULATOR_BACKEND": backend,
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "RELAY_RATE_LIMIT": "1000 per minute",
-    }
-    settings.update(config)
-    return create_tables(create_app(settings))
+        "WTF_CSRF_ENABLED": True, "RELAY_RATE_LIMIT": "1000 per minute", **config})
 
 
 @pytest.fixture
@@ -507,17 +507,28 @@ def test_a_list_the_gateway_answers_unreadably_is_the_gateways_server_failure(
 # -- the public client, unmodified, in its own environment ---------------------------------
 
 
+def venv_python(venv: Path) -> Path:
+    """The Python of the environment ``venv`` that the Makefile built; fail, pointing at
+    ``make test``, when it is not there (a test never builds one: that needs the package
+    registry, and CI always has it through make)."""
+    python = venv / "bin" / "python"
+    if not (venv / ".installed").exists() or not os.access(python, os.X_OK):
+        pytest.fail(f"the public client's environment {venv} is missing: run `make test`, "
+                    "which builds it from tests/relay_client/requirements.txt", pytrace=False)
+    return python
+
+
 @pytest.fixture(scope="session")
 def client_python() -> Path:
-    """The cafe24-sms-Django client's Python (make .venv/client/.installed builds it; built
-    here when missing: it needs the package registry, as make install does)."""
-    python = CLIENT_VENV / "bin" / "python"
-    if not (CLIENT_VENV / ".installed").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(CLIENT_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-r",
-                        str(CLIENT_DIR / "requirements.txt")], check=True)
-        (CLIENT_VENV / ".installed").touch()
-    return python
+    """The cafe24-sms-Django client's Python, in .venv/client (built by ``make test``)."""
+    return venv_python(CLIENT_VENV)
+
+
+def test_a_missing_client_environment_fails_and_points_at_make(tmp_path):
+    with pytest.raises(pytest.fail.Exception, match=r"run `make test`") as failed:
+        venv_python(tmp_path / "client")
+    assert str(tmp_path / "client") in str(failed.value)
+    assert not (tmp_path / "client").exists()  # nothing was built
 
 
 def drive(client_python: Path, live: Live, issued: relay.Issued, *args: str) -> dict:
@@ -691,9 +702,7 @@ def test_an_admission_never_counts_on_ids_being_in_commit_order_where_they_are_n
     """Two sends of a site whose limit fits one, both logged: on SQLite (writers take turns,
     ids in commit order) the first logged is admitted; on PostgreSQL the later id may have
     committed and been admitted first, so every committed send counts."""
-    app = create_tables(create_app({
-        "TESTING": True, "SECRET_KEY": "relay-tests", "SQLALCHEMY_DATABASE_URI": db_url,
-        "SIMULATOR_BACKEND": demo_backend_factory()}))
+    app = build_app(demo_backend_factory(), SQLALCHEMY_DATABASE_URI=db_url)
     with app.app_context():
         issued = relay.create_site("shop", ["010-1234-5678"], daily_limit=2, by=CLI_ACTOR)
         rows = [Send(actor="shop", source=relay.SOURCE, sender="010-1234-5678", kind="S",

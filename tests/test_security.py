@@ -23,18 +23,18 @@ from simulator.server import SimulatorServer
 from smsform.extensions import db
 from smsform.views.util import safe_return_url
 from tests.cafe24.test_client_redaction import key_forms
-from tests.conftest import ADMIN, make_user
-from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import (
+from tests.support import (
+    ADMIN,
     UNREACHABLE_KEY,
     build_app,
     field_errors,
+    make_user,
     page,
     send_calls,
+    serve,
     sign_in,
     valid_send,
 )
-from tests.support import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 

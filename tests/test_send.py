@@ -13,8 +13,7 @@ from cafe24.schedule import KST
 from simulator import DEMO_SENDERS
 from smsform.extensions import db
 from smsform.models import Send
-from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import build_app, field_errors, page, send_calls, sign_in, valid_send
+from tests.support import build_app, field_errors, page, send_calls, sign_in, valid_send
 
 JSON = {"Accept": "application/json"}
 FORM_FIELDS = {"smsType", "subject", "msg", "rphone", "destination", "sphone", "sphone1",

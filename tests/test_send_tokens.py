@@ -11,8 +11,7 @@ from itsdangerous import TimestampSigner
 from smsform.extensions import db
 from smsform.models import Send, User
 from smsform.services import tokens
-from tests.fixtures import *  # noqa: F403
-from tests.fixtures import build_app, page, send_calls, sign_in, valid_send
+from tests.support import build_app, page, send_calls, sign_in, valid_send
 
 JSON = {"Accept": "application/json"}
 

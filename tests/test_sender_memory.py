@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import page, sign_in, valid_send
+from tests.support import page, sign_in, valid_send
 
 USUAL = "1588-1234"  # the third demo number: never chosen by default
 

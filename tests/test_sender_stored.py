@@ -13,16 +13,13 @@ from flask import Flask
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from app import create_app
 from simulator import GatewayBackend
-from smsform import database
 from smsform.extensions import db
 from smsform.models import Send, User
 from smsform.services import relay, sendlog
 from smsform.services.audit import CLI_ACTOR
 from tests.api_support import bearer, token_user
-from tests.fixtures import send_calls, sign_in, valid_send
-from tests.support import b64
+from tests.support import b64, build_app, send_calls, sign_in, valid_send
 
 TYPED = "010 - 1234 - 5678   .."  # 22 characters: more than sends.sender holds
 CANONICAL = "010-1234-5678"
@@ -32,14 +29,7 @@ SECRET_TEXT = "주문번호 7731 비밀 안내"
 @pytest.fixture
 def db_app(db_url: str, backend: GatewayBackend) -> Flask:
     """The app on ``db_url`` (SQLite file, then PostgreSQL), migrated as ``make run`` does."""
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": db_url,
-        "WTF_CSRF_ENABLED": False, "SIMULATOR_BACKEND": backend,
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-    })
-    with app.app_context():
-        database.upgrade()
-    return app
+    return build_app(backend, tables="migrations", SQLALCHEMY_DATABASE_URI=db_url)
 
 
 def rows(app: Flask) -> list[tuple[str, str | None]]:

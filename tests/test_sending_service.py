@@ -16,8 +16,7 @@ from smsform.extensions import db
 from smsform.models import Send, SendRecipient, User
 from smsform.services import form_input, sending, sendlog, tokens
 from smsform.services.sending import Actor, KeyKind, SendKey, SendOrder, Status
-from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import build_app, send_calls, sign_in, valid_send
+from tests.support import build_app, send_calls, sign_in, valid_send
 
 KIM = Actor(user_id=1, name="kim", source="form", address="127.0.0.1")
 

@@ -12,15 +12,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, text, update
 
-from app import create_app
 from cafe24.schedule import KST
 from simulator import GatewayBackend
 from smsform import database
 from smsform.extensions import db
 from smsform.models import AuditEvent, Send, SendRecipient, User, utcnow
 from smsform.services import sendlog, sendlog_query
-from tests.conftest import make_user
-from tests.fixtures import build_app, page, sign_in, valid_send
+from tests.support import build_app, make_user, page, sign_in, valid_send
 
 JSON = {"Accept": "application/json"}
 ROLES = ("viewer", "sender", "admin")
@@ -741,12 +739,7 @@ def test_purge_works_in_batches(app, monkeypatch):
 
 @pytest.fixture
 def migrated_app(db_url: str, backend: GatewayBackend) -> Flask:
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": db_url,
-                      "WTF_CSRF_ENABLED": False, "SIMULATOR_BACKEND": backend,
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
-    with app.app_context():
-        database.upgrade()
-    return app
+    return build_app(backend, tables="migrations", SQLALCHEMY_DATABASE_URI=db_url)
 
 
 def test_filters_and_purge_on_the_migrated_database(migrated_app):
@@ -772,9 +765,8 @@ def test_filters_and_purge_on_the_migrated_database(migrated_app):
 
 
 def test_the_migration_indexes_texts_logged_before_it(tmp_path, backend):
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "WTF_CSRF_ENABLED": False,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.db'}",
-                      "SIMULATOR_BACKEND": backend})
+    app = build_app(backend, tables=None,
+                    SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.db'}")
     with app.app_context():
         database.upgrade("0002_send_log")
     old = add_send(app, text="업그레이드 전에 보낸 재입고 알림")

@@ -18,14 +18,13 @@ from alembic.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import event, text
 
-from app import create_app
 from simulator import GatewayBackend
 from smsform import database
 from smsform.extensions import db
 from smsform.models import SEND_TEXT_TRGM, Send, utcnow
 from smsform.services import sendlog_query
 from tests.db import SUPERUSER, PostgresCluster, in_ci
-from tests.fixtures import build_app, sign_in
+from tests.support import build_app, sign_in
 
 JSON = {"Accept": "application/json"}
 BEFORE = "0004_relay_api"
@@ -91,9 +90,7 @@ def pg_url(request: pytest.FixtureRequest) -> str:
 
 def app_on(url: str, backend: GatewayBackend) -> Flask:
     """The real app on ``url``, no table made for it."""
-    return create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url,
-                       "WTF_CSRF_ENABLED": False, "SIMULATOR_BACKEND": backend,
-                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    return build_app(backend, tables=None, SQLALCHEMY_DATABASE_URI=url)
 
 
 def migrated(url: str, backend: GatewayBackend, revision: str = "head") -> Flask:

@@ -11,16 +11,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from app import create_app
 from cafe24.schedule import KST
 from simulator import DEMO_CREDITS, DEMO_SECURE_KEY, GatewayBackend, demo_backend
-from smsform import database
 from smsform.extensions import db
 from smsform.services import gateway
-from tests.conftest import make_user
-from tests.fixtures import *  # noqa: F403 - fixtures
-from tests.fixtures import valid_send
-from tests.support import ManualClock
+from tests.support import ManualClock, build_app, make_user, valid_send
 
 JSON = {"Accept": "application/json"}
 PASSWORD = "a-long-enough-password"
@@ -28,13 +23,8 @@ PASSWORD = "a-long-enough-password"
 
 def demo_app(db_path: Path, migrate: bool = True) -> Flask:
     """The app as ``make run`` builds it (its own demo simulator) on a database file."""
-    app = create_app({"TESTING": True, "SECRET_KEY": "state-tests",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
-                      "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
-    if migrate:
-        with app.app_context():
-            database.upgrade()
-    return app
+    return build_app(None, tables="migrations" if migrate else None,
+                     SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}")
 
 
 def signed_in(app: Flask):

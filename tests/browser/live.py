@@ -9,11 +9,8 @@ from urllib.parse import urlsplit
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 
-from app import create_app
 from simulator import GatewayBackend
-from smsform import database
-from tests.conftest import ADMIN, make_user
-from tests.support import LOCAL_HOST, serve  # noqa: F401 - serve: the browser tests' server
+from tests.support import ADMIN, LOCAL_HOST, build_app, make_user, serve  # noqa: F401 - serve: the browser tests' server
 
 CHROMIUM = os.environ.get("SMSFORM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu",
@@ -23,18 +20,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-g
 def browser_app(db_path: Path, backend: GatewayBackend, **settings: str) -> Flask:
     """The real app on a file database, CSRF on, sending to ``backend``; with an admin
     (``settings``: environment settings such as SMSFORM_FRAME_ANCESTORS)."""
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "browser-tests",
-        # A file, not sqlite://: the server answers each request on its own thread.
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
-        "WTF_CSRF_ENABLED": True,
-        "SIMULATOR_BACKEND": backend,
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # a fast hash for a throwaway account
-        **settings,
-    })
-    with app.app_context():
-        database.upgrade()  # the real migrations, as `make run` applies them
+    # A file, not sqlite://: the server answers each request on its own thread. The real
+    # migrations, as `make run` applies them.
+    app = build_app(backend, tables="migrations", SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}",
+                    WTF_CSRF_ENABLED=True, **settings)
     make_user(app, *ADMIN, role="admin")
     return app
 

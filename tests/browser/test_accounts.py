@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.conftest import ADMIN
+from tests.support import ADMIN
 
 FIRST_PASSWORD = "first-password-1234"
 OWN_PASSWORD = "my-own-password-5678"

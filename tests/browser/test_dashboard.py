@@ -10,7 +10,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
 from simulator import DEMO_CREDITS, GatewayBackend
-from tests.conftest import make_user
+from tests.support import make_user
 
 from .conftest import open_page
 from .live import sign_in

@@ -21,7 +21,7 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, FrameLocator, Page, Route, expect
 
 from simulator import DEMO_SENDERS, GatewayBackend
-from tests.conftest import ADMIN
+from tests.support import ADMIN
 
 from .embed_parent import parent_app
 from .live import browser_app, serve, sign_in
