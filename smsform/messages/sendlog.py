@@ -66,6 +66,10 @@ FILTER_SENTENCES = {
     "q_word_too_short": _l("Each word must have at least %(min)s characters."),
     "q_word_too_common": _l("%(word)s appears in too many forms to search for; add a letter "
                             "or another word."),
+    "q_too_broad": _l("These words together are too broad to search for (more than "
+                      "%(max)s forms): use fewer two-letter words, or longer ones."),
+    "search_too_slow": _l("This search took too long and was stopped: narrow it with "
+                          "dates, a user, a result or a longer word."),
     "bad_date": _l("Write a date as YYYY-MM-DD (for example 2026-03-01), not %(value)s."),
     "date_out_of_range": _l("Choose a date from %(earliest)s to %(latest)s."),
     "dates_reversed": _l("The end date is before the start date."),

@@ -112,9 +112,10 @@ def page(log_filter: LogFilter, *, owner: int | None, after: Cursor | None, limi
          now: datetime | None = None) -> tuple[list[MessageRow], Cursor | None]:
     """Up to ``limit`` sends after ``after``, newest first (only ``owner``'s unless None),
     and the cursor of the next page (None on the last); the filters read as ``/sends``
-    reads them. Raises FilterError for a word with too many forms."""
+    reads them. Raises FilterError for a word with too many forms, or a search that took
+    longer than sendlog_query.SEARCH_SECONDS."""
     now = now or utcnow()
-    with db.engine.connect() as connection:
+    with db.engine.connect() as connection, sendlog_query.bounded(connection, log_filter):
         conditions = sendlog_query.where(connection, log_filter, now, owner=owner)
         if conditions is None:
             return [], None

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import column, func, select, table, tuple_
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from cafe24.message import merge_all
 from cafe24.phone import Recipient, normalize_phone
@@ -54,9 +57,16 @@ MAX_PAGE = 20_000  # 1,000,000 rows at 50 a page
 MAX_QUERY_LENGTH = 100
 MAX_WORDS = 10
 MIN_WORD = 2  # characters: a single one would match nearly every text
-#: A two-character word is looked up as the index's trigrams that start with it; a word
-#: with more forms than this is refused rather than turned into a huge query.
+#: A two-character word is looked up as the index's trigrams that start with it; a search
+#: whose words come to more forms than this, all together, is refused rather than turned
+#: into a huge query (ten common two-letter words once made 10,000 phrases, seconds each).
 MAX_TERMS = 1000
+#: Wall-clock seconds one read of the log may take (page and total, the API's page, an
+#: export's plan): past it the database stops it (SQLite: a progress handler; PostgreSQL:
+#: ``SET LOCAL statement_timeout``) and the search is refused as too broad.
+SEARCH_SECONDS = 3.0
+#: SQLite virtual-machine steps between two looks at the clock.
+PROGRESS_STEPS = 1000
 EXPORT_BATCH = 1000
 #: The query-string values the filters read; each may be given once.
 FILTER_FIELDS = ("user", "result", "q", "from", "to", "page")
@@ -213,6 +223,49 @@ def _conditions(log_filter: LogFilter, now: datetime) -> list:
     return conditions
 
 
+# --- a bound on each read's time -----------------------------------------------------
+
+_SQLITE_INTERRUPT = 9  # SQLITE_INTERRUPT: the progress handler stopped the statement
+_PG_QUERY_CANCELED = "57014"  # query_canceled: statement_timeout, among others
+
+
+def _timed_out(exc: OperationalError) -> bool:
+    """Whether the database stopped a statement because its time was up."""
+    orig = exc.orig
+    return (getattr(orig, "sqlite_errorcode", None) == _SQLITE_INTERRUPT
+            or str(orig) == "interrupted"
+            or getattr(orig, "sqlstate", None) == _PG_QUERY_CANCELED)
+
+
+@contextmanager
+def bounded(connection: Connection, log_filter: LogFilter) -> Iterator[None]:
+    """Let the statements run inside take at most SEARCH_SECONDS in all; past it the
+    database stops them, and FilterError ``search_too_slow`` says the search is too broad
+    (beside ``q``, or the page when there is none). On PostgreSQL the limit is a ``SET
+    LOCAL``: it ends with the transaction, which a stopped statement leaves to be rolled
+    back (the session's, ``db.session.rollback()``, by the caller)."""
+    dialect = connection.dialect.name
+    raw = connection.connection.driver_connection if dialect == "sqlite" else None
+    if raw is not None:
+        deadline = time.monotonic() + SEARCH_SECONDS
+        raw.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+    elif dialect == "postgresql":
+        connection.exec_driver_sql(
+            f"SET LOCAL statement_timeout = {max(1, round(SEARCH_SECONDS * 1000))}")
+    try:
+        yield
+    except OperationalError as exc:
+        if not _timed_out(exc):
+            raise
+        field = "q" if log_filter.q else "page"
+        raise FilterError([FilterProblem(field, "search_too_slow", {})]) from None
+    finally:
+        if raw is not None:
+            raw.set_progress_handler(None, 0)
+    if dialect == "postgresql":
+        connection.exec_driver_sql("SET LOCAL statement_timeout TO DEFAULT")
+
+
 # --- words of the text ---------------------------------------------------------------
 
 
@@ -227,17 +280,21 @@ def _match_query(connection: Connection, words: Sequence[str]) -> str | None:
     trigram of the index that starts with it (each text ends in two spaces, so every piece
     of a text starts some trigram). Case is folded by the index."""
     parts = []
+    budget = MAX_TERMS - sum(1 for word in words if len(word) >= 3)
     for word in words:
         if len(word) >= 3:
             parts.append(_phrase(word))
             continue
         terms = connection.execute(
             select(_terms.c.term).where(_terms.c.term >= word, _terms.c.term < word + "\U0010ffff")
-            .limit(MAX_TERMS + 1)).scalars().all()
+            .limit(budget + 1)).scalars().all()
         if not terms:
             return None
-        if len(terms) > MAX_TERMS:
-            raise FilterError([FilterProblem("q", "q_word_too_common", {"word": word})])
+        if len(terms) > budget:
+            if budget == MAX_TERMS:  # this word alone
+                raise FilterError([FilterProblem("q", "q_word_too_common", {"word": word})])
+            raise FilterError([FilterProblem("q", "q_too_broad", {"max": MAX_TERMS})])
+        budget -= len(terms)
         parts.append("(" + " OR ".join(_phrase(term) for term in terms) + ")")
     return " AND ".join(parts)
 
@@ -425,9 +482,21 @@ def page(log_filter: LogFilter, *, masked: bool, now: datetime | None = None) ->
     FilterError for a word with too many forms."""
     now = now or utcnow()
     connection = db.session.connection()
-    plan = _plan(connection, log_filter, now)
-    if plan.nothing:
-        return LogPage([], 0, log_filter.page, 1)
+    try:
+        with bounded(connection, log_filter):
+            plan = _plan(connection, log_filter, now)
+            if plan.nothing:
+                return LogPage([], 0, log_filter.page, 1)
+            total, rows = _page_rows(connection, plan, log_filter)
+    except FilterError:
+        db.session.rollback()  # PostgreSQL: the stopped statement's transaction
+        raise
+    return LogPage([_log_row(r, masked, now) for r in rows], total, log_filter.page,
+                   max(1, -(-total // PAGE_SIZE)))
+
+
+def _page_rows(connection: Connection, plan: _Plan, log_filter: LogFilter) -> tuple[int, list]:
+    """The total and the rows of the page asked for."""
     offset = (log_filter.page - 1) * PAGE_SIZE
     total = _total(connection, plan, log_filter)
     if plan.only_words:  # the index pages by itself; then read those rows
@@ -435,9 +504,7 @@ def page(log_filter: LogFilter, *, masked: bool, now: datetime | None = None) ->
         query = select(*_LIST_COLUMNS).where(_sends.c.id.in_(list(ids)))
     else:
         query = select(*_LIST_COLUMNS).where(*plan.where).limit(PAGE_SIZE).offset(offset)
-    rows = connection.execute(query.order_by(*plan.order())).all()
-    return LogPage([_log_row(r, masked, now) for r in rows], total, log_filter.page,
-                   max(1, -(-total // PAGE_SIZE)))
+    return total, connection.execute(query.order_by(*plan.order())).all()
 
 
 @dataclass(frozen=True)
@@ -451,12 +518,16 @@ class ExportRow:
 def export(log_filter: LogFilter, *, masked: bool,
            now: datetime | None = None) -> Iterator[ExportRow]:
     """Every send the filters match, newest first, read EXPORT_BATCH at a time (keyset, each
-    batch in its own short read), so memory stays flat. The plan is made at once (raising
-    FilterError for a word with too many forms), the rows as they are read."""
+    batch in its own short read), so memory stays flat. The plan and the first batch are
+    read at once, within the search's time bound (raising FilterError for a word with too
+    many forms or a search too slow), the rest as they are streamed."""
     now = now or utcnow()
-    with db.engine.connect() as connection:
+    with db.engine.connect() as connection, bounded(connection, log_filter):
         plan = _plan(connection, log_filter, now)
-    return iter(()) if plan.nothing else _export_rows(plan, masked, now)
+        if plan.nothing:
+            return iter(())
+        first = connection.execute(_batch_query(plan, None).order_by(*plan.order())).all()
+    return _export_rows(plan, masked, now, first)
 
 
 def _batch_query(plan: _Plan, last) -> object:
@@ -469,18 +540,17 @@ def _batch_query(plan: _Plan, last) -> object:
     return query.limit(EXPORT_BATCH)
 
 
-def _export_rows(plan: _Plan, masked: bool, now: datetime) -> Iterator[ExportRow]:
-    last = None
+def _export_rows(plan: _Plan, masked: bool, now: datetime, batch: list) -> Iterator[ExportRow]:
     while True:
-        with db.engine.connect() as connection:
-            batch = connection.execute(_batch_query(plan, last).order_by(*plan.order())).all()
         for row in batch:
             pairs = _pairs(row.recipients)
             numbers = [_shown(p, masked) + (f" {name}" if name else "") for p, name in pairs]
             yield ExportRow(_log_row(row, masked, now, pairs), numbers)
         if len(batch) < EXPORT_BATCH:
             return
-        last = batch[-1]
+        with db.engine.connect() as connection:
+            batch = connection.execute(
+                _batch_query(plan, batch[-1]).order_by(*plan.order())).all()
 
 
 # --- one send in full ------------------------------------------------------------------
