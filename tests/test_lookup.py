@@ -345,6 +345,23 @@ def test_a_result_list_with_a_broken_total_is_a_gateway_failure_on_every_format(
     assert as_csv.status_code == 502 and as_csv.mimetype == "text/html"
 
 
+def test_a_users_result_pages_count_their_gateway_calls_against_a_rate(backend, clock):
+    app = build_app(backend, RESULTS_RATE_LIMIT="3 per minute")
+    client, other = sign_in(app, "viewer"), sign_in(app, "sender")
+    assert client.get("/smsresult").status_code == 200  # both kinds: two calls
+    calls = len(_list_calls(backend))
+    refused = client.get("/smsresult", query_string={"lang": "ko"})  # one more is allowed
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    text = page(refused).select_one("#result-error").get_text(strip=True)
+    assert text.startswith("게이트웨이의 결과 목록") and "SMS" in text
+    assert len(_list_calls(backend)) == calls + 1  # the refused call was never made
+    as_json = client.get("/smsresult", headers=JSON, query_string={"smsType": "sms"})
+    assert (as_json.status_code, as_json.get_json()["code"]) == (429, "throttled")
+    assert as_json.headers["Retry-After"]
+    assert other.get("/smsresult", query_string={"smsType": "lms"}).status_code == 200
+
+
 def test_message_text_is_escaped(admin_client, clock):
     admin_client.post("/smssend", data=valid_send(msg="<script>alert(1)</script>"))
     soup = page(admin_client.get("/smsresult"))

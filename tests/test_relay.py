@@ -479,7 +479,7 @@ def test_each_site_lists_only_its_own_sends(live):
 
 @pytest.mark.parametrize("total", ["²", "9" * 5000], ids=["superscript", "5000-digits"])
 def test_a_list_the_gateway_answers_unreadably_is_the_gateways_server_failure(
-        tmp_path, closed_port, total):  # noqa: F811 - the fixture
+        tmp_path, closed_port, total):
     base = f"http://127.0.0.1:{closed_port}"
     app = relay_app(tmp_path, None, CAFE24_SMS_BASE_URL=base, CAFE24_SMS_USER_ID="master",
                     CAFE24_SMS_SECURE_KEY="master-secure-key")
@@ -502,6 +502,34 @@ def test_a_list_the_gateway_answers_unreadably_is_the_gateways_server_failure(
         listed = client.post("/relay/sms_list.php", data=credentials)
     assert (listed.status_code, listed.mimetype) == (200, "text/xml")
     assert page_xml(listed.get_data())["code"] == "-100"
+
+
+def test_each_gateway_call_of_a_sites_list_counts_against_its_rate(tmp_path):
+    backend = demo_backend_factory()
+    app = relay_app(tmp_path, backend, RELAY_RATE_LIMIT="4 per minute")
+    with app.app_context():
+        issued = relay.create_site("shop", [SENDER], by=CLI_ACTOR)
+    credentials = {"user_id": issued.site.user_id, "secure": issued.secure}
+    client = app.test_client()
+    numbers = ",".join(f"010-5000-{i:04d}" for i in range(120))  # 120 rows: three calls
+    sent = client.post("/relay/sms_sender.php", data={
+        **credentials, "msg": "주문 확인", "rphone": numbers, "sphone1": "010",
+        "sphone2": "1234", "sphone3": "5678"})
+    assert sent.get_data().startswith(b"success,")  # the rate's first request
+    listed = client.post("/relay/sms_list.php", data=credentials)  # 1 + 2 more calls: 4
+    assert page_xml(listed.get_data())["total"] == "120"
+    calls = [c for c in backend.calls if c.path == "/sms_list.php"]
+    assert len(calls) == 3
+    again = client.post("/relay/sms_list.php", data=credentials)
+    assert (again.status_code, again.get_data()) == (429, page_xml_refusal("-203"))
+    assert again.headers["Retry-After"]
+    assert len([c for c in backend.calls if c.path == "/sms_list.php"]) == 3
+
+
+def page_xml_refusal(code: str) -> bytes:
+    from cafe24 import wire
+
+    return wire.results_refused(code).encode()
 
 
 # -- the public client, unmodified, in its own environment ---------------------------------

@@ -64,6 +64,17 @@ def gateway_failure_text(exc: Cafe24Error,
     return _("No answer from the gateway: %(detail)s", detail=transport_text(exc))
 
 
+def list_throttled_text(wait: int) -> str:
+    """Why the result list is not asked now: this user's pages asked it too often."""
+    return ngettext(
+        "The gateway's result list was asked too often: try again in %(seconds)s second. A page "
+        "of SMS and LMS together asks it twice, and each later page more: choose SMS or LMS "
+        "to page far back.",
+        "The gateway's result list was asked too often: try again in %(seconds)s seconds. A page "
+        "of SMS and LMS together asks it twice, and each later page more: choose SMS or LMS "
+        "to page far back.", wait, seconds=format_number(wait))
+
+
 def row_status_text(row: ResultRow) -> str:
     """A result row's delivery status in words."""
     word = ROW_STATUS_WORDS.get(row.status)

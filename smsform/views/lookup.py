@@ -6,19 +6,21 @@ it in words beside what it could not load, where a person can act on it.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import datetime
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_login import current_user
 
 from cafe24 import codes
 from cafe24.calls import ResultQuery
 from cafe24.errors import Cafe24Error, GatewayRefused
 from cafe24.message import CREDIT_COST, messages_bought
-from cafe24.phone import normalize_phone
 from cafe24.schedule import KST
 from smsform import messages
 from smsform.errors import ApiError, json_only, wants_json
 from smsform.extensions import csrf
+from smsform.limiter import request_wait
 from smsform.permissions import Permission, requires
 from smsform.services import gateway, results
 from smsform.services.sendlog_query import mask_phone
@@ -70,19 +72,12 @@ def _failure_code(exc: Cafe24Error) -> str:
     return exc.code if isinstance(exc, GatewayRefused) else "error"
 
 
-def _int(value: str | None, default: int, low: int, high: int) -> int:
+def _page_number(value: str | None) -> int:
+    """The page asked for, 1 to 100,000; anything else is the first."""
     try:
-        return min(high, max(low, int(value or default)))
+        return min(100000, max(1, int(value or 1)))
     except ValueError:
-        return default
-
-
-def _day(value: str | None) -> date | None:
-    raw = (value or "").replace("-", "")
-    try:
-        return datetime.strptime(raw, "%Y%m%d").date() if raw else None
-    except ValueError:
-        return None
+        return 1
 
 
 def _kind(value: str | None) -> str:
@@ -91,24 +86,23 @@ def _kind(value: str | None) -> str:
 
 
 def _query() -> tuple[ResultQuery, int]:
-    """The gateway's result filters from the query string; bad values fall back."""
-    args = request.args
-    page = _int(args.get("page"), 1, 1, 100000)
-    display = _int(args.get("displayNo"), 20, 1, 50)
-    send_type = args.get("sendType", "all")
-    status = args.get("sendStatus", "")
-    query = ResultQuery(
-        date=_day(args.get("date")),
-        day=_int(args.get("day"), 1, 1, 7),
-        start=(page - 1) * display,
-        display=display,
-        send_type=send_type if send_type in ResultQuery.SEND_TYPES else "all",
-        status=status if status in ResultQuery.STATUSES else "",
-        receive_phone=normalize_phone(args.get("receivePhone", "")) or "",
-        send_phone=normalize_phone(args.get("sendPhone", "")) or "",
-        lms=_kind(args.get("smsType")) == "lms",
-    )
-    return query, page
+    """The gateway's result filters from the query string (bad values fall back), at the
+    asked page's start."""
+    query = results.build_query(request.args, results.PAGE)
+    assert query is not None  # a page's reading always gives a query
+    page = _page_number(request.args.get("page"))
+    return replace(query, start=(page - 1) * query.display), page
+
+
+#: Calls of the gateway's result list one user's pages may make (``RESULTS_RATE_LIMIT`` in
+#: tests): a page of both kinds makes two, a later page of both more (docs/gateway.md).
+LIST_CALLS_RATE = "60 per minute"
+
+
+def _list_calls_meter() -> int:
+    """Count one list call against the signed-in user's rate (0: it may be made)."""
+    return request_wait(current_app.config.get("RESULTS_RATE_LIMIT", LIST_CALLS_RATE),
+                        "smsform-list-calls", str(current_user.id))
 
 
 def _row_json(item: results.KindRow, masked: bool) -> dict[str, object]:
@@ -134,7 +128,15 @@ def smsresult():
     kind = _kind(request.args.get("smsType"))
     today = datetime.now(KST).date()
     try:
-        result = results.results_page(query, kind)
+        result = results.results_page(query, kind, _list_calls_meter)
+    except results.TooManyCalls as exc:
+        text = messages.list_throttled_text(exc.wait)
+        headers = {"Retry-After": str(exc.wait)}
+        if wants_json():
+            raise ApiError(429, "throttled", text, extra={"items": []},
+                           headers=headers) from None
+        return render_template("lookup/smsresult.html", query=query, page=page, result=None,
+                               error=text, day=query.date or today, kind=kind), 429, headers
     except Cafe24Error as exc:
         text = messages.gateway_failure_text(exc, codes.describe_list)
         if wants_json():

@@ -22,7 +22,8 @@ refused by the gateway     the gateway's own code, ``CODE,N`` (but ``-102``, the
                            refused, is a server failure: ``-100,``)
 not sent / unknown         ``-100,``: a server-side failure; the site cannot know whether
                            it went, so it must check (``sms_list.php``), not retry blindly
-throttled                  HTTP 429 with ``Retry-After`` and ``-203,`` (bulk sending error)
+throttled                  HTTP 429 with ``Retry-After`` and ``-203,`` (bulk sending error);
+                           ``sms_list.php``'s gateway calls after the first count too
 body over the size limit   HTTP 413 and ``-101,``
 ========================== =========================================================
 """
@@ -46,7 +47,7 @@ from smsform.errors import DATABASE_RETRY_AFTER, after_send
 from smsform.forms import RelaySiteForm
 from smsform.limiter import request_wait
 from smsform.permissions import Permission, requires
-from smsform.services import relay, relay_results
+from smsform.services import relay, relay_results, results
 from smsform.services.sending import Status
 from smsform.views.util import acting_user
 
@@ -135,8 +136,7 @@ def _serve(route: str, handle: Callable[[relay.Site, wire.GatewayRequest], Respo
         return _refused(route, DENIAL_CODES[site])
     wait = _throttle_wait(site)
     if wait:
-        log.warning("relay site=%s throttled for %ss", site.name, wait)
-        return _refused(route, THROTTLED, 429, {"Retry-After": str(wait)})
+        return _throttled(route, site, wait)
     try:
         return handle(site, read)
     except Cafe24Error as exc:  # a look-up the gateway could not answer
@@ -170,11 +170,18 @@ def list_record(row: ResultRow) -> wire.ListRecord:
                            row.extra.get("resultCode", ""), row.refund_date)
 
 
+def _throttled(route: str, site: relay.Site, wait: int) -> Response:
+    log.warning("relay site=%s throttled for %ss", site.name, wait)
+    return _refused(route, THROTTLED, 429, {"Retry-After": str(wait)})
+
+
 def _results(site: relay.Site, read: wire.GatewayRequest) -> Response:
     try:
-        page = relay_results.site_results(site, read.fields)
-    except relay_results.BadPaging:
+        page = relay_results.site_results(site, read.fields, lambda: _throttle_wait(site))
+    except results.BadPaging:
         return _refused(wire.RESULTS, "-101")
+    except results.TooManyCalls as exc:  # its gateway calls spent the site's rate
+        return _throttled(wire.RESULTS, site, exc.wait)
     return _reply(wire.RESULTS, wire.results_answer(page.total,
                                                     [list_record(r) for r in page.rows]))
 
