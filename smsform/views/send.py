@@ -6,11 +6,24 @@ result to a page or a JSON body in one place (``_answer``).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from cafe24.errors import Cafe24Error, InvalidRequest
 from cafe24.phone import normalize_phone, split_sender
@@ -22,6 +35,7 @@ from smsform.services import form_input, gateway, sending, tokens
 from smsform.services.sending import SendKey, SendOrder, SendResult, Status
 from smsform.views import embed, form_guard
 from smsform.views.form_config import form_config
+from smsform.views.page_cache import PageCache
 from smsform.views.util import safe_return_url
 
 bp = Blueprint("send", __name__)
@@ -73,15 +87,57 @@ def _sender_choice(form: SendForm, senders: list[str],
     return chosen, (parts[0], parts[1], parts[2])
 
 
-def _render_form(form: SendForm, status: int = 200, draft: form_input.Draft | None = None):
+#: The opened send form, per person, language and URL (views/page_cache.py).
+FORM_PAGES = "smsform.form_pages"
+_FORM = "send/smsform.html"
+
+
+@bp.record_once
+def _keep_form_pages(state) -> None:
+    state.app.extensions[FORM_PAGES] = PageCache()
+
+
+def _render_form(form: SendForm, status: int = 200, draft: form_input.Draft | None = None,
+                 *, fresh: bool = False):
+    """The send form; ``fresh`` (a GET) may come from the page cache."""
     if not form.send_token.data:
         form.send_token.data = tokens.issue(current_user.id)
     senders, senders_error = _senders()
     chosen, parts = _sender_choice(form, senders, current_user.last_sender)
-    return render_template(
-        "send/smsform.html", form=form, senders=senders, senders_error=senders_error,
-        sender_choice=chosen, sender_parts=parts, draft=draft,
-        form_config=form_config()), status
+    context = {"form": form, "senders": senders, "senders_error": senders_error,
+               "sender_choice": chosen, "sender_parts": parts, "draft": draft,
+               "form_config": form_config()}
+    if not fresh or draft is not None or form.errors or "_flashes" in session:
+        return render_template(_FORM, **context), status
+    return _cached_form(context), status
+
+
+def _cached_form(context: dict[str, Any]) -> str:
+    """The opened form from the page cache: the same bytes as ``render_template`` with this
+    request's CSRF and send tokens. The key holds everything the page shows: the URL (the
+    language switch, ``embed``, prefilled fields), the language, the person (name, role,
+    session), the sender list and choice, and the script's config."""
+    form: SendForm = context["form"]
+    user = current_user
+    key = (_FORM, str(get_locale()), request.full_path, user.id, user.username, user.role,
+           user.get_id(), tuple(context["senders"]), context["senders_error"],
+           context["sender_choice"], context["sender_parts"],
+           json.dumps(context["form_config"], sort_keys=True, ensure_ascii=False))
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    csrf_value = generate_csrf()  # sets the session's secret and g's token, as a render would
+    send_value = form.send_token.data
+
+    def render(marks: dict[str, str]) -> str:
+        setattr(g, field, marks["csrf"])
+        form.send_token.data = marks["send_token"]
+        try:
+            return render_template(_FORM, **context)
+        finally:
+            setattr(g, field, csrf_value)
+            form.send_token.data = send_value
+
+    pages: PageCache = current_app.extensions[FORM_PAGES]
+    return pages.render(key, render, {"csrf": csrf_value, "send_token": send_value})
 
 
 @bp.route("/smsform")
@@ -90,7 +146,7 @@ def smsform():
     """The send form (``smsform.html`` in the sample); GET values prefill it."""
     form = SendForm(formdata=request.args or None)
     form.send_token.data = tokens.issue(current_user.id)  # never one from the URL
-    return _render_form(form)
+    return _render_form(form, fresh=True)
 
 
 def _expired_form(message: str):

@@ -1,0 +1,94 @@
+"""Rendered pages kept per process, with holes for what changes on every request.
+
+Opening the send form renders the same page again and again for the same person: only its
+two one-time values differ (the CSRF token and the send token). Rendering it was about a
+third of the form cycle's own time (docs/performance.md). A ``PageCache`` renders a page
+once with a unique mark in place of each such value, keeps the text cut at the marks, and
+on the next request with the same key joins the pieces around the new values, escaped as
+the template would have escaped them. The output is byte for byte the page the template
+renders (tests/test_page_cache.py renders both and compares).
+
+What goes into the key is the caller's promise that nothing else changes the page; the
+send form's key (views/send.py) holds the template, the language, the whole URL, the
+person and everything the view hands over. Pages with a message flashed for them are
+never cached (the flash would be shown once and kept forever).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+
+from markupsafe import escape
+
+#: Pages kept per process (the least recently used leave first).
+DEFAULT_SIZE = 128
+
+
+class PageCache:
+    """A bounded, thread-safe store of rendered pages cut at their holes."""
+
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        self.size = size
+        self._pages: OrderedDict[Hashable, tuple[tuple[str, ...], tuple[str, ...]]] = \
+            OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def render(self, key: Hashable, render: Callable[[Mapping[str, str]], str],
+               holes: Mapping[str, str]) -> str:
+        """The page for ``key`` with ``holes`` (name -> this request's value) filled in.
+
+        ``render(marks)`` renders the page with ``marks[name]`` where each hole's value
+        goes; it is called only when the page is not kept yet.
+        """
+        with self._lock:
+            entry = self._pages.get(key)
+            if entry is not None:
+                self._pages.move_to_end(key)
+                self.hits += 1
+        if entry is None:
+            marks = {name: f"\x1ehole-{secrets.token_hex(8)}-{name}\x1e" for name in holes}
+            entry = _cut(render(marks), marks)
+            with self._lock:
+                self.misses += 1
+                self._pages[key] = entry
+                self._pages.move_to_end(key)
+                while len(self._pages) > self.size:
+                    self._pages.popitem(last=False)
+        pieces, names = entry
+        values = [str(escape(holes[name])) for name in names]
+        out = [pieces[0]]
+        for value, piece in zip(values, pieces[1:], strict=True):
+            out.append(value)
+            out.append(piece)
+        return "".join(out)
+
+    def clear(self) -> None:
+        """Forget every kept page."""
+        with self._lock:
+            self._pages.clear()
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+
+def _cut(page: str, marks: Mapping[str, str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The text between the marks, and which hole each mark was."""
+    if not marks:
+        return (page,), ()
+    by_mark = {mark: name for name, mark in marks.items()}
+    pattern = re.compile("|".join(re.escape(mark) for mark in by_mark))
+    pieces: list[str] = []
+    names: list[str] = []
+    start = 0
+    for found in pattern.finditer(page):
+        pieces.append(page[start:found.start()])
+        names.append(by_mark[found.group()])
+        start = found.end()
+    pieces.append(page[start:])
+    return tuple(pieces), tuple(names)

@@ -1,0 +1,150 @@
+"""The opened send form from the page cache: the template's bytes with this request's
+tokens, never a page another person, language or URL would get, never a kept flash."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from smsform.extensions import db
+from smsform.views import send
+from smsform.views.page_cache import PageCache
+from tests.conftest import make_user
+
+TOKENS = re.compile(r'(name="(?:csrf_token|send_token)" value=")([^"]*)(")')
+PASSWORD = "a-long-enough-password"
+
+
+def tokens(page: str) -> list[str]:
+    """The page's CSRF and send tokens, in page order."""
+    return [m.group(2) for m in TOKENS.finditer(page)]
+
+
+def without_tokens(page: str) -> str:
+    return TOKENS.sub(r"\1…\3", page)
+
+
+@pytest.fixture
+def csrf_app(backend) -> Flask:
+    """The app with CSRF checks on, as deployed."""
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "SIMULATOR_BACKEND": backend,
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    with app.app_context():
+        db.create_all()
+    make_user(app, "kim", PASSWORD, "sender")
+    make_user(app, "lee", PASSWORD, "sender")
+    return app
+
+
+def signed_in(app: Flask, username: str) -> FlaskClient:
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    answer = client.post("/login", data={"username": username, "password": PASSWORD,
+                                         "csrf_token": csrf})
+    assert answer.status_code == 302
+    return client
+
+
+def pages(app: Flask) -> PageCache:
+    return app.extensions[send.FORM_PAGES]
+
+
+def uncached(monkeypatch) -> None:
+    """Render every opened form with the template itself."""
+    monkeypatch.setattr(send, "_cached_form",
+                        lambda context: send.render_template(send._FORM, **context))
+
+
+@pytest.mark.parametrize("url", ["/smsform", "/smsform?lang=en", "/smsform?embed=1",
+                                 "/smsform?rphone=010-2222-3333&msg=%3Chi%3E"])
+def test_a_kept_page_is_the_templates_page_with_new_tokens(csrf_app, monkeypatch, url):
+    client = signed_in(csrf_app, "kim")
+    first = client.get(url).get_data(as_text=True)
+    second = client.get(url).get_data(as_text=True)
+    assert pages(csrf_app).hits == 1 and pages(csrf_app).misses == 1
+    with monkeypatch.context() as patched:
+        uncached(patched)
+        rendered = client.get(url).get_data(as_text=True)
+    assert without_tokens(second) == without_tokens(rendered) == without_tokens(first)
+    assert len(tokens(second)) == len(tokens(rendered)) >= 2
+    # A new send token each time (one send per opened form).
+    send_tokens = [re.search(r'name="send_token" value="([^"]+)"', p).group(1)
+                   for p in (first, second, rendered)]
+    assert len(set(send_tokens)) == 3
+
+
+def test_the_tokens_of_a_kept_page_send(csrf_app):
+    client = signed_in(csrf_app, "kim")
+    client.get("/smsform")
+    page = client.get("/smsform").get_data(as_text=True)
+    assert pages(csrf_app).hits == 1
+    fields = dict(re.findall(r'name="(csrf_token|send_token)" value="([^"]+)"', page))
+    answer = client.post("/smssend", data={**fields, "sphone": "010-1234-5678",
+                                           "rphone": "010-2222-3333", "msg": "hello"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
+
+
+def test_another_person_gets_their_own_page(csrf_app):
+    kim, lee = signed_in(csrf_app, "kim"), signed_in(csrf_app, "lee")
+    kim.get("/smsform")
+    page = lee.get("/smsform").get_data(as_text=True)
+    assert "(lee)" in page and "(kim)" not in page
+    assert pages(csrf_app).misses == 2 and pages(csrf_app).hits == 0
+
+
+def test_a_signed_out_and_in_again_session_gets_a_working_csrf_token(csrf_app):
+    client = signed_in(csrf_app, "kim")
+    client.get("/smsform")
+    client.post("/logout", data={"csrf_token": tokens(client.get("/smsform").get_data(
+        as_text=True))[0]})
+    client = signed_in(csrf_app, "kim")
+    page = client.get("/smsform").get_data(as_text=True)
+    fields = dict(re.findall(r'name="(csrf_token|send_token)" value="([^"]+)"', page))
+    answer = client.post("/smssend", data={**fields, "sphone": "010-1234-5678",
+                                           "rphone": "010-2222-3333", "msg": "hello"})
+    assert answer.status_code == 200
+
+
+def test_a_page_with_a_flashed_message_is_not_kept(csrf_app):
+    client = signed_in(csrf_app, "kim")
+    with client.session_transaction() as session:
+        session["_flashes"] = [("info", "once only")]
+    assert "once only" in client.get("/smsform").get_data(as_text=True)
+    assert len(pages(csrf_app)) == 0
+    assert "once only" not in client.get("/smsform").get_data(as_text=True)
+
+
+def test_the_cache_fills_holes_escaped_and_keeps_a_bounded_number():
+    cache = PageCache(size=2)
+    calls = []
+
+    def render(marks):
+        calls.append(marks)
+        return f"<a>{marks['x']}</a><b>{marks['x']}</b>"
+
+    assert cache.render(1, render, {"x": "<1>"}) == "<a>&lt;1&gt;</a><b>&lt;1&gt;</b>"
+    assert cache.render(1, render, {"x": "2"}) == "<a>2</a><b>2</b>"
+    cache.render(2, render, {"x": "3"})
+    cache.render(3, render, {"x": "4"})
+    assert len(cache) == 2 and len(calls) == 3
+    cache.render(1, render, {"x": "5"})  # the oldest left: rendered again
+    assert len(calls) == 4
+    assert cache.render(9, lambda marks: "plain", {}) == "plain"
+
+
+def test_a_second_browser_of_the_same_person_gets_its_own_csrf_token(csrf_app):
+    """The same key (person, URL, language) from another browser: its session's token."""
+    laptop, phone = signed_in(csrf_app, "kim"), signed_in(csrf_app, "kim")
+    laptop.get("/smsform")
+    page = phone.get("/smsform").get_data(as_text=True)
+    assert pages(csrf_app).hits == 1
+    fields = dict(re.findall(r'name="(csrf_token|send_token)" value="([^"]+)"', page))
+    answer = phone.post("/smssend", data={**fields, "sphone": "010-1234-5678",
+                                          "rphone": "010-2222-3333", "msg": "hello"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
