@@ -6,6 +6,7 @@ import os
 import secrets
 from typing import Any
 
+import click
 from flask import Flask
 from flask_login import current_user
 
@@ -28,10 +29,30 @@ def _settings(app: Flask, test_config: dict[str, Any] | None) -> config.Settings
     return config.from_env(environ, app.instance_path)
 
 
+class SettingsUsageError(click.UsageError):
+    """A malformed setting met by a shell command: its message (naming the variable) and
+    exit 2, instead of a traceback from loading the app."""
+
+    def format_message(self) -> str:
+        """Only the message: no "Try 'flask --help'" hint (no option of flask's is wrong)."""
+        return self.message
+
+    def show(self, file: Any = None) -> None:
+        """Print ``Error: VARIABLE: problem`` on standard error."""
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app from the environment, or from ``test_config`` in tests."""
+    """Build the app from the environment, or from ``test_config`` in tests. A malformed
+    setting raises ``config.SettingsError``; under a shell command it ends the command
+    with exit 2 and the message naming the variable."""
     app = Flask(__name__, instance_relative_config=True)
-    settings = _settings(app, test_config)
+    try:
+        settings = _settings(app, test_config)
+    except config.SettingsError as exc:
+        if click.get_current_context(silent=True) is None:  # a server (gunicorn), a test
+            raise
+        raise SettingsUsageError(str(exc)) from None
     app.config.from_mapping(settings.flask_config())
     if test_config is not None:
         app.config.from_mapping(test_config)

@@ -190,7 +190,9 @@ def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int)
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # ASCII digits only: str.isdigit() takes "²", which int() then refuses; and a bounded
+    # length, so a huge value never reaches int() (Python refuses over 4,300 digits).
+    if not re.fullmatch(r"[0-9]{1,18}", raw) or not low <= int(raw) <= high:
         raise SettingsError(name, f"must be a whole number from {low} to {high}, not {raw!r}")
     return int(raw)
 
@@ -209,7 +211,7 @@ def _ratelimit_storage(env: Mapping[str, str]) -> str:
     return raw
 
 
-_RATE = re.compile(r"(\d{1,9})\s*(?:/|per)\s*(second|minute|hour|day)s?")
+_RATE = re.compile(r"([0-9]{1,9})\s*(?:/|per)\s*(second|minute|hour|day)s?")
 
 
 def _api_rate(env: Mapping[str, str]) -> str:

@@ -85,6 +85,9 @@ PROBLEMS = {
     "database_unavailable_after_send": "503: the app's database failed after the message was "
                                        "handed to the gateway: it may have been sent. Look it "
                                        "up before sending it again (no `Retry-After`).",
+    "database_not_created": "503: the app's database has not been created yet: its "
+                            "administrator runs `flask --app app upgrade-db`. Nothing was "
+                            "done, nothing was sent.",
     "internal_server_error": "500: a fault of this app. A send may have gone out before it: "
                              "look it up (`GET /messages`) before sending it again.",
 }

@@ -6,18 +6,20 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, timedelta
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 
 from cafe24.schedule import KST
 from smsform import cli_api, messages
+from smsform.database import DatabaseGroup, needs_database, require_created
 from smsform.messages import in_both, terminal_time
 from smsform.models import korea_day_start
 from smsform.permissions import DEFAULT_ROLE, ROLES
-from smsform.services import accounts, relay, sendlog
+from smsform.services import accounts, query_args, relay, sendlog
 from smsform.services.audit import CLI, CLI_ACTOR
 
 
@@ -31,7 +33,44 @@ def register(app: Flask) -> None:
     cli_api.register(app)  # send, balance, senders, token
 
 
-@click.group(cls=AppGroup)  # AppGroup runs each command inside the app context
+def _app_context(ctx: click.Context | None) -> AbstractContextManager[object]:
+    """The app context for a parameter's check (its words, the database): ``flask`` has
+    pushed it before parsing, a test's runner has not. Popped when the check ends, since a
+    context whose parsing failed is never closed."""
+    if ctx is None or current_app:
+        return nullcontext()
+    return ctx.ensure_object(ScriptInfo).load_app().app_context()
+
+
+#: The most digits a number option is read with (more is refused before int() sees it).
+_MAX_DIGITS = 18
+
+
+class WholeNumber(click.ParamType):
+    """A whole number from ``low`` to ``high`` in ASCII digits; anything else exits 2 naming
+    the option, in Korean and English (click's own ``int`` answers in English only, and
+    Python's ``int`` reads "²" as a digit but not as a number)."""
+
+    name = "integer"
+
+    def __init__(self, low: int, high: int, *, grouped: bool = True) -> None:
+        self.low, self.high, self.grouped = low, high, grouped
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
+        """The number, or a usage error (exit 2)."""
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if re.fullmatch(rf"[0-9]{{1,{_MAX_DIGITS}}}", text) and self.low <= int(text) <= self.high:
+            return int(text)
+        with _app_context(ctx):
+            words = in_both(messages.whole_number_text, text, self.low, self.high,
+                            self.grouped)
+        self.fail(words, param, ctx)
+
+
+@click.group(cls=DatabaseGroup)  # each command in the app context, on a created database
 def user() -> None:
     """Manage staff accounts."""
 
@@ -49,8 +88,23 @@ def _find(username: str):
     return _account_step(lambda: accounts.find_user(username))
 
 
+def _new_username(ctx: click.Context, _param: click.Parameter, username: str) -> str:
+    """The name, checked before the password is asked for: the database is there, the
+    name follows the rules and nobody has it yet."""
+    with _app_context(ctx):
+        require_created()
+        name = _account_step(lambda: accounts.check_username(username))
+        assert isinstance(name, str)
+        try:
+            accounts.find_user(name)
+        except accounts.AccountError:
+            return name
+        raise click.ClickException(in_both(messages.account_error_text, accounts.AccountError(
+            "username_taken", username=name)))
+
+
 @user.command("create")
-@click.argument("username")
+@click.argument("username", callback=_new_username)
 @click.option("--role", type=click.Choice(ROLES), default=DEFAULT_ROLE, show_default=True)
 @click.password_option(prompt="Password", confirmation_prompt="Repeat the password")
 def create_user(username: str, role: str, password: str) -> None:
@@ -117,12 +171,12 @@ def set_password(username: str) -> None:
 
 @click.command("simulator")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8765, show_default=True, type=int)
+@click.option("--port", default=8765, show_default=True, type=WholeNumber(0, 65535, grouped=False))
 @click.option("--user-id", default="demo", show_default=True)
 @click.option("--secure-key", default="demo-secure-key", show_default=True)
 @click.option("--sender", "senders", multiple=True,
               help="Registered sender number; repeat for more.")
-@click.option("--credits", default=1000, show_default=True, type=int)
+@click.option("--credits", default=1000, show_default=True, type=WholeNumber(0, 10**9))
 @click.option("--verbose", is_flag=True, help="Log every request line.")
 def simulator_command(host: str, port: int, user_id: str, secure_key: str,
                       senders: tuple[str, ...], credits: int, verbose: bool) -> None:
@@ -146,6 +200,7 @@ def simulator_command(host: str, port: int, user_id: str, secure_key: str,
 
 @click.command("simulator-reset")
 @with_appcontext
+@needs_database
 def simulator_reset_command() -> None:
     """Put the embedded simulator's demo account back as new (credit, senders, no messages)."""
     from smsform.services import gateway
@@ -157,22 +212,23 @@ def simulator_reset_command() -> None:
     click.echo("the embedded simulator's state is reset: demo account, full credit, no messages")
 
 
-@click.group("log", cls=AppGroup)
+@click.group("log", cls=DatabaseGroup)
 def log_group() -> None:
     """The send log: remove old texts and numbers (the counts stay)."""
 
 
 def _purge_day(raw: str | None, today: date, retention_days: int) -> date:
-    """The first day kept: ``--before`` (KST, not after today) or the retention setting's."""
+    """The first day kept: ``--before`` (KST, a day the send log's filters take, not after
+    today) or the retention setting's."""
     if raw is None:
         return today - timedelta(days=retention_days)
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-            raise ValueError(raw)
-        day = date.fromisoformat(raw)
-    except ValueError:
-        raise click.BadParameter(in_both(messages.log_filter_text, "bad_date",
-                                          {"value": raw}), param_hint="--before") from None
+    problems: list[query_args.FilterProblem] = []
+    day = query_args.day(raw.strip(), "before", problems)
+    if day is None:
+        problem = problems[0] if problems else query_args.FilterProblem("before", "bad_date",
+                                                                        {"value": raw})
+        raise click.BadParameter(in_both(messages.log_filter_text, problem.code,
+                                         problem.params), param_hint="--before")
     if day > today:
         raise click.BadParameter(in_both(messages.purge_future_text, today.isoformat()),
                                  param_hint="--before")
@@ -199,7 +255,7 @@ def purge_log(before: str | None, dry_run: bool) -> None:
 
 # --- relay sites: flask --app app relay create|list|disable ------------------------------
 
-@click.group("relay", cls=AppGroup)
+@click.group("relay", cls=DatabaseGroup)
 def relay_group() -> None:
     """Sites that send through the relay (/relay/sms_sender.php) with ids and keys of ours."""
 
@@ -216,7 +272,8 @@ def _relay_step(step: Callable[[], object]) -> object:
 @click.argument("name")
 @click.option("--sender", "senders", multiple=True, required=True, metavar="NUMBER",
               help="A sender number the site may use (repeat for more).")
-@click.option("--daily-limit", type=int, default=None, metavar="N",
+@click.option("--daily-limit", type=WholeNumber(1, relay.DAILY_LIMIT_MAX), default=None,
+              metavar="N",
               help="Credits the site may spend per Korea-time day. Default: no limit.")
 @click.option("--test-only", is_flag=True, help="Every send of the site is a test.")
 @click.option("--allow-ip", "allow_ips", multiple=True, metavar="CIDR",

@@ -25,13 +25,14 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import with_appcontext
 from pydantic import ValidationError
 
 from cafe24.errors import Cafe24Error
 from smsform import messages
 from smsform.api_schemas import Balance, InputProblem, MessageIn, MessageSent, api_field
 from smsform.api_schemas import input_problems as read_problems
+from smsform.database import DatabaseGroup, needs_database
 from smsform.messages import in_both, terminal_time
 from smsform.permissions import Permission
 from smsform.services import accounts, api_messages, api_tokens, gateway, sending
@@ -159,6 +160,7 @@ def _read(values: dict[str, Any]) -> tuple[Any, Outcome | None]:
               help="Send once for this key: a rerun with the same key sends nothing again.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON members.")
 @with_appcontext
+@needs_database
 def send_command(username: str, sender: str, recipients: tuple[str, ...], text: str,
                  subject: str, kind: str, test: bool, reserve_at: str | None,
                  idempotency_key: str | None, as_json: bool) -> None:
@@ -233,7 +235,7 @@ def senders_command(as_json: bool) -> None:
 # --- API tokens --------------------------------------------------------------------------
 
 
-@click.group("token", cls=AppGroup)
+@click.group("token", cls=DatabaseGroup)
 def token_group() -> None:
     """Manage API tokens (each made or revoked is audited with actor cli)."""
 

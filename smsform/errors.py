@@ -16,10 +16,11 @@ from flask import Flask, Response, current_app, g, jsonify, render_template, req
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from smsform import logs
+from smsform import database, logs
+from smsform.extensions import db
 from smsform.services.sending import SendResult, gateway_was_called
 
 log = logs.get("errors")
@@ -192,31 +193,63 @@ def _after_a_send(exc: BaseException) -> bool:
     return bool(g.get(_GATEWAY_CALLED)) or gateway_was_called(exc)
 
 
+def database_not_created_text() -> str:
+    """What a page and a shell command say when the database has none of its tables yet."""
+    return _("The database has not been created: run flask --app app upgrade-db")
+
+
+def _database_missing() -> bool:
+    """True when a failed statement met a database that was never created (no tables);
+    False when it has its tables, or cannot be asked (then it is out of reach, or busy)."""
+    db.session.rollback()  # the request's transaction failed (PostgreSQL: aborted)
+    try:
+        return not database.created()
+    except SQLAlchemyError:
+        return False
+
+
+def _not_created_error() -> ApiError:
+    log.error("The database has not been created: run flask --app app upgrade-db (%s %s)",
+              request.method, request.path)
+    return ApiError(503, "database_not_created", database_not_created_text())
+
+
 def _database_unavailable(exc: OperationalError) -> Response | tuple[Any, int]:
     """The database was locked past the busy timeout or could not be reached: the request's
     transaction did not commit, so nothing was done (a send's intent is written before the
     gateway call, so nothing was sent; an outcome that could not be written is handled by
     the send service). 503 with Retry-After, never a 500; once this request has handed a
     message to the gateway, it says the message may have gone and asks for no retry. A view
-    with a ``database_unavailable`` attribute answers in its own format."""
+    with a ``database_unavailable`` attribute answers in its own format. A database that
+    was never created (SQLite: "no such table") says how to create it instead."""
+    if _database_missing():
+        return _database_answer(_not_created_error)
     # Never the exception's text: it holds the statement and its parameters (texts, numbers).
     log.error("database unavailable in %s %s: %s", request.method, request.path,
               type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
+    return _database_answer(lambda: _unavailable_error(exc))
+
+
+def _unavailable_error(exc: OperationalError) -> ApiError:
+    if _after_a_send(exc):  # a message may have gone out before it failed
+        return ApiError(503, "database_unavailable_after_send", _(
+            "The database failed after the message was handed to the gateway, so it may "
+            "have been sent. Do not send it again before checking the send log and the "
+            "results."))
+    return ApiError(503, "database_unavailable", _(
+        "The database is busy or cannot be reached, so nothing was done and nothing "
+        "was sent. Try again in a moment."),
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
+
+
+def _database_answer(make: Callable[[], ApiError]) -> Response | tuple[Any, int]:
+    """The database's failure as the view's own format, a problem, JSON or the error page."""
     view = current_app.view_functions.get(request.endpoint or "")
     own = getattr(view, "database_unavailable", None)
     if own is not None:  # a view that answers in a format of its own (the relay's wire)
         return own()
     with force_locale(problem_language()) if _answers_problem() else nullcontext():
-        if _after_a_send(exc):  # a message may have gone out before it failed
-            error = ApiError(503, "database_unavailable_after_send", _(
-                "The database failed after the message was handed to the gateway, so it may "
-                "have been sent. Do not send it again before checking the send log and the "
-                "results."))
-        else:
-            error = ApiError(503, "database_unavailable", _(
-                "The database is busy or cannot be reached, so nothing was done and nothing "
-                "was sent. Try again in a moment."),
-                headers={"Retry-After": str(DATABASE_RETRY_AFTER)})
+        error = make()
     try:
         return _respond(error)
     except SQLAlchemyError:  # the error page itself needs the database (the signed-in user)
@@ -228,7 +261,10 @@ def _database_error(exc: SQLAlchemyError) -> Response | tuple[Any, int]:
     """Any other database error (a value a column refuses, a broken constraint): a 500
     through the one path. Logged by its kind and where it was raised, never by its text:
     that holds the statement, and a driver's detail can quote the values (a duplicate key's
-    value, say), even with the engine's ``hide_parameters``."""
+    value, say), even with the engine's ``hide_parameters``. A statement PostgreSQL could
+    not run on a database never created (no such table) says how to create it."""
+    if isinstance(exc, ProgrammingError) and _database_missing():
+        return _database_answer(_not_created_error)
     origin = type(exc.orig).__name__ if getattr(exc, "orig", None) is not None else "-"
     log.error("database error in %s %s: %s (%s)\n%s", request.method, request.path,
               type(exc).__name__, origin,
@@ -276,6 +312,7 @@ _TITLES: dict[int, Callable[[], str]] = {
 _CODE_TITLES: dict[str, Callable[[], str]] = {
     "database_unavailable": lambda: _("Database unavailable"),
     "database_unavailable_after_send": lambda: _("Database unavailable"),
+    "database_not_created": lambda: _("Database not created"),
 }
 
 

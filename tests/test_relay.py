@@ -640,14 +640,15 @@ def test_relay_list_and_disable(app, runner):
             AuditEvent.id)).scalars()] == ["relay_created", "relay_disabled"]
 
 
-@pytest.mark.parametrize(("args", "problem"), [
-    (["--sender", "12"], "12"),
-    (["--sender", SENDER, "--allow-ip", "not-a-net"], "not-a-net"),
-    (["--sender", SENDER, "--daily-limit", "0"], "10,000,000"),
+@pytest.mark.parametrize(("args", "problem", "exit_code"), [
+    (["--sender", "12"], "12", 1),
+    (["--sender", SENDER, "--allow-ip", "not-a-net"], "not-a-net", 1),
+    (["--sender", SENDER, "--daily-limit", "0"], "10,000,000", 2),  # an option out of range
 ])
-def test_relay_create_refuses_bad_input_and_writes_nothing(app, runner, args, problem):
+def test_relay_create_refuses_bad_input_and_writes_nothing(app, runner, args, problem,
+                                                           exit_code):
     result = runner.invoke(args=["relay", "create", "shop", *args])
-    assert result.exit_code == 1 and problem in result.output
+    assert result.exit_code == exit_code and problem in result.output
     with app.app_context():
         assert db.session.execute(db.select(RelaySite)).first() is None
 

@@ -38,7 +38,13 @@ from smsform.messages.api import (
     api_problem_text,
     token_error_text,
 )
-from smsform.messages.common import format_params, in_both, language, terminal_time
+from smsform.messages.common import (
+    format_params,
+    in_both,
+    language,
+    terminal_time,
+    whole_number_text,
+)
 from smsform.messages.gateway import (
     ROW_SEND_TYPE_WORDS,
     ROW_STATUS_WORDS,
@@ -86,7 +92,7 @@ __all__ = [
     "audit_detail_text", "role_text",
     "API_INPUT_COUNTED", "API_INPUT_SENTENCES", "API_PROBLEM_SENTENCES", "TOKEN_SENTENCES",
     "api_input_text", "api_problem_text", "token_error_text",
-    "format_params", "in_both", "language", "terminal_time",
+    "format_params", "in_both", "language", "terminal_time", "whole_number_text",
     "ROW_SEND_TYPE_WORDS", "ROW_STATUS_WORDS", "delivery_text", "gateway_check_text",
     "gateway_check_value", "gateway_failure_text", "list_throttled_text", "row_send_type_text",
     "row_status_text",

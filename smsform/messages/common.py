@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from flask_babel import force_locale, format_number, get_locale
+from flask_babel import gettext as _
 
 from cafe24.schedule import KST
 from smsform.models import in_korea
@@ -31,6 +32,16 @@ def in_both(words: Callable[..., str], *args: object) -> str:
     with force_locale("en"):
         english = words(*args)
     return korean if korean == english else f"{korean} ({english})"
+
+
+def whole_number_text(value: str, low: int, high: int, grouped: bool = True) -> str:
+    """Why a shell command's number option is refused (``grouped``: 10,000 rather than
+    10000; a port is written without)."""
+    def write(number: int) -> str:
+        return format_number(number) if grouped else str(number)
+
+    return _("Give a whole number from %(low)s to %(high)s, not %(value)s.",
+             low=write(low), high=write(high), value=value[:40])
 
 
 def terminal_time(when: datetime | None) -> str:

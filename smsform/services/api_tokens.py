@@ -136,8 +136,10 @@ def find(user_id: int, ref: str) -> TokenInfo:
     """One of the user's tokens by id, or by the name of a live one; TokenError
     ``not_found`` otherwise."""
     ref = ref.strip()
+    # An id is ASCII digits: str.isdigit() also takes "²", which int() refuses.
+    token_id = int(ref) if re.fullmatch(r"[0-9]{1,18}", ref) else None
     for token in list_tokens(user_id):
-        if (ref.isdigit() and token.id == int(ref)) or (token.active and token.name == ref):
+        if token.id == token_id or (token.active and token.name == ref):
             return token
     raise TokenError("not_found", ref=ref[:64])
 
