@@ -10,13 +10,13 @@ of static/js, translated from the same catalog as the pages.
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from babel.messages.extract import extract_from_file
 from flask import current_app, url_for
-from flask_babel import get_translations
+from flask_babel import get_locale, get_translations
 
 from cafe24 import message, phone, schedule, text
 
@@ -64,11 +64,18 @@ def js_msgids(folder: str) -> tuple[MsgId, ...]:
 
 def js_messages() -> dict[str, str | list[str]]:
     """The scripts' strings in the request's language: id -> text, or for a plural id,
-    singular -> [the form for one, the form for other counts]."""
-    translations = get_translations()
+    singular -> [the form for one, the form for other counts]. Made once per language and
+    folder (the catalogs are compiled before the app starts); not to be changed."""
     folder = Path(current_app.static_folder or "static") / "js"
+    return _js_messages(str(get_locale()), str(folder))
+
+
+@lru_cache(maxsize=16)
+def _js_messages(locale: str, folder: str) -> dict[str, str | list[str]]:
+    """``js_messages`` for ``locale`` (the request's: its catalog is ``get_translations``)."""
+    translations = get_translations()
     messages: dict[str, str | list[str]] = {}
-    for msgid in js_msgids(str(folder)):
+    for msgid in js_msgids(folder):
         if isinstance(msgid, tuple):
             singular, plural = msgid
             messages[singular] = [translations.ungettext(singular, plural, 1),
