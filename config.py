@@ -8,10 +8,12 @@ Secrets never have a default in the repository.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
 import secrets
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -288,16 +290,66 @@ def _samesite(env: Mapping[str, str], secure: bool) -> str:
     return value
 
 
-_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}"
-                   r"[a-z0-9])?|\[[0-9a-f:.]+\]")
+#: A domain as a browser writes it: letters (lower case), digits and hyphens in dot-separated
+#: labels of at most 63, no trailing dot.
+_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}"
+                     r"[a-z0-9])?")
+#: A last label that makes a browser read the host as an IPv4 address (WHATWG URL: "ends
+#: in a number"): decimal digits, or 0x and hex digits.
+_NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
+_OCTET = re.compile(r"0|[1-9][0-9]{0,2}")
+
+
+def _ipv6_text(address: ipaddress.IPv6Address) -> str:
+    """An IPv6 address as the WHATWG URL standard writes it: lower-case hex pieces without
+    leading zeros, the first longest run of two or more zero pieces as ``::`` (never the
+    dotted form of an IPv4-mapped address)."""
+    pieces = struct.unpack("!8H", address.packed)
+    best_start, best_length, start = -1, 1, None
+    for index, piece in enumerate((*pieces, 1)):  # the sentinel ends a run at the end
+        if piece == 0 and start is None:
+            start = index
+        elif piece != 0 and start is not None:
+            if index - start > best_length:
+                best_start, best_length = start, index - start
+            start = None
+    words = [f"{piece:x}" for piece in pieces]
+    if best_start < 0:
+        return ":".join(words)
+    return (":".join(words[:best_start]) + "::"
+            + ":".join(words[best_start + best_length:]))
+
+
+def browser_host(host: str) -> str | None:
+    """``host`` (lower case) when a browser writes it so in an origin, else None: a domain
+    without a trailing dot, a dotted quad of 0-255 without leading zeros (a browser turns
+    ``0x7f.1`` into ``127.0.0.1`` and refuses ``256.1.1.1``), or a bracketed IPv6 address in
+    its compressed form (``[::1]``, never ``[0:0::1]``)."""
+    if host.startswith("[") and host.endswith("]"):
+        inner = host[1:-1]
+        if "%" in inner:  # a zone: browsers refuse it
+            return None
+        try:
+            address = ipaddress.IPv6Address(inner)
+        except ValueError:
+            return None
+        return host if _ipv6_text(address) == inner else None
+    labels = host.split(".")
+    if _NUMERIC_LABEL.fullmatch(labels[-1]):
+        octets_ok = len(labels) == 4 and all(
+            _OCTET.fullmatch(label) and int(label) <= 255 for label in labels)
+        return host if octets_ok else None
+    return host if _DOMAIN.fullmatch(host) else None
 
 
 def browser_origin(raw: str) -> str | None:
     """``scheme://host[:port]`` as a browser serializes an origin (no default port, lower
-    case), for an http(s) origin with nothing after it but ``/``; else None."""
+    case, the host as ``browser_host`` takes it), for an http(s) origin with nothing after
+    it but ``/``; else None."""
     text = raw.strip()
-    match = re.fullmatch(r"(https?)://([^/:]+|\[[^\]/]*\])(?::(\d{1,5}))?/?", text, re.I)
-    if match is None or not _HOST.fullmatch(match[2].lower()):
+    match = re.fullmatch(r"(https?)://([^/:\[\]]+|\[[^\]/]*\])(?::([0-9]{1,5}))?/?", text,
+                         re.I)
+    if match is None or browser_host(match[2].lower()) is None:
         return None
     scheme, host, port = match[1].lower(), match[2].lower(), match[3]
     if port is not None and not 0 < int(port) < 65536:
@@ -316,7 +368,9 @@ def _frame_ancestors(env: Mapping[str, str]) -> tuple[str, ...]:
             raise SettingsError("SMSFORM_FRAME_ANCESTORS",
                                 f"must be space-separated origins such as "
                                 f"https://shop.example.com or http://intra.example.com:8080 "
-                                f"(scheme, host and port; no path, no *), not {item!r}")
+                                f"(scheme, host and port as a browser writes them: no "
+                                f"path, no *, no trailing dot, IPv4 as 0-255 x 4, IPv6 "
+                                f"compressed as [::1]), not {item!r}")
         origins.append(found)
     return tuple(dict.fromkeys(origins))
 

@@ -61,6 +61,10 @@ def embed_client(embed_app: Flask) -> FlaskClient:
      ("http://intra.example.com", "https://a.example.com:8443")),
     ("https://shop.example.com https://shop.example.com:443", ("https://shop.example.com",)),
     ("http://[::1]:5000", ("http://[::1]:5000",)),
+    ("http://[2001:DB8::1] http://[1:0:0:1::1] http://[::ffff:7f00:1]",
+     ("http://[2001:db8::1]", "http://[1:0:0:1::1]", "http://[::ffff:7f00:1]")),
+    ("http://0.0.0.0:8080 http://255.255.255.255 https://1.example.com",
+     ("http://0.0.0.0:8080", "http://255.255.255.255", "https://1.example.com")),
 ])
 def test_frame_ancestors_are_origins_as_browsers_write_them(raw, origins):
     assert settings(SMSFORM_FRAME_ANCESTORS=raw).frame_ancestors == origins
@@ -74,6 +78,21 @@ def test_frame_ancestors_are_origins_as_browsers_write_them(raw, origins):
     "https://shop.example.com https://",
 ])
 def test_a_bad_frame_ancestor_names_the_variable(raw):
+    with pytest.raises(SettingsError) as raised:
+        settings(SMSFORM_FRAME_ANCESTORS=raw)
+    assert raised.value.variable == "SMSFORM_FRAME_ANCESTORS"
+
+
+@pytest.mark.parametrize("host", [
+    "[0:0::1]", "[0::1]", "[0000::1]", "[2001:0db8::1]", "[1:0:0:1:0:0:0:1]", "[1::2:3:4:5:6:7]",
+    "[::ffff:127.0.0.1]", "[fe80::1%25eth0]", "[::1::]", "[]",
+    "0x7f.1", "0x7f000001", "2130706433", "127.1", "256.1.1.1", "01.2.3.4", "1.2.3.4.5",
+    "example.123", "shop.example.com.", "127.0.0.1.", "[::1]x",
+])
+def test_a_frame_ancestor_host_a_browser_never_writes_is_refused(host):
+    """A browser writes an origin's host in one form only (the WHATWG URL serialization):
+    any other spelling would never match the origin a framed page's parent has."""
+    raw = f"https://{host}"
     with pytest.raises(SettingsError) as raised:
         settings(SMSFORM_FRAME_ANCESTORS=raw)
     assert raised.value.variable == "SMSFORM_FRAME_ANCESTORS"
