@@ -46,6 +46,7 @@ ENV_VARS = (
     "SMSFORM_RATELIMIT_STORAGE",
     "SMSFORM_LOW_CREDIT",
     "SMSFORM_API_RATE",
+    "SMSFORM_MAX_TOKENS",
 )
 
 #: The largest request body read (1 MiB): a form or JSON send is a few kilobytes.
@@ -166,6 +167,7 @@ class Settings:
     ratelimit_storage: str = field(default="memory://", repr=False)
     low_credit_threshold: int = 100  # the dashboard warns when the credit is under this
     api_rate: str = "60/minute"  # requests one API token may make (N/second|minute|hour|day)
+    max_tokens: int = 10  # live (unrevoked) API tokens one user may hold
 
     def flask_config(self) -> dict[str, Any]:
         """The part of the settings that Flask and its extensions read from ``app.config``."""
@@ -436,4 +438,5 @@ def from_env(environ: Mapping[str, str], instance_path: str | Path) -> Settings:
         ratelimit_storage=_ratelimit_storage(environ),
         low_credit_threshold=_whole(environ, "SMSFORM_LOW_CREDIT", 100, 0, 10**9),
         api_rate=_api_rate(environ),
+        max_tokens=_whole(environ, "SMSFORM_MAX_TOKENS", 10, 1, 1000),
     )

@@ -1,6 +1,7 @@
 """Sign-in throttling on the ``limits`` library's storage: failed sign-ins counted per name and
-address; and ``request_wait``, the one request counter of the API's tokens and the relay's
-sites.
+address; ``request_wait``, the one request counter of the API's tokens (and their users) and
+the relay's sites; and wrong credentials (API token secrets, relay keys) counted per address
+(``credential_wait``, ``credential_refused``).
 
 Only failures are counted (a right password costs nothing); once a user name has
 ``NAME_FAILURES`` or an address ``ADDRESS_FAILURES`` within the window, every further
@@ -28,14 +29,21 @@ from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter, RateLimiter
 
 from smsform import logs
+from smsform.services import audit
 
 #: Failed sign-ins allowed for one user name, and from one address, in a moving window.
 NAME_FAILURES = parse("10 per 15 minutes")
 ADDRESS_FAILURES = parse("30 per 15 minutes")
 #: Refused attempts audited per name and address (the first of each window).
 REFUSAL_AUDITED = parse("1 per 15 minutes")
+#: Wrong API token secrets and relay keys allowed from one address in a moving window;
+#: past them the address waits (429, Retry-After), even with a right one, as for sign-ins.
+CREDENTIAL_FAILURES = parse("20 per 15 minutes")
+#: Each kind of wrong credential, and what its first failure of a window is audited as.
+CREDENTIAL_KINDS = {"api_token": "api_token_refused", "relay_key": "relay_key_refused"}
 EXTENSION = "smsform.limiter"
 _log = logs.get("auth")
+_credential_log = logs.get("credentials")
 T = TypeVar("T")
 
 
@@ -146,6 +154,31 @@ def request_wait(limit: str, *keys: str) -> int:
         return 0
     reset = counted(lambda s: s.get_window_stats(item, *keys)).reset_time
     return max(1, math.ceil(reset - time.time()))
+
+
+def credential_wait(kind: str, address: str | None) -> int:
+    """0 when ``address`` may present a ``kind`` credential now (``api_token``,
+    ``relay_key``), else the whole seconds until it may (too many wrong ones lately)."""
+    keys = ("smsform-credential-failures", kind, address or "-")
+    run = throttle().run
+    if run(lambda s: s.test(CREDENTIAL_FAILURES, *keys)):
+        return 0
+    reset = run(lambda s: s.get_window_stats(CREDENTIAL_FAILURES, *keys)).reset_time
+    return max(1, math.ceil(reset - time.time()))
+
+
+def credential_refused(kind: str, address: str | None, what: str) -> None:
+    """Count one wrong ``kind`` credential from ``address`` and log it (``what`` names the
+    credential by its public part only, never its secret); the first of a window is also
+    audited, so a flood neither floods the trail nor goes unseen."""
+    keys = ("smsform-credential-failures", kind, address or "-")
+    run = throttle().run
+    run(lambda s: s.hit(CREDENTIAL_FAILURES, *keys))
+    _credential_log.warning("%s refused from %s (%s)", kind, address or "-", what)
+    if run(lambda s: s.hit(REFUSAL_AUDITED, "smsform-credential-audited", kind,
+                           address or "-")):
+        audit.record(CREDENTIAL_KINDS[kind], actor="-", address=address,
+                     detail={"credential": what})
 
 
 def init_app(app: Flask) -> None:

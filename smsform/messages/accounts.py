@@ -50,6 +50,8 @@ AUDIT_ACTION_WORDS = {
     "relay_disabled": _l("Relay site disabled"),
     "api_token_created": _l("API token created"),
     "api_token_revoked": _l("API token revoked"),
+    "api_token_refused": _l("Wrong API token (first of a window)"),
+    "relay_key_refused": _l("Wrong relay key (first of a window)"),
 }
 
 

@@ -108,6 +108,8 @@ TOKEN_SENTENCES = {
     "not_found": _l("There is no such token: %(ref)s"),
     "user_disabled": _l("%(username)s is disabled, and a disabled user's tokens do not "
                         "work."),
+    "too_many_tokens": _l("%(username)s has %(max)s live tokens already, the most one user "
+                          "may have: revoke one that is no longer used first."),
 }
 
 

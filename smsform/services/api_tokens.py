@@ -16,7 +16,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, update
+from flask import current_app
+from sqlalchemy import bindparam, func, insert, select, update
 
 from smsform.extensions import db
 from smsform.models import ApiToken, User, in_korea, utcnow
@@ -102,13 +103,23 @@ def _active_named(user_id: int, name: str) -> int | None:
         _tokens.c.revoked_at.is_(None))).scalar()
 
 
+def _live_count(user_id: int) -> int:
+    return db.session.execute(select(func.count()).select_from(_tokens).where(
+        _tokens.c.user_id == user_id, _tokens.c.revoked_at.is_(None))).scalar_one()
+
+
 def create(user: User, name: str, *, by: audit.Actor) -> Issued:
-    """A new token for ``user`` named ``name`` (unique among their live tokens), audited."""
+    """A new token for ``user`` named ``name`` (unique among their live tokens), audited;
+    at most SMSFORM_MAX_TOKENS live ones per user (two made at the same instant may pass
+    the count together: the cap bounds how many tokens a user's rate is spread over)."""
     name = check_name(name)
     if not user.active:
         raise TokenError("user_disabled", username=user.username)
     if _active_named(user.id, name) is not None:
         raise TokenError("name_taken", name=name)
+    most = current_app.extensions["smsform.settings"].max_tokens
+    if _live_count(user.id) >= most:
+        raise TokenError("too_many_tokens", username=user.username, max=most)
     prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     token = f"{SCHEME}_{prefix}_{secret}"
     with db.engine.begin() as connection:
@@ -170,6 +181,13 @@ _BY_PREFIX = (select(_tokens.c.id, _tokens.c.token_hash, _tokens.c.last_used_at,
                      _users.c.active.is_(True)))
 _NOTE_USE = update(_tokens).where(_tokens.c.id == bindparam("token_id")).values(
     last_used_at=bindparam("now"))
+
+
+def public_part(token: str) -> str:
+    """What may be said of a presented token in a log or the audit: its prefix when it has a
+    token's shape (``smsf_1a2b3c4d5e6f_…``), never the secret."""
+    match = _SHAPE.fullmatch(token.strip())
+    return f"{SCHEME}_{match[1]}_…" if match is not None else "not a token's shape"
 
 
 def authenticate(token: str, now: datetime | None = None) -> TokenUser | None:

@@ -29,6 +29,7 @@ ACTIONS = (
     "send_marked", "log_purged",
     "relay_created", "relay_disabled",
     "api_token_created", "api_token_revoked",
+    "api_token_refused", "relay_key_refused",
 )
 CLI = "cli"
 PER_PAGE = 50

@@ -40,10 +40,10 @@ from smsform.api_schemas import (
     input_problems,
 )
 from smsform.errors import PROBLEM_TYPES, ApiError, after_send, problem_language
-from smsform.limiter import request_wait
+from smsform.limiter import credential_refused, credential_wait, request_wait
 from smsform.login import act_as_bearer, bearer_token
 from smsform.permissions import Permission, requires
-from smsform.services import api_messages, gateway, sending, sendlog_query
+from smsform.services import api_messages, api_tokens, gateway, sending, sendlog_query
 from smsform.services.api_messages import MessageRow
 from smsform.services.api_tokens import TokenUser
 from smsform.services.sending import Actor, SendKey, SendOrder, SendResult, Status
@@ -78,27 +78,51 @@ def authenticate() -> None:
     request.max_content_length = min(MAX_BODY_BYTES, settings.max_body_bytes)
     if request.endpoint in PUBLIC:
         return
+    presented = bearer_token(request)
+    if presented:
+        _refuse_flooding_address()
     user = current_user._get_current_object()  # noqa: SLF001 - the loaded user itself
     if not isinstance(user, TokenUser):
         user = act_as_bearer(request)
     if user is None:
         error = 'Bearer realm="smsform"'
-        if bearer_token(request):
+        if presented:
             error += ', error="invalid_token"'
+            credential_refused("api_token", request.remote_addr,
+                               api_tokens.public_part(presented))
         raise ApiError(401, "unauthorized", _(
             "Send a valid API token: Authorization: Bearer <token>. Tokens are made on "
             "the account page."), headers={"WWW-Authenticate": error})
-    _count(user.token_id)
+    _count(user)
 
 
-def _count(token_id: int) -> None:
-    """Count one request of the token; past SMSFORM_API_RATE, 429 with Retry-After."""
-    wait = request_wait(current_app.extensions["smsform.settings"].api_rate,
-                        "smsform-api", str(token_id))
+def _refuse_flooding_address() -> None:
+    """429 for an address that presented too many wrong tokens lately (even a right one)."""
+    wait = credential_wait("api_token", request.remote_addr)
+    if wait:
+        raise ApiError(429, "too_many_failures", ngettext(
+            "Too many wrong tokens from this address: try again in %(num)s second.",
+            "Too many wrong tokens from this address: try again in %(num)s seconds.", wait),
+            headers={"Retry-After": str(wait)})
+
+
+def _count(user: TokenUser) -> None:
+    """Count one request of the token and of its user (all their tokens together); past
+    SMSFORM_API_RATE for either, 429 with Retry-After."""
+    rate = current_app.extensions["smsform.settings"].api_rate
+    wait = request_wait(rate, "smsform-api", str(user.token_id))
     if wait:
         raise ApiError(429, "too_many_requests", ngettext(
             "Too many requests with this token: try again in %(num)s second.",
             "Too many requests with this token: try again in %(num)s seconds.", wait),
+            headers={"Retry-After": str(wait)})
+    wait = request_wait(rate, "smsform-api-user", str(user.id))
+    if wait:
+        raise ApiError(429, "too_many_requests", ngettext(
+            "Too many requests with this account's tokens together: try again in "
+            "%(num)s second.",
+            "Too many requests with this account's tokens together: try again in "
+            "%(num)s seconds.", wait),
             headers={"Retry-After": str(wait)})
 
 

@@ -45,7 +45,7 @@ from cafe24.errors import Cafe24Error
 from smsform import logs, messages
 from smsform.errors import DATABASE_RETRY_AFTER, after_send
 from smsform.forms import RelaySiteForm
-from smsform.limiter import request_wait
+from smsform.limiter import credential_refused, credential_wait, request_wait
 from smsform.permissions import Permission, requires
 from smsform.services import relay, relay_results, results
 from smsform.services.sending import Status
@@ -130,9 +130,15 @@ def _serve(route: str, handle: Callable[[relay.Site, wire.GatewayRequest], Respo
 
     read = wire.parse_request(PATHS[route], body, request.headers.get("Content-Type", ""),
                               charset=charset_of)
+    wait = credential_wait("relay_key", request.remote_addr)
+    if wait:  # too many wrong keys from this address lately
+        return _refused(route, THROTTLED, 429, {"Retry-After": str(wait)})
     site = relay.open_site(named[0] if named else None, read.user_id, read.secret,
                            request.remote_addr)
     if isinstance(site, relay.Denial):
+        if site is relay.Denial.AUTH:
+            credential_refused("relay_key", request.remote_addr,
+                               f"site {named[0].name}" if named and named[0] else "no such id")
         return _refused(route, DENIAL_CODES[site])
     wait = _throttle_wait(site)
     if wait:
