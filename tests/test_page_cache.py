@@ -57,8 +57,12 @@ def pages(app: Flask) -> PageCache:
 
 def uncached(monkeypatch) -> None:
     """Render every opened form with the template itself."""
-    monkeypatch.setattr(send, "_cached_form",
-                        lambda context: send.render_template(send._FORM, **context))
+    def rendered(token: str) -> str:
+        form = send.SendForm(formdata=send.request.args or None)
+        form.send_token.data = token
+        return send._render_form(form)[0]
+
+    monkeypatch.setattr(send, "_opened_form", rendered)
 
 
 @pytest.mark.parametrize("url", ["/smsform", "/smsform?lang=en", "/smsform?embed=1",

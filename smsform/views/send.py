@@ -97,56 +97,62 @@ def _keep_form_pages(state) -> None:
     state.app.extensions[FORM_PAGES] = PageCache()
 
 
-def _render_form(form: SendForm, status: int = 200, draft: form_input.Draft | None = None,
-                 *, fresh: bool = False):
-    """The send form; ``fresh`` (a GET) may come from the page cache."""
+def _render_form(form: SendForm, status: int = 200, draft: form_input.Draft | None = None):
     if not form.send_token.data:
         form.send_token.data = tokens.issue(current_user.id)
     senders, senders_error = _senders()
+    return render_template(_FORM, **_form_context(form, senders, senders_error, draft,
+                                                  form_config())), status
+
+
+def _form_context(form: SendForm, senders: list[str], senders_error: str | None,
+                  draft: form_input.Draft | None, config: dict[str, Any]) -> dict[str, Any]:
     chosen, parts = _sender_choice(form, senders, current_user.last_sender)
-    context = {"form": form, "senders": senders, "senders_error": senders_error,
-               "sender_choice": chosen, "sender_parts": parts, "draft": draft,
-               "form_config": form_config()}
-    if not fresh or draft is not None or form.errors or "_flashes" in session:
-        return render_template(_FORM, **context), status
-    return _cached_form(context), status
+    return {"form": form, "senders": senders, "senders_error": senders_error,
+            "sender_choice": chosen, "sender_parts": parts, "draft": draft,
+            "form_config": config}
 
 
-def _cached_form(context: dict[str, Any]) -> str:
-    """The opened form from the page cache: the same bytes as ``render_template`` with this
-    request's CSRF and send tokens. The key holds everything the page shows: the URL (the
-    language switch, ``embed``, prefilled fields), the language, the person (name, role,
-    session), the sender list and choice, and the script's config."""
-    form: SendForm = context["form"]
+def _opened_form(send_token: str) -> str:
+    """The opened form from the page cache: the same bytes as ``_render_form`` with this
+    request's CSRF and send tokens (the form itself is made only to render it). The key is
+    everything the page shows: the URL (the language switch, ``embed``, prefilled fields),
+    the language, the person (name, role, session, last sender), the sender list and the
+    script's config."""
     user = current_user
-    key = (_FORM, str(get_locale()), request.full_path, user.id, user.username, user.role,
-           user.get_id(), tuple(context["senders"]), context["senders_error"],
-           context["sender_choice"], context["sender_parts"],
-           json.dumps(context["form_config"], sort_keys=True, ensure_ascii=False))
+    senders, senders_error = _senders()
+    config = form_config()
+    key = (_FORM, str(get_locale()), request.full_path, user.get_id(), user.username,
+           user.role, user.last_sender, tuple(senders), senders_error,
+           json.dumps(config, sort_keys=True, ensure_ascii=False))
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     csrf_value = generate_csrf()  # sets the session's secret and g's token, as a render would
-    send_value = form.send_token.data
 
     def render(marks: dict[str, str]) -> str:
-        setattr(g, field, marks["csrf"])
+        form = SendForm(formdata=request.args or None)
         form.send_token.data = marks["send_token"]
+        setattr(g, field, marks["csrf"])
         try:
-            return render_template(_FORM, **context)
+            return render_template(_FORM, **_form_context(form, senders, senders_error, None,
+                                                          config))
         finally:
             setattr(g, field, csrf_value)
-            form.send_token.data = send_value
 
     pages: PageCache = current_app.extensions[FORM_PAGES]
-    return pages.render(key, render, {"csrf": csrf_value, "send_token": send_value})
+    return pages.render(key, render, {"csrf": csrf_value, "send_token": send_token})
 
 
 @bp.route("/smsform")
 @requires(Permission.SEND)
 def smsform():
-    """The send form (``smsform.html`` in the sample); GET values prefill it."""
-    form = SendForm(formdata=request.args or None)
-    form.send_token.data = tokens.issue(current_user.id)  # never one from the URL
-    return _render_form(form, fresh=True)
+    """The send form (``smsform.html`` in the sample); GET values prefill it (never the send
+    token: a new one each time). Without a message flashed for it, from the page cache."""
+    token = tokens.issue(current_user.id)
+    if "_flashes" in session:
+        form = SendForm(formdata=request.args or None)
+        form.send_token.data = token
+        return _render_form(form)
+    return _opened_form(token)
 
 
 def _expired_form(message: str):
