@@ -13,7 +13,7 @@ EXTRACT_OPTIONS := -F babel.cfg -k lazy_gettext -k _l -k lazy_ngettext:1,2 \
 	--add-comments=TRANSLATORS: --add-location=file --sort-by-file --no-wrap \
 	--project=smsform --copyright-holder="smsform contributors"
 
-.PHONY: install run test lint simulator clean translations extract
+.PHONY: install run test test-quick lint simulator clean translations extract
 
 install: $(VENV)/.installed $(MO_FILES)
 
@@ -56,6 +56,11 @@ $(CLIENT_VENV)/.installed: tests/relay_client/requirements.txt
 test: install $(CLIENT_VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# While working: every test but those that start servers or clusters of their own (marker
+# `slow`: PostgreSQL, gunicorn, app processes, the public client) and the browser tests.
+test-quick: install
+	$(BIN)/python -m pytest -m "not slow and not browser"
 
 lint: install
 	$(BIN)/ruff check .

@@ -308,7 +308,7 @@ def _call(client: FlaskClient, method: str, path: str, target: int, **kwargs):
 @pytest.mark.parametrize(("method", "path"), ADMIN_ROUTES)
 def test_viewers_and_senders_get_403_on_admin_routes(app, role, method, path):
     make_user(app, "target", PASSWORD, "viewer")
-    client = sign_in(app, role)  # noqa: F405
+    client = sign_in(app, role)
     target = user_id(app, "target")
     assert _call(client, method, path, target).status_code == 403
     assert _call(client, method, path, target, headers=JSON).status_code == 403
@@ -333,7 +333,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_json_gets_401(app, client, m
 
 @pytest.mark.parametrize("role", ["viewer", "sender", "admin"])
 def test_every_role_may_open_its_account_page(app, role):
-    client = sign_in(app, role)  # noqa: F405
+    client = sign_in(app, role)
     soup = page(client.get("/account"))
     assert soup.select_one("#account-form input[name=current]") is not None
 
@@ -663,7 +663,7 @@ def test_a_get_of_the_sign_in_page_is_never_throttled(app, client):
 def test_an_unreachable_redis_falls_back_to_counting_in_memory(backend, caplog):
     from tests.db import free_port
 
-    app = build_app(backend, SMSFORM_RATELIMIT_STORAGE=f"redis://127.0.0.1:{free_port()}")  # noqa: F405
+    app = build_app(backend, SMSFORM_RATELIMIT_STORAGE=f"redis://127.0.0.1:{free_port()}")
     make_user(app, *ADMIN, role="admin")
     client = app.test_client()
     assert _fail(client, ADMIN[0], NAME_FAILURES.amount) == [401] * 10
@@ -704,9 +704,10 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         server.wait(timeout=10)
 
 
+@pytest.mark.slow  # starts a redis-server
 def test_redis_storage_shares_the_counts_between_processes(redis_url, backend):
-    first = build_app(backend, SMSFORM_RATELIMIT_STORAGE=redis_url)  # noqa: F405
-    second = build_app(backend, SMSFORM_RATELIMIT_STORAGE=redis_url)  # noqa: F405
+    first = build_app(backend, SMSFORM_RATELIMIT_STORAGE=redis_url)
+    second = build_app(backend, SMSFORM_RATELIMIT_STORAGE=redis_url)
     for app in (first, second):
         make_user(app, *ADMIN, role="admin")
     assert _fail(first.test_client(), ADMIN[0], 5) == [401] * 5

@@ -43,6 +43,7 @@ def live_api(tmp_path):
         yield url, token
 
 
+@pytest.mark.slow  # a server, and Schemathesis's command in a process of its own
 def test_every_answer_is_as_documented(live_api, tmp_path):
     url, token = live_api
     command = [

@@ -186,7 +186,7 @@ def test_the_trail_records_real_sign_ins_and_admin_actions(app, client):
 
 @pytest.mark.parametrize("role", ["viewer", "sender"])
 def test_only_admins_read_the_trail(app, role):
-    client = sign_in(app, role)  # noqa: F405
+    client = sign_in(app, role)
     assert client.get("/audit").status_code == 403
     assert client.get("/audit", headers=JSON).status_code == 403
 

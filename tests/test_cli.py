@@ -113,6 +113,7 @@ def _post_raw(port: int, request: bytes) -> bytes:
     return answer
 
 
+@pytest.mark.slow  # `flask simulator` in a process of its own
 def test_the_simulator_command_serves_a_php_style_client(tmp_path):
     port = _free_port()
     # Settings of its own, so the command writes nothing into the checkout's instance/.

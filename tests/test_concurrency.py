@@ -273,6 +273,7 @@ def wait_until_unknown(post: Callable[[], requests.Response], backend: HeldBacke
         time.sleep(0.5)
 
 
+@pytest.mark.slow  # two app processes, one of them killed
 def test_a_send_killed_at_the_gateway_is_unknown_and_never_sent_again(
         db_url, held_gateway, tmp_path):
     server, backend = held_gateway

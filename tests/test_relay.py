@@ -570,6 +570,7 @@ def drive(client_python: Path, live: Live, issued: relay.Issued, *args: str) -> 
     return json.loads(done.stdout)
 
 
+@pytest.mark.slow  # runs the public client in its own environment, a process per call
 def test_the_public_django_client_sends_reserves_and_lists_through_the_relay(live,
                                                                            client_python):
     issued = live.site("django-shop")
@@ -590,6 +591,7 @@ def test_the_public_django_client_sends_reserves_and_lists_through_the_relay(liv
     assert rows[0].text == "장고에서 보냅니다"  # EUC-KR bytes, plain mode, read right
 
 
+@pytest.mark.slow
 def test_the_public_django_client_sees_the_relays_refusals(live, client_python):
     issued = live.site("django-shop", senders=("02-123-4567",))
     refused = drive(client_python, live, issued, "send", "안녕", TO)

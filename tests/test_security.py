@@ -618,6 +618,7 @@ def test_a_malformed_request_line_leaves_no_query_in_the_access_log(app, caplog,
                    or "0109" in line for line in lines), lines
 
 
+@pytest.mark.slow  # `flask upgrade-db` and gunicorn in processes of their own
 def test_gunicorn_serves_the_app_with_a_private_access_log(tmp_path):
     env = {"PATH": os.environ.get("PATH", ""), "DATABASE_URL": f"sqlite:///{tmp_path}/g.db",
            "SECRET_KEY": "gunicorn-test", "HOME": str(tmp_path)}

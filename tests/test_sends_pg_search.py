@@ -26,6 +26,8 @@ from smsform.services import sendlog_query
 from tests.db import SUPERUSER, PostgresCluster, in_ci
 from tests.support import build_app, sign_in
 
+pytestmark = pytest.mark.slow  # every test here runs on the PostgreSQL cluster
+
 JSON = {"Accept": "application/json"}
 BEFORE = "0004_relay_api"
 TRGM_REVISION = "0005_send_text_trgm"
