@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, timedelta
 
@@ -15,6 +14,7 @@ from flask.cli import ScriptInfo, with_appcontext
 
 from cafe24.schedule import KST
 from smsform import cli_api, messages
+from smsform.cli_support import refusals_end
 from smsform.database import DatabaseGroup, needs_database, require_created
 from smsform.messages import in_both, terminal_time
 from smsform.models import korea_day_start
@@ -75,17 +75,9 @@ def user() -> None:
     """Manage staff accounts."""
 
 
-def _account_step(step: Callable[[], object]) -> object:
-    """Run one account change; an AccountError ends the command with its reason (exit 1)."""
-    try:
-        return step()
-    except accounts.AccountError as exc:
-        raise click.ClickException(in_both(messages.account_error_text, exc)) from None
-
-
 def _find(username: str):
     """The account named ``username``, or exit 1 saying there is none."""
-    return _account_step(lambda: accounts.find_user(username))
+    return refusals_end(lambda: accounts.find_user(username))
 
 
 def _new_username(ctx: click.Context, _param: click.Parameter, username: str) -> str:
@@ -93,13 +85,13 @@ def _new_username(ctx: click.Context, _param: click.Parameter, username: str) ->
     name follows the rules and nobody has it yet."""
     with _app_context(ctx):
         require_created()
-        name = _account_step(lambda: accounts.check_username(username))
+        name = refusals_end(lambda: accounts.check_username(username))
         assert isinstance(name, str)
         try:
             accounts.find_user(name)
         except accounts.AccountError:
             return name
-        raise click.ClickException(in_both(messages.account_error_text, accounts.AccountError(
+        raise click.ClickException(in_both(messages.refusal_text, accounts.AccountError(
             "username_taken", username=name)))
 
 
@@ -110,7 +102,7 @@ def _new_username(ctx: click.Context, _param: click.Parameter, username: str) ->
 def create_user(username: str, role: str, password: str) -> None:
     """Create a staff account (prompts for the password twice; typed by its owner, it need
     not be changed at the first sign-in)."""
-    _account_step(lambda: accounts.add_user(username, password, role, must_change=False,
+    refusals_end(lambda: accounts.add_user(username, password, role, must_change=False,
                                             by=CLI_ACTOR))
     click.echo(f"created {role} {username.strip()}")
 
@@ -133,7 +125,7 @@ def set_role(username: str, role: str) -> None:
     """Give an account another role (admin, sender or viewer); its sessions end."""
     account = _find(username)
     previous = account.role
-    _account_step(lambda: accounts.set_role(account, role.strip(), by=CLI_ACTOR))
+    refusals_end(lambda: accounts.set_role(account, role.strip(), by=CLI_ACTOR))
     click.echo(f"{account.username}: {previous} -> {account.role}")
 
 
@@ -142,7 +134,7 @@ def set_role(username: str, role: str) -> None:
 def disable_user(username: str) -> None:
     """Disable an account (kept, never deleted); its sessions end."""
     account = _find(username)
-    changed = _account_step(lambda: accounts.disable(account, by=CLI_ACTOR))
+    changed = refusals_end(lambda: accounts.disable(account, by=CLI_ACTOR))
     click.echo(f"disabled {account.username}" if changed
                else f"{account.username} was already disabled")
 
@@ -164,7 +156,7 @@ def set_password(username: str) -> None:
     account = _find(username)  # before asking for a password that would go nowhere
     password = click.prompt("New password", hide_input=True,
                             confirmation_prompt="Repeat the password")
-    _account_step(lambda: accounts.set_password(account, password, must_change=False,
+    refusals_end(lambda: accounts.set_password(account, password, must_change=False,
                                                 by=CLI_ACTOR))
     click.echo(f"password changed for {account.username}")
 
@@ -227,8 +219,8 @@ def _purge_day(raw: str | None, today: date, retention_days: int) -> date:
     if day is None:
         problem = problems[0] if problems else query_args.FilterProblem("before", "bad_date",
                                                                         {"value": raw})
-        raise click.BadParameter(in_both(messages.log_filter_text, problem.code,
-                                         problem.params), param_hint="--before")
+        raise click.BadParameter(in_both(messages.filter_problem_text, problem),
+                                 param_hint="--before")
     if day > today:
         raise click.BadParameter(in_both(messages.purge_future_text, today.isoformat()),
                                  param_hint="--before")
@@ -260,14 +252,6 @@ def relay_group() -> None:
     """Sites that send through the relay (/relay/sms_sender.php) with ids and keys of ours."""
 
 
-def _relay_step(step: Callable[[], object]) -> object:
-    """Run one relay change; a RelayError ends the command with its reason (exit 1)."""
-    try:
-        return step()
-    except relay.RelayError as exc:
-        raise click.ClickException(in_both(messages.relay_error_text, exc)) from None
-
-
 @relay_group.command("create")
 @click.argument("name")
 @click.option("--sender", "senders", multiple=True, required=True, metavar="NUMBER",
@@ -284,7 +268,7 @@ def _relay_step(step: Callable[[], object]) -> object:
 def create_relay(name: str, senders: tuple[str, ...], daily_limit: int | None, test_only: bool,
                  allow_ips: tuple[str, ...], charset: str, as_json: bool) -> None:
     """Issue an id and a key for a site; the key is printed this once and kept only hashed."""
-    issued = _relay_step(lambda: relay.create_site(
+    issued = refusals_end(lambda: relay.create_site(
         name, senders, daily_limit=daily_limit, test_only=test_only, allow_ips=allow_ips,
         charset=charset, by=CLI_ACTOR))
     assert isinstance(issued, relay.Issued)
@@ -313,5 +297,5 @@ def list_relays() -> None:
 @click.argument("name")
 def disable_relay(name: str) -> None:
     """Stop a site's id and key for good (the site stays in the list and the log)."""
-    changed = _relay_step(lambda: relay.disable_site(name, by=CLI_ACTOR))
+    changed = refusals_end(lambda: relay.disable_site(name, by=CLI_ACTOR))
     click.echo(f"disabled {name.strip()}" if changed else f"{name.strip()} was already disabled")

@@ -32,6 +32,7 @@ from cafe24.errors import Cafe24Error
 from smsform import messages
 from smsform.api_schemas import Balance, InputProblem, MessageIn, MessageSent, api_field
 from smsform.api_schemas import input_problems as read_problems
+from smsform.cli_support import refusals_end
 from smsform.database import DatabaseGroup, needs_database
 from smsform.messages import in_both, terminal_time
 from smsform.permissions import Permission
@@ -123,7 +124,7 @@ def _sender_account(username: str) -> accounts.SignedInUser | Outcome:
     try:
         account = accounts.find_user(username)
     except accounts.AccountError as exc:
-        return _refusal("unknown_user", lambda e=exc: messages.account_error_text(e))
+        return _refusal("unknown_user", lambda e=exc: messages.refusal_text(e))
     user = accounts.signed_in(account)
     if not account.active or not user.can(Permission.SEND):
         return _refusal("forbidden", lambda: messages.api_input_text(
@@ -240,26 +241,14 @@ def token_group() -> None:
     """Manage API tokens (each made or revoked is audited with actor cli)."""
 
 
-def _token_step(step: Callable[[], Any]) -> Any:
-    """Run one token or account step; a refusal ends the command with its reason (exit 1)."""
-    try:
-        return step()
-    except api_tokens.TokenError as exc:
-        words = in_both(lambda e=exc: messages.token_error_text(e.code, e.params))
-        raise click.ClickException(words) from None
-    except accounts.AccountError as exc:
-        words = in_both(lambda e=exc: messages.account_error_text(e))
-        raise click.ClickException(words) from None
-
-
 @token_group.command("create")
 @click.option("--user", "username", required=True, help="Whose token (it acts with their role).")
 @click.option("--name", "label", required=True, help="What uses it, e.g. shop-orders.")
 @click.option("--json", "as_json", is_flag=True, help='Print exactly {"token": ...}.')
 def create_token(username: str, label: str, as_json: bool) -> None:
     """Make a token; it is printed this once and kept only as a digest."""
-    account = _token_step(lambda: accounts.find_user(username))
-    issued = _token_step(lambda: api_tokens.create(account, label, by=CLI_ACTOR))
+    account = refusals_end(lambda: accounts.find_user(username))
+    issued = refusals_end(lambda: api_tokens.create(account, label, by=CLI_ACTOR))
     if as_json:
         click.echo(json.dumps({"token": issued.token}))
         return
@@ -272,7 +261,7 @@ def create_token(username: str, label: str, as_json: bool) -> None:
 @click.option("--user", "username", default=None, help="Only this user's tokens.")
 def list_tokens(username: str | None) -> None:
     """Tokens (never their values): id, user, name, prefix, created, last use, state."""
-    user_id = _token_step(lambda: accounts.find_user(username)).id if username else None
+    user_id = refusals_end(lambda: accounts.find_user(username)).id if username else None
     click.echo("id\tuser\tname\tprefix\tcreated\tlast_used\tstate")
     for token in api_tokens.list_tokens(user_id):
         state = "active" if token.active else f"revoked {terminal_time(token.revoked_at)}"
@@ -286,10 +275,10 @@ def list_tokens(username: str | None) -> None:
 @click.option("--user", "username", required=True, help="Whose token.")
 def revoke_token(ref: str, username: str) -> None:
     """Revoke a user's token by id or name: it stops at once."""
-    account = _token_step(lambda: accounts.find_user(username))
-    token = _token_step(lambda: api_tokens.find(account.id, ref))
-    changed = _token_step(lambda: api_tokens.revoke(token.id, user_id=account.id,
-                                                    by=CLI_ACTOR))
+    account = refusals_end(lambda: accounts.find_user(username))
+    token = refusals_end(lambda: api_tokens.find(account.id, ref))
+    changed = refusals_end(lambda: api_tokens.revoke(token.id, user_id=account.id,
+                                                     by=CLI_ACTOR))
     click.echo(f"revoked token {token.id} {token.name}" if changed
                else f"token {token.id} {token.name} was already revoked")
 

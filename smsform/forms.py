@@ -46,7 +46,7 @@ class AccountRule:
         try:
             self.check(field.data or "")
         except accounts.AccountError as exc:
-            raise ValidationError(messages.account_error_text(exc)) from None
+            raise ValidationError(messages.refusal_text(exc)) from None
 
 
 class LoginForm(BaseForm):

@@ -12,19 +12,20 @@ The sentences live by area, each module importing only the services it words:
 - ``send``     a send's problems and outcome, a reused form token or Idempotency-Key
 - ``gateway``  transport failures, look-ups, result rows, the dashboard's gateway check
 - ``sendlog``  the send log: results, codes, marks, list filters, ``log purge``
-- ``accounts`` accounts, roles and the audit trail
-- ``api``      the token API's (and the CLI's) input, API tokens
-- ``relay``    relay sites
+- ``accounts`` roles and the audit trail
+- ``api``      the token API's (and the CLI's) input
+- ``refusals`` every service's ``Refusal`` (accounts, tokens, relay sites, marks, filters):
+               one table by class and code, ``refusal_text`` and ``filter_problems``
 
 The coming areas get a module each, re-exported below like the rest: ``bulk`` (jobs and
-batches), ``contacts`` (the address book, lists, opt-outs) and ``delivery`` (delivery status).
+batches), ``contacts`` (the address book, lists, opt-outs), ``delivery`` (delivery status)
+and ``relay`` (the relay's own words, when it has some); their refusals join the table in
+``refusals``.
 A new sentence goes into its area's module, never into this file.
 """
 
 from smsform.messages.accounts import (
-    ACCOUNT_SENTENCES,
     AUDIT_ACTION_WORDS,
-    account_error_text,
     audit_action_text,
     audit_detail_text,
     role_text,
@@ -33,10 +34,8 @@ from smsform.messages.api import (
     API_INPUT_COUNTED,
     API_INPUT_SENTENCES,
     API_PROBLEM_SENTENCES,
-    TOKEN_SENTENCES,
     api_input_text,
     api_problem_text,
-    token_error_text,
 )
 from smsform.messages.common import (
     format_params,
@@ -57,7 +56,12 @@ from smsform.messages.gateway import (
     row_status_text,
     transport_text,
 )
-from smsform.messages.relay import RELAY_SENTENCES, relay_error_text
+from smsform.messages.refusals import (
+    REFUSALS,
+    filter_problem_text,
+    filter_problems,
+    refusal_text,
+)
 from smsform.messages.send import (
     KEY_SENTENCES,
     PROBLEM_COUNTED,
@@ -72,13 +76,10 @@ from smsform.messages.send import (
     unreachable_text,
 )
 from smsform.messages.sendlog import (
-    FILTER_SENTENCES,
     LOG_MARK_WORDS,
     LOG_RESULT_WORDS,
     attention_text,
-    filter_problems,
     log_code_text,
-    log_filter_text,
     log_mark_text,
     log_result_text,
     purge_count_text,
@@ -88,20 +89,19 @@ from smsform.messages.sendlog import (
 )
 
 __all__ = [
-    "ACCOUNT_SENTENCES", "AUDIT_ACTION_WORDS", "account_error_text", "audit_action_text",
-    "audit_detail_text", "role_text",
-    "API_INPUT_COUNTED", "API_INPUT_SENTENCES", "API_PROBLEM_SENTENCES", "TOKEN_SENTENCES",
-    "api_input_text", "api_problem_text", "token_error_text",
+    "AUDIT_ACTION_WORDS", "audit_action_text", "audit_detail_text", "role_text",
+    "API_INPUT_COUNTED", "API_INPUT_SENTENCES", "API_PROBLEM_SENTENCES", "api_input_text",
+    "api_problem_text",
     "format_params", "in_both", "language", "terminal_time", "whole_number_text",
     "ROW_SEND_TYPE_WORDS", "ROW_STATUS_WORDS", "delivery_text", "gateway_check_text",
     "gateway_check_value", "gateway_failure_text", "list_throttled_text", "row_send_type_text",
     "row_status_text",
     "transport_text",
-    "RELAY_SENTENCES", "relay_error_text",
+    "REFUSALS", "filter_problem_text", "filter_problems", "refusal_text",
     "KEY_SENTENCES", "PROBLEM_COUNTED", "PROBLEM_SENTENCES", "not_sent_again_text",
     "not_sent_text", "outcome_text", "previous_text", "problem_text", "send_result_text",
     "unknown_outcome_text", "unreachable_text",
-    "FILTER_SENTENCES", "LOG_MARK_WORDS", "LOG_RESULT_WORDS", "attention_text",
-    "filter_problems", "log_code_text", "log_filter_text", "log_mark_text", "log_result_text",
+    "LOG_MARK_WORDS", "LOG_RESULT_WORDS", "attention_text", "log_code_text", "log_mark_text",
+    "log_result_text",
     "purge_count_text", "purge_future_text", "purge_text", "result_code_text",
 ]

@@ -1,34 +1,11 @@
-"""Words for accounts and the audit trail: why an account could not be made or changed,
-roles, and the audited actions."""
+"""Words for accounts and the audit trail: roles and the audited actions (why an account
+could not be made or changed is in ``refusals``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from flask_babel import lazy_gettext as _l
-
-from smsform.services.accounts import AccountError
-
-ACCOUNT_SENTENCES = {
-    "username_chars": _l("Use only letters, digits and _ . @ -"),
-    "username_taken": _l("The user %(username)s exists already."),
-    "unknown_role": _l("Unknown role: %(role)s"),
-    "username_length": _l("A user name has %(min)s to %(max)s characters."),
-    "password_too_short": _l("The password must be at least %(min)s characters."),
-    "password_too_long": _l("The password must be at most %(max)s characters."),
-    "unknown_user": _l("There is no user %(username)s."),
-    "last_admin": _l("%(username)s is the last active administrator: make another "
-                     "administrator first."),
-    "wrong_current_password": _l("The current password is wrong."),
-    "password_unchanged": _l("Choose a new password, not the current one."),
-}
-
-
-def account_error_text(exc: AccountError) -> str:
-    """Why an account could not be made or changed."""
-    sentence = ACCOUNT_SENTENCES.get(exc.code)
-    return str(sentence) % exc.params if sentence is not None else exc.code
-
 
 #: What each audited action is called on the audit page.
 AUDIT_ACTION_WORDS = {

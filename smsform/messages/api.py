@@ -1,5 +1,6 @@
 """Words for the token API and the CLI that shares its readers: why a value of a request
-cannot be read, the library's problems in the API's terms, and API tokens."""
+cannot be read and the library's problems in the API's terms (a token's refusals are in
+``refusals``)."""
 
 from __future__ import annotations
 
@@ -97,23 +98,3 @@ def api_problem_text(problem: Problem) -> str:
     """One of the library's problems, as the API (and the CLI) words it."""
     sentence = API_PROBLEM_SENTENCES.get(problem.code)
     return str(sentence) % format_params(problem.params) if sentence else problem_text(problem)
-
-
-TOKEN_SENTENCES = {
-    "name_empty": _l("Give the token a name."),
-    "name_too_long": _l("A token name has at most %(max)s characters."),
-    "name_chars": _l("A token name cannot hold control characters."),
-    "name_taken": _l("There is a token named %(name)s already: choose another name, or "
-                     "revoke that one first."),
-    "not_found": _l("There is no such token: %(ref)s"),
-    "user_disabled": _l("%(username)s is disabled, and a disabled user's tokens do not "
-                        "work."),
-    "too_many_tokens": _l("%(username)s has %(max)s live tokens already, the most one user "
-                          "may have: revoke one that is no longer used first."),
-}
-
-
-def token_error_text(code: str, params: Mapping[str, object]) -> str:
-    """Why a token could not be made, found or revoked."""
-    sentence = TOKEN_SENTENCES.get(code)
-    return str(sentence) % dict(params) if sentence is not None else code

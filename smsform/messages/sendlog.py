@@ -1,23 +1,17 @@
 """Words for the send log (/sends, the dashboard's counts, ``log purge``): a logged send's
-result and code, an admin's mark, and why a list page's filter cannot be used."""
+result and code, an admin's mark, ``log purge``'s counts (a filter's refusals are in
+``refusals``)."""
 
 from __future__ import annotations
-
-import logging
-from collections.abc import Iterable, Mapping
 
 from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from cafe24 import codes
-from smsform.messages.common import format_params, language
+from smsform.messages.common import language
 from smsform.messages.send import unreachable_text
-from smsform.services.query_args import FilterProblem
 from smsform.states import Result
-
-log = logging.getLogger(__name__)
-
 
 #: A logged send's result, as the dashboard's counts name it.
 LOG_RESULT_WORDS = {
@@ -55,49 +49,8 @@ def attention_text(result: str, code: str | None) -> str:
              "can then mark the send as sent or not sent.")
 
 
-#: Why a list page's filter (the send log's, the API list's, the audit trail's) cannot be used.
-FILTER_SENTENCES = {
-    "repeated": _l("Give this filter once."),
-    "control_chars": _l("Control characters are not allowed here."),
-    "unknown_user": _l("There is no user named %(name)s."),
-    "unknown_result": _l("Unknown result %(value)s; use one of %(choices)s."),
-    "q_too_long": _l("The search is too long: at most %(max)s characters."),
-    "q_too_many_words": _l("Search for at most %(max)s words at once."),
-    "q_word_too_short": _l("Each word must have at least %(min)s characters."),
-    "q_word_too_common": _l("%(word)s appears in too many forms to search for; add a letter "
-                            "or another word."),
-    "q_too_broad": _l("These words together are too broad to search for (more than "
-                      "%(max)s forms): use fewer two-letter words, or longer ones."),
-    "search_too_slow": _l("This search took too long and was stopped: narrow it with "
-                          "dates, a user, a result or a longer word."),
-    "bad_date": _l("Write a date as YYYY-MM-DD (for example 2026-03-01), not %(value)s."),
-    "date_out_of_range": _l("Choose a date from %(earliest)s to %(latest)s."),
-    "dates_reversed": _l("The end date is before the start date."),
-    "bad_page": _l("A page is a whole number from 1 to %(max)s."),
-    "bad_format": _l("Unknown format; use html, json or csv."),
-    "unknown_action": _l("Unknown action: %(value)s"),
-    "too_long": _l("At most %(max)s characters."),
-}
 
 LOG_MARK_WORDS = {"sent": _l("checked: sent"), "not_sent": _l("checked: not sent")}
-
-
-def log_filter_text(code: str, params: Mapping[str, object]) -> str:
-    """Why a filter of a list page cannot be used."""
-    sentence = FILTER_SENTENCES.get(code)
-    if sentence is None:
-        log.error("no sentence for log filter code %r", code)
-        return code
-    return str(sentence) % format_params(params)
-
-
-def filter_problems(problems: Iterable[FilterProblem]) -> dict[str, list[str]]:
-    """Each bad filter and why, in words, by field (for a form's fields or a JSON body)."""
-    fields: dict[str, list[str]] = {}
-    for problem in problems:
-        fields.setdefault(problem.field, []).append(log_filter_text(problem.code,
-                                                                    problem.params))
-    return fields
 
 
 def log_mark_text(mark: str | None) -> str:

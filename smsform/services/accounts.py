@@ -22,6 +22,7 @@ from smsform.models import User, utcnow
 from smsform.permissions import DEFAULT_ROLE, ROLES, Permission, role_allows
 from smsform.services import audit
 from smsform.services.audit import Actor
+from smsform.services.refusals import Refusal
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -29,13 +30,8 @@ USERNAME_MIN, USERNAME_MAX = 3, 64
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.@-]+")
 
 
-class AccountError(ValueError):
-    """An account could not be made or changed; ``code`` says why (see smsform.messages)."""
-
-    def __init__(self, code: str, **params: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
+class AccountError(Refusal):
+    """An account could not be made or changed; ``code`` says why."""
 
 
 @dataclass(frozen=True)

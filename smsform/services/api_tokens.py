@@ -23,6 +23,7 @@ from smsform.extensions import db
 from smsform.models import ApiToken, User, in_korea, utcnow
 from smsform.services import audit
 from smsform.services.accounts import SignedInUser
+from smsform.services.refusals import Refusal
 
 SCHEME = "smsf"
 NAME_MAX = 64
@@ -34,13 +35,8 @@ _tokens = ApiToken.__table__
 _users = User.__table__
 
 
-class TokenError(ValueError):
-    """A token could not be made or found; ``code`` says why (words: smsform.messages)."""
-
-    def __init__(self, code: str, **params: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
+class TokenError(Refusal):
+    """A token could not be made or found; ``code`` says why."""
 
 
 @dataclass(frozen=True)

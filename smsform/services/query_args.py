@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from smsform.services.refusals import Refusal
+
 EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -27,12 +29,16 @@ class FilterProblem:
     params: Mapping[str, object] = field(default_factory=dict)
 
 
-class FilterError(ValueError):
-    """The filters cannot be used as given; nothing was read."""
+class FilterError(Refusal):
+    """The filters cannot be used as given (code ``bad_filter``); nothing was read. Each
+    of ``problems`` names a field and a code of this class's own."""
 
     def __init__(self, problems: Sequence[FilterProblem]) -> None:
-        super().__init__(", ".join(f"{p.field}: {p.code}" for p in problems))
+        super().__init__("bad_filter")
         self.problems = tuple(problems)
+
+    def __str__(self) -> str:
+        return ", ".join(f"{p.field}: {p.code}" for p in self.problems)
 
 
 def single(args: Args, name: str, problems: list[FilterProblem]) -> str:

@@ -34,6 +34,7 @@ from smsform.extensions import db
 from smsform.models import RelaySite, Send, korea_day_start, utcnow
 from smsform.services import audit, form_input, gateway, sending
 from smsform.services.audit import Actor
+from smsform.services.refusals import Refusal
 from smsform.states import Result
 
 SOURCE = "relay"
@@ -54,13 +55,8 @@ _sends = Send.__table__
 _NO_HASH = hashlib.sha256(b"no such relay site").hexdigest()
 
 
-class RelayError(ValueError):
-    """A site could not be made or found; ``code`` says why (words: smsform.messages)."""
-
-    def __init__(self, code: str, **params: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
+class RelayError(Refusal):
+    """A site could not be made or found; ``code`` says why."""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from smsform.database import SQLITE_BUSY_TIMEOUT_MS
 from smsform.extensions import db
 from smsform.models import SEND_SEARCH, Send, SendRecipient, User, utcnow
 from smsform.services import audit
+from smsform.services.refusals import Refusal
 from smsform.states import Result
 
 log = logs.get("sendlog")
@@ -183,12 +184,8 @@ MARKS = ("sent", "not_sent")
 PURGE_BATCH = 2000
 
 
-class MarkRefused(ValueError):
-    """The send cannot be marked: ``reason`` is ``not_found`` or ``not_unknown``."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+class MarkRefused(Refusal):
+    """The send cannot be marked: ``code`` is ``not_found`` or ``not_unknown``."""
 
 
 def unknown_condition(now: datetime):

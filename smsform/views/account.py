@@ -63,7 +63,7 @@ def tokens() -> Any:
         issued = api_tokens.create(accounts.get_user(current_user.id), form.name.data,
                                    by=acting_user())
     except TokenError as exc:
-        form.name.errors = [*form.name.errors, messages.token_error_text(exc.code, exc.params)]
+        form.name.errors = [*form.name.errors, messages.refusal_text(exc)]
         return _page(form, status=400)
     return _page(ApiTokenForm(formdata=None), issued)
 
@@ -75,7 +75,7 @@ def revoke(token_id: int) -> Response:
     try:
         api_tokens.revoke(token_id, user_id=current_user.id, by=acting_user())
     except TokenError as exc:
-        flash(messages.token_error_text(exc.code, exc.params), "error")
+        flash(messages.refusal_text(exc), "error")
     else:
         flash(_("The token was revoked: it no longer works."), "success")
     return redirect(url_for("account.tokens"), 303)

@@ -108,7 +108,7 @@ def users() -> Any:
             user = accounts.add_user(form.username.data, form.password.data, form.role.data,
                                      must_change=True, by=acting_user())
         except accounts.AccountError as exc:
-            form.username.errors = [*form.username.errors, messages.account_error_text(exc)]
+            form.username.errors = [*form.username.errors, messages.refusal_text(exc)]
         else:
             return _done(_("%(username)s was added; they choose their own password at "
                            "their first sign-in.", username=user.username))
@@ -128,7 +128,7 @@ def role(user_id: int) -> Any:
     try:
         changed = accounts.set_role(user, form.role.data, by=acting_user())
     except accounts.AccountError as exc:
-        return _refuse(messages.account_error_text(exc), exc.code)
+        return _refuse(messages.refusal_text(exc), exc.code)
     _keep_my_session(user)
     if not changed:
         return _done(_("%(username)s already had that role.", username=user.username))
@@ -144,7 +144,7 @@ def disable(user_id: int) -> Any:
     try:
         accounts.disable(user, by=acting_user())
     except accounts.AccountError as exc:
-        return _refuse(messages.account_error_text(exc), exc.code)
+        return _refuse(messages.refusal_text(exc), exc.code)
     return _done(_("%(username)s is disabled and signed out.", username=user.username))
 
 
@@ -201,7 +201,7 @@ def audit_trail() -> Any:
     except FilterError as exc:
         problems = messages.filter_problems(exc.problems)
         if wants_json():
-            raise ApiError(400, "bad_filter", _("Some filters cannot be used."),
+            raise ApiError(400, exc.code, messages.refusal_text(exc),
                            fields=problems) from None
         others = []
         for name, words in problems.items():

@@ -125,7 +125,7 @@ def setup() -> str | Response | tuple[str, int]:
         user = accounts.create_first_admin(form.username.data, form.password.data,
                                            address=request.remote_addr)
     except accounts.AccountError as exc:
-        form.username.errors = [*form.username.errors, messages.account_error_text(exc)]
+        form.username.errors = [*form.username.errors, messages.refusal_text(exc)]
         return _setup_page(form, 400)
     if user is None:  # another set-up was first
         flash(_("The administrator was already created; sign in."), "error")
@@ -156,7 +156,7 @@ def account() -> str | Response | tuple[str, int]:
                 audit.record("password_change_failed", actor=current_user.username,
                              actor_id=current_user.id, address=request.remote_addr)
             field = form.current if exc.code == "wrong_current_password" else form.password
-            field.errors = [*field.errors, messages.account_error_text(exc)]
+            field.errors = [*field.errors, messages.refusal_text(exc)]
         else:
             login_user(accounts.signed_in(user))  # this session goes on, the others end
             flash(_("Your password was changed."), "success")

@@ -258,7 +258,7 @@ def _create(form: RelaySiteForm) -> relay.Issued | None:
             charset=form.charset.data or "auto", by=acting_user())
     except relay.RelayError as exc:
         field = getattr(form, _ERROR_FIELDS.get(exc.code, "name"))
-        field.errors = [*field.errors, messages.relay_error_text(exc)]
+        field.errors = [*field.errors, messages.refusal_text(exc)]
         return None
 
 
@@ -281,7 +281,7 @@ def disable(name: str) -> Response:
     try:
         changed = relay.disable_site(name, by=acting_user())
     except relay.RelayError as exc:
-        flash(messages.relay_error_text(exc), "error")
+        flash(messages.refusal_text(exc), "error")
         return redirect(url_for("relay.sites"))
     flash(_("%(name)s is disabled: its id and key no longer work.", name=name) if changed
           else _("%(name)s was already disabled.", name=name), "success")

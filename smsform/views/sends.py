@@ -21,6 +21,7 @@ from smsform.errors import ApiError, wants_json
 from smsform.forms import SendLogFilterForm
 from smsform.permissions import Permission, requires
 from smsform.services import sendlog, sendlog_query
+from smsform.services.query_args import FilterProblem
 from smsform.services.sendlog_query import ExportRow, FilterError, LogRow
 from smsform.states import Result
 from smsform.views.csv_export import csv_stream
@@ -47,9 +48,9 @@ def _format() -> str:
     """``?format=`` (html, json, csv); anything else is refused."""
     values = request.args.getlist("format")
     if len(values) > 1 or (values and values[0] not in FORMATS):
-        text = messages.log_filter_text("bad_format", {})
-        raise ApiError(400, "bad_filter", _("Some filters cannot be used."),
-                       fields={"format": [text]})
+        refusal = FilterError([FilterProblem("format", "bad_format")])
+        raise ApiError(400, refusal.code, messages.refusal_text(refusal),
+                       fields=messages.filter_problems(refusal.problems))
     return values[0] if values else "html"
 
 
@@ -64,8 +65,7 @@ def _bad_filter(form: SendLogFilterForm, fmt: str, exc: FilterError) -> tuple[st
     """400, saying which filter values are bad: beside each field, or in the JSON body."""
     problems = messages.filter_problems(exc.problems)
     if fmt != "html" or wants_json():
-        raise ApiError(400, "bad_filter", _("Some filters cannot be used."),
-                       fields=problems) from None
+        raise ApiError(400, exc.code, messages.refusal_text(exc), fields=problems) from None
     for name, words in problems.items():
         field = form.by_name(name)
         if field is not None:
@@ -179,10 +179,9 @@ def mark(send_id: int) -> Any:
         sendlog.mark(send_id, verdicts[0], user_id=current_user.id,
                      actor=current_user.username, address=request.remote_addr)
     except sendlog.MarkRefused as exc:
-        if exc.reason == "not_found":
+        if exc.code == "not_found":
             abort(404)
-        raise ApiError(409, "not_unknown", _(
-            "Only a send whose outcome is unknown can be marked.")) from None
+        raise ApiError(409, exc.code, messages.refusal_text(exc)) from None
     if wants_json():
         return {"id": send_id, "marked": verdicts[0]}
     flash(_("Marked: %(mark)s. The send log keeps the outcome as unknown, with your mark.",

@@ -1,0 +1,127 @@
+"""Words for every service's refusals (``smsform.services.refusals.Refusal``): one table,
+by the refusing class and its code, and one way to word it.
+
+A code of one class means nothing to another (``not_found`` of a token is not that of a
+relay site), so the table is keyed by the class; a subclass's code falls back to its bases.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from smsform.messages.common import format_params
+from smsform.services.accounts import AccountError
+from smsform.services.api_tokens import TokenError
+from smsform.services.query_args import FilterError, FilterProblem
+from smsform.services.refusals import Refusal
+from smsform.services.relay import RelayError
+from smsform.services.sendlog import MarkRefused
+
+log = logging.getLogger(__name__)
+
+#: Why each service said no, by its class and code.
+REFUSALS: dict[type[Refusal], dict[str, LazyString]] = {
+    # Accounts (services.accounts): the setup and sign-in pages, /account, /admin, the CLI.
+    AccountError: {
+        "username_chars": _l("Use only letters, digits and _ . @ -"),
+        "username_taken": _l("The user %(username)s exists already."),
+        "unknown_role": _l("Unknown role: %(role)s"),
+        "username_length": _l("A user name has %(min)s to %(max)s characters."),
+        "password_too_short": _l("The password must be at least %(min)s characters."),
+        "password_too_long": _l("The password must be at most %(max)s characters."),
+        "unknown_user": _l("There is no user %(username)s."),
+        "last_admin": _l("%(username)s is the last active administrator: make another "
+                         "administrator first."),
+        "wrong_current_password": _l("The current password is wrong."),
+        "password_unchanged": _l("Choose a new password, not the current one."),
+    },
+    # API tokens (services.api_tokens): /account/tokens and ``flask --app app token``.
+    TokenError: {
+        "name_empty": _l("Give the token a name."),
+        "name_too_long": _l("A token name has at most %(max)s characters."),
+        "name_chars": _l("A token name cannot hold control characters."),
+        "name_taken": _l("There is a token named %(name)s already: choose another name, or "
+                         "revoke that one first."),
+        "not_found": _l("There is no such token: %(ref)s"),
+        "user_disabled": _l("%(username)s is disabled, and a disabled user's tokens do not "
+                            "work."),
+        "too_many_tokens": _l("%(username)s has %(max)s live tokens already, the most one user "
+                              "may have: revoke one that is no longer used first."),
+    },
+    # Relay sites (services.relay): /admin/relays and ``flask --app app relay``.
+    RelayError: {
+        "name_invalid": _l("A name is 1 to %(max)s printable characters."),
+        "name_taken": _l("There is already a relay site named %(name)s."),
+        "sender_invalid": _l("%(number)s is not a phone number."),
+        "no_senders": _l("Give at least one sender number the site may use."),
+        "network_invalid": _l("%(value)s is not an address or a network (CIDR, for example "
+                              "203.0.113.0/24)."),
+        "limit_invalid": _l("A daily limit is a whole number of credits from 1 to %(max)s, or "
+                            "empty for no limit."),
+        "charset_invalid": _l("%(value)s is not a charset the relay reads: auto, utf-8 or "
+                              "euc-kr."),
+        "not_found": _l("There is no relay site named %(name)s."),
+    },
+    # An admin's mark on an unknown send (services.sendlog.mark).
+    MarkRefused: {
+        "not_found": _l("There is no such send."),
+        "not_unknown": _l("Only a send whose outcome is unknown can be marked."),
+    },
+    # A list page's filters (the send log's, the API list's, the audit trail's): the whole
+    # refusal, then each problem's code (services.query_args.FilterProblem).
+    FilterError: {
+        "bad_filter": _l("Some filters cannot be used."),
+        "repeated": _l("Give this filter once."),
+        "control_chars": _l("Control characters are not allowed here."),
+        "unknown_user": _l("There is no user named %(name)s."),
+        "unknown_result": _l("Unknown result %(value)s; use one of %(choices)s."),
+        "q_too_long": _l("The search is too long: at most %(max)s characters."),
+        "q_too_many_words": _l("Search for at most %(max)s words at once."),
+        "q_word_too_short": _l("Each word must have at least %(min)s characters."),
+        "q_word_too_common": _l("%(word)s appears in too many forms to search for; add a letter "
+                                "or another word."),
+        "q_too_broad": _l("These words together are too broad to search for (more than "
+                          "%(max)s forms): use fewer two-letter words, or longer ones."),
+        "search_too_slow": _l("This search took too long and was stopped: narrow it with "
+                              "dates, a user, a result or a longer word."),
+        "bad_date": _l("Write a date as YYYY-MM-DD (for example 2026-03-01), not %(value)s."),
+        "date_out_of_range": _l("Choose a date from %(earliest)s to %(latest)s."),
+        "dates_reversed": _l("The end date is before the start date."),
+        "bad_page": _l("A page is a whole number from 1 to %(max)s."),
+        "bad_format": _l("Unknown format; use html, json or csv."),
+        "unknown_action": _l("Unknown action: %(value)s"),
+        "too_long": _l("At most %(max)s characters."),
+    },
+}
+
+
+def _sentence(kind: type[Refusal], code: str, params: Mapping[str, object]) -> str:
+    for cls in kind.__mro__:
+        sentence = REFUSALS.get(cls, {}).get(code)  # type: ignore[call-overload]
+        if sentence is not None:
+            return str(sentence) % format_params(params)
+    # A code added to a service but not here: tests/test_refusals.py.
+    log.error("no sentence for %s code %r", kind.__name__, code)
+    return code
+
+
+def refusal_text(refusal: Refusal) -> str:
+    """Why a service refused, in the request's language."""
+    return _sentence(type(refusal), refusal.code, refusal.params)
+
+
+def filter_problem_text(problem: FilterProblem) -> str:
+    """Why one filter of a list page cannot be used."""
+    return _sentence(FilterError, problem.code, problem.params)
+
+
+def filter_problems(problems: Iterable[FilterProblem]) -> dict[str, list[str]]:
+    """Each bad filter and why, in words, by field (for a form's fields or a JSON body)."""
+    fields: dict[str, list[str]] = {}
+    for problem in problems:
+        fields.setdefault(problem.field, []).append(filter_problem_text(problem))
+    return fields
