@@ -16,12 +16,15 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+import requests
+import responses
 
 import config
 from config import DEFAULT_MAX_BODY_BYTES, SettingsError
 from simulator.server import SimulatorServer
 from smsform.extensions import db
 from smsform.views.util import safe_return_url
+from tests.api_support import bearer, token_user
 from tests.cafe24.test_client_redaction import key_forms
 from tests.support import (
     ADMIN,
@@ -177,6 +180,44 @@ def test_configured_key_never_shows_when_the_gateway_is_unreachable(
     assert [r.status_code for r in responses] == [503, 200, 502, 502]
     for text in [r.get_data(as_text=True) for r in responses] + [caplog.text]:
         assert UNREACHABLE_KEY not in text
+
+
+def _without(address: str, *texts: str) -> bool:
+    return all(address not in text for text in texts)
+
+
+def test_the_gateways_address_is_shown_to_administrators_only(closed_port):
+    base = f"http://127.0.0.1:{closed_port}"
+    app = build_app(None, CAFE24_SMS_BASE_URL=base, CAFE24_SMS_USER_ID="shop",
+                    CAFE24_SMS_SECURE_KEY="shop-secure-key", CAFE24_SMS_CONNECT_TIMEOUT="1")
+    sender, viewer, admin = sign_in(app, "sender"), sign_in(app, "viewer"), sign_in(app, "admin")
+    address = f"127.0.0.1:{closed_port}"
+    sent = sender.post("/smssend", data=valid_send())  # no connection: not sent
+    token = token_user(app, "sender", "alice")
+    api = app.test_client().post("/api/v1/messages", headers=bearer(token), json={
+        "from": "010-1234-5678", "to": ["010-2222-3333"], "text": "안녕하세요"})
+    assert (sent.status_code, api.status_code) == (503, 503)
+    assert _without(address, sent.get_data(as_text=True), api.get_data(as_text=True))
+    for client in (sender, viewer):
+        shown = client.get("/sends/1", query_string={"lang": "en"})
+        code_text = page(shown).select_one("#code-text").get_text(" ", strip=True)
+        assert "could not connect to the gateway" in code_text
+        assert _without(address, shown.get_data(as_text=True),
+                        client.get("/sends/2", headers=JSON).get_data(as_text=True),
+                        client.get("/sends?format=csv").get_data(as_text=True))
+    assert address in admin.get("/sends/1").get_data(as_text=True)  # as /gateway shows it
+    # A lost answer (the read timed out), then the same form again: told what is known.
+    form = page(sender.get("/smsform")).select_one("input[name=send_token]")["value"]
+    with responses.RequestsMock() as gateway_answers:
+        gateway_answers.post(f"{base}/sms_sender.php",
+                             body=requests.exceptions.ReadTimeout("read timed out"))
+        first = sender.post("/smssend", data=valid_send(send_token=form))
+    again = sender.post("/smssend", data=valid_send(send_token=form), headers=JSON)
+    assert (first.status_code, again.status_code) == (502, 409)
+    assert "the gateway" in again.get_json()["previous"]["message"]
+    assert _without(address, first.get_data(as_text=True), again.get_data(as_text=True),
+                    sender.post("/smssend", data=valid_send(send_token=form)).get_data(
+                        as_text=True))
 
 
 def test_simulation_banner_only_without_an_account(admin_client, unreachable_gateway_client):

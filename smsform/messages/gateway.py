@@ -47,7 +47,7 @@ def transport_text(exc: Cafe24Error) -> str:
         return _("the gateway answered HTTP %(status)s", status=exc.status_code or "?")
     if isinstance(exc, UnreadableResponse):
         return _("the answer was not in the gateway's format")
-    return exc.message
+    return _("the request to the gateway failed")  # exc.message names its address
 
 
 def gateway_failure_text(exc: Cafe24Error,

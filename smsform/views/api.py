@@ -49,7 +49,7 @@ from smsform.services.api_tokens import TokenUser
 from smsform.services.sending import Actor, SendKey, SendOrder, SendResult, Status
 from smsform.services.sendlog_query import FilterError
 from smsform.states import Result
-from smsform.views.util import MAX_ID, numbers_masked, refuse_number_search
+from smsform.views.util import MAX_ID, failure_detail, numbers_masked, refuse_number_search
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 log = logs.get("api")
@@ -239,7 +239,7 @@ def logged_answer(row: MessageRow, *, replayed: bool = False,
         return Response(current_app.json.dumps(body), 201, mimetype="application/json",
                         headers=headers)
     raise ApiError(400 if refused_here else _FAILED[row.result], row.code or row.result,
-                   messages.log_code_text(row.result, row.code, row.detail),
+                   messages.log_code_text(row.result, row.code, failure_detail(row.detail)),
                    extra={**body, "type": PROBLEM_TYPES + row.result}, headers=headers)
 
 

@@ -7,6 +7,7 @@ result to a page or a JSON body in one place (``_answer``).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from flask import (
@@ -36,7 +37,7 @@ from smsform.services.sending import SendKey, SendOrder, SendResult, Status
 from smsform.views import embed, form_guard
 from smsform.views.form_config import form_config
 from smsform.views.page_cache import PageCache
-from smsform.views.util import safe_return_url
+from smsform.views.util import failure_detail, safe_return_url
 
 bp = Blueprint("send", __name__)
 bp.app_context_processor(embed.page_context)  # ``embed=1``: every page on embed.html
@@ -243,7 +244,9 @@ def _not_sent_again(result: SendResult, status: int):
     """A token or key that cannot send (again): say why, and what happened the first time."""
     text = messages.not_sent_again_text(result)
     previous = result.previous
-    previous_text = messages.previous_text(previous) if previous else None
+    previous_text = (messages.previous_text(
+        replace(previous, detail=failure_detail(previous.detail) or ""))
+        if previous else None)
     if wants_json():
         code = {Status.KEY_INVALID: "invalid_idempotency_key",
                 Status.KEY_MISMATCH: "idempotency_key_reused"}.get(result.status,

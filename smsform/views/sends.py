@@ -26,7 +26,7 @@ from smsform.services.sendlog_query import ExportRow, FilterError, LogRow
 from smsform.states import Result
 from smsform.views.csv_export import csv_stream
 from smsform.views.paging import pager
-from smsform.views.util import MAX_ID, numbers_masked, refuse_number_search
+from smsform.views.util import MAX_ID, failure_detail, numbers_masked, refuse_number_search
 
 bp = Blueprint("sends", __name__)
 
@@ -162,7 +162,8 @@ def show(send_id: int) -> Any:
     return render_template(
         "sends/show.html", detail=detail, row=row,
         result_text=messages.log_result_text(row.result),
-        code_text=messages.log_code_text(row.result, row.code, detail.detail),
+        code_text=messages.log_code_text(row.result, row.code,
+                                       failure_detail(detail.detail)),
         mark_text=messages.log_mark_text(row.marked),
         named=any(r.name for r in detail.recipients),
         can_mark=row.result == Result.UNKNOWN and current_user.can(Permission.MARK_SENDS))

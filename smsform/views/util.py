@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import SplitResult, urlsplit
 
 from flask import current_app, request
@@ -25,6 +26,20 @@ def acting_user() -> Actor:
 def numbers_masked() -> bool:
     """True when the signed-in user sees recipient numbers masked (viewers)."""
     return not current_user.can(Permission.SEE_NUMBERS)
+
+
+#: An address in a failure's own words (the client names the gateway's URL, e.g. "could
+#: not connect to https://sslsms.cafe24.com").
+_ADDRESS = re.compile(r"https?://[^\s,;()]+")
+
+
+def failure_detail(detail: str | None) -> str | None:
+    """A logged failure's own words as the signed-in user may see them: with the gateway's
+    address for those who may check the gateway (as /gateway shows it), else with the
+    address written as "the gateway"."""
+    if not detail or current_user.can(Permission.CHECK_GATEWAY):
+        return detail
+    return _ADDRESS.sub("the gateway", detail)
 
 
 def refuse_number_search(searching_by_number: bool) -> None:
