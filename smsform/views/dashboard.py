@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import format_datetime, format_number, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from cafe24 import codes
@@ -20,36 +19,17 @@ from smsform.permissions import Permission, requires
 from smsform.services import dashboard, gateway_check
 from smsform.services.dashboard import Day, Summary
 from smsform.services.gateway_check import Report
+from smsform.views import navigation as nav
 
 bp = Blueprint("dashboard", __name__)
 
-#: The navigation: endpoint, label, and the permission it takes (None: anyone signed in).
-NAV: tuple[tuple[str, Any, Permission | None], ...] = (
-    ("dashboard.index", _l("Dashboard"), Permission.VIEW),
-    ("send.smsform", _l("Send SMS"), Permission.SEND),
-    ("sends.index", _l("Send log"), Permission.VIEW),
-    ("lookup.smsresult", _l("Results"), Permission.VIEW),
-    ("lookup.smscount", _l("Credit"), Permission.VIEW),
-    ("account.tokens", _l("API tokens"), None),
-    ("admin.users", _l("Users"), Permission.MANAGE_USERS),
-    ("admin.audit_trail", _l("Audit"), Permission.VIEW_AUDIT),
-    ("relay.sites", _l("Relay sites"), Permission.MANAGE_RELAYS),
-    ("dashboard.gateway", _l("Gateway check"), Permission.CHECK_GATEWAY),
-    ("auth.account", _l("My account"), None),
-)
 WINDOW_LABELS = {"today": _l("Today"), "week": _l("7 days"), "month": _l("30 days")}
 
 
 @bp.app_context_processor
 def navigation() -> dict[str, Any]:
-    """The links the signed-in person may follow, the current page marked."""
-    if not current_user.is_authenticated:
-        return {"nav_links": []}
-    links = [{"url": url_for(endpoint), "label": label, "current": request.endpoint == endpoint,
-              "id": "nav-" + endpoint.replace(".", "-")}
-             for endpoint, label, permission in NAV
-             if permission is None or current_user.can(permission)]
-    return {"nav_links": links}
+    """The navigation's groups for every page (smsform.views.navigation)."""
+    return {"nav_groups": nav.groups()}
 
 
 @bp.route("/")
@@ -74,6 +54,7 @@ def index() -> str:
         credit_last_known=last_known,
         counts=_count_rows(summary), windows=[(n, WINDOW_LABELS[n]) for n, _d in
                                               dashboard.WINDOWS],
+        count_columns=[_("Result"), *[(WINDOW_LABELS[n], "num") for n, _d in dashboard.WINDOWS]],
         chart=chart(summary.days), attention=_attention_rows(summary))
 
 
@@ -102,18 +83,24 @@ def _attention_rows(summary: Summary) -> list[dict[str, Any]]:
 
 # -- the chart: server-drawn SVG, with its numbers as text ------------------------------
 
-WIDTH, LEFT, RIGHT = 720, 56, 8
+# Across, the chart is drawn in percent of the plot's width, so its words keep their size
+# (12 and 14 px) on a phone and on a desktop; down, in pixels. The scale's numbers sit in
+# the plot's left margin (CSS: svg.chart).
 PANEL_HEIGHT, PANEL_TOPS = 110, (34, 196)
 LABEL_EVERY = 5
+
+
+def _pct(value: float) -> str:
+    return f"{round(value, 3):g}%"
 
 
 @dataclass(frozen=True)
 class Bar:
     """One day's bar in a panel."""
 
-    x: float
+    x: str
     y: float
-    width: float
+    width: str
     height: float
     tip: str
 
@@ -143,13 +130,12 @@ def nice_ceiling(value: int) -> int:
 def _panel(css: str, heading: str, top: int, values: list[int], tips: list[str]) -> Panel:
     """Bars scaled to the panel's nice maximum."""
     ceiling = nice_ceiling(max(values, default=0))
-    slot = (WIDTH - LEFT - RIGHT) / len(values)
+    slot = 100 / len(values)
     bars = []
     for i, (value, tip) in enumerate(zip(values, tips, strict=True)):
         height = round(PANEL_HEIGHT * value / ceiling, 1)
-        x = round(LEFT + i * slot + slot * 0.15, 1)
-        bars.append(Bar(x, round(top + PANEL_HEIGHT - height, 1), round(slot * 0.7, 1),
-                        height, tip))
+        bars.append(Bar(_pct(i * slot + slot * 0.15), round(top + PANEL_HEIGHT - height, 1),
+                        _pct(slot * 0.7), height, tip))
     return Panel(css, heading, top, top + PANEL_HEIGHT, format_number(ceiling), tuple(bars))
 
 
@@ -164,18 +150,18 @@ def chart(days: tuple[Day, ...]) -> dict[str, Any]:
                    for i, d in enumerate(days)]
     panels = (
         _panel("messages",
-               _("Messages accepted by the gateway per day (test sends not counted)"),
+               _("Messages accepted per day"),
                PANEL_TOPS[0], [d.messages for d in days], messages_tips),
         _panel("credits", _("Credits used per day"), PANEL_TOPS[1], [d.credits for d in days],
                credit_tips),
     )
-    slot = (WIDTH - LEFT - RIGHT) / len(days)
-    labels = [{"x": round(LEFT + i * slot + slot / 2, 1), "text": f"{d.day.month}/{d.day.day}"}
+    slot = 100 / len(days)
+    labels = [{"x": _pct(i * slot + slot / 2), "text": f"{d.day.month}/{d.day.day}"}
               for i, d in enumerate(days)
               if (len(days) - 1 - i) % LABEL_EVERY == 0]
     return {
-        "width": WIDTH, "height": PANEL_TOPS[1] + PANEL_HEIGHT + 30, "left": LEFT,
-        "right": WIDTH - RIGHT, "label_y": PANEL_TOPS[1] + PANEL_HEIGHT + 18,
+        "height": PANEL_TOPS[1] + PANEL_HEIGHT + 30,
+        "label_y": PANEL_TOPS[1] + PANEL_HEIGHT + 18,
         "panels": panels, "labels": labels,
         "title": _("Messages and credits used, last %(count)s days", count=len(days)),
         "desc": chart_description(days),
