@@ -3,6 +3,7 @@ Chromium, from this site only, with every operation, problem code and schema."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Page, expect
 
 OPERATIONS = ["sendMessage", "listMessages", "getMessage", "getBalance", "listSenders"]
@@ -30,3 +31,56 @@ def test_a_problem_type_leads_to_its_description(page: Page, live_server: str):
     target = page.locator("#problem-idempotency_key_reused")
     expect(target).to_be_visible()
     expect(target).to_be_in_viewport()
+
+
+#: Each word of the reference's table headings, cells and problem descriptions that a line break
+#: splits inside although it would fit on a line of its own (a word longer than its box may
+#: break; a line may end after a hyphen or a slash).
+_SPLIT_WORDS = """() => {
+  const split = [];
+  for (const box of document.querySelectorAll(
+      ".api-reference th, .api-reference td, .api-reference dd")) {
+    const width = box.clientWidth;
+    const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const match of node.data.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+        const tops = new Set(rects.map((r) => Math.round(r.top)));
+        const length = rects.reduce((sum, r) => sum + r.width, 0);
+        if (tops.size < 2 || length >= width) continue;
+        // Where the line breaks: after a hyphen or a slash is a break between parts.
+        const first = Math.round(rects[0].top);
+        for (let i = 1; i < match[0].length; i += 1) {
+          const glyph = document.createRange();
+          glyph.setStart(node, match.index + i);
+          glyph.setEnd(node, match.index + i + 1);
+          const rect = [...glyph.getClientRects()].find((r) => r.width > 0);
+          if (rect && Math.round(rect.top) !== first) {
+            if (!"-/".includes(match[0][i - 1])) split.push(match[0]);
+            break;
+          }
+        }
+      }
+    }
+  }
+  return split;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_no_word_is_broken_inside_that_fits_on_a_line(browser, live_server: str, width: int):
+    context = browser.new_context(base_url=live_server, locale="ko-KR",
+                                  viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto("/static/api/index.html")
+        expect(page.locator("#schemas")).to_be_visible()
+        split = page.evaluate(_SPLIT_WORDS)
+        assert split == [], f"split inside: {split}"
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= width, f"the page is {wide} px wide at {width} px"
+    finally:
+        context.close()
