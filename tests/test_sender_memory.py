@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from smsform.services import accounts, api_tokens
+from smsform.services.audit import CLI_ACTOR
+from tests.api_support import bearer
 from tests.support import page, sign_in, valid_send
 
 USUAL = "1588-1234"  # the third demo number: never chosen by default
@@ -56,3 +59,34 @@ def test_each_user_has_their_own_last_sender(app, admin_client):
     send_from(admin_client, USUAL)
     other = sign_in(app, "sender")
     assert chosen(other) is None
+
+
+def test_a_send_through_another_way_in_does_not_move_the_forms_sender(app):
+    """The API, the CLI and JSON scripts of /smssend send from numbers of their own: the
+    form keeps starting on the one this person last sent from on the form."""
+    person = sign_in(app, "sender", username="kim")
+    assert send_from(person, USUAL) == 200
+    with app.app_context():
+        token = api_tokens.create(accounts.find_user("kim"), "shop", by=CLI_ACTOR).token
+    answer = app.test_client().post("/api/v1/messages", headers=bearer(token), json={
+        "from": "02-123-4567", "to": ["010-2222-3333"], "text": "api"})
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    result = app.test_cli_runner().invoke(args=[
+        "send", "--user", "kim", "--from", "010-1234-5678", "--to", "010-2222-3333",
+        "--text", "cli"])
+    assert result.exit_code == 0, result.output
+    scripted = person.post("/smssend", headers={"Accept": "application/json"},
+                           data=valid_send(sphone="02-123-4567", sphone1="02", sphone2="123",
+                                           sphone3="4567"))
+    assert scripted.status_code == 200 and scripted.get_json()["result"] == "success"
+    assert chosen(person) == USUAL
+
+
+def test_a_user_who_sent_only_through_the_api_starts_on_choose(app):
+    person = sign_in(app, "sender", username="lee")
+    with app.app_context():
+        token = api_tokens.create(accounts.find_user("lee"), "shop", by=CLI_ACTOR).token
+    answer = app.test_client().post("/api/v1/messages", headers=bearer(token), json={
+        "from": USUAL, "to": ["010-2222-3333"], "text": "api"})
+    assert answer.status_code == 201
+    assert chosen(person) is None  # the documented default: "choose", not the API's number

@@ -79,6 +79,12 @@ class Actor:
     address: str | None = None
 
 
+#: The way in whose accepted sends set the sender the form starts on next time: the form's
+#: own. A number sent through the API, the relay, the CLI or a JSON script is not the
+#: person's choice on the form.
+REMEMBERS_SENDER = "form"
+
+
 class KeyKind(StrEnum):
     """Where a send key comes from, which says how it is checked and stored."""
 
@@ -266,7 +272,9 @@ def _send_and_record(request: SendRequest, actor: Actor, claim: sendlog.Claimed)
             remaining=result.remaining, answer=result.outcome.raw if result.outcome else "",
             detail=result.detail, duration_ms=round((time.monotonic() - started) * 1000),
             release_key=result.status in (Status.REFUSED, Status.NOT_SENT),
-            user_id=actor.user_id, sender=request.sender_number if result.status.accepted else None)
+            user_id=actor.user_id,
+            sender=request.sender_number if result.status.accepted
+            and actor.source == REMEMBERS_SENDER else None)
     except SQLAlchemyError as exc:
         # The gateway has answered: say what it said rather than fail the request. The
         # row stays pending (then unknown) and keeps its key, so nothing is sent again,
