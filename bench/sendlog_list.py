@@ -122,7 +122,8 @@ def _send_row(i: int, rng: random.Random, user_ids: list[int], weights: list[int
            "json" if rng.random() < 0.3 else "form", f"10.0.0.{rng.randint(1, 254)}",
            f"bench-{send_id}", None, "010-1234-5678", kind,
            "안내" if kind == "L" else None, text, json.dumps(recipients, ensure_ascii=False),
-           count, cost, test, None, None, None, result, code,
+           count, cost, None if result in ("pending", "unknown") else
+           cost if result in ("success", "reserved") else 0, test, None, None, None, result, code,
            None if result in ("pending", "not_sent", "unknown") else 50_000,
            None if code is None else f"{code},50000", None, rng.randint(30, 900),
            None if result == "pending" else (created + timedelta(seconds=1)).isoformat(" "))
@@ -130,7 +131,7 @@ def _send_row(i: int, rng: random.Random, user_ids: list[int], weights: list[int
 
 
 SEND_COLUMNS = ("id, created_at, user_id, actor, source, client_address, send_key, request_hash, "
-                "sender, kind, subject, text, recipients, recipient_count, cost, test, "
+                "sender, kind, subject, text, recipients, recipient_count, forecast, cost, test, "
                 "reserve_at, repeat_num, repeat_minutes, result, code, remaining, answer, "
                 "detail, duration_ms, finished_at")
 
@@ -266,6 +267,7 @@ def signed_in(app):
         admin_id = db.session.execute(db.select(User.id).filter_by(username="admin")).scalar_one()
     with web.session_transaction() as session:
         session["_user_id"] = f"{admin_id}:1"
+        session["_seen"] = int(time.time())  # what sign-in notes for the idle timeout
         session["_fresh"] = True
     return web
 

@@ -230,7 +230,13 @@ class MessageSent(BaseModel):
                                          "test, -114, ...), or ours when it gave none.")
     kind: Literal["sms", "lms"]
     recipients: int
-    cost: int = Field(description="Credits used (0 for a test).")
+    cost: int | None = Field(description=(
+        "Credits the gateway charged: the forecast once it took the send; 0 for a test, a "
+        "refusal or a send that never reached it; null while the outcome is pending or "
+        "unknown (it is then at most the forecast)."))
+    forecast: int = Field(description=(
+        "Credits the send uses if the gateway takes it (recipients x credits per message x "
+        "repeats; 0 for a test), as forecast when it was logged."))
     remaining: int | None = Field(description="Credits left, when the gateway said.")
     created_at: datetime
 
@@ -238,7 +244,8 @@ class MessageSent(BaseModel):
     def of(cls, row: MessageRow) -> MessageSent:
         """A logged send as the API (and ``send --json``) tells it."""
         return cls(id=row.id, result=row.result, code=row.code, kind=row.kind,
-                   recipients=row.recipients, cost=row.cost, remaining=row.remaining,
+                   recipients=row.recipients, cost=row.cost, forecast=row.forecast,
+                   remaining=row.remaining,
                    created_at=row.created_at)
 
 

@@ -118,7 +118,13 @@ class Send(db.Model):
     text: Mapped[str | None] = mapped_column(Text, default=None)
     recipients: Mapped[str | None] = mapped_column(Text, default=None)  # JSON [[phone, name]]
     recipient_count: Mapped[int] = mapped_column(Integer)
-    cost: Mapped[int] = mapped_column(Integer)
+    #: Credits the send was forecast to use when it was logged (recipients x credits per
+    #: message x repeats; 0 for a test): what it costs if the gateway takes it.
+    forecast: Mapped[int] = mapped_column(Integer)
+    #: Credits the gateway charged: the forecast once it took the send, 0 for a test, a
+    #: refusal or a send that never reached it; None while pending or unknown (at most the
+    #: forecast) until an administrator marks it sent (the forecast) or not sent (0).
+    cost: Mapped[int | None] = mapped_column(Integer, default=None)
     test: Mapped[bool] = mapped_column(Boolean, default=False)
     reserve_at: Mapped[datetime | None] = mapped_column(default=None)  # UTC
     repeat_num: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -63,8 +63,8 @@ def test_a_send_answers_201_with_the_logged_send(app, client, backend, token):
     response = post(client, token, message())
     assert response.status_code == 201
     body = response.get_json()
-    assert set(body) == {"id", "result", "code", "kind", "recipients", "cost", "remaining",
-                         "created_at"}
+    assert set(body) == {"id", "result", "code", "kind", "recipients", "cost", "forecast",
+                         "remaining", "created_at"}
     assert (body["result"], body["code"], body["kind"]) == ("success", "success", "sms")
     assert (body["recipients"], body["cost"], body["remaining"]) == (1, 1, 999)
     assert body["created_at"].endswith("+09:00")

@@ -32,7 +32,8 @@ def log_send(app, created_at: datetime, result: str = "success", *, recipients: 
     with app.app_context():
         row = Send(created_at=created_at, actor=actor, source="form", sender="02-123-4567",
                    kind=kind, text="안녕", recipients="[]", recipient_count=recipients,
-                   cost=cost, test=test, repeat_num=repeat, result=result, code=code,
+                   forecast=cost, cost=cost if result in ("success", "reserved") else 0,
+                   test=test, repeat_num=repeat, result=result, code=code,
                    marked=marked)
         db.session.add(row)
         db.session.commit()

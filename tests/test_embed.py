@@ -223,7 +223,7 @@ def test_an_embedded_send_tells_the_parent_what_happened(embed_client, backend):
     sent = block["sent"]
     assert sent == {"type": "smsform:sent", "result": "success", "accepted": True,
                     "code": "success", "kind": "sms", "recipients": 2, "cost": 2,
-                    "remaining": DEMO_CREDITS - 2, "id": sent["id"]}
+                    "forecast": 2, "remaining": DEMO_CREDITS - 2, "id": sent["id"]}
     assert soup.select_one("#log-link")["href"] == f"/sends/{sent['id']}"
     assert len(send_calls(backend)) == 1
 

@@ -202,3 +202,33 @@ def test_sqlite_runs_in_wal_mode_with_normal_sync_and_a_busy_timeout(db_file, ba
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == (
             database.SQLITE_BUSY_TIMEOUT_MS)
+
+
+def test_0006_keeps_the_forecast_and_fills_what_was_charged(db_url, backend):
+    """Each send's old cost (the forecast) stays as ``forecast``; ``cost`` becomes what the
+    gateway charged by its result and mark; going back restores the one column."""
+    app = file_app(db_url, backend)
+    upgrade_db(app, "--revision", "0005_send_text_trgm")
+    logged = [  # result, test, marked, old cost -> charged
+        ("success", False, None, 3, 3), ("reserved", False, None, 2, 2),
+        ("test", True, None, 0, 0), ("refused", False, None, 999, 0),
+        ("not_sent", False, None, 5, 0), ("pending", False, None, 4, None),
+        ("unknown", False, None, 6, None), ("unknown", False, "sent", 7, 7),
+        ("unknown", False, "not_sent", 8, 0)]
+    with app.app_context(), db.engine.begin() as connection:
+        for result, test, marked, cost, _charged in logged:
+            connection.execute(text(
+                "INSERT INTO sends (created_at, actor, source, sender, kind, recipients, "
+                "recipient_count, cost, test, result, marked) VALUES ('2026-12-01 00:00:00', "
+                "'kim', 'form', '010-1234-5678', 'S', '[]', 1, :cost, :test, :result, :marked)"),
+                {"cost": cost, "test": test, "result": result, "marked": marked})
+    upgrade_db(app)
+    with app.app_context():
+        rows = db.session.execute(text("SELECT forecast, cost FROM sends ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [(old, charged) for *_, old, charged in logged]
+    assert schema_differences(app) == []
+    result = app.test_cli_runner().invoke(args=["db", "downgrade", "0005_send_text_trgm"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        rows = db.session.execute(text("SELECT cost FROM sends ORDER BY id")).scalars().all()
+    assert rows == [old for *_, old, _charged in logged]

@@ -173,7 +173,8 @@ def test_the_last_known_credit_from_the_log_is_shown_in_an_outage(
                                     (4321, datetime(2024, 6, 10, 3, 5))):
             db.session.add(Send(created_at=finished, finished_at=finished, actor="kim",
                                 source="form", sender="02-123-4567", kind="S", text="t",
-                                recipients="[]", recipient_count=1, cost=1, test=False,
+                                recipients="[]", recipient_count=1, forecast=1, cost=1,
+                                test=False,
                                 result="success", code="success", remaining=remaining))
         db.session.commit()
     known = page(sign_in(app).get("/dashboard?lang=en")).select_one("#credit-last-known")

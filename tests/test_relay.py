@@ -737,7 +737,7 @@ def test_an_admission_never_counts_on_ids_being_in_commit_order_where_they_are_n
     with app.app_context():
         issued = relay.create_site("shop", ["010-1234-5678"], daily_limit=2, by=CLI_ACTOR)
         rows = [Send(actor="shop", source=relay.SOURCE, sender="010-1234-5678", kind="S",
-                     text="t", recipients="[]", recipient_count=2, cost=2, test=False,
+                     text="t", recipients="[]", recipient_count=2, forecast=2, test=False,
                      result="pending") for _ in range(2)]
         db.session.add_all(rows)
         db.session.commit()

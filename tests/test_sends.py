@@ -23,7 +23,7 @@ from tests.support import build_app, make_user, page, sign_in, valid_send
 JSON = {"Accept": "application/json"}
 ROLES = ("viewer", "sender", "admin")
 ITEM_KEYS = {"id", "created_at", "user", "source", "sender", "kind", "recipients", "cost",
-             "test", "result", "code", "marked"}
+             "forecast", "test", "result", "code", "marked"}
 
 
 # -- the log as a test sets it up -----------------------------------------------------
@@ -40,11 +40,14 @@ def add_send(app: Flask, *, user: str | None = None, text: str = "안녕하세�
     with app.app_context():
         user_id = db.session.scalar(select(User.id).filter_by(username=user)) if user else None
         recipients = [[p, names[i] if i < len(names) else None] for i, p in enumerate(phones)]
+        forecast = 0 if test else len(phones) * (3 if kind == "L" else 1)
         send = Send(
             created_at=created_at or utcnow(), user_id=user_id, actor=user or "someone",
             source=source, client_address="10.1.2.3", sender="010-1234-5678", kind=kind,
             subject=subject, text=text, recipients=json.dumps(recipients, ensure_ascii=False),
-            recipient_count=len(phones), cost=len(phones) * (3 if kind == "L" else 1),
+            recipient_count=len(phones), forecast=forecast,
+            cost=None if result in ("pending", "unknown") else
+            forecast if result in ("success", "reserved") else 0,
             test=test, reserve_at=reserve_at, repeat_num=repeat[0] if repeat else None,
             repeat_minutes=repeat[1] if repeat else None, result=result, code=code,
             remaining=900 if result in ("success", "reserved", "test") else None,
@@ -182,7 +185,8 @@ def test_newest_first_in_the_json_shape(app, admin):
     assert set(first) == ITEM_KEYS
     assert first | {"created_at": None} == {
         "id": new, "created_at": None, "user": "kim", "source": "json",
-        "sender": "010-1234-5678", "kind": "lms", "recipients": 2, "cost": 6, "test": True,
+        "sender": "010-1234-5678", "kind": "lms", "recipients": 2, "cost": 0, "forecast": 0,
+        "test": True,
         "result": "test", "code": "test", "marked": None}
     assert datetime.fromisoformat(first["created_at"]).utcoffset() == timedelta(hours=9)
     assert second["created_at"] == "2026-03-01T09:30:00+09:00"
@@ -669,8 +673,8 @@ def test_purge_removes_texts_and_numbers_but_keeps_the_counts(app, admin):
         send = db.session.get(Send, old)
         assert (send.text, send.subject, send.recipients, send.answer) == (None,) * 4
         assert send.purged_at is not None
-        assert (send.recipient_count, send.cost, send.kind, send.result, send.code) == (
-            2, 6, "L", "refused", "-114")
+        assert (send.recipient_count, send.forecast, send.cost, send.kind, send.result,
+                send.code) == (2, 6, 0, "L", "refused", "-114")
         assert db.session.scalars(select(SendRecipient.send_id)).all() == [kept]
         assert db.session.get(Send, kept).text == "새 재입고 알림"
     (event,) = audit_rows(app, "log_purged")
@@ -769,7 +773,12 @@ def test_the_migration_indexes_texts_logged_before_it(tmp_path, backend):
                     SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.db'}")
     with app.app_context():
         database.upgrade("0002_send_log")
-    old = add_send(app, text="업그레이드 전에 보낸 재입고 알림")
+        with db.engine.begin() as connection:  # a row as 0002 wrote it (the models are newer)
+            old = connection.execute(text(
+                "INSERT INTO sends (created_at, actor, source, sender, kind, text, recipients, "
+                "recipient_count, cost, test, result, code) VALUES (:at, 'someone', 'form', "
+                "'010-1234-5678', 'S', '업그레이드 전에 보낸 재입고 알림', '[]', 1, 1, 0, "
+                "'success', 'success') RETURNING id"), {"at": utcnow()}).scalar_one()
     with app.app_context():
         database.upgrade()
         objects = db.session.execute(text(

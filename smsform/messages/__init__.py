@@ -79,6 +79,8 @@ from smsform.messages.sendlog import (
     LOG_MARK_WORDS,
     LOG_RESULT_WORDS,
     attention_text,
+    cost_text,
+    forecast_text,
     log_code_text,
     log_mark_text,
     log_result_text,
@@ -101,7 +103,8 @@ __all__ = [
     "KEY_SENTENCES", "PROBLEM_COUNTED", "PROBLEM_SENTENCES", "not_sent_again_text",
     "not_sent_text", "outcome_text", "previous_text", "problem_text", "send_result_text",
     "unknown_outcome_text", "unreachable_text",
-    "LOG_MARK_WORDS", "LOG_RESULT_WORDS", "attention_text", "log_code_text", "log_mark_text",
+    "LOG_MARK_WORDS", "LOG_RESULT_WORDS", "attention_text", "cost_text", "forecast_text",
+    "log_code_text", "log_mark_text",
     "log_result_text",
     "purge_count_text", "purge_future_text", "purge_text", "result_code_text",
 ]

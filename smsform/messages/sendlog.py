@@ -89,3 +89,18 @@ def purge_future_text(today: str) -> str:
     """Why a purge's cut-off day is refused."""
     return _("The day must not be after today (%(today)s): that would remove today's sends "
              "too.", today=today)
+
+
+def cost_text(cost: int | None, forecast: int, result: str) -> str:
+    """What a logged send was charged: the count, or while nobody knows, that it is not
+    known and at most the forecast."""
+    if cost is not None:
+        return format_number(cost)
+    if result == "pending":
+        return _("Not known yet (at most %(forecast)s)", forecast=format_number(forecast))
+    return _("Unknown (at most %(forecast)s)", forecast=format_number(forecast))
+
+
+def forecast_text(forecast: int) -> str:
+    """The credits a send was forecast to use, named as a forecast."""
+    return _("Forecast: %(count)s", count=format_number(forecast))

@@ -52,7 +52,8 @@ class MessageRow:
     code: str | None
     kind: str  # sms / lms
     recipients: int
-    cost: int
+    cost: int | None  # what the gateway charged; None while pending or unknown
+    forecast: int  # what the send would cost if the gateway took it
     remaining: int | None
     sender: str
     user: str
@@ -64,7 +65,7 @@ class MessageRow:
 
 _COLUMNS = (_sends.c.id, _sends.c.user_id, _sends.c.created_at, _sends.c.result,
             _sends.c.code, _sends.c.kind, _sends.c.recipient_count, _sends.c.cost,
-            _sends.c.remaining, _sends.c.sender, _sends.c.actor, _sends.c.source,
+            _sends.c.forecast, _sends.c.remaining, _sends.c.sender, _sends.c.actor, _sends.c.source,
             _sends.c.test, _sends.c.marked, _sends.c.detail)
 
 
@@ -73,8 +74,9 @@ def _row(row, now: datetime) -> MessageRow:
         id=row.id, user_id=row.user_id, created_at=in_korea(row.created_at).replace(microsecond=0),
         result=effective_result(row.result, row.created_at, now), code=row.code,
         kind="lms" if row.kind == "L" else "sms", recipients=row.recipient_count,
-        cost=row.cost, remaining=row.remaining, sender=row.sender, user=row.actor,
-        source=row.source, test=bool(row.test), marked=row.marked, detail=row.detail)
+        cost=row.cost, forecast=row.forecast, remaining=row.remaining, sender=row.sender,
+        user=row.actor, source=row.source, test=bool(row.test), marked=row.marked,
+        detail=row.detail)
 
 
 _BY_ID = select(*_COLUMNS).where(_sends.c.id == bindparam("send_id"))
@@ -103,7 +105,8 @@ def answer_row(result: SendResult, *, user_id: int | None, user: str,
         id=result.send_id or 0, user_id=user_id,
         created_at=in_korea(result.logged_at or utcnow()).replace(microsecond=0),
         result=result.logged_as, code=result.code, kind="lms" if request.kind == "L" else "sms",
-        recipients=request.recipient_count, cost=request.cost, remaining=result.remaining,
+        recipients=request.recipient_count, cost=result.cost, forecast=request.cost,
+        remaining=result.remaining,
         sender=request.sender_number, user=user, source=source, test=request.test, marked=None,
         detail=result.detail[:300] or None)
 

@@ -325,7 +325,8 @@ def used_today(site: Site, now: datetime | None = None, *, through: int | None =
     day = (now or datetime.now(UTC)).astimezone(KST).date()
     start = korea_day_start(day)
     s = _sends.c
-    query = (select(func.coalesce(func.sum(s.cost), 0))
+    # What it was charged, or for a send still pending or unknown what it may have been.
+    query = (select(func.coalesce(func.sum(func.coalesce(s.cost, s.forecast)), 0))
              .where(s.source == SOURCE, s.actor == site.name[:64], s.created_at >= start,
                     s.test.is_(False), s.result.in_(Result.COUNTED)))
     with db.engine.connect() as connection:

@@ -186,6 +186,15 @@ class SendResult:
         return Result(self.status.value)
 
     @property
+    def cost(self) -> int | None:
+        """Credits the gateway charged for this send: the forecast when it took it (none for
+        a test), 0 when it refused it or was never reached (or nothing was sent this time),
+        None when nobody knows (at most ``request.cost``)."""
+        if self.status is Status.UNKNOWN:
+            return None
+        return self.request.cost if self.status in (Status.SUCCESS, Status.RESERVED) else 0
+
+    @property
     def remaining(self) -> int | None:
         """Credits left, when the gateway said."""
         return self.outcome.remaining if self.outcome else None
@@ -251,7 +260,8 @@ def submit(order: SendOrder) -> SendResult:
         return _taken(request, claim)
     if order.admit is not None and not order.admit(claim.send_id):
         sendlog.record_outcome(
-            claim.send_id, result=Result.NOT_SENT, code=Status.OVER_LIMIT.value, remaining=None,
+            claim.send_id, result=Result.NOT_SENT, code=Status.OVER_LIMIT.value, cost=0,
+            remaining=None,
             answer="", detail="over the allowance", duration_ms=0, release_key=True,
             user_id=None, sender=None)
         return SendResult(Status.OVER_LIMIT, request, send_id=claim.send_id)
@@ -268,7 +278,7 @@ def _send_and_record(request: SendRequest, actor: Actor, claim: sendlog.Claimed)
     result = replace(_call(request, actor), send_id=claim.send_id, logged_at=claim.created_at)
     try:
         sendlog.record_outcome(
-            claim.send_id, result=result.logged_as, code=result.code,
+            claim.send_id, result=result.logged_as, code=result.code, cost=result.cost,
             remaining=result.remaining, answer=result.outcome.raw if result.outcome else "",
             detail=result.detail, duration_ms=round((time.monotonic() - started) * 1000),
             release_key=result.status in (Status.REFUSED, Status.NOT_SENT),

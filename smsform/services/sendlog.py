@@ -117,7 +117,7 @@ def record_intent(request: SendRequest, *, user_id: int | None, actor: str, sour
         "request_hash": digest, "sender": request.sender_number, "kind": request.kind,
         "subject": request.subject_text or None, "text": request.text,
         "recipients": json.dumps(rows, ensure_ascii=False),
-        "recipient_count": request.recipient_count, "cost": request.cost,
+        "recipient_count": request.recipient_count, "forecast": request.cost, "cost": None,
         "test": request.test, "reserve_at": _utc(request.reserve_at),
         "repeat_num": request.repeat_num, "repeat_minutes": request.repeat_minutes,
         "result": Result.PENDING,
@@ -151,12 +151,13 @@ def _holder(send_key: str, digest: str | None) -> Taken | None:
                  digest is None or row.request_hash == digest)
 
 
-def record_outcome(send_id: int, *, result: str, code: str | None, remaining: int | None,
-                   answer: str, detail: str, duration_ms: int, release_key: bool,
-                   user_id: int | None, sender: str | None) -> None:
-    """Write what became of the send; give its key back when nothing went out; remember
-    the user's sender after an accepted send."""
-    values = {"result": result, "code": code, "remaining": remaining,
+def record_outcome(send_id: int, *, result: str, code: str | None, cost: int | None,
+                   remaining: int | None, answer: str, detail: str, duration_ms: int,
+                   release_key: bool, user_id: int | None, sender: str | None) -> None:
+    """Write what became of the send (``cost``: what the gateway charged, None when nobody
+    knows); give its key back when nothing went out; remember the user's sender after an
+    accepted send."""
+    values = {"result": result, "code": code, "cost": cost, "remaining": remaining,
               "answer": answer[:ANSWER_EXCERPT] or None, "detail": detail[:300] or None,
               "duration_ms": duration_ms, "finished_at": utcnow()}
     if release_key:
@@ -204,7 +205,8 @@ def pending_condition(now: datetime):
 def mark(send_id: int, verdict: str, *, user_id: int, actor: str,
          address: str | None) -> str | None:
     """Settle an unknown send as ``sent`` or ``not_sent`` (its result stays unknown; the
-    mark is shown beside it) and audit it; returns the earlier mark. Raises MarkRefused."""
+    mark is shown beside it, and its cost becomes the forecast or 0) and audit it; returns
+    the earlier mark. Raises MarkRefused."""
     if verdict not in MARKS:
         raise ValueError(f"unknown mark {verdict!r}")
     now = utcnow()
@@ -215,7 +217,8 @@ def mark(send_id: int, verdict: str, *, user_id: int, actor: str,
             raise MarkRefused("not_found")
         changed = connection.execute(
             update(_sends).where(_sends.c.id == send_id, unknown_condition(now))
-            .values(marked=verdict, marked_by=user_id, marked_at=now)).rowcount
+            .values(marked=verdict, marked_by=user_id, marked_at=now,
+                    cost=_sends.c.forecast if verdict == "sent" else 0)).rowcount
     if not changed:
         raise MarkRefused("not_unknown")
     audit.record("send_marked", actor=actor, actor_id=user_id, target=str(send_id),

@@ -398,7 +398,8 @@ class LogRow:
     kind: str  # sms / lms
     recipients: int
     first_recipient: str  # masked unless the reader may see numbers; "" once purged
-    cost: int
+    cost: int | None  # what the gateway charged; None while pending or unknown
+    forecast: int  # what it uses if the gateway takes it
     test: bool
     result: str  # effective: a pending row past the timeouts is unknown
     code: str | None
@@ -411,8 +412,8 @@ class LogRow:
 _LIST_COLUMNS = (
     _sends.c.id, _sends.c.created_at, _sends.c.actor, _sends.c.source, _sends.c.sender,
     _sends.c.kind, _sends.c.recipient_count, _sends.c.recipients, _sends.c.cost,
-    _sends.c.test, _sends.c.result, _sends.c.code, _sends.c.marked, _sends.c.text,
-    _sends.c.subject, _sends.c.purged_at)
+    _sends.c.forecast, _sends.c.test, _sends.c.result, _sends.c.code, _sends.c.marked,
+    _sends.c.text, _sends.c.subject, _sends.c.purged_at)
 
 
 def _pairs(recipients_json: str | None) -> list[tuple[str, str | None]]:
@@ -429,7 +430,8 @@ def _log_row(row, masked: bool, now: datetime,
         sender=row.sender, kind="lms" if row.kind == "L" else "sms",
         recipients=row.recipient_count,
         first_recipient=_shown(pairs[0][0], masked) if pairs else "", cost=row.cost,
-        test=bool(row.test), result=effective_result(row.result, row.created_at, now),
+        forecast=row.forecast, test=bool(row.test),
+        result=effective_result(row.result, row.created_at, now),
         code=row.code, marked=row.marked, text=row.text, subject=row.subject,
         purged=row.purged_at is not None)
 

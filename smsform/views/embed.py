@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 from flask import current_app, flash, request, url_for
 
 from cafe24.calls import SendRequest
-from smsform.services.sending import SendResult, Status
+from smsform.services.sending import SendResult
 from smsform.views.util import split_url
 
 #: The query or form field that asks for the embedded pages.
@@ -52,13 +52,12 @@ def page_context() -> dict[str, Any]:
 
 def sent_message(result: SendResult, sent: SendRequest) -> dict[str, Any]:
     """What the parent is told of a send (the API's names; ``id`` is the send log's)."""
-    charged = result.status in (Status.SUCCESS, Status.RESERVED)
     return {
         "type": SENT_TYPE, "result": result.status.value, "accepted": result.status.accepted,
         "code": result.code, "kind": "lms" if sent.kind == "L" else "sms",
         "recipients": sent.recipient_count,
-        # Credits used: none when refused or a test; unknown when the outcome is.
-        "cost": None if result.status is Status.UNKNOWN else sent.cost if charged else 0,
+        # Credits charged: none when refused or a test; unknown when the outcome is.
+        "cost": result.cost, "forecast": sent.cost,
         "remaining": result.remaining, "id": result.send_id,
     }
 

@@ -198,7 +198,8 @@ def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
     text = messages.send_result_text(result)
     if wants_json():
         facts = {"remaining": result.remaining, "outcome_unknown": result.status is
-                 Status.UNKNOWN, "cost": draft.request.cost, "kind": draft.request.kind,
+                 Status.UNKNOWN, "cost": result.cost, "forecast": draft.request.cost,
+                 "kind": draft.request.kind,
                  "recipients": draft.request.recipient_count, "send_id": result.send_id,
                  "logged": result.outcome_logged}
         if not result.status.accepted:

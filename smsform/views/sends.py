@@ -33,8 +33,11 @@ bp = Blueprint("sends", __name__)
 FORMATS = ("html", "json", "csv")
 EXCERPT = 40  # characters of the text shown in the list
 #: The largest id a database integer holds: a longer one is simply not found.
+#: ``cost`` is what the gateway charged (empty while unknown), ``forecast`` what the send
+#: uses if the gateway takes it.
 CSV_COLUMNS = ("id", "created_at", "user", "source", "sender", "kind", "recipients",
-               "numbers", "subject", "text", "cost", "test", "result", "code", "marked")
+               "numbers", "subject", "text", "cost", "forecast", "test", "result", "code",
+               "marked")
 
 
 @bp.after_request
@@ -106,7 +109,8 @@ def _item(row: LogRow) -> dict[str, Any]:
     """One send in the JSON list."""
     return {"id": row.id, "created_at": row.created_at.isoformat(timespec="seconds"),
             "user": row.user, "source": row.source, "sender": row.sender, "kind": row.kind,
-            "recipients": row.recipients, "cost": row.cost, "test": row.test,
+            "recipients": row.recipients, "cost": row.cost, "forecast": row.forecast,
+            "test": row.test,
             "result": row.result, "code": row.code, "marked": row.marked}
 
 
@@ -121,6 +125,8 @@ class ListRow:
     excerpt: str
     more_recipients: int
     gateway_code: str  # the gateway's numeric answer code (-114), which support asks for
+    cost_text: str  # what it was charged, or that it is not known (at most the forecast)
+    forecast_text: str  # the forecast, when it differs from what was charged; else ""
 
 
 def _excerpt(row: LogRow) -> str:
@@ -132,7 +138,10 @@ def _list_row(row: LogRow) -> ListRow:
     return ListRow(row, url_for("sends.show", send_id=row.id),
                    messages.log_result_text(row.result), messages.log_mark_text(row.marked),
                    _excerpt(row), max(0, row.recipients - 1),
-                   row.code if row.code and row.code.lstrip("-").isdigit() else "")
+                   row.code if row.code and row.code.lstrip("-").isdigit() else "",
+                   messages.cost_text(row.cost, row.forecast, row.result),
+                   messages.forecast_text(row.forecast)
+                   if row.cost is not None and row.cost != row.forecast else "")
 
 
 def _csv_rows(rows: Iterator[ExportRow]) -> Iterator[tuple[object, ...]]:
@@ -141,7 +150,8 @@ def _csv_rows(rows: Iterator[ExportRow]) -> Iterator[tuple[object, ...]]:
         row = export_row.row
         yield (row.id, row.created_at.isoformat(timespec="seconds"), row.user, row.source,
                row.sender, row.kind, row.recipients, "; ".join(export_row.numbers),
-               row.subject or "", row.text or "", row.cost, "true" if row.test else "false",
+               row.subject or "", row.text or "", "" if row.cost is None else row.cost,
+               row.forecast, "true" if row.test else "false",
                row.result, row.code or "", row.marked or "")
 
 
@@ -162,6 +172,7 @@ def show(send_id: int) -> Any:
     return render_template(
         "sends/show.html", detail=detail, row=row,
         result_text=messages.log_result_text(row.result),
+        cost_text=messages.cost_text(row.cost, row.forecast, row.result),
         code_text=messages.log_code_text(row.result, row.code,
                                        failure_detail(detail.detail)),
         mark_text=messages.log_mark_text(row.marked),

@@ -105,7 +105,9 @@ def _seed_log(app: Flask) -> None:
             rows.append(Send(created_at=created, actor=STAFF[n % 3], source="form",
                              sender="02-123-4567", kind=kind, text="[하늘꽃집] 안내 문자",
                              recipients=json.dumps([["010-2345-6789", None]] * recipients),
-                             recipient_count=recipients, cost=cost, test=test, result=result,
+                             recipient_count=recipients, forecast=cost,
+                             cost=0 if result == "refused" else None if result == "pending"
+                             else cost, test=test, result=result,
                              code=code or {"success": "success", "reserved": "reserved",
                                            "test": "test"}.get(result)))
     with app.app_context():
