@@ -12,7 +12,7 @@ import pytest
 from smsform.extensions import db
 from smsform.models import Send
 from tests.api_support import bearer, token_user
-from tests.fixtures import page, sign_in, valid_send
+from tests.support import page, sign_in, valid_send
 
 JSON = {"Accept": "application/json"}
 THREE = "010-2222-3333, 010-3333-4444, 010-4444-5555"
