@@ -11,7 +11,7 @@ import pytest
 
 from simulator import DEMO_SECURE_KEY, demo_backend
 from simulator.server import SimulatorServer
-from tests.support import UNREACHABLE_KEY, build_app, page, send_calls, sign_in
+from tests.support import UNREACHABLE_KEY, build_app, page, send_calls, sign_in, valid_send
 
 EN = {"lang": "en"}
 JSON = {"Accept": "application/json"}
@@ -54,8 +54,16 @@ def test_a_healthy_gateway_passes_each_look_up_with_its_time(admin_client, backe
     assert soup.select_one("#base-url").get_text(strip=True) == "https://simulator.invalid"
     assert soup.select_one("#simulator-in-use")["data-simulated"] == "1"
     assert [c.path for c in backend.calls] == ["/sms_remain.php", "/smsSenderPhone.php",
-                                               "/sms_list.php"]
+                                               "/sms_list.php", "/sms_list.php"]  # SMS, LMS
     assert send_calls(backend) == []  # never a send
+
+
+def test_today_counts_sms_and_lms(admin_client, backend):
+    for text in ("short", "긴 메시지 " * 20):  # one SMS, one LMS (over 90 bytes)
+        assert admin_client.post("/smssend", data=valid_send(msg=text)).status_code == 200
+    soup = page(admin_client.get("/gateway", query_string=EN))
+    assert sorted(m.kind for m in backend.messages) == ["L", "S"]
+    assert "2 messages today" in check(soup, "results").get_text()
 
 
 def test_the_check_asks_for_senders_now_not_from_the_forms_cache(admin_client, backend):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from cafe24.calls import ResultQuery
-from cafe24.client import DEFAULT_BASE_URL, excerpt
+from cafe24.client import DEFAULT_BASE_URL, Cafe24Client, excerpt
 from cafe24.errors import (
     Cafe24Error,
     ConnectFailed,
@@ -119,15 +119,21 @@ def _timed(name: str, call: Callable[[], int | list[str]]) -> Check:
 _OUTAGE = (Kind.CONNECT, Kind.READ_TIMEOUT)
 
 
+def _today(client: Cafe24Client) -> int:
+    """Today's messages of both kinds: ``sms_list.php`` lists SMS, or LMS with ``smsType``
+    lms, one kind a call (one row each, for its total)."""
+    return sum(client.results(ResultQuery(display=1, lms=lms)).total for lms in (False, True))
+
+
 def run() -> Report:
-    """Ask the gateway for the credit, the sender numbers and today's results, in turn,
-    with a page's look-up timeouts; after an outage the rest are skipped."""
+    """Ask the gateway for the credit, the sender numbers and today's results (SMS and
+    LMS), in turn, with a page's look-up timeouts; after an outage the rest are skipped."""
     current = gateway.gateway()
     client = current.lookups or current.client
     calls: dict[str, Callable[[], int | list[str]]] = {
         "remaining": client.remaining,
         "senders": client.senders,  # not the form's cached list: ask now
-        "results": lambda: client.results(ResultQuery(display=1)).total,
+        "results": lambda: _today(client),
     }
     checks: list[Check] = []
     for name in LOOKUPS:
