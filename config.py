@@ -2,7 +2,8 @@
 
 Every variable the app reads is in ``ENV_VARS``. A bad value raises ``SettingsError``
 naming the variable, before anything starts. Nothing else in the app reads the
-environment or re-parses a value: it gets a ``Settings`` (or its ``GatewaySettings``).
+environment or re-parses a value: it gets a ``Settings`` (or its ``GatewaySettings``, which
+the gateway library parses: ``cafe24.settings``, shared with ``Cafe24Client.from_env``).
 Secrets never have a default in the repository.
 """
 
@@ -14,23 +15,20 @@ import os
 import re
 import secrets
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from cafe24.client import DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
-from cafe24.encoding import normalize_charset
+from cafe24.settings import ENV_VARS as GATEWAY_ENV_VARS
+from cafe24.settings import GatewaySettings, SettingError, flag
+
+__all__ = ["ENV_VARS", "GatewaySettings", "Settings", "SettingsError", "from_env"]
+T = TypeVar("T")
 
 ENV_VARS = (
-    "CAFE24_SMS_BASE_URL",
-    "CAFE24_SMS_USER_ID",
-    "CAFE24_SMS_SECURE_KEY",
-    "CAFE24_SMS_CHARSET",
-    "CAFE24_SMS_CONNECT_TIMEOUT",
-    "CAFE24_SMS_READ_TIMEOUT",
-    "CAFE24_SMS_ALLOW_HTTP",
+    *GATEWAY_ENV_VARS,
     "SMSFORM_RETURN_HOSTS",
     "SMSFORM_PUBLIC_ORIGIN",
     "SMSFORM_PROXY_COUNT",
@@ -53,9 +51,6 @@ ENV_VARS = (
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("", "0", "false", "no", "off")
-
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
@@ -65,78 +60,17 @@ class SettingsError(ValueError):
         self.variable = variable
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    raise SettingsError(name, f"must be 1/0, true/false, yes/no or on/off, not {raw!r}")
-
-
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
+def _gateway_setting(parse: Callable[[], T]) -> T:
+    """A value parsed by the gateway library's own reader of ``CAFE24_SMS_*`` (and of a
+    yes/no flag), its refusal as a ``SettingsError``."""
     try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(name, f"must be a number of seconds, not {raw!r}") from None
-    if not 0 < value <= 600:
-        raise SettingsError(name, f"must be more than 0 and at most 600 seconds, not {raw}")
-    return value
+        return parse()
+    except SettingError as exc:
+        raise SettingsError(exc.variable, exc.problem) from None
 
 
-def _url(env: Mapping[str, str], name: str, default: str) -> str:
-    raw = env.get(name, "").strip() or default
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingsError(name, f"must be an http(s) URL, not {raw!r}")
-    return raw.rstrip("/")
-
-
-@dataclass(frozen=True)
-class GatewaySettings:
-    """Where and as whom to reach the gateway; ``configured`` False means the simulator."""
-
-    configured: bool = False
-    base_url: str = DEFAULT_BASE_URL
-    user_id: str = ""
-    secure_key: str = field(default="", repr=False)
-    charset: str = "utf-8"
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
-    read_timeout: float = DEFAULT_READ_TIMEOUT
-    allow_http: bool = False
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> GatewaySettings:
-        """Parse the ``CAFE24_SMS_*`` variables."""
-        configured = any(env.get(name, "").strip() for name in (
-            "CAFE24_SMS_BASE_URL", "CAFE24_SMS_USER_ID", "CAFE24_SMS_SECURE_KEY"))
-        user_id = env.get("CAFE24_SMS_USER_ID", "").strip()
-        secure_key = env.get("CAFE24_SMS_SECURE_KEY", "").strip()
-        if configured and not user_id:
-            raise SettingsError("CAFE24_SMS_USER_ID",
-                                "set it together with CAFE24_SMS_SECURE_KEY")
-        if configured and not secure_key:
-            raise SettingsError("CAFE24_SMS_SECURE_KEY",
-                                "set it together with CAFE24_SMS_USER_ID")
-        charset = env.get("CAFE24_SMS_CHARSET", "").strip() or "utf-8"
-        try:
-            charset = normalize_charset(charset)
-        except ValueError:
-            raise SettingsError("CAFE24_SMS_CHARSET",
-                                f"must be utf-8 or euc-kr, not {charset!r}") from None
-        return cls(
-            configured=configured,
-            base_url=_url(env, "CAFE24_SMS_BASE_URL", DEFAULT_BASE_URL),
-            user_id=user_id,
-            secure_key=secure_key,
-            charset=charset,
-            connect_timeout=_seconds(env, "CAFE24_SMS_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT),
-            read_timeout=_seconds(env, "CAFE24_SMS_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
-            allow_http=_flag(env, "CAFE24_SMS_ALLOW_HTTP"),
-        )
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return _gateway_setting(lambda: flag(env, name))
 
 
 @dataclass(frozen=True)
@@ -423,7 +357,7 @@ def from_env(environ: Mapping[str, str], instance_path: str | Path) -> Settings:
     return Settings(
         secret_key=environ.get("SECRET_KEY", "").strip() or instance_secret_key(instance),
         database_url=database_url,
-        gateway=GatewaySettings.from_env(environ),
+        gateway=_gateway_setting(lambda: GatewaySettings.from_env(environ)),
         return_origins=_return_origins(environ, public_origin),
         public_origin=public_origin,
         proxy_count=_whole(environ, "SMSFORM_PROXY_COUNT", 0, 0, 5),

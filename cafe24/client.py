@@ -54,10 +54,13 @@ from .errors import (
     TransportError,
     UnreadableResponse,
 )
+from .settings import (
+    DEFAULT_BASE_URL,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    GatewaySettings,
+)
 
-DEFAULT_BASE_URL = "https://sslsms.cafe24.com"
-DEFAULT_CONNECT_TIMEOUT = 5.0
-DEFAULT_READ_TIMEOUT = 20.0
 USER_AGENT = "smsform-cafe24/0.1"
 
 SEND_PATH = "/sms_sender.php"
@@ -347,35 +350,20 @@ class Cafe24Client:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Cafe24Client:
-        """Build from ``CAFE24_SMS_*`` settings (``USER_ID``, ``SECURE_KEY``, ``BASE_URL``,
-        ``CHARSET``, ``CONNECT_TIMEOUT``, ``READ_TIMEOUT``, ``ALLOW_HTTP``).
+        """Build from the ``CAFE24_SMS_*`` settings (``USER_ID``, ``SECURE_KEY``,
+        ``BASE_URL``, ``CHARSET``, ``CONNECT_TIMEOUT``, ``READ_TIMEOUT``, ``ALLOW_HTTP``),
+        parsed by ``cafe24.settings`` as the app parses them.
 
-        :raises ConfigurationError: when the id or key is missing.
+        :raises ConfigurationError: a value is malformed, or the id or key is missing
+            (``SettingError`` naming the variable).
         """
         env = os.environ if environ is None else environ
-
-        def seconds(name: str, default: float) -> float:
-            raw = env.get(name) or ""
-            try:
-                value = float(raw) if raw else default
-            except ValueError as exc:
-                raise ConfigurationError(
-                    f"{name} must be a number of seconds, not {raw!r}") from exc
-            if value <= 0:
-                raise ConfigurationError(f"{name} must be more than 0 seconds")
-            return value
-
-        kwargs = {
-            "base_url": env.get("CAFE24_SMS_BASE_URL") or DEFAULT_BASE_URL,
-            "charset": env.get("CAFE24_SMS_CHARSET") or "utf-8",
-            "connect_timeout": seconds("CAFE24_SMS_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT),
-            "read_timeout": seconds("CAFE24_SMS_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
-            "allow_http": env.get("CAFE24_SMS_ALLOW_HTTP", "").strip().lower()
-            in ("1", "true", "yes"),
-        }
-        kwargs.update(overrides)
-        return cls(env.get("CAFE24_SMS_USER_ID", ""), env.get("CAFE24_SMS_SECURE_KEY", ""),
-                   **kwargs)
+        settings = GatewaySettings.from_env(env).require_account()
+        kwargs: dict[str, Any] = {
+            "base_url": settings.base_url, "charset": settings.charset,
+            "connect_timeout": settings.connect_timeout, "read_timeout": settings.read_timeout,
+            "allow_http": settings.allow_http, **overrides}
+        return cls(settings.user_id, settings.secure_key, **kwargs)
 
     def __repr__(self) -> str:
         return f"Cafe24Client(user_id={self.user_id!r}, base_url={self.base_url!r}, key=***)"
@@ -580,4 +568,5 @@ class Cafe24Client:
         return self._parse(parse_results, text, body if text == raw else None)
 
 
-__all__ = ["Cafe24Client", "Cafe24Error", "DEFAULT_BASE_URL"]
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_CONNECT_TIMEOUT", "DEFAULT_READ_TIMEOUT", "Cafe24Client",
+           "Cafe24Error"]
