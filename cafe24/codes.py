@@ -1,7 +1,9 @@
 """Every answer code of the Cafe24 SMS gateway, with Korean and English meanings.
 
-The tables follow the gateway contract (``cafe24-sms-api.md``); the Korean wording
-follows the vendor's manual, rewritten as plain, polite sentences for office staff.
+The tables follow Cafe24's own documentation of the gateway (its SMS hosting manual and
+PHP sample; docs/gateway.md says what the library relies on, and tests/cafe24/test_codes.py
+pins every code); the Korean wording follows the vendor's manual, rewritten as plain,
+polite sentences for office staff.
 Nothing here talks to the network: it only turns a code into words.
 """
 

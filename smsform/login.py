@@ -2,8 +2,8 @@
 
 Sessions carry the user's id; ``accounts.load`` reads the account on every request, so
 a removed or demoted account loses its rights at once. ``CREDENTIAL_LOADERS`` is where a
-request that carries its own credentials (the API's bearer tokens, next) is recognised;
-each loader returns a user or None.
+request that carries its own credentials (the API's bearer tokens, ``_from_bearer``) is
+recognised; each loader returns a user or None.
 """
 
 from __future__ import annotations

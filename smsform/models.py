@@ -108,7 +108,7 @@ class Send(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     actor: Mapped[str] = mapped_column(String(64))  # the user's (or relay site's) name
-    source: Mapped[str] = mapped_column(String(16))  # form, json (later api, relay, cli, bulk)
+    source: Mapped[str] = mapped_column(String(16))  # form, json, api, relay, cli (later bulk)
     client_address: Mapped[str | None] = mapped_column(String(64), default=None)
     send_key: Mapped[str | None] = mapped_column(String(160), unique=True, default=None)
     request_hash: Mapped[str | None] = mapped_column(String(64), default=None)

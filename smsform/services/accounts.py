@@ -21,7 +21,7 @@ from smsform.extensions import db
 from smsform.models import User, utcnow
 from smsform.permissions import DEFAULT_ROLE, ROLES, Permission, role_allows
 from smsform.services import audit
-from smsform.services.audit import Actor
+from smsform.services.audit import AuditActor
 from smsform.services.refusals import Refusal
 
 MIN_PASSWORD_LENGTH = 10
@@ -104,7 +104,7 @@ def note_sign_in(user: User, address: str | None = None) -> None:
     """Remember when the account last signed in, and audit it."""
     user.last_login_at = utcnow()
     db.session.commit()
-    audit.record_by("sign_in", Actor(user.username, user.id, address))
+    audit.record_by("sign_in", AuditActor(user.username, user.id, address))
 
 
 def hash_password(password: str) -> str:
@@ -249,7 +249,7 @@ def _change_keeping_a_manager(user: User, **values: object) -> None:
 
 
 def add_user(username: str, password: str, role: str, *, must_change: bool,
-             by: Actor) -> User:
+             by: AuditActor) -> User:
     """Create an account for someone (``must_change``: the first password is not theirs)."""
     user = create_user(username, password, role, must_change_password=must_change)
     audit.record_by("user_created", by, target=user.username,
@@ -257,7 +257,7 @@ def add_user(username: str, password: str, role: str, *, must_change: bool,
     return user
 
 
-def set_role(user: User, role: str, *, by: Actor) -> bool:
+def set_role(user: User, role: str, *, by: AuditActor) -> bool:
     """Give ``user`` another role, ending their sessions; False when it was already theirs."""
     check_role(role)
     if role == user.role:
@@ -274,7 +274,7 @@ def set_role(user: User, role: str, *, by: Actor) -> bool:
     return True
 
 
-def disable(user: User, *, by: Actor) -> bool:
+def disable(user: User, *, by: AuditActor) -> bool:
     """Disable ``user`` (kept, never deleted) and end their sessions; False if it was."""
     if not user.active:
         return False
@@ -284,7 +284,7 @@ def disable(user: User, *, by: Actor) -> bool:
     return True
 
 
-def enable(user: User, *, by: Actor) -> bool:
+def enable(user: User, *, by: AuditActor) -> bool:
     """Let a disabled ``user`` sign in again; False when it was not disabled."""
     if user.active:
         return False
@@ -294,7 +294,7 @@ def enable(user: User, *, by: Actor) -> bool:
     return True
 
 
-def set_password(user: User, password: str, *, must_change: bool, by: Actor) -> None:
+def set_password(user: User, password: str, *, must_change: bool, by: AuditActor) -> None:
     """Set ``user``'s password (``must_change`` when someone else chose it), ending their
     sessions."""
     check_password(password)
@@ -325,7 +325,7 @@ def change_own_password(user_id: int, current: str, new: str, *,
     db.session.commit()
     end_sessions(user.id)
     db.session.refresh(user)
-    audit.record_by("password_changed", Actor(user.username, user.id, address),
+    audit.record_by("password_changed", AuditActor(user.username, user.id, address),
                     target=user.username)
     return user
 
@@ -355,5 +355,5 @@ def create_first_admin(username: str, password: str, *, address: str | None = No
     if made is None:
         return None
     user = db.session.get(User, made)
-    audit.record_by("setup", Actor(name, user.id, address), target=name)
+    audit.record_by("setup", AuditActor(name, user.id, address), target=name)
     return user

@@ -9,7 +9,6 @@ reads every text of the caller's sends (the web log has a text index for that).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from smsform import logs
 from smsform.extensions import db
-from smsform.models import Send, SendRecipient, in_korea, utcnow
+from smsform.models import Send, in_korea, utcnow
 from smsform.services import sendlog_query
 from smsform.services.sending import SendResult
 from smsform.services.sendlog import effective_result
@@ -28,9 +27,7 @@ from smsform.services.sendlog_query import LogFilter
 
 log = logs.get("api")
 _sends = Send.__table__
-_recipients = SendRecipient.__table__
 _CURSOR_SALT = "smsform.api-cursor"
-_LIKE_SPECIAL = re.compile(r"([\\%_])")
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,7 @@ def _live_count(user_id: int) -> int:
         _tokens.c.user_id == user_id, _tokens.c.revoked_at.is_(None))).scalar_one()
 
 
-def create(user: User, name: str, *, by: audit.Actor) -> Issued:
+def create(user: User, name: str, *, by: audit.AuditActor) -> Issued:
     """A new token for ``user`` named ``name`` (unique among their live tokens), audited;
     at most SMSFORM_MAX_TOKENS live ones per user (two made at the same instant may pass
     the count together: the cap bounds how many tokens a user's rate is spread over)."""
@@ -151,7 +151,7 @@ def find(user_id: int, ref: str) -> TokenInfo:
     raise TokenError("not_found", ref=ref[:64])
 
 
-def revoke(token_id: int, *, user_id: int, by: audit.Actor) -> bool:
+def revoke(token_id: int, *, user_id: int, by: audit.AuditActor) -> bool:
     """Revoke the user's token (it stops at once), audited; False when it already was."""
     with db.engine.begin() as connection:
         row = connection.execute(

@@ -37,15 +37,16 @@ MAX_PAGE = 100_000
 
 
 @dataclass(frozen=True)
-class Actor:
-    """Who acts: a signed-in user (name and id) or the CLI, and from which address."""
+class AuditActor:
+    """Who acts, as the audit trail records them: a signed-in user (name and id) or the CLI,
+    and from which address (``sending.Actor`` is who sends, and by which way in)."""
 
     name: str
     id: int | None = None
     address: str | None = None
 
 
-CLI_ACTOR = Actor(CLI)
+CLI_ACTOR = AuditActor(CLI)
 
 
 def record(action: str, *, actor: str, actor_id: int | None = None, target: str | None = None,
@@ -61,7 +62,7 @@ def record(action: str, *, actor: str, actor_id: int | None = None, target: str 
             address=(address or "")[:64] or None))
 
 
-def record_by(action: str, by: Actor, *, target: str | None = None,
+def record_by(action: str, by: AuditActor, *, target: str | None = None,
               detail: Mapping[str, object] | None = None) -> None:
     """``record`` for what ``by`` did."""
     record(action, actor=by.name, actor_id=by.id, target=target, detail=detail,

@@ -33,7 +33,7 @@ from smsform import logs
 from smsform.extensions import db
 from smsform.models import RelaySite, Send, korea_day_start, utcnow
 from smsform.services import audit, form_input, gateway, sending
-from smsform.services.audit import Actor
+from smsform.services.audit import AuditActor
 from smsform.services.refusals import Refusal
 from smsform.states import Result
 
@@ -190,7 +190,7 @@ def _new_user_id() -> str:
 
 def create_site(name: str, senders: Sequence[str], *, daily_limit: int | None = None,
                 test_only: bool = False, allow_ips: Sequence[str] = (), charset: str = AUTO,
-                by: Actor) -> Issued:
+                by: AuditActor) -> Issued:
     """Issue an id and a key for a new site, keep the key's digest, audit it.
 
     :raises RelayError: a rule is broken, or the name is taken (``name_taken``).
@@ -248,7 +248,7 @@ def find_site(name: str) -> Site:
     return site
 
 
-def disable_site(name: str, *, by: Actor) -> bool:
+def disable_site(name: str, *, by: AuditActor) -> bool:
     """Stop a site's id and key for good (audited); False when it was disabled already."""
     site = find_site(name)
     if not site.active:

@@ -12,15 +12,15 @@ from flask_login import current_user
 from config import origin
 from smsform.errors import ApiError
 from smsform.permissions import Permission
-from smsform.services.audit import Actor
+from smsform.services.audit import AuditActor
 
 #: The largest id a table holds (SQLite and PostgreSQL bigint); a larger one is not found.
 MAX_ID = 2**63 - 1
 
 
-def acting_user() -> Actor:
+def acting_user() -> AuditActor:
     """The signed-in user as the audit names them, with the request's address."""
-    return Actor(current_user.username, current_user.id, request.remote_addr)
+    return AuditActor(current_user.username, current_user.id, request.remote_addr)
 
 
 def numbers_masked() -> bool:
