@@ -253,7 +253,9 @@ class _HTTPConnection(HTTPConnection):
             self.close()
         super().request(*args, **kwargs)
 
-    def getresponse(self) -> HTTPResponse:
+    # urllib3's own HTTPConnection returns its HTTPResponse where http.client's returns
+    # http.client's, and says so with the same ignore.
+    def getresponse(self) -> HTTPResponse:  # type: ignore[override]
         deadline = _CALL_DEADLINE.get()
         if deadline is not None:
             self._deadline = deadline
@@ -349,7 +351,8 @@ class Cafe24Client:
             self.session.mount("http://", adapter)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Cafe24Client:
+    def from_env(cls, environ: Mapping[str, str] | None = None,
+                 **overrides: Any) -> Cafe24Client:
         """Build from the ``CAFE24_SMS_*`` settings (``USER_ID``, ``SECURE_KEY``,
         ``BASE_URL``, ``CHARSET``, ``CONNECT_TIMEOUT``, ``READ_TIMEOUT``, ``ALLOW_HTTP``),
         parsed by ``cafe24.settings`` as the app parses them.

@@ -85,8 +85,10 @@ class SimulatorServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         """The base URL clients use, e.g. ``http://127.0.0.1:8765``."""
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        host = self.server_address[0]
+        if isinstance(host, bytes):
+            host = host.decode("ascii")
+        return f"http://{host}:{self.server_address[1]}"
 
     def start(self) -> SimulatorServer:
         """Serve in a background thread (for tests and benchmarks)."""

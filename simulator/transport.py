@@ -39,7 +39,7 @@ class WSGITransport(BaseAdapter):
         super().__init__()
         self.app = app
 
-    def send(  # type: ignore[override]
+    def send(
         self,
         request: requests.PreparedRequest,
         stream: bool = False,
@@ -95,6 +95,8 @@ def _environ(request: requests.PreparedRequest) -> dict[str, Any]:
     body = request.body or b""
     if isinstance(body, str):
         body = body.encode("utf-8")
+    if not isinstance(body, bytes):
+        raise TypeError("the in-process transport takes a body of bytes or str, not a stream")
     environ: dict[str, Any] = {
         "REQUEST_METHOD": request.method or "GET",
         "SCRIPT_NAME": "",

@@ -10,8 +10,9 @@ each refusal becomes an ``InputProblem`` (field, code, parameters) that
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -64,7 +65,7 @@ class InputProblem:
 
     field: str
     code: str
-    params: dict[str, object] = field(default_factory=dict)
+    params: dict[str, object] = dataclasses.field(default_factory=dict)
 
 
 def input_problems(exc: ValidationError) -> list[InputProblem]:

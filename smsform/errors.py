@@ -16,7 +16,7 @@ from flask import Flask, Response, current_app, g, jsonify, render_template, req
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError, StatementError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from smsform import database, logs
@@ -265,7 +265,8 @@ def _database_error(exc: SQLAlchemyError) -> Response | tuple[Any, int]:
     not run on a database never created (no such table) says how to create it."""
     if isinstance(exc, ProgrammingError) and _database_missing():
         return _database_answer(_not_created_error)
-    origin = type(exc.orig).__name__ if getattr(exc, "orig", None) is not None else "-"
+    wrapped = exc.orig if isinstance(exc, StatementError) else None
+    origin = type(wrapped).__name__ if wrapped is not None else "-"
     log.error("database error in %s %s: %s (%s)\n%s", request.method, request.path,
               type(exc).__name__, origin,
               "".join(traceback.format_tb(exc.__traceback__)).rstrip())

@@ -9,6 +9,7 @@ no catalog: an id is its own English text. The scripts' strings reach the browse
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from babel.support import NullTranslations, Translations
 from flask import Flask, Response, g, has_request_context, request, url_for
@@ -40,9 +41,9 @@ def switch_url(lang: str) -> str:
     """This page in another language; a page that answered a POST links to the form."""
     if request.method != "GET" or request.endpoint is None:
         return url_for("send.smsform", lang=lang)
-    args = request.args.to_dict(flat=False)
-    args["lang"] = [lang]
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    values: dict[str, Any] = {**request.args.to_dict(flat=False), **(request.view_args or {}),
+                              "lang": [lang]}
+    return url_for(request.endpoint, **values)
 
 
 def _catalog() -> Translations | NullTranslations:
@@ -69,7 +70,8 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, default_locale=DEFAULT_LANGUAGE, locale_selector=select_locale,
                    default_translation_directories=str(TRANSLATIONS),
                    default_timezone="Asia/Seoul")
-    app.jinja_env.install_gettext_callables(
+    # A method the jinja2.ext.i18n extension (loaded by Flask-Babel) adds to the environment.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: _catalog().ugettext(s),
         ngettext=lambda s, p, n: _catalog().ungettext(s, p, n),
         pgettext=lambda c, s: _catalog().upgettext(c, s),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from datetime import UTC, date, datetime, time
+from typing import Any, overload
 
 from sqlalchemy import (
     DDL,
@@ -22,11 +23,14 @@ from sqlalchemy import (
     literal_column,
     true,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.schema import SchemaItem, Table
+from sqlalchemy.sql.ddl import BaseDDLElement
 
 from cafe24.schedule import KST
-from smsform.extensions import db
+from smsform.extensions import Model
 from smsform.states import Result
 
 
@@ -43,13 +47,17 @@ def korea_day_start(day: date) -> datetime:
     return datetime.combine(day, time(), KST).astimezone(UTC).replace(tzinfo=None)
 
 
+@overload
+def in_korea(stored: datetime) -> datetime: ...
+@overload
+def in_korea(stored: None) -> None: ...
 def in_korea(stored: datetime | None) -> datetime | None:
     """A stored (naive UTC) time in Korea time (a fixed offset: adding it is enough, and
     it is cheap enough for a million rows of an export)."""
     return (stored + _KST_OFFSET).replace(tzinfo=KST) if stored is not None else None
 
 
-class User(db.Model):
+class User(Model):
     """A staff member who signs in to send or look up messages (rules: services.accounts).
 
     Users are never deleted (the send log and the audit point at them): they are disabled.
@@ -83,14 +91,16 @@ SEND_TEXT_TRGM = "ix_sends_text_trgm"
 PG_TRGM = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
 
 
-def _trigram_ops_visible(_ddl, _target, bind, **_kw) -> bool:
+def _trigram_ops_visible(ddl: BaseDDLElement, target: SchemaItem | str, bind: Connection | None,
+                         tables: list[Table] | None = None, state: Any = None,
+                         **kw: Any) -> bool:
     """Whether pg_trgm's GIN operator class can be named here (None: compiled offline)."""
     return bind is None or bind.exec_driver_sql(
         "SELECT 1 FROM pg_opclass WHERE opcname = 'gin_trgm_ops' "
         "AND pg_opclass_is_visible(oid)").first() is not None
 
 
-class Send(db.Model):
+class Send(Model):
     """One send, whatever way it came in: written (``result='pending'``) and committed
     before the gateway is called, its outcome written after.
 
@@ -153,7 +163,7 @@ class Send(db.Model):
     )
 
 
-class SendRecipient(db.Model):
+class SendRecipient(Model):
     """One recipient of a logged send, so the log can be searched by number."""
 
     __tablename__ = "send_recipients"
@@ -237,7 +247,7 @@ warnings.filterwarnings("ignore", message=f"autogenerate skipping metadata-speci
                         f"expression-based index '{SEND_TEXT_TRGM}'")
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who did what to whom, when and from where (sign-ins, account changes, marks, purges)."""
 
     __tablename__ = "audit_events"
@@ -252,7 +262,7 @@ class AuditEvent(db.Model):
     address: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
-class SimulatorState(db.Model):
+class SimulatorState(Model):
     """The embedded demo gateway's state (credit, results, reservations), kept across
     restarts so a demo behaves like an account."""
 
@@ -263,7 +273,7 @@ class SimulatorState(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for ``/api/v1``, named by its user (rules: services.api_tokens).
 
     Only a digest of the token is kept (SHA-256: the token is 32 random bytes, so a slow
@@ -283,7 +293,7 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class RelaySite(db.Model):
+class RelaySite(Model):
     """A site that sends through the relay with its own id and key (rules: services.relay).
 
     Only a digest of the key is kept (SHA-256 of 32 random bytes: a slow hash adds nothing);

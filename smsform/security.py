@@ -62,7 +62,9 @@ def init_app(app: Flask, settings: Settings) -> None:
     UTF-8, add the headers."""
     if settings.proxy_count:
         count = settings.proxy_count
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+        # Flask's documented way to wrap its WSGI app in middleware.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     app.session_interface = HttpsAwareSessionInterface()
     app.request_class = form_guard.RawFormRequest
     app.before_request(form_guard.refuse_undecodable)

@@ -88,7 +88,7 @@ def test_only_the_library_and_the_simulator_touch_the_wire(path):
 
 def test_models_depend_only_on_the_database():
     assert _uses(ROOT / "smsform/models.py", "smsform") == [
-        "smsform.extensions", "smsform.extensions.db", "smsform.states",
+        "smsform.extensions", "smsform.extensions.Model", "smsform.states",
         "smsform.states.Result"]
 
 

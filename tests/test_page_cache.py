@@ -13,7 +13,7 @@ from app import create_app
 from smsform.extensions import db
 from smsform.views import send
 from smsform.views.page_cache import PageCache
-from tests.conftest import make_user
+from tests.support import make_user
 
 TOKENS = re.compile(r'(name="(?:csrf_token|send_token)" value=")([^"]*)(")')
 PASSWORD = "a-long-enough-password"

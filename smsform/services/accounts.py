@@ -9,10 +9,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from functools import cache
+from typing import Any, cast
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import bindparam, exists, insert, literal, select, text, update
+from sqlalchemy import CursorResult, bindparam, exists, insert, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -238,9 +239,9 @@ def _change_keeping_a_manager(user: User, **values: object) -> None:
     others = select(other.id).where(other.id != user.id, other.active.is_(True),
                                     other.role.in_(roles)).exists()
     _lock_users_on_postgresql()
-    changed = db.session.execute(
+    changed = cast(CursorResult[Any], db.session.execute(
         update(User).where(User.id == user.id, others).values(**values)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False))).rowcount
     if changed != 1:
         db.session.rollback()
         raise AccountError("last_admin", username=user.username)
@@ -354,6 +355,6 @@ def create_first_admin(username: str, password: str, *, address: str | None = No
         return None
     if made is None:
         return None
-    user = db.session.get(User, made)
+    user = db.session.get_one(User, made)
     audit.record_by("setup", AuditActor(name, user.id, address), target=name)
     return user

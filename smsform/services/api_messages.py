@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
@@ -47,7 +48,7 @@ class MessageRow:
     created_at: datetime
     result: str  # effective: a pending row past the timeouts is unknown
     code: str | None
-    kind: str  # sms / lms
+    kind: Literal["sms", "lms"]
     recipients: int
     cost: int | None  # what the gateway charged; None while pending or unknown
     forecast: int  # what the send would cost if the gateway took it

@@ -119,9 +119,11 @@ def create(user: User, name: str, *, by: audit.AuditActor) -> Issued:
     prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     token = f"{SCHEME}_{prefix}_{secret}"
     with db.engine.begin() as connection:
-        token_id = connection.execute(insert(_tokens).values(
+        inserted = connection.execute(insert(_tokens).values(
             user_id=user.id, name=name, prefix=prefix, token_hash=digest(token),
-            created_at=utcnow())).inserted_primary_key[0]
+            created_at=utcnow())).inserted_primary_key
+    assert inserted is not None  # a one-row INSERT always has its key
+    token_id = inserted[0]
     audit.record_by("api_token_created", by, target=user.username,
                     detail={"token": name, "id": token_id})
     return Issued(token_id, name, token)

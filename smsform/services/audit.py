@@ -117,8 +117,7 @@ def parse_query(args: Mapping[str, Sequence[str]]) -> Query:
     page = query_args.page(query_args.single(args, "page", problems), problems, MAX_PAGE)
     if problems:
         raise FilterError(problems)
-    action, actor = action or None, actor or None
-    return Query(action, actor, start, end, page)
+    return Query(action or None, actor or None, start, end, page)
 
 
 def _event(row: Any) -> Event:

@@ -130,7 +130,7 @@ def summary(now: datetime | None = None, latest: int = LATEST) -> Summary:
     today = kst_today(now)
     first = today - timedelta(days=CHART_DAYS - 1)
     bounds = [korea_day_start(first + timedelta(days=i)) for i in range(CHART_DAYS + 1)]
-    counts = {name: dict.fromkeys(RESULTS, 0) for name, _days in WINDOWS}
+    counts: dict[str, dict[str, int]] = {name: dict.fromkeys(RESULTS, 0) for name, _ in WINDOWS}
     series = [{"messages": 0, "credits": 0, "test_messages": 0} for _ in range(CHART_DAYS)]
     for row in _grouped(bounds, now):
         result = Result.UNKNOWN if row.result == Result.PENDING and row.aged else row.result
@@ -142,8 +142,8 @@ def summary(now: datetime | None = None, latest: int = LATEST) -> Summary:
         elif result in Result.CHARGED:
             series[row.day]["messages"] += row.messages
             series[row.day]["credits"] += row.credits
-    days = tuple(Day(first + timedelta(days=i), **values) for i, values in enumerate(series))
-    return Summary(today, counts, days, _attention(now, latest))
+    chart = tuple(Day(first + timedelta(days=i), **values) for i, values in enumerate(series))
+    return Summary(today, counts, chart, _attention(now, latest))
 
 
 def _grouped(bounds: list[datetime], now: datetime):

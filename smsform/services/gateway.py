@@ -154,7 +154,8 @@ class SimulatorStore:
 
 def write_state(state: dict[str, Any]) -> datetime | None:
     """Store ``state`` as the embedded simulator's; its time, or None when it could not be."""
-    values = {"state": json.dumps(state, ensure_ascii=False), "updated_at": utcnow()}
+    now = utcnow()
+    values = {"state": json.dumps(state, ensure_ascii=False), "updated_at": now}
     for _attempt in range(2):  # two processes saving the first state at once
         try:
             with db.engine.begin() as connection:
@@ -162,7 +163,7 @@ def write_state(state: dict[str, Any]) -> datetime | None:
                                              .values(**values)).rowcount
                 if not changed:
                     connection.execute(insert(_state).values(id=STATE_ROW, **values))
-            return values["updated_at"]
+            return now
         except IntegrityError:
             continue
         except SQLAlchemyError as exc:

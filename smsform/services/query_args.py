@@ -6,9 +6,10 @@ Shared by the send log (``sendlog_query``), its API list and the audit trail (``
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from smsform.services.refusals import Refusal
@@ -26,7 +27,7 @@ class FilterProblem:
 
     field: str
     code: str
-    params: Mapping[str, object] = field(default_factory=dict)
+    params: Mapping[str, object] = dataclasses.field(default_factory=dict)
 
 
 class FilterError(Refusal):

@@ -111,8 +111,9 @@ def record_intent(request: SendRequest, *, user_id: int | None, actor: str, sour
                   digest: str | None) -> Claimed | Taken:
     """Write and commit the intent row (result ``pending``), or say who has the key."""
     rows = _recipient_rows(request)
+    created_at = utcnow()
     values = {
-        "created_at": utcnow(), "user_id": user_id, "actor": actor[:64], "source": source,
+        "created_at": created_at, "user_id": user_id, "actor": actor[:64], "source": source,
         "client_address": (address or "")[:64] or None, "send_key": send_key,
         "request_hash": digest, "sender": request.sender_number, "kind": request.kind,
         "subject": request.subject_text or None, "text": request.text,
@@ -125,11 +126,13 @@ def record_intent(request: SendRequest, *, user_id: int | None, actor: str, sour
     for _attempt in range(3):  # a key released between our insert and our look-up
         try:
             with db.engine.begin() as connection:
-                send_id = connection.execute(_INSERT_SEND, values).inserted_primary_key[0]
+                inserted = connection.execute(_INSERT_SEND, values).inserted_primary_key
+                assert inserted is not None  # a one-row INSERT always has its key
+                send_id = inserted[0]
                 connection.execute(_INSERT_RECIPIENT, [
                     {"send_id": send_id, "position": i, "phone": digits(phone)}
                     for i, (phone, _name) in enumerate(rows)])
-            return Claimed(send_id, values["created_at"])
+            return Claimed(send_id, created_at)
         except IntegrityError:
             if send_key is None:
                 raise
@@ -231,7 +234,7 @@ def purgeable(before: datetime) -> int:
     s = _sends.c
     with db.engine.connect() as connection:
         return connection.execute(select(func.count()).select_from(_sends).where(
-            s.created_at < before, s.purged_at.is_(None))).scalar()
+            s.created_at < before, s.purged_at.is_(None))).scalar_one()
 
 
 def _erase_freed_pages(connection, on: bool) -> None:

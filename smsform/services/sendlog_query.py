@@ -22,8 +22,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import column, func, select, table, tuple_
+from sqlalchemy import ColumnElement, Row, Select, column, func, select, table, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
@@ -317,7 +318,7 @@ class _Plan:
         s = _sends.c
         return (s.id.desc(),) if self.by_id else (s.created_at.desc(), s.id.desc())
 
-    def before(self, row) -> object:
+    def before(self, row: Row[*tuple[Any, ...]]) -> ColumnElement[bool]:
         """The keyset condition for the rows after ``row`` (in this order)."""
         s = _sends.c
         if self.by_id:
@@ -474,9 +475,9 @@ def _total(connection: Connection, plan: _Plan, log_filter: LogFilter) -> int:
         return summed
     if plan.only_words:
         return connection.execute(select(func.count()).select_from(
-            plan.matches().order_by(None).subquery())).scalar()
+            plan.matches().order_by(None).subquery())).scalar_one()
     return connection.execute(select(func.count()).select_from(_sends).where(*plan.where)
-                              ).scalar()
+                              ).scalar_one()
 
 
 def page(log_filter: LogFilter, *, masked: bool, now: datetime | None = None) -> LogPage:
@@ -497,7 +498,8 @@ def page(log_filter: LogFilter, *, masked: bool, now: datetime | None = None) ->
                    max(1, -(-total // PAGE_SIZE)))
 
 
-def _page_rows(connection: Connection, plan: _Plan, log_filter: LogFilter) -> tuple[int, list]:
+def _page_rows(connection: Connection, plan: _Plan,
+               log_filter: LogFilter) -> tuple[int, Sequence[Row[*tuple[Any, ...]]]]:
     """The total and the rows of the page asked for."""
     offset = (log_filter.page - 1) * PAGE_SIZE
     total = _total(connection, plan, log_filter)
@@ -532,7 +534,7 @@ def export(log_filter: LogFilter, *, masked: bool,
     return _export_rows(plan, masked, now, first)
 
 
-def _batch_query(plan: _Plan, last) -> object:
+def _batch_query(plan: _Plan, last: Row[*tuple[Any, ...]] | None) -> Select[Any]:
     if plan.only_words:  # ask the index for the next ids only
         ids = plan.matches(last.id if last is not None else None).limit(EXPORT_BATCH)
         return select(*_LIST_COLUMNS).where(_sends.c.id.in_(ids))
@@ -542,7 +544,8 @@ def _batch_query(plan: _Plan, last) -> object:
     return query.limit(EXPORT_BATCH)
 
 
-def _export_rows(plan: _Plan, masked: bool, now: datetime, batch: list) -> Iterator[ExportRow]:
+def _export_rows(plan: _Plan, masked: bool, now: datetime,
+                 batch: Sequence[Row[*tuple[Any, ...]]]) -> Iterator[ExportRow]:
     while True:
         for row in batch:
             pairs = _pairs(row.recipients)

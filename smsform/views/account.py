@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -59,9 +59,11 @@ def tokens() -> Any:
     form = ApiTokenForm()
     if not form.validate_on_submit():
         return _page(form, status=400 if form.errors else 200)
+    owner = accounts.get_user(current_user.id)
+    if owner is None:  # signed in a moment ago, yet gone (accounts are never deleted)
+        abort(404)
     try:
-        issued = api_tokens.create(accounts.get_user(current_user.id), form.name.data,
-                                   by=acting_user())
+        issued = api_tokens.create(owner, form.name.data, by=acting_user())
     except TokenError as exc:
         form.name.errors = [*form.name.errors, messages.refusal_text(exc)]
         return _page(form, status=400)

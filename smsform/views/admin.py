@@ -183,9 +183,9 @@ def _event_json(event: audit.Event) -> dict[str, Any]:
 
 
 def _page_url(query: audit.Query, page: int) -> str:
-    args = {"action": query.action, "actor": query.actor,
-            "from": query.start.isoformat() if query.start else None,
-            "to": query.end.isoformat() if query.end else None, "page": page}
+    args: dict[str, Any] = {"action": query.action, "actor": query.actor,
+                            "from": query.start.isoformat() if query.start else None,
+                            "to": query.end.isoformat() if query.end else None, "page": page}
     return url_for("admin.audit_trail", **{k: v for k, v in args.items() if v})
 
 

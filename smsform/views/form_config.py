@@ -58,7 +58,9 @@ def js_msgids(folder: str) -> tuple[MsgId, ...]:
     for path in sorted(Path(folder).rglob("*.js")):
         for _lineno, msgid, _comments, _context in extract_from_file(
                 "javascript", str(path), keywords=JS_KEYWORDS):
-            found[tuple(msgid) if isinstance(msgid, (list, tuple)) else msgid] = None
+            # ngettext's two ids (JS_KEYWORDS) come as a pair, gettext's as one string.
+            key: MsgId = (msgid[0], msgid[1]) if isinstance(msgid, (list, tuple)) else msgid
+            found[key] = None
     return tuple(found)
 
 

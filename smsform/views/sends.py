@@ -96,7 +96,7 @@ def index() -> Any:
         return {"items": [_item(row) for row in result.rows], "total": result.total,
                 "page": result.page, "pages": result.pages,
                 "per_page": sendlog_query.PAGE_SIZE}
-    args = log_filter.as_args()
+    args: dict[str, Any] = log_filter.as_args()
     return render_template(
         "sends/index.html", form=form, result=result,
         rows=[_list_row(row) for row in result.rows],
