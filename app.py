@@ -68,7 +68,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     gateway.init_app(app, settings.gateway)
 
-    from smsform.views import account, admin, api, auth, dashboard, lookup, relay, send, sends
+    from smsform.views import (
+        account,
+        admin,
+        api,
+        auth,
+        dashboard,
+        lookup,
+        relay,
+        relay_sites,
+        send,
+        sends,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(send.bp)
@@ -77,8 +88,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(sends.bp)
     app.register_blueprint(relay.bp)
-    for view in relay.WIRE_VIEWS:  # Cafe24's wire: no session, so no CSRF token
-        csrf.exempt(view)
+    csrf.exempt(relay.bp)  # Cafe24's wire: no session, so no CSRF token
+    app.register_blueprint(relay_sites.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens only: no session, so no CSRF token

@@ -45,7 +45,7 @@ from cafe24.client import Cafe24Client  # noqa: E402
 from simulator import DEMO_SECURE_KEY, DEMO_USER_ID, demo_backend  # noqa: E402
 from simulator.server import SimulatorServer  # noqa: E402
 from smsform.extensions import db  # noqa: E402
-from smsform.services import relay  # noqa: E402
+from smsform.services import relay_sites  # noqa: E402
 from smsform.services.audit import CLI_ACTOR  # noqa: E402
 
 GOAL = 3.0  # the old ratio (issue 9), still printed for comparison
@@ -144,7 +144,7 @@ def _app_child(conn, simulator_url: str, server_kind: str, folder: str) -> None:
         "RELAY_RATE_LIMIT": "1000000 per minute"})
     with app.app_context():
         db.create_all()
-        issued = relay.create_site("bench", [SENDER], by=CLI_ACTOR)
+        issued = relay_sites.create_site("bench", [SENDER], by=CLI_ACTOR)
         db.engine.dispose()  # no connection crosses the workers' fork
     conn.send((issued.site.user_id, issued.secure))
     _serve(app, conn, server_kind)

@@ -19,7 +19,7 @@ from smsform.database import DatabaseGroup, needs_database, require_created
 from smsform.messages import in_both, terminal_time
 from smsform.models import korea_day_start
 from smsform.permissions import DEFAULT_ROLE, ROLES
-from smsform.services import accounts, query_args, relay, sendlog
+from smsform.services import accounts, query_args, relay_sites, sendlog
 from smsform.services.audit import CLI, CLI_ACTOR
 
 
@@ -256,22 +256,22 @@ def relay_group() -> None:
 @click.argument("name")
 @click.option("--sender", "senders", multiple=True, required=True, metavar="NUMBER",
               help="A sender number the site may use (repeat for more).")
-@click.option("--daily-limit", type=WholeNumber(1, relay.DAILY_LIMIT_MAX), default=None,
+@click.option("--daily-limit", type=WholeNumber(1, relay_sites.DAILY_LIMIT_MAX), default=None,
               metavar="N",
               help="Credits the site may spend per Korea-time day. Default: no limit.")
 @click.option("--test-only", is_flag=True, help="Every send of the site is a test.")
 @click.option("--allow-ip", "allow_ips", multiple=True, metavar="CIDR",
               help="An address or network the site may call from (repeat). Default: any.")
-@click.option("--charset", type=click.Choice(relay.CHARSETS), default="auto", show_default=True,
-              help="How the site's text bytes are read.")
+@click.option("--charset", type=click.Choice(relay_sites.CHARSETS), default="auto",
+              show_default=True, help="How the site's text bytes are read.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"user_id": ..., "secure": ...}.')
 def create_relay(name: str, senders: tuple[str, ...], daily_limit: int | None, test_only: bool,
                  allow_ips: tuple[str, ...], charset: str, as_json: bool) -> None:
     """Issue an id and a key for a site; the key is printed this once and kept only hashed."""
-    issued = refusals_end(lambda: relay.create_site(
+    issued = refusals_end(lambda: relay_sites.create_site(
         name, senders, daily_limit=daily_limit, test_only=test_only, allow_ips=allow_ips,
         charset=charset, by=CLI_ACTOR))
-    assert isinstance(issued, relay.Issued)
+    assert isinstance(issued, relay_sites.Issued)
     if as_json:
         click.echo(json.dumps({"user_id": issued.site.user_id, "secure": issued.secure}))
         return
@@ -285,7 +285,7 @@ def create_relay(name: str, senders: tuple[str, ...], daily_limit: int | None, t
 def list_relays() -> None:
     """Every relay site: name, id, state, senders, daily limit, test only, addresses, last use."""
     click.echo("name\tuser_id\tstate\tsenders\tdaily_limit\ttest_only\tallow_ips\tlast_used")
-    for site in relay.list_sites():
+    for site in relay_sites.list_sites():
         click.echo("\t".join([
             site.name, site.user_id, "active" if site.active else "disabled",
             ",".join(site.senders), "-" if site.daily_limit is None else str(site.daily_limit),
@@ -297,5 +297,5 @@ def list_relays() -> None:
 @click.argument("name")
 def disable_relay(name: str) -> None:
     """Stop a site's id and key for good (the site stays in the list and the log)."""
-    changed = refusals_end(lambda: relay.disable_site(name, by=CLI_ACTOR))
+    changed = refusals_end(lambda: relay_sites.disable_site(name, by=CLI_ACTOR))
     click.echo(f"disabled {name.strip()}" if changed else f"{name.strip()} was already disabled")

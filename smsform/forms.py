@@ -178,7 +178,7 @@ class SendLogFilterForm(BaseForm):
 
 
 class RelaySiteForm(BaseForm):
-    """An administrator issues relay credentials for a site (rules: services.relay)."""
+    """An administrator issues relay credentials for a site (rules: services.relay_sites)."""
 
     name = StringField("name", validators=[DataRequired()])
     senders = TextAreaField("senders", validators=[DataRequired()])  # one or more numbers

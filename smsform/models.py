@@ -294,7 +294,7 @@ class ApiToken(Model):
 
 
 class RelaySite(Model):
-    """A site that sends through the relay with its own id and key (rules: services.relay).
+    """A site that sends through the relay with its own id and key (rules: services.relay_sites).
 
     Only a digest of the key is kept (SHA-256 of 32 random bytes: a slow hash adds nothing);
     the key is shown once. ``senders`` and ``allow_ips`` are JSON lists (numbers with dashes;

@@ -11,7 +11,7 @@ from flask import Flask
 
 from simulator import GatewayBackend
 from smsform import limiter
-from smsform.services import accounts, api_tokens, relay
+from smsform.services import accounts, api_tokens, relay_sites
 from smsform.services.audit import CLI_ACTOR
 from tests.api_support import PASSWORD, audit_events, bearer, token_user
 from tests.support import b64, build_app, field_errors, make_user, page, sign_in
@@ -119,7 +119,7 @@ def relay_post(client, body: str, address: str = "127.0.0.1"):
 def test_wrong_relay_keys_from_an_address_are_counted_then_refused(backend, caplog):
     app = build_app(backend, RELAY_RATE_LIMIT="1000 per minute")
     with app.app_context():
-        issued = relay.create_site("shop", [SENDER], by=CLI_ACTOR)
+        issued = relay_sites.create_site("shop", [SENDER], by=CLI_ACTOR)
     client = app.test_client()
     caplog.set_level(logging.WARNING, "smsform.credentials")
     wrong_key = "wrong-" + issued.secure[6:]

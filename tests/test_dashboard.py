@@ -261,7 +261,7 @@ EVERYONE = {"nav-dashboard-index", "nav-sends-index", "nav-lookup-smsresult",
             "nav-lookup-smscount", "nav-auth-account", "nav-account-tokens"}
 NAV = {
     "admin": EVERYONE | {"nav-send-smsform", "nav-admin-users", "nav-admin-audit_trail",
-                         "nav-relay-sites", "nav-dashboard-gateway"},
+                         "nav-relay_sites-index", "nav-dashboard-gateway"},
     "sender": EVERYONE | {"nav-send-smsform"},
     "viewer": EVERYONE,
 }

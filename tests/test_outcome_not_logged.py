@@ -25,7 +25,7 @@ from smsform import database
 from smsform.errors import after_send
 from smsform.extensions import db
 from smsform.models import Send, in_korea
-from smsform.services import form_input, relay, sending
+from smsform.services import form_input, relay_sites, sending
 from smsform.services.audit import CLI_ACTOR
 from smsform.services.sending import SendResult, Status
 from tests.api_support import bearer, token_user
@@ -162,7 +162,7 @@ def test_the_api_says_database_unavailable_as_a_problem(locking):
 def test_the_relay_answers_the_gateways_server_failure_in_its_own_format(locking):
     app, backend, path = locking
     with app.app_context():
-        issued = relay.create_site("shop", ["010-1234-5678"], by=CLI_ACTOR)
+        issued = relay_sites.create_site("shop", ["010-1234-5678"], by=CLI_ACTOR)
     body = urlencode({
         "user_id": b64(issued.site.user_id), "secure": b64(issued.secure), "msg": b64("안녕"),
         "rphone": b64("010-2222-3333"), "sphone1": b64("010"), "sphone2": b64("1234"),

@@ -19,7 +19,7 @@ from smsform.services.accounts import AccountError
 from smsform.services.api_tokens import TokenError
 from smsform.services.query_args import FilterError, FilterProblem
 from smsform.services.refusals import Refusal
-from smsform.services.relay import RelayError
+from smsform.services.relay_sites import RelayError
 from smsform.services.sendlog import MarkRefused
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -27,7 +27,7 @@ from simulator import DEMO_CREDITS, DEMO_SECURE_KEY, DEMO_USER_ID, GatewayBacken
 from simulator import demo_backend as demo_backend_factory
 from smsform.extensions import db
 from smsform.models import AuditEvent, RelaySite, Send
-from smsform.services import relay
+from smsform.services import relay_gate, relay_sites
 from smsform.services.audit import CLI_ACTOR
 from tests import support
 from tests.support import (
@@ -78,9 +78,9 @@ class Live:
         return f"http://{self.host}:{self.port}"
 
     def site(self, name: str = "shop", senders: tuple[str, ...] = (SENDER,),
-             **options) -> relay.Issued:
+             **options) -> relay_sites.Issued:
         with self.app.app_context():
-            return relay.create_site(name, senders, by=CLI_ACTOR, **options)
+            return relay_sites.create_site(name, senders, by=CLI_ACTOR, **options)
 
     def sends(self) -> list[Send]:
         with self.app.app_context():
@@ -133,12 +133,12 @@ def php_request(live: Live, path: str, fields: dict[str, str]) -> bytes:
     return php_sample_request(live.host, live.port, path, fields)
 
 
-def php_send_fields(issued: relay.Issued, **overrides: str) -> dict[str, str]:
+def php_send_fields(issued: relay_sites.Issued, **overrides: str) -> dict[str, str]:
     """What the PHP sample posts for ``issued`` (tests.support.php_sample_send_fields)."""
     return php_sample_send_fields(issued.site.user_id, issued.secure, **overrides)
 
 
-def php_send(live: Live, issued: relay.Issued, **overrides: str) -> bytes:
+def php_send(live: Live, issued: relay_sites.Issued, **overrides: str) -> bytes:
     """Post the PHP sample's send to the relay; the answer's body."""
     return exchange(live, php_request(live, "/relay/sms_sender.php",
                                       php_send_fields(issued, **overrides)))[1]
@@ -160,7 +160,7 @@ def jsp_post(live: Live, path: str, body: str, content_type: str =
         conn.close()
 
 
-def jsp_send_body(issued: relay.Issued, msg: str = "안녕하세요", **overrides: str) -> str:
+def jsp_send_body(issued: relay_sites.Issued, msg: str = "안녕하세요", **overrides: str) -> str:
     """smssend.jsp's fields: Base64 values, URL-encoded."""
     fields = {"user_id": b64(issued.site.user_id), "secure": b64(issued.secure),
               "msg": b64(msg), "rphone": b64(TO), "sphone1": b64("010"),
@@ -223,7 +223,7 @@ def test_refusals_answer_the_gateways_codes_and_never_reach_it(live, overrides, 
 def test_a_disabled_site_is_refused_like_a_wrong_key(live):
     issued = live.site()
     with live.app.app_context():
-        assert relay.disable_site("shop", by=CLI_ACTOR) is True
+        assert relay_sites.disable_site("shop", by=CLI_ACTOR) is True
     assert php_send(live, issued) == b"-102,"
     assert live.sends() == [] and live.backend.calls == []
 
@@ -442,7 +442,7 @@ def test_remaining_is_the_sites_allowance_capped_by_the_real_credit(live):
     limited, unlimited = live.site("limited", daily_limit=5), live.site("open")
     php_send(live, limited)  # 2 credits
 
-    def remain(issued: relay.Issued) -> bytes:
+    def remain(issued: relay_sites.Issued) -> bytes:
         return exchange(live, php_request(live, "/relay/sms_remain.php", {
             "user_id": b64(issued.site.user_id), "secure": b64(issued.secure),
             "mode": b64("1")}))[1]
@@ -460,7 +460,7 @@ def test_each_site_lists_only_its_own_sends(live):
     jsp_post(live, "/relay/sms_sender.php", jsp_send_body(blog, msg="새 글이 올라왔습니다"))
     php_send(live, blog)  # two named recipients
 
-    def listed(issued: relay.Issued, **extra: str) -> dict:
+    def listed(issued: relay_sites.Issued, **extra: str) -> dict:
         fields = {"user_id": issued.site.user_id, "secure": issued.secure, **extra}
         return page_xml(jsp_post(live, "/relay/sms_list.php", urlencode(fields))[2])
 
@@ -484,7 +484,7 @@ def test_a_list_the_gateway_answers_unreadably_is_the_gateways_server_failure(
     app = relay_app(tmp_path, None, CAFE24_SMS_BASE_URL=base, CAFE24_SMS_USER_ID="master",
                     CAFE24_SMS_SECURE_KEY="master-secure-key")
     with app.app_context():
-        issued = relay.create_site("shop", [SENDER], by=CLI_ACTOR)
+        issued = relay_sites.create_site("shop", [SENDER], by=CLI_ACTOR)
     credentials = {"user_id": issued.site.user_id, "secure": issued.secure}
     client = app.test_client()
     with responses.RequestsMock() as gateway_answers:  # what the simulator never says
@@ -508,7 +508,7 @@ def test_each_gateway_call_of_a_sites_list_counts_against_its_rate(tmp_path):
     backend = demo_backend_factory()
     app = relay_app(tmp_path, backend, RELAY_RATE_LIMIT="4 per minute")
     with app.app_context():
-        issued = relay.create_site("shop", [SENDER], by=CLI_ACTOR)
+        issued = relay_sites.create_site("shop", [SENDER], by=CLI_ACTOR)
     credentials = {"user_id": issued.site.user_id, "secure": issued.secure}
     client = app.test_client()
     numbers = ",".join(f"010-5000-{i:04d}" for i in range(120))  # 120 rows: three calls
@@ -559,7 +559,7 @@ def test_a_missing_client_environment_fails_and_points_at_make(tmp_path):
     assert not (tmp_path / "client").exists()  # nothing was built
 
 
-def drive(client_python: Path, live: Live, issued: relay.Issued, *args: str) -> dict:
+def drive(client_python: Path, live: Live, issued: relay_sites.Issued, *args: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CAFE24_", "DJANGO_"))}
     done = subprocess.run(
         [str(client_python), str(CLIENT_DIR / "drive.py"), live.base, issued.site.user_id,
@@ -597,7 +597,7 @@ def test_the_public_django_client_sees_the_relays_refusals(live, client_python):
     refused = drive(client_python, live, issued, "send", "안녕", TO)
     assert refused == {"error": "ReceivedErrorResponse", "code": "-114",
                        "message": "등록/인증되지 않은 발신번호"}
-    wrong = relay.Issued(issued.site, "not-the-key")
+    wrong = relay_sites.Issued(issued.site, "not-the-key")
     assert drive(client_python, live, wrong, "send", "안녕", TO)["code"] == "-102"
     assert live.backend.calls == []
 
@@ -622,10 +622,10 @@ def test_relay_create_json_prints_exactly_the_id_and_key_once(app, runner):
             action="relay_created")).scalars()
         assert (event.actor, event.target) == ("cli", "shop")
         assert issued["secure"] not in (event.detail or "")
-        site = relay.authenticate(issued["user_id"], issued["secure"], "203.0.113.9")
-        assert isinstance(site, relay.Site) and site.name == "shop"
-        assert relay.authenticate(issued["user_id"], issued["secure"],
-                                  "198.51.100.1") is relay.Denial.ADDRESS
+        site = relay_gate.authenticate(issued["user_id"], issued["secure"], "203.0.113.9")
+        assert isinstance(site, relay_sites.Site) and site.name == "shop"
+        assert relay_gate.authenticate(issued["user_id"], issued["secure"],
+                                  "198.51.100.1") is relay_gate.Denial.ADDRESS
 
 
 def test_relay_list_and_disable(app, runner):
@@ -657,9 +657,9 @@ def test_relay_create_refuses_bad_input_and_writes_nothing(app, runner, args, pr
 
 def test_a_name_is_taken_once(app):
     with app.app_context():
-        relay.create_site("Shop", [SENDER], by=CLI_ACTOR)
-        with pytest.raises(relay.RelayError) as caught:
-            relay.create_site("shop", [SENDER], by=CLI_ACTOR)
+        relay_sites.create_site("Shop", [SENDER], by=CLI_ACTOR)
+        with pytest.raises(relay_sites.RelayError) as caught:
+            relay_sites.create_site("shop", [SENDER], by=CLI_ACTOR)
     assert caught.value.code == "name_taken"
 
 
@@ -672,7 +672,7 @@ def test_the_admin_page_shows_the_key_once_and_disables(app, admin_client):
     user_id = soup.select_one("#issued-user-id").get_text()
     secure = soup.select_one("#issued-secure").get_text()
     with app.app_context():
-        assert isinstance(relay.authenticate(user_id, secure, "127.0.0.1"), relay.Site)
+        assert isinstance(relay_gate.authenticate(user_id, secure, "127.0.0.1"), relay_sites.Site)
 
     listing = admin_client.get("/admin/relays")
     assert secure not in listing.get_data(as_text=True)
@@ -683,7 +683,7 @@ def test_the_admin_page_shows_the_key_once_and_disables(app, admin_client):
     row = page(admin_client.get("/admin/relays")).select_one('#relay-sites tr[data-name="쇼핑몰"]')
     assert "disabled" in row["class"]
     with app.app_context():
-        assert relay.authenticate(user_id, secure, "127.0.0.1") is relay.Denial.AUTH
+        assert relay_gate.authenticate(user_id, secure, "127.0.0.1") is relay_gate.Denial.AUTH
 
 
 def test_the_admin_page_shows_a_refusal_beside_its_field(admin_client):
@@ -692,6 +692,25 @@ def test_the_admin_page_shows_a_refusal_beside_its_field(admin_client):
     assert answer.status_code == 400
     assert page(answer).select_one("#senders-error") is not None
     assert page(answer).select_one("#issued") is None
+
+
+def test_the_wire_and_the_admin_pages_are_two_blueprints_at_the_same_urls(csrf_app):
+    rules = {rule.rule: rule.endpoint for rule in csrf_app.url_map.iter_rules()
+             if "relay" in rule.rule}
+    assert rules == {
+        "/relay/sms_sender.php": "relay.send", "/relay/sms_remain.php": "relay.remain",
+        "/relay/smsSenderPhone.php": "relay.senders", "/relay/sms_list.php": "relay.results",
+        "/admin/relays": "relay_sites.index",
+        "/admin/relays/<path:name>/disable": "relay_sites.disable"}
+    client = sign_in(csrf_app)
+    # The wire needs no CSRF token (the whole blueprint is exempt); the admin pages do.
+    for path in ("/relay/sms_sender.php", "/relay/sms_remain.php",
+                 "/relay/smsSenderPhone.php", "/relay/sms_list.php"):
+        answer = client.post(path, data={"user_id": "relay-x", "secure": "wrong"})
+        assert answer.status_code == 200, path  # the gateway's own refusal, not a 400
+    assert client.post("/admin/relays", data={"name": "shop", "senders": SENDER,
+                                              "charset": "auto"}).status_code == 400
+    assert client.post("/admin/relays/shop/disable").status_code == 400
 
 
 def test_only_administrators_manage_relays(app, client):
@@ -735,13 +754,13 @@ def test_an_admission_never_counts_on_ids_being_in_commit_order_where_they_are_n
     committed and been admitted first, so every committed send counts."""
     app = build_app(demo_backend_factory(), SQLALCHEMY_DATABASE_URI=db_url)
     with app.app_context():
-        issued = relay.create_site("shop", ["010-1234-5678"], daily_limit=2, by=CLI_ACTOR)
-        rows = [Send(actor="shop", source=relay.SOURCE, sender="010-1234-5678", kind="S",
+        issued = relay_sites.create_site("shop", ["010-1234-5678"], daily_limit=2, by=CLI_ACTOR)
+        rows = [Send(actor="shop", source=relay_sites.SOURCE, sender="010-1234-5678", kind="S",
                      text="t", recipients="[]", recipient_count=2, forecast=2, test=False,
                      result="pending") for _ in range(2)]
         db.session.add_all(rows)
         db.session.commit()
         first = rows[0].id
-        counted = relay.used_today(issued.site, through=first)
+        counted = relay_sites.used_today(issued.site, through=first)
         dialect = db.engine.dialect.name
     assert counted == (2 if dialect == "sqlite" else 4)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from simulator import GatewayBackend
 from smsform.extensions import db
 from smsform.models import Send, User
-from smsform.services import relay, sendlog
+from smsform.services import relay_sites, sendlog
 from smsform.services.audit import CLI_ACTOR
 from tests.api_support import bearer, token_user
 from tests.support import b64, build_app, send_calls, sign_in, valid_send
@@ -43,7 +43,7 @@ def last_sender(app: Flask, username: str) -> str | None:
         return db.session.scalar(select(User.last_sender).filter_by(username=username))
 
 
-def relay_body(issued: relay.Issued, **fields: str) -> str:
+def relay_body(issued: relay_sites.Issued, **fields: str) -> str:
     values = {"user_id": issued.site.user_id, "secure": issued.secure, "msg": "안녕하세요",
               "rphone": "010-2222-3333", "sphone1": "010", "sphone2": "1234",
               "sphone3": "5678", "mode": "1", "smsType": "S", **fields}
@@ -73,7 +73,7 @@ def test_the_form_stores_the_sender_it_sends(db_app):
 
 def test_the_relay_stores_the_sender_it_sends(db_app):
     with db_app.app_context():
-        issued = relay.create_site("shop", [CANONICAL], by=CLI_ACTOR)
+        issued = relay_sites.create_site("shop", [CANONICAL], by=CLI_ACTOR)
     answer = db_app.test_client().post(
         "/relay/sms_sender.php", data=relay_body(issued, sphone3="5678   .."),
         content_type="application/x-www-form-urlencoded")
@@ -124,7 +124,7 @@ def test_a_database_error_in_the_api_logs_no_statement_nor_values(db_app, backen
 def test_a_database_error_in_the_relay_is_its_server_failure_code(db_app, backend,
                                                                   monkeypatch, caplog):
     with db_app.app_context():
-        issued = relay.create_site("shop", [CANONICAL], by=CLI_ACTOR)
+        issued = relay_sites.create_site("shop", [CANONICAL], by=CLI_ACTOR)
     monkeypatch.setattr(sendlog, "record_intent", _failing_intent)
     answer = db_app.test_client().post(
         "/relay/sms_sender.php", data=relay_body(issued, msg=SECRET_TEXT),

@@ -18,7 +18,7 @@ from smsform.services.accounts import AccountError
 from smsform.services.api_tokens import TokenError
 from smsform.services.query_args import FilterError, FilterProblem
 from smsform.services.refusals import Refusal
-from smsform.services.relay import RelayError
+from smsform.services.relay_sites import RelayError
 from smsform.services.sendlog import MarkRefused
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ REFUSALS: dict[type[Refusal], dict[str, LazyString]] = {
         "too_many_tokens": _l("%(username)s has %(max)s live tokens already, the most one user "
                               "may have: revoke one that is no longer used first."),
     },
-    # Relay sites (services.relay): /admin/relays and ``flask --app app relay``.
+    # Relay sites (services.relay_sites): /admin/relays and ``flask --app app relay``.
     RelayError: {
         "name_invalid": _l("A name is 1 to %(max)s printable characters."),
         "name_taken": _l("There is already a relay site named %(name)s."),

@@ -23,7 +23,7 @@ from cafe24.calls import LIST_DISPLAY_MAX, ResultQuery
 from cafe24.schedule import KST
 from smsform.models import Send, korea_day_start
 from smsform.services import result_matching, results
-from smsform.services.relay import SOURCE, Site
+from smsform.services.relay_sites import SOURCE, Site
 from smsform.services.results import Meter
 from smsform.states import Result
 

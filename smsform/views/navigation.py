@@ -53,7 +53,7 @@ NAV: tuple[Group, ...] = (
     Group("admin", _l("Admin"), (
         Link("admin.users", _l("Users"), Permission.MANAGE_USERS),
         Link("admin.audit_trail", _l("Audit"), Permission.VIEW_AUDIT),
-        Link("relay.sites", _l("Relay sites"), Permission.MANAGE_RELAYS),
+        Link("relay_sites.index", _l("Relay sites"), Permission.MANAGE_RELAYS),
         Link("dashboard.gateway", _l("Gateway check"), Permission.CHECK_GATEWAY),
     )),
 )

@@ -173,7 +173,7 @@ def test_the_phone_menu_works_without_javascript(browser: Browser, site: dict[st
         sign_in(page, site["base_url"], then=None)
         expect(page.locator("#nav")).to_be_hidden()
         page.click("#menu-toggle summary")
-        expect(page.locator("#nav-relay-sites")).to_be_visible()
+        expect(page.locator("#nav-relay_sites-index")).to_be_visible()
         page.set_viewport_size(DESKTOP)
         page.click("#nav-group-history summary")
         expect(page.locator("#nav-lookup-smsresult")).to_be_visible()

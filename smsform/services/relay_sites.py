@@ -1,27 +1,23 @@
-"""The relay: sites that speak Cafe24's wire to this app with credentials it issued.
+"""Relay sites: the records of the sites that speak Cafe24's wire to this app.
 
 A site gets an id (``relay-`` and 8 random characters) and a key (32 random bytes, shown
-once; only its SHA-256 is kept and compared in constant time). What a site may do is
-checked here: the address it calls from, the sender numbers it may use, its daily limit
-in credits (a Korea-time day) and whether it may only test. A relayed send goes through
-``sending.submit`` like the form's, logged with source ``relay`` and the site's name, and
-sent once with the master key, which never leaves this app. No HTTP in here: the relay's
-views read the wire and write the answers.
+once; only its SHA-256 is kept, and ``relay_gate`` compares it in constant time), the
+sender numbers it may use, the networks it may call from, its daily limit in credits (a
+Korea-time day, counted from the send log by ``used_today``) and whether it may only test.
+Issuing and disabling are audited. No HTTP in here.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import ipaddress
 import json
 import re
 import secrets
 import string
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -29,14 +25,14 @@ from sqlalchemy.exc import IntegrityError
 from cafe24.encoding import AUTO, normalize_charset
 from cafe24.phone import normalize_phone
 from cafe24.schedule import KST
-from smsform import logs
 from smsform.extensions import db
 from smsform.models import RelaySite, Send, korea_day_start, utcnow
-from smsform.services import audit, form_input, gateway, sending
+from smsform.services import audit
 from smsform.services.audit import AuditActor
 from smsform.services.refusals import Refusal
 from smsform.states import Result
 
+#: The send log's source of relayed sends (the site's name is the actor).
 SOURCE = "relay"
 USER_ID_PREFIX = "relay-"
 USER_ID_CHARS = string.ascii_lowercase + string.digits
@@ -48,11 +44,8 @@ CHARSETS = (AUTO, "utf-8", "euc-kr")
 #: How often a site's ``last_used_at`` is written at most.
 USE_RESOLUTION = timedelta(seconds=60)
 
-log = logs.get("relay")
 _sites = RelaySite.__table__
 _sends = Send.__table__
-# Compared against when the id is unknown, so a wrong id costs what a wrong key costs.
-_NO_HASH = hashlib.sha256(b"no such relay site").hexdigest()
 
 
 class RelayError(Refusal):
@@ -74,7 +67,7 @@ class Site:
     active: bool
     created_at: datetime
     last_used_at: datetime | None
-    key_hash: str = field(default="", repr=False)  # compared in authenticate only
+    key_hash: str = field(default="", repr=False)  # compared by relay_gate only
 
     @classmethod
     def of(cls, row: object) -> Site:
@@ -83,22 +76,6 @@ class Site:
                    row.daily_limit, bool(row.test_only),
                    tuple(json.loads(row.allow_ips or "[]")), row.charset or AUTO,
                    bool(row.active), row.created_at, row.last_used_at, row.key_hash)
-
-    def allows_address(self, address: str | None) -> bool:
-        """True when ``address`` is in one of the allowed networks (any, when none is set)."""
-        if not self.allow_ips:
-            return True
-        try:
-            ip = ipaddress.ip_address(address or "")
-        except ValueError:
-            return False
-        if ip.version == 6 and ip.ipv4_mapped:
-            ip = ip.ipv4_mapped
-        return any(ip in ipaddress.ip_network(cidr) for cidr in self.allow_ips)
-
-    def allows_sender(self, sender: str) -> bool:
-        """True when ``sender`` is one of the site's numbers."""
-        return (normalize_phone(sender) or sender) in self.senders
 
 
 @dataclass(frozen=True)
@@ -112,7 +89,8 @@ class Issued:
 # -- issuing, listing, disabling ---------------------------------------------------------
 
 
-def _hash(key: str) -> str:
+def hash_key(key: str) -> str:
+    """The digest a site's key is kept as."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
@@ -204,7 +182,7 @@ def create_site(name: str, senders: Sequence[str], *, daily_limit: int | None = 
             func.lower(_sites.c.name) == name.lower())).first()
     if taken is not None:
         raise RelayError("name_taken", name=name)
-    values = {"name": name, "key_hash": _hash(key), "senders": json.dumps(numbers),
+    values = {"name": name, "key_hash": hash_key(key), "senders": json.dumps(numbers),
               "daily_limit": limit, "test_only": test_only, "allow_ips": json.dumps(networks),
               "charset": charset, "active": True, "created_at": utcnow()}
     for _attempt in range(3):  # another site drew the same id: draw again
@@ -259,21 +237,6 @@ def disable_site(name: str, *, by: AuditActor) -> bool:
     return True
 
 
-# -- the wire's checks ---------------------------------------------------------------
-
-
-class Denial(StrEnum):
-    """Why the relay refuses a request before it reaches the gateway (the views give each
-    the gateway's code for it)."""
-
-    MISSING = "missing"  # no id or no key
-    AUTH = "auth"  # no such site, a wrong key, a disabled site
-    ADDRESS = "address"  # called from outside the site's networks
-    SENDER = "sender"  # a sender the site may not use
-    DAILY_LIMIT = "daily_limit"  # the send would pass the site's limit for the day
-    SMS_TOO_LONG = "sms_too_long"  # an SMS over 90 bytes: the gateway does not make it an LMS
-
-
 def find_by_user_id(user_id: str) -> Site | None:
     """The site a request's id names, active or not (None when there is none)."""
     with db.engine.connect() as connection:
@@ -281,28 +244,7 @@ def find_by_user_id(user_id: str) -> Site | None:
     return Site.of(row) if row is not None else None
 
 
-def authenticate(user_id: str, secure: str, address: str | None) -> Site | Denial:
-    """The active site these credentials open from ``address``, or why not."""
-    return open_site(find_by_user_id(user_id) if user_id else None, user_id, secure, address)
-
-
-def open_site(site: Site | None, user_id: str, secure: str,
-              address: str | None) -> Site | Denial:
-    """``site`` (what ``user_id`` names, already looked up) if ``secure`` is its key, it is
-    active and ``address`` may use it; else why not."""
-    if not user_id or not secure:
-        return Denial.MISSING
-    stored = site.key_hash if site is not None else _NO_HASH
-    if not hmac.compare_digest(stored, _hash(secure)) or site is None or not site.active:
-        return Denial.AUTH
-    if not site.allows_address(address):
-        log.warning("relay site=%s refused: address %s not allowed", site.name, address)
-        return Denial.ADDRESS
-    _note_use(site)
-    return site
-
-
-def _note_use(site: Site) -> None:
+def note_use(site: Site) -> None:
     """Write the site's last use, at most once a minute."""
     now = utcnow()
     if site.last_used_at is not None and now - site.last_used_at < USE_RESOLUTION:
@@ -310,6 +252,10 @@ def _note_use(site: Site) -> None:
     with db.engine.begin() as connection:
         connection.execute(update(_sites).where(_sites.c.id == site.id)
                            .values(last_used_at=now))
+
+
+
+# -- the daily limit ---------------------------------------------------------------------
 
 
 def used_today(site: Site, now: datetime | None = None, *, through: int | None = None) -> int:
@@ -343,78 +289,3 @@ def allowance(site: Site, real: int | None = None) -> int | None:
         return real
     left = max(0, site.daily_limit - used_today(site))
     return left if real is None else min(left, real)
-
-
-@dataclass(frozen=True)
-class RelaySend:
-    """What became of one relayed send: refused before the gateway (``denied``), or the
-    send service's result; ``remaining`` is what the site is told it has left."""
-
-    denied: Denial | None = None
-    result: sending.SendResult | None = None
-    remaining: int | None = None
-
-
-def send(site: Site, fields: Mapping[str, str], address: str | None) -> RelaySend:
-    """Read the wire's fields into a request, check what the site may do, and send it
-    through the one send path (a test-only site's sends are always tests)."""
-    draft = form_input.build_request(fields)
-    request = draft.request
-    if site.test_only and not request.test:
-        request = replace(request, test=True)
-    number = normalize_phone(request.sender)
-    if number is not None and not site.allows_sender(number):
-        return RelaySend(Denial.SENDER)
-    if not request.lms and request.kind == "L":  # the form would switch; the gateway refuses
-        return RelaySend(Denial.SMS_TOO_LONG)
-    if site.daily_limit is not None and request.cost > 0:
-        left = allowance(site)
-        if left is not None and request.cost > left:
-            log.info("relay site=%s over its daily limit (cost=%d left=%d)", site.name,
-                     request.cost, left)
-            return RelaySend(Denial.DAILY_LIMIT, remaining=left)
-    actor = sending.Actor(user_id=None, name=site.name, source=SOURCE,
-                          address=address)
-    admit = None
-    counted: list[int] = []  # what the admission counted, this send included
-    if site.daily_limit is not None and request.cost > 0:
-        # The check above saw the log before this send; this one, after its row is
-        # committed, also sees every concurrent send logged before it.
-        limit = site.daily_limit
-
-        def admit(send_id: int) -> bool:
-            counted.append(used_today(site, through=send_id))
-            return counted[-1] <= limit
-
-    result = sending.submit(sending.SendOrder(request, actor, input_problems=tuple(draft.problems),
-                                              admit=admit))
-    if result.status is sending.Status.OVER_LIMIT:
-        log.info("relay site=%s over its daily limit (concurrent sends)", site.name)
-        return RelaySend(Denial.DAILY_LIMIT, remaining=allowance(site))
-    shown = result.remaining
-    if site.daily_limit is not None and result.remaining is not None:
-        # What it may spend, not the real credit: its limit left after this send (as the
-        # admission counted it, so no third query), capped by the real credit.
-        left = (max(0, site.daily_limit - counted[-1]) if counted
-                else allowance(site))
-        shown = result.remaining if left is None else min(left, result.remaining)
-    return RelaySend(result=result, remaining=shown)
-
-
-def remaining(site: Site) -> int:
-    """``sms_remain.php`` for a site: its allowance (the real credit when it has no limit).
-
-    :raises cafe24.errors.Cafe24Error: the gateway could not say.
-    """
-    real = gateway.client().remaining()
-    left = allowance(site, real)
-    return real if left is None else left
-
-
-def senders(site: Site) -> list[str]:
-    """``smsSenderPhone.php`` for a site: its numbers that the gateway lists as approved.
-
-    :raises cafe24.errors.Cafe24Error: the gateway could not say.
-    """
-    registered = {normalize_phone(n) or n for n in gateway.gateway().senders()}
-    return [number for number in site.senders if number in registered]
