@@ -18,6 +18,7 @@ import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -70,7 +71,7 @@ class Site:
     key_hash: str = field(default="", repr=False)  # compared by relay_gate only
 
     @classmethod
-    def of(cls, row: object) -> Site:
+    def of(cls, row: Any) -> Site:
         """The site of a ``relay_sites`` row."""
         return cls(row.id, row.name, row.user_id, tuple(json.loads(row.senders or "[]")),
                    row.daily_limit, bool(row.test_only),

@@ -20,6 +20,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
 
@@ -128,7 +129,7 @@ class RecipientIndex:
         return [matches[i] for i in range(len(listed))]
 
 
-def _due_times(row: object) -> tuple[datetime, ...]:
+def _due_times(row: Any) -> tuple[datetime, ...]:
     """Every time the gateway lists a logged send under (aware, UTC)."""
     first = (row.reserve_at or row.created_at).replace(tzinfo=UTC)
     step = timedelta(minutes=row.repeat_minutes or 0)

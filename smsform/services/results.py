@@ -154,7 +154,8 @@ def read(query: ResultQuery, count: int, meter: Meter | None = None) -> Listing:
     :raises TooManyCalls: ``meter`` refused a call (the rows read so far are dropped).
     :raises cafe24.errors.Cafe24Error: the gateway refused or did not answer.
     """
-    kind, rows, calls = _kind_of(query), [], 0
+    kind, calls = _kind_of(query), 0
+    rows: list[KindRow] = []
     count = max(1, count)
     while True:
         wait = meter() if meter is not None else 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_login import current_user
@@ -107,7 +108,7 @@ def _list_calls_meter() -> int:
 
 def _row_json(item: results.KindRow, masked: bool) -> dict[str, object]:
     row = item.row
-    data: dict[str, object] = row.as_dict()
+    data: dict[str, object] = dict(row.as_dict())
     if masked:
         data["receivePhone"] = mask_phone(row.receive_phone)
     code = row.extra.get("resultCode", "")
@@ -160,7 +161,8 @@ def smsresult():
 
 def _this_page(**changes: object) -> str:
     """This page's URL with some query values changed (paging, the CSV link)."""
-    args = {**request.args.to_dict(), **{k: str(v) for k, v in changes.items()}}
+    args: dict[str, Any] = {**request.args.to_dict(),
+                            **{k: str(v) for k, v in changes.items()}}
     return url_for("lookup.smsresult", **args)
 
 
