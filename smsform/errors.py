@@ -12,15 +12,17 @@ from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError, StatementError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from smsform import database, logs
 from smsform.extensions import db
+from smsform.permissions import Permission
 from smsform.services.sending import SendResult, gateway_was_called
 
 log = logs.get("errors")
@@ -118,10 +120,31 @@ def _respond(error: ApiError) -> Response | tuple[Any, int]:
         response = jsonify(error.body())
     else:
         response = current_app.make_response(
-            render_template("errors/error.html", error=error, retry_url=_retry_url(error)))
+            render_template("errors/error.html", error=error, retry_url=_retry_url(error),
+                            links=_page_links()))
     response.status_code = error.status
     response.headers.update(error.headers)
     return response
+
+
+def _may_not_send() -> bool:
+    """True when this request's view needs the right to send and the signed-in person's
+    role does not have it (a viewer on the form)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    required = getattr(view, "required_permissions", ())
+    return (Permission.SEND in required and current_user.is_authenticated
+            and not current_user.can(Permission.SEND))
+
+
+def _page_links() -> list[tuple[str, str]]:
+    """Where the error page leads: back to the form for those who may send (and for those
+    not signed in, whom it sends to sign in), else to the pages the person's role opens."""
+    if not current_user.is_authenticated or current_user.can(Permission.SEND):
+        return [(url_for("send.smsform"), _("Back to the form"))]
+    links = [(url_for("dashboard.index"), _("To the dashboard"))]
+    if current_user.can(Permission.VIEW):
+        links.append((url_for("sends.index"), _("To the send log")))
+    return links
 
 
 def from_http(exc: HTTPException) -> ApiError:
@@ -134,6 +157,10 @@ def from_http(exc: HTTPException) -> ApiError:
     headers.pop("Content-Type", None)
     if isinstance(exc, CSRFError):
         return ApiError(status, code, expired_text(kept=False))
+    if status == 403 and _may_not_send():
+        return ApiError(status, code, _(
+            "Your role may not send messages. You can see the dashboard and the send log; "
+            "an administrator can give you the sender role."))
     return ApiError(status, code, text() if text else (exc.description or exc.name),
                     headers=headers)
 

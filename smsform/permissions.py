@@ -60,6 +60,7 @@ def requires(*permissions: Permission) -> Callable[[Callable[..., Any]], Callabl
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.required_permissions = permissions  # type: ignore[attr-defined] # error page
         return wrapped
 
     return decorator

@@ -41,12 +41,21 @@ def test_setup_creates_one_admin_signs_in_and_is_gone_afterwards(app, client):
 
     again = client.post("/setup", data={"username": "mallory", "password": "0123456789ab",
                                         "password2": "0123456789ab"})
-    assert again.status_code == 404
+    assert (again.status_code, again.headers["Location"]) == (302, "/dashboard")
     client.post("/logout")
     anonymous = client.get("/setup")
     assert anonymous.status_code == 302
     assert anonymous.headers["Location"] == "/login"
     assert [u.username for u in _users(app)] == ["boss"]
+
+
+def test_setup_after_setup_says_it_is_done_and_leads_to_sign_in(app, client):
+    make_user(app, *ADMIN, role="admin")
+    response = client.get("/setup?lang=en", follow_redirects=True)
+    assert (response.status_code, response.request.path) == (200, "/login")
+    soup = page(response)
+    assert "Set-up is done" in soup.select_one(".flash").get_text()
+    assert soup.select_one("form input[name=password]") is not None
 
 
 @pytest.mark.parametrize(("username", "password", "password2", "field"), [
@@ -131,6 +140,27 @@ def test_viewer_cannot_open_the_form(viewer_client):
     response = viewer_client.get("/smsform")
     assert response.status_code == 403
     assert page(response).select_one("main h1").get_text(strip=True) == "403"
+
+
+def test_the_viewers_403_says_why_and_leads_to_what_they_may_open(viewer_client):
+    """Not back to the form, which would answer 403 again."""
+    soup = page(viewer_client.get("/smsform?lang=en"))
+    assert soup.select_one("#error-message").get_text(strip=True).startswith(
+        "Your role may not send messages.")
+    links = {a["href"] for a in soup.select("#error a.error-link")}
+    assert links == {"/dashboard", "/sends"}
+    for href in links:
+        assert viewer_client.get(href).status_code == 200
+    korean = page(viewer_client.get("/smsform?lang=ko")).select_one("#error-message").get_text()
+    assert "이 역할로는 메시지를 보낼 수 없습니다" in korean
+    answer = viewer_client.post("/smssend", data=valid_send(),
+                                headers={"Accept": "application/json"})
+    assert answer.get_json()["message"].startswith("이 역할로는 메시지를 보낼 수 없습니다")
+
+
+def test_a_senders_error_page_still_leads_back_to_the_form(sender_client):
+    soup = page(sender_client.get("/no-such-page"))
+    assert [a["href"] for a in soup.select("#error a.error-link")] == ["/smsform"]
 
 
 def test_viewer_cannot_send(viewer_client, backend):

@@ -4,7 +4,7 @@ administrator chose it)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
@@ -112,12 +112,14 @@ def _expired_setup(message: str) -> tuple[str, int] | None:
 @bp.route("/setup", methods=["GET", "POST"])
 @on_expired_form(_expired_setup)
 def setup() -> str | Response | tuple[str, int]:
-    """Create the first administrator; gone once any account exists (also when several
-    set-ups are posted at once: one statement makes the one administrator)."""
+    """Create the first administrator; once any account exists (also when several set-ups
+    are posted at once: one statement makes the one administrator), it says set-up is done
+    and leads to sign-in, or to the dashboard of whoever is signed in."""
     if accounts.has_users():
+        flash(_("Set-up is done: the first administrator exists already."), "info")
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login"))
-        abort(404)
+        return redirect(landing())
     form = SetupForm()
     if not form.validate_on_submit():
         return _setup_page(form, 400 if form.errors else 200)
