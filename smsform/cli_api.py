@@ -244,11 +244,14 @@ def token_group() -> None:
 @token_group.command("create")
 @click.option("--user", "username", required=True, help="Whose token (it acts with their role).")
 @click.option("--name", "label", required=True, help="What uses it, e.g. shop-orders.")
+@click.option("--read-only", "read_only", is_flag=True,
+              help="It may list and read, never send (POST /api/v1/messages answers 403).")
 @click.option("--json", "as_json", is_flag=True, help='Print exactly {"token": ...}.')
-def create_token(username: str, label: str, as_json: bool) -> None:
+def create_token(username: str, label: str, read_only: bool, as_json: bool) -> None:
     """Make a token; it is printed this once and kept only as a digest."""
     account = refusals_end(lambda: accounts.find_user(username))
-    issued = refusals_end(lambda: api_tokens.create(account, label, by=CLI_ACTOR))
+    issued = refusals_end(lambda: api_tokens.create(account, label, by=CLI_ACTOR,
+                                                    read_only=read_only))
     if as_json:
         click.echo(json.dumps({"token": issued.token}))
         return
@@ -265,6 +268,8 @@ def list_tokens(username: str | None) -> None:
     click.echo("id\tuser\tname\tprefix\tcreated\tlast_used\tstate")
     for token in api_tokens.list_tokens(user_id):
         state = "active" if token.active else f"revoked {terminal_time(token.revoked_at)}"
+        if token.read_only:
+            state += " read-only"
         click.echo("\t".join([str(token.id), token.user, token.name, token.prefix,
                               terminal_time(token.created_at),
                               terminal_time(token.last_used_at), state]))

@@ -192,3 +192,4 @@ class ApiTokenForm(BaseForm):
     """A person names a new API token of their own (rules: services.api_tokens)."""
 
     name = StringField("name", validators=[DataRequired()])
+    read_only = BooleanField("read_only")

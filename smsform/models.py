@@ -291,6 +291,8 @@ class ApiToken(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: A read-only token lists and reads the log, the credit and the senders, never sends.
+    read_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class RelaySite(Model):

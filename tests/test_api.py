@@ -316,12 +316,17 @@ def test_one_send_in_full(client, token):
     assert body["to"] == [{"phone": "010-2222-3333", "name": None}]
 
 
-def test_a_send_of_another_user_is_not_found_but_an_admin_reads_any(app, client, token):
-    sent = post(client, token, message()).get_json()
+def test_a_send_of_another_user_is_masked_but_an_admin_reads_any_in_full(app, client, token):
+    sent = post(client, token, message(to=[{"phone": "010-2222-3333", "name": "홍길동"}],
+                                       text="{name}님 안녕하세요")).get_json()
     other = token_user(app, "sender", "bob")
     admin = token_user(app, "admin", "root")
-    assert_problem(client.get(f"{MESSAGES}/{sent['id']}", headers=bearer(other)), 404)
-    assert client.get(f"{MESSAGES}/{sent['id']}", headers=bearer(admin)).status_code == 200
+    body = client.get(f"{MESSAGES}/{sent['id']}", headers=bearer(other)).get_json()
+    assert body["to"] == [{"phone": "010-****-3333", "name": "홍*동"}]  # services.visibility
+    body = client.get(f"{MESSAGES}/{sent['id']}", headers=bearer(admin)).get_json()
+    assert body["to"] == [{"phone": "010-2222-3333", "name": "홍길동"}]
+    body = client.get(f"{MESSAGES}/{sent['id']}", headers=bearer(token)).get_json()
+    assert body["to"] == [{"phone": "010-2222-3333", "name": "홍길동"}]
     assert_problem(client.get(f"{MESSAGES}/999999", headers=bearer(admin)), 404)
     assert_problem(client.get(f"{MESSAGES}/{2**64}", headers=bearer(admin)), 404)
 
@@ -358,13 +363,15 @@ def test_the_log_filters_like_the_send_log(app, client, token):
         body = client.get(MESSAGES, query_string=query, headers=bearer(token)).get_json()
         return [item["result"] for item in body["items"]]
 
-    assert ids() == ["refused", "success"]  # only alice's own
+    assert ids() == ["success", "refused", "success"]  # everyone's, as /sends lists them
     assert ids(result="refused") == ["refused"]
     assert ids(q="010-5555-6666") == ["success"]
     assert ids(q="배송") == ["success"]
-    assert ids(q="남의") == []
+    assert ids(q="남의") == ["success"]
+    assert ids(q="010-2222-3333") == ["refused"]  # one's own only: bob's send there is masked
     today = datetime.now(KST).date()
-    assert ids(**{"from": today.isoformat(), "to": today.isoformat()}) == ["refused", "success"]
+    assert ids(**{"from": today.isoformat(), "to": today.isoformat()}) == [
+        "success", "refused", "success"]
     assert ids(**{"to": (today - timedelta(days=1)).isoformat()}) == []
 
 

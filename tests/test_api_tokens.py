@@ -121,7 +121,7 @@ def test_making_and_revoking_on_the_page_are_audited(app):
     browser.post(f"/account/tokens/{row.id}/revoke")
     made, revoked = audit_events(app, "api_token_created", "api_token_revoked")
     assert (made.action, made.actor, made.target) == ("api_token_created", "alice", "alice")
-    assert json.loads(made.detail) == {"token": "shop", "id": row.id}
+    assert json.loads(made.detail) == {"token": "shop", "id": row.id, "read_only": False}
     assert (revoked.action, revoked.actor, revoked.target) == ("api_token_revoked", "alice",
                                                                "alice")
 

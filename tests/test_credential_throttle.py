@@ -14,7 +14,7 @@ from smsform import limiter
 from smsform.services import accounts, api_tokens, relay_sites
 from smsform.services.audit import CLI_ACTOR
 from tests.api_support import PASSWORD, audit_events, bearer, token_user
-from tests.support import b64, build_app, field_errors, make_user, page, sign_in
+from tests.support import b64, build_app, field_errors, make_user, page, send_calls, sign_in
 from tests.test_api import assert_problem
 from tests.test_relay import SENDER, jsp_send_body
 
@@ -146,3 +146,45 @@ def test_the_audit_page_names_the_refusals(app):
     admin = sign_in(app, "admin")
     text = page(admin.get("/audit")).get_text()
     assert "잘못된 API 토큰" in text
+
+
+# -- read-only tokens ------------------------------------------------------------------------
+
+
+def test_a_read_only_token_reads_but_never_sends(app, backend):
+    make_user(app, "kim", PASSWORD, "sender")
+    with app.app_context():
+        token = api_tokens.create(accounts.find_user("kim"), "report", by=CLI_ACTOR,
+                                  read_only=True).token
+    client = app.test_client()
+    body = {"from": SENDER, "to": ["010-2222-3333"], "text": "안녕하세요"}
+    answer = client.post("/api/v1/messages", json=body, headers=bearer(token))
+    problem = assert_problem(answer, 403, "read_only_token")
+    assert "읽기 전용" in problem["detail"]
+    assert send_calls(backend) == []
+    for path in ("/api/v1/messages", "/api/v1/balance", "/api/v1/senders"):
+        assert client.get(path, headers=bearer(token)).status_code == 200, path
+    full = token_user(app, "sender", "lee")
+    assert client.post("/api/v1/messages", json=body, headers=bearer(full)).status_code == 201
+
+
+def test_read_only_tokens_from_the_cli_and_the_page(app):
+    make_user(app, "kim", PASSWORD, "sender")
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["token", "create", "--user", "kim", "--name", "nightly",
+                               "--read-only", "--json"])
+    assert made.exit_code == 0, made.output
+    listed = runner.invoke(args=["token", "list", "--user", "kim"])
+    assert "read-only" in listed.output
+    browser = sign_in(app, "sender", "lee")
+    assert browser.post("/account/tokens", data={"name": "ro", "read_only": "y"}
+                        ).status_code == 200
+    assert browser.post("/account/tokens", data={"name": "rw"}).status_code == 200
+    soup = page(browser.get("/account/tokens"))
+    assert soup.select_one('tr[data-name="ro"] .read-only') is not None
+    assert soup.select_one('tr[data-name="rw"] .read-only') is None
+    with app.app_context():
+        tokens = {t.name: t.read_only for t in api_tokens.list_tokens()}
+    assert tokens == {"nightly": True, "ro": True, "rw": False}
+    events = [e.detail for e in audit_events(app, "api_token_created")]
+    assert all('"read_only"' in detail for detail in events)

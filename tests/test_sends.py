@@ -454,14 +454,18 @@ def test_viewers_see_numbers_masked_everywhere(app, viewer):
     assert "2222" not in shown and "123-4567" not in shown
     body = viewer.get(f"/sends/{send_id}", headers=JSON).get_json()
     assert [r["phone"] for r in body["recipients_list"]] == ["010-****-3333", "02-***-4567"]
+    assert [n.get_text() for n in detail.select("#recipient-list .name")] == ["홍*동", "김*수"]
+    assert "홍길동" not in shown and "김철수" not in shown  # the merged texts too
+    assert detail.select_one("#address") is None and "10.1.2.3" not in shown
+    assert [r["name"] for r in body["recipients_list"]] == ["홍*동", "김*수"]
     (row,) = csv_rows(viewer.get("/sends?format=csv"))
-    assert row["numbers"] == "010-****-3333 홍길동; 02-***-4567 김철수"
+    assert row["numbers"] == "010-****-3333 홍*동; 02-***-4567 김*수"
     assert "2222" not in viewer.get("/sends?format=csv").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("role", ["sender", "admin"])
 def test_senders_and_admins_see_numbers_whole(app, clients, role):
-    send_id = add_send(app, phones=("010-2222-3333",))
+    send_id = add_send(app, phones=("010-2222-3333",), user="sender-user")
     client = clients[role]
     assert page(client.get("/sends")).select_one(".number").get_text() == "010-2222-3333"
     assert page(client.get(f"/sends/{send_id}")).select_one(
@@ -493,13 +497,13 @@ def test_mask_keeps_the_shape_of_the_number():
 # -- one send in full ------------------------------------------------------------------
 
 
-def test_a_send_in_full(app, sender):
+def test_a_send_in_full(app, admin):
     make_user(app, "kim", "a-long-enough-password", "sender")
     send_id = add_send(app, user="kim", text="{name}님, 주문이 접수되었습니다.", kind="L",
                        subject="주문 안내", phones=("010-2222-3333", "010-4444-5555"),
                        names=("홍길동", "김철수"), result="reserved", code="reserved",
                        reserve_at=kst(2026, 3, 1, 9, 30), repeat=(3, 20), source="json")
-    soup = page(sender.get(f"/sends/{send_id}"))
+    soup = page(admin.get(f"/sends/{send_id}"))
     assert soup.select_one("#who").get_text() == "kim"
     assert soup.select_one("#source").get_text() == "json"
     assert soup.select_one("#address").get_text() == "10.1.2.3"
@@ -748,7 +752,7 @@ def migrated_app(db_url: str, backend: GatewayBackend) -> Flask:
 
 def test_filters_and_purge_on_the_migrated_database(migrated_app):
     app = migrated_app
-    client = sign_in(app, "sender")
+    client = sign_in(app, "admin")
     make_user(app, "kim", "a-long-enough-password", "sender")
     restock = add_send(app, user="kim", text="재입고 SALE 알림", phones=("010-2222-3333",),
                        created_at=kst(2026, 3, 1, 0, 30))

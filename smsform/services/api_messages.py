@@ -25,6 +25,7 @@ from smsform.services import sendlog_query
 from smsform.services.sending import SendResult
 from smsform.services.sendlog import effective_result
 from smsform.services.sendlog_query import LogFilter
+from smsform.services.visibility import Reader
 
 log = logs.get("api")
 _sends = Send.__table__
@@ -109,15 +110,16 @@ def answer_row(result: SendResult, *, user_id: int | None, user: str,
         detail=result.detail[:300] or None)
 
 
-def page(log_filter: LogFilter, *, owner: int | None, after: Cursor | None, limit: int,
+def page(log_filter: LogFilter, *, reader: Reader, after: Cursor | None, limit: int,
          now: datetime | None = None) -> tuple[list[MessageRow], Cursor | None]:
-    """Up to ``limit`` sends after ``after``, newest first (only ``owner``'s unless None),
+    """Up to ``limit`` sends after ``after``, newest first (a number found only in the sends
+    ``reader`` sees in full),
     and the cursor of the next page (None on the last); the filters read as ``/sends``
     reads them. Raises FilterError for a word with too many forms, or a search that took
     longer than sendlog_query.SEARCH_SECONDS."""
     now = now or utcnow()
     with db.engine.connect() as connection, sendlog_query.bounded(connection, log_filter):
-        conditions = sendlog_query.where(connection, log_filter, now, owner=owner)
+        conditions = sendlog_query.where(connection, log_filter, now, reader=reader)
         if conditions is None:
             return [], None
         query = select(*_COLUMNS).where(*conditions)

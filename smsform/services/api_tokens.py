@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from smsform.extensions import db
 from smsform.models import ApiToken, User, in_korea, utcnow
+from smsform.permissions import Permission
 from smsform.services import audit
 from smsform.services.accounts import SignedInUser
 from smsform.services.refusals import Refusal
@@ -43,10 +44,18 @@ class TokenError(Refusal):
 class TokenUser(SignedInUser):
     """The user a bearer token acts as (Flask-Login's ``current_user`` on API requests).
 
-    A token is its own credential: a password an administrator chose does not stop it.
+    A token is its own credential: a password an administrator chose does not stop it. A
+    read-only token has its user's rights but sending (``Permission.SEND``).
     """
 
     token_id: int = 0
+    read_only: bool = False
+
+    def can(self, permission: Permission) -> bool:
+        """The user's right, less sending for a read-only token."""
+        if self.read_only and permission is Permission.SEND:
+            return False
+        return super().can(permission)
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,7 @@ class TokenInfo:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    read_only: bool = False
 
     @property
     def active(self) -> bool:
@@ -104,7 +114,7 @@ def _live_count(user_id: int) -> int:
         _tokens.c.user_id == user_id, _tokens.c.revoked_at.is_(None))).scalar_one()
 
 
-def create(user: User, name: str, *, by: audit.AuditActor) -> Issued:
+def create(user: User, name: str, *, by: audit.AuditActor, read_only: bool = False) -> Issued:
     """A new token for ``user`` named ``name`` (unique among their live tokens), audited;
     at most SMSFORM_MAX_TOKENS live ones per user (two made at the same instant may pass
     the count together: the cap bounds how many tokens a user's rate is spread over)."""
@@ -121,11 +131,11 @@ def create(user: User, name: str, *, by: audit.AuditActor) -> Issued:
     with db.engine.begin() as connection:
         inserted = connection.execute(insert(_tokens).values(
             user_id=user.id, name=name, prefix=prefix, token_hash=digest(token),
-            created_at=utcnow())).inserted_primary_key
+            created_at=utcnow(), read_only=read_only)).inserted_primary_key
     assert inserted is not None  # a one-row INSERT always has its key
     token_id = inserted[0]
     audit.record_by("api_token_created", by, target=user.username,
-                    detail={"token": name, "id": token_id})
+                    detail={"token": name, "id": token_id, "read_only": read_only})
     return Issued(token_id, name, token)
 
 
@@ -137,7 +147,8 @@ def list_tokens(user_id: int | None = None) -> list[TokenInfo]:
     if user_id is not None:
         query = query.where(_tokens.c.user_id == user_id)
     return [TokenInfo(row.id, row.username, row.name, row.prefix, in_korea(row.created_at),
-                      in_korea(row.last_used_at), in_korea(row.revoked_at))
+                      in_korea(row.last_used_at), in_korea(row.revoked_at),
+                      bool(row.read_only))
             for row in db.session.execute(query)]
 
 
@@ -172,6 +183,7 @@ def revoke(token_id: int, *, user_id: int, by: audit.AuditActor) -> bool:
 
 
 _BY_PREFIX = (select(_tokens.c.id, _tokens.c.token_hash, _tokens.c.last_used_at,
+                     _tokens.c.read_only,
                      _users.c.id.label("user_id"), _users.c.username, _users.c.role,
                      _users.c.session_version)
               .join(_users, _users.c.id == _tokens.c.user_id)
@@ -203,5 +215,5 @@ def authenticate(token: str, now: datetime | None = None) -> TokenUser | None:
         with db.engine.begin() as connection:
             connection.execute(_NOTE_USE, {"token_id": row.id, "now": now})
     return TokenUser(row.user_id, row.username, row.role, row.session_version,
-                     token_id=row.id)
+                     token_id=row.id, read_only=bool(row.read_only))
 

@@ -9,8 +9,8 @@ send_recipients (phone, send_id), words of the text on SQLite by the FTS5 trigra
 ``sends_search`` (models.SEND_SEARCH_DDL), on PostgreSQL by the GIN trigram index
 ``ix_sends_text_trgm`` (pg_trgm, models.SEND_TEXT_TRGM), which serves ``text ILIKE
 '%word%'`` for a word with three letters or digits in a row; other words (``입고``) are
-matched there by reading the texts, as all are where neither index exists. Numbers are
-masked here, for whoever may not see them.
+matched there by reading the texts, as all are where neither index exists. Who sees a send
+in full and who masked is ``services.visibility``'s rule, applied here row by row.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from smsform.services.sendlog import (
     pending_condition,
     unknown_condition,
 )
+from smsform.services.visibility import EVERYTHING, Reader, mask_name
 from smsform.states import Result
 
 _sends = Send.__table__
@@ -206,8 +207,9 @@ def _text_has(connection: Connection, word: str):
     return _sends.c.text.ilike(pattern, escape="\\")
 
 
-def _conditions(log_filter: LogFilter, now: datetime) -> list:
-    """The WHERE clause of every filter but the words (each served by an index)."""
+def _conditions(log_filter: LogFilter, now: datetime, reader: Reader) -> list:
+    """The WHERE clause of every filter but the words (each served by an index); a number
+    finds only the sends ``reader`` sees in full (services.visibility)."""
     s = _sends.c
     conditions = []
     if log_filter.user_id is not None:
@@ -217,6 +219,8 @@ def _conditions(log_filter: LogFilter, now: datetime) -> list:
     if log_filter.phone:
         conditions.append(s.id.in_(select(_recipients.c.send_id)
                                    .where(_recipients.c.phone == log_filter.phone)))
+        if reader.people_owner is not None:
+            conditions.append(s.user_id == reader.people_owner)
     if log_filter.day_from:
         conditions.append(s.created_at >= korea_day_start(log_filter.day_from))
     if log_filter.day_to:
@@ -337,9 +341,10 @@ def _matching_ids(match: str, below: int | None = None):
     return query.order_by(_search_index.c.rowid.desc())
 
 
-def _plan(connection: Connection, log_filter: LogFilter, now: datetime) -> _Plan:
+def _plan(connection: Connection, log_filter: LogFilter, now: datetime,
+          reader: Reader) -> _Plan:
     """The plan for ``log_filter``; raises FilterError for a word with too many forms."""
-    where = _conditions(log_filter, now)
+    where = _conditions(log_filter, now, reader)
     if not log_filter.words:
         return _Plan(where)
     if not has_sqlite_table(connection, SEND_SEARCH):
@@ -352,14 +357,12 @@ def _plan(connection: Connection, log_filter: LogFilter, now: datetime) -> _Plan
 
 
 def where(connection: Connection, log_filter: LogFilter, now: datetime, *,
-          owner: int | None = None) -> list | None:
+          reader: Reader = EVERYTHING) -> list | None:
     """The WHERE clause of ``log_filter`` for another reader of the log (the API), the
-    words served by the text index where there is one, only ``owner``'s sends unless None;
-    None when no row can match. Raises FilterError for a word with too many forms."""
-    plan = _plan(connection, log_filter, now)
-    if plan.nothing:
-        return None
-    return [*plan.where, *([_sends.c.user_id == owner] if owner is not None else [])]
+    words served by the text index where there is one; None when no row can match. Raises
+    FilterError for a word with too many forms."""
+    plan = _plan(connection, log_filter, now, reader)
+    return None if plan.nothing else plan.where
 
 
 # --- rows as the log shows them ------------------------------------------------------
@@ -385,6 +388,10 @@ def _shown(phone: str, masked: bool) -> str:
     return mask_phone(phone) if masked else phone
 
 
+def _name_shown(name: str | None, masked: bool) -> str | None:
+    return mask_name(name) if name and masked else name
+
+
 
 
 @dataclass(frozen=True)
@@ -393,6 +400,8 @@ class LogRow:
 
     id: int
     created_at: datetime  # KST
+    user_id: int | None
+    in_full: bool  # shown in full to this reader (services.visibility), else masked
     user: str
     source: str
     sender: str
@@ -411,8 +420,8 @@ class LogRow:
 
 
 _LIST_COLUMNS = (
-    _sends.c.id, _sends.c.created_at, _sends.c.actor, _sends.c.source, _sends.c.sender,
-    _sends.c.kind, _sends.c.recipient_count, _sends.c.recipients, _sends.c.cost,
+    _sends.c.id, _sends.c.created_at, _sends.c.user_id, _sends.c.actor, _sends.c.source,
+    _sends.c.sender, _sends.c.kind, _sends.c.recipient_count, _sends.c.recipients, _sends.c.cost,
     _sends.c.forecast, _sends.c.test, _sends.c.result, _sends.c.code, _sends.c.marked,
     _sends.c.text, _sends.c.subject, _sends.c.purged_at)
 
@@ -423,11 +432,14 @@ def _pairs(recipients_json: str | None) -> list[tuple[str, str | None]]:
     return [(phone, name) for phone, name in json.loads(recipients_json)]
 
 
-def _log_row(row, masked: bool, now: datetime,
+def _log_row(row, reader: Reader, now: datetime,
              pairs: list[tuple[str, str | None]] | None = None) -> LogRow:
     pairs = _pairs(row.recipients) if pairs is None else pairs
+    in_full = reader.in_full(row.user_id)
+    masked = not in_full
     return LogRow(
-        id=row.id, created_at=in_korea(row.created_at), user=row.actor, source=row.source,
+        id=row.id, created_at=in_korea(row.created_at), user_id=row.user_id, in_full=in_full,
+        user=row.actor, source=row.source,
         sender=row.sender, kind="lms" if row.kind == "L" else "sms",
         recipients=row.recipient_count,
         first_recipient=_shown(pairs[0][0], masked) if pairs else "", cost=row.cost,
@@ -480,21 +492,21 @@ def _total(connection: Connection, plan: _Plan, log_filter: LogFilter) -> int:
                               ).scalar_one()
 
 
-def page(log_filter: LogFilter, *, masked: bool, now: datetime | None = None) -> LogPage:
+def page(log_filter: LogFilter, *, reader: Reader, now: datetime | None = None) -> LogPage:
     """The page ``log_filter.page`` (PAGE_SIZE rows, newest first) and the total; raises
     FilterError for a word with too many forms."""
     now = now or utcnow()
     connection = db.session.connection()
     try:
         with bounded(connection, log_filter):
-            plan = _plan(connection, log_filter, now)
+            plan = _plan(connection, log_filter, now, reader)
             if plan.nothing:
                 return LogPage([], 0, log_filter.page, 1)
             total, rows = _page_rows(connection, plan, log_filter)
     except FilterError:
         db.session.rollback()  # PostgreSQL: the stopped statement's transaction
         raise
-    return LogPage([_log_row(r, masked, now) for r in rows], total, log_filter.page,
+    return LogPage([_log_row(r, reader, now) for r in rows], total, log_filter.page,
                    max(1, -(-total // PAGE_SIZE)))
 
 
@@ -516,10 +528,10 @@ class ExportRow:
     """One send as the CSV export writes it."""
 
     row: LogRow
-    numbers: list[str]  # each recipient's number (masked for viewers), with its name
+    numbers: list[str]  # each recipient's number, with its name (masked as the reader sees)
 
 
-def export(log_filter: LogFilter, *, masked: bool,
+def export(log_filter: LogFilter, *, reader: Reader,
            now: datetime | None = None) -> Iterator[ExportRow]:
     """Every send the filters match, newest first, read EXPORT_BATCH at a time (keyset, each
     batch in its own short read), so memory stays flat. The plan and the first batch are
@@ -527,11 +539,11 @@ def export(log_filter: LogFilter, *, masked: bool,
     many forms or a search too slow), the rest as they are streamed."""
     now = now or utcnow()
     with db.engine.connect() as connection, bounded(connection, log_filter):
-        plan = _plan(connection, log_filter, now)
+        plan = _plan(connection, log_filter, now, reader)
         if plan.nothing:
             return iter(())
         first = connection.execute(_batch_query(plan, None).order_by(*plan.order())).all()
-    return _export_rows(plan, masked, now, first)
+    return _export_rows(plan, reader, now, first)
 
 
 def _batch_query(plan: _Plan, last: Row[*tuple[Any, ...]] | None) -> Select[Any]:
@@ -544,13 +556,15 @@ def _batch_query(plan: _Plan, last: Row[*tuple[Any, ...]] | None) -> Select[Any]
     return query.limit(EXPORT_BATCH)
 
 
-def _export_rows(plan: _Plan, masked: bool, now: datetime,
+def _export_rows(plan: _Plan, reader: Reader, now: datetime,
                  batch: Sequence[Row[*tuple[Any, ...]]]) -> Iterator[ExportRow]:
     while True:
         for row in batch:
             pairs = _pairs(row.recipients)
-            numbers = [_shown(p, masked) + (f" {name}" if name else "") for p, name in pairs]
-            yield ExportRow(_log_row(row, masked, now, pairs), numbers)
+            masked = not reader.in_full(row.user_id)
+            numbers = [_shown(p, masked) + (f" {_name_shown(name, masked)}" if name else "")
+                       for p, name in pairs]
+            yield ExportRow(_log_row(row, reader, now, pairs), numbers)
         if len(batch) < EXPORT_BATCH:
             return
         with db.engine.connect() as connection:
@@ -593,7 +607,7 @@ class SendDetail:
 
 def _recipients_of(text: str | None, recipients_json: str | None,
                    masked: bool) -> list[LoggedRecipient]:
-    pairs = _pairs(recipients_json)
+    pairs = [(phone, _name_shown(name, masked)) for phone, name in _pairs(recipients_json)]
     named = [Recipient(phone, name) for phone, name in pairs if name]
     merged = iter(merge_all(text, named)) if text and named else iter(())
     out = []
@@ -603,9 +617,10 @@ def _recipients_of(text: str | None, recipients_json: str | None,
     return out
 
 
-def detail(send_id: int, *, masked: bool, with_answer: bool,
+def detail(send_id: int, *, reader: Reader, with_answer: bool,
            now: datetime | None = None) -> SendDetail | None:
-    """One send in full, or None when there is no such send."""
+    """One send as ``reader`` may see it (services.visibility: masked numbers and names, no
+    client address, unless in full), or None when there is no such send."""
     marker = _users.alias("marker")
     row = db.session.execute(
         select(_sends, marker.c.username.label("marked_by_name"))
@@ -613,10 +628,12 @@ def detail(send_id: int, *, masked: bool, with_answer: bool,
         .where(_sends.c.id == send_id)).first()
     if row is None:
         return None
+    masked = not reader.in_full(row.user_id)
     return SendDetail(
-        row=_log_row(row, masked, now or utcnow()),
+        row=_log_row(row, reader, now or utcnow()),
         recipients=_recipients_of(row.text, row.recipients, masked),
-        client_address=row.client_address, reserve_at=in_korea(row.reserve_at),
+        client_address=None if masked else row.client_address,
+        reserve_at=in_korea(row.reserve_at),
         repeat_num=row.repeat_num, repeat_minutes=row.repeat_minutes, remaining=row.remaining,
         answer=row.answer if with_answer else None, detail=row.detail,
         duration_ms=row.duration_ms, finished_at=in_korea(row.finished_at),

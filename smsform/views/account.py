@@ -33,6 +33,7 @@ class TokenRow:
     created_iso: str
     last_used: str | None
     revoked: str | None
+    read_only: bool
 
 
 def _row(token: TokenInfo) -> TokenRow:
@@ -41,7 +42,7 @@ def _row(token: TokenInfo) -> TokenRow:
 
     return TokenRow(token.id, token.name, f"smsf_{token.prefix}_…", shown(token.created_at),
                     token.created_at.isoformat(timespec="seconds"), shown(token.last_used_at),
-                    shown(token.revoked_at))
+                    shown(token.revoked_at), token.read_only)
 
 
 def _page(form: ApiTokenForm, issued: api_tokens.Issued | None = None,
@@ -63,7 +64,8 @@ def tokens() -> Any:
     if owner is None:  # signed in a moment ago, yet gone (accounts are never deleted)
         abort(404)
     try:
-        issued = api_tokens.create(owner, form.name.data, by=acting_user())
+        issued = api_tokens.create(owner, form.name.data, by=acting_user(),
+                                   read_only=bool(form.read_only.data))
     except TokenError as exc:
         form.name.errors = [*form.name.errors, messages.refusal_text(exc)]
         return _page(form, status=400)

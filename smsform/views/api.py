@@ -49,7 +49,7 @@ from smsform.services.api_tokens import TokenUser
 from smsform.services.sending import Actor, SendKey, SendOrder, SendResult, Status
 from smsform.services.sendlog_query import FilterError
 from smsform.states import Result
-from smsform.views.util import MAX_ID, failure_detail, numbers_masked, refuse_number_search
+from smsform.views.util import MAX_ID, failure_detail, log_reader, refuse_number_search
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 log = logs.get("api")
@@ -185,8 +185,23 @@ def _body() -> MessageIn:
         raise _invalid(found) from None
 
 
+def writable(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse a read-only token with 403 and the reason (before any other check)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if getattr(current_user, "read_only", False):
+            raise ApiError(403, "read_only_token", _(
+                "This token is read-only: it may list and read, but not send. Make a token "
+                "without read-only on the account page to send."))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 @bp.post("/messages")
 @in_callers_language
+@writable
 @requires(Permission.SEND)
 def send_message() -> Response:
     """Send one message once; 201 when the gateway took it."""
@@ -280,11 +295,6 @@ def _filter_refused(exc: FilterError) -> ApiError:
                                       problems=_summary(fields)), fields=fields)
 
 
-def _owner() -> int | None:
-    """Whose sends the token may read: its user's, or everyone's for an administrator."""
-    return None if current_user.can(Permission.READ_ALL_SENDS) else current_user.id
-
-
 def _info(row: MessageRow) -> MessageInfo:
     return MessageInfo(**MessageSent.of(row).model_dump(), sender=row.sender, user=row.user,
                        source=row.source, test=row.test, marked=row.marked)
@@ -294,7 +304,7 @@ def _info(row: MessageRow) -> MessageInfo:
 @in_callers_language
 @requires(Permission.VIEW)
 def list_messages() -> dict[str, Any]:
-    """The token user's sends (an administrator's: everyone's), newest first."""
+    """The send log, newest first, as /sends shows it to the token's user."""
     query = _query()
     log_filter = _filter(query)
     refuse_number_search(bool(log_filter.phone))
@@ -304,7 +314,7 @@ def list_messages() -> dict[str, Any]:
         if after is None:
             raise _invalid([InputProblem("cursor", "bad_cursor")])
     try:
-        rows, following = api_messages.page(log_filter, owner=_owner(), after=after,
+        rows, following = api_messages.page(log_filter, reader=log_reader(), after=after,
                                             limit=query.limit)
     except FilterError as exc:  # a word of the text with too many forms
         raise _filter_refused(exc) from None
@@ -322,12 +332,11 @@ def _not_found() -> ApiError:
 @in_callers_language
 @requires(Permission.VIEW)
 def get_message(send_id: int) -> dict[str, Any]:
-    """One send in full: one's own, or any for an administrator."""
+    """One send, as /sends/<id> shows it to the token's user (services.visibility)."""
     row = api_messages.message(send_id) if send_id <= MAX_ID else None
-    owner = _owner()
-    if row is None or (owner is not None and row.user_id != owner):
+    if row is None:
         raise _not_found()
-    full = sendlog_query.detail(send_id, masked=numbers_masked(), with_answer=False)
+    full = sendlog_query.detail(send_id, reader=log_reader(), with_answer=False)
     if full is None:  # pragma: no cover - rows are never deleted
         raise _not_found()
     repeat = (RepeatOut(count=full.repeat_num, every_minutes=full.repeat_minutes)

@@ -26,7 +26,7 @@ from smsform.services.sendlog_query import ExportRow, FilterError, LogRow
 from smsform.states import Result
 from smsform.views.csv_export import csv_stream
 from smsform.views.paging import pager
-from smsform.views.util import MAX_ID, failure_detail, numbers_masked, refuse_number_search
+from smsform.views.util import MAX_ID, failure_detail, log_reader, refuse_number_search
 
 bp = Blueprint("sends", __name__)
 
@@ -88,8 +88,8 @@ def index() -> Any:
         refuse_number_search(bool(log_filter.phone))
         if fmt == "csv":
             return csv_stream("sends.csv", CSV_COLUMNS, _csv_rows(
-                sendlog_query.export(log_filter, masked=numbers_masked())))
-        result = sendlog_query.page(log_filter, masked=numbers_masked())
+                sendlog_query.export(log_filter, reader=log_reader())))
+        result = sendlog_query.page(log_filter, reader=log_reader())
     except FilterError as exc:
         return _bad_filter(form, fmt, exc)
     if wants_json():
@@ -159,7 +159,7 @@ def _csv_rows(rows: Iterator[ExportRow]) -> Iterator[tuple[object, ...]]:
 @requires(Permission.VIEW)
 def show(send_id: int) -> Any:
     """One send in full: recipients and merged texts, reservation and repeat, outcome."""
-    detail = sendlog_query.detail(send_id, masked=numbers_masked(),
+    detail = sendlog_query.detail(send_id, reader=log_reader(),
                                   with_answer=current_user.can(Permission.MARK_SENDS))
     if detail is None:
         abort(404)

@@ -13,6 +13,7 @@ from config import origin
 from smsform.errors import ApiError
 from smsform.permissions import Permission
 from smsform.services.audit import AuditActor
+from smsform.services.visibility import Reader
 
 #: The largest id a table holds (SQLite and PostgreSQL bigint); a larger one is not found.
 MAX_ID = 2**63 - 1
@@ -24,7 +25,7 @@ def acting_user() -> AuditActor:
 
 
 def numbers_masked() -> bool:
-    """True when the signed-in user sees recipient numbers masked (viewers)."""
+    """True when the signed-in user sees every recipient number masked (viewers)."""
     return not current_user.can(Permission.SEE_NUMBERS)
 
 
@@ -42,9 +43,15 @@ def failure_detail(detail: str | None) -> str | None:
     return _ADDRESS.sub("the gateway", detail)
 
 
+def log_reader() -> Reader:
+    """The signed-in user (or token) as the send log's visibility rule sees them."""
+    return Reader(current_user.id, current_user.role)
+
+
 def refuse_number_search(searching_by_number: bool) -> None:
-    """A viewer may not search by number: the masked digits would be guessed in turn."""
-    if searching_by_number and numbers_masked():
+    """A viewer may not search by number: the masked digits would be guessed in turn (a
+    sender's search finds only their own sends: services.visibility)."""
+    if searching_by_number and not log_reader().searches_people:
         raise ApiError(403, "numbers_hidden", _(
             "Searching by phone number needs the right to see numbers; viewers see them "
             "masked. Search by words of the text instead."))
