@@ -34,7 +34,14 @@ class SendRequest:
     test: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
-    @property
+    def __post_init__(self) -> None:
+        # Names are composed as the text is (text.normalize_text): judged, merged, logged
+        # and sent as one, whichever way they came in (jamo pasted from macOS included).
+        named = tuple(Recipient(r.phone, normalize_text(r.name)) for r in self.named)
+        if named != self.named:
+            object.__setattr__(self, "named", named)
+
+    @cached_property
     def text(self) -> str:
         """The message as the meter counts it and as it is sent: composed, newlines as "\\n"."""
         return normalize_text(self.msg)
@@ -57,11 +64,16 @@ class SendRequest:
         return len(self.named) if self.named else len(self.recipients)
 
     @cached_property
+    def longest_length(self) -> int:
+        """EUC-KR bytes of the longest message a recipient gets (the ``{name}`` merge with
+        the longest name, counted without merging)."""
+        longest = message.longest_merge_length(self.text, self.named) if self.named else None
+        return message.euckr_length(self.text) if longest is None else longest
+
+    @cached_property
     def kind(self) -> str:
         """``S`` or ``L``, taking the longest ``{name}`` merge into account."""
-        longest = message.longest_merged(self.text, self.named) if self.named else None
-        text = longest.text if longest else self.text
-        return message.message_kind(text, self.lms)
+        return "S" if not self.lms and self.longest_length <= message.SMS_LIMIT else "L"
 
     @property
     def cost(self) -> int:
@@ -82,7 +94,8 @@ class SendRequest:
         if self.named:
             # Every name travels in destination, whether or not the message uses {name}.
             found.extend(message.check_names(self.named))
-            found.extend(message.check_merged_length(self.text, self.named))
+            found.extend(message.check_merged_length(self.text, self.named,
+                                                     longest=self.longest_length))
         return found
 
     def _sender_problems(self) -> list[Problem]:

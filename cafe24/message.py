@@ -133,6 +133,8 @@ def check_message(msg: str, subject: str = "", lms: bool = False) -> MessageChec
 # --- {name} merge ---------------------------------------------------------------
 
 NAME_PLACEHOLDER = "{name}"
+#: The most characters a recipient's name may have (composed), on every way in.
+NAME_LIMIT = 100
 
 
 def merge_name(msg: str, name: str) -> str:
@@ -150,7 +152,8 @@ class MergedMessage:
 
 
 def merge_all(msg: str, recipients: Sequence[Recipient]) -> list[MergedMessage]:
-    """Merge the message for every recipient, in order."""
+    """Merge the message for every recipient, in order (for showing them: judging a send
+    needs only ``longest_merge_length``)."""
     merged = []
     for recipient in recipients:
         text = merge_name(msg, recipient.name)
@@ -158,10 +161,43 @@ def merge_all(msg: str, recipients: Sequence[Recipient]) -> list[MergedMessage]:
     return merged
 
 
+def _longest_name(recipients: Sequence[Recipient], merges: bool = True,
+                  ) -> tuple[Recipient, int] | None:
+    """The recipient whose name has the most EUC-KR bytes (the first on ties), and them;
+    the first when nothing ``merges`` (every message is the same then)."""
+    best: tuple[Recipient, int] | None = None
+    for recipient in recipients if merges else recipients[:1]:
+        length = euckr_length(recipient.name)
+        if best is None or length > best[1]:
+            best = (recipient, length)
+    return best
+
+
+def longest_merge_length(msg: str, recipients: Sequence[Recipient]) -> int | None:
+    """The EUC-KR length of the longest ``{name}`` merge (None without recipients), found
+    without merging: the message's bytes with each placeholder's replaced by the longest
+    name's. Work in proportion to the input, however many placeholders and names.
+
+    It is the merged text's own length whenever the text can be sent: the two differ only
+    where composing joins a name to the text around it, and every character that can be
+    joined so (combining marks, conjoining jamo) is one EUC-KR lacks (tests/cafe24).
+    """
+    text = normalize_text(msg)
+    placeholders = text.count(NAME_PLACEHOLDER)
+    longest = _longest_name(recipients, placeholders > 0)
+    if longest is None:
+        return None
+    return euckr_length(text) + placeholders * (longest[1] - len(NAME_PLACEHOLDER))
+
+
 def longest_merged(msg: str, recipients: Sequence[Recipient]) -> MergedMessage | None:
-    """Return the longest merged message (the first on ties), or None without recipients."""
-    merged = merge_all(msg, recipients)
-    return max(merged, key=lambda m: m.length) if merged else None
+    """The longest merged message (the first on ties), or None without recipients: the
+    longest name found by its length alone, and only its message merged."""
+    longest = _longest_name(recipients, NAME_PLACEHOLDER in normalize_text(msg))
+    if longest is None:
+        return None
+    text = merge_name(msg, longest[0].name)
+    return MergedMessage(longest[0], text, euckr_length(text))
 
 
 def name_chars(recipients: Sequence[Recipient]) -> tuple[list[str], list[str]]:
@@ -178,10 +214,15 @@ def name_chars(recipients: Sequence[Recipient]) -> tuple[list[str], list[str]]:
 
 
 def check_names(recipients: Sequence[Recipient]) -> list[Problem]:
-    """Flag characters in the names (destination) that EUC-KR or the gateway cannot send,
-    control characters (a name is one line of text) among them."""
-    unsupported, refused = name_chars(recipients)
+    """Flag names (destination) longer than ``NAME_LIMIT`` and characters in them that
+    EUC-KR or the gateway cannot send, control characters (a name is one line of text)
+    among them. Every name travels, whether or not the message uses {name}."""
     problems: list[Problem] = []
+    too_long = sum(1 for r in recipients if len(normalize_text(r.name)) > NAME_LIMIT)
+    if too_long:
+        problems.append(Problem("destination", "name_too_long",
+                                {"count": too_long, "limit": NAME_LIMIT}))
+    unsupported, refused = name_chars(recipients)
     controls = control_chars("".join(r.name for r in recipients))
     if controls:
         problems.append(_controls_problem("destination", "name_control_chars", controls))
@@ -192,11 +233,14 @@ def check_names(recipients: Sequence[Recipient]) -> list[Problem]:
     return problems
 
 
-def check_merged_length(msg: str, recipients: Sequence[Recipient]) -> list[Problem]:
-    """Flag a {name} merge over the LMS limit when the message alone is within it."""
-    longest = longest_merged(msg, recipients)
-    if longest is not None and longest.length > LMS_LIMIT and euckr_length(msg) <= LMS_LIMIT:
-        return [_too_long_problem(longest.length)]
+def check_merged_length(msg: str, recipients: Sequence[Recipient], *,
+                        longest: int | None = None) -> list[Problem]:
+    """Flag a {name} merge over the LMS limit when the message alone is within it
+    (``longest``: its ``longest_merge_length``, when the caller has it already)."""
+    if longest is None:
+        longest = longest_merge_length(msg, recipients)
+    if longest is not None and longest > LMS_LIMIT and euckr_length(msg) <= LMS_LIMIT:
+        return [_too_long_problem(longest)]
     return []
 
 

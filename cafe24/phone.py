@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .text import Problem, compose
 
@@ -97,6 +97,7 @@ class RecipientList:
     recipients: list[Recipient]
     duplicates: list[str]
     invalid: list[str]
+    name_first: int = 0  # names-list entries read as "name, number" (Excel's order)
 
     @property
     def phones(self) -> list[str]:
@@ -141,6 +142,12 @@ def _reads_as_one(entry: str) -> bool:
     return len(parsed.recipients) == 1 and not parsed.invalid
 
 
+def invalid_phone(entries: Sequence[str], field: str) -> Problem:
+    """The problem of entries (as typed) that are not phone numbers, each named once."""
+    shown = list(dict.fromkeys(entries))
+    return Problem(field, "invalid_phone", {"numbers": ", ".join(shown), "count": len(shown)})
+
+
 def check_recipients(phones: Sequence[str], field: str = "rphone") -> list[Problem]:
     """Judge recipient entries: none at all, entries that are not numbers, too many numbers.
 
@@ -152,9 +159,7 @@ def check_recipients(phones: Sequence[str], field: str = "rphone") -> list[Probl
     problems: list[Problem] = []
     invalid = [p for p in phones if not _reads_as_one(p)]
     if invalid:
-        shown = list(dict.fromkeys(invalid))
-        problems.append(Problem(field, "invalid_phone",
-                                {"numbers": ", ".join(shown), "count": len(shown)}))
+        problems.append(invalid_phone(invalid, field))
     count = len(phones) - len(invalid)
     if count > MAX_RECIPIENTS:
         problems.append(Problem(field, "too_many_recipients",
@@ -213,17 +218,21 @@ def parse_recipients(text: str) -> RecipientList:
     return _collect(entries)
 
 
-def _destination_entry(entry: str) -> tuple[str, str | None, str]:
-    """Parse one "number|name" (or "number name", "number<TAB>name") entry."""
+#: (raw, canonical number or None, name, read name first) of one names-list entry.
+_Entry = tuple[str, str | None, str, bool]
+
+
+def _number_name(entry: str) -> _Entry:
+    """One entry whose number comes first: "number|name", "number name", "number<TAB>name"."""
     if "|" in entry:
         number, name = entry.split("|", 1)
-        return entry, normalize_phone(number), name.strip()
+        return entry, normalize_phone(number), name.strip(), False
     whole = normalize_phone(entry)
     if whole is not None:
-        return entry, whole, ""
+        return entry, whole, "", False
     if "\t" in entry:
         number, name = entry.split("\t", 1)
-        return entry, normalize_phone(number), name.strip()
+        return entry, normalize_phone(number), name.strip(), False
     # The number itself may contain spaces ("+82 (0)10 1234 5678"): take the first split
     # whose left side is valid, trying only the first few, so a long line stays linear.
     for tried, match in enumerate(re.finditer(r"\s+", entry)):
@@ -231,18 +240,76 @@ def _destination_entry(entry: str) -> tuple[str, str | None, str]:
             break
         phone = normalize_phone(entry[: match.start()])
         if phone is not None:
-            return entry, phone, entry[match.end() :].strip()
-    return entry, None, ""
+            return entry, phone, entry[match.end() :].strip(), False
+    return entry, None, "", False
+
+
+def _name_number(entry: str) -> _Entry | None:
+    """"name number" (spaces between): the longest number among the last few splits, or None."""
+    splits = list(re.finditer(r"\s+", entry))[-_MAX_PHONE_TOKENS:]
+    for match in splits:
+        phone = normalize_phone(entry[match.end() :])
+        if phone is not None:
+            return entry, phone, entry[: match.start()].strip(), True
+    return None
+
+
+def _destination_entry(entry: str) -> _Entry:
+    """One entry: the number first (the gateway's order), else "name number"."""
+    found = _number_name(entry)
+    if found[1] is None and "|" not in entry and "\t" not in entry:
+        return _name_number(entry) or found
+    return found
+
+
+def _pair(line: str) -> _Entry | None:
+    """A line of exactly two fields split by a tab or a comma, one of them a number and the
+    other not: a spreadsheet's two columns ("홍길동<TAB>010-1234-5678", pasted from Excel,
+    or "홍길동,010-1234-5678" from a CSV), in either order. None for any other line."""
+    if "|" in line:
+        return None
+    fields = line.split("\t") if "\t" in line else line.split(",")
+    if len(fields) != 2:
+        return None
+    first, second = (field.strip() for field in fields)
+    if not first or not second:
+        return None
+    number_first, number_second = normalize_phone(first), normalize_phone(second)
+    if number_first is not None and number_second is None:
+        return line, number_first, second, False
+    if number_second is not None and number_first is None:
+        return line, number_second, first, True
+    return None
 
 
 def parse_destination(text: str) -> RecipientList:
-    """Parse "010-1234-5678|홍길동" entries separated by commas or newlines."""
-    entries = [
-        _destination_entry(entry.strip())
-        for entry in re.split(r"[,\r\n]+", _clean_entries(text))
-        if entry.strip()
-    ]
-    return _collect(entries)
+    """Parse the names list: "010-1234-5678|홍길동" entries separated by commas or
+    newlines; a line of a name and a number (a tab or a comma between, as two spreadsheet
+    columns paste, or spaces) in either order. ``name_first`` counts the entries read
+    name first, so the form can say so."""
+    entries: list[_Entry] = []
+    for line in re.split(r"[\r\n]+", _clean_entries(text)):
+        pair = _pair(line)
+        if pair is not None:
+            entries.append(pair)
+            continue
+        entries.extend(_destination_entry(entry.strip()) for entry in line.split(",")
+                       if entry.strip())
+    found = _collect([entry[:3] for entry in entries])
+    return replace(found, name_first=sum(1 for e in entries if e[3] and e[1] is not None))
+
+
+def add_numbers(names: RecipientList, numbers: RecipientList) -> tuple[RecipientList, int]:
+    """The names list with the numbers box's numbers after it, each without a name, so
+    that no one typed in either box is left out; and how many numbers were added (a number
+    already in the names list keeps its name and counts as a duplicate). The numbers'
+    invalid entries are not carried over: they belong to their own box."""
+    listed = set(names.phones)
+    added = [r for r in numbers.recipients if r.phone not in listed]
+    again = [r.phone for r in numbers.recipients if r.phone in listed]
+    duplicates = list(dict.fromkeys([*names.duplicates, *again, *numbers.duplicates]))
+    return RecipientList([*names.recipients, *added], duplicates, names.invalid,
+                         names.name_first), len(added)
 
 
 def _clean_name(name: str) -> str:

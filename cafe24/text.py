@@ -24,6 +24,7 @@ PROBLEM_CODES = (
     # or subject
     "subject_line_break",  # no params: a subject is one line
     # names in destination and the {name} placeholder (message.check_names, check_placeholder)
+    "name_too_long",  # count: names longer than limit (characters, composed)
     "name_unsupported_chars",  # chars, count
     "name_refused_char",  # chars
     "name_control_chars",  # chars (U+XXXX, space-separated), count

@@ -221,6 +221,7 @@ PROBLEM_GATEWAY_CODES = {
     "name_control_chars": "0003",
     "msg_too_long": "0004",  # body (or title) length
     "subject_too_long": "0004",
+    "name_too_long": "0004",
     "reservation_incomplete": "-105",
     "reservation_date_invalid": "-105",
     "reservation_time_invalid": "-105",

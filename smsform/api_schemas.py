@@ -41,7 +41,6 @@ from smsform.states import Result
 MAX_BODY_BYTES = 256 * 1024
 PAGE_LIMIT, MAX_PAGE_LIMIT = 20, 100
 MAX_PHONE_LENGTH = 40
-MAX_NAME_LENGTH = 100
 MAX_CURSOR_LENGTH = 200
 #: ISO 8601 date and time, seconds and offset optional (no offset: Korea time).
 ISO_DATETIME = (r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
@@ -95,8 +94,11 @@ class RecipientIn(BaseModel):
 
     phone: str = Field(min_length=1, max_length=MAX_PHONE_LENGTH,
                        description="A Korean phone number, with or without dashes.")
-    name: str = Field(default="", max_length=MAX_NAME_LENGTH,
-                      description="Fills {name} in the text for this recipient.")
+    # Judged composed, as every way in judges names (cafe24.message.check_names): a name
+    # pasted as jamo has more code points than characters.
+    name: str = Field(default="", description=(
+        f"Fills {{name}} in the text for this recipient; at most {message.NAME_LIMIT} "
+        "characters."), json_schema_extra={"maxLength": message.NAME_LIMIT})
 
 
 def _recipient(value: Any) -> Any:

@@ -198,3 +198,21 @@ def php_sample_send_fields(user_id: str, secure: str, /, **overrides: str) -> di
     }
     fields.update(overrides)
     return fields
+
+
+class TextWork:
+    """Counts the characters composed (``cafe24.text.compose``, under every count, merge and
+    check of text) while it is installed: the work a request costs, on any machine's speed.
+    Install with ``TextWork(monkeypatch)``."""
+
+    def __init__(self, monkeypatch) -> None:
+        from cafe24 import text
+
+        self.chars = 0
+        compose = text.compose
+
+        def counted(value: str) -> str:
+            self.chars += len(value)
+            return compose(value)
+
+        monkeypatch.setattr(text, "compose", counted)

@@ -7,12 +7,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import update
 
 import config
+from cafe24.message import NAME_LIMIT
 from cafe24.schedule import KST
 from simulator import DEMO_SECURE_KEY, DEMO_SENDERS
 from smsform.api_schemas import MessageIn
@@ -21,7 +23,14 @@ from smsform.models import ApiToken, Send, User
 from smsform.services import accounts, api_tokens, sendlog, tokens
 from smsform.services.audit import CLI_ACTOR
 from tests.api_support import bearer, sends, token_rows, token_user
-from tests.support import UNREACHABLE_KEY, build_app, make_user, send_calls, sign_in
+from tests.support import (
+    UNREACHABLE_KEY,
+    TextWork,
+    build_app,
+    make_user,
+    send_calls,
+    sign_in,
+)
 
 SENDER = DEMO_SENDERS[0]
 MESSAGES = "/api/v1/messages"
@@ -97,6 +106,41 @@ def test_named_recipients_fill_name(client, backend, token):
     assert response.get_json()["recipients"] == 2
     [call] = send_calls(backend)
     assert "destination" in call.fields and call.fields.get("rphone", "") == ""
+
+
+def test_names_are_sent_composed(client, backend, token):
+    """A name in jamo (macOS) was judged composed but sent decomposed: more bytes than
+    counted, and no EUC-KR for it at all."""
+    jamo = unicodedata.normalize("NFD", "홍길동")
+    response = post(client, token, message(text="{name}님 안녕하세요",
+                                           to=[{"phone": "010-2222-3333", "name": jamo}]))
+    assert response.status_code == 201
+    [call] = send_calls(backend)
+    assert call.fields["destination"] == "010-2222-3333|홍길동"
+
+
+def test_a_name_past_the_limit_is_refused_with_or_without_placeholder(client, backend, token):
+    for text in ("안녕하세요", "{name}님"):
+        body = assert_problem(post(client, token, message(text=text, to=[
+            {"phone": "010-2222-3333", "name": "가" * (NAME_LIMIT + 1)}]),
+            **{"Accept-Language": "en"}), 400, "invalid")
+        assert body["errors"]["to"] == [
+            f"1 name is longer than {NAME_LIMIT} characters; shorten it"]
+    # counted composed: 100 syllables pasted as jamo are 100 characters
+    jamo = unicodedata.normalize("NFD", "한" * NAME_LIMIT)
+    assert post(client, token, message(to=[{"phone": "010-2222-3333", "name": jamo}]),
+                ).status_code == 201
+
+
+def test_many_long_names_cost_work_in_proportion(monkeypatch, client, backend, token):
+    """999 names of 100 characters and {name} 333 times: 4.3 s of CPU before the 400."""
+    body = message(text="{name}" * 333, to=[
+        {"phone": f"010-2222-{i:04d}", "name": "n" * 100} for i in range(999)])
+    work = TextWork(monkeypatch)
+    assert_problem(post(client, token, body), 400, "invalid")
+    size = len(json.dumps(body))
+    assert work.chars <= 10 * size, f"{work.chars:,} characters of work for {size:,}"
+    assert send_calls(backend) == []
 
 
 def test_name_without_names_is_a_problem_of_the_text(client, token):

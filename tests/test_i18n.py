@@ -131,7 +131,7 @@ def test_english_validation_messages(admin_client):
 def test_english_send_result(admin_client, no_credit_account):
     response = admin_client.post("/smssend?lang=en", data=valid_send())
     card = page(response).select_one("#send-result")
-    assert card.select_one("h1").get_text(strip=True) == "The gateway refused the send"
+    assert card.select_one("h2").get_text(strip=True) == "The gateway refused the send"
     assert card.select_one("#result-message").get_text(strip=True) == (
         codes.describe_send("-201").text("en"))
 

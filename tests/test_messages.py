@@ -82,7 +82,7 @@ def test_every_problem_the_library_makes_is_worded_with_its_values(lang, problem
 @pytest.mark.parametrize("code", sorted(messages.PROBLEM_COUNTED))
 def test_counted_problems_agree_with_their_count(english, code):
     count_param, _ = messages.PROBLEM_COUNTED[code]
-    same = {"chars": "됬", "numbers": "abc"}
+    same = {"chars": "됬", "numbers": "abc", "limit": 100}
     one = messages.problem_text(Problem("x", code, {**same, count_param: 1}))
     two = messages.problem_text(Problem("x", code, {**same, count_param: 2}))
     assert one.replace("1", "N") != two.replace("2", "N")  # the words follow the count

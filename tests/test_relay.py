@@ -32,6 +32,7 @@ from smsform.services.audit import CLI_ACTOR
 from tests import support
 from tests.support import (
     ADMIN,
+    TextWork,
     b64,
     build_app,
     make_user,
@@ -252,6 +253,33 @@ def test_a_test_only_site_only_ever_gets_test_success(live):
     assert live.backend.calls[-1].fields["testflag"] == "Y"
     [row] = live.sends()
     assert (row.test, row.result, row.cost) == (True, "test", 0)
+
+
+def _destination(text: str) -> str:
+    """A destination field as the PHP sample writes it (its own Base64 alphabet)."""
+    return b64(text).translate(str.maketrans("+/", "-,"))
+
+
+def test_a_name_past_the_limit_is_refused_even_without_placeholder(live):
+    """A 100,000-character name reached the gateway when the text had no {name}."""
+    issued = live.site()
+    long_name = _destination("010-2222-3333|" + "가" * 100_000)
+    assert php_send(live, issued, msg=b64("안녕하세요"), destination=long_name) == b"0004,"
+    assert live.backend.calls == []
+
+
+def test_a_test_only_site_refuses_a_long_names_list_for_little_work(monkeypatch, live):
+    """3,000 names and {name} 333 times: 7 s of CPU on a test-only site before its refusal."""
+    issued = live.site(test_only=True)
+    names = ",".join(f"010-{2000 + i // 10000:04d}-{i % 10000:04d}|{'n' * 100}"
+                     for i in range(3000))
+    fields = php_send_fields(issued, msg=b64("{name}" * 333), destination=_destination(names))
+    work = TextWork(monkeypatch)
+    _head, body = exchange(live, php_request(live, "/relay/sms_sender.php", fields))
+    assert body == b"0004,"  # an SMS that would be sent as an LMS (before the count)
+    size = len(names) + 333 * 6
+    assert work.chars <= 10 * size, f"{work.chars:,} characters of work for {size:,}"
+    assert live.backend.calls == []
 
 
 def test_a_refusal_of_the_gateway_keeps_its_own_code(live):

@@ -9,11 +9,20 @@ import pytest
 
 from cafe24 import codes
 from cafe24.encoding import b64_destination, b64_field
+from cafe24.message import NAME_LIMIT
 from cafe24.schedule import KST
 from simulator import DEMO_SENDERS
 from smsform.extensions import db
 from smsform.models import Send
-from tests.support import build_app, field_errors, page, send_calls, sign_in, valid_send
+from tests.support import (
+    TextWork,
+    build_app,
+    field_errors,
+    page,
+    send_calls,
+    sign_in,
+    valid_send,
+)
 
 JSON = {"Accept": "application/json"}
 FORM_FIELDS = {"smsType", "subject", "msg", "rphone", "destination", "sphone", "sphone1",
@@ -152,6 +161,46 @@ def test_destination_with_names_uses_the_special_alphabet(admin_client, backend)
     assert backend.accounts["demo"].credits == 997
 
 
+def test_numbers_box_and_names_list_are_sent_together(admin_client, backend):
+    """The numbers box was dropped without a word when the names list was filled in."""
+    response = admin_client.post("/smssend", data=valid_send(
+        rphone="010-2222-3333, 010-3333-4444",
+        destination="010-3333-4444|홍길동\n010-5555-6666|김철수"))
+    card = _result(response)
+    assert card["data-result"] == "success"
+    assert _sent(backend)["destination"] == (
+        "010-3333-4444|홍길동,010-5555-6666|김철수,010-2222-3333|")
+    assert card.select_one("#read-added").get_text(strip=True) == (
+        "1개 번호를 이름 없이 이름 목록과 함께 보냈습니다")
+    assert backend.accounts["demo"].credits == 997
+
+
+def test_excel_columns_are_read_name_first_and_said_so(admin_client, backend):
+    """Two columns pasted from Excel (name, then number) were read as bad numbers."""
+    response = admin_client.post("/smssend", data=valid_send(
+        rphone="", destination="홍길동\t010-2222-3333\r\n김철수\t010-3333-4444\r\n",
+        msg="{name}님 안녕하세요"))
+    card = _result(response)
+    assert card["data-result"] == "success"
+    assert _sent(backend)["destination"] == "010-2222-3333|홍길동,010-3333-4444|김철수"
+    assert card.select_one("#read-name-first").get_text(strip=True) == (
+        "2개 항목을 이름,번호 순서로 읽었습니다")
+
+
+def test_a_long_names_list_costs_work_in_proportion(monkeypatch, admin_client, backend):
+    """3,000 names and {name} 333 times: 13 s of CPU before the 400, and two such posts
+    held a two-worker server for 15 s."""
+    destination = "\n".join(f"010-{2000 + i // 10000:04d}-{i % 10000:04d}|{'n' * 100}"
+                             for i in range(3000))
+    data = valid_send(rphone="", destination=destination, msg="{name}" * 333)
+    work = TextWork(monkeypatch)
+    response = admin_client.post("/smssend", data=data)
+    assert response.status_code == 400
+    size = sum(map(len, data.values()))
+    assert work.chars <= 10 * size, f"{work.chars:,} characters of work for {size:,}"
+    assert send_calls(backend) == []
+
+
 def test_reservation_turns_browser_date_and_time_into_the_gateways(admin_client, backend):
     when = _later(days=1)
     response = admin_client.post("/smssend", data=valid_send(
@@ -218,6 +267,12 @@ INVALID = [
       "msg": "{name}님 안녕하세요"}, "msg"),
     ("invalid_destination_number", {"rphone": "", "destination": "12345|홍길동"},
      "destination"),
+    ("name_too_long_without_placeholder",
+     {"rphone": "", "destination": "010-2222-3333|" + "가" * (NAME_LIMIT + 1)}, "destination"),
+    ("placeholder_and_numbers_without_names",  # rphone's 010-2222-3333 has no name
+     {"destination": "010-3333-4444|홍길동", "msg": "{name}님 안녕하세요"}, "msg"),
+    ("invalid_number_beside_names",
+     {"rphone": "010-2222-3333, 12345", "destination": "010-3333-4444|홍길동"}, "rphone"),
     ("reservation_too_soon",
      {"rdate": SOON.strftime("%Y-%m-%d"), "rtime": SOON.strftime("%H:%M")}, "rtime"),
     ("reservation_malformed_date", {"rdate": "2030-13-45", "rtime": "10:00"}, "rdate"),
@@ -289,7 +344,7 @@ def test_refusal_code_is_shown_in_korean(scripted_client, scripted_backend, code
     assert card["data-result"] == "error"
     assert card.select_one("#result-code")["data-code"] == code
     assert codes.describe_send(code).ko in card.select_one("#result-message").get_text()
-    assert card.select_one("h1").get_text(strip=True) == "발송이 거절되었습니다"
+    assert card.select_one("h2").get_text(strip=True) == "발송이 거절되었습니다"
     assert len(send_calls(scripted_backend)) == 1
 
 
@@ -346,6 +401,77 @@ def test_reservation_the_gateway_finds_too_soon(admin_client, backend, clock):
     response = admin_client.post("/smssend", data=valid_send(
         rdate=when.strftime("%Y-%m-%d"), rtime=when.strftime("%H:%M")))
     assert _result(response).select_one("#result-code")["data-code"] == "-105"
+
+
+# -- after a refusal: the form again, filled in ----------------------------------------
+
+TYPED = {"rphone": "010-2222-3333, 010-4444-5555", "destination": "010-6666-7777|홍길동",
+         "msg": "안녕하세요", "subject": "", "rdate": "", "rtime": ""}
+
+
+def _token(client) -> str:
+    """The send_token of a freshly opened form."""
+    return page(client.get("/smsform")).select_one("input[name=send_token]")["value"]
+
+
+def _reopened(response, posted_token: str, typed: dict[str, str] = TYPED):
+    """The form after a refusal: the outcome above it, everything typed in it, a new token."""
+    soup = page(response)
+    card = soup.select_one("form#smsForm")
+    assert card is not None, "the form did not come back"
+    outcome = soup.select_one("#send-result")
+    assert outcome is not None and outcome["data-result"] == "error"
+    assert soup.select_one("#reopened-help") is not None
+    assert soup.select_one("#write-another") is None  # the form is right there
+    for name in ("rphone", "destination", "msg"):
+        assert soup.select_one(f"textarea#{name}").get_text() == typed[name]
+    token = soup.select_one("input[name=send_token]")["value"]
+    assert token and token != posted_token
+    assert soup.select_one("textarea#rphone").get("autocomplete") is None  # Back keeps it
+    return outcome, token
+
+
+@pytest.mark.parametrize(("ending", "status", "code"), [
+    ("refused", 422, "0044"),  # the gateway's spam filter (TYPED's text)
+    ("no_credit", 422, "-201"),
+    ("token_invalid", 400, "token_invalid"),
+])
+def test_a_refusal_opens_the_form_again_with_everything_typed(
+        admin_client, backend, ending, status, code):
+    """Back after a refusal lost the recipients, and its page only offered a blank form."""
+    typed = {**TYPED, "msg": "카지노 무료 쿠폰" if ending == "refused" else "안녕하세요"}
+    if ending == "no_credit":
+        backend.accounts["demo"].credits = 0
+    posted = "not-a-token" if ending == "token_invalid" else _token(admin_client)
+    response = admin_client.post("/smssend", data=valid_send(**typed, send_token=posted))
+    assert response.status_code == status
+    outcome, token = _reopened(response, posted, typed)
+    assert outcome.select_one("#result-code")["data-code"] == code
+    assert len(send_calls(backend)) == (0 if ending == "token_invalid" else 1)
+    # Corrected and sent with the new token: sent once, to all three.
+    backend.accounts["demo"].credits = 1000
+    fixed = {**TYPED, "msg": "안녕하세요"}
+    sent = admin_client.post("/smssend", data=valid_send(**fixed, send_token=token))
+    assert _result(sent)["data-result"] == "success"
+    assert send_calls(backend)[-1].fields["destination"].count("|") == 3
+
+
+def test_not_reaching_the_gateway_opens_the_form_again(unreachable_gateway_client):
+    posted = _token(unreachable_gateway_client)
+    response = unreachable_gateway_client.post(
+        "/smssend", data=valid_send(**TYPED, send_token=posted))
+    assert response.status_code == 503
+    outcome, _token_value = _reopened(response, posted)
+    assert outcome.select_one("#result-code")["data-code"] == "not_sent"
+    assert "발송되지 않았습니다" in outcome.select_one("#result-message").get_text()
+
+
+def test_an_unknown_outcome_never_opens_the_form_again(admin_client, backend):
+    token = _token(admin_client)
+    backend.inject("drop")
+    response = admin_client.post("/smssend", data=valid_send(**TYPED, send_token=token))
+    assert response.status_code == 502
+    assert page(response).select_one("form#smsForm") is None
 
 
 # -- transport failures -------------------------------------------------------------

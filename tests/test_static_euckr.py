@@ -18,7 +18,13 @@ import pytest
 from babel.messages.extract import extract_from_file
 
 from cafe24 import message
-from cafe24.phone import Recipient, normalize_phone, parse_destination, parse_recipients
+from cafe24.phone import (
+    Recipient,
+    add_numbers,
+    normalize_phone,
+    parse_destination,
+    parse_recipients,
+)
 from cafe24.text import (
     MESSAGE_CONTROLS,
     code_points,
@@ -32,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 JS = ROOT / "static" / "js"
 EUCKR_TABLE = JS / "euckr_table.js"
 CASES = json.loads((ROOT / "tests" / "cases" / "message_cases.json").read_text(encoding="utf-8"))
+DESTINATION_CASES = json.loads((ROOT / "tests" / "cases" / "destination_cases.json")
+                               .read_text(encoding="utf-8"))
 NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
 
@@ -208,6 +216,8 @@ DESTINATION_TEXTS = [
     "0 1 0 1 2 3 4 5 6 7 8 \ud64d",
     "010-1234-5678 " + "x " * 200,
     "x " * 200 + "010-1234-5678",
+    *(case["text"] for case in DESTINATION_CASES),
+    "홍길동\t010-1234-5678\n010-1234-5678,김철수\n이영희 010 2222 3333\n,\t,|",
 ]
 
 
@@ -215,20 +225,76 @@ DESTINATION_TEXTS = [
 def test_js_recipient_parsing_matches_server():
     script = """
     const show = (r) => ({recipients: r.recipients.map((x) => [x.phone, x.name]),
-                          duplicates: r.duplicates, invalid: r.invalid});
+                          duplicates: r.duplicates, invalid: r.invalid,
+                          nameFirst: r.nameFirst ?? 0});
+    const joined = input.destination.map((t, i) => {
+      const j = R.addNumbers(R.parseDestination(t),
+                             R.parseRecipients(input.rphone[i % input.rphone.length]));
+      return [show(j.list), j.added];
+    });
     console.log(JSON.stringify({
       rphone: input.rphone.map((t) => show(R.parseRecipients(t))),
       destination: input.destination.map((t) => show(R.parseDestination(t))),
+      joined: joined,
     }));
     """
     got = _node(script, {"rphone": RECIPIENT_TEXTS, "destination": DESTINATION_TEXTS})
 
     def show(result):
         return {"recipients": [[r.phone, r.name] for r in result.recipients],
-                "duplicates": result.duplicates, "invalid": result.invalid}
+                "duplicates": result.duplicates, "invalid": result.invalid,
+                "nameFirst": result.name_first}
 
     assert got["rphone"] == [show(parse_recipients(t)) for t in RECIPIENT_TEXTS]
     assert got["destination"] == [show(parse_destination(t)) for t in DESTINATION_TEXTS]
+    joined = []
+    for i, text in enumerate(DESTINATION_TEXTS):
+        numbers = parse_recipients(RECIPIENT_TEXTS[i % len(RECIPIENT_TEXTS)])
+        together, added = add_numbers(parse_destination(text), numbers)
+        joined.append([show(together), added])
+    assert got["joined"] == joined
+    assert any(added for _, added in joined)
+
+
+@needs_node
+def test_js_reads_the_shared_names_cases():
+    script = """
+    console.log(JSON.stringify(input.cases.map((c) => {
+      const r = R.parseDestination(c.text);
+      return [r.recipients.map((x) => [x.phone, x.name]), r.invalid, r.nameFirst];
+    })));
+    """
+    got = _node(script, {"cases": DESTINATION_CASES})
+    assert got == [[c["recipients"], c["invalid"], c["name_first"]] for c in DESTINATION_CASES]
+
+
+LONGEST = [
+    ("{name}님 안녕하세요", ["홍길동", "남궁민수", "Kim"]),
+    ("{name}" * 333, ["n" * 100, "가" * 60]),
+    ("안녕하세요", ["홍길동", "남궁민수"]),
+    ("\u1100{name}", ["\u1161", "ab"]),
+    ("{name}", []),
+    ("{name}", ["\u1112\u1169\u11bc" * 40, "a" * 101, "가" * 100]),
+]
+
+
+@needs_node
+def test_js_longest_merge_and_name_limit_match_server():
+    script = """
+    console.log(JSON.stringify(input.cases.map(([m, names]) => {
+      const rs = names.map((n) => ({phone: "", name: n}));
+      return [R.longestMergeLength(m, rs), R.tooLongNames(rs)];
+    })));
+    """
+    got = _node(script, {"cases": LONGEST})
+    expected = []
+    for msg, names in LONGEST:
+        recipients = [Recipient("", n) for n in names]
+        too_long = [p for p in message.check_names(recipients) if p.code == "name_too_long"]
+        expected.append([message.longest_merge_length(msg, recipients),
+                         too_long[0].params["count"] if too_long else 0])
+    assert got == expected
+    assert expected[-1][1] == 1  # 40 syllables pasted as 120 jamo are 40 characters
 
 
 MERGES = [

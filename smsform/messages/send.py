@@ -61,6 +61,9 @@ PROBLEM_COUNTED: dict[str, tuple[str, Callable[..., str]]] = {
     "name_control_chars": ("count", lambda n, **v: ngettext(
         "The names list has a control character, which no phone shows: %(chars)s",
         "The names list has control characters, which no phone shows: %(chars)s", n, **v)),
+    "name_too_long": ("count", lambda n, **v: ngettext(
+        "%(count)s name is longer than %(limit)s characters; shorten it",
+        "%(count)s names are longer than %(limit)s characters; shorten them", n, **v)),
     "name_placeholder_without_names": ("count", lambda n, **v: ngettext(
         "The message uses {name} but %(count)s recipient has no name",
         "The message uses {name} but %(count)s recipients have no name", n, **v)),

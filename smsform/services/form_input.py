@@ -25,6 +25,8 @@ class Draft:
     request: SendRequest
     recipients: RecipientList
     problems: list[Problem] = field(default_factory=list)
+    #: Numbers from the numbers box (rphone) sent with the names list, without a name.
+    added_numbers: int = 0
 
 
 def _sender(data: Mapping[str, str]) -> str:
@@ -60,13 +62,28 @@ def _repeat(data: Mapping[str, str], problems: list[Problem]) -> tuple[int | Non
             schedule.whole_number(data.get("repeatTime")))
 
 
+def _recipients(data: Mapping[str, str],
+                problems: list[Problem]) -> tuple[RecipientList, bool, int]:
+    """The recipients as typed, whether they go by name (destination), and how many numbers
+    of the numbers box joined the names list: with both boxes filled, everyone typed in
+    either is sent to (the numbers without a name), never only the names list's."""
+    destination = data.get("destination", "").strip()
+    numbers = phone.parse_recipients(data.get("rphone", ""))
+    if not destination:
+        return numbers, False, 0
+    if numbers.invalid:
+        problems.append(phone.invalid_phone(numbers.invalid, "rphone"))
+    recipients, added = phone.add_numbers(phone.parse_destination(destination), numbers)
+    return recipients, True, added
+
+
 def build_request(data: Mapping[str, str], now: datetime | None = None) -> Draft:
     """Read the sample's fields into a SendRequest, with the problems of reading them."""
     msg = normalize_newlines(data.get("msg", ""))
-    destination = data.get("destination", "").strip()
-    recipients = (phone.parse_destination(destination) if destination
-                  else phone.parse_recipients(data.get("rphone", "")))
-    problems = message.check_placeholder(msg, recipients.recipients if destination else None)
+    problems: list[Problem] = []
+    recipients, destination, added = _recipients(data, problems)
+    problems.extend(message.check_placeholder(
+        msg, recipients.recipients if destination else None))
     reserve_at = _reservation(data, now, problems)
     repeat_num, repeat_minutes = _repeat(data, problems)
     entries = recipients.entries
@@ -82,4 +99,4 @@ def build_request(data: Mapping[str, str], now: datetime | None = None) -> Draft
         repeat_minutes=repeat_minutes,
         test=data.get("testflag", "").strip().upper() == "Y",
     )
-    return Draft(request, recipients, problems)
+    return Draft(request, recipients, problems, added)

@@ -36,6 +36,7 @@ def rules() -> dict[str, Any]:
         "creditCost": dict(message.CREDIT_COST),
         "maxRecipients": phone.MAX_RECIPIENTS,
         "namePlaceholder": message.NAME_PLACEHOLDER,
+        "nameLimit": message.NAME_LIMIT,
         "refusedChars": list(message.REFUSED_CHARS),
         "messageControls": text.MESSAGE_CONTROLS,
         "kstOffsetMinutes": schedule.KST.utcoffset(None) // _MINUTE,

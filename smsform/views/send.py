@@ -54,6 +54,18 @@ HTTP_STATUS = {
 #: The endings in which nothing was sent because of the token or key itself.
 _KEY_ENDINGS = (Status.DUPLICATE, Status.IN_FLIGHT, Status.TOKEN_INVALID, Status.KEY_INVALID,
                 Status.KEY_MISMATCH)
+#: The endings after which the form never comes back filled in: the send may have gone
+#: out (unknown), or it went out before under this token or key.
+_NOT_REOPENED = (Status.UNKNOWN, Status.DUPLICATE, Status.IN_FLIGHT, Status.KEY_INVALID,
+                 Status.KEY_MISMATCH)
+
+
+def _reopens(result: SendResult) -> bool:
+    """True when the person gets the form back with everything typed: every ending in which
+    nothing was sent (a refusal, the gateway not reached, an expired token...) and the log
+    kept it so (a refusal the log could not record keeps its token: the page says so)."""
+    return (not result.status.accepted and result.status not in _NOT_REOPENED
+            and result.outcome_logged)
 
 
 def _senders() -> tuple[list[str], str | None]:
@@ -98,12 +110,13 @@ def _keep_form_pages(state) -> None:
     state.app.extensions[FORM_PAGES] = PageCache()
 
 
-def _render_form(form: SendForm, status: int = 200, draft: form_input.Draft | None = None):
+def _render_form(form: SendForm, status: int = 200, draft: form_input.Draft | None = None,
+                 **context: Any):
     if not form.send_token.data:
         form.send_token.data = tokens.issue(current_user.id)
     senders, senders_error = _senders()
     return render_template(_FORM, **_form_context(form, senders, senders_error, draft,
-                                                  form_config())), status
+                                                  form_config()), **context), status
 
 
 def _form_context(form: SendForm, senders: list[str], senders_error: str | None,
@@ -193,9 +206,11 @@ def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
         status = 400  # our client refused it: the request, not the gateway, is at fault
     if result.status is Status.INVALID:
         return _invalid(form, draft, result.problems)
-    if result.status in _KEY_ENDINGS:
+    if result.status in _KEY_ENDINGS and not (result.status is Status.TOKEN_INVALID
+                                              and not wants_json()):
         return _not_sent_again(result, status)
-    text = messages.send_result_text(result)
+    text = (messages.not_sent_again_text(result) if result.status is Status.TOKEN_INVALID
+            else messages.send_result_text(result))
     if wants_json():
         facts = {"remaining": result.remaining, "outcome_unknown": result.status is
                  Status.UNKNOWN, "cost": result.cost, "forecast": draft.request.cost,
@@ -206,6 +221,8 @@ def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
             raise ApiError(status, result.code or result.status.value, text, extra=facts)
         return {"result": result.status.value, "code": result.code, "message": text,
                 **facts}, status
+    if _reopens(result):
+        return _reopen(form, draft, result, text, status)
     return_url = safe_return_url(form.returnurl.data)
     # Straight on only when all went well: a send the log could not keep shows its warning.
     go_on = (result.status.accepted and form.nointeractive.data == "1"
@@ -223,6 +240,18 @@ def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
         return_url=return_url, return_url_refused=bool(form.returnurl.data) and not return_url,
         **embed.result_context(result, draft.request, text, return_url, go_on),
     ), status
+
+
+def _reopen(form: SendForm, draft: form_input.Draft, result: SendResult, text: str,
+            status: int):
+    """Nothing was sent: the form again with everything typed and a fresh one-time token
+    (the used one is never reused), the outcome above it; a parent frame is told too."""
+    form.send_token.data = None
+    ending = "not_sent" if result.status is Status.TOKEN_INVALID else result.status.value
+    return _render_form(
+        form, status, draft, reopened=True, result=result, result_text=text,
+        code_text=messages.result_code_text(ending, result.code),
+        **embed.result_context(result, draft.request, text, None, False))
 
 
 def _invalid(form: SendForm, draft: form_input.Draft | None, problems) -> Any:

@@ -151,19 +151,20 @@ export function parseRecipients(text) {
   return collect(entries);
 }
 
-/** One "number|name" (or "number name", "number<TAB>name") entry (phone._destination_entry). */
-function destinationEntry(entry) {
+/** One entry whose number comes first: "number|name", "number name", "number<TAB>name"
+ * (phone._number_name); [raw, phone|null, name, nameFirst]. */
+function numberName(entry) {
   const pipe = entry.indexOf("|");
   if (pipe !== -1) {
-    return [entry, normalizePhone(entry.slice(0, pipe)), entry.slice(pipe + 1).trim()];
+    return [entry, normalizePhone(entry.slice(0, pipe)), entry.slice(pipe + 1).trim(), false];
   }
   const whole = normalizePhone(entry);
   if (whole !== null) {
-    return [entry, whole, ""];
+    return [entry, whole, "", false];
   }
   const tab = entry.indexOf("\t");
   if (tab !== -1) {
-    return [entry, normalizePhone(entry.slice(0, tab)), entry.slice(tab + 1).trim()];
+    return [entry, normalizePhone(entry.slice(0, tab)), entry.slice(tab + 1).trim(), false];
   }
   // Only the first few splits: a number has at most MAX_PHONE_TOKENS pieces.
   const spaces = /\s+/g;
@@ -173,22 +174,102 @@ function destinationEntry(entry) {
     tried += 1;
     const phone = normalizePhone(entry.slice(0, match.index));
     if (phone !== null) {
-      return [entry, phone, entry.slice(match.index + match[0].length).trim()];
+      return [entry, phone, entry.slice(match.index + match[0].length).trim(), false];
     }
   }
-  return [entry, null, ""];
+  return [entry, null, "", false];
 }
 
-/** "010-1234-5678|홍길동" entries separated by commas or newlines (phone.parse_destination). */
-export function parseDestination(text) {
-  const entries = [];
-  for (const part of cleanEntries(text).split(/[,\r\n]+/)) {
-    const entry = part.trim();
-    if (entry) {
-      entries.push(destinationEntry(entry));
+/** "name number" (spaces between): the longest number among the last few splits, or null
+ * (phone._name_number). */
+function nameNumber(entry) {
+  const splits = Array.from(entry.matchAll(/\s+/g)).slice(-MAX_PHONE_TOKENS);
+  for (const match of splits) {
+    const phone = normalizePhone(entry.slice(match.index + match[0].length));
+    if (phone !== null) {
+      return [entry, phone, entry.slice(0, match.index).trim(), true];
     }
   }
-  return collect(entries);
+  return null;
+}
+
+/** One entry: the number first, else "name number" (phone._destination_entry). */
+function destinationEntry(entry) {
+  const found = numberName(entry);
+  if (found[1] === null && !entry.includes("|") && !entry.includes("\t")) {
+    return nameNumber(entry) || found;
+  }
+  return found;
+}
+
+/** A line of two fields (a tab or a comma between), one a number and the other not, in
+ * either order, as two spreadsheet columns paste; else null (phone._pair). */
+function pair(line) {
+  if (line.includes("|")) {
+    return null;
+  }
+  const fields = line.includes("\t") ? line.split("\t") : line.split(",");
+  if (fields.length !== 2) {
+    return null;
+  }
+  const [first, second] = fields.map((f) => f.trim());
+  if (!first || !second) {
+    return null;
+  }
+  const numberFirst = normalizePhone(first);
+  const numberSecond = normalizePhone(second);
+  if (numberFirst !== null && numberSecond === null) {
+    return [line, numberFirst, second, false];
+  }
+  if (numberSecond !== null && numberFirst === null) {
+    return [line, numberSecond, first, true];
+  }
+  return null;
+}
+
+/** The names list: "010-1234-5678|홍길동" entries separated by commas or newlines, or a
+ * name and a number on a line in either order (phone.parse_destination); ``nameFirst``
+ * counts the entries read name first. */
+export function parseDestination(text) {
+  const entries = [];
+  for (const line of cleanEntries(text).split(/[\r\n]+/)) {
+    const found = pair(line);
+    if (found !== null) {
+      entries.push(found);
+      continue;
+    }
+    for (const part of line.split(",")) {
+      const entry = part.trim();
+      if (entry) {
+        entries.push(destinationEntry(entry));
+      }
+    }
+  }
+  const list = collect(entries.map((e) => e.slice(0, 3)));
+  list.nameFirst = entries.filter((e) => e[3] && e[1] !== null).length;
+  return list;
+}
+
+/** The names list with the numbers box's numbers after it, without a name, and how many
+ * were added (phone.add_numbers). */
+export function addNumbers(names, numbers) {
+  const listed = new Set(names.recipients.map((r) => r.phone));
+  const added = numbers.recipients.filter((r) => !listed.has(r.phone))
+    .map((r) => ({ phone: r.phone, name: "" }));
+  const again = numbers.recipients.filter((r) => listed.has(r.phone)).map((r) => r.phone);
+  const duplicates = [];
+  for (const phone of [...names.duplicates, ...again, ...numbers.duplicates]) {
+    if (!duplicates.includes(phone)) {
+      duplicates.push(phone);
+    }
+  }
+  return {
+    list: {
+      recipients: [...names.recipients, ...added], duplicates: duplicates,
+      invalid: names.invalid, entries: names.entries, nameFirst: names.nameFirst,
+    },
+    added: added.length,
+  };
 }
 
 /**
@@ -237,6 +318,27 @@ export function createRules(limits) {
     return { unsupported: unsupported, refused: refused };
   }
 
+  /** EUC-KR bytes of the longest merge, counted without merging (message.longest_merge_length);
+   * null without recipients. */
+  function longestMergeLength(msg, recipients) {
+    if (!recipients.length) {
+      return null;
+    }
+    const text = euckr.normalizeText(msg);
+    const placeholders = text.split(placeholder).length - 1;
+    let longest = -1;
+    for (const r of placeholders ? recipients : recipients.slice(0, 1)) {
+      longest = Math.max(longest, euckr.length(r.name));
+    }
+    return euckr.length(text) + placeholders * (longest - placeholder.length);
+  }
+
+  /** How many names are longer than the limit, counted composed (message.check_names). */
+  function tooLongNames(recipients) {
+    const limit = limits.nameLimit;
+    return recipients.filter((r) => Array.from(euckr.normalizeText(r.name)).length > limit).length;
+  }
+
   /** The refused characters (the gateway's -202) that the text contains. */
   function refusedIn(text) {
     return refusedChars.filter((ch) => text.includes(ch));
@@ -263,6 +365,9 @@ export function createRules(limits) {
     phoneParts: phoneParts,
     parseRecipients: parseRecipients,
     parseDestination: parseDestination,
+    addNumbers: addNumbers,
+    longestMergeLength: longestMergeLength,
+    tooLongNames: tooLongNames,
     normalizeText: euckr.normalizeText,
     mergeName: mergeName,
     nameChars: nameChars,

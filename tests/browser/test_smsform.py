@@ -358,6 +358,52 @@ def test_reloading_the_result_page_does_not_send_twice(signed_in_page: Page,
     assert backend.accounts[DEMO_USER_ID].credits == DEMO_CREDITS - 1
 
 
+def test_a_refused_send_opens_the_form_again_with_everything_typed(
+        signed_in_page: Page, backend: GatewayBackend) -> None:
+    """Back after a refusal lost the recipients (autocomplete=off), and the refusal page
+    offered only a blank form: now the form comes back filled in, with a new token."""
+    page = signed_in_page
+    names = "홍길동\t010-4444-5555\n김철수\t010-6666-7777"
+    fill_form(page, msg="카지노 무료 쿠폰", rphone="010-2222-3333", sender="02-123-4567")
+    page.click("#names summary")
+    page.fill("#destination", names)
+    first_token = page.locator("input[name=send_token]").input_value()
+    with page.expect_navigation() as answer:
+        page.click("#send-button")
+    assert answer.value.status == 422
+    expect(page.locator("#send-result")).to_have_attribute("data-code", "0044")
+    expect(page.locator("#reopened-help")).to_be_visible()
+    expect(page.locator("#rphone")).to_have_value("010-2222-3333")
+    expect(page.locator("#destination")).to_have_value(names)
+    expect(page.locator("#msg")).to_have_value("카지노 무료 쿠폰")
+    expect(page.locator("#sphone")).to_have_value("02-123-4567")
+    new_token = page.locator("input[name=send_token]").input_value()
+    assert new_token and new_token != first_token
+    assert len(send_calls(backend)) == 1  # the refused one; the page sent nothing again
+    page.fill("#msg", "내일 오전 10시 회의입니다")
+    submit(page)
+    expect(page.locator("#send-result")).to_have_attribute("data-result", "success")
+    assert len(send_calls(backend)) == 2
+    assert sorted(m.receive_phone for m in backend.messages) == [
+        "010-2222-3333", "010-4444-5555", "010-6666-7777"]
+
+
+def test_the_names_preview_says_how_it_read_the_lists(signed_in_page: Page) -> None:
+    page = signed_in_page
+    page.fill("#rphone", "010-2222-3333, 010-4444-5555")
+    page.fill("#msg", "안녕하세요")
+    page.click("#names summary")
+    page.fill("#destination", "홍길동\t010-4444-5555\n010-6666-7777,김철수")
+    expect(page.locator("#merge-preview .name-first")).to_have_text(
+        "1개 항목을 이름,번호 순서로 읽었습니다")
+    expect(page.locator("#rphone-status")).to_contain_text(
+        "1개 번호를 이름 없이 이름 목록에 더해 보냅니다")
+    expect(page.locator("#merge-preview .status")).to_contain_text("3명")
+    page.fill("#destination", "010-4444-5555|" + "가" * (message.NAME_LIMIT + 1))
+    expect(page.locator("#merge-preview .status")).to_contain_text(
+        f"이름이 {message.NAME_LIMIT}자보다 긴 수신자 1명")
+
+
 def test_empty_message_is_refused_next_to_the_field(signed_in_page: Page,
                                                     backend: GatewayBackend) -> None:
     page = signed_in_page

@@ -39,6 +39,7 @@ def examples() -> list[Problem]:
         *_request(recipients=(), named=(Recipient("010-2222-3333", "홍\x00길동"),)),
         *_request(recipients=(), named=(Recipient("010-2222-3333", "똠😀"),
                                          Recipient("010-3333-4444", "됬"))),
+        *_request(recipients=(), named=(Recipient("010-2222-3333", "홍" * 101),)),
         *check_placeholder("{name}님", None),
         *check_placeholder("{name}님", (*named_ok, Recipient("010-3333-4444"))),
         *check_placeholder("{name}님", (Recipient("010-3333-4444"), Recipient("02-123-4567"))),

@@ -10,6 +10,7 @@ import pytest
 from cafe24.calls import ResultQuery, SendRequest
 from cafe24.phone import Recipient, parse_destination, parse_recipients
 from cafe24.schedule import KST
+from tests.support import TextWork
 
 SENDER = "010-1234-5678"
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=KST)
@@ -247,3 +248,56 @@ def test_a_reservation_at_the_calendars_edge_is_a_problem_not_a_crash(when):
                           reserve_at=when)
     assert [(p.field, p.code) for p in request.problems()] == [
         ("rdate", "reservation_date_invalid")]
+
+
+# -- names: composed, capped, and never merged for nothing -----------------------------
+
+
+def _many(count: int, name: str) -> tuple[Recipient, ...]:
+    return tuple(Recipient(f"010-{2000 + i // 10000:04d}-{i % 10000:04d}", name)
+                 for i in range(count))
+
+
+@pytest.mark.parametrize(("count", "name"), [
+    (1000, "n" * 10),  # one recipient over the limit
+    (10, "n" * 5000),  # names over the name limit
+    (999, "n" * 100),  # within both: the longest merge is over the LMS limit
+])
+def test_a_request_costs_work_in_proportion_to_its_size(monkeypatch, count, name):
+    """{name} 333 times: merging each recipient's message (twice) was names x placeholders
+    x name length of work before the refusal (13 s of CPU for one form post)."""
+    work = TextWork(monkeypatch)
+    msg = "{name}" * 333
+    request = SendRequest(msg=msg, sender=SENDER, named=_many(count, name))
+    found = {p.code for p in request.problems()}
+    assert (request.kind, request.cost) == ("L", 3 * count)
+    assert found & {"too_many_recipients", "name_too_long", "msg_too_long"}
+    size = len(msg) + count * (len(name) + 13)
+    assert work.chars <= 10 * size, f"{work.chars:,} characters of work for {size:,}"
+
+
+@pytest.mark.parametrize("msg", ["안녕하세요", "{name}님 안녕하세요"])
+def test_names_longer_than_the_limit_are_refused_with_or_without_placeholder(msg):
+    from cafe24.message import NAME_LIMIT
+    ok = SendRequest(msg=msg, sender=SENDER, named=_many(2, "가" * NAME_LIMIT))
+    assert "name_too_long" not in {p.code for p in ok.problems()}
+    long = SendRequest(msg=msg, sender=SENDER,
+                       named=(*_many(1, "홍길동"), Recipient("010-3333-4444", "a" * 100_000)))
+    (problem,) = [p for p in long.problems() if p.code == "name_too_long"]
+    assert (problem.field, problem.params) == ("destination", {"count": 1, "limit": NAME_LIMIT})
+
+
+def test_nfd_names_are_judged_and_sent_composed():
+    """A name pasted as jamo (macOS) was checked composed but sent decomposed: 73 bytes
+    counted, 193 sent (and in EUC-KR no encoding at all)."""
+    name = unicodedata.normalize("NFD", "홍길동")
+    request = SendRequest(msg="{name}님 안녕하세요", sender=SENDER,
+                          named=(Recipient("010-2222-3333", name),))
+    assert request.named == (Recipient("010-2222-3333", "홍길동"),)
+    assert request.fields()["destination"] == "010-2222-3333|홍길동"
+    assert request.problems() == []
+    assert request.fields()["destination"].encode("euc-kr")
+    # 34 syllables: over the limit only when counted decomposed.
+    long = SendRequest(msg="안녕", sender=SENDER, named=(Recipient(
+        "010-2222-3333", unicodedata.normalize("NFD", "한" * 100)),))
+    assert long.problems() == []

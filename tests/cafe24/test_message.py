@@ -19,6 +19,7 @@ from cafe24.message import (
     check_names,
     check_placeholder,
     credit_cost,
+    longest_merge_length,
     longest_merged,
     merge_all,
     merge_name,
@@ -243,7 +244,15 @@ def test_property_merge_lengths(msg, names):
     assert [m.length for m in merged] == [euckr_length(m.text) for m in merged]
     assert all("{name}" not in m.text or "{name}" in m.recipient.name for m in merged)
     longest = longest_merged(msg, recipients)
-    assert longest == (max(merged, key=lambda m: m.length) if merged else None)
+    length = longest_merge_length(msg, recipients)
+    if not merged:
+        assert longest is None and length is None
+        return
+    # Counted without merging: exact for every text that can be sent, and never less.
+    assert length >= max(m.length for m in merged)
+    if not any(unsupported_chars(m.text) for m in merged):
+        assert longest == max(merged, key=lambda m: m.length)
+        assert length == longest.length
 
 
 def test_limits():

@@ -1,6 +1,9 @@
 """Tests for cafe24.phone: phone numbers, recipient lists, and the judge of recipients."""
 
 
+import json
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,6 +12,7 @@ from cafe24 import phone
 from cafe24.phone import (
     MAX_RECIPIENTS,
     Recipient,
+    add_numbers,
     check_recipients,
     format_destination,
     format_rphone,
@@ -203,6 +207,29 @@ def test_parse_destination():
     assert result.invalid == []
 
 
+DESTINATION_CASES = json.loads((Path(__file__).parent.parent / "cases" /
+                                "destination_cases.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", DESTINATION_CASES, ids=[c["note"] for c in DESTINATION_CASES])
+def test_parse_destination_reads_a_name_and_a_number_in_either_order(case):
+    """Excel's two columns ("홍길동<TAB>010-…") were read as bad numbers; the same cases
+    run in the browser's parser (tests/test_static_euckr.py)."""
+    result = parse_destination(case["text"])
+    assert [[r.phone, r.name] for r in result.recipients] == case["recipients"]
+    assert (result.invalid, result.name_first) == (case["invalid"], case["name_first"])
+
+
+def test_numbers_join_the_names_list_without_a_name():
+    names = parse_destination("010-1234-5678|홍길동\n010-1234-5678|또")
+    numbers = parse_recipients("010-2222-3333, 010-1234-5678, 010-2222-3333, 12")
+    joined, added = add_numbers(names, numbers)
+    assert joined.recipients == [Recipient("010-1234-5678", "홍길동"),
+                                 Recipient("010-2222-3333", "")]
+    assert (added, joined.duplicates, joined.invalid) == (1, ["010-1234-5678",
+                                                              "010-2222-3333"], [])
+
+
 def test_parse_destination_duplicates_keep_first_name_and_report_invalid():
     result = parse_destination("010-1234-5678|홍길동,010-1234-5678|다른이름,999|누구,홍길동")
     assert result.recipients == [Recipient("010-1234-5678", "홍길동")]
@@ -374,7 +401,8 @@ def test_destination_long_line_is_linear(monkeypatch, text, phones, name_length)
     assert parsed.invalid == ([] if phones else [text.strip()])
     if phones:
         assert len(parsed.recipients[0].name) == name_length
-    assert counter.calls <= 1 + 5  # the whole entry, then at most five prefixes
+    # the whole entry, then at most five prefixes and five suffixes ("name number")
+    assert counter.calls <= 1 + 5 + 5
 
 
 @pytest.mark.parametrize("text", ["x " * 50000, "1 " * 50000, "010-1234-5678 x " * 10000])

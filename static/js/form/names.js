@@ -1,5 +1,6 @@
 /* Names: the "number|name" list, the {name} merge preview (the longest merged message
- * decides kind and bytes) and the button that inserts the placeholder. */
+ * decides kind and bytes, counted without merging every message, as the server does) and
+ * the button that inserts the placeholder. */
 import { appendWith, el, marks } from "../dom.js";
 import { formatNumber, gettext, ngettext } from "../i18n.js";
 import * as euckr from "../euckr.js";
@@ -14,22 +15,17 @@ export function startNames(form, rules, { onChange, recipients, msg }) {
   const insertName = form.querySelector("#insert-name");
   const preview = form.querySelector("#merge-preview");
 
-  /** The text that decides kind and bytes: the longest merge, or the message itself. */
+  /** The bytes that decide the kind (the longest merge, or the message itself) and the
+   * first few merged messages, for the preview. */
   function effective(text, list) {
     if (!recipients.usingNames() || !list.recipients.length) {
-      return { text: text, length: euckr.length(text), merged: [] };
+      return { length: euckr.length(text), merged: [] };
     }
-    const merged = list.recipients.map((r) => {
+    const merged = list.recipients.slice(0, PREVIEW_COUNT).map((r) => {
       const merge = rules.mergeName(text, r.name);
       return { recipient: r, text: merge, length: euckr.length(merge) };
     });
-    let longest = merged[0];
-    for (const m of merged) {
-      if (m.length > longest.length) {
-        longest = m;
-      }
-    }
-    return { text: longest.text, length: longest.length, merged: merged };
+    return { length: rules.longestMergeLength(text, list.recipients), merged: merged };
   }
 
   /** The names' status, their unsendable characters and the first merged messages. */
@@ -60,6 +56,21 @@ export function startNames(form, rules, { onChange, recipients, msg }) {
       appendWith(status, ngettext("%(count)s invalid entry: %(entries)s",
         "%(count)s invalid entries: %(entries)s", k, { count: formatNumber(k) }),
       { entries: marks(list.invalid) });
+    }
+    if (list.nameFirst) {
+      status.append(" · ");
+      status.append(el("span", {
+        className: "name-first",
+        text: ngettext("%(count)s entry read as name, number", "%(count)s entries read as name, number",
+          list.nameFirst, { count: formatNumber(list.nameFirst) }),
+      }));
+    }
+    const tooLong = rules.tooLongNames(list.recipients);
+    if (tooLong) {
+      status.classList.add("warn");
+      status.append(" · " + ngettext("%(count)s name is longer than %(limit)s characters",
+        "%(count)s names are longer than %(limit)s characters", tooLong,
+        { count: formatNumber(tooLong), limit: formatNumber(rules.limits.nameLimit) }));
     }
     preview.append(status);
     if (!count) {

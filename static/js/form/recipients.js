@@ -1,5 +1,6 @@
-/* Recipients: the numbers box (or the names list, when it is filled in) and the numbers'
- * status line: how many, duplicates removed, invalid numbers, over the limit. */
+/* Recipients: the numbers box and the names list (when it is filled in, the numbers join
+ * it without a name) and the numbers' status line: how many, duplicates removed, invalid
+ * numbers, over the limit. */
 import { appendWith, marks } from "../dom.js";
 import { formatNumber, gettext, ngettext } from "../i18n.js";
 
@@ -20,7 +21,7 @@ export function startRecipients(form, rules, { onChange }) {
   const destination = form.querySelector("#destination");
   const max = rules.limits.maxRecipients;
 
-  /** True when the names list is filled in: then it, not the numbers box, is sent. */
+  /** True when the names list is filled in: then it is sent, the numbers added to it. */
   function usingNames() {
     return Boolean(destination && destination.value.trim());
   }
@@ -41,9 +42,29 @@ export function startRecipients(form, rules, { onChange }) {
   const numbers = remembered(rules.parseRecipients);
   const entries = remembered(rules.parseDestination);
 
-  /** The recipients that would be sent to, parsed as the server parses them. */
+  /** The recipients that would be sent to, parsed as the server parses them
+   * (form_input: the names list, then the numbers not in it, without a name). */
   function current() {
-    return usingNames() ? entries(destination.value) : numbers(rphone ? rphone.value : "");
+    const typed = numbers(rphone ? rphone.value : "");
+    return usingNames() ? joined(entries(destination.value), typed) : typed;
+  }
+
+  /** ``rules.addNumbers``, run again only when either list changed. */
+  let lastJoin = null;
+  function joined(names, typed) {
+    if (!lastJoin || lastJoin.names !== names || lastJoin.typed !== typed) {
+      lastJoin = { names, typed, ...rules.addNumbers(names, typed) };
+    }
+    return lastJoin.list;
+  }
+
+  /** How many numbers of the numbers box join the names list. */
+  function added() {
+    if (!usingNames()) {
+      return 0;
+    }
+    current();
+    return lastJoin.added;
   }
 
   /** The status line under the numbers box. */
@@ -73,13 +94,17 @@ export function startRecipients(form, rules, { onChange }) {
     if (count > max) {
       status.append(" · " + gettext("at most %(max)s per send", { max: formatNumber(max) }));
     }
-    if (usingNames()) {
-      status.append(" · " + gettext("ignored: the names list is used"));
+    if (usingNames() && count) {
+      const k = added();
+      status.append(" · " + ngettext(
+        "%(count)s number is added to the names list, without a name",
+        "%(count)s numbers are added to the names list, without a name", k,
+        { count: formatNumber(k) }));
     }
   }
 
   if (rphone) {
     rphone.addEventListener("input", onChange);
   }
-  return Object.freeze({ rphone, destination, usingNames, current, render });
+  return Object.freeze({ rphone, destination, usingNames, current, added, render });
 }
