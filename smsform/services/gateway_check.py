@@ -24,7 +24,7 @@ from cafe24.errors import (
     UnreadableResponse,
 )
 from smsform import logs
-from smsform.services import gateway
+from smsform.services import gateway, results
 
 log = logs.get("gateway")
 
@@ -122,7 +122,8 @@ _OUTAGE = (Kind.CONNECT, Kind.READ_TIMEOUT)
 def _today(client: Cafe24Client) -> int:
     """Today's messages of both kinds: ``sms_list.php`` lists SMS, or LMS with ``smsType``
     lms, one kind a call (one row each, for its total)."""
-    return sum(client.results(ResultQuery(display=1, lms=lms)).total for lms in (False, True))
+    return sum(results.read(ResultQuery(display=1, lms=lms), 1, client=client).total
+               for lms in (False, True))
 
 
 def run() -> Report:

@@ -22,6 +22,7 @@ from datetime import date, datetime
 
 from cafe24.answers import ResultRow
 from cafe24.calls import LIST_DAY_MAX, LIST_DISPLAY_DEFAULT, LIST_DISPLAY_MAX, ResultQuery
+from cafe24.client import Cafe24Client
 from cafe24.phone import normalize_phone
 from smsform.services import gateway
 
@@ -147,9 +148,11 @@ def _kind_of(query: ResultQuery) -> str:
     return "lms" if query.lms else "sms"
 
 
-def read(query: ResultQuery, count: int, meter: Meter | None = None) -> Listing:
+def read(query: ResultQuery, count: int, meter: Meter | None = None,
+         client: Cafe24Client | None = None) -> Listing:
     """The first ``count`` rows from ``query.start`` of its kind's list (fewer when there
     are fewer), ``LIST_DISPLAY_MAX`` a call; ``meter`` counts each call before it is made.
+    ``client`` is the app's unless another is given (``/gateway``'s look-up client).
 
     :raises TooManyCalls: ``meter`` refused a call (the rows read so far are dropped).
     :raises cafe24.errors.Cafe24Error: the gateway refused or did not answer.
@@ -161,7 +164,7 @@ def read(query: ResultQuery, count: int, meter: Meter | None = None) -> Listing:
         wait = meter() if meter is not None else 0
         if wait:
             raise TooManyCalls(wait)
-        page = gateway.client().results(replace(
+        page = (client or gateway.client()).results(replace(
             query, start=query.start + len(rows), display=min(LIST_DISPLAY_MAX,
                                                               count - len(rows))))
         calls += 1
