@@ -75,11 +75,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         auth,
         dashboard,
         lookup,
+        page_cache,
         relay,
         relay_sites,
         send,
         sends,
     )
+
+    page_cache.init_app(app)
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(send.bp)

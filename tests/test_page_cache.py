@@ -152,3 +152,69 @@ def test_a_second_browser_of_the_same_person_gets_its_own_csrf_token(csrf_app):
     answer = phone.post("/smssend", data={**fields, "sphone": "010-1234-5678",
                                           "rphone": "010-2222-3333", "msg": "hello"})
     assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+
+
+# -- the header of every page ---------------------------------------------------------------
+
+def header(page: str) -> str:
+    return page[page.index('<header class="top">'):page.index('<main id="main"')]
+
+
+def no_cache(monkeypatch) -> None:
+    """Every kept page or part rendered by its template, with this request's values."""
+    monkeypatch.setattr(PageCache, "render", lambda self, key, render, holes: render(dict(holes)))
+
+
+@pytest.mark.parametrize("url", ["/dashboard", "/sends", "/account", "/smscount",
+                                 "/sends?lang=en", "/account/tokens"])
+def test_a_kept_header_is_the_templates_header(csrf_app, monkeypatch, url):
+    client = signed_in(csrf_app, "kim")
+    client.get(url)
+    kept = client.get(url).get_data(as_text=True)
+    assert csrf_app.extensions["smsform.page_headers"].hits >= 1
+    with monkeypatch.context() as patched:
+        no_cache(patched)
+        rendered = client.get(url).get_data(as_text=True)
+    assert without_tokens(kept) == without_tokens(rendered)
+    assert "(kim)" in header(kept) and 'name="csrf_token"' in header(kept)
+
+
+def test_the_header_after_a_send_and_for_the_anonymous(csrf_app, monkeypatch):
+    client = signed_in(csrf_app, "kim")
+
+    def send_once() -> str:
+        page = client.get("/smsform").get_data(as_text=True)
+        fields = dict(re.findall(r'name="(csrf_token|send_token)" value="([^"]+)"', page))
+        answer = client.post("/smssend", data={**fields, "sphone": "010-1234-5678",
+                                               "rphone": "010-2222-3333", "msg": "hello"})
+        assert answer.status_code == 200
+        return answer.get_data(as_text=True)
+
+    send_once()
+    kept = send_once()
+    with monkeypatch.context() as patched:
+        no_cache(patched)
+        rendered = send_once()
+    assert without_tokens(header(kept)) == without_tokens(header(rendered))
+    anonymous = csrf_app.test_client()
+    anonymous.get("/login")
+    kept = anonymous.get("/login").get_data(as_text=True)
+    with monkeypatch.context() as patched:
+        no_cache(patched)
+        rendered = anonymous.get("/login").get_data(as_text=True)
+    assert without_tokens(kept) == without_tokens(rendered)
+    assert 'id="sign-out"' not in header(kept)
+
+
+def test_the_header_follows_the_page_and_the_person(csrf_app):
+    kim, lee = signed_in(csrf_app, "kim"), signed_in(csrf_app, "lee")
+    kim.get("/dashboard")
+    assert "(lee)" in header(lee.get("/dashboard").get_data(as_text=True))
+    sends = header(kim.get("/sends").get_data(as_text=True))
+    assert 'id="nav-sends-index" aria-current="page"' in sends
+    dashboard = header(kim.get("/dashboard").get_data(as_text=True))
+    assert 'id="nav-sends-index" aria-current="page"' not in dashboard
+    # the sign-out form's token is this session's: a second browser signs out with its own
+    phone = signed_in(csrf_app, "kim")
+    token = tokens(header(phone.get("/dashboard").get_data(as_text=True)))[0]
+    assert phone.post("/logout", data={"csrf_token": token}).status_code == 302

@@ -28,8 +28,9 @@ WINDOW_LABELS = {"today": _l("Today"), "week": _l("7 days"), "month": _l("30 day
 
 @bp.app_context_processor
 def navigation() -> dict[str, Any]:
-    """The navigation's groups for every page (smsform.views.navigation)."""
-    return {"nav_groups": nav.groups()}
+    """The navigation's groups for every page (smsform.views.navigation), made only when the
+    header is rendered (``nav_groups()`` in components/header.html)."""
+    return {"nav_groups": nav.groups}
 
 
 @bp.route("/")

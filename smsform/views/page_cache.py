@@ -1,4 +1,4 @@
-"""Rendered pages kept per process, with holes for what changes on every request.
+"""Rendered pages and page parts kept per process, with holes for what changes on every request.
 
 Opening the send form renders the same page again and again for the same person: only its
 two one-time values differ (the CSRF token and the send token). Rendering it was about a
@@ -22,7 +22,13 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 
-from markupsafe import escape
+from flask import Flask, current_app, g, request
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
 
 #: Pages kept per process (the least recently used leave first).
 DEFAULT_SIZE = 128
@@ -92,3 +98,46 @@ def _cut(page: str, marks: Mapping[str, str]) -> tuple[tuple[str, ...], tuple[st
         start = found.end()
     pieces.append(page[start:])
     return tuple(pieces), tuple(names)
+
+
+# -- the header of every page ---------------------------------------------------------------
+
+#: The app's kept headers (``init_app``).
+HEADERS = "smsform.page_headers"
+HEADER_TEMPLATE = "components/header.html"
+
+
+@pass_context
+def page_header(context: Context) -> Markup:
+    """The page's header (components/header.html) from the cache: kept per language, the
+    request's method and URL (the navigation's current page, the language switch), the
+    person (session, name, role) and the simulation banner, with a hole for the CSRF
+    token of the sign-out form (only a signed-in person's header has one)."""
+    user = current_user
+    signed_in = bool(user.is_authenticated)
+    key = (str(get_locale()), request.method, request.script_root, request.full_path,
+           user.get_id() if signed_in else None, getattr(user, "username", None),
+           getattr(user, "role", None), context.get("simulated"))
+    template = current_app.jinja_env.get_template(HEADER_TEMPLATE)
+    pages: PageCache = current_app.extensions[HEADERS]
+    if not signed_in:
+        page = pages.render(key, lambda marks: template.render(context.get_all()), {})
+        return Markup(page)  # noqa: S704 - the template's own (escaped) output
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    csrf_value = generate_csrf()
+
+    def render(marks: Mapping[str, str]) -> str:
+        setattr(g, field, marks["csrf"])
+        try:
+            return template.render(context.get_all())
+        finally:
+            setattr(g, field, csrf_value)
+
+    page = pages.render(key, render, {"csrf": csrf_value})
+    return Markup(page)  # noqa: S704 - the template's own (escaped) output
+
+
+def init_app(app: Flask) -> None:
+    """Keep the app's headers and give the templates ``page_header()``."""
+    app.extensions[HEADERS] = PageCache()
+    app.add_template_global(page_header)
