@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 
 import config
@@ -29,6 +30,14 @@ def _settings(app: Flask, test_config: dict[str, Any] | None) -> config.Settings
     return config.from_env(environ, app.instance_path)
 
 
+class JSONProvider(DefaultJSONProvider):
+    """Every JSON answer in UTF-8 as it is (Korean, not ``\\uXXXX``), its charset said in
+    the content type."""
+
+    ensure_ascii = False
+    mimetype = errors.JSON_UTF8
+
+
 class SettingsUsageError(click.UsageError):
     """A malformed setting met by a shell command: its message (naming the variable) and
     exit 2, instead of a traceback from loading the app."""
@@ -47,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     setting raises ``config.SettingsError``; under a shell command it ends the command
     with exit 2 and the message naming the variable."""
     app = Flask(__name__, instance_relative_config=True)
+    app.json = JSONProvider(app)
     try:
         settings = _settings(app, test_config)
     except config.SettingsError as exc:

@@ -315,6 +315,8 @@ def _respond_http(exc: HTTPException) -> Response | tuple[Any, int]:
 # --- RFC 9457 problem details: the token API's errors ---------------------------------
 
 PROBLEM_JSON = "application/problem+json"
+#: Every JSON answer's content type (app.JSONProvider writes UTF-8 as it is).
+JSON_UTF8 = "application/json; charset=utf-8"
 #: Each problem's ``type``: this, then its code (the API reference page describes them).
 PROBLEM_TYPES = "/static/api/index.html#problem-"
 LANGUAGES = ("ko", "en")
@@ -379,7 +381,7 @@ def _problem(error: ApiError | HTTPException) -> Response:
             error = from_http(error)
         body = problem_body(error)
     response = current_app.response_class(current_app.json.dumps(body), status=error.status,
-                                          mimetype=PROBLEM_JSON)
+                                          mimetype=f"{PROBLEM_JSON}; charset=utf-8")
     response.headers.update(error.headers)
     return response
 

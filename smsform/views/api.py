@@ -39,7 +39,7 @@ from smsform.api_schemas import (
     api_field,
     input_problems,
 )
-from smsform.errors import PROBLEM_TYPES, ApiError, after_send, problem_language
+from smsform.errors import JSON_UTF8, PROBLEM_TYPES, ApiError, after_send, problem_language
 from smsform.limiter import credential_refused, credential_wait, request_wait
 from smsform.login import act_as_bearer, bearer_token
 from smsform.permissions import Permission, requires
@@ -136,7 +136,7 @@ def no_session(response: Response) -> Response:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3.1 document, made from the models that validate the requests."""
-    return Response(_document_json(), mimetype="application/json")
+    return Response(_document_json(), mimetype=JSON_UTF8)
 
 
 @cache
@@ -251,7 +251,7 @@ def logged_answer(row: MessageRow, *, replayed: bool = False,
     body = MessageSent.of(row).model_dump(mode="json")
     if row.result in Result.ACCEPTED:
         headers["Location"] = url_for("api.get_message", send_id=row.id)
-        return Response(current_app.json.dumps(body), 201, mimetype="application/json",
+        return Response(current_app.json.dumps(body), 201, mimetype=JSON_UTF8,
                         headers=headers)
     raise ApiError(400 if refused_here else _FAILED[row.result], row.code or row.result,
                    messages.log_code_text(row.result, row.code, failure_detail(row.detail)),
