@@ -388,6 +388,24 @@ def test_a_refused_send_opens_the_form_again_with_everything_typed(
         "010-2222-3333", "010-4444-5555", "010-6666-7777"]
 
 
+def test_back_after_a_refusal_keeps_what_was_typed(signed_in_page: Page,
+                                                   backend: GatewayBackend) -> None:
+    """The browser's Back from a refusal: the boxes keep what was typed (they had
+    autocomplete=off, which tells the browser not to restore them)."""
+    page = signed_in_page
+    fill_form(page, msg="카지노 무료 쿠폰", rphone="010-2222-3333, 010-4444-5555")
+    page.click("#names summary")
+    page.fill("#destination", "010-6666-7777|홍길동")
+    submit(page)
+    expect(page.locator("#send-result")).to_have_attribute("data-code", "0044")
+    page.go_back()
+    expect(page.locator("#reopened-help")).to_have_count(0)  # the form as first opened
+    expect(page.locator("#rphone")).to_have_value("010-2222-3333, 010-4444-5555")
+    expect(page.locator("#destination")).to_have_value("010-6666-7777|홍길동")
+    expect(page.locator("#msg")).to_have_value("카지노 무료 쿠폰")
+    assert len(send_calls(backend)) == 1
+
+
 def test_the_names_preview_says_how_it_read_the_lists(signed_in_page: Page) -> None:
     page = signed_in_page
     page.fill("#rphone", "010-2222-3333, 010-4444-5555")
