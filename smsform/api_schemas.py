@@ -14,7 +14,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -53,8 +53,12 @@ API_FIELDS = {"msg": "text", "subject": "subject", "sphone": "from", "rphone": "
               "repeatNum": "repeat.count", "repeatTime": "repeat.every_minutes"}
 
 
-#: A send log result as the API names it (smsform.states.Result's values).
-ResultName = Literal[tuple(r.value for r in Result)]  # type: ignore[valid-type]
+#: A send log result as the API names it: the Literal of smsform.states.Result's values
+#: (made from the enum, so one list; a type checker sees the str it is).
+if TYPE_CHECKING:
+    ResultName = str
+else:
+    ResultName = Literal[tuple(r.value for r in Result)]
 
 
 @dataclass(frozen=True)
@@ -210,8 +214,7 @@ class MessageQuery(BaseModel):
     cursor: str | None = Field(default=None, max_length=MAX_CURSOR_LENGTH, description=(
         "next_cursor of the page before; leave out for the newest page."))
     limit: int = Field(default=PAGE_LIMIT, ge=1, le=MAX_PAGE_LIMIT)
-    result: ResultName | None = Field(default=None,  # type: ignore[valid-type]
-                                            description="Only sends that ended so.")
+    result: ResultName | None = Field(default=None, description="Only sends that ended so.")
     day_from: date | None = Field(default=None, alias="from",
                                   description="From this day (Korea time), inclusive.")
     day_to: date | None = Field(default=None, alias="to",
@@ -228,7 +231,7 @@ class MessageSent(BaseModel):
     """A send as ``POST /api/v1/messages`` answers it (and replays it)."""
 
     id: int = Field(description="The send log's id: GET /api/v1/messages/{id}.")
-    result: ResultName  # type: ignore[valid-type]
+    result: ResultName
     code: str | None = Field(description="The gateway's answer code (success, reserved, "
                                          "test, -114, ...), or ours when it gave none.")
     kind: Literal["sms", "lms"]

@@ -43,9 +43,10 @@ from smsform.states import Result
 
 EXIT_OK, EXIT_REFUSED, EXIT_INVALID, EXIT_UNKNOWN, EXIT_NOT_SENT = 0, 1, 2, 3, 4
 #: The exit status of each logged result.
-_EXIT_OF_RESULT = {Result.SUCCESS: EXIT_OK, Result.RESERVED: EXIT_OK, Result.TEST: EXIT_OK,
-                   Result.REFUSED: EXIT_REFUSED, Result.UNKNOWN: EXIT_UNKNOWN,
-                   Result.PENDING: EXIT_UNKNOWN, Result.NOT_SENT: EXIT_NOT_SENT}
+_EXIT_OF_RESULT: dict[str, int] = {
+    Result.SUCCESS: EXIT_OK, Result.RESERVED: EXIT_OK, Result.TEST: EXIT_OK,
+    Result.REFUSED: EXIT_REFUSED, Result.UNKNOWN: EXIT_UNKNOWN, Result.PENDING: EXIT_UNKNOWN,
+    Result.NOT_SENT: EXIT_NOT_SENT}
 
 
 def register(app: Flask) -> None:
@@ -124,7 +125,8 @@ def _sender_account(username: str) -> accounts.SignedInUser | Outcome:
     try:
         account = accounts.find_user(username)
     except accounts.AccountError as exc:
-        return _refusal("unknown_user", lambda e=exc: messages.refusal_text(e))
+        refused = exc  # the except clause unbinds exc; the words are made later
+        return _refusal("unknown_user", lambda: messages.refusal_text(refused))
     user = accounts.signed_in(account)
     if not account.active or not user.can(Permission.SEND):
         return _refusal("forbidden", lambda: messages.api_input_text(

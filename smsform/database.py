@@ -106,8 +106,10 @@ def needs_database(command: Callable[..., Any]) -> Callable[..., Any]:
 class DatabaseGroup(AppGroup):
     """A command group whose every command needs the database (``needs_database``)."""
 
-    def command(self, *args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]],
-                                                                click.Command]:
+    # Flask's AppGroup.command drops click's bare form (@group.command) the same way, and
+    # ignores the override the same way.
+    def command(self, *args: Any, **kwargs: Any) -> Callable[  # type: ignore[override]
+            [Callable[..., Any]], click.Command]:
         """Like ``AppGroup.command``, with the database check before the command runs."""
         register = super().command(*args, **kwargs)
         return lambda f: register(needs_database(f))

@@ -66,7 +66,7 @@ class SweptMemoryStorage(MemoryStorage):
     SWEEP_SECONDS = 1.0
 
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False,
-                 **options: object) -> None:
+                 **options: str) -> None:
         super().__init__(uri, wrap_exceptions, **options)
         self._swept = 0.0
 
@@ -82,7 +82,11 @@ def storage(uri: str) -> Storage:
     thread) or Redis, whose failures are raised as ``StorageError``."""
     if uri.partition("://")[0].lower() == "memory":
         return SweptMemoryStorage()
-    return storage_from_string(uri, wrap_exceptions=True)
+    found = storage_from_string(uri, wrap_exceptions=True)
+    if not isinstance(found, Storage):  # the counters call their storage synchronously
+        scheme = uri.partition(":")[0]
+        raise ValueError(f"an asynchronous storage cannot hold the counters: {scheme}")
+    return found
 
 
 class SignInThrottle:
@@ -110,17 +114,23 @@ class SignInThrottle:
 
     def wait_seconds(self, username: str, address: str | None) -> int:
         """0 when a sign-in may be tried now, else the whole seconds until it may."""
-        wait = 0
-        for item, *keys in self._windows(username, address):
-            if not self.run(lambda s, i=item, k=keys: s.test(i, *k)):
-                reset = self.run(lambda s, i=item, k=keys: s.get_window_stats(i, *k)).reset_time
-                wait = max(wait, math.ceil(reset - time.time()), 1)
-        return wait
+        def longest_wait(limiter: RateLimiter) -> int:
+            wait = 0
+            for item, *keys in self._windows(username, address):
+                if not limiter.test(item, *keys):
+                    reset = limiter.get_window_stats(item, *keys).reset_time
+                    wait = max(wait, math.ceil(reset - time.time()), 1)
+            return wait
+
+        return self.run(longest_wait)
 
     def failed(self, username: str, address: str | None) -> None:
         """Count one failed attempt against the name and the address."""
-        for item, *keys in self._windows(username, address):
-            self.run(lambda s, i=item, k=keys: s.hit(i, *k))
+        def count(limiter: RateLimiter) -> None:
+            for item, *keys in self._windows(username, address):
+                limiter.hit(item, *keys)
+
+        self.run(count)
 
     def first_refusal(self, username: str, address: str | None) -> bool:
         """True for the first refused attempt of a name from an address in a window: only

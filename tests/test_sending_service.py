@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
+from sqlalchemy import func, select
 
 from cafe24.schedule import KST
 from cafe24.text import Problem
@@ -116,6 +117,20 @@ def test_an_unusable_header_key_is_refused_before_anything(app_context, backend,
     result = _submit(SendKey.header(value))
     assert result.status is Status.KEY_INVALID
     assert send_calls(backend) == []
+
+
+@pytest.mark.parametrize(("key", "status"), [
+    (SendKey("order-1", KeyKind.HEADER), Status.KEY_INVALID),
+    (SendKey("a-form-token"), Status.TOKEN_INVALID),
+])
+def test_a_users_own_key_without_a_user_does_not_send(app_context, backend, key, status):
+    """A header key or a form token belongs to a user: an actor without one (a relay site)
+    cannot hold one, so nothing is logged or sent (not a key of user 'None')."""
+    draft = form_input.build_request(valid_send())
+    site = Actor(user_id=None, name="shop", source="relay", address="127.0.0.1")
+    assert sending.submit(SendOrder(draft.request, site, key)).status is status
+    assert send_calls(backend) == []
+    assert db.session.scalar(select(func.count()).select_from(Send)) == 0
 
 
 def test_a_token_that_was_never_issued_does_not_send(app_context, backend):

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from cafe24.text import Problem
-from smsform.messages.common import format_params
+from smsform.messages.common import as_count, format_params
 from smsform.messages.send import KEY_SENTENCES, problem_text
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def api_input_text(code: str, params: Mapping[str, object]) -> str:
     """Why a value of an API request (or a CLI option) cannot be read."""
     counted = API_INPUT_COUNTED.get(code)
     if counted is not None:
-        return counted[1](int(params.get(counted[0], 0)))  # type: ignore[arg-type]
+        return counted[1](as_count(params.get(counted[0], 0)))
     if code == "literal_error":
         choices = ", ".join(re.findall(r"'([^']*)'", str(params.get("expected", ""))))
         return str(API_INPUT_SENTENCES[code]) % {"expected": choices}

@@ -19,6 +19,13 @@ def language() -> str:
     return locale.language if locale is not None else "ko"
 
 
+def as_count(value: object) -> int:
+    """A problem's count parameter (a number, or its digits) as the int a plural needs."""
+    if isinstance(value, (int, float, str)):
+        return int(value)
+    raise TypeError(f"a count must be a number, not {type(value).__name__}")
+
+
 def format_params(params: Mapping[str, object]) -> dict[str, object]:
     """The parameters as a sentence shows them: whole numbers written for the locale."""
     return {name: format_number(value) if isinstance(value, int) and not isinstance(value, bool)

@@ -101,7 +101,7 @@ REFUSALS: dict[type[Refusal], dict[str, LazyString]] = {
 
 def _sentence(kind: type[Refusal], code: str, params: Mapping[str, object]) -> str:
     for cls in kind.__mro__:
-        sentence = REFUSALS.get(cls, {}).get(code)  # type: ignore[call-overload]
+        sentence = REFUSALS.get(cls, {}).get(code)
         if sentence is not None:
             return str(sentence) % format_params(params)
     # A code added to a service but not here: tests/test_refusals.py.

@@ -14,7 +14,7 @@ from cafe24 import codes
 from cafe24.answers import SendOutcome, SendStatus
 from cafe24.errors import Cafe24Error, InvalidRequest
 from cafe24.text import Problem
-from smsform.messages.common import format_params, language
+from smsform.messages.common import as_count, format_params, language
 from smsform.messages.gateway import transport_text
 from smsform.services.sending import MAX_KEY_LENGTH, Previous, SendResult, Status
 
@@ -84,8 +84,8 @@ def problem_text(problem: Problem) -> str:
     values = format_params(problem.params)
     counted = PROBLEM_COUNTED.get(problem.code)
     if counted is not None:
-        count_param, sentence = counted
-        return sentence(int(problem.params[count_param]), **values)
+        count_param, plural = counted
+        return plural(as_count(problem.params[count_param]), **values)
     sentence = PROBLEM_SENTENCES.get(problem.code)
     if sentence is None:  # a code added to the library but not here: tests/test_messages.py
         log.error("no sentence for problem code %r", problem.code)

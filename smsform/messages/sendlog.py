@@ -7,14 +7,15 @@ from __future__ import annotations
 from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from cafe24 import codes
 from smsform.messages.common import language
 from smsform.messages.send import unreachable_text
 from smsform.states import Result
 
-#: A logged send's result, as the dashboard's counts name it.
-LOG_RESULT_WORDS = {
+#: A logged send's result, as the dashboard's counts name it (keyed by the stored string).
+LOG_RESULT_WORDS: dict[str, LazyString] = {
     Result.SUCCESS: _l("Accepted"),
     Result.RESERVED: _l("Reserved"),
     Result.TEST: _l("Test only"),

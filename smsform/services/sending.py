@@ -234,11 +234,14 @@ def _send_key(order: SendOrder) -> tuple[str | None, str | None] | Status:
         return None, None
     if not key.usable:
         return Status.KEY_INVALID
-    if key.kind is KeyKind.HEADER:
-        return tokens.header_key(order.actor.user_id, key.value), sendlog.request_hash(request)
     if key.kind is KeyKind.JOB_BATCH:
         return tokens.batch_key(key.value), sendlog.request_hash(request)
-    send_key = tokens.form_key(key.value, order.actor.user_id)
+    user_id = order.actor.user_id
+    if user_id is None:  # a header key or a form token is a user's own: a relay site has none
+        return Status.KEY_INVALID if key.kind is KeyKind.HEADER else Status.TOKEN_INVALID
+    if key.kind is KeyKind.HEADER:
+        return tokens.header_key(user_id, key.value), sendlog.request_hash(request)
+    send_key = tokens.form_key(key.value, user_id)
     return Status.TOKEN_INVALID if send_key is None else (send_key, None)
 
 

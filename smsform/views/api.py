@@ -241,7 +241,8 @@ def _answer(result: SendResult) -> Response:
 
 
 #: The HTTP status of each logged ending that is not a 201.
-_FAILED = {Result.REFUSED: 422, Result.UNKNOWN: 502, Result.PENDING: 502, Result.NOT_SENT: 503}
+_FAILED: dict[str, int] = {Result.REFUSED: 422, Result.UNKNOWN: 502, Result.PENDING: 502,
+                           Result.NOT_SENT: 503}
 
 
 def logged_answer(row: MessageRow, *, replayed: bool = False,

@@ -184,7 +184,7 @@ def _wire_view(route: str, handle: Callable[[Site, wire.GatewayRequest], Respons
 
     view.__name__ = f"relay_{route}"
     view.__doc__ = f"{PATHS[route]} for relay sites."
-    view.reads_raw_body = True  # type: ignore[attr-defined] - form_guard leaves the body be
+    view.reads_raw_body = True  # type: ignore[attr-defined]  # form_guard leaves the body be
     # The database busy or out of reach (smsform.errors): the gateway's own server failure,
     # in its format. Nothing was committed: a send's intent comes before the call.
     view.database_unavailable = lambda: _refused(  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ result to a page or a JSON body in one place (``_answer``).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -142,7 +143,7 @@ def _opened_form(send_token: str) -> str:
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     csrf_value = generate_csrf()  # sets the session's secret and g's token, as a render would
 
-    def render(marks: dict[str, str]) -> str:
+    def render(marks: Mapping[str, str]) -> str:
         form = SendForm(formdata=request.args or None)
         form.send_token.data = marks["send_token"]
         setattr(g, field, marks["csrf"])
