@@ -22,9 +22,9 @@ from smsform.api_schemas import (
     ProblemDetails,
     Senders,
 )
+from smsform.ids import MAX_ID
 from smsform.services.sending import MAX_KEY_LENGTH
 from smsform.states import Result
-from smsform.views.util import MAX_ID
 
 PREFIX = "/api/v1"
 PROBLEM_JSON = "application/problem+json"

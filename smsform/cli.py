@@ -173,14 +173,13 @@ def set_password(username: str) -> None:
 def simulator_command(host: str, port: int, user_id: str, secure_key: str,
                       senders: tuple[str, ...], credits: int, verbose: bool) -> None:
     """Serve the gateway simulator for any site (PHP, JSP, ASP, this app) to dry-run against."""
-    from simulator import DEMO_SENDERS, GatewayBackend
-    from simulator.server import SimulatorServer
+    from smsform.services import gateway
 
-    backend = GatewayBackend()
-    backend.add_account(user_id, secure_key, list(senders or DEMO_SENDERS), credits)
-    server = SimulatorServer(backend, host, port, verbose=verbose)
+    server, numbers = gateway.standalone_simulator(
+        host, port, user_id=user_id, secure_key=secure_key, senders=senders, credits=credits,
+        verbose=verbose)
     click.echo(f"Cafe24 SMS simulator on {server.url} (user {user_id}, "
-               f"{credits} credits, senders {', '.join(senders or DEMO_SENDERS)})")
+               f"{credits} credits, senders {', '.join(numbers)})")
     click.echo(f"point your site's sms_url at {server.url}/sms_sender.php; Ctrl+C stops")
     try:
         server.serve_forever()

@@ -15,7 +15,7 @@
   many proxies stand in front (Werkzeug's ProxyFix); otherwise anyone could claim HTTPS or
   another address.
 - A request body over ``SMSFORM_MAX_BODY_BYTES`` gets 413 unread (``MAX_CONTENT_LENGTH``,
-  from the settings), and input whose bytes are not UTF-8 gets 400 (``views.form_guard``).
+  from the settings), and input whose bytes are not UTF-8 gets 400 (``smsform.form_guard``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings
-from smsform.views import form_guard
+from smsform import form_guard
 
 #: The policy's fixed part; ``frame-ancestors`` adds SMSFORM_FRAME_ANCESTORS, and
 #: ``form-action`` the origins ``returnurl`` may lead to, as a form post's redirect must be

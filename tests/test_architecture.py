@@ -100,3 +100,17 @@ def test_no_module_reads_the_environment_but_config():
     readers = [_rel(p) for p in [*_modules("smsform"), ROOT / "app.py"]
                if "os.environ" in p.read_text() or "getenv" in p.read_text()]
     assert readers == ["app.py"]  # create_app hands os.environ to config.from_env
+
+
+def test_only_the_gateway_service_imports_the_simulator():
+    importers = [_rel(p) for p in [*_modules("smsform"), ROOT / "app.py", ROOT / "config.py"]
+                 if _uses(p, "simulator")]
+    assert importers == ["smsform/services/gateway.py"]
+
+
+@pytest.mark.parametrize("path", [p for p in _modules("smsform")
+                                  if p.parent == ROOT / "smsform"], ids=_rel)
+def test_only_views_and_the_app_import_views(path):
+    # The app's own modules sit below the edges: security.py, api_openapi.py... take what
+    # they need from modules of their own level (form_guard, ids), never from a view.
+    assert _uses(path, "smsform.views") == []

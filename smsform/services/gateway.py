@@ -5,6 +5,8 @@ the ``simulator_state`` table, so a demo behaves like an account across restarts
 across the server's processes: each call first takes a newer saved state if another
 process wrote one, and a send saves the state after it. ``reset_simulator_state`` (the
 ``flask --app app simulator-reset`` command) puts the demo account back as new.
+``standalone_simulator`` serves one on a socket of its own (``flask --app app simulator``).
+This is the app's only module that imports the simulator.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import copy
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import Flask, current_app
 from sqlalchemy import insert, select, update
@@ -38,6 +40,9 @@ from simulator import (
 from smsform import logs
 from smsform.extensions import db
 from smsform.models import SimulatorState, utcnow
+
+if TYPE_CHECKING:
+    from simulator.server import SimulatorServer
 
 EXTENSION = "smsform.gateway"
 log = logs.get("gateway")
@@ -251,6 +256,21 @@ def init_app(app: Flask, settings: GatewaySettings) -> None:
         if injected is None:
             with app.app_context():
                 gateway.client.store.load_if_newer()  # type: ignore[attr-defined]
+
+
+def standalone_simulator(host: str, port: int, *, user_id: str, secure_key: str,
+                         senders: Sequence[str], credits: int,
+                         verbose: bool = False) -> tuple[SimulatorServer, list[str]]:
+    """A simulator on its own socket, for any site to dry-run against, with one account;
+    the demo's sender numbers when ``senders`` is empty. Returns the (bound, not yet
+    serving) server and the account's senders."""
+    from simulator import DEMO_SENDERS
+    from simulator.server import SimulatorServer
+
+    numbers = list(senders or DEMO_SENDERS)
+    backend = GatewayBackend()
+    backend.add_account(user_id, secure_key, numbers, credits)
+    return SimulatorServer(backend, host, port, verbose=verbose), numbers
 
 
 def reset_simulator_state() -> None:

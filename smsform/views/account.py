@@ -14,10 +14,11 @@ from werkzeug.wrappers import Response
 
 from smsform import messages
 from smsform.forms import ApiTokenForm
+from smsform.ids import MAX_ID
 from smsform.permissions import Permission, requires
 from smsform.services import accounts, api_tokens
 from smsform.services.api_tokens import TokenError, TokenInfo
-from smsform.views.util import MAX_ID, acting_user
+from smsform.views.util import acting_user
 
 bp = Blueprint("account", __name__)
 

@@ -20,11 +20,12 @@ from cafe24.schedule import KST
 from smsform import messages
 from smsform.errors import ApiError, wants_json
 from smsform.forms import AddUserForm, AuditFilterForm, ResetPasswordForm, RoleForm
+from smsform.ids import MAX_ID
 from smsform.permissions import ROLES, Permission, requires
 from smsform.services import accounts, audit
 from smsform.services.query_args import FilterError
 from smsform.views.paging import pager
-from smsform.views.util import MAX_ID, acting_user
+from smsform.views.util import acting_user
 
 bp = Blueprint("admin", __name__)
 

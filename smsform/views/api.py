@@ -40,6 +40,7 @@ from smsform.api_schemas import (
     input_problems,
 )
 from smsform.errors import JSON_UTF8, PROBLEM_TYPES, ApiError, after_send, problem_language
+from smsform.ids import MAX_ID
 from smsform.limiter import credential_refused, credential_wait, request_wait
 from smsform.login import act_as_bearer, bearer_token
 from smsform.permissions import Permission, requires
@@ -49,7 +50,7 @@ from smsform.services.api_tokens import TokenUser
 from smsform.services.sending import Actor, SendKey, SendOrder, SendResult, Status
 from smsform.services.sendlog_query import FilterError
 from smsform.states import Result
-from smsform.views.util import MAX_ID, failure_detail, log_reader, refuse_number_search
+from smsform.views.util import failure_detail, log_reader, refuse_number_search
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 log = logs.get("api")

@@ -29,13 +29,13 @@ from flask_wtf.csrf import generate_csrf
 
 from cafe24.errors import Cafe24Error, InvalidRequest
 from cafe24.phone import normalize_phone, split_sender
-from smsform import messages
+from smsform import form_guard, messages
 from smsform.errors import ApiError, after_send, on_expired_form, wants_json
 from smsform.forms import SendForm
 from smsform.permissions import Permission, requires
 from smsform.services import form_input, gateway, sending, tokens
 from smsform.services.sending import SendKey, SendOrder, SendResult, Status
-from smsform.views import embed, form_guard
+from smsform.views import embed
 from smsform.views.form_config import form_config
 from smsform.views.page_cache import PageCache
 from smsform.views.util import failure_detail, safe_return_url

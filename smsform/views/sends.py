@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from smsform import messages
 from smsform.errors import ApiError, wants_json
 from smsform.forms import SendLogFilterForm
+from smsform.ids import MAX_ID
 from smsform.permissions import Permission, requires
 from smsform.services import sendlog, sendlog_query
 from smsform.services.query_args import FilterProblem
@@ -26,7 +27,7 @@ from smsform.services.sendlog_query import ExportRow, FilterError, LogRow
 from smsform.states import Result
 from smsform.views.csv_export import csv_stream
 from smsform.views.paging import pager
-from smsform.views.util import MAX_ID, failure_detail, log_reader, refuse_number_search
+from smsform.views.util import failure_detail, log_reader, refuse_number_search
 
 bp = Blueprint("sends", __name__)
 

@@ -15,9 +15,6 @@ from smsform.permissions import Permission
 from smsform.services.audit import AuditActor
 from smsform.services.visibility import Reader
 
-#: The largest id a table holds (SQLite and PostgreSQL bigint); a larger one is not found.
-MAX_ID = 2**63 - 1
-
 
 def acting_user() -> AuditActor:
     """The signed-in user as the audit names them, with the request's address."""
