@@ -33,7 +33,6 @@ bp = Blueprint("sends", __name__)
 
 FORMATS = ("html", "json", "csv")
 EXCERPT = 40  # characters of the text shown in the list
-#: The largest id a database integer holds: a longer one is simply not found.
 #: ``cost`` is what the gateway charged (empty while unknown), ``forecast`` what the send
 #: uses if the gateway takes it.
 CSV_COLUMNS = ("id", "created_at", "user", "source", "sender", "kind", "recipients",
