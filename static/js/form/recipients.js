@@ -94,12 +94,12 @@ export function startRecipients(form, rules, { onChange }) {
     if (count > max) {
       status.append(" · " + gettext("at most %(max)s per send", { max: formatNumber(max) }));
     }
-    if (usingNames() && count) {
-      const k = added();
+    const joining = added();
+    if (joining) {
       status.append(" · " + ngettext(
         "%(count)s number is added to the names list, without a name",
-        "%(count)s numbers are added to the names list, without a name", k,
-        { count: formatNumber(k) }));
+        "%(count)s numbers are added to the names list, without a name", joining,
+        { count: formatNumber(joining) }));
     }
   }
 
