@@ -97,7 +97,7 @@ def cost_text(cost: int | None, forecast: int, result: str) -> str:
     known and at most the forecast."""
     if cost is not None:
         return format_number(cost)
-    if result == "pending":
+    if result == Result.PENDING:
         return _("Not known yet (at most %(forecast)s)", forecast=format_number(forecast))
     return _("Unknown (at most %(forecast)s)", forecast=format_number(forecast))
 
