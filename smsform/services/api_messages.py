@@ -22,7 +22,7 @@ from smsform import logs
 from smsform.extensions import db
 from smsform.models import Send, in_korea, utcnow
 from smsform.services import sendlog_query
-from smsform.services.sending import SendResult
+from smsform.services.sending import SendResult, Status
 from smsform.services.sendlog import effective_result
 from smsform.services.sendlog_query import LogFilter
 from smsform.services.visibility import Reader
@@ -90,15 +90,23 @@ def message(send_id: int, now: datetime | None = None) -> MessageRow | None:
 
 def answer_row(result: SendResult, *, user_id: int | None, user: str,
                source: str) -> MessageRow | None:
-    """What an edge answers a send with: its row read from the log, or, when the log could
-    not keep the outcome (the database refused it, and may refuse this read too) or the row
-    cannot be read back, the gateway's answer as the send service has it."""
-    if result.outcome_logged:
+    """What an edge answers a send with. A send made now is answered from what the service
+    wrote in its row (the same facts, without reading them back: tests/test_api.py compares
+    the two); a replayed key's first send from its row in the log. When the log could not
+    keep the outcome, or the first send's row cannot be read, from the gateway's answer as
+    the send service has it."""
+    if result.outcome_logged and result.status is Status.DUPLICATE:
         try:
             return message(result.send_id or 0)
         except SQLAlchemyError as exc:  # written, but not read back: answer all the same
             log.error("send %s: its row could not be read back (%s); answering from the "
                       "gateway's answer", result.send_id, type(exc).__name__)
+    return written_row(result, user_id=user_id, user=user, source=source)
+
+
+def written_row(result: SendResult, *, user_id: int | None, user: str,
+                source: str) -> MessageRow:
+    """The row of a send made now, from the service's own result."""
     request = result.request
     return MessageRow(
         id=result.send_id or 0, user_id=user_id,
@@ -106,8 +114,8 @@ def answer_row(result: SendResult, *, user_id: int | None, user: str,
         result=result.logged_as, code=result.code, kind="lms" if request.kind == "L" else "sms",
         recipients=request.recipient_count, cost=result.cost, forecast=request.cost,
         remaining=result.remaining,
-        sender=request.sender_number, user=user, source=source, test=request.test, marked=None,
-        detail=result.detail[:300] or None)
+        sender=request.sender_number, user=user[:64], source=source, test=request.test,
+        marked=None, detail=result.detail[:300] or None)
 
 
 def page(log_filter: LogFilter, *, reader: Reader, after: Cursor | None, limit: int,

@@ -1,0 +1,85 @@
+"""The API's answer to a send is made from what the send service wrote, not read back from
+the log: these tests hold it to the row the log keeps, for every ending."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from cafe24.schedule import KST
+from simulator import DEMO_SENDERS
+from tests.api_support import bearer, token_user
+from tests.support import ScriptedBackend, build_app
+
+MESSAGES = "/api/v1/messages"
+
+
+def _sent(client, token: str, **body) -> dict:
+    answer = client.post(MESSAGES, json={"from": DEMO_SENDERS[0], "to": ["010-2222-3333"],
+                                         "text": "안녕하세요", **body},
+                         headers=bearer(token))
+    return answer.status_code, answer.get_json(force=True)
+
+
+@pytest.mark.parametrize(("scripted", "body", "status"), [
+    (None, {}, 201),
+    (None, {"test": True}, 201),
+    (None, {"reserve_at": (datetime.now(KST) + timedelta(days=2)).replace(
+        hour=10, minute=0, second=0, microsecond=0).isoformat()}, 201),
+    ("-201", {}, 422),
+    ("3205", {}, 422),
+])
+def test_the_answer_to_a_send_is_its_logged_row(scripted, body, status):
+    backend = ScriptedBackend()
+    backend.add_account("demo", "demo-secure-key", list(DEMO_SENDERS), 1000)
+    backend.answer = scripted
+    app = build_app(backend)
+    token = token_user(app, "sender", "alice")
+    client = app.test_client()
+    got_status, answered = _sent(client, token, **body)
+    assert got_status == status, answered
+    logged = client.get(f"{MESSAGES}/{answered['id']}", headers=bearer(token)).get_json()
+    common = (answered.keys() & logged.keys()) - {"type", "title", "status", "detail"}
+    assert {"id", "result", "code", "cost", "forecast", "remaining", "created_at"} <= common
+    assert {k: answered[k] for k in common} == {k: logged[k] for k in common}
+
+
+def test_the_answer_when_the_gateway_is_unreachable_is_its_logged_row(closed_port):
+    app = build_app(None, CAFE24_SMS_BASE_URL=f"http://127.0.0.1:{closed_port}",
+                    CAFE24_SMS_USER_ID="demo", CAFE24_SMS_SECURE_KEY="demo-secure-key",
+                    CAFE24_SMS_ALLOW_HTTP="1")
+    token = token_user(app, "sender", "alice")
+    client = app.test_client()
+    got_status, answered = _sent(client, token)
+    assert got_status == 503, answered
+    logged = client.get(f"{MESSAGES}/{answered['id']}", headers=bearer(token)).get_json()
+    common = (answered.keys() & logged.keys()) - {"type", "title", "status", "detail"}
+    assert {"id", "result", "cost", "remaining"} <= common
+    assert {k: answered[k] for k in common} == {k: logged[k] for k in common}
+
+
+def test_a_send_is_answered_without_reading_its_row_back():
+    from sqlalchemy import event
+
+    from smsform.extensions import db
+
+    backend = ScriptedBackend()
+    backend.add_account("demo", "demo-secure-key", list(DEMO_SENDERS), 1000)
+    app = build_app(backend)
+    token = token_user(app, "sender", "alice")
+    client = app.test_client()
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()).lower())
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        status, _answer = _sent(client, token)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert status == 201
+    assert not [s for s in statements if s.startswith("select") and "from sends" in s], statements
