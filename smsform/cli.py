@@ -14,8 +14,7 @@ from flask.cli import ScriptInfo, with_appcontext
 
 from cafe24.schedule import KST
 from smsform import cli_api, messages
-from smsform.cli_support import refusals_end
-from smsform.database import DatabaseGroup, needs_database, require_created
+from smsform.cli_support import DatabaseGroup, needs_database, refusals_end, require_created
 from smsform.messages import in_both, terminal_time
 from smsform.models import korea_day_start
 from smsform.permissions import DEFAULT_ROLE, ROLES

@@ -32,8 +32,7 @@ from cafe24.errors import Cafe24Error
 from smsform import messages
 from smsform.api_schemas import Balance, InputProblem, MessageIn, MessageSent, api_field
 from smsform.api_schemas import input_problems as read_problems
-from smsform.cli_support import refusals_end
-from smsform.database import DatabaseGroup, needs_database
+from smsform.cli_support import DatabaseGroup, needs_database, refusals_end
 from smsform.messages import in_both, terminal_time
 from smsform.permissions import Permission
 from smsform.services import accounts, api_messages, api_tokens, gateway, sending

@@ -8,15 +8,12 @@ read the generated file in migrations/versions/, and commit it with the model ch
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 import flask_migrate
 from flask import Flask
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import with_appcontext
 from sqlalchemy import event, inspect
 
 from smsform.extensions import db
@@ -79,40 +76,6 @@ def created() -> bool:
     catalogue, made only where a failure or a shell command needs to know."""
     names = set(inspect(db.engine).get_table_names())
     return bool(names & (set(db.metadata.tables) | {VERSION_TABLE}))
-
-
-def require_created() -> None:
-    """For a shell command: end it (exit 1) saying how to create the database when it has
-    none of its tables, instead of the first statement's traceback."""
-    if not created():
-        from smsform.errors import database_not_created_text  # words: app layer
-        from smsform.messages import in_both
-
-        raise click.ClickException(in_both(database_not_created_text))
-
-
-def needs_database(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a shell command that reads or writes the database: it first checks that the
-    database was created (in the app context, after its options were read)."""
-
-    @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        require_created()
-        return command(*args, **kwargs)
-
-    return run
-
-
-class DatabaseGroup(AppGroup):
-    """A command group whose every command needs the database (``needs_database``)."""
-
-    # Flask's AppGroup.command drops click's bare form (@group.command) the same way, and
-    # ignores the override the same way.
-    def command(self, *args: Any, **kwargs: Any) -> Callable[  # type: ignore[override]
-            [Callable[..., Any]], click.Command]:
-        """Like ``AppGroup.command``, with the database check before the command runs."""
-        register = super().command(*args, **kwargs)
-        return lambda f: register(needs_database(f))
 
 
 def adopt_unversioned() -> bool:
