@@ -118,7 +118,7 @@ def test_a_test_send_in_the_frame_tells_the_shop(page: Page, live_server, shop, 
     assert origin == live_server
     log_id = int(frame.locator("#log-link").get_attribute("href").rsplit("/", 1)[1])
     assert data == {"type": "smsform:sent", "result": "test", "accepted": True, "code": "test",
-                    "kind": "sms", "recipients": 1, "cost": 0,
+                    "kind": "sms", "recipients": 1, "cost": 0, "forecast": 0,
                     "remaining": backend.accounts["demo"].credits, "id": log_id}
     expect(frame.locator("header, nav")).to_have_count(0)  # the result page is embedded too
 
