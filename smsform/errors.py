@@ -33,8 +33,10 @@ DATABASE_RETRY_AFTER = 5
 _STATUS_TEXT: dict[int, Callable[[], str]] = {
     400: lambda: _("The request could not be processed. Reload the page and try again."),
     401: lambda: _("Sign in first."),
-    403: lambda: _("You are not allowed to do this."),
-    404: lambda: _("Page not found."),
+    403: lambda: _("Your role does not allow this. If you need it, ask an administrator to "
+                   "change your role; the menu shows what you may open."),
+    404: lambda: _("There is nothing at this address. Check the address, or go on from the "
+                   "menu."),
     405: lambda: _("This address does not accept that method."),
     409: lambda: _("This was already done; it was not done again."),
     413: lambda: _("The request is too large."),
@@ -42,6 +44,31 @@ _STATUS_TEXT: dict[int, Callable[[], str]] = {
     500: lambda: _("Something went wrong on this server. What you asked may not have been "
                    "done; if you were sending, check the send log before sending again."),
 }
+
+
+#: An error page's heading: what happened, in words (its message says what to do).
+_HEADINGS: dict[int, Callable[[], str]] = {
+    400: lambda: _("The request could not be processed"),
+    401: lambda: _("Sign in first"),
+    403: lambda: _("You may not open this"),
+    404: lambda: _("Page not found"),
+    405: lambda: _("Not possible at this address"),
+    409: lambda: _("Already done"),
+    413: lambda: _("The request is too large"),
+    429: lambda: _("Too many attempts"),
+    500: lambda: _("Something went wrong"),
+    502: lambda: _("No usable answer from the gateway"),
+    503: lambda: _("Not available right now"),
+}
+
+
+def error_heading(error: ApiError) -> str:
+    """The heading of an error page: never a bare status number."""
+    if error.code == "csrf":
+        return _("The page has expired")
+    words = _CODE_TITLES.get(error.code) or _HEADINGS.get(error.status) or _TITLES.get(
+        error.status)
+    return words() if words else _("Something went wrong")
 
 
 def wants_json() -> bool:
@@ -120,8 +147,8 @@ def _respond(error: ApiError) -> Response | tuple[Any, int]:
         response = jsonify(error.body())
     else:
         response = current_app.make_response(
-            render_template("errors/error.html", error=error, retry_url=_retry_url(error),
-                            links=_page_links()))
+            render_template("errors/error.html", error=error, heading=error_heading(error),
+                            retry_url=_retry_url(error), links=_page_links()))
     response.status_code = error.status
     response.headers.update(error.headers)
     return response

@@ -184,7 +184,8 @@ class RelaySiteForm(BaseForm):
     senders = TextAreaField("senders", validators=[DataRequired()])  # one or more numbers
     daily_limit = StringField("daily_limit")  # credits per Korea-time day; empty: no limit
     allow_ips = TextAreaField("allow_ips")  # CIDRs; empty: any address
-    charset = SelectField("charset", choices=["auto", "utf-8", "euc-kr"], default="auto")
+    charset = SelectField("charset", choices=list(messages.CHARSET_WORDS.items()),
+                          default="auto")
     test_only = BooleanField("test_only")
 
 

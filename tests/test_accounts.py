@@ -550,7 +550,7 @@ def test_ten_failures_for_a_name_refuse_even_the_right_password(app, client):
     assert response.status_code == 429
     wait = int(response.headers["Retry-After"])
     assert 0 < wait <= 15 * 60
-    assert page(response).select_one("main h1").get_text(strip=True) == "429"
+    assert page(response).select_one("main h1").get_text(strip=True) == "시도가 너무 많습니다"
     english(client)
     words = page(_try(client, ADMIN[0], ADMIN[1])).select_one("main p").get_text()
     assert "Too many failed sign-ins" in words

@@ -139,7 +139,7 @@ def test_gateway_pages_answer_401_to_anonymous_json_callers(app, client, backend
 def test_viewer_cannot_open_the_form(viewer_client):
     response = viewer_client.get("/smsform")
     assert response.status_code == 403
-    assert page(response).select_one("main h1").get_text(strip=True) == "403"
+    assert page(response).select_one("main h1").get_text(strip=True) == "권한이 없습니다"
 
 
 def test_the_viewers_403_says_why_and_leads_to_what_they_may_open(viewer_client):

@@ -241,7 +241,10 @@ def test_a_gateway_failure_is_shown_beside_the_credit_and_the_rest_works(
 def test_an_unreachable_gateway_is_shown_beside_the_credit(unreachable_gateway_client):
     response = unreachable_gateway_client.get("/dashboard", query_string=EN)
     assert response.status_code == 200
-    assert "No answer from the gateway" in page(response).select_one("#credit-error").get_text()
+    words = page(response).select_one("#credit-error").get_text()
+    # One sentence of what happened, then what to do: never a sentence inside another.
+    assert words == ("The gateway did not say how much credit is left (no connection could be "
+                     "made). Try again in a moment.")
 
 
 # -- who lands where, who sees which link -------------------------------------------------

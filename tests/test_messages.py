@@ -106,7 +106,7 @@ OLD_ENGLISH = [
     (Problem("msg", "name_placeholder_without_names", {"count": 2}),
      "The message uses {name} but 2 recipients have no name"),
     (Problem("msg", "name_placeholder_without_destination"),
-     "To use {name}, list recipients as 'number|name' under names (destination)."),
+     "To use {name}, list the recipients as 'number|name' under Insert names."),
 ]
 
 

@@ -231,8 +231,10 @@ def test_test_send_charges_nothing(admin_client, backend):
     assert backend.messages == []
     card = _result(response)
     assert card["data-result"] == "test"
-    assert card.select_one("#result-message").get_text(strip=True) == (
-        codes.describe_send("test").ko)
+    # Under the heading, what to do next: not the heading again, nor the facts' words.
+    heading, message = (card.select_one(s).get_text(strip=True) for s in ("h1", "#result-message"))
+    assert "보내지 않았" in heading and "테스트 발송" in message
+    assert message != codes.describe_send("test").ko and "보내지 않았" not in message
 
 
 def test_json_answer_of_a_send(admin_client, backend):

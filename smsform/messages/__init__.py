@@ -26,8 +26,10 @@ A new sentence goes into its area's module, never into this file.
 
 from smsform.messages.accounts import (
     AUDIT_ACTION_WORDS,
+    CHARSET_WORDS,
     audit_action_text,
     audit_detail_text,
+    charset_text,
     role_text,
 )
 from smsform.messages.api import (
@@ -47,6 +49,7 @@ from smsform.messages.common import (
 from smsform.messages.gateway import (
     ROW_SEND_TYPE_WORDS,
     ROW_STATUS_WORDS,
+    credit_failure_text,
     delivery_text,
     gateway_check_text,
     gateway_check_value,
@@ -66,6 +69,7 @@ from smsform.messages.send import (
     KEY_SENTENCES,
     PROBLEM_COUNTED,
     PROBLEM_SENTENCES,
+    next_step_text,
     not_sent_again_text,
     not_sent_text,
     outcome_text,
@@ -78,9 +82,11 @@ from smsform.messages.send import (
 from smsform.messages.sendlog import (
     LOG_MARK_WORDS,
     LOG_RESULT_WORDS,
+    SOURCE_WORDS,
     attention_text,
     cost_text,
     forecast_text,
+    gateway_code,
     log_code_text,
     log_mark_text,
     log_result_text,
@@ -88,15 +94,18 @@ from smsform.messages.sendlog import (
     purge_future_text,
     purge_text,
     result_code_text,
+    source_text,
 )
 
 __all__ = [
-    "AUDIT_ACTION_WORDS", "audit_action_text", "audit_detail_text", "role_text",
+    "AUDIT_ACTION_WORDS", "audit_action_text", "audit_detail_text", "CHARSET_WORDS",
+    "charset_text", "role_text",
     "API_INPUT_COUNTED", "API_INPUT_SENTENCES", "API_PROBLEM_SENTENCES", "api_input_text",
     "api_problem_text",
     "format_params", "in_both", "language", "terminal_time", "whole_number_text",
     "ROW_SEND_TYPE_WORDS", "ROW_STATUS_WORDS", "delivery_text", "gateway_check_text",
-    "gateway_check_value", "gateway_failure_text", "list_throttled_text", "row_send_type_text",
+    "credit_failure_text", "gateway_check_value", "gateway_failure_text", "list_throttled_text",
+    "row_send_type_text",
     "row_status_text",
     "transport_text",
     "REFUSALS", "filter_problem_text", "filter_problems", "refusal_text",
@@ -107,4 +116,5 @@ __all__ = [
     "log_code_text", "log_mark_text",
     "log_result_text",
     "purge_count_text", "purge_future_text", "purge_text", "result_code_text",
+    "SOURCE_WORDS", "gateway_code", "next_step_text", "source_text",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 #: What each audited action is called on the audit page.
@@ -45,8 +46,42 @@ def role_text(role: str) -> str:
     return str(words.get(role, role))
 
 
+#: The names of an audited event's details, for a person (a key not here shows as it is).
+AUDIT_DETAIL_WORDS = {
+    "user_id": _l("relay id"), "senders": _l("sender numbers"), "daily_limit": _l("daily limit"),
+    "test_only": _l("tests only"), "allow_ips": _l("allowed addresses"),
+    "charset": _l("charset"), "token": _l("token"), "id": _l("no."), "role": _l("role"),
+    "must_change_password": _l("must change the password"), "before": _l("before"),
+    "rows": _l("sends"), "mark": _l("mark"), "previous": _l("previous mark"),
+    "credential": _l("credential"), "retry_after": _l("seconds to wait"),
+}
+#: A relay site's charset, for a person (the relay form's choices and the audit).
+CHARSET_WORDS = {"auto": _l("Detect (UTF-8 or EUC-KR)"), "utf-8": "UTF-8", "euc-kr": "EUC-KR"}
+
+
+def charset_text(charset: str) -> str:
+    """A relay site's charset in words: ``auto`` is detection, not a charset's name."""
+    return str(CHARSET_WORDS.get(charset, charset))
+
+
+def _detail_value(key: str, value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "-"
+    if key == "charset":
+        return charset_text(str(value))
+    if key == "role":
+        return role_text(str(value))
+    return str(value)
+
+
 def audit_detail_text(detail: Mapping[str, object]) -> str:
-    """An audited event's details for a person: a role change as "from → to"."""
+    """An audited event's details for a person: a role change as "from → to", the others
+    as named values (lists joined, nothing as '-', yes or no)."""
     if {"from", "to"} <= detail.keys():
         return f"{role_text(str(detail['from']))} → {role_text(str(detail['to']))}"
-    return ", ".join(f"{key}: {value}" for key, value in detail.items())
+    return "; ".join(f"{AUDIT_DETAIL_WORDS.get(key, key)}: {_detail_value(key, value)}"
+                     for key, value in detail.items())

@@ -64,6 +64,19 @@ def gateway_failure_text(exc: Cafe24Error,
     return _("No answer from the gateway: %(detail)s", detail=transport_text(exc))
 
 
+def credit_failure_text(exc: Cafe24Error) -> str:
+    """Why the dashboard shows no credit: one sentence of what happened, then what the
+    gateway's code means or what to do (never a sentence inside another)."""
+    if isinstance(exc, GatewayRefused):
+        return _("The gateway would not say how much credit is left. %(meaning)s",
+                 meaning=codes.describe_remain(exc.code).text(language()))
+    if isinstance(exc, UnreadableResponse):
+        return _("The gateway's answer about the credit left was not in its format, so it "
+                 "cannot be shown. Try again later.")
+    return _("The gateway did not say how much credit is left (%(detail)s). Try again in a "
+             "moment.", detail=transport_text(exc))
+
+
 def list_throttled_text(wait: int) -> str:
     """Why the result list is not asked now: this user's pages asked it too often."""
     return ngettext(

@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from cafe24 import codes
 from cafe24.answers import SendOutcome, SendStatus
@@ -33,7 +33,7 @@ PROBLEM_SENTENCES = {
     "name_refused_char": _l("The gateway refuses '됬' in the names list (error -202); "
                             "please write '됐' instead"),
     "name_placeholder_without_destination": _l(
-        "To use {name}, list recipients as 'number|name' under names (destination)."),
+        "To use {name}, list the recipients as 'number|name' under Insert names."),
     "no_sender": _l("Choose a sender number."),
     "invalid_sender": _l("The sender number is not valid."),
     "both_recipient_fields": _l("Use either rphone or destination, not both."),
@@ -164,3 +164,23 @@ def not_sent_again_text(result: SendResult) -> str:
     if result.status is Status.KEY_MISMATCH:
         return str(KEY_SENTENCES["idempotency_key_reused"])
     return _("This form has expired or is not valid; open a new one. Nothing was sent.")
+
+
+def next_step_text(result: SendResult, recipients: int) -> str:
+    """The result page's line under its heading for an accepted send: what happens next,
+    not the heading again (the gateway's own words for the code are in the facts below)."""
+    count = format_number(recipients)
+    if result.status is Status.RESERVED:
+        return ngettext(
+            "The gateway keeps it for %(count)s recipient until the time below (Korea time); "
+            "the results page lists it from then.",
+            "The gateway keeps it for %(count)s recipients until the time below (Korea time); "
+            "the results page lists it from then.", recipients, count=count)
+    if result.status is Status.TEST:
+        return _("The gateway checked the request and found nothing wrong with it. To send it "
+                 "for real, write it again without ticking the test send.")
+    return ngettext(
+        "The gateway is delivering it to %(count)s recipient, usually within seconds; the "
+        "results page shows whether it arrived.",
+        "The gateway is delivering it to %(count)s recipients, usually within seconds; the "
+        "results page shows whether each arrived.", recipients, count=count)

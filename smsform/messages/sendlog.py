@@ -51,6 +51,28 @@ def attention_text(result: str, code: str | None) -> str:
 
 
 
+#: The way a send came in (the log's ``source``), as the pages and the CSV name it.
+SOURCE_WORDS = {
+    "form": _l("Web form"),
+    "json": _l("Web form (JSON)"),
+    "api": _l("API"),
+    "relay": _l("Relay"),
+    "cli": _l("Command line (CLI)"),
+}
+
+
+def source_text(source: str) -> str:
+    """The way a send came in, in words; an unknown one as it is."""
+    word = SOURCE_WORDS.get(source)
+    return str(word) if word is not None else source
+
+
+def gateway_code(code: str | None) -> str:
+    """The gateway's numeric answer code (``-114``), which support asks for; '' for the
+    words it answers with (``success``, ``Test Success!``), which the result already says."""
+    return code if code and code.lstrip("-").isdigit() else ""
+
+
 LOG_MARK_WORDS = {"sent": _l("checked: sent"), "not_sent": _l("checked: not sent")}
 
 

@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from cafe24 import codes
 from smsform import messages
 from smsform.errors import wants_json
 from smsform.permissions import Permission, requires
@@ -45,7 +44,7 @@ def index() -> str:
     """Credit, sends by result, the 30-day chart and the sends that need a look."""
     credit = dashboard.credit()
     summary = dashboard.summary()
-    credit_error = (messages.gateway_failure_text(credit.error, codes.describe_remain)
+    credit_error = (messages.credit_failure_text(credit.error)
                     if credit.error is not None else None)
     last_known = credit.last_known and {
         "count": credit.last_known[1],

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from cafe24 import codes
@@ -147,7 +148,7 @@ def smsresult():
     masked = numbers_masked()
     items = [_row_json(item, masked) for item in result.rows]
     if request.args.get("format") == "csv":
-        return _csv(items)
+        return _csv(items, [item.row.sent_at for item in result.rows])
     if wants_json():
         return {"code": result.code, "total": result.total, "page": page, "kind": kind,
                 "items": items}
@@ -166,11 +167,22 @@ def _this_page(**changes: object) -> str:
     return url_for("lookup.smsresult", **args)
 
 
-CSV_COLUMNS = ("sendDateTime", "sendTypeText", "kindText", "sendPhone", "receivePhone", "msg",
-               "statusText", "resultCode", "resultText", "refundDate")
+#: The CSV's columns: the gateway's field and a heading in the reader's language.
+CSV_COLUMNS = (("sendDateTime", _l("Sent (KST)")), ("sendTypeText", _l("Type")),
+               ("kindText", _l("Kind")), ("sendPhone", _l("From")), ("receivePhone", _l("To")),
+               ("msg", _l("Text")), ("statusText", _l("Status")),
+               ("resultCode", _l("Delivery code")), ("resultText", _l("Delivery result")),
+               ("refundDate", _l("Refunded")))
 
 
-def _csv(items: list[dict[str, object]]) -> Response:
-    """The page as CSV (UTF-8 with BOM, so Excel reads Hangul)."""
-    return csv_response("smsresult.csv", CSV_COLUMNS,
-                        ([item.get(c, "") for c in CSV_COLUMNS] for item in items))
+def _csv(items: list[dict[str, object]], sent_at: list[datetime | None]) -> Response:
+    """The page as CSV (UTF-8 with BOM, so Excel reads Hangul): headings in the reader's
+    language, the time as a date-time text (the gateway's 202612071013 is a number to
+    Excel, shown as 2.02612E+11)."""
+    def cells(item: dict[str, object], when: datetime | None) -> list[object]:
+        row = [item.get(key, "") for key, _label in CSV_COLUMNS]
+        if when is not None:
+            row[0] = when.strftime("%Y-%m-%d %H:%M")
+        return row
+    return csv_response("smsresult.csv", [str(label) for _key, label in CSV_COLUMNS],
+                        (cells(item, when) for item, when in zip(items, sent_at, strict=True)))

@@ -235,8 +235,11 @@ def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
             return redirect(return_url, 303)
         flash(text, "success")
         return redirect(url_for("send.smsform"), 303)
+    # Under the heading, what comes next for an accepted send, not the heading again.
+    page_text = (messages.next_step_text(result, draft.request.recipient_count)
+                 if result.status.accepted else text)
     return render_template(
-        "send/result.html", result=result, result_text=text, draft=draft,
+        "send/result.html", result=result, result_text=page_text, draft=draft,
         code_text=messages.result_code_text(result.status.value, result.code),
         return_url=return_url, return_url_refused=bool(form.returnurl.data) and not return_url,
         **embed.result_context(result, draft.request, text, return_url, go_on),

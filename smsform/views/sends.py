@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -33,11 +34,16 @@ bp = Blueprint("sends", __name__)
 
 FORMATS = ("html", "json", "csv")
 EXCERPT = 40  # characters of the text shown in the list
+#: The CSV's columns: a key (the JSON's name) and a heading in the reader's language.
 #: ``cost`` is what the gateway charged (empty while unknown), ``forecast`` what the send
 #: uses if the gateway takes it.
-CSV_COLUMNS = ("id", "created_at", "user", "source", "sender", "kind", "recipients",
-               "numbers", "subject", "text", "cost", "forecast", "test", "result", "code",
-               "marked")
+CSV_COLUMNS = (("id", _l("Send no.")), ("created_at", _l("When (KST)")), ("user", _l("Who")),
+               ("source", _l("Way in")), ("sender", _l("Sender number")), ("kind", _l("Kind")),
+               ("recipients", _l("Recipients")), ("numbers", _l("Recipient numbers")),
+               ("subject", _l("Subject")), ("text", _l("Text")),
+               ("cost", _l("Credits charged")), ("forecast", _l("Forecast credits")),
+               ("test", _l("Test send")), ("result", _l("Result")),
+               ("code", _l("Gateway code")), ("marked", _l("Admin's check")))
 
 
 @bp.after_request
@@ -87,8 +93,8 @@ def index() -> Any:
         log_filter = sendlog_query.parse_filter(request.args.to_dict(flat=False))
         refuse_number_search(bool(log_filter.phone))
         if fmt == "csv":
-            return csv_stream("sends.csv", CSV_COLUMNS, _csv_rows(
-                sendlog_query.export(log_filter, reader=log_reader())))
+            return csv_stream("sends.csv", [str(label) for _key, label in CSV_COLUMNS],
+                              _csv_rows(sendlog_query.export(log_filter, reader=log_reader())))
         result = sendlog_query.page(log_filter, reader=log_reader())
     except FilterError as exc:
         return _bad_filter(form, fmt, exc)
@@ -127,6 +133,7 @@ class ListRow:
     gateway_code: str  # the gateway's numeric answer code (-114), which support asks for
     cost_text: str  # what it was charged, or that it is not known (at most the forecast)
     forecast_text: str  # the forecast, when it differs from what was charged; else ""
+    source_text: str  # the way it came in, in words
 
 
 def _excerpt(row: LogRow) -> str:
@@ -138,21 +145,25 @@ def _list_row(row: LogRow) -> ListRow:
     return ListRow(row, url_for("sends.show", send_id=row.id),
                    messages.log_result_text(row.result), messages.log_mark_text(row.marked),
                    _excerpt(row), max(0, row.recipients - 1),
-                   row.code if row.code and row.code.lstrip("-").isdigit() else "",
+                   messages.gateway_code(row.code),
                    messages.cost_text(row.cost, row.forecast, row.result),
                    messages.forecast_text(row.forecast)
-                   if row.cost is not None and row.cost != row.forecast else "")
+                   if row.cost is not None and row.cost != row.forecast else "",
+                   messages.source_text(row.source))
 
 
 def _csv_rows(rows: Iterator[ExportRow]) -> Iterator[tuple[object, ...]]:
-    """Each exported send as the CSV's cells."""
+    """Each exported send as the CSV's cells, in the reader's words: the time as a
+    date-time text a spreadsheet reads, the result and the way in as the pages say them."""
+    yes, no = _("yes"), _("no")
     for export_row in rows:
         row = export_row.row
-        yield (row.id, row.created_at.isoformat(timespec="seconds"), row.user, row.source,
-               row.sender, row.kind, row.recipients, "; ".join(export_row.numbers),
-               row.subject or "", row.text or "", "" if row.cost is None else row.cost,
-               row.forecast, "true" if row.test else "false",
-               row.result, row.code or "", row.marked or "")
+        yield (row.id, row.created_at.strftime("%Y-%m-%d %H:%M:%S"), row.user,
+               messages.source_text(row.source), row.sender, row.kind.upper(), row.recipients,
+               "; ".join(export_row.numbers), row.subject or "", row.text or "",
+               "" if row.cost is None else row.cost, row.forecast,
+               yes if row.test else no, messages.log_result_text(row.result),
+               messages.gateway_code(row.code), messages.log_mark_text(row.marked))
 
 
 @bp.route(f"/sends/<int(max={MAX_ID}):send_id>")
@@ -170,7 +181,8 @@ def show(send_id: int) -> Any:
                                     for r in detail.recipients],
                 "purged": row.purged}
     return render_template(
-        "sends/show.html", detail=detail, row=row,
+        "sends/show.html", detail=detail, row=row, source_text=messages.source_text(row.source),
+        gateway_code=messages.gateway_code(row.code),
         result_text=messages.log_result_text(row.result),
         cost_text=messages.cost_text(row.cost, row.forecast, row.result),
         code_text=messages.log_code_text(row.result, row.code,
