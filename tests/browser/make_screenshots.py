@@ -1,13 +1,14 @@
-"""Save screenshots of the send form, the result page, the dashboard, the send log and the
-gateway check to docs/screenshots/.
+"""Save screenshots of the app's main pages to docs/screenshots/, on a desktop (1280 px,
+``<page>.png``) and a phone (390 px, ``<page>-phone.png``).
 
 Run by hand: ``.venv/bin/python tests/browser/make_screenshots.py``. It serves the real
 app on 127.0.0.1 with the in-process simulator (nothing leaves the machine), fills the
-form as a person would, and writes smsform.png, smsform-lms.png, smsform-mobile.png and
-result.png; then, with a month of sends written into the log, dashboard.png, sends.png
-(when ``/sends`` answers) and gateway.png (a key that Cafe24 no longer accepts), at 1280 px;
-and embed.png, a shop's page on another origin with the form in a frame (?embed=1), and
-embed-sent.png, the same after a test send, with the message the shop's page heard.
+form as a person would, and writes smsform, smsform-lms (desktop) and result; then, with a
+month of sends written into the log, dashboard, sends, send (one send in full), results,
+users and gateway (a key that Cafe24 no longer accepts), nav.png (a menu of the desktop's
+navigation open) and menu-phone.png (the phone's folded menu open); and embed.png, a shop's
+page on another origin with the form in a frame (?embed=1), and embed-sent.png, the same
+after a test send, with the message the shop's page heard.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ from smsform.extensions import db  # noqa: E402
 from smsform.models import Send, utcnow  # noqa: E402
 from tests.browser.embed_parent import parent_app  # noqa: E402
 from tests.browser.live import browser_app, launch, local_only, serve, sign_in  # noqa: E402
+from tests.support import make_user  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
-FORM_VIEWPORT = {"width": 1100, "height": 1400}
 WIDE_VIEWPORT = {"width": 1280, "height": 900}
 PHONE_VIEWPORT = {"width": 390, "height": 844}
+VIEWPORTS = {"": WIDE_VIEWPORT, "-phone": PHONE_VIEWPORT}
 RECIPIENTS = "010-2345-6789, 010-3456-7890\n010-4567-8901"
 SHORT = "[하늘꽃집] 주문하신 꽃다발을 오늘 오후 3시에 보내 드립니다. 감사합니다."
 LONG = ("[하늘꽃집] 5월 가정의 달 안내\n"
@@ -115,9 +117,9 @@ def _seed_log(app: Flask) -> None:
         db.session.commit()
 
 
-def _wide(browser: Browser, base_url: str) -> Page:
-    """A signed-in page at 1280 px, left on the dashboard."""
-    context = browser.new_context(base_url=base_url, viewport=WIDE_VIEWPORT,
+def _signed_in(browser: Browser, base_url: str, viewport: dict[str, int]) -> Page:
+    """A signed-in page at ``viewport``, left on the dashboard."""
+    context = browser.new_context(base_url=base_url, viewport=viewport,
                                   device_scale_factor=1, locale="ko-KR")
     local_only(context)
     page = context.new_page()
@@ -125,26 +127,48 @@ def _wide(browser: Browser, base_url: str) -> Page:
     return page
 
 
+def _window(page: Page, name: str, height: int) -> None:
+    """Save the top ``height`` pixels of a long page (a list's filters and first rows)."""
+    width = page.viewport_size["width"] if page.viewport_size else WIDE_VIEWPORT["width"]
+    page.set_viewport_size({"width": width, "height": height})
+    _shot(page, name, full_page=False)
+
+
 def _team_shots(browser: Browser, base_url: str, app: Flask, backend: GatewayBackend) -> None:
-    """The dashboard, the send log and the gateway check, with a month of history."""
+    """The dashboard, the send log, one send, the results, the users and the gateway check,
+    with a month of history, on a desktop and a phone; and the navigation's menus open."""
     _seed_log(app)
+    for name, role in zip(STAFF, ("sender", "sender", "viewer"), strict=True):
+        make_user(app, name, "a-long-enough-password", role)
     backend.accounts["demo"].credits = 8420
-    page = _wide(browser, base_url)
-    page.click("#chart-data summary")
-    page.click("#chart-data summary")  # shut again: the shot shows the chart
-    _shot(page, "dashboard.png")
-    answer = page.goto(f"{base_url}/sends")
-    if answer is not None and answer.status == 200:
-        page.set_viewport_size({"width": WIDE_VIEWPORT["width"], "height": 1300})
-        _shot(page, "sends.png", full_page=False)  # the filters and the first rows
-        page.set_viewport_size(WIDE_VIEWPORT)
-    else:
-        print("skipped sends.png: /sends does not answer yet")
-    real_key = backend.accounts["demo"].secure_key
-    backend.accounts["demo"].secure_key = "reissued-at-cafe24"  # -102: the key was reissued
-    page.goto(f"{base_url}/gateway")
-    _shot(page, "gateway.png")
-    backend.accounts["demo"].secure_key = real_key
+    for suffix, viewport in VIEWPORTS.items():
+        phone = bool(suffix)
+        page = _signed_in(browser, base_url, viewport)
+        page.click("#chart-data summary")
+        page.click("#chart-data summary")  # shut again: the shot shows the chart
+        _shot(page, f"dashboard{suffix}.png")
+        if phone:
+            page.click("#menu-toggle summary")
+            _shot(page, "menu-phone.png", full_page=False)
+        else:
+            page.click("#nav-group-history summary")
+            _shot(page, "nav.png", full_page=False)
+        page.goto(f"{base_url}/sends")
+        _window(page, f"sends{suffix}.png", 1600 if phone else 1300)
+        page.set_viewport_size(viewport)
+        page.click("#sends tbody tr:first-child td a")
+        _shot(page, f"send{suffix}.png")
+        page.goto(f"{base_url}/smsresult")
+        _window(page, f"results{suffix}.png", 1600 if phone else 1000)
+        page.set_viewport_size(viewport)
+        page.goto(f"{base_url}/admin/users")
+        _shot(page, f"users{suffix}.png")
+        real_key = backend.accounts["demo"].secure_key
+        backend.accounts["demo"].secure_key = "reissued-at-cafe24"  # -102: the key was reissued
+        page.goto(f"{base_url}/gateway")
+        _shot(page, f"gateway{suffix}.png")
+        backend.accounts["demo"].secure_key = real_key
+        page.context.close()
 
 
 def _embed_shot(browser: Browser, tmp: str) -> None:
@@ -181,21 +205,17 @@ def main() -> None:
         app = browser_app(Path(tmp) / "screenshots.db", backend)
         with serve(app) as base_url, sync_playwright() as playwright:
             browser = launch(playwright)
-            page = _open(browser, base_url, FORM_VIEWPORT)
-            _fill(page, SHORT)
-            _shot(page, "smsform.png")
-
-            _fill(page, LONG, subject="가정의 달 카네이션 예약")
-            _shot(page, "smsform-lms.png")
-
-            with page.expect_navigation():
-                page.click("#send-button")
-            page.set_viewport_size({"width": FORM_VIEWPORT["width"], "height": 800})
-            _shot(page, "result.png")
-
-            phone = _open(browser, base_url, PHONE_VIEWPORT)
-            _fill(phone, SHORT)
-            _shot(phone, "smsform-mobile.png")
+            for suffix, viewport in VIEWPORTS.items():
+                page = _open(browser, base_url, viewport)
+                _fill(page, SHORT)
+                _shot(page, f"smsform{suffix}.png")
+                if not suffix:
+                    _fill(page, LONG, subject="가정의 달 카네이션 예약")
+                    _shot(page, "smsform-lms.png")
+                with page.expect_navigation():
+                    page.click("#send-button")
+                _shot(page, f"result{suffix}.png")
+                page.context.close()
 
             _team_shots(browser, base_url, app, backend)
             _embed_shot(browser, tmp)
