@@ -10,7 +10,7 @@ import pytest
 from cafe24.schedule import KST
 from simulator import DEMO_SENDERS
 from tests.api_support import bearer, token_user
-from tests.support import ScriptedBackend, build_app
+from tests.support import ScriptedBackend, build_app, send_calls
 
 MESSAGES = "/api/v1/messages"
 
@@ -83,3 +83,41 @@ def test_a_send_is_answered_without_reading_its_row_back():
         event.remove(engine, "before_cursor_execute", seen)
     assert status == 201
     assert not [s for s in statements if s.startswith("select") and "from sends" in s], statements
+
+
+# -- a member given twice ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("raw", "names"), [
+    (b'{"from": "%s", "to": ["010-2222-3333"], "test": true, "text": "hi", '
+     b'"to": ["010-4444-5555"], "test": false}', ["to", "test"]),
+    (b'{"from": "%s", "to": [{"phone": "010-2222-3333", "name": "A", "name": "B"}], '
+     b'"text": "{name}"}', ["name"]),
+])
+def test_a_member_given_twice_is_refused_and_nothing_is_sent(raw, names):
+    backend = ScriptedBackend()
+    backend.add_account("demo", "demo-secure-key", list(DEMO_SENDERS), 1000)
+    app = build_app(backend)
+    token = token_user(app, "sender", "alice")
+    body = raw.replace(b"%s", DEMO_SENDERS[0].encode())
+    answer = app.test_client().post(MESSAGES, data=body, headers={
+        **bearer(token), "Content-Type": "application/json", "Accept-Language": "ko"})
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    problem = answer.get_json(force=True)
+    assert problem["code"] == "invalid"
+    assert sorted(problem["errors"]) == sorted(names)
+    assert "한 번만" in problem["errors"][names[0]][0]
+
+    assert send_calls(backend) == []
+
+
+def test_the_same_members_once_each_still_send():
+    backend = ScriptedBackend()
+    backend.add_account("demo", "demo-secure-key", list(DEMO_SENDERS), 1000)
+    app = build_app(backend)
+    token = token_user(app, "sender", "alice")
+    body = b'{"from": "%s", "to": [{"phone": "010-2222-3333", "name": "A"}, ' \
+           b'{"phone": "010-4444-5555", "name": "B"}], "text": "{name}", "test": true}'
+    answer = app.test_client().post(MESSAGES, data=body.replace(b"%s", DEMO_SENDERS[0].encode()),
+                                    headers={**bearer(token), "Content-Type": "application/json"})
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    assert len(send_calls(backend)) == 1

@@ -49,6 +49,8 @@ API_INPUT_SENTENCES = {
                        "Send it with type \"lms\" or \"auto\"."),
     "bad_cursor": _l("This cursor was not made here or is damaged: ask again without it."),
     "repeated": _l("Give this parameter once."),
+    "repeated_member": _l("Give this member once: a JSON object names each member only once "
+                          "(which of two would count is not yours to guess)."),
     "not_json_object": _l("The body must be a JSON object."),
     "not_utf8": _l("This is not UTF-8 text: give it in UTF-8."),
     **KEY_SENTENCES,

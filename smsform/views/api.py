@@ -167,8 +167,29 @@ def _summary(fields: dict[str, list[str]]) -> str:
     return " ".join(f"{name}: {text}" for name, texts in fields.items() for text in texts)
 
 
+def repeated_members(raw: bytes) -> list[str]:
+    """The members a JSON text names twice in one object, at any depth, in order (a parser
+    keeps one of the two silently: ``{"to": ["A"], "to": ["B"]}`` would send to B)."""
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for name, _value in items:
+            if name in seen and name not in repeated:
+                repeated.append(name)
+            seen.add(name)
+        return dict(items)
+
+    try:
+        json.loads(raw, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):  # not JSON: the model's reading says so
+        return []
+    return repeated
+
+
 def _body() -> MessageIn:
-    """The JSON body as a MessageIn (415 when it is not JSON, 413 when too large)."""
+    """The JSON body as a MessageIn (415 when it is not JSON, 413 when too large, 400 when a
+    member is given twice)."""
     if request.mimetype not in _JSON_TYPES:
         raise ApiError(415, "unsupported_media_type", _(
             "Send the body as JSON, with Content-Type: application/json."))
@@ -176,6 +197,8 @@ def _body() -> MessageIn:
     limit = request.max_content_length
     if request.content_length is None and limit is not None and len(raw) >= limit:
         raise RequestEntityTooLarge()  # a chunked body is cut at the limit, not refused
+    if repeated := repeated_members(raw):
+        raise _invalid([InputProblem(name, "repeated_member") for name in repeated])
     try:
         return MessageIn.model_validate_json(raw)
     except ValidationError as exc:
