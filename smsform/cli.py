@@ -4,17 +4,23 @@ change audited with actor ``cli``) and ``flask --app app simulator``."""
 from __future__ import annotations
 
 import json
-import re
-from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, timedelta
 
 import click
 from flask import Flask, current_app
-from flask.cli import ScriptInfo, with_appcontext
+from flask.cli import with_appcontext
 
 from cafe24.schedule import KST
 from smsform import cli_api, messages
-from smsform.cli_support import DatabaseGroup, needs_database, refusals_end, require_created
+from smsform.cli_support import (
+    DatabaseGroup,
+    OneOf,
+    WholeNumber,
+    app_context,
+    needs_database,
+    refusals_end,
+    require_created,
+)
 from smsform.messages import in_both, terminal_time
 from smsform.models import korea_day_start
 from smsform.permissions import DEFAULT_ROLE, ROLES
@@ -32,43 +38,6 @@ def register(app: Flask) -> None:
     cli_api.register(app)  # send, balance, senders, token
 
 
-def _app_context(ctx: click.Context | None) -> AbstractContextManager[object]:
-    """The app context for a parameter's check (its words, the database): ``flask`` has
-    pushed it before parsing, a test's runner has not. Popped when the check ends, since a
-    context whose parsing failed is never closed."""
-    if ctx is None or current_app:
-        return nullcontext()
-    return ctx.ensure_object(ScriptInfo).load_app().app_context()
-
-
-#: The most digits a number option is read with (more is refused before int() sees it).
-_MAX_DIGITS = 18
-
-
-class WholeNumber(click.ParamType):
-    """A whole number from ``low`` to ``high`` in ASCII digits; anything else exits 2 naming
-    the option, in Korean and English (click's own ``int`` answers in English only, and
-    Python's ``int`` reads "²" as a digit but not as a number)."""
-
-    name = "integer"
-
-    def __init__(self, low: int, high: int, *, grouped: bool = True) -> None:
-        self.low, self.high, self.grouped = low, high, grouped
-
-    def convert(self, value: object, param: click.Parameter | None,
-                ctx: click.Context | None) -> int:
-        """The number, or a usage error (exit 2)."""
-        if isinstance(value, int):
-            return value
-        text = str(value).strip()
-        if re.fullmatch(rf"[0-9]{{1,{_MAX_DIGITS}}}", text) and self.low <= int(text) <= self.high:
-            return int(text)
-        with _app_context(ctx):
-            words = in_both(messages.whole_number_text, text, self.low, self.high,
-                            self.grouped)
-        self.fail(words, param, ctx)
-
-
 @click.group(cls=DatabaseGroup)  # each command in the app context, on a created database
 def user() -> None:
     """Manage staff accounts."""
@@ -82,7 +51,7 @@ def _find(username: str):
 def _new_username(ctx: click.Context, _param: click.Parameter, username: str) -> str:
     """The name, checked before the password is asked for: the database is there, the
     name follows the rules and nobody has it yet."""
-    with _app_context(ctx):
+    with app_context(ctx):
         require_created()
         name = refusals_end(lambda: accounts.check_username(username))
         assert isinstance(name, str)
@@ -96,7 +65,7 @@ def _new_username(ctx: click.Context, _param: click.Parameter, username: str) ->
 
 @user.command("create")
 @click.argument("username", callback=_new_username)
-@click.option("--role", type=click.Choice(ROLES), default=DEFAULT_ROLE, show_default=True)
+@click.option("--role", type=OneOf(ROLES), default=DEFAULT_ROLE, show_default=True)
 @click.password_option(prompt="Password", confirmation_prompt="Repeat the password")
 def create_user(username: str, role: str, password: str) -> None:
     """Create a staff account (prompts for the password twice; typed by its owner, it need
@@ -260,7 +229,7 @@ def relay_group() -> None:
 @click.option("--test-only", is_flag=True, help="Every send of the site is a test.")
 @click.option("--allow-ip", "allow_ips", multiple=True, metavar="CIDR",
               help="An address or network the site may call from (repeat). Default: any.")
-@click.option("--charset", type=click.Choice(relay_sites.CHARSETS), default="auto",
+@click.option("--charset", type=OneOf(relay_sites.CHARSETS), default="auto",
               show_default=True, help="How the site's text bytes are read.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"user_id": ..., "secure": ...}.')
 def create_relay(name: str, senders: tuple[str, ...], daily_limit: int | None, test_only: bool,

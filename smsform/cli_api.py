@@ -32,7 +32,7 @@ from cafe24.errors import Cafe24Error
 from smsform import messages
 from smsform.api_schemas import Balance, InputProblem, MessageIn, MessageSent, api_field
 from smsform.api_schemas import input_problems as read_problems
-from smsform.cli_support import DatabaseGroup, needs_database, refusals_end
+from smsform.cli_support import DatabaseGroup, OneOf, needs_database, refusals_end
 from smsform.messages import in_both, terminal_time
 from smsform.permissions import Permission
 from smsform.services import accounts, api_messages, api_tokens, gateway, sending
@@ -153,7 +153,7 @@ def _read(values: dict[str, Any]) -> tuple[Any, Outcome | None]:
               help="A recipient's number; repeat for more.")
 @click.option("--text", required=True, help="The message, or - to read it from standard input.")
 @click.option("--subject", default="", help="The LMS subject.")
-@click.option("--type", "kind", type=click.Choice(["auto", "sms", "lms"]), default="auto",
+@click.option("--type", "kind", type=OneOf(["auto", "sms", "lms"]), default="auto",
               show_default=True)
 @click.option("--test", is_flag=True, help="A dry run: checked by the gateway, not sent.")
 @click.option("--reserve-at", default=None,

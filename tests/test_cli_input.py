@@ -65,6 +65,21 @@ def test_a_number_option_that_is_not_a_number_in_range_exits_2_naming_it(runner,
     korean_first(output, range_, "Give a whole number from")
 
 
+@pytest.mark.parametrize(("args", "option", "choices"), [
+    (["user", "create", "kim", "--role", "root"], "--role", "admin, sender, viewer"),
+    (["send", "--user", "kim", "--from", "02-123-4567", "--to", "010-2222-3333", "--text",
+      "hi", "--type", "mms"], "--type", "auto, sms, lms"),
+    (["relay", "create", "shop", "--sender", "02-123-4567", "--charset", "latin-1"],
+     "--charset", "auto, utf-8, euc-kr"),
+])
+def test_a_word_option_that_is_not_one_of_its_words_exits_2_naming_it(runner, args, option,
+                                                                       choices):
+    output = refused(runner.invoke(args=args, input=f"{PASSWORD}\n{PASSWORD}\n"), 2,
+                     f"'{option}'")
+    korean_first(output, f"{choices} 중 하나를 고르세요", f"Choose one of {choices}, not")
+    assert "password" not in output.lower()  # refused before any prompt
+
+
 def test_token_revoke_by_a_name_that_looks_like_a_digit(app, runner):
     make_user(app, "alice", PASSWORD, "sender")
     output = refused(runner.invoke(args=["token", "revoke", "²", "--user", "alice"]), 1)

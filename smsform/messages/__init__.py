@@ -40,6 +40,7 @@ from smsform.messages.api import (
     api_problem_text,
 )
 from smsform.messages.common import (
+    choice_text,
     format_params,
     in_both,
     language,
@@ -102,7 +103,8 @@ __all__ = [
     "charset_text", "role_text",
     "API_INPUT_COUNTED", "API_INPUT_SENTENCES", "API_PROBLEM_SENTENCES", "api_input_text",
     "api_problem_text",
-    "format_params", "in_both", "language", "terminal_time", "whole_number_text",
+    "choice_text", "format_params", "in_both", "language", "terminal_time",
+    "whole_number_text",
     "ROW_SEND_TYPE_WORDS", "ROW_STATUS_WORDS", "delivery_text", "gateway_check_text",
     "credit_failure_text", "gateway_check_value", "gateway_failure_text", "list_throttled_text",
     "row_send_type_text",

@@ -51,6 +51,12 @@ def whole_number_text(value: str, low: int, high: int, grouped: bool = True) -> 
              low=write(low), high=write(high), value=value[:40])
 
 
+def choice_text(value: str, choices: list[str]) -> str:
+    """Why a shell command's option that takes one of a few words is refused."""
+    return _("Choose one of %(choices)s, not %(value)s.", choices=", ".join(choices),
+             value=value[:40])
+
+
 def terminal_time(when: datetime | None) -> str:
     """A time in Korea time for the terminal, or "never"; a naive time is a stored one
     (UTC)."""
