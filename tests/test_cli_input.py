@@ -100,9 +100,8 @@ def test_a_setting_in_digits_that_are_not_ascii_stops_the_app_naming_it(backend,
 
 
 def test_a_malformed_setting_ends_a_shell_command_with_exit_2_naming_it(backend):
-    cli = FlaskGroup(create_app=lambda: create_app({
-        "TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SIMULATOR_BACKEND": backend,
-        "SMSFORM_PROXY_COUNT": "²"}), load_dotenv=False, set_debug_flag=False)
+    cli = FlaskGroup(create_app=lambda: build_app(backend, tables=None, SMSFORM_PROXY_COUNT="²"),
+                     load_dotenv=False, set_debug_flag=False)
     result = CliRunner().invoke(cli, ["user", "list"])
     output = refused(result, 2)
     assert output.strip() == ("Error: SMSFORM_PROXY_COUNT: must be a whole number from 0 to 5, "

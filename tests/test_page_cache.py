@@ -9,11 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
-from smsform.extensions import db
 from smsform.views import send
 from smsform.views.page_cache import PageCache
-from tests.support import make_user
+from tests.support import build_app, make_user
 
 TOKENS = re.compile(r'(name="(?:csrf_token|send_token)" value=")([^"]*)(")')
 PASSWORD = "a-long-enough-password"
@@ -31,11 +29,7 @@ def without_tokens(page: str) -> str:
 @pytest.fixture
 def csrf_app(backend) -> Flask:
     """The app with CSRF checks on, as deployed."""
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": "sqlite://",
-                      "SIMULATOR_BACKEND": backend,
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
-    with app.app_context():
-        db.create_all()
+    app = build_app(backend, WTF_CSRF_ENABLED=True)
     make_user(app, "kim", PASSWORD, "sender")
     make_user(app, "lee", PASSWORD, "sender")
     return app
