@@ -127,7 +127,8 @@ def _send_row(i: int, rng: random.Random, user_ids: list[int], weights: list[int
            None if result in ("pending", "not_sent", "unknown") else 50_000,
            None if code is None else f"{code},50000", None, rng.randint(30, 900),
            None if result == "pending" else (created + timedelta(seconds=1)).isoformat(" "))
-    return row, [(send_id, k, p.replace("-", "")) for k, p in enumerate(numbers)]
+    return row, [(send_id, k, p.replace("-", ""), name)
+                 for k, (p, name) in enumerate(recipients)]
 
 
 SEND_COLUMNS = ("id, created_at, user_id, actor, source, client_address, send_key, request_hash, "
@@ -162,8 +163,8 @@ def fill_sqlite(path: Path, rows: int, user_ids: list[int]) -> None:
     for sends, recipients in _batches(rows, user_ids):
         with connection:
             connection.executemany(insert_send, sends)
-            connection.executemany("INSERT INTO send_recipients (send_id, position, phone) "
-                                   "VALUES (?, ?, ?)", recipients)
+            connection.executemany("INSERT INTO send_recipients (send_id, position, phone, "
+                                   "name) VALUES (?, ?, ?, ?)", recipients)
     connection.execute("ANALYZE")
     connection.close()
     print(f" in {time.perf_counter() - begun:.0f} s")
@@ -181,7 +182,7 @@ def fill_postgresql(url: str, rows: int, user_ids: list[int]) -> None:
             with cursor.copy(f"COPY sends ({SEND_COLUMNS}) FROM STDIN") as copy:
                 for row in sends:
                     copy.write_row(row)
-            with cursor.copy("COPY send_recipients (send_id, position, phone) "
+            with cursor.copy("COPY send_recipients (send_id, position, phone, name) "
                              "FROM STDIN") as copy:
                 for row in recipients:
                     copy.write_row(row)
@@ -359,6 +360,10 @@ def main() -> None:
         ("q=sale (ASCII, any case)", "q=sale"),
         ("q=없는말 (no match)", "q=없는말"),
         ("q=환불 (2 chars, no match)", "q=환불"),
+        (f"q={number[-4:]} (last four digits)", f"q={number[-4:]}"),
+        (f"q={number[4:11]} (a part, dashed)", f"q={number[4:11]}"),
+        ("q=홍길동 (a recipient's name)", "q=홍길동"),
+        ("user=k (a part of names: kim, kang, park)", "user=k"),
         ("from/to: one day", f"from={today - timedelta(days=30)}&to={today - timedelta(days=30)}"),
         ("from/to: 30 days", f"from={today - timedelta(days=30)}&to={today}"),
         ("from: a year", f"from={today - timedelta(days=365)}"),

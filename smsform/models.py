@@ -163,8 +163,13 @@ class Send(Model):
     )
 
 
+#: The recipients' numbers on PostgreSQL (migration 0008 makes the same): a GIN trigram index
+#: of ``send_recipients.phone``, which serves a part of a number (``phone LIKE '%5678%'``).
+RECIPIENT_PHONE_TRGM = "ix_send_recipients_phone_trgm"
+
+
 class SendRecipient(Model):
-    """One recipient of a logged send, so the log can be searched by number."""
+    """One recipient of a logged send, so the log can be searched by number and name."""
 
     __tablename__ = "send_recipients"
 
@@ -172,8 +177,20 @@ class SendRecipient(Model):
                                          primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     phone: Mapped[str] = mapped_column(String(16))  # digits only
+    name: Mapped[str | None] = mapped_column(Text, default=None)  # for a {name} send
 
-    __table_args__ = (Index("ix_send_recipients_phone", "phone", "send_id"),)
+    __table_args__ = (
+        Index("ix_send_recipients_phone", "phone", "send_id"),
+        # A name or its beginning (services.sendlog_query): a range on SQLite, LIKE 'x%' on
+        # PostgreSQL (text_pattern_ops, whatever the collation); only the named rows.
+        Index("ix_send_recipients_name", "name", "send_id",
+              postgresql_ops={"name": "text_pattern_ops"},
+              sqlite_where=literal_column("name IS NOT NULL"),
+              postgresql_where=literal_column("name IS NOT NULL")),
+        Index(RECIPIENT_PHONE_TRGM, literal_column("phone"), postgresql_using="gin",
+              postgresql_ops={"phone": "gin_trgm_ops"}).ddl_if(
+            dialect="postgresql", callable_=_trigram_ops_visible),
+    )
 
 
 # The send log's search aids on SQLite, kept by triggers (no mapped tables: Alembic leaves
@@ -218,7 +235,21 @@ SEND_COUNTS_DDL = (
     f"ON sends BEGIN {_UNCOUNT_ROW} {_COUNT_ROW.format(row='new')} END",
     f"CREATE TRIGGER sends_search_count_delete AFTER DELETE ON sends BEGIN {_UNCOUNT_ROW} END",
 )
-SEND_SEARCH_DROP = ("DROP TABLE IF EXISTS sends_search_terms",
+#: ``sends_search_numbers``: an FTS5 trigram index of each recipient's digits (rowid: the
+#: send_recipients row), so a part of a number (``5678``, ``2222-33``) is found without
+#: reading every number; kept by triggers on send_recipients (migration 0008 makes the same).
+SEND_NUMBERS = f"{SEND_SEARCH}_numbers"
+SEND_NUMBERS_DDL = (
+    "CREATE VIRTUAL TABLE sends_search_numbers USING fts5("
+    "phone, content='', columnsize=0, tokenize='trigram')",
+    "CREATE TRIGGER sends_search_numbers_insert AFTER INSERT ON send_recipients "
+    "BEGIN INSERT INTO sends_search_numbers (rowid, phone) VALUES (new.rowid, new.phone); END",
+    "CREATE TRIGGER sends_search_numbers_delete AFTER DELETE ON send_recipients "
+    "BEGIN INSERT INTO sends_search_numbers (sends_search_numbers, rowid, phone) "
+    "VALUES ('delete', old.rowid, old.phone); END",
+)
+SEND_SEARCH_DROP = (f"DROP TABLE IF EXISTS {SEND_NUMBERS}",
+                    "DROP TABLE IF EXISTS sends_search_terms",
                     "DROP TABLE IF EXISTS sends_search",
                     "DROP TABLE IF EXISTS sends_search_counts")  # triggers go with ``sends``
 
@@ -226,6 +257,9 @@ for _statement in (*SEND_SEARCH_DDL, *SEND_COUNTS_DDL):
     event.listen(Send.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
 for _statement in SEND_SEARCH_DROP:
     event.listen(Send.__table__, "after_drop", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in SEND_NUMBERS_DDL:
+    event.listen(SendRecipient.__table__, "after_create",
+                 DDL(_statement).execute_if(dialect="sqlite"))
 
 
 @event.listens_for(Send.__table__, "before_create")
@@ -245,6 +279,8 @@ def _create_pg_trgm(_table, connection, **_kw) -> None:
 # PostgreSQL, where it is compared.
 warnings.filterwarnings("ignore", message=f"autogenerate skipping metadata-specified "
                         f"expression-based index '{SEND_TEXT_TRGM}'")
+warnings.filterwarnings("ignore", message=f"autogenerate skipping metadata-specified "
+                        f"expression-based index '{RECIPIENT_PHONE_TRGM}'")
 
 
 class AuditEvent(Model):

@@ -58,7 +58,7 @@ def add_send(app: Flask, *, user: str | None = None, text: str = "안녕하세�
         db.session.add(send)
         db.session.flush()
         db.session.add_all(SendRecipient(send_id=send.id, position=i,
-                                         phone=sendlog.digits(p))
+                                         phone=sendlog.digits(p), name=recipients[i][1])
                            for i, p in enumerate(phones))
         db.session.commit()
         return send.id

@@ -119,3 +119,117 @@ def test_a_long_statement_is_stopped_on_either_engine(db_url, backend, monkeypat
             with sendlog_query.bounded(connection, sendlog_query.LogFilter()):
                 assert connection.exec_driver_sql("SELECT 1").scalar() == 1
         db.engine.dispose()
+
+
+# -- what a search finds ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def log(app):
+    """Sends to several numbers and names, one with the digits in its text."""
+    return {
+        "hong": add_send(app, phones=("010-2222-3333",), names=("홍길동",),
+                         text="{name}님 안녕하세요"),
+        "kim": add_send(app, phones=("010-4444-5678", "02-123-4567"), names=("김철수", "김영희"),
+                        text="{name}님 주문이 접수되었습니다"),
+        "plain": add_send(app, phones=("010-9999-1234",), text="송장번호 5678123 안내"),
+    }
+
+
+def found(client, q: str, **query) -> list[int]:
+    return ids(client.get("/sends", query_string={"q": q, **query}, headers=JSON))
+
+
+@pytest.mark.parametrize(("q", "who"), [
+    ("5678", ["plain", "kim"]),  # the last four digits (and the text's 5678123)
+    ("4444-56", ["kim"]), ("4444 5678", ["kim"]), ("0104444", ["kim"]),  # a part, as typed
+    ("1234567", ["kim"]),  # 02-123-4567's digits
+    ("010-4444-5678", ["kim"]),  # a whole number, as before
+    ("3333", ["hong"]), ("9999", ["plain"]), ("8888", []),
+])
+def test_a_part_of_a_number_finds_its_sends(admin, log, q, who):
+    assert found(admin, q) == [log[w] for w in who]
+
+
+@pytest.mark.parametrize(("q", "who"), [
+    ("홍길동", ["hong"]), ("김철수", ["kim"]), ("김영", ["kim"]), ("김", []),  # too short
+    ("김철", ["kim"]), ("이순신", []), ("안녕하세요", ["hong"]),
+])
+def test_a_recipients_name_finds_its_sends(admin, log, q, who):
+    answer = admin.get("/sends", query_string={"q": q}, headers=JSON)
+    if q == "김":
+        assert answer.status_code == 400
+        return
+    assert ids(answer) == [log[w] for w in who]
+    assert answer.get_json()["total"] == len(who)
+
+
+def test_names_and_numbers_are_found_only_in_sends_seen_in_full(app, log):
+    sender = sign_in(app, "sender", "kim-user")
+    mine = add_send(app, user="kim-user", phones=("010-4444-5678",), names=("김철수",),
+                    text="{name}님 배송 안내")
+    assert found(sender, "김철수") == [mine]  # not the others' (they show 김*수)
+    assert found(sender, "5678") == [mine, log["plain"]]  # the text's 5678123 stays
+    viewer = sign_in(app, "viewer")
+    assert found(viewer, "김철수") == []  # words of the text only
+    assert found(viewer, "안녕하세요") == [log["hong"]]
+
+
+def test_user_by_a_part_of_the_name(app, admin):
+    for name in ("kim-a", "kim-b", "lee"):
+        sign_in(app, "sender", name)
+    a, b, c = (add_send(app, user=name) for name in ("kim-a", "kim-b", "lee"))
+    assert ids(admin.get("/sends?user=kim", headers=JSON)) == [b, a]
+    assert ids(admin.get("/sends?user=KIM-B", headers=JSON)) == [b]
+    assert ids(admin.get("/sends?user=lee", headers=JSON)) == [c]
+    answer = admin.get("/sends?user=park", headers=JSON)
+    assert answer.status_code == 400 and "park" in answer.get_json()["errors"]["user"][0]
+    assert admin.get("/sends?user=kim", headers=JSON).get_json()["total"] == 2
+
+
+def test_a_filter_that_matches_nothing_says_so_and_offers_no_csv(app, admin):
+    soup = page(admin.get("/sends"))
+    assert "아직" in soup.select_one("#no-match").get_text()
+    add_send(app)
+    soup = page(admin.get("/sends", query_string={"q": "없는말"}))
+    assert "조건" in soup.select_one("#no-match").get_text()
+    assert soup.select_one("#sends") is None and soup.select_one("#csv-link") is None
+    soup = page(admin.get("/sends"))
+    assert soup.select_one("#no-match") is None and soup.select_one("#csv-link") is not None
+
+
+def test_the_search_on_either_engine(db_url, backend):
+    """Parts of numbers and names on SQLite's indexes and PostgreSQL's, from the migrations
+    (the names and numbers of sends logged before them are found too)."""
+    app = build_app(backend, tables="migrations", SQLALCHEMY_DATABASE_URI=db_url)
+    admin = sign_in(app, "admin")
+    hong = add_send(app, phones=("010-2222-3333",), names=("홍길동",), text="{name}님")
+    other = add_send(app, phones=("010-4444-5678",), text="안내")
+    assert found(admin, "3333") == [hong]
+    assert found(admin, "4444-56") == [other]
+    assert found(admin, "홍길") == [hong]
+    assert found(admin, "안내") == [other]
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_the_migration_indexes_names_and_numbers_logged_before_it(tmp_path, backend):
+    from smsform import database
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    app = build_app(backend, tables=None, SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        database.upgrade("0007_token_read_only")
+    admin = sign_in(app, "admin")
+    with app.app_context():  # a send as 0007 logged it: no name column, no number index
+        db.session.execute(text(
+            "INSERT INTO sends (id, created_at, actor, source, sender, kind, text, recipients, "
+            "recipient_count, forecast, cost, test, result) VALUES (7, CURRENT_TIMESTAMP, "
+            "'x', 'form', '010-1234-5678', 'S', '{name}님', "
+            "'[[\"010-2222-3333\", \"홍길동\"]]', 1, 1, 1, 0, 'success')"))
+        db.session.execute(text("INSERT INTO send_recipients (send_id, position, phone) "
+                                "VALUES (7, 0, '01022223333')"))
+        db.session.commit()
+        database.upgrade()
+    assert found(admin, "홍길동") == [7]
+    assert found(admin, "2222-33") == [7]

@@ -24,7 +24,7 @@ from cafe24.phone import normalize_phone
 from smsform import logs
 from smsform.database import SQLITE_BUSY_TIMEOUT_MS
 from smsform.extensions import db
-from smsform.models import SEND_SEARCH, Send, SendRecipient, User, utcnow
+from smsform.models import SEND_NUMBERS, SEND_SEARCH, Send, SendRecipient, User, utcnow
 from smsform.services import audit
 from smsform.services.refusals import Refusal
 from smsform.states import Result
@@ -130,8 +130,8 @@ def record_intent(request: SendRequest, *, user_id: int | None, actor: str, sour
                 assert inserted is not None  # a one-row INSERT always has its key
                 send_id = inserted[0]
                 connection.execute(_INSERT_RECIPIENT, [
-                    {"send_id": send_id, "position": i, "phone": digits(phone)}
-                    for i, (phone, _name) in enumerate(rows)])
+                    {"send_id": send_id, "position": i, "phone": digits(phone), "name": name}
+                    for i, (phone, name) in enumerate(rows)])
             return Claimed(send_id, created_at)
         except IntegrityError:
             if send_key is None:
@@ -246,6 +246,7 @@ def _erase_freed_pages(connection, on: bool) -> None:
 
 
 _OPTIMIZE_SEARCH = f"INSERT INTO {SEND_SEARCH}({SEND_SEARCH}) VALUES ('optimize')"  # noqa: S608 - a constant
+_OPTIMIZE_NUMBERS = f"INSERT INTO {SEND_NUMBERS}({SEND_NUMBERS}) VALUES ('optimize')"  # noqa: S608 - a constant
 
 
 def has_sqlite_table(connection: Connection, name: str) -> bool:
@@ -266,6 +267,8 @@ def _compact(connection) -> None:
     with connection.begin():
         if has_sqlite_table(connection, SEND_SEARCH):
             connection.exec_driver_sql(_OPTIMIZE_SEARCH)
+        if has_sqlite_table(connection, SEND_NUMBERS):
+            connection.exec_driver_sql(_OPTIMIZE_NUMBERS)
     # Each try waits for readers only briefly (not the app's busy timeout of seconds).
     connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(CHECKPOINT_PAUSE * 1000)}")
     try:

@@ -24,14 +24,36 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, column, func, select, table, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    tuple_,
+    union,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from cafe24.message import merge_all
 from cafe24.phone import Recipient, normalize_phone
 from smsform.extensions import db
-from smsform.models import SEND_SEARCH, Send, SendRecipient, User, in_korea, korea_day_start, utcnow
+from smsform.models import (
+    SEND_NUMBERS,
+    SEND_SEARCH,
+    Send,
+    SendRecipient,
+    User,
+    in_korea,
+    korea_day_start,
+    utcnow,
+)
 from smsform.services import query_args
 from smsform.services.query_args import FilterError, FilterProblem
 from smsform.services.sendlog import (
@@ -49,6 +71,7 @@ _recipients = SendRecipient.__table__
 _users = User.__table__
 _search_index = table(SEND_SEARCH, column("rowid"), column(SEND_SEARCH))
 _terms = table(f"{SEND_SEARCH}_terms", column("term"))
+_numbers_index = table(SEND_NUMBERS, column("rowid"), column(SEND_NUMBERS))
 _counts = table(f"{SEND_SEARCH}_counts", column("day"), column("user_id"), column("result"),
                 column("n"))
 #: The results a filter may ask for: every one, as the log shows it (``unknown`` also holds
@@ -88,10 +111,11 @@ class LogFilter:
     """The parsed filters of the send log (all optional) and the page asked for."""
 
     user: str = ""
-    user_id: int | None = None
+    user_ids: tuple[int, ...] = ()  # the users ``user`` names (whole, or a part of names)
     result: str = ""
     q: str = ""
-    phone: str = ""  # digits, when ``q`` is a phone number
+    phone: str = ""  # digits, when ``q`` is a whole phone number
+    digits: str = ""  # digits, when ``q`` may be a part of a number (5678, 2222-33)
     words: tuple[str, ...] = ()
     day_from: date | None = None  # KST days, both inclusive
     day_to: date | None = None
@@ -105,33 +129,49 @@ class LogFilter:
         return {k: v for k, v in args.items() if v}
 
 
-def _user_id(name: str, problems: list[FilterProblem]) -> int | None:
+def _user_ids(name: str, problems: list[FilterProblem]) -> tuple[int, ...]:
+    """The user named ``name``, or else every user whose name holds it (any case)."""
     if not name:
-        return None
-    user_id = db.session.execute(select(_users.c.id).where(_users.c.username == name)).scalar()
-    if user_id is None:
+        return ()
+    exact = db.session.execute(select(_users.c.id).where(_users.c.username == name)).scalar()
+    if exact is not None:
+        return (exact,)
+    found = tuple(db.session.execute(
+        select(_users.c.id).where(_users.c.username.ilike(_like(name), escape="\\"))
+        .order_by(_users.c.id).limit(MAX_USERS)).scalars())
+    if not found:
         problems.append(FilterProblem("user", "unknown_user", {"name": name[:64]}))
-    return user_id
+    return found
 
 
-def _search(q: str, problems: list[FilterProblem]) -> tuple[str, tuple[str, ...]]:
-    """``q`` as a phone number's digits, or as words of the text."""
+#: A query of digits (dashes and spaces allowed) that is not a whole number, with at least
+#: this many digits, is also looked for in the recipients' numbers (a part: 5678, 2222-33).
+MIN_NUMBER_PART = 4
+MAX_USERS = 100  # users a part of a name may stand for
+_NUMBER_LIKE = re.compile(r"[\d\s-]+")
+
+
+def _search(q: str, problems: list[FilterProblem]) -> tuple[str, str, tuple[str, ...]]:
+    """``q`` as a whole phone number's digits; or as words of the text, and, when it is
+    made of digits, a part of a number."""
     if len(q) > MAX_QUERY_LENGTH:
         problems.append(FilterProblem("q", "q_too_long", {"max": MAX_QUERY_LENGTH}))
-        return "", ()
+        return "", "", ()
     if not q:
-        return "", ()
+        return "", "", ()
     number = normalize_phone(q)
     if number is not None:
-        return digits(number), ()
+        return digits(number), "", ()
+    part = "".join(ch for ch in q if ch.isdigit()) if _NUMBER_LIKE.fullmatch(q) else ""
+    part = part if MIN_NUMBER_PART <= len(part) <= 16 else ""
     words = tuple(dict.fromkeys(q.lower().split()))
     if len(words) > MAX_WORDS:
         problems.append(FilterProblem("q", "q_too_many_words", {"max": MAX_WORDS}))
-        return "", ()
+        return "", "", ()
     if any(len(word) < MIN_WORD for word in words):
         problems.append(FilterProblem("q", "q_word_too_short", {"min": MIN_WORD}))
-        return "", ()
-    return "", words
+        return "", "", ()
+    return "", part, words
 
 
 def parse_filter(args: Mapping[str, Sequence[str]]) -> LogFilter:
@@ -145,13 +185,14 @@ def parse_filter(args: Mapping[str, Sequence[str]]) -> LogFilter:
         problems.append(FilterProblem("result", "unknown_result", {
             "value": result[:32], "choices": ", ".join(RESULTS)}))
     day_from, day_to = query_args.days(args, problems)
-    phone, words = _search(raw["q"], problems)
+    phone, part, words = _search(raw["q"], problems)
     page = query_args.page(raw["page"], problems, MAX_PAGE)
-    user_id = _user_id(raw["user"], problems) if not problems else None
+    user_ids = _user_ids(raw["user"], problems) if not problems else ()
     if problems:
         raise FilterError(problems)
-    return LogFilter(user=raw["user"], user_id=user_id, result=result, q=raw["q"],
-                     phone=phone, words=words, day_from=day_from, day_to=day_to, page=page)
+    return LogFilter(user=raw["user"], user_ids=user_ids, result=result, q=raw["q"],
+                     phone=phone, digits=part, words=words, day_from=day_from, day_to=day_to,
+                     page=page)
 
 
 def _result_condition(result: str, now: datetime):
@@ -212,8 +253,8 @@ def _conditions(log_filter: LogFilter, now: datetime, reader: Reader) -> list:
     finds only the sends ``reader`` sees in full (services.visibility)."""
     s = _sends.c
     conditions = []
-    if log_filter.user_id is not None:
-        conditions.append(s.user_id == log_filter.user_id)
+    if log_filter.user_ids:
+        conditions.append(s.user_id.in_(log_filter.user_ids))
     if log_filter.result:
         conditions.append(_result_condition(log_filter.result, now))
     if log_filter.phone:
@@ -312,6 +353,9 @@ class _Plan:
     match: str | None = None  # the FTS5 query when the index serves the words
     only_words: bool = False  # no filter but the words: the index alone answers
     nothing: bool = False  # a word no text holds: no row can match
+    #: With names or numbers too (SQLite): the ids of the texts and of those recipients
+    #: together, which answer alone when there is no other filter.
+    union: Any = None
 
     @property
     def by_id(self) -> bool:
@@ -330,7 +374,14 @@ class _Plan:
         return tuple_(s.created_at, s.id) < (row.created_at, row.id)
 
     def matches(self, below: int | None = None):
-        """The ids of the texts holding every word (below ``below``), newest first."""
+        """The ids of the texts holding every word, or of the union with the recipients
+        found (below ``below``), newest first."""
+        if self.union is not None:
+            ids = self.union.subquery()
+            query = select(ids.c.id)
+            if below is not None:
+                query = query.where(ids.c.id < below)
+            return query.order_by(ids.c.id.desc())
         return _matching_ids(self.match or "", below)
 
 
@@ -347,13 +398,70 @@ def _plan(connection: Connection, log_filter: LogFilter, now: datetime,
     where = _conditions(log_filter, now, reader)
     if not log_filter.words:
         return _Plan(where)
+    people = _people(connection, log_filter, reader)
     if not has_sqlite_table(connection, SEND_SEARCH):
-        return _Plan(where + [_text_has(connection, word) for word in log_filter.words])
+        text = and_(*[_text_has(connection, word) for word in log_filter.words])
+        return _Plan([*where, or_(text, *[_sends.c.id.in_(p) for p in people])])
     match = _match_query(connection, log_filter.words)
     if match is None:
-        return _Plan(where, nothing=True)
-    matching = _sends.c.id.in_(_matching_ids(match).order_by(None))
-    return _Plan([*where, matching], match=match, only_words=not where)
+        if not people:
+            return _Plan(where, nothing=True)
+        ids = union(*[p.with_only_columns(_recipients.c.send_id.label("id")) for p in people])
+        return _Plan([*where, _sends.c.id.in_(ids)], match="", only_words=not where,
+                     union=ids)
+    text_ids = _matching_ids(match).order_by(None)
+    if people:  # the text's words, or a recipient's name or number
+        ids = union(text_ids.with_only_columns(_search_index.c.rowid.label("id")),
+                    *[p.with_only_columns(_recipients.c.send_id.label("id")) for p in people])
+        return _Plan([*where, _sends.c.id.in_(ids)], match=match, only_words=not where,
+                     union=ids)
+    return _Plan([*where, _sends.c.id.in_(text_ids)], match=match, only_words=not where)
+
+
+# --- recipients: a name, a part of a number ---------------------------------------------
+
+
+def _name_range(connection: Connection, q: str):
+    """A recipient's name is ``q`` or begins with it: an index range (PostgreSQL: LIKE
+    'q%', which text_pattern_ops serves whatever the collation)."""
+    name = _recipients.c.name
+    if connection.dialect.name == "postgresql":
+        return name.like(_LIKE_SPECIAL.sub(r"\\\1", q) + "%", escape="\\")
+    return and_(name >= q, name < q + "\U0010ffff")
+
+
+def _number_part(connection: Connection, part: str):
+    """Where a recipient's number holds the digits ``part``: through SQLite's trigram index
+    of the numbers, or PostgreSQL's (``phone LIKE``, which pg_trgm serves)."""
+    if has_sqlite_table(connection, SEND_NUMBERS):
+        rows = select(_numbers_index.c.rowid).where(
+            _numbers_index.c[SEND_NUMBERS].match(_phrase(part)))
+        return literal_column("send_recipients.rowid").in_(rows)
+    return _recipients.c.phone.like(f"%{part}%")
+
+
+def _people(connection: Connection, log_filter: LogFilter, reader: Reader) -> list:
+    """What else ``q`` may find besides the text's words: the sends with a recipient whose
+    name begins with ``q`` and, for digits, whose number holds them; only among the sends
+    ``reader`` sees in full (services.visibility), so nothing hidden can be found out.
+    Empty when neither can match (the words alone then, served by the text index)."""
+    if not reader.searches_people:
+        return []
+    s, r = _sends.c, _recipients.c
+
+    def sends_where(condition) -> Select:
+        query = select(r.send_id).where(condition)
+        if reader.people_owner is None:
+            return query
+        return query.join(_sends, s.id == r.send_id).where(s.user_id == reader.people_owner)
+
+    found = []
+    named = sends_where(_name_range(connection, log_filter.q.strip()))
+    if connection.execute(named.limit(1)).first() is not None:
+        found.append(named)
+    if log_filter.digits:
+        found.append(sends_where(_number_part(connection, log_filter.digits)))
+    return found
 
 
 def where(connection: Connection, log_filter: LogFilter, now: datetime, *,
@@ -469,8 +577,8 @@ def _summed(connection: Connection, log_filter: LogFilter) -> int | None:
         return None
     c = _counts.c
     where = []
-    if log_filter.user_id is not None:
-        where.append(c.user_id == log_filter.user_id)
+    if log_filter.user_ids:
+        where.append(c.user_id.in_(log_filter.user_ids))
     if log_filter.result:
         where.append(c.result == log_filter.result)
     if log_filter.day_from:

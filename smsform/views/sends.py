@@ -104,7 +104,7 @@ def index() -> Any:
                 "per_page": sendlog_query.PAGE_SIZE}
     args: dict[str, Any] = log_filter.as_args()
     return render_template(
-        "sends/index.html", form=form, result=result,
+        "sends/index.html", form=form, result=result, filtered=bool(args),
         rows=[_list_row(row) for row in result.rows],
         csv_url=url_for("sends.index", format="csv", **args),
         paging=pager(result.page, result.pages,
