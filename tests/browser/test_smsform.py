@@ -321,7 +321,7 @@ def test_test_send_charges_nothing(signed_in_page: Page, backend: GatewayBackend
 
     assert page.evaluate("sessionStorage.getItem('disabledOnSubmit')") == "true"
     expect(page.locator("#send-result")).to_have_attribute("data-result", "test")
-    expect(page.locator("#result-remaining")).to_have_text(str(DEMO_CREDITS))
+    expect(page.locator("#result-remaining")).to_have_text(f"{DEMO_CREDITS:,}")
     (fields,) = send_calls(backend)
     assert fields["testflag"] == "Y"
     assert backend.accounts[DEMO_USER_ID].credits == DEMO_CREDITS
