@@ -220,7 +220,9 @@ class MessageQuery(BaseModel):
     day_to: date | None = Field(default=None, alias="to",
                                 description="Up to this day (Korea time), inclusive.")
     q: str = Field(default="", max_length=MAX_QUERY_LENGTH, description=(
-        "A recipient's phone number, or words of the text (all of them)."))
+        "A recipient's phone number or a part of it (the last four digits), a recipient's "
+        "name or its beginning, or words of the text (all of them). Numbers and names are "
+        "found only in the sends the token's user sees in full."))
 
 
 # --- what the API answers ----------------------------------------------------------------
