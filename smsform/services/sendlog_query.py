@@ -248,11 +248,12 @@ def _text_has(connection: Connection, word: str):
     return _sends.c.text.ilike(pattern, escape="\\")
 
 
-def _conditions(log_filter: LogFilter, now: datetime, reader: Reader) -> list:
+def _conditions(log_filter: LogFilter, now: datetime,
+                reader: Reader) -> list[ColumnElement[bool]]:
     """The WHERE clause of every filter but the words (each served by an index); a number
     finds only the sends ``reader`` sees in full (services.visibility)."""
     s = _sends.c
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if log_filter.user_ids:
         conditions.append(s.user_id.in_(log_filter.user_ids))
     if log_filter.result:
@@ -576,7 +577,7 @@ def _summed(connection: Connection, log_filter: LogFilter) -> int | None:
     if not has_sqlite_table(connection, f"{SEND_SEARCH}_counts"):
         return None
     c = _counts.c
-    where = []
+    where: list[ColumnElement[bool]] = []
     if log_filter.user_ids:
         where.append(c.user_id.in_(log_filter.user_ids))
     if log_filter.result:
