@@ -71,6 +71,12 @@ def error_heading(error: ApiError) -> str:
     return words() if words else _("Something went wrong")
 
 
+def status_text(status: int) -> str:
+    """An HTTP status in words for a person ('' for one without words of its own)."""
+    words = _STATUS_TEXT.get(status)
+    return words() if words is not None else ""
+
+
 def wants_json() -> bool:
     """True when the caller prefers JSON to HTML (or asked with ``?format=json``)."""
     if request.args.get("format") == "json":
@@ -365,10 +371,14 @@ _TITLES: dict[int, Callable[[], str]] = {
     502: lambda: _("Gateway answer missing"),
     503: lambda: _("Gateway unavailable"),
 }
+def _database_unavailable_title() -> str:
+    return _("Database unavailable")
+
+
 #: A title of its own where the status's would mislead.
 _CODE_TITLES: dict[str, Callable[[], str]] = {
-    "database_unavailable": lambda: _("Database unavailable"),
-    "database_unavailable_after_send": lambda: _("Database unavailable"),
+    "database_unavailable": _database_unavailable_title,
+    "database_unavailable_after_send": _database_unavailable_title,
     "database_not_created": lambda: _("Database not created"),
 }
 

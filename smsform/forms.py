@@ -56,6 +56,9 @@ class LoginForm(BaseForm):
     password = PasswordField("password", validators=[DataRequired()])
 
 
+_SAME = _l("The passwords do not match.")
+
+
 class SetupForm(BaseForm):
     """Create the first administrator."""
 
@@ -64,10 +67,7 @@ class SetupForm(BaseForm):
     password = PasswordField("password", validators=[
         DataRequired(), AccountRule(accounts.check_password)])
     password2 = PasswordField("password2", validators=[
-        DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
-
-
-_SAME = _l("The passwords do not match.")
+        DataRequired(), EqualTo("password", message=_SAME)])
 
 
 class AddUserForm(BaseForm):

@@ -12,11 +12,10 @@ import time
 from collections.abc import Callable
 
 from flask import Flask, Request, redirect, request, session, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import logout_user
 from werkzeug.wrappers import Response
 
-from smsform.errors import ApiError, wants_json
+from smsform.errors import ApiError, status_text, wants_json
 from smsform.extensions import login_manager
 from smsform.services import accounts, api_tokens
 
@@ -38,7 +37,7 @@ def _from_request(req: Request) -> accounts.SignedInUser | None:
 def _unauthorized() -> Response:
     """JSON callers get 401; a browser goes to sign in (or to set-up when nobody exists)."""
     if wants_json():
-        raise ApiError(401, "unauthorized", str(_l("Sign in first.")))
+        raise ApiError(401, "unauthorized", status_text(401))
     if not accounts.has_users():
         return redirect(url_for("auth.setup"))
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

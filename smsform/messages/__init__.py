@@ -38,6 +38,7 @@ from smsform.messages.api import (
     API_PROBLEM_SENTENCES,
     api_input_text,
     api_problem_text,
+    check_input_text,
 )
 from smsform.messages.common import (
     choice_text,
@@ -91,6 +92,7 @@ from smsform.messages.sendlog import (
     log_code_text,
     log_mark_text,
     log_result_text,
+    no_such_send_text,
     purge_count_text,
     purge_future_text,
     purge_text,
@@ -102,7 +104,7 @@ __all__ = [
     "AUDIT_ACTION_WORDS", "audit_action_text", "audit_detail_text", "CHARSET_WORDS",
     "charset_text", "role_text",
     "API_INPUT_COUNTED", "API_INPUT_SENTENCES", "API_PROBLEM_SENTENCES", "api_input_text",
-    "api_problem_text",
+    "api_problem_text", "check_input_text",
     "choice_text", "format_params", "in_both", "language", "terminal_time",
     "whole_number_text",
     "ROW_SEND_TYPE_WORDS", "ROW_STATUS_WORDS", "delivery_text", "gateway_check_text",
@@ -116,7 +118,7 @@ __all__ = [
     "unknown_outcome_text", "unreachable_text",
     "LOG_MARK_WORDS", "LOG_RESULT_WORDS", "attention_text", "cost_text", "forecast_text",
     "log_code_text", "log_mark_text",
-    "log_result_text",
+    "log_result_text", "no_such_send_text",
     "purge_count_text", "purge_future_text", "purge_text", "result_code_text",
     "SOURCE_WORDS", "gateway_code", "next_step_text", "source_text",
 ]

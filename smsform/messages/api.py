@@ -100,3 +100,8 @@ def api_problem_text(problem: Problem) -> str:
     """One of the library's problems, as the API (and the CLI) words it."""
     sentence = API_PROBLEM_SENTENCES.get(problem.code)
     return str(sentence) % format_params(problem.params) if sentence else problem_text(problem)
+
+
+def check_input_text(problems: str) -> str:
+    """A refused request's summary: every problem of its fields on one line."""
+    return _("Check your input: %(problems)s", problems=problems)

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from smsform.messages.common import format_params
+from smsform.messages.sendlog import NO_SUCH_SEND
 from smsform.services.accounts import AccountError
 from smsform.services.api_tokens import TokenError
 from smsform.services.query_args import FilterError, FilterProblem
@@ -68,7 +69,7 @@ REFUSALS: dict[type[Refusal], dict[str, LazyString]] = {
     },
     # An admin's mark on an unknown send (services.sendlog.mark).
     MarkRefused: {
-        "not_found": _l("There is no such send."),
+        "not_found": NO_SUCH_SEND,
         "not_unknown": _l("Only a send whose outcome is unknown can be marked."),
     },
     # A list page's filters (the send log's, the API list's, the audit trail's): the whole

@@ -14,6 +14,15 @@ from smsform.messages.common import language
 from smsform.messages.send import unreachable_text
 from smsform.states import Result
 
+#: A send that is not in the log (or not the caller's to see).
+NO_SUCH_SEND = _l("There is no such send.")
+
+
+def no_such_send_text() -> str:
+    """Why a send asked for by its id is not shown."""
+    return str(NO_SUCH_SEND)
+
+
 #: A logged send's result, as the dashboard's counts name it (keyed by the stored string).
 LOG_RESULT_WORDS: dict[str, LazyString] = {
     Result.SUCCESS: _l("Accepted"),

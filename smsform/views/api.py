@@ -158,7 +158,7 @@ def _invalid(own: list[InputProblem], problems=()) -> ApiError:
         fields.setdefault(api_field(problem), []).append(messages.api_problem_text(problem))
     malformed = any(item.code in ("json_invalid", "not_json_object") for item in own)
     return ApiError(400, "malformed_json" if malformed else "invalid",
-                    _("Check your input: %(problems)s", problems=_summary(fields)),
+                    messages.check_input_text(_summary(fields)),
                     fields=fields)
 
 
@@ -316,8 +316,8 @@ def _filter(query: MessageQuery) -> sendlog_query.LogFilter:
 def _filter_refused(exc: FilterError) -> ApiError:
     """A 400 naming each filter the log could not read."""
     fields = messages.filter_problems(exc.problems)
-    return ApiError(400, "invalid", _("Check your input: %(problems)s",
-                                      problems=_summary(fields)), fields=fields)
+    return ApiError(400, "invalid", messages.check_input_text(_summary(fields)),
+                    fields=fields)
 
 
 def _info(row: MessageRow) -> MessageInfo:
@@ -350,7 +350,7 @@ def list_messages() -> dict[str, Any]:
 
 
 def _not_found() -> ApiError:
-    return ApiError(404, "not_found", _("There is no such send."))
+    return ApiError(404, "not_found", messages.no_such_send_text())
 
 
 @bp.get("/messages/<int:send_id>")

@@ -35,8 +35,9 @@ class Group:
     links: tuple[Link, ...]
 
 
+_DASHBOARD = _l("Dashboard")
 NAV: tuple[Group, ...] = (
-    Group("home", _l("Dashboard"), (Link("dashboard.index", _l("Dashboard"), Permission.VIEW),)),
+    Group("home", _DASHBOARD, (Link("dashboard.index", _DASHBOARD, Permission.VIEW),)),
     # templates and bulk jobs join the send form here
     Group("send", _l("Send"), (Link("send.smsform", _l("Send SMS"), Permission.SEND),)),
     Group("history", _l("History"), (

@@ -23,7 +23,6 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -269,8 +268,8 @@ def _invalid(form: SendForm, draft: form_input.Draft | None, problems) -> Any:
         form.add_problem(problem.field, text)
     if wants_json():
         summary = "; ".join(m for ms in fields.values() for m in ms)
-        raise ApiError(400, "invalid", _("Check your input: %(problems)s", problems=summary),
-                       fields=fields, extra={"remaining": None})
+        raise ApiError(400, "invalid", messages.check_input_text(summary), fields=fields,
+                       extra={"remaining": None})
     return _render_form(form, 400, draft)
 
 
