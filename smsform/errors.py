@@ -68,7 +68,7 @@ def error_heading(error: ApiError) -> str:
         return _("The page has expired")
     words = _CODE_TITLES.get(error.code) or _HEADINGS.get(error.status) or _TITLES.get(
         error.status)
-    return words() if words else _("Something went wrong")
+    return (words or _HEADINGS[500])()
 
 
 def status_text(status: int) -> str:
