@@ -232,3 +232,39 @@ def test_0006_keeps_the_forecast_and_fills_what_was_charged(db_url, backend):
     with app.app_context():
         rows = db.session.execute(text("SELECT cost FROM sends ORDER BY id")).scalars().all()
     assert rows == [old for *_, old, _charged in logged]
+
+
+def test_0007_and_0008_keep_tokens_and_fill_names_and_go_back(db_url, backend):
+    """A token made before 0007 is a full one after it; 0008 fills each recipient's name
+    from the send's JSON; both step back to 0006 leaving the rows."""
+    app = file_app(db_url, backend)
+    upgrade_db(app, "--revision", "0006_cost_charged")
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO users (id, username, password_hash, role, created_at, active, "
+            "session_version, must_change_password) VALUES (1, 'kim', 'x', 'sender', "
+            "'2026-12-01 00:00:00', true, 1, false)"))
+        connection.execute(text(
+            "INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at) "
+            "VALUES (1, 'old', '0123456789ab', 'h', '2026-12-01 00:00:00')"))
+        connection.execute(text(
+            "INSERT INTO sends (id, created_at, actor, source, sender, kind, recipients, "
+            "recipient_count, forecast, cost, test, result) VALUES (5, '2026-12-01 00:00:00', "
+            "'kim', 'form', '010-1234-5678', 'S', :json, 2, 2, 2, false, 'success')"),
+            {"json": '[["010-2222-3333", "홍길동"], ["010-4444-5555", null]]'})
+        connection.execute(text(
+            "INSERT INTO send_recipients (send_id, position, phone) VALUES "
+            "(5, 0, '01022223333'), (5, 1, '01044445555')"))
+    upgrade_db(app)
+    with app.app_context():
+        assert db.session.execute(text("SELECT read_only FROM api_tokens")).scalar() in (
+            False, 0)
+        names = db.session.execute(text(
+            "SELECT name FROM send_recipients ORDER BY position")).scalars().all()
+    assert names == ["홍길동", None]
+    assert schema_differences(app) == []
+    result = app.test_cli_runner().invoke(args=["db", "downgrade", "0006_cost_charged"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        count = db.session.execute(text("SELECT count(*) FROM send_recipients")).scalar()
+    assert count == 2
