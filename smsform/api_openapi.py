@@ -39,8 +39,9 @@ _ERRORS = {
     409: "A send with this Idempotency-Key is still in progress. Nothing was sent again.",
     413: f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.",
     415: "The body must be JSON (`Content-Type: application/json`).",
-    422: "Not sent: the gateway refused the send (`code` is its answer, such as -114), or "
-         "the Idempotency-Key was used before with another body "
+    422: "Not sent: the gateway refused the send (`code` is its answer, such as -114), its "
+         "cost is over the credit left (`code: credit_short`, with `needed`, `credit` and "
+         "`shortfall`), or the Idempotency-Key was used before with another body "
          "(`code: idempotency_key_reused`).",
     429: "Too many requests with this token: wait `Retry-After` seconds.",
     502: "The outcome is unknown: the message may have gone out. Look it up by `id` before "
@@ -74,6 +75,10 @@ PROBLEMS = {
                "not registered, -201: no credit left, ...). Nothing was sent, nothing "
                "charged. The problem carries the send's members (`id`, `result`, ...).",
     "idempotency_key_reused": "422: this `Idempotency-Key` was used before for another body.",
+    "credit_short": "422: the send costs more than the credit left as last known (asked of "
+                    "the gateway again first): `needed`, `credit` and `shortfall` say by how "
+                    "much. Nothing was sent, nothing charged; a test send is never refused "
+                    "for this. The problem carries the send's members (`id`, `forecast`, ...).",
     "too_many_requests": "429: too many requests with this token; wait `Retry-After` "
                          "seconds.",
     Result.UNKNOWN: "502: the gateway's answer was lost: the message may have gone out. Look it "

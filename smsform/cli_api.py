@@ -7,7 +7,8 @@ like one from the API, and ``--json`` prints the API's members. Its exit status:
 
 ====  ==========================================================================
 0     accepted: sent, reserved, or a test
-1     refused by the gateway (its code is printed); nothing was sent
+1     refused by the gateway (its code is printed), or its cost is over the credit
+      left (``credit_short``, with needed, credit and shortfall); nothing was sent
 2     invalid input (an option, a rule of the message, an unknown user or one who
       may not send, an Idempotency-Key used for another message); nothing was sent
 3     outcome unknown: the message may have gone out; look it up before sending again
@@ -97,6 +98,12 @@ def outcome(result: SendResult, user: accounts.SignedInUser) -> Outcome:
         return _refusal("in_flight", lambda: messages.api_input_text("in_flight", {}),
                         EXIT_UNKNOWN)
     body = MessageSent.of(row).model_dump(mode="json")
+    if status is Status.CREDIT_SHORT:  # refused here, as the gateway would have (-201)
+        body.update(result.problems[0].params, code=Status.CREDIT_SHORT.value)
+        text = in_both(lambda: messages.send_result_text(result))
+        body["detail"] = text
+        facts = " ".join(f"{key}={value}" for key, value in body.items() if key != "detail")
+        return Outcome(EXIT_REFUSED, body, [facts, text])
     text = in_both(lambda: messages.log_code_text(row.result, row.code, row.detail))
     if status is Status.DUPLICATE:
         body["replayed"] = True

@@ -49,9 +49,12 @@ def test_two_refusals_for_lack_of_credit_charge_nothing(app, kim, admin, backend
     backend.accounts["demo"].credits = 2  # three numbers cost three credits
     first, second = send(kim, rphone=THREE), send(kim, rphone=THREE)
     logged = items(admin)
+    # The gateway refuses the first (-201,2); the second, with that credit known, is
+    # refused before the call. Neither is charged.
+    assert [(logged[i]["result"], logged[i]["code"]) for i in (first, second)] == [
+        ("refused", "-201"), ("not_sent", "credit_short")]
     for send_id in (first, second):
-        assert (logged[send_id]["result"], logged[send_id]["cost"],
-                logged[send_id]["forecast"]) == ("refused", 0, 3)
+        assert (logged[send_id]["cost"], logged[send_id]["forecast"]) == (0, 3)
         assert (row(app, send_id).cost, row(app, send_id).forecast) == (0, 3)
     listed = page(admin.get("/sends?lang=en")).select_one(f'tr[data-id="{first}"] td.cost')
     assert listed.contents[0].strip() == "0"
@@ -91,12 +94,12 @@ def test_an_unknown_send_costs_at_most_its_forecast_until_it_is_marked(app, kim,
 
 def test_the_form_result_and_json_say_what_was_charged(app, kim, backend):
     backend.accounts["demo"].credits = 2
-    answer = kim.post("/smssend", data=valid_send(rphone=THREE), headers=JSON)
-    body = answer.get_json()
-    assert (answer.status_code, body["cost"], body["forecast"]) == (422, 0, 3)
-    shown = page(kim.post("/smssend?lang=en", data=valid_send(rphone=THREE)))
+    shown = page(kim.post("/smssend?lang=en", data=valid_send(rphone=THREE)))  # -201,2
     assert shown.select_one("#result-cost").get_text() == "0 credits"
     assert shown.select_one("#result-forecast").get_text() == "3 credits"
+    answer = kim.post("/smssend", data=valid_send(rphone=THREE), headers=JSON)
+    body = answer.get_json()  # refused before the call, with the credit now known
+    assert (answer.status_code, body["cost"], body["forecast"]) == (422, 0, 3)
 
 
 def test_the_api_answers_and_reads_back_what_was_charged(app, backend):

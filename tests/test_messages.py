@@ -29,6 +29,7 @@ from cafe24.errors import (
 )
 from cafe24.text import PROBLEM_CODES, Problem
 from smsform import messages
+from smsform.services import credit
 from tests.cafe24.problem_examples import examples
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -60,13 +61,19 @@ def _row(**kwargs: str) -> ResultRow:
 # --- problems ------------------------------------------------------------------------
 
 
+#: The problems the send service makes itself (the library's are PROBLEM_CODES).
+SERVICE_PROBLEMS = [Problem("credit", credit.CREDIT_SHORT,
+                            {"needed": 1999, "credit": 980, "shortfall": 1019})]
+
+
 def test_every_problem_code_has_one_sentence():
     worded = [*messages.PROBLEM_SENTENCES, *messages.PROBLEM_COUNTED]
     assert len(worded) == len(set(worded)), "a code worded twice"
-    assert set(worded) == set(PROBLEM_CODES)
+    assert set(worded) == {*PROBLEM_CODES, *(p.code for p in SERVICE_PROBLEMS)}
 
 
-@pytest.mark.parametrize("problem", examples(), ids=lambda p: f"{p.field}-{p.code}")
+@pytest.mark.parametrize("problem", [*examples(), *SERVICE_PROBLEMS],
+                         ids=lambda p: f"{p.field}-{p.code}")
 def test_every_problem_the_library_makes_is_worded_with_its_values(lang, problem):
     text = messages.problem_text(problem)
     assert text and text != str(problem)

@@ -45,6 +45,9 @@ PROBLEM_SENTENCES = {
     "repeat_num": _l("The repeat count must be a whole number from %(min)s to %(max)s"),
     "repeat_time": _l("The repeat interval must be a whole number of minutes from %(min)s "
                       "to %(max)s (%(hours)s hours)"),
+    "credit_short": _l("Not enough credit: this send needs %(needed)s credits and %(credit)s "
+                       "are left (%(shortfall)s short). Nothing was sent; top up the credit "
+                       "and send again, or send fewer recipients."),
 }
 
 # Problems whose words follow a count: the parameter that holds it, and the sentence.
@@ -138,6 +141,8 @@ def send_result_text(result: SendResult) -> str:
         return outcome_text(result.outcome)
     if result.error is not None:
         return not_sent_text(result.error)
+    if result.status is Status.CREDIT_SHORT:
+        return "; ".join(problem_text(p) for p in result.problems)
     return previous_text(result.as_previous())
 
 

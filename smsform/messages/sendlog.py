@@ -91,6 +91,15 @@ def log_mark_text(mark: str | None) -> str:
     return str(word) if word is not None else ""
 
 
+#: A send this app refused before the call, by its logged code.
+NOT_SENT_HERE = {
+    "credit_short": _l("Not sent: its cost was over the credit left, so it never reached the "
+                       "gateway."),
+    "over_limit": _l("Not sent: the relay site's daily limit was spent, so it never reached "
+                     "the gateway."),
+}
+
+
 def log_code_text(result: str, code: str | None, detail: str | None = None) -> str:
     """What a logged send's code means: the gateway's words for its answers, ours for a send
     that never reached it or whose answer was lost."""
@@ -98,6 +107,8 @@ def log_code_text(result: str, code: str | None, detail: str | None = None) -> s
         return _("Waiting for the gateway's answer.")
     if result in (Result.UNKNOWN, Result.REFUSED):
         return attention_text(result, code)
+    if result == Result.NOT_SENT and code in NOT_SENT_HERE:
+        return str(NOT_SENT_HERE[code])
     if result == Result.NOT_SENT:
         return unreachable_text(detail or "-")
     return codes.describe_send(code or "").text(language())

@@ -17,6 +17,7 @@ from cafe24.errors import Cafe24Error
 from cafe24.message import messages_bought
 from smsform.extensions import db
 from smsform.models import Send, in_korea, korea_day_start, utcnow
+from smsform.services import credit as credit_service
 from smsform.services import gateway, sendlog
 from smsform.states import Result
 
@@ -68,17 +69,8 @@ def credit() -> Credit:
 
 
 def last_known_credit() -> tuple[datetime, int] | None:
-    """The newest credit anyone was told: by a look-up of this process, or in a send's
-    answer in the log (which every process writes)."""
-    s = _sends.c
-    with db.engine.connect() as connection:
-        row = connection.execute(
-            select(s.finished_at, s.remaining)
-            .where(s.remaining.is_not(None), s.finished_at.is_not(None))
-            .order_by(s.id.desc()).limit(1)).first()
-    candidates = [gateway.gateway().last_credit, (row.finished_at, row.remaining) if row else None]
-    known = [c for c in candidates if c is not None]
-    return max(known, key=lambda c: c[0]) if known else None
+    """The newest credit anyone was told (``services.credit.last_known``)."""
+    return credit_service.last_known()
 
 
 @dataclass(frozen=True)

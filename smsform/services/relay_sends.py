@@ -60,6 +60,11 @@ def send(site: Site, fields: Mapping[str, str], address: str | None) -> RelaySen
     if result.status is sending.Status.OVER_LIMIT:
         log.info("relay site=%s over its daily limit (concurrent sends)", site.name)
         return RelaySend(Denial.DAILY_LIMIT, remaining=allowance(site))
+    if result.status is sending.Status.CREDIT_SHORT:
+        # Refused by the send service, as the gateway would (-201): the credit last known,
+        # capped by what the site may still spend today.
+        return RelaySend(result=result, remaining=allowance(
+            site, int(result.problems[0].params["credit"])))
     # What it may spend, not the real credit: its limit left after this send.
     return RelaySend(result=result, remaining=admission.left_after(result.remaining))
 

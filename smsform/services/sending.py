@@ -27,7 +27,7 @@ from cafe24.calls import SendRequest
 from cafe24.errors import Cafe24Error, ConnectFailed, InvalidRequest
 from cafe24.text import Problem
 from smsform import logs
-from smsform.services import gateway, sendlog, tokens
+from smsform.services import credit, gateway, sendlog, tokens
 from smsform.states import Result
 
 log = logs.get("send")
@@ -53,6 +53,7 @@ class Status(StrEnum):
     KEY_INVALID = "key_invalid"  # the Idempotency-Key is not usable
     KEY_MISMATCH = "key_mismatch"  # the Idempotency-Key was used for another request
     OVER_LIMIT = "over_limit"  # the caller's own allowance (a relay site's day) is spent
+    CREDIT_SHORT = "credit_short"  # the cost passes the credit known; nothing sent (problems)
 
     @property
     def accepted(self) -> bool:
@@ -134,7 +135,9 @@ class SendOrder:
     a date); they are reported together with the request's own. ``admit``, when given, is
     asked with the committed intent row's id before the gateway call, so an allowance can
     count every send logged so far, concurrent ones included; a refusal ends the send as
-    not sent (``OVER_LIMIT``), its row kept. ``now`` is the time the request is judged at
+    not sent (``OVER_LIMIT``), its row kept. Then a cost over the credit last known
+    (``services.credit``) ends it as not sent too (``CREDIT_SHORT``, the shortfall in
+    ``problems``, its key free again). ``now`` is the time the request is judged at
     (tests; None: the clock).
     """
 
@@ -183,6 +186,8 @@ class SendResult:
     @property
     def logged_as(self) -> Result:
         """The send log's ``result`` for this ending (of a send that reached the call)."""
+        if self.status in (Status.OVER_LIMIT, Status.CREDIT_SHORT):
+            return Result.NOT_SENT  # refused here, before the call
         return Result(self.status.value)
 
     @property
@@ -268,6 +273,16 @@ def submit(order: SendOrder) -> SendResult:
             answer="", detail="over the allowance", duration_ms=0, release_key=True,
             user_id=None, sender=None)
         return SendResult(Status.OVER_LIMIT, request, send_id=claim.send_id)
+    short = credit.shortfall(request.cost, claim.last_answer)
+    if short is not None:
+        log.info("send refused user=%s: cost=%d over the credit known (%d)", actor.name,
+                 request.cost, short.params["credit"])
+        sendlog.record_outcome(
+            claim.send_id, result=Result.NOT_SENT, code=Status.CREDIT_SHORT.value, cost=0,
+            remaining=None, answer="", detail="over the credit known", duration_ms=0,
+            release_key=True, user_id=None, sender=None)
+        return SendResult(Status.CREDIT_SHORT, request, problems=(short,),
+                          send_id=claim.send_id, logged_at=claim.created_at)
     try:
         return _send_and_record(request, actor, claim)
     except BaseException as exc:
@@ -321,6 +336,7 @@ def _call(request: SendRequest, actor: Actor) -> SendResult:
         log.warning("send not sent user=%s: %s", actor.name, exc.message)
         return SendResult(Status.NOT_SENT, request, error=exc)
     status = _FROM_OUTCOME[outcome.status]
+    credit.note(outcome.remaining)
     level = logging.ERROR if status is Status.UNKNOWN else logging.INFO
     log.log(level, "send outcome user=%s status=%s code=%s remaining=%s", actor.name,
             status.value, outcome.code, outcome.remaining)

@@ -76,10 +76,13 @@ def _recipient_rows(request: SendRequest) -> list[tuple[str, str | None]]:
 
 @dataclass(frozen=True)
 class Claimed:
-    """The intent row was written: its id and its time (UTC, naive)."""
+    """The intent row was written: its id and its time (UTC, naive); for a send that costs
+    credits, the newest credit a send's answer in the log gave, and when (read in the same
+    transaction: the credit check needs it, and a second connection would cost as much)."""
 
     send_id: int
     created_at: datetime
+    last_answer: tuple[datetime, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,8 @@ def record_intent(request: SendRequest, *, user_id: int | None, actor: str, sour
                 connection.execute(_INSERT_RECIPIENT, [
                     {"send_id": send_id, "position": i, "phone": digits(phone), "name": name}
                     for i, (phone, name) in enumerate(rows)])
-            return Claimed(send_id, created_at)
+                answered = newest_answer(connection) if request.cost > 0 else None
+            return Claimed(send_id, created_at, answered)
         except IntegrityError:
             if send_key is None:
                 raise
@@ -140,6 +144,17 @@ def record_intent(request: SendRequest, *, user_id: int | None, actor: str, sour
         if taken is not None:
             return taken
     raise RuntimeError("the send key kept changing hands")  # pragma: no cover - a livelock
+
+
+_NEWEST_ANSWER = (select(_sends.c.finished_at, _sends.c.remaining)
+                  .where(_sends.c.remaining.is_not(None), _sends.c.finished_at.is_not(None))
+                  .order_by(_sends.c.id.desc()).limit(1))
+
+
+def newest_answer(connection: Connection) -> tuple[datetime, int] | None:
+    """The newest credit a send's answer gave (``success,N``, ``-201,N``...), and when."""
+    row = connection.execute(_NEWEST_ANSWER).first()
+    return (row.finished_at, row.remaining) if row is not None else None
 
 
 def _holder(send_key: str, digest: str | None) -> Taken | None:

@@ -260,6 +260,11 @@ def _answer(result: SendResult) -> Response:
                                   user=current_user.username, source="api")
     if row is None:  # pragma: no cover - every send that reached the log has its row
         raise RuntimeError(f"send {result.send_id} has no log row")
+    if status is Status.CREDIT_SHORT:
+        [problem] = result.problems
+        raise ApiError(422, Status.CREDIT_SHORT.value, messages.api_problem_text(problem),
+                       extra={**MessageSent.of(row).model_dump(mode="json"), **problem.params,
+                              "type": PROBLEM_TYPES + Status.CREDIT_SHORT.value})
     refused_here = status is Status.NOT_SENT and isinstance(result.error, InvalidRequest)
     return logged_answer(row, replayed=status is Status.DUPLICATE, refused_here=refused_here)
 

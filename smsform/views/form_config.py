@@ -19,6 +19,7 @@ from flask import current_app, url_for
 from flask_babel import get_locale, get_translations
 
 from cafe24 import message, phone, schedule, text
+from smsform.services import credit
 
 #: The JavaScript calls that mark a string for translation (static/js/i18n.js).
 JS_KEYWORDS = {"gettext": None, "ngettext": (1, 2)}
@@ -88,10 +89,18 @@ def _js_messages(locale: str, folder: str) -> dict[str, str | list[str]]:
     return messages
 
 
+def known_credit() -> int | None:
+    """The credit last known (None: none is), so the form can say before the send that its
+    cost is over it, as the send service will refuse it."""
+    known = credit.last_known()
+    return known[1] if known is not None else None
+
+
 def form_config() -> dict[str, Any]:
-    """The send form's config block: ``rules``, ``messages`` and ``urls``."""
+    """The send form's config block: ``rules`` (with ``knownCredit``), ``messages`` and
+    ``urls``."""
     return {
-        "rules": rules(),
+        "rules": {**rules(), "knownCredit": known_credit()},
         "messages": js_messages(),
         "urls": {"senders": url_for("lookup.calljson")},
     }

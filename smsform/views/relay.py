@@ -16,6 +16,8 @@ unknown id, wrong key,     ``-102,`` (a disabled site too)
 address not allowed
 a sender it may not use    ``-114,``
 over its daily limit       ``-201,N`` (N: what it may still spend today)
+a cost over the credit     ``-201,N`` (N: the credit last known, capped by the daily limit),
+known                      as the send service refuses it before any call
 an SMS over 90 bytes       ``0004,`` (the gateway does not switch it to LMS)
 bad Base64 / bytes         ``3203,`` for msg and subject, ``-101,`` for other fields
 a rule broken              the gateway's code for it (``cafe24.wire.PROBLEM_GATEWAY_CODES``)
@@ -53,6 +55,8 @@ log = logs.get("relay")
 
 #: The contract's code for a failure on the server's side (sends: the outcome is unknown).
 SERVER_FAILURE = "-100"
+#: The contract's code for "not enough credit" (a cost over the credit known, refused here).
+NO_CREDIT = "-201"
 #: The contract's closest code for "too many requests": a bulk sending error.
 THROTTLED = "-203"
 #: The gateway's code for each refusal the relay makes itself.
@@ -61,7 +65,7 @@ DENIAL_CODES = {
     Denial.AUTH: "-102",
     Denial.ADDRESS: "-102",
     Denial.SENDER: "-114",
-    Denial.DAILY_LIMIT: "-201",
+    Denial.DAILY_LIMIT: NO_CREDIT,
     Denial.SMS_TOO_LONG: "0004",
 }
 #: The gateway path each relay path speaks for.
@@ -85,6 +89,8 @@ def send_answer(outcome: RelaySend) -> str:
         return wire.send_refused(result.code, outcome.remaining)
     if result.status is Status.INVALID:
         return wire.send_refused(wire.problems_code(p.code for p in result.problems))
+    if result.status is Status.CREDIT_SHORT:  # the gateway's own code for it
+        return wire.send_refused(NO_CREDIT, outcome.remaining)
     # NOT_SENT, UNKNOWN, the master key refused (-102), anything else: a server failure.
     return wire.send_refused(SERVER_FAILURE)
 

@@ -48,7 +48,7 @@ HTTP_STATUS = {
     Status.REFUSED: 422, Status.NOT_SENT: 503, Status.UNKNOWN: 502,
     Status.INVALID: 400, Status.DUPLICATE: 409, Status.IN_FLIGHT: 409,
     Status.TOKEN_INVALID: 400, Status.KEY_INVALID: 400, Status.KEY_MISMATCH: 422,
-    Status.OVER_LIMIT: 429,
+    Status.OVER_LIMIT: 429, Status.CREDIT_SHORT: 422,
 }
 
 #: The endings in which nothing was sent because of the token or key itself.
@@ -211,6 +211,8 @@ def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
         return _not_sent_again(result, status)
     text = (messages.not_sent_again_text(result) if result.status is Status.TOKEN_INVALID
             else messages.send_result_text(result))
+    if wants_json() and result.status is Status.CREDIT_SHORT:
+        _credit_short(result, draft, text, status)
     if wants_json():
         facts = {"remaining": result.remaining, "outcome_unknown": result.status is
                  Status.UNKNOWN, "cost": result.cost, "forecast": draft.request.cost,
@@ -250,11 +252,22 @@ def _reopen(form: SendForm, draft: form_input.Draft, result: SendResult, text: s
     """Nothing was sent: the form again with everything typed and a fresh one-time token
     (the used one is never reused), the outcome above it; a parent frame is told too."""
     form.send_token.data = None
-    ending = "not_sent" if result.status is Status.TOKEN_INVALID else result.status.value
+    ending = ("not_sent" if result.status in (Status.TOKEN_INVALID, Status.CREDIT_SHORT)
+              else result.status.value)
     return _render_form(
         form, status, draft, reopened=True, result=result, result_text=text,
         code_text=messages.result_code_text(ending, result.code),
         **embed.result_context(result, draft.request, text, None, False))
+
+
+def _credit_short(result: SendResult, draft: form_input.Draft, text: str, status: int):
+    """The cost passes the credit known: JSON callers get the numbers (needed, credit,
+    shortfall) beside the send's facts."""
+    [problem] = result.problems
+    raise ApiError(status, Status.CREDIT_SHORT.value, text, extra={
+        **problem.params, "remaining": None, "cost": 0, "forecast": draft.request.cost,
+        "kind": draft.request.kind, "recipients": draft.request.recipient_count,
+        "send_id": result.send_id})
 
 
 def _invalid(form: SendForm, draft: form_input.Draft | None, problems) -> Any:

@@ -15,6 +15,8 @@ from cafe24 import message
 from cafe24.phone import parse_destination, parse_recipients
 from cafe24.schedule import KST, RESERVATION_LEAD
 from simulator import DEMO_CREDITS, DEMO_SENDERS, DEMO_USER_ID, GatewayBackend
+from smsform.models import utcnow
+from smsform.services import gateway
 from smsform.views.form_config import rules
 
 CASES = json.loads(
@@ -140,6 +142,33 @@ def test_cost_line_for_three_recipients(signed_in_page: Page) -> None:
     page.check("#testflag")
     expect(cost).to_have_text("테스트 발송: 차감 없음")
     expect(cost).to_have_attribute("data-cost", "0")
+
+
+def test_the_form_warns_while_the_cost_is_over_the_credit_known(app, signed_in_page: Page,
+                                                               backend: GatewayBackend) -> None:
+    """Live, like the meter: the credit last known comes in the rules object; a test send
+    costs nothing, so it is never over it. Sent anyway, the server refuses it the same way."""
+    backend.accounts[DEMO_USER_ID].credits = 2
+    app.extensions[gateway.EXTENSION].last_credit = (utcnow(), 2)
+    page = signed_in_page
+    page.reload()
+    warning = page.locator("#credit-warning")
+    page.fill("#msg", "안녕하세요")
+    page.fill("#rphone", "010-1111-2222, 010-3333-4444")
+    expect(page.locator("#cost")).to_have_attribute("data-cost", "2")
+    expect(warning).to_be_hidden()
+    page.fill("#rphone", THREE_RECIPIENTS)
+    expect(warning).to_have_text("잔여 건수가 부족합니다: 이 발송에는 3건이 필요한데 남은 건수는 "
+                                 "2건입니다(1건 부족). 먼저 충전하지 않으면 보내지지 않습니다.")
+    page.check("#testflag")
+    expect(warning).to_be_hidden()
+    page.uncheck("#testflag")
+    expect(warning).to_be_visible()
+    page.select_option("#sphone", DEMO_SENDERS[0])
+    submit(page)
+    expect(page.locator("#result-message")).to_contain_text("1건 부족")
+    expect(page.locator("#rphone")).to_have_value(THREE_RECIPIENTS)  # kept as typed
+    assert send_calls(backend) == []
 
 
 def test_cost_line_in_english_uses_plural_forms(signed_in_page: Page) -> None:

@@ -1,5 +1,6 @@
-/* The byte meter, the automatic SMS -> LMS switch, characters that cannot be sent, and the
- * cost line. */
+/* The byte meter, the automatic SMS -> LMS switch, characters that cannot be sent, the
+ * cost line, and a warning when the cost is over the credit last known (rules.knownCredit,
+ * null when none is known: the server refuses such a send with the same numbers). */
 import { appendWith, el, marks } from "../dom.js";
 import { formatNumber, gettext, ngettext } from "../i18n.js";
 import * as euckr from "../euckr.js";
@@ -21,6 +22,28 @@ export function startMeter(form, rules, { onChange }) {
   lengthWarning.hidden = true;
   if (meter) {
     (meter.closest(".meter-row") || meter).after(lengthWarning);
+  }
+  // A warning line under the cost for a send the credit left does not cover.
+  const creditWarning = el("p", { id: "credit-warning", className: "warn", "aria-live": "polite" });
+  creditWarning.hidden = true;
+  if (costOut) {
+    costOut.after(creditWarning);
+  }
+
+  /** Say whether a send of ``total`` credits is over the credit last known. */
+  function renderCredit(total) {
+    const known = limits.knownCredit;
+    const short = typeof known === "number" && total > known;
+    creditWarning.hidden = !short;
+    creditWarning.textContent = short
+      ? gettext("Not enough credit: this send needs %(needed)s and %(credit)s are left "
+        + "(%(shortfall)s short). It will not be sent unless the credit is topped up first.",
+      { needed: formatNumber(total), credit: formatNumber(known),
+        shortfall: formatNumber(total - known) })
+      : "";
+    if (costOut) {
+      costOut.classList.toggle("over-credit", short);
+    }
   }
 
   /** Switch SMS <-> LMS by length (a user's own choice stays) and show the bytes; the kind. */
@@ -108,6 +131,7 @@ export function startMeter(form, rules, { onChange }) {
       costOut.textContent = gettext("Test send: no credits used");
       costOut.dataset.cost = "0";
       costOut.classList.add("is-test");
+      renderCredit(0); // a test costs nothing, so it is never refused for credit
       return;
     }
     costOut.classList.remove("is-test");
@@ -127,6 +151,7 @@ export function startMeter(form, rules, { onChange }) {
       ? gettext("%(recipients)s × %(kind)s %(per)s × %(times)s sends = %(total)s", params)
       : gettext("%(recipients)s × %(kind)s %(per)s = %(total)s", params);
     costOut.dataset.cost = String(total);
+    renderCredit(total);
   }
 
   /** Show ``text`` (normalised) of ``bytes`` to ``count`` recipients, sent ``times``. */
