@@ -83,9 +83,9 @@ def test_an_unknown_send_costs_at_most_its_forecast_until_it_is_marked(app, kim,
     assert listed.get_text().strip() == "Unknown (at most 3)"
     assert page(admin.get(f"/sends/{unknown}?lang=ko")).select_one("#cost").get_text() == (
         "알 수 없음 (최대 3)")
-    rows = list(csv.DictReader(io.StringIO(admin.get("/sends?format=csv").get_data(
+    rows = list(csv.DictReader(io.StringIO(admin.get("/sends?format=csv&lang=en").get_data(
         as_text=True).lstrip("\ufeff"))))
-    assert [(r["cost"], r["forecast"]) for r in rows] == [("", "3")]
+    assert [(r["Credits charged"], r["Forecast credits"]) for r in rows] == [("", "3")]
     admin.post(f"/sends/{unknown}/mark", data={"mark": "not_sent"})
     assert row(app, unknown).cost == 0
     admin.post(f"/sends/{unknown}/mark", data={"mark": "sent"})

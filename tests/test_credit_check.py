@@ -16,7 +16,7 @@ from smsform import messages
 from smsform.cli_api import EXIT_REFUSED
 from smsform.extensions import db
 from smsform.models import Send, utcnow
-from smsform.services import credit, form_input, gateway, relay, sending, tokens
+from smsform.services import credit, form_input, gateway, relay_sites, sending, tokens
 from smsform.services.audit import CLI_ACTOR
 from smsform.services.sending import Actor, SendKey, SendOrder, Status
 from tests.api_support import bearer, token_user
@@ -183,7 +183,7 @@ def test_the_api_answers_a_problem_with_the_shortfall(app, two_left):
 
 def test_the_relay_answers_the_gateways_own_credit_code(app, two_left):
     with app.app_context():
-        issued = relay.create_site("shop", ["010-1234-5678"], by=CLI_ACTOR)
+        issued = relay_sites.create_site("shop", ["010-1234-5678"], by=CLI_ACTOR)
     fields = {"user_id": issued.site.user_id, "secure": issued.secure, "msg": "안녕하세요",
               "rphone": THREE.replace(" ", ""), "sphone1": "010", "sphone2": "1234",
               "sphone3": "5678", "mode": "1", "smsType": "S"}
