@@ -223,3 +223,20 @@ def test_stacked_rows_label_each_value_on_a_phone(admin: Page) -> None:
     expect(cell).to_be_visible()
     label = cell.evaluate("(td) => getComputedStyle(td, '::before').content")
     assert "주소" in label
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_row_fits_down_to_where_the_menu_folds(admin: Page, lang: str) -> None:
+    """Just above the fold (60rem), in either language, the row still holds everything."""
+    page = admin
+    page.set_viewport_size({"width": 961, "height": 800})
+    page.goto(f"/dashboard?lang={lang}")
+    boxes = page.eval_on_selector_all(
+        "#nav .nav-groups > li, header .tools > *",
+        "(els) => els.map((e) => { const b = e.getBoundingClientRect();"
+        " return {top: Math.round(b.top), right: b.right}; })")
+    assert len({b["top"] for b in boxes}) == 1, boxes
+    assert max(b["right"] for b in boxes) <= 961
+    expect(page.locator("#menu-toggle")).to_be_hidden()
+    page.set_viewport_size({"width": 959, "height": 800})
+    expect(page.locator("#menu-toggle")).to_be_visible()
