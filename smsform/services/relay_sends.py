@@ -63,8 +63,9 @@ def send(site: Site, fields: Mapping[str, str], address: str | None) -> RelaySen
     if result.status is sending.Status.CREDIT_SHORT:
         # Refused by the send service, as the gateway would (-201): the credit last known,
         # capped by what the site may still spend today.
-        return RelaySend(result=result, remaining=allowance(
-            site, int(result.problems[0].params["credit"])))
+        known = result.problems[0].params["credit"]
+        assert isinstance(known, int)  # credit.shortfall's own count
+        return RelaySend(result=result, remaining=allowance(site, known))
     # What it may spend, not the real credit: its limit left after this send.
     return RelaySend(result=result, remaining=admission.left_after(result.remaining))
 
