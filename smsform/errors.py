@@ -306,8 +306,8 @@ def _database_answer(make: Callable[[], ApiError]) -> Response | tuple[Any, int]
     """The database's failure as the view's own format, a problem, JSON or the error page."""
     view = current_app.view_functions.get(request.endpoint or "")
     own = getattr(view, "database_unavailable", None)
-    if own is not None:  # a view that answers in a format of its own (the relay's wire)
-        return own()
+    if own is not None:  # a view that answers in a format of its own (the relay's wire),
+        return own(make())  # with the error's headers: Retry-After only if nothing was sent
     with force_locale(problem_language()) if _answers_problem() else nullcontext():
         error = make()
     try:

@@ -180,6 +180,30 @@ def test_the_relay_answers_the_gateways_server_failure_in_its_own_format(locking
     assert send_calls(backend) == []
 
 
+def test_a_relayed_send_the_database_failed_after_asks_the_site_for_no_retry(locking,
+                                                                            monkeypatch):
+    """The gateway was called, then the database failed: the site gets its server failure
+    (-100: look the send up) without a Retry-After that would invite sending it again."""
+    app, backend, _path = locking
+    with app.app_context():
+        issued = relay_sites.create_site("shop", ["010-1234-5678"], by=CLI_ACTOR)
+    called = sending._call
+
+    def call_then_fail(request, actor):
+        called(request, actor)
+        raise OperationalError("UPDATE sends", {}, sqlite3.OperationalError("gone"))
+
+    monkeypatch.setattr(sending, "_call", call_then_fail)
+    answer = app.test_client().post("/relay/sms_sender.php", data=urlencode({
+        "user_id": b64(issued.site.user_id), "secure": b64(issued.secure), "msg": b64("안녕"),
+        "rphone": b64("010-2222-3333"), "sphone1": b64("010"), "sphone2": b64("1234"),
+        "sphone3": b64("5678"), "mode": b64("1"), "smsType": b64("S")}),
+        content_type="application/x-www-form-urlencoded")
+    assert (answer.status_code, answer.data) == (503, b"-100,")
+    assert "Retry-After" not in answer.headers
+    assert len(send_calls(backend)) == 1
+
+
 class Outage:
     """Every statement fails from the moment it is switched on (a database going down),
     or only those that read the send log back (``reads``)."""

@@ -43,7 +43,7 @@ from cafe24 import wire
 from cafe24.answers import ResultRow
 from cafe24.errors import Cafe24Error
 from smsform import logs
-from smsform.errors import DATABASE_RETRY_AFTER, after_send
+from smsform.errors import after_send
 from smsform.services import relay_gate, relay_results, relay_sends, relay_sites, results
 from smsform.services.relay_gate import Denial
 from smsform.services.relay_sends import RelaySend
@@ -192,9 +192,10 @@ def _wire_view(route: str, handle: Callable[[Site, wire.GatewayRequest], Respons
     view.__doc__ = f"{PATHS[route]} for relay sites."
     view.reads_raw_body = True  # type: ignore[attr-defined]  # form_guard leaves the body be
     # The database busy or out of reach (smsform.errors): the gateway's own server failure,
-    # in its format. Nothing was committed: a send's intent comes before the call.
-    view.database_unavailable = lambda: _refused(  # type: ignore[attr-defined]
-        route, SERVER_FAILURE, 503, {"Retry-After": str(DATABASE_RETRY_AFTER)})
+    # in its format, with the error's headers (Retry-After only when nothing was sent: once
+    # the gateway was called, the site must look the send up, not retry it).
+    view.database_unavailable = lambda error: _refused(  # type: ignore[attr-defined]
+        route, SERVER_FAILURE, 503, error.headers)
     # Any other failure of ours (smsform.errors): the same code, HTTP 500, never a page.
     view.server_failure = lambda: _refused(route, SERVER_FAILURE, 500)  # type: ignore[attr-defined]
     return view
