@@ -19,6 +19,7 @@ from smsform.models import Send, utcnow
 from smsform.services import credit, form_input, gateway, relay_sites, sending, tokens
 from smsform.services.audit import CLI_ACTOR
 from smsform.services.sending import Actor, SendKey, SendOrder, Status
+from smsform.views.send import FORM_PAGES
 from tests.api_support import bearer, token_user
 from tests.support import b64, page, send_calls, sign_in, valid_send
 
@@ -138,8 +139,7 @@ def test_a_refused_forms_token_sends_once_the_credit_is_there(app, two_left):
 
 def test_the_form_says_so_live_and_refuses_with_the_form_as_typed(app, two_left):
     web = sign_in(app, "sender")
-    config = json.loads(page(web.get("/smsform")).select_one("#smsform-config").string)
-    assert config["rules"]["knownCredit"] == 2
+    assert json.loads(page(web.get("/smsform")).select_one("#smsform-credit").string) == 2
     answer = web.post("/smssend?lang=ko", data=valid_send(rphone=THREE, msg="재입고 안내"))
     assert answer.status_code == 422
     shown = page(answer)
@@ -152,8 +152,19 @@ def test_the_form_says_so_live_and_refuses_with_the_form_as_typed(app, two_left)
 
 def test_a_fresh_form_knows_no_credit(app):
     web = sign_in(app, "sender")
-    config = json.loads(page(web.get("/smsform")).select_one("#smsform-config").string)
-    assert config["rules"]["knownCredit"] is None
+    assert json.loads(page(web.get("/smsform")).select_one("#smsform-credit").string) is None
+
+
+def test_the_kept_form_page_shows_the_credit_of_now(app, backend):
+    """The credit changes with every send; the kept page is still used, with it filled in."""
+    web = sign_in(app, "sender")
+    pages = app.extensions[FORM_PAGES]
+    web.get("/smsform")
+    assert web.post("/smssend", data=valid_send(), headers=JSON).get_json()["remaining"] == 999
+    hits = pages.hits
+    shown = page(web.get("/smsform"))
+    assert json.loads(shown.select_one("#smsform-credit").string) == 999
+    assert pages.hits == hits + 1
 
 
 def test_json_callers_get_the_numbers(app, two_left):

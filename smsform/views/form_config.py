@@ -9,6 +9,7 @@ of static/js, translated from the same catalog as the pages.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from functools import cache, lru_cache
 from pathlib import Path
@@ -89,18 +90,19 @@ def _js_messages(locale: str, folder: str) -> dict[str, str | list[str]]:
     return messages
 
 
-def known_credit() -> int | None:
-    """The credit last known (None: none is), so the form can say before the send that its
-    cost is over it, as the send service will refuse it."""
+def known_credit() -> str:
+    """The credit last known as JSON (``null``: none is), so the form can say before the
+    send that its cost is over it, as the send service will refuse it. Its own data block
+    (``#smsform-credit``), which main.js puts in the rules object as ``knownCredit``: it
+    changes with every send, and the rest of the page is kept (views/page_cache.py)."""
     known = credit.last_known()
-    return known[1] if known is not None else None
+    return json.dumps(known[1] if known is not None else None)
 
 
 def form_config() -> dict[str, Any]:
-    """The send form's config block: ``rules`` (with ``knownCredit``), ``messages`` and
-    ``urls``."""
+    """The send form's config block: ``rules``, ``messages`` and ``urls``."""
     return {
-        "rules": {**rules(), "knownCredit": known_credit()},
+        "rules": rules(),
         "messages": js_messages(),
         "urls": {"senders": url_for("lookup.calljson")},
     }

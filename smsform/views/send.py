@@ -35,7 +35,7 @@ from smsform.permissions import Permission, requires
 from smsform.services import form_input, gateway, sending, tokens
 from smsform.services.sending import SendKey, SendOrder, SendResult, Status
 from smsform.views import embed
-from smsform.views.form_config import form_config
+from smsform.views.form_config import form_config, known_credit
 from smsform.views.page_cache import PageCache
 from smsform.views.util import failure_detail, safe_return_url
 
@@ -116,15 +116,17 @@ def _render_form(form: SendForm, status: int = 200, draft: form_input.Draft | No
         form.send_token.data = tokens.issue(current_user.id)
     senders, senders_error = _senders()
     return render_template(_FORM, **_form_context(form, senders, senders_error, draft,
-                                                  form_config()), **context), status
+                                                  form_config(), known_credit()),
+                           **context), status
 
 
 def _form_context(form: SendForm, senders: list[str], senders_error: str | None,
-                  draft: form_input.Draft | None, config: dict[str, Any]) -> dict[str, Any]:
+                  draft: form_input.Draft | None, config: dict[str, Any],
+                  credit: str) -> dict[str, Any]:
     chosen, parts = _sender_choice(form, senders, current_user.last_sender)
     return {"form": form, "senders": senders, "senders_error": senders_error,
             "sender_choice": chosen, "sender_parts": parts, "draft": draft,
-            "form_config": config}
+            "form_config": config, "known_credit": credit}
 
 
 def _opened_form(send_token: str) -> str:
@@ -148,12 +150,13 @@ def _opened_form(send_token: str) -> str:
         setattr(g, field, marks["csrf"])
         try:
             return render_template(_FORM, **_form_context(form, senders, senders_error, None,
-                                                          config))
+                                                          config, marks["known_credit"]))
         finally:
             setattr(g, field, csrf_value)
 
     pages: PageCache = current_app.extensions[FORM_PAGES]
-    return pages.render(key, render, {"csrf": csrf_value, "send_token": send_token})
+    return pages.render(key, render, {"csrf": csrf_value, "send_token": send_token,
+                                      "known_credit": known_credit()})
 
 
 @bp.route("/smsform")

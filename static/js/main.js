@@ -22,7 +22,10 @@ function start() {
   }
   const config = JSON.parse(block.textContent);
   setMessages(config.messages);
-  const rules = createRules(config.rules);
+  // The credit last known (null: none), in a block of its own as it changes with each send.
+  const credit = document.getElementById("smsform-credit");
+  const rules = createRules({ ...config.rules,
+    knownCredit: credit ? JSON.parse(credit.textContent) : null });
 
   let parts = null;
   /** Recount everything that depends on the message, the recipients or the repeats. */
