@@ -14,6 +14,7 @@ import config
 from cafe24 import codes
 from config import SettingsError
 from simulator import DEMO_CREDITS, GatewayBackend
+from smsform.services import gateway
 from tests.support import ADMIN, build_app, make_user, page, send_calls, sign_in, valid_send
 
 SHOP = "https://shop.example.com"
@@ -242,6 +243,19 @@ def test_an_embedded_refusal_is_told_too(embed_client, no_credit_account):
     assert (block["sent"]["result"], block["sent"]["accepted"], block["sent"]["cost"]) == (
         "refused", False, 0)
     assert block["continue"] is None  # nointeractive goes on only after a success
+
+
+def test_an_embedded_send_over_the_credit_is_told_as_not_sent(embed_app, embed_client,
+                                                               backend):
+    backend.accounts["demo"].credits = 0
+    with embed_app.app_context():
+        gateway.gateway().remaining()  # 0 credits known
+    response = embed_client.post("/smssend", data=valid_send(embed="1"))
+    assert response.status_code == 422
+    sent = data_block(page(response))["sent"]
+    assert (sent["result"], sent["code"], sent["accepted"], sent["cost"], sent["forecast"]) == (
+        "not_sent", "credit_short", False, 0, 1)
+    assert send_calls(backend) == []
 
 
 def test_the_result_page_stays_in_the_frame(embed_client):

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 from flask import current_app, flash, request, url_for
 
 from cafe24.calls import SendRequest
-from smsform.services.sending import SendResult
+from smsform.services.sending import SendResult, Status
 from smsform.views.util import split_url
 
 #: The query or form field that asks for the embedded pages.
@@ -53,7 +53,11 @@ def page_context() -> dict[str, Any]:
 def sent_message(result: SendResult, sent: SendRequest) -> dict[str, Any]:
     """What the parent is told of a send (the API's names; ``id`` is the send log's)."""
     return {
-        "type": SENT_TYPE, "result": result.status.value, "accepted": result.status.accepted,
+        # A send refused here for lack of credit never left: the API's not_sent, its code
+        # credit_short.
+        "type": SENT_TYPE, "accepted": result.status.accepted,
+        "result": (Status.NOT_SENT.value if result.status is Status.CREDIT_SHORT
+                   else result.status.value),
         "code": result.code, "kind": "lms" if sent.kind == "L" else "sms",
         "recipients": sent.recipient_count,
         # Credits charged: none when refused or a test; unknown when the outcome is.
