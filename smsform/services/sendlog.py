@@ -26,6 +26,7 @@ from smsform.database import SQLITE_BUSY_TIMEOUT_MS
 from smsform.extensions import db
 from smsform.models import SEND_NUMBERS, SEND_SEARCH, Send, SendRecipient, User, utcnow
 from smsform.services import audit
+from smsform.services.hot_writes import HotWrite
 from smsform.services.refusals import Refusal
 from smsform.states import Result
 
@@ -100,9 +101,9 @@ class Taken:
 
 # Built once: the statements of every send (only their values change; the SET of an
 # UPDATE is the values' names, the WHERE's parameters start with "w_").
-_INSERT_SEND = insert(_sends)
-_INSERT_RECIPIENT = insert(_recipients)
-_UPDATE_SEND = update(_sends).where(_sends.c.id == bindparam("w_id"))
+_INSERT_SEND = HotWrite(insert(_sends), _sends)
+_INSERT_RECIPIENT = HotWrite(insert(_recipients), _recipients)
+_UPDATE_SEND = HotWrite(update(_sends).where(_sends.c.id == bindparam("w_id")), _sends)
 _REMEMBER_SENDER = update(_users).where(
     _users.c.id == bindparam("w_id"),
     _users.c.last_sender.is_distinct_from(bindparam("w_sender"))).values(
@@ -129,10 +130,9 @@ def record_intent(request: SendRequest, *, user_id: int | None, actor: str, sour
     for _attempt in range(3):  # a key released between our insert and our look-up
         try:
             with db.engine.begin() as connection:
-                inserted = connection.execute(_INSERT_SEND, values).inserted_primary_key
-                assert inserted is not None  # a one-row INSERT always has its key
-                send_id = inserted[0]
-                connection.execute(_INSERT_RECIPIENT, [
+                send_id = _INSERT_SEND.execute(connection, values)
+                assert send_id is not None  # a one-row INSERT always has its key
+                _INSERT_RECIPIENT.execute_many(connection, [
                     {"send_id": send_id, "position": i, "phone": digits(phone), "name": name}
                     for i, (phone, name) in enumerate(rows)])
                 answered = newest_answer(connection) if request.cost > 0 else None
@@ -182,7 +182,7 @@ def record_outcome(send_id: int, *, result: str, code: str | None, cost: int | N
         values["send_key"] = None
     values["w_id"] = send_id
     with db.engine.begin() as connection:
-        connection.execute(_UPDATE_SEND, values)
+        _UPDATE_SEND.execute(connection, values)
         if user_id is not None and sender:
             connection.execute(_REMEMBER_SENDER, {"w_id": user_id, "w_sender": sender})
 

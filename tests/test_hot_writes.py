@@ -1,0 +1,86 @@
+"""The send log's hot writes on the driver's cursor store what a Core execute stores, and
+fail as Core fails (SQLAlchemy's own errors, parameters hidden)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from smsform.extensions import db
+from smsform.models import Send
+from smsform.services.hot_writes import HotWrite
+from smsform.states import Result
+
+_sends = Send.__table__
+WHEN = datetime(2026, 12, 7, 9, 30, 0)  # no microseconds: Core still writes .000000
+
+
+def _values(**overrides) -> dict:
+    return {"created_at": WHEN, "user_id": None, "actor": "kim", "source": "api",
+            "client_address": None, "send_key": None, "request_hash": None,
+            "sender": "01012345678", "kind": "S", "subject": None, "text": "안녕 '; --",
+            "recipients": "[]", "recipient_count": 1, "forecast": 1, "cost": None,
+            "test": True, "reserve_at": WHEN, "repeat_num": None, "repeat_minutes": None,
+            "result": Result.PENDING, **overrides}
+
+
+def _stored(connection, send_id: int) -> tuple:
+    """The row as SQLite keeps it (text, not as SQLAlchemy reads it back)."""
+    return tuple(connection.execute(text(
+        "SELECT created_at, test, reserve_at, text, result, cost FROM sends WHERE id = :id"),
+        {"id": send_id}).one())
+
+
+def test_a_hot_insert_stores_what_core_stores(app):
+    with app.app_context(), db.engine.begin() as connection:
+        core_id = connection.execute(insert(_sends), _values()).inserted_primary_key[0]
+        hot_id = HotWrite(insert(_sends), _sends).execute(connection, _values())
+        assert hot_id == core_id + 1
+        assert _stored(connection, hot_id) == _stored(connection, core_id)
+        assert _stored(connection, hot_id)[0] == "2026-12-07 09:30:00.000000"
+
+
+def test_a_hot_update_sets_what_core_sets(app):
+    write = HotWrite(update(_sends).where(_sends.c.id == db.bindparam("w_id")), _sends)
+    with app.app_context(), db.engine.begin() as connection:
+        first = connection.execute(insert(_sends), _values()).inserted_primary_key[0]
+        second = connection.execute(insert(_sends), _values()).inserted_primary_key[0]
+        outcome = {"result": Result.SUCCESS, "cost": 1, "finished_at": WHEN}
+        connection.execute(update(_sends).where(_sends.c.id == first), outcome)
+        write.execute(connection, {**outcome, "w_id": second})
+        assert _stored(connection, second) == _stored(connection, first)
+        row = connection.execute(select(_sends.c.finished_at).where(_sends.c.id == second)).one()
+        assert row.finished_at == WHEN
+
+
+def test_a_taken_send_key_is_sqlalchemys_integrity_error_with_its_values_hidden(app):
+    write = HotWrite(insert(_sends), _sends)
+    with app.app_context(), db.engine.connect() as connection:
+        with connection.begin():
+            write.execute(connection, _values(send_key="token-1"))
+        with pytest.raises(IntegrityError) as raised, connection.begin():
+            write.execute(connection, _values(send_key="token-1", text="비밀 본문"))
+    assert "비밀 본문" not in str(raised.value)
+    assert "UNIQUE" in str(raised.value.orig)
+
+
+def test_a_failed_transaction_leaves_no_row(app):
+    write = HotWrite(insert(_sends), _sends)
+    with app.app_context():
+        with pytest.raises(RuntimeError), db.engine.begin() as connection:
+            write.execute(connection, _values())
+            raise RuntimeError("the rest of the transaction failed")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM sends")).scalar() == 0
+
+
+def test_a_column_left_to_its_default_goes_through_core(app):
+    values = _values()
+    del values["test"]  # a column with a default: Core computes it
+    with app.app_context(), db.engine.begin() as connection:
+        send_id = HotWrite(insert(_sends), _sends).execute(connection, values)
+        assert connection.execute(select(_sends.c.test).where(_sends.c.id == send_id)
+                                  ).scalar() is False
