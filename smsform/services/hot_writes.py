@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.dml import Insert, Update
 
 Processor = Callable[[Any], Any] | None
@@ -105,7 +105,8 @@ def _cursor(connection: Connection) -> Any:
     return connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
 
 
-def _wrapped(connection: Connection, sql: str, exc: Exception) -> DBAPIError:
-    """The driver's error as SQLAlchemy raises it for a Core execute, parameters hidden."""
+def _wrapped(connection: Connection, sql: str, exc: Exception) -> StatementError:
+    """The driver's error as SQLAlchemy raises it for a Core execute, parameters hidden (a
+    DBAPIError subclass for the driver's own errors, a StatementError for any other)."""
     return DBAPIError.instance(sql, None, exc, connection.dialect.loaded_dbapi.Error,
                                hide_parameters=True, dialect=connection.dialect)
