@@ -26,6 +26,13 @@ def without_tokens(page: str) -> str:
     return TOKENS.sub(r"\1…\3", page)
 
 
+def send_from(client: FlaskClient, page: str):
+    """Post the send form with the tokens ``page`` holds; the answer."""
+    fields = dict(re.findall(r'name="(csrf_token|send_token)" value="([^"]+)"', page))
+    return client.post("/smssend", data={**fields, "sphone": "010-1234-5678",
+                                         "rphone": "010-2222-3333", "msg": "hello"})
+
+
 @pytest.fixture
 def csrf_app(backend) -> Flask:
     """The app with CSRF checks on, as deployed."""
@@ -82,9 +89,7 @@ def test_the_tokens_of_a_kept_page_send(csrf_app):
     client.get("/smsform")
     page = client.get("/smsform").get_data(as_text=True)
     assert pages(csrf_app).hits == 1
-    fields = dict(re.findall(r'name="(csrf_token|send_token)" value="([^"]+)"', page))
-    answer = client.post("/smssend", data={**fields, "sphone": "010-1234-5678",
-                                           "rphone": "010-2222-3333", "msg": "hello"})
+    answer = send_from(client, page)
     assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
 
 
@@ -103,9 +108,7 @@ def test_a_signed_out_and_in_again_session_gets_a_working_csrf_token(csrf_app):
         as_text=True))[0]})
     client = signed_in(csrf_app, "kim")
     page = client.get("/smsform").get_data(as_text=True)
-    fields = dict(re.findall(r'name="(csrf_token|send_token)" value="([^"]+)"', page))
-    answer = client.post("/smssend", data={**fields, "sphone": "010-1234-5678",
-                                           "rphone": "010-2222-3333", "msg": "hello"})
+    answer = send_from(client, page)
     assert answer.status_code == 200
 
 
@@ -142,9 +145,7 @@ def test_a_second_browser_of_the_same_person_gets_its_own_csrf_token(csrf_app):
     laptop.get("/smsform")
     page = phone.get("/smsform").get_data(as_text=True)
     assert pages(csrf_app).hits == 1
-    fields = dict(re.findall(r'name="(csrf_token|send_token)" value="([^"]+)"', page))
-    answer = phone.post("/smssend", data={**fields, "sphone": "010-1234-5678",
-                                          "rphone": "010-2222-3333", "msg": "hello"})
+    answer = send_from(phone, page)
     assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
 
 
@@ -178,9 +179,7 @@ def test_the_header_after_a_send_and_for_the_anonymous(csrf_app, monkeypatch):
 
     def send_once() -> str:
         page = client.get("/smsform").get_data(as_text=True)
-        fields = dict(re.findall(r'name="(csrf_token|send_token)" value="([^"]+)"', page))
-        answer = client.post("/smssend", data={**fields, "sphone": "010-1234-5678",
-                                               "rphone": "010-2222-3333", "msg": "hello"})
+        answer = send_from(client, page)
         assert answer.status_code == 200
         return answer.get_data(as_text=True)
 
