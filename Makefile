@@ -53,8 +53,7 @@ $(CLIENT_VENV)/.installed: tests/relay_client/requirements.txt
 	$(CLIENT_VENV)/bin/python -m pip install --quiet -r tests/relay_client/requirements.txt
 	touch $@
 
-test: install $(CLIENT_VENV)/.installed
-	$(BIN)/ruff check .
+test: lint $(CLIENT_VENV)/.installed
 	$(BIN)/python -m pytest
 
 # While working: every test but those that start servers or clusters of their own (marker
@@ -62,11 +61,13 @@ test: install $(CLIENT_VENV)/.installed
 test-quick: install
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
+# ruff, then mypy on the app and the library ([tool.mypy] in pyproject.toml names them).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 simulator: install
 	$(BIN)/flask --app app simulator --host 127.0.0.1 --port 8765
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(MO_FILES)
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis $(MO_FILES)
