@@ -20,7 +20,8 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager
 
 from flask import Flask, current_app, g, request
 from flask_babel import get_locale
@@ -119,22 +120,32 @@ def page_header(context: Context) -> Markup:
            user.get_id() if signed_in else None, getattr(user, "username", None),
            getattr(user, "role", None), context.get("simulated"))
     template = current_app.jinja_env.get_template(HEADER_TEMPLATE)
-    pages: PageCache = current_app.extensions[HEADERS]
-    if not signed_in:
-        page = pages.render(key, lambda marks: template.render(context.get_all()), {})
-        return Markup(page)  # noqa: S704 - the template's own (escaped) output
-    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    csrf_value = generate_csrf()
+    holes = {"csrf": generate_csrf()} if signed_in else {}
 
     def render(marks: Mapping[str, str]) -> str:
-        setattr(g, field, marks["csrf"])
-        try:
+        with csrf_token_as(marks.get("csrf")):
             return template.render(context.get_all())
-        finally:
-            setattr(g, field, csrf_value)
 
-    page = pages.render(key, render, {"csrf": csrf_value})
+    page = current_app.extensions[HEADERS].render(key, render, holes)
     return Markup(page)  # noqa: S704 - the template's own (escaped) output
+
+
+@contextmanager
+def csrf_token_as(mark: str | None) -> Iterator[None]:
+    """Within the block every ``csrf_token()`` of a template gives ``mark`` (a page's hole;
+    None: leave it alone), after it this request's own token again. Flask-WTF keeps the
+    request's token in ``g``; getting it first also puts the session's secret in place, as
+    a render would."""
+    if mark is None:
+        yield
+        return
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    own = generate_csrf()
+    setattr(g, field, mark)
+    try:
+        yield
+    finally:
+        setattr(g, field, own)
 
 
 def init_app(app: Flask) -> None:

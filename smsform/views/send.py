@@ -15,7 +15,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -36,7 +35,7 @@ from smsform.services import form_input, gateway, sending, tokens
 from smsform.services.sending import SendKey, SendOrder, SendResult, Status
 from smsform.views import embed
 from smsform.views.form_config import form_config, known_credit
-from smsform.views.page_cache import PageCache
+from smsform.views.page_cache import PageCache, csrf_token_as
 from smsform.views.util import failure_detail, safe_return_url
 
 bp = Blueprint("send", __name__)
@@ -141,21 +140,16 @@ def _opened_form(send_token: str) -> str:
     key = (_FORM, str(get_locale()), request.full_path, user.get_id(), user.username,
            user.role, user.last_sender, tuple(senders), senders_error,
            json.dumps(config, sort_keys=True, ensure_ascii=False))
-    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    csrf_value = generate_csrf()  # sets the session's secret and g's token, as a render would
 
     def render(marks: Mapping[str, str]) -> str:
         form = SendForm(formdata=request.args or None)
         form.send_token.data = marks["send_token"]
-        setattr(g, field, marks["csrf"])
-        try:
+        with csrf_token_as(marks["csrf"]):
             return render_template(_FORM, **_form_context(form, senders, senders_error, None,
                                                           config, marks["known_credit"]))
-        finally:
-            setattr(g, field, csrf_value)
 
     pages: PageCache = current_app.extensions[FORM_PAGES]
-    return pages.render(key, render, {"csrf": csrf_value, "send_token": send_token,
+    return pages.render(key, render, {"csrf": generate_csrf(), "send_token": send_token,
                                       "known_credit": known_credit()})
 
 
