@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from smsform.messages.common import word_for
+
 #: What each audited action is called on the audit page.
 AUDIT_ACTION_WORDS = {
     "sign_in": _l("Signed in"),
@@ -35,8 +37,7 @@ AUDIT_ACTION_WORDS = {
 
 def audit_action_text(action: str) -> str:
     """An audited action in words (the code itself when it has none)."""
-    words = AUDIT_ACTION_WORDS.get(action)
-    return str(words) if words is not None else action
+    return word_for(AUDIT_ACTION_WORDS, action)
 
 
 def role_text(role: str) -> str:

@@ -19,6 +19,15 @@ def language() -> str:
     return locale.language if locale is not None else "ko"
 
 
+def word_for(words: Mapping[str, object], code: str, otherwise: str | None = None) -> str:
+    """``code``'s word in ``words``, in the request's language; ``otherwise`` (the code
+    itself when not given) for a code the table has no word for."""
+    word = words.get(code)
+    if word is not None:
+        return str(word)
+    return code if otherwise is None else otherwise
+
+
 def as_count(value: object) -> int:
     """A problem's count parameter (a number, or its digits) as the int a plural needs."""
     if isinstance(value, (int, float, str)):

@@ -21,7 +21,7 @@ from cafe24.errors import (
     ResponseTimeout,
     UnreadableResponse,
 )
-from smsform.messages.common import language
+from smsform.messages.common import language, word_for
 from smsform.services.gateway_check import Check, Report
 
 # sendStatus and sendType of a result row (cafe24.answers.ROW_STATUSES, ROW_SEND_TYPES).
@@ -96,8 +96,7 @@ def row_status_text(row: ResultRow) -> str:
 
 def row_send_type_text(row: ResultRow) -> str:
     """A result row's send type (immediate or reserved) in words; an unknown code as it is."""
-    word = ROW_SEND_TYPE_WORDS.get(row.send_type)
-    return str(word) if word is not None else row.send_type
+    return word_for(ROW_SEND_TYPE_WORDS, row.send_type)
 
 
 def delivery_text(code: str) -> str:

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from cafe24 import codes
-from smsform.messages.common import language
+from smsform.messages.common import language, word_for
 from smsform.messages.send import unreachable_text
 from smsform.states import Result
 
@@ -37,8 +37,7 @@ LOG_RESULT_WORDS: dict[str, LazyString] = {
 
 def log_result_text(result: str) -> str:
     """A send log result (``success``, ``unknown``...) in words; an unknown one as it is."""
-    word = LOG_RESULT_WORDS.get(result)
-    return str(word) if word is not None else result
+    return word_for(LOG_RESULT_WORDS, result)
 
 
 def result_code_text(result: str, code: str | None) -> str:
@@ -72,8 +71,7 @@ SOURCE_WORDS = {
 
 def source_text(source: str) -> str:
     """The way a send came in, in words; an unknown one as it is."""
-    word = SOURCE_WORDS.get(source)
-    return str(word) if word is not None else source
+    return word_for(SOURCE_WORDS, source)
 
 
 def gateway_code(code: str | None) -> str:
@@ -87,8 +85,7 @@ LOG_MARK_WORDS = {"sent": _l("checked: sent"), "not_sent": _l("checked: not sent
 
 def log_mark_text(mark: str | None) -> str:
     """An admin's mark on an unknown send, in words ('' when unmarked)."""
-    word = LOG_MARK_WORDS.get(mark or "")
-    return str(word) if word is not None else ""
+    return word_for(LOG_MARK_WORDS, mark or "", "")
 
 
 #: A send this app refused before the call, by its logged code.
