@@ -45,6 +45,8 @@ ENV_VARS = (
     "SMSFORM_LOW_CREDIT",
     "SMSFORM_API_RATE",
     "SMSFORM_MAX_TOKENS",
+    "SMSFORM_LIST_MAX_ROWS",
+    "SMSFORM_LIST_MAX_BYTES",
 )
 
 #: The largest request body read (1 MiB): a form or JSON send is a few kilobytes.
@@ -102,6 +104,9 @@ class Settings:
     low_credit_threshold: int = 100  # the dashboard warns when the credit is under this
     api_rate: str = "60/minute"  # requests one API token may make (N/second|minute|hour|day)
     max_tokens: int = 10  # live (unrevoked) API tokens one user may hold
+    #: The most rows and bytes one uploaded or pasted list may hold (services.lists).
+    list_max_rows: int = 100_000
+    list_max_bytes: int = 20 * 1024 * 1024
 
     def flask_config(self) -> dict[str, Any]:
         """The part of the settings that Flask and its extensions read from ``app.config``."""
@@ -373,4 +378,7 @@ def from_env(environ: Mapping[str, str], instance_path: str | Path) -> Settings:
         low_credit_threshold=_whole(environ, "SMSFORM_LOW_CREDIT", 100, 0, 10**9),
         api_rate=_api_rate(environ),
         max_tokens=_whole(environ, "SMSFORM_MAX_TOKENS", 10, 1, 1000),
+        list_max_rows=_whole(environ, "SMSFORM_LIST_MAX_ROWS", 100_000, 1, 10_000_000),
+        list_max_bytes=_whole(environ, "SMSFORM_LIST_MAX_BYTES", 20 * 1024 * 1024,
+                              1024, 1024 * 1024 * 1024),
     )

@@ -14,6 +14,7 @@ The sentences live by area, each module importing only the services it words:
 - ``sendlog``  the send log: results, codes, marks, list filters, ``log purge``
 - ``accounts`` roles and the audit trail
 - ``api``      the token API's (and the CLI's) input
+- ``lists``    why a row of an uploaded or pasted list was left out
 - ``refusals`` every service's ``Refusal`` (accounts, tokens, relay sites, marks, filters):
                one table by class and code, ``refusal_text`` and ``filter_problems``
 
@@ -60,6 +61,12 @@ from smsform.messages.gateway import (
     row_send_type_text,
     row_status_text,
     transport_text,
+)
+from smsform.messages.lists import (
+    LIST_KIND_WORDS,
+    ROW_PROBLEM_WORDS,
+    list_kind_text,
+    row_problem_text,
 )
 from smsform.messages.refusals import (
     REFUSALS,
@@ -112,6 +119,7 @@ __all__ = [
     "row_send_type_text",
     "row_status_text",
     "transport_text",
+    "LIST_KIND_WORDS", "ROW_PROBLEM_WORDS", "list_kind_text", "row_problem_text",
     "REFUSALS", "filter_problem_text", "filter_problems", "refusal_text",
     "KEY_SENTENCES", "PROBLEM_COUNTED", "PROBLEM_SENTENCES", "not_sent_again_text",
     "not_sent_text", "outcome_text", "previous_text", "problem_text", "send_result_text",

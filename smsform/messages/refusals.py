@@ -17,6 +17,7 @@ from smsform.messages.common import format_params
 from smsform.messages.sendlog import NO_SUCH_SEND
 from smsform.services.accounts import AccountError
 from smsform.services.api_tokens import TokenError
+from smsform.services.lists import ListRefused
 from smsform.services.query_args import FilterError, FilterProblem
 from smsform.services.refusals import Refusal
 from smsform.services.relay_sites import RelayError
@@ -96,6 +97,23 @@ REFUSALS: dict[type[Refusal], dict[str, LazyString]] = {
         "bad_format": _l("Unknown format; use html, json or csv."),
         "unknown_action": _l("Unknown action: %(value)s"),
         "too_long": _l("At most %(max)s characters."),
+    },
+    # A list that cannot be read (services.lists): the contacts and opt-out imports, bulk.
+    ListRefused: {
+        "empty": _l("The file is empty: it holds no rows to read."),
+        "too_large": _l("The file is too large: at most %(limit)s bytes."),
+        "too_many_rows": _l("The list has too many rows: at most %(limit)s."),
+        "not_text": _l("This file cannot be read as a list: it is not a CSV or text file "
+                       "(a CSV saved as UTF-8 or as Excel saves it, or an .xlsx or .xls)."),
+        "not_workbook": _l("This file is not an Excel workbook, though its name says so: "
+                           "open it in Excel and save it again as .xlsx or CSV."),
+        "zip_bomb": _l("This workbook would unpack to far more than a list holds, and is not "
+                       "read: save the sheet again as .xlsx or CSV."),
+        "workbook_locked": _l("This workbook is protected by a password: save it again "
+                              "without one."),
+        "no_phone_column": _l("No column of phone numbers was found (columns: %(columns)s): "
+                              "give it a header such as \"phone\", or choose it."),
+        "unknown_column": _l("There is no column %(column)s (columns: %(columns)s)."),
     },
 }
 
