@@ -81,6 +81,8 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def remember_language(response: Response) -> Response:
+        if b"lang=" not in request.query_string:  # most requests: no parsing at all
+            return response
         asked = request.args.get("lang")
         if asked in LANGUAGES and asked != request.cookies.get(COOKIE):
             response.set_cookie(COOKIE, asked, max_age=365 * 24 * 3600, samesite="Lax")

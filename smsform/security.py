@@ -21,7 +21,8 @@
 from __future__ import annotations
 
 from flask import Flask, Response, has_request_context, request
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings
@@ -50,7 +51,32 @@ def content_security_policy(settings: Settings, embeddable: bool = True) -> str:
 
 
 class HttpsAwareSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, its cookie marked ``Secure`` on HTTPS requests."""
+    """Flask's signed-cookie session, its cookie marked ``Secure`` on HTTPS requests.
+
+    Two savings on every request, the relay's and the API's above all (they carry no
+    cookie): the signing serializer is built once per set of keys instead of on each
+    request (it keeps no state between calls), and an empty, unchanged session is saved
+    without working out the cookie's settings (Flask would only note ``Vary: Cookie``)."""
+
+    _signing: tuple[tuple[str | bytes, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's serializer for the app's keys, made again only when the keys change."""
+        if not app.secret_key:
+            return None
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        made = self._signing
+        if made is None or made[0] != keys:
+            made = self._signing = (keys, super().get_signing_serializer(app))
+        return made[1]
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Flask's save; an empty session nobody changed writes nothing, as in Flask."""
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         """The setting, or True when this request came over HTTPS."""

@@ -20,13 +20,14 @@ from urllib.parse import quote, quote_plus, urlencode, urlsplit
 import pytest
 import responses
 from flask import Flask
+from sqlalchemy import update
 
 from cafe24.encoding import encoded_forms
 from cafe24.schedule import KST
 from simulator import DEMO_CREDITS, DEMO_SECURE_KEY, DEMO_USER_ID, GatewayBackend
 from simulator import demo_backend as demo_backend_factory
 from smsform.extensions import db
-from smsform.models import AuditEvent, RelaySite, Send
+from smsform.models import AuditEvent, RelaySite, Send, User
 from smsform.services import relay_gate, relay_sites
 from smsform.services.audit import CLI_ACTOR
 from tests import support
@@ -792,3 +793,21 @@ def test_an_admission_never_counts_on_ids_being_in_commit_order_where_they_are_n
         counted = relay_sites.used_today(issued.site, through=first)
         dialect = db.engine.dialect.name
     assert counted == (2 if dialect == "sqlite" else 4)
+
+
+def test_a_browser_session_that_must_change_its_password_is_no_matter_to_the_relay(tmp_path):
+    backend = demo_backend_factory()
+    app = relay_app(tmp_path, backend, WTF_CSRF_ENABLED=False)
+    with app.app_context():
+        issued = relay_sites.create_site("shop", [SENDER], by=CLI_ACTOR)
+    browser = sign_in(app, "admin", "kim")  # the same browser holds a staff session
+    with app.app_context():
+        db.session.execute(update(User).where(User.username == "kim")
+                           .values(must_change_password=True))
+        db.session.commit()
+    assert browser.get("/sends").status_code == 302  # the pages lead to /account
+    sent = browser.post("/relay/sms_sender.php", data={
+        "user_id": issued.site.user_id, "secure": issued.secure, "msg": "주문 확인",
+        "rphone": TO, "sphone1": "010", "sphone2": "1234", "sphone3": "5678"})
+    assert (sent.status_code, sent.get_data()[:8]) == (200, b"success,")
+    assert "Set-Cookie" not in sent.headers  # the relay neither reads nor writes a session

@@ -758,3 +758,19 @@ def test_an_expired_post_elsewhere_says_the_page_expired(csrf_app):
     english = client.post("/logout?lang=en", headers=JSON)
     assert english.get_json()["code"] == "csrf"
     assert "expired" in english.get_json()["message"]
+
+
+def test_a_session_is_signed_with_the_keys_of_the_moment(app):
+    client = sign_in(app, "admin")
+    assert client.get("/sends").status_code == 200
+    old_key = app.secret_key
+    app.secret_key = "a-new-secret-key"  # rotated: yesterday's cookies no longer open
+    assert client.get("/sends").status_code == 302
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]  # unless the old key is kept as a fallback
+    assert client.get("/sends").status_code == 200
+
+
+def test_an_answer_with_no_session_sets_no_cookie_but_says_it_varies_by_one(app, client):
+    answer = client.get("/login")
+    assert "Set-Cookie" not in answer.headers or "session=" not in answer.headers["Set-Cookie"]
+    assert "Cookie" in answer.headers.get("Vary", "")

@@ -23,6 +23,9 @@ bp = Blueprint("auth", __name__)
 
 #: Where a person with a password to change may still go.
 MAY_GO_BEFORE_CHANGING = frozenset({"auth.account", "auth.logout", "auth.login", "static"})
+#: Blueprints no person signs in to (the relay's wire: sites with a key), so the check
+#: never loads a user for them.
+NO_PEOPLE = frozenset({"relay"})
 
 
 def landing() -> str:
@@ -173,7 +176,8 @@ def account() -> str | Response | tuple[str, int]:
 def must_change_password_first() -> Response | None:
     """Until a person changes a password an administrator chose, every page leads to
     /account (JSON callers get 403 ``password_change_required``)."""
-    if request.endpoint in MAY_GO_BEFORE_CHANGING or request.endpoint is None:
+    if (request.endpoint in MAY_GO_BEFORE_CHANGING or request.endpoint is None
+            or request.blueprint in NO_PEOPLE):
         return None
     if not (current_user.is_authenticated and current_user.must_change_password):
         return None
