@@ -193,31 +193,45 @@ class SendRecipient(Model):
     )
 
 
-# The send log's search aids on SQLite, kept by triggers (no mapped tables: Alembic leaves
-# them alone, smsform.database.include_name; migration 0003 makes the same):
+# The send log's search aids on SQLite (no mapped tables: Alembic leaves them alone,
+# smsform.database.include_name; migrations 0003, 0008 and 0009 make the same):
 # - ``sends_search``: an FTS5 trigram index of every send's text, so a word is found
 #   anywhere in a text without reading every row. Two trailing spaces make every one- and
 #   two-character piece of a text the start of some trigram (services.sendlog_query finds
 #   those through ``sends_search_terms``).
 # - ``sends_search_counts``: how many sends each Korean day, user and stored result has,
 #   so the log's total under the user, result and date filters is a sum of a few rows
-#   rather than a count of up to every send.
+#   rather than a count of up to every send; kept by triggers.
+# - ``sends_search_state``: how far the two word indexes have got (``texts_upto``: the
+#   sends, ``numbers_upto``: the recipient rows). A send is not indexed as it is written
+#   (an FTS5 write per transaction cost each send more than its own two rows):
+#   services.search_index adds the rows past the marks in one batch, before any search
+#   reads an index and every INDEX_EVERY sends. The triggers below keep what is indexed
+#   right: an update or delete takes a row out of an index only when it is in it, and a
+#   delete lowers a mark to the newest row left (so an id SQLite hands out again after
+#   the newest rows were deleted is indexed when it comes back).
 SEND_SEARCH = "sends_search"
+SEARCH_STATE = f"{SEND_SEARCH}_state"
 SEND_SEARCH_DDL = (
+    "CREATE TABLE sends_search_state (id INTEGER PRIMARY KEY CHECK (id = 1), "
+    "texts_upto INTEGER NOT NULL, numbers_upto INTEGER NOT NULL)",
+    "INSERT INTO sends_search_state (id, texts_upto, numbers_upto) VALUES (1, 0, 0)",
     "CREATE VIRTUAL TABLE sends_search USING fts5("
     "body, content='', columnsize=0, tokenize='trigram')",
     "CREATE VIRTUAL TABLE sends_search_terms USING fts5vocab(sends_search, 'row')",
-    "CREATE TRIGGER sends_search_insert AFTER INSERT ON sends WHEN new.text IS NOT NULL "
-    "BEGIN INSERT INTO sends_search (rowid, body) VALUES (new.id, new.text || '  '); END",
     "CREATE TRIGGER sends_search_update AFTER UPDATE OF text ON sends "
-    "WHEN old.text IS NOT new.text BEGIN "
+    "WHEN old.text IS NOT new.text "
+    "AND old.id <= (SELECT texts_upto FROM sends_search_state) BEGIN "
     "INSERT INTO sends_search (sends_search, rowid, body) "
     "SELECT 'delete', old.id, old.text || '  ' WHERE old.text IS NOT NULL; "
     "INSERT INTO sends_search (rowid, body) "
     "SELECT new.id, new.text || '  ' WHERE new.text IS NOT NULL; END",
-    "CREATE TRIGGER sends_search_delete AFTER DELETE ON sends WHEN old.text IS NOT NULL "
-    "BEGIN INSERT INTO sends_search (sends_search, rowid, body) "
-    "VALUES ('delete', old.id, old.text || '  '); END",
+    "CREATE TRIGGER sends_search_delete AFTER DELETE ON sends BEGIN "
+    "INSERT INTO sends_search (sends_search, rowid, body) "
+    "SELECT 'delete', old.id, old.text || '  ' WHERE old.text IS NOT NULL "
+    "AND old.id <= (SELECT texts_upto FROM sends_search_state); "
+    "UPDATE sends_search_state SET texts_upto = (SELECT coalesce(max(id), 0) FROM sends) "
+    "WHERE texts_upto > (SELECT coalesce(max(id), 0) FROM sends); END",
 )
 _COUNT_ROW = ("INSERT INTO sends_search_counts (day, user_id, result, n) "
               "VALUES (date({row}.created_at, '+9 hours'), coalesce({row}.user_id, 0), "
@@ -237,18 +251,21 @@ SEND_COUNTS_DDL = (
 )
 #: ``sends_search_numbers``: an FTS5 trigram index of each recipient's digits (rowid: the
 #: send_recipients row), so a part of a number (``5678``, ``2222-33``) is found without
-#: reading every number; kept by triggers on send_recipients (migration 0008 makes the same).
+#: reading every number; filled as the texts' index is (``sends_search_state``).
 SEND_NUMBERS = f"{SEND_SEARCH}_numbers"
 SEND_NUMBERS_DDL = (
     "CREATE VIRTUAL TABLE sends_search_numbers USING fts5("
     "phone, content='', columnsize=0, tokenize='trigram')",
-    "CREATE TRIGGER sends_search_numbers_insert AFTER INSERT ON send_recipients "
-    "BEGIN INSERT INTO sends_search_numbers (rowid, phone) VALUES (new.rowid, new.phone); END",
-    "CREATE TRIGGER sends_search_numbers_delete AFTER DELETE ON send_recipients "
-    "BEGIN INSERT INTO sends_search_numbers (sends_search_numbers, rowid, phone) "
-    "VALUES ('delete', old.rowid, old.phone); END",
+    "CREATE TRIGGER sends_search_numbers_delete AFTER DELETE ON send_recipients BEGIN "
+    "INSERT INTO sends_search_numbers (sends_search_numbers, rowid, phone) "
+    "SELECT 'delete', old.rowid, old.phone "
+    "WHERE old.rowid <= (SELECT numbers_upto FROM sends_search_state); "
+    "UPDATE sends_search_state "
+    "SET numbers_upto = (SELECT coalesce(max(rowid), 0) FROM send_recipients) "
+    "WHERE numbers_upto > (SELECT coalesce(max(rowid), 0) FROM send_recipients); END",
 )
 SEND_SEARCH_DROP = (f"DROP TABLE IF EXISTS {SEND_NUMBERS}",
+                    f"DROP TABLE IF EXISTS {SEARCH_STATE}",
                     "DROP TABLE IF EXISTS sends_search_terms",
                     "DROP TABLE IF EXISTS sends_search",
                     "DROP TABLE IF EXISTS sends_search_counts")  # triggers go with ``sends``

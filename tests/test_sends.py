@@ -18,7 +18,7 @@ from simulator import GatewayBackend
 from smsform import database
 from smsform.extensions import db
 from smsform.models import AuditEvent, Send, SendRecipient, User, utcnow
-from smsform.services import sendlog, sendlog_query
+from smsform.services import search_index, sendlog, sendlog_query
 from smsform.views.sends import CSV_COLUMNS
 from tests.support import build_app, make_user, page, sign_in, valid_send
 
@@ -820,6 +820,7 @@ def test_purge_leaves_no_trace_of_the_text_numbers_or_key_in_the_files(tmp_path,
         db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         db.session.commit()
         assert "퍼지표식ZQXJ".encode() in path.read_bytes()
+        assert search_index.catch_up() == 2  # its text and its number, in the word indexes
         assert db.session.execute(text(
             "SELECT 1 FROM sends_search_terms WHERE term = 'zqx'")).first() is not None
     assert purge(app, "--before", "2026-03-01").exit_code == 0

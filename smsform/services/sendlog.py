@@ -25,7 +25,7 @@ from smsform import logs
 from smsform.database import SQLITE_BUSY_TIMEOUT_MS
 from smsform.extensions import db
 from smsform.models import SEND_NUMBERS, SEND_SEARCH, Send, SendRecipient, User, utcnow
-from smsform.services import audit
+from smsform.services import audit, search_index
 from smsform.services.hot_writes import HotWrite
 from smsform.services.refusals import Refusal
 from smsform.states import Result
@@ -185,6 +185,7 @@ def record_outcome(send_id: int, *, result: str, code: str | None, cost: int | N
         _UPDATE_SEND.execute(connection, values)
         if user_id is not None and sender:
             connection.execute(_REMEMBER_SENDER, {"w_id": user_id, "w_sender": sender})
+    search_index.after_send(send_id)
 
 
 def effective_result(result: str, created_at: datetime, now: datetime | None = None) -> str:

@@ -54,7 +54,7 @@ from smsform.models import (
     korea_day_start,
     utcnow,
 )
-from smsform.services import query_args
+from smsform.services import query_args, search_index
 from smsform.services.query_args import FilterError, FilterProblem
 from smsform.services.sendlog import (
     digits,
@@ -290,7 +290,12 @@ def bounded(connection: Connection, log_filter: LogFilter) -> Iterator[None]:
     database stops them, and FilterError ``search_too_slow`` says the search is too broad
     (beside ``q``, or the page when there is none). On PostgreSQL the limit is a ``SET
     LOCAL``: it ends with the transaction, which a stopped statement leaves to be rolled
-    back (the session's, ``db.session.rollback()``, by the caller)."""
+    back (the session's, ``db.session.rollback()``, by the caller).
+
+    A search through the word indexes first has them brought up to date (on SQLite they
+    are filled in batches: ``search_index``), so it sees every send logged before it."""
+    if log_filter.words or log_filter.digits:
+        search_index.catch_up()
     dialect = connection.dialect.name
     raw = connection.connection.driver_connection if dialect == "sqlite" else None
     if raw is not None:
