@@ -90,6 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         relay_sites,
         send,
         sends,
+        templates,
     )
 
     page_cache.init_app(app)
@@ -104,6 +105,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(relay.bp)  # Cafe24's wire: no session, so no CSRF token
     app.register_blueprint(relay_sites.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(templates.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens only: no session, so no CSRF token
     errors.answer_problems_under(app, api.PREFIX + "/")

@@ -6,6 +6,7 @@ Text counting lives in ``cafe24.text``, phone numbers and recipient lists in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -135,6 +136,17 @@ def check_message(msg: str, subject: str = "", lms: bool = False) -> MessageChec
 NAME_PLACEHOLDER = "{name}"
 #: The most characters a recipient's name may have (composed), on every way in.
 NAME_LIMIT = 100
+
+
+#: A merge field in a text: ``{name}`` or ``{column}`` (any other column of a bulk list,
+#: merged by the app), its name 1 to ``MERGE_FIELD_MAX`` characters without braces or spaces.
+MERGE_FIELD_MAX = 40
+MERGE_FIELD = re.compile(r"\{([^{}\s]{1," + str(MERGE_FIELD_MAX) + r"})\}")
+
+
+def merge_fields(msg: str) -> list[str]:
+    """The merge fields a text holds (``{name}`` -> ``name``), once each, in first-seen order."""
+    return list(dict.fromkeys(MERGE_FIELD.findall(normalize_text(msg))))
 
 
 def merge_name(msg: str, name: str) -> str:

@@ -194,3 +194,16 @@ class ApiTokenForm(BaseForm):
 
     name = StringField("name", validators=[DataRequired()])
     read_only = BooleanField("read_only")
+
+
+class TemplateForm(BaseForm):
+    """A saved text: its name, text, LMS subject, kind and advertising flag (rules:
+    services.templates, which judges the text as a send does)."""
+
+    name = StringField("name", validators=[DataRequired()])
+    text = TextAreaField("text")
+    subject = StringField("subject")
+    kind = SelectField("kind", choices=[("auto", _l("Auto (SMS up to 90 bytes, else LMS)")),
+                                        ("sms", _l("SMS only")), ("lms", _l("Always LMS"))],
+                       default="auto")
+    advertising = BooleanField("advertising")

@@ -371,3 +371,29 @@ class RelaySite(Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class MessageTemplate(Model):
+    """A saved text the team shares (rules: services.templates): chosen on the send form,
+    named by ``template_id`` in the API, later by bulk jobs.
+
+    ``kind`` is the API's ``type`` (auto, sms, lms); ``advertising`` ticks the send's
+    advertising switch. Who made and last changed it are kept by name (a user's, or ``cli``)
+    and id (None for the CLI), as the audit trail keeps them; deleting one is audited and
+    never touches the send log, which keeps its own copy of every text.
+    """
+
+    __tablename__ = "message_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    kind: Mapped[str] = mapped_column(String(8), default="auto", server_default="auto")
+    advertising: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)

@@ -31,12 +31,14 @@ class Permission(StrEnum):
     CHECK_GATEWAY = "check_gateway"
     MANAGE_RELAYS = "manage_relays"  # issue and disable relay credentials for sites
     READ_ALL_SENDS = "read_all_sends"  # the API reads every user's sends, not only one's own
+    MANAGE_TEMPLATES = "manage_templates"  # create, change and delete the shared templates
 
 
 #: Each role and what it may do; the first role listed is the most powerful.
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "admin": frozenset(Permission),
-    "sender": frozenset({Permission.SEND, Permission.VIEW, Permission.SEE_NUMBERS}),
+    "sender": frozenset({Permission.SEND, Permission.VIEW, Permission.SEE_NUMBERS,
+                         Permission.MANAGE_TEMPLATES}),
     "viewer": frozenset({Permission.VIEW}),
 }
 ROLES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)

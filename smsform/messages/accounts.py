@@ -32,6 +32,9 @@ AUDIT_ACTION_WORDS = {
     "api_token_revoked": _l("API token revoked"),
     "api_token_refused": _l("Wrong API token (first of a window)"),
     "relay_key_refused": _l("Wrong relay key (first of a window)"),
+    "template_created": _l("Template saved"),
+    "template_changed": _l("Template changed"),
+    "template_deleted": _l("Template deleted"),
 }
 
 
@@ -55,6 +58,7 @@ AUDIT_DETAIL_WORDS = {
     "must_change_password": _l("must change the password"), "before": _l("before"),
     "rows": _l("sends"), "mark": _l("mark"), "previous": _l("previous mark"),
     "credential": _l("credential"), "retry_after": _l("seconds to wait"),
+    "kind": _l("kind"), "advertising": _l("advertising"), "changed": _l("changed"),
 }
 #: A relay site's charset, for a person (the relay form's choices and the audit).
 CHARSET_WORDS = {"auto": _l("Detect (UTF-8 or EUC-KR)"), "utf-8": "UTF-8", "euc-kr": "EUC-KR"}

@@ -22,6 +22,7 @@ from smsform.services.query_args import FilterError, FilterProblem
 from smsform.services.refusals import Refusal
 from smsform.services.relay_sites import RelayError
 from smsform.services.sendlog import MarkRefused
+from smsform.services.templates import TemplateError
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,16 @@ REFUSALS: dict[type[Refusal], dict[str, LazyString]] = {
         "charset_invalid": _l("%(value)s is not a charset the relay reads: auto, utf-8 or "
                               "euc-kr."),
         "not_found": _l("There is no relay site named %(name)s."),
+    },
+    # Message templates (services.templates): /templates, the API, ``flask --app app send``.
+    TemplateError: {
+        "name_invalid": _l("A template's name is 1 to %(max)s printable characters."),
+        "name_taken": _l("There is already a template named %(name)s: choose another name."),
+        "kind_invalid": _l("Unknown kind %(value)s; use one of %(choices)s."),
+        "text_invalid": _l("The text would not send as it is: fix what is marked."),
+        "sms_too_long": _l("Too long for an SMS: %(length)s bytes / at most %(limit)s bytes. "
+                           "Choose auto or LMS."),
+        "not_found": _l("There is no template %(ref)s (it may have been deleted)."),
     },
     # An admin's mark on an unknown send (services.sendlog.mark).
     MarkRefused: {

@@ -30,6 +30,7 @@ ACTIONS = (
     "relay_created", "relay_disabled",
     "api_token_created", "api_token_revoked",
     "api_token_refused", "relay_key_refused",
+    "template_created", "template_changed", "template_deleted",
 )
 CLI = "cli"
 PER_PAGE = 50

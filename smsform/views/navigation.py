@@ -39,7 +39,10 @@ _DASHBOARD = _l("Dashboard")
 NAV: tuple[Group, ...] = (
     Group("home", _DASHBOARD, (Link("dashboard.index", _DASHBOARD, Permission.VIEW),)),
     # templates and bulk jobs join the send form here
-    Group("send", _l("Send"), (Link("send.smsform", _l("Send SMS"), Permission.SEND),)),
+    Group("send", _l("Send"), (
+        Link("send.smsform", _l("Send SMS"), Permission.SEND),
+        Link("templates.index", _l("Templates"), Permission.VIEW),
+    )),
     Group("history", _l("History"), (
         Link("sends.index", _l("Send log"), Permission.VIEW),
         Link("lookup.smsresult", _l("Results"), Permission.VIEW),
