@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from urllib.parse import quote, quote_plus
 
 CHARSETS = ("utf-8", "euc-kr")
@@ -31,10 +32,13 @@ def to_bytes(value: str, charset: str = "utf-8") -> bytes:
     return value.encode("utf-8")
 
 
+_MISREAD = re.compile("[\u0080-\u07ff]")
+
+
 def _misread_range(text: str) -> bool:
     """True when text holds a character in U+0080–U+07FF: what CP949 bytes read as UTF-8
     turn into (창 → â), and rare in Korean messages."""
-    return any(0x80 <= ord(ch) <= 0x7FF for ch in text)
+    return _MISREAD.search(text) is not None
 
 
 def from_bytes(raw: bytes, charset: str = AUTO) -> str:
@@ -46,6 +50,8 @@ def from_bytes(raw: bytes, charset: str = AUTO) -> str:
     CP949 when they decode as CP949: 345 syllables (창, 천, 책 …) have CP949 bytes that are
     also valid UTF-8, so "valid UTF-8" alone would misread them.
     """
+    if raw.isascii():  # the same text in all three (numbers, ids, Base64 of a field)
+        return raw.decode("ascii")
     name = AUTO if charset == AUTO else normalize_charset(charset)
     if name == "euc-kr":
         return raw.decode("cp949")
