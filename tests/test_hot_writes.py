@@ -1,17 +1,18 @@
-"""The send log's hot writes on the driver's cursor store what a Core execute stores, and
-fail as Core fails (SQLAlchemy's own errors, parameters hidden)."""
+"""The send path's hot statements on the driver's cursor: the writes store what a Core execute
+stores, the reads read what a Core execute reads, and both fail as Core fails (SQLAlchemy's
+own errors, parameters hidden)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 import pytest
-from sqlalchemy import insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, column, insert, select, table, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from smsform.extensions import db
 from smsform.models import Send
-from smsform.services.hot_writes import HotWrite
+from smsform.services.hot_writes import HotRead, HotWrite
 from smsform.states import Result
 
 _sends = Send.__table__
@@ -84,3 +85,28 @@ def test_a_column_left_to_its_default_goes_through_core(app):
         send_id = HotWrite(insert(_sends), _sends).execute(connection, values)
         assert connection.execute(select(_sends.c.test).where(_sends.c.id == send_id)
                                   ).scalar() is False
+
+
+def test_a_hot_read_reads_what_core_reads(app):
+    with app.app_context(), db.engine.begin() as connection:
+        HotWrite(insert(_sends), _sends).execute(connection, _values())
+        HotWrite(insert(_sends), _sends).execute(connection, _values(test=False, text=None))
+        query = (select(_sends.c.id, _sends.c.created_at, _sends.c.test, _sends.c.text,
+                        _sends.c.result, _sends.c.cost.label("charged"))
+                 .where(_sends.c.actor == bindparam("actor")).order_by(_sends.c.id.desc())
+                 .limit(1))  # a LIMIT is the statement's own value
+        core = connection.execute(query, {"actor": "kim"}).first()
+        hot = HotRead(query).first(connection, {"actor": "kim"})
+        assert tuple(hot) == tuple(core) and hot._fields == tuple(core._fields)
+        assert (hot.created_at, hot.test, hot.text, hot.charged) == (WHEN, False, None, None)
+        assert HotRead(query).first(connection, {"actor": "nobody"}) is None
+
+
+def test_a_hot_read_fails_as_core_fails(app):
+    missing = table("no_such_table", column("n"), column("day"))
+    with app.app_context(), db.engine.connect() as connection:
+        with pytest.raises(OperationalError) as failed:
+            HotRead(select(missing.c.n).where(missing.c.day == bindparam("day"))).first(
+                connection, {"day": "2026-12-07"})
+    assert "no such table" in str(failed.value)
+    assert "2026-12-07" not in str(failed.value)  # the values stay hidden

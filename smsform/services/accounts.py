@@ -23,6 +23,7 @@ from smsform.models import User, utcnow
 from smsform.permissions import DEFAULT_ROLE, ROLES, Permission, role_allows
 from smsform.services import audit
 from smsform.services.audit import AuditActor
+from smsform.services.hot_writes import HotRead
 from smsform.services.refusals import Refusal
 
 MIN_PASSWORD_LENGTH = 10
@@ -66,10 +67,9 @@ class SignedInUser(UserMixin):
 
 
 _users = User.__table__
-_USER_BY_ID = select(_users.c.id, _users.c.username, _users.c.role, _users.c.active,
-                     _users.c.session_version, _users.c.must_change_password,
-                     _users.c.last_sender).where(
-    _users.c.id == bindparam("id"))
+_USER_BY_ID = HotRead(select(
+    _users.c.id, _users.c.username, _users.c.role, _users.c.active, _users.c.session_version,
+    _users.c.must_change_password, _users.c.last_sender).where(_users.c.id == bindparam("id")))
 
 
 def signed_in(user: User) -> SignedInUser:
@@ -87,7 +87,7 @@ def load(session_id: str) -> SignedInUser | None:
     except ValueError:
         return None
     with db.engine.connect() as connection:
-        row = connection.execute(_USER_BY_ID, {"id": key}).first()
+        row = _USER_BY_ID.first(connection, {"id": key})
     if row is None or not row.active or row.session_version != expected:
         return None
     return SignedInUser(row.id, row.username, row.role, row.session_version,

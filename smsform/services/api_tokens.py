@@ -24,6 +24,7 @@ from smsform.models import ApiToken, User, in_korea, utcnow
 from smsform.permissions import Permission
 from smsform.services import audit
 from smsform.services.accounts import SignedInUser
+from smsform.services.hot_writes import HotRead
 from smsform.services.refusals import Refusal
 
 SCHEME = "smsf"
@@ -182,13 +183,13 @@ def revoke(token_id: int, *, user_id: int, by: audit.AuditActor) -> bool:
     return True
 
 
-_BY_PREFIX = (select(_tokens.c.id, _tokens.c.token_hash, _tokens.c.last_used_at,
-                     _tokens.c.read_only,
-                     _users.c.id.label("user_id"), _users.c.username, _users.c.role,
-                     _users.c.session_version)
-              .join(_users, _users.c.id == _tokens.c.user_id)
-              .where(_tokens.c.prefix == bindparam("prefix"), _tokens.c.revoked_at.is_(None),
-                     _users.c.active.is_(True)))
+_BY_PREFIX = HotRead(
+    select(_tokens.c.id, _tokens.c.token_hash, _tokens.c.last_used_at, _tokens.c.read_only,
+           _users.c.id.label("user_id"), _users.c.username, _users.c.role,
+           _users.c.session_version)
+    .join(_users, _users.c.id == _tokens.c.user_id)
+    .where(_tokens.c.prefix == bindparam("prefix"), _tokens.c.revoked_at.is_(None),
+           _users.c.active.is_(True)))
 _NOTE_USE = update(_tokens).where(_tokens.c.id == bindparam("token_id")).values(
     last_used_at=bindparam("now"))
 
@@ -207,7 +208,7 @@ def authenticate(token: str, now: datetime | None = None) -> TokenUser | None:
     if match is None:
         return None
     with db.engine.connect() as connection:
-        row = connection.execute(_BY_PREFIX, {"prefix": match[1]}).first()
+        row = _BY_PREFIX.first(connection, {"prefix": match[1]})
     if row is None or not hmac.compare_digest(row.token_hash, digest(match[0])):
         return None
     now = now or utcnow()

@@ -1,4 +1,5 @@
-"""The send log's hot writes, run on the driver's own cursor on SQLite.
+"""The send path's hot statements, run on the driver's own cursor on SQLite: the send log's
+writes, and the few one-row reads every send makes (``HotRead``).
 
 Every send writes its intent row (and its recipients) before the gateway call and its
 outcome after. Through SQLAlchemy Core each of those statements spends more on its
@@ -10,16 +11,24 @@ cursor inside the caller's Core transaction, its values turned by SQLAlchemy's o
 processors (so every value is stored exactly as Core stores it), and a driver error comes
 back as SQLAlchemy's own (``IntegrityError`` for a send key already taken), its
 parameters hidden as the engine hides them. On any other database it is a Core execute.
+
+A ``HotRead`` is the same for a SELECT of one row (a relay site by its id, an API token by
+its prefix, the newest credit known, the signed-in user): its values turned by the column
+types' own result processors (a SQLite DATETIME comes back a ``datetime``, as from Core),
+the row a named tuple read by attribute as a Core row is (bench: a site look-up 73 -> 25
+µs).
 """
 
 from __future__ import annotations
 
 import threading
+from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Insert, Update
 
 Processor = Callable[[Any], Any] | None
@@ -94,6 +103,61 @@ class HotWrite:
             raise _wrapped(connection, sql, exc) from exc
         finally:
             cursor.close()
+
+
+#: The SQL, the order of its parameters, how each is turned, the statement's own values
+#: (a LIMIT's), how each column comes back and the row's type.
+PreparedRead = tuple[str, tuple[str, ...], tuple[Any, ...], dict[str, Any], tuple[Any, ...],
+                     Any]
+
+
+class HotRead:
+    """One SELECT on a send's path that reads at most one row."""
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._prepared: dict[str, PreparedRead] = {}
+        self._lock = threading.Lock()
+
+    def _prepare(self, connection: Connection) -> PreparedRead:
+        dialect = connection.dialect
+        found = self._prepared.get(dialect.name)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect)
+            order = tuple(compiled.positiontup or ())
+            binds = tuple(compiled.binds[name].type.dialect_impl(dialect)
+                          .bind_processor(dialect) for name in order)
+            columns = list(self.statement.selected_columns)
+            results = tuple(column.type.dialect_impl(dialect).result_processor(
+                dialect, None) for column in columns)
+            row_type = namedtuple("HotRow", [column.key for column in columns])  # type: ignore[misc]  # noqa: PYI024
+            made: PreparedRead = (compiled.string, order, binds,
+                                  {name: bind.effective_value
+                                   for name, bind in compiled.binds.items()
+                                   if not bind.required}, results, row_type)
+            with self._lock:
+                self._prepared[dialect.name] = made
+            return made
+        return found
+
+    def first(self, connection: Connection, values: Mapping[str, Any]) -> Any:
+        """The first row the statement reads with ``values`` (by attribute), or None."""
+        if connection.dialect.name != "sqlite":
+            return connection.execute(self.statement, dict(values)).first()
+        sql, order, binds, own, results, row_type = self._prepare(connection)
+        params = [_turned(values[name] if name in values else own[name], processor)
+                  for name, processor in zip(order, binds, strict=True)]
+        cursor = _cursor(connection)
+        try:
+            row = cursor.execute(sql, params).fetchone()
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(connection, sql, exc) from exc
+        finally:
+            cursor.close()
+        if row is None:
+            return None
+        return row_type._make(_turned(value, processor) for value, processor in zip(
+            row, results, strict=True))
 
 
 def _turned(value: Any, processor: Processor) -> Any:

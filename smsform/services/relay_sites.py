@@ -30,6 +30,7 @@ from smsform.extensions import db
 from smsform.models import RelaySite, Send, korea_day_start, utcnow
 from smsform.services import audit
 from smsform.services.audit import AuditActor
+from smsform.services.hot_writes import HotRead
 from smsform.services.refusals import Refusal
 from smsform.states import Result
 
@@ -239,13 +240,13 @@ def disable_site(name: str, *, by: AuditActor) -> bool:
 
 
 #: Built once: every relayed request looks its site up.
-_BY_USER_ID = select(_sites).where(_sites.c.user_id == bindparam("user_id"))
+_BY_USER_ID = HotRead(select(_sites).where(_sites.c.user_id == bindparam("user_id")))
 
 
 def find_by_user_id(user_id: str) -> Site | None:
     """The site a request's id names, active or not (None when there is none)."""
     with db.engine.connect() as connection:
-        row = connection.execute(_BY_USER_ID, {"user_id": user_id[:32]}).first()
+        row = _BY_USER_ID.first(connection, {"user_id": user_id[:32]})
     return Site.of(row) if row is not None else None
 
 

@@ -26,7 +26,7 @@ from smsform.database import SQLITE_BUSY_TIMEOUT_MS
 from smsform.extensions import db
 from smsform.models import SEND_NUMBERS, SEND_SEARCH, Send, SendRecipient, User, utcnow
 from smsform.services import audit, search_index
-from smsform.services.hot_writes import HotWrite
+from smsform.services.hot_writes import HotRead, HotWrite
 from smsform.services.refusals import Refusal
 from smsform.states import Result
 
@@ -146,14 +146,15 @@ def record_intent(request: SendRequest, *, user_id: int | None, actor: str, sour
     raise RuntimeError("the send key kept changing hands")  # pragma: no cover - a livelock
 
 
-_NEWEST_ANSWER = (select(_sends.c.finished_at, _sends.c.remaining)
-                  .where(_sends.c.remaining.is_not(None), _sends.c.finished_at.is_not(None))
-                  .order_by(_sends.c.id.desc()).limit(1))
+_NEWEST_ANSWER = HotRead(select(_sends.c.finished_at, _sends.c.remaining)
+                         .where(_sends.c.remaining.is_not(None),
+                                _sends.c.finished_at.is_not(None))
+                         .order_by(_sends.c.id.desc()).limit(1))
 
 
 def newest_answer(connection: Connection) -> tuple[datetime, int] | None:
     """The newest credit a send's answer gave (``success,N``, ``-201,N``...), and when."""
-    row = connection.execute(_NEWEST_ANSWER).first()
+    row = _NEWEST_ANSWER.first(connection, {})
     return (row.finished_at, row.remaining) if row is not None else None
 
 
