@@ -83,6 +83,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         admin,
         api,
         auth,
+        contacts,
         dashboard,
         lookup,
         page_cache,
@@ -106,6 +107,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(relay_sites.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(templates.bp)
+    app.register_blueprint(contacts.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens only: no session, so no CSRF token
     errors.answer_problems_under(app, api.PREFIX + "/")

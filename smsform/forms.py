@@ -207,3 +207,29 @@ class TemplateForm(BaseForm):
                                         ("sms", _l("SMS only")), ("lms", _l("Always LMS"))],
                        default="auto")
     advertising = BooleanField("advertising")
+
+
+class ContactForm(BaseForm):
+    """A contact by hand (rules: services.contacts): number, name, memo, other fields one a
+    line (``name: value``) and its groups (comma-separated)."""
+
+    phone = StringField("phone", validators=[DataRequired()])
+    name = StringField("name")
+    memo = TextAreaField("memo")
+    fields = TextAreaField("fields")
+    groups = StringField("groups")
+
+
+class ContactImportForm(BaseForm):
+    """A list file imported into a group (read by services.lists)."""
+
+    group = StringField("group")
+    phone_column = StringField("phone_column")
+    name_column = StringField("name_column")
+    update_names = BooleanField("update_names", default=True)
+
+
+class GroupForm(BaseForm):
+    """A new contact group."""
+
+    name = StringField("name", validators=[DataRequired()])

@@ -397,3 +397,56 @@ class MessageTemplate(Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[str] = mapped_column(String(64))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class Contact(Model):
+    """One person of the address book (rules: services.contacts).
+
+    ``phone`` is the number in canonical, dashed form and ``digits`` the same without
+    dashes (unique: one contact per number, however it was written); ``tail`` its last
+    four digits, so "뒷자리" 5678 is an index look-up. ``fields`` holds the other columns
+    (JSON ``{"등급": "VIP"}``) for ``{column}`` merges. Deleting a contact leaves the send
+    log alone: the log keeps its own copy of every number and name.
+    """
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    digits: Mapped[str] = mapped_column(String(16), unique=True)
+    tail: Mapped[str] = mapped_column(String(4))
+    name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    memo: Mapped[str] = mapped_column(Text, default="", server_default="")
+    fields: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        # The address book's page order and a name's beginning (a range; PostgreSQL:
+        # text_pattern_ops so LIKE 'x%' uses it whatever the collation).
+        Index("ix_contacts_name_id", "name", "id", postgresql_ops={"name": "text_pattern_ops"}),
+        Index("ix_contacts_tail", "tail", "id"),
+    )
+
+
+class ContactGroup(Model):
+    """A named group of contacts (a contact may be in many)."""
+
+    __tablename__ = "contact_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ContactMembership(Model):
+    """A contact in a group: the group's pages read (group_id, contact_id) in order."""
+
+    __tablename__ = "contact_members"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("contact_groups.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"),
+                                            primary_key=True)
+
+    __table_args__ = (Index("ix_contact_members_contact", "contact_id"),)

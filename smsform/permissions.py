@@ -32,13 +32,14 @@ class Permission(StrEnum):
     MANAGE_RELAYS = "manage_relays"  # issue and disable relay credentials for sites
     READ_ALL_SENDS = "read_all_sends"  # the API reads every user's sends, not only one's own
     MANAGE_TEMPLATES = "manage_templates"  # create, change and delete the shared templates
+    EDIT_CONTACTS = "edit_contacts"  # add, change, import and delete contacts and groups
 
 
 #: Each role and what it may do; the first role listed is the most powerful.
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "admin": frozenset(Permission),
     "sender": frozenset({Permission.SEND, Permission.VIEW, Permission.SEE_NUMBERS,
-                         Permission.MANAGE_TEMPLATES}),
+                         Permission.MANAGE_TEMPLATES, Permission.EDIT_CONTACTS}),
     "viewer": frozenset({Permission.VIEW}),
 }
 ROLES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)

@@ -17,16 +17,18 @@ from smsform.cli_support import refusals_end
 from smsform.messages.refusals import REFUSALS
 from smsform.services.accounts import AccountError
 from smsform.services.api_tokens import TokenError
+from smsform.services.contacts import ContactError
 from smsform.services.lists import ListRefused
 from smsform.services.query_args import FilterError, FilterProblem
 from smsform.services.refusals import Refusal
 from smsform.services.relay_sites import RelayError
 from smsform.services.sendlog import MarkRefused
+from smsform.services.templates import TemplateError
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 KINDS = {cls.__name__: cls for cls in (AccountError, TokenError, RelayError, MarkRefused,
-                                        ListRefused)}
+                                        ListRefused, ContactError, TemplateError)}
 HANGUL = re.compile("[가-힣]")
 
 

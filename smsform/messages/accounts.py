@@ -35,6 +35,13 @@ AUDIT_ACTION_WORDS = {
     "template_created": _l("Template saved"),
     "template_changed": _l("Template changed"),
     "template_deleted": _l("Template deleted"),
+    "contact_created": _l("Contact added"),
+    "contact_changed": _l("Contact changed"),
+    "contact_deleted": _l("Contact deleted"),
+    "contacts_imported": _l("Contacts imported"),
+    "contacts_exported": _l("Contacts exported"),
+    "group_created": _l("Contact group added"),
+    "group_deleted": _l("Contact group deleted"),
 }
 
 

@@ -17,6 +17,7 @@ from smsform.messages.common import format_params
 from smsform.messages.sendlog import NO_SUCH_SEND
 from smsform.services.accounts import AccountError
 from smsform.services.api_tokens import TokenError
+from smsform.services.contacts import ContactError
 from smsform.services.lists import ListRefused
 from smsform.services.query_args import FilterError, FilterProblem
 from smsform.services.refusals import Refusal
@@ -108,6 +109,23 @@ REFUSALS: dict[type[Refusal], dict[str, LazyString]] = {
         "bad_format": _l("Unknown format; use html, json or csv."),
         "unknown_action": _l("Unknown action: %(value)s"),
         "too_long": _l("At most %(max)s characters."),
+    },
+    # The address book (services.contacts).
+    ContactError: {
+        "phone_invalid": _l("%(value)s is not a phone number the gateway accepts."),
+        "phone_taken": _l("%(phone)s is already in the address book."),
+        "name_too_long": _l("A name may have at most %(max)s characters."),
+        "name_control_chars": _l("A name is one line of text, without control characters."),
+        "memo_too_long": _l("A memo may have at most %(max)s characters."),
+        "field_invalid": _l("The field %(field)s cannot be kept: a field has a name of up to "
+                            "40 characters (not name or phone) and a text of up to 500."),
+        "too_many_fields": _l("A contact may have at most %(max)s other fields."),
+        "group_name_invalid": _l("A group's name is one line of 1 to %(max)s characters."),
+        "group_taken": _l("There is already a group named %(name)s."),
+        "no_such_contact": _l("There is no contact %(id)s."),
+        "no_such_group": _l("There is no group %(id)s."),
+        "too_many_recipients": _l("More than %(limit)s recipients: one send takes at most "
+                                  "%(limit)s. Send to a list this large as a bulk send."),
     },
     # A list that cannot be read (services.lists): the contacts and opt-out imports, bulk.
     ListRefused: {

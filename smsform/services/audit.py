@@ -31,6 +31,8 @@ ACTIONS = (
     "api_token_created", "api_token_revoked",
     "api_token_refused", "relay_key_refused",
     "template_created", "template_changed", "template_deleted",
+    "contact_created", "contact_changed", "contact_deleted", "contacts_imported",
+    "contacts_exported", "group_created", "group_deleted",
 )
 CLI = "cli"
 PER_PAGE = 50

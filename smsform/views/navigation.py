@@ -49,7 +49,9 @@ NAV: tuple[Group, ...] = (
         Link("lookup.smscount", _l("Credit"), Permission.VIEW),
     )),
     # the address book, lists and opt-outs
-    Group("contacts", _l("Contacts"), ()),
+    Group("contacts", _l("Contacts"), (
+        Link("contacts.index", _l("Address book"), Permission.VIEW),
+    )),
     Group("settings", _l("Settings"), (
         Link("account.tokens", _l("API tokens")),
         Link("auth.account", _l("My account")),
