@@ -9,22 +9,11 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from flask import Response, stream_with_context
 
+from smsform.services.csv_cells import csv_cell
+
 BOM = "\ufeff"
 #: How many rows go into one chunk of a streamed answer.
 CHUNK_ROWS = 200
-
-
-_RISKY_START = frozenset("=+-@\t\r")
-
-
-def csv_cell(value: object) -> str:
-    """Neutralise spreadsheet formulas in cells (=, +, -, @, tab or CR at the start)."""
-    text = "" if value is None else str(value)
-    if not text or text[0] not in _RISKY_START:
-        return text
-    if text[0] == "-" and text[1:].isdigit():
-        return text  # keep codes such as -114 as numbers
-    return "'" + text
 
 
 def _lines(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
