@@ -9,6 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from smsform.services import templates
+from smsform.services.audit import CLI_ACTOR
 from smsform.views import send
 from smsform.views.page_cache import PageCache
 from tests.support import build_app, make_user
@@ -59,9 +61,8 @@ def pages(app: Flask) -> PageCache:
 def uncached(monkeypatch) -> None:
     """Render every opened form with the template itself."""
     def rendered(token: str) -> str:
-        form = send.SendForm(formdata=send.request.args or None)
-        form.send_token.data = token
-        return send._render_form(form)[0]
+        form, chooser = send._new_form(token)
+        return send._render_form(form, **chooser)[0]
 
     monkeypatch.setattr(send, "_opened_form", rendered)
 
@@ -110,6 +111,47 @@ def test_a_signed_out_and_in_again_session_gets_a_working_csrf_token(csrf_app):
     page = client.get("/smsform").get_data(as_text=True)
     answer = send_from(client, page)
     assert answer.status_code == 200
+
+
+def test_a_form_opened_with_a_template_follows_the_template(csrf_app, monkeypatch):
+    with csrf_app.app_context():
+        made = templates.create("안내", "첫 글", by=CLI_ACTOR)
+    client = signed_in(csrf_app, "kim")
+    url = f"/smsform?template={made.id}"
+    client.get(url)
+    kept = client.get(url).get_data(as_text=True)
+    assert pages(csrf_app).hits == 1
+    with monkeypatch.context() as patched:
+        uncached(patched)
+        assert without_tokens(client.get(url).get_data(as_text=True)) == without_tokens(kept)
+    assert ">첫 글</textarea>" in kept
+    with csrf_app.app_context():
+        templates.change(made.id, "안내", "고친 글", kind="lms", by=CLI_ACTOR)
+    changed = client.get(url).get_data(as_text=True)
+    assert ">고친 글</textarea>" in changed and "첫 글" not in changed
+    assert pages(csrf_app).misses == 2
+    with csrf_app.app_context():
+        templates.remove(made.id, by=CLI_ACTOR)
+    gone = client.get(url).get_data(as_text=True)
+    assert 'id="template-missing"' in gone and "고친 글" not in gone
+
+
+def test_a_plain_open_of_the_form_never_reads_the_templates(csrf_app, monkeypatch):
+    with csrf_app.app_context():
+        made = templates.create("안내", "글", by=CLI_ACTOR)
+    client = signed_in(csrf_app, "kim")
+    reads: list[str] = []
+    for name in ("get", "list_all", "find"):
+        real = getattr(templates, name)
+        monkeypatch.setattr(templates, name,
+                            lambda *a, _real=real, _name=name: reads.append(_name) or _real(*a))
+    client.get("/smsform")
+    client.get("/smsform?rphone=010-2222-3333")
+    assert reads == []
+    client.get(f"/smsform?template={made.id}")
+    assert reads == ["get"]  # one look-up by the primary key
+    client.get(f"/smsform?template={made.id}")
+    assert reads == ["get", "get"] and pages(csrf_app).hits == 1
 
 
 def test_a_page_with_a_flashed_message_is_not_kept(csrf_app):

@@ -213,3 +213,38 @@ def test_the_chooser_list_is_for_senders(app):
         "id": made.id, "name": "발송 안내", "text": NOTICE, "subject": "안내", "kind": "lms",
         "lms": True, "advertising": False, "fields": ["{name}"]}]}
     assert sign_in(app, "viewer").get("/templates.json").status_code == 403
+
+
+# --- the send form, without JavaScript ---------------------------------------------------
+
+
+def test_use_on_the_form_opens_it_filled_in(app, backend):
+    made = saved(app, subject="배송", kind="lms")
+    browser = sign_in(app, "sender")
+    use = page(browser.get("/templates")).select_one(f"#template-{made.id} a.use")["href"]
+    assert use == f"/smsform?template={made.id}"
+    soup = page(browser.get(use + "&rphone=010-2222-3333"))
+    assert soup.select_one("#msg").get_text().strip() == NOTICE
+    assert soup.select_one("#subject")["value"] == "배송"
+    assert soup.select_one("#smsType").has_attr("checked")
+    assert soup.select_one("#rphone").get_text().strip() == "010-2222-3333"  # kept
+    notice = soup.select_one("#template-chosen").get_text()
+    assert "발송 안내" in notice and "{name}" in notice
+    plain = page(browser.get("/smsform"))
+    assert plain.select_one("#template-chosen") is None
+    assert plain.select_one("#template-chooser a#templates-link")["href"] == "/templates"
+    assert plain.select_one("#template-select").find("option") is None  # asked for by JS
+
+
+def test_an_auto_template_leaves_the_lms_switch_alone(app):
+    made = saved(app, "짧은", "짧은 글")
+    soup = page(sign_in(app, "sender").get(f"/smsform?template={made.id}&smsType=L"))
+    assert soup.select_one("#msg").get_text().strip() == "짧은 글"
+    assert not soup.select_one("#smsType").has_attr("checked")
+
+
+@pytest.mark.parametrize("ref", ["7", "x", "99999999999999999999"])
+def test_an_unknown_template_on_the_form_says_so(app, ref):
+    soup = page(sign_in(app, "sender").get(f"/smsform?template={ref}&msg=hi"))
+    assert ref[:20] in soup.select_one("#template-missing").get_text()
+    assert soup.select_one("#msg").get_text().strip() == "hi"

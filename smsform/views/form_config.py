@@ -104,5 +104,6 @@ def form_config() -> dict[str, Any]:
     return {
         "rules": rules(),
         "messages": js_messages(),
-        "urls": {"senders": url_for("lookup.calljson")},
+        "urls": {"senders": url_for("lookup.calljson"),
+                 "templates": url_for("templates.choices")},
     }

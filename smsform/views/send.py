@@ -34,6 +34,7 @@ from smsform.permissions import Permission, requires
 from smsform.services import form_input, gateway, sending, tokens
 from smsform.services.sending import SendKey, SendOrder, SendResult, Status
 from smsform.views import embed
+from smsform.views import templates as saved_texts
 from smsform.views.form_config import form_config, known_credit
 from smsform.views.page_cache import PageCache, csrf_token_as
 from smsform.views.util import failure_detail, safe_return_url
@@ -128,25 +129,37 @@ def _form_context(form: SendForm, senders: list[str], senders_error: str | None,
             "form_config": config, "known_credit": credit}
 
 
+def _new_form(send_token: str, opened: tuple[Any, saved_texts.Opening | None] | None = None
+              ) -> tuple[SendForm, dict[str, Any]]:
+    """The opened form, prefilled from the GET values (``?template=ID``: its text, subject
+    and kind; ``opened``: ``saved_texts.opening`` already asked), and what the template
+    chooser says; a plain open looks nothing up."""
+    formdata, chosen = opened or saved_texts.opening(request.args)
+    form = SendForm(formdata=formdata)
+    form.send_token.data = send_token
+    return form, saved_texts.form_context(chosen)
+
+
 def _opened_form(send_token: str) -> str:
     """The opened form from the page cache: the same bytes as ``_render_form`` with this
     request's CSRF and send tokens (the form itself is made only to render it). The key is
     everything the page shows: the URL (the language switch, ``embed``, prefilled fields),
-    the language, the person (name, role, session, last sender), the sender list and the
-    script's config."""
+    the language, the person (name, role, session, last sender), the sender list, the
+    script's config and, opened with ``?template=ID``, that template as it is now."""
     user = current_user
     senders, senders_error = _senders()
     config = form_config()
+    opened = saved_texts.opening(request.args)
     key = (_FORM, str(get_locale()), request.full_path, user.get_id(), user.username,
            user.role, user.last_sender, tuple(senders), senders_error,
-           json.dumps(config, sort_keys=True, ensure_ascii=False))
+           json.dumps(config, sort_keys=True, ensure_ascii=False), opened[1])
 
     def render(marks: Mapping[str, str]) -> str:
-        form = SendForm(formdata=request.args or None)
-        form.send_token.data = marks["send_token"]
+        form, chooser = _new_form(marks["send_token"], opened)
         with csrf_token_as(marks["csrf"]):
             return render_template(_FORM, **_form_context(form, senders, senders_error, None,
-                                                          config, marks["known_credit"]))
+                                                          config, marks["known_credit"]),
+                                   **chooser)
 
     pages: PageCache = current_app.extensions[FORM_PAGES]
     return pages.render(key, render, {"csrf": generate_csrf(), "send_token": send_token,
@@ -160,9 +173,8 @@ def smsform():
     token: a new one each time). Without a message flashed for it, from the page cache."""
     token = tokens.issue(current_user.id)
     if "_flashes" in session:
-        form = SendForm(formdata=request.args or None)
-        form.send_token.data = token
-        return _render_form(form)
+        form, opened = _new_form(token)
+        return _render_form(form, **opened)
     return _opened_form(token)
 
 

@@ -3,12 +3,14 @@ chooser list (``/templates.json``). Rules and the audit are ``services.templates
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from cafe24 import message
 from smsform import messages
@@ -63,6 +65,49 @@ def choice(saved: SavedText) -> dict[str, Any]:
     return {"id": saved.id, "name": saved.name, "text": saved.text, "subject": saved.subject,
             "kind": saved.kind, "lms": saved.lms, "advertising": saved.advertising,
             "fields": placeholders(saved)}
+
+
+# -- the send form opened with ?template=ID ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Opening:
+    """The send form opened with ``?template=ID``: the id as given and the template (None:
+    there is none). Part of the opened form's page cache key (views/send.py), so a changed
+    template is a new key and never an old page."""
+
+    ref: str
+    saved: SavedText | None
+
+
+def opening(args: MultiDict[str, str]) -> tuple[MultiDict[str, str] | None, Opening | None]:
+    """The send form's GET values, with ``?template=ID``'s text, subject, kind (LMS) and
+    advertising switch in place of any given; a plain open (no ``template``) looks nothing
+    up and gives ``args`` as they are."""
+    ref = args.get("template")
+    if ref is None:
+        return (args or None), None
+    ref = ref.strip()[:20]
+    known = ref.isascii() and ref.isdigit() and int(ref) <= MAX_ID
+    saved = templates.get(int(ref)) if known else None
+    if saved is None:
+        return args, Opening(ref, None)
+    data = MultiDict(args)
+    data.setlist("msg", [saved.text])
+    data.setlist("subject", [saved.subject])
+    data.setlist("smsType", ["L"] if saved.lms else [])
+    data.setlist("advertising", ["Y"] if saved.advertising else [])
+    return data, Opening(ref, saved)
+
+
+def form_context(chosen: Opening | None) -> dict[str, Any]:
+    """What the send form's chooser (templates/send/_templates.html) says of ``chosen``."""
+    if chosen is None:
+        return {}
+    if chosen.saved is None:
+        return {"template_missing": messages.refusal_text(
+            TemplateError("not_found", ref=chosen.ref))}
+    return {"template_chosen": choice(chosen.saved)}
 
 
 def _found(template_id: int) -> SavedText:

@@ -12,6 +12,7 @@ import { startRecipients } from "./form/recipients.js";
 import { startSchedule } from "./form/schedule.js";
 import { startSenders } from "./form/senders.js";
 import { startSubmit } from "./form/submit.js";
+import { startTemplates } from "./form/templates.js";
 
 /** Start every part of the send form, if this page has one. */
 function start() {
@@ -48,6 +49,7 @@ function start() {
   const schedule = startSchedule(form, rules, { onChange: update });
   const senders = startSenders(form, rules, { url: config.urls.senders });
   startSubmit(form, rules, { recipients, meter, schedule, senders });
+  startTemplates(form, rules, { url: config.urls.templates, onChange: update });
   parts = { meter, recipients, names, schedule };
 
   window.addEventListener("pageshow", update);
