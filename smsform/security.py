@@ -20,9 +20,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, has_request_context, request
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
-from itsdangerous import URLSafeTimedSerializer
+import copy
+import threading
+import time
+from typing import Any
+
+from flask import Flask, Request, Response, has_request_context, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings
@@ -32,6 +37,9 @@ from smsform import form_guard
 #: ``form-action`` the origins ``returnurl`` may lead to, as a form post's redirect must be
 #: allowed by it too.
 CSP = "default-src 'self'; img-src 'self' data:; base-uri 'self'; object-src 'none'"
+#: How many verified session cookies a process remembers (the newest; one per person
+#: signed in, and a cookie changes at most once a minute: smsform.login).
+VERIFIED_COOKIES = 1024
 #: One year; HTTPS is how the app is meant to be served (README: Running it for real).
 HSTS = "max-age=31536000"
 #: Endpoints whose answers may be cached: files that hold nothing of anyone's.
@@ -53,12 +61,18 @@ def content_security_policy(settings: Settings, embeddable: bool = True) -> str:
 class HttpsAwareSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, its cookie marked ``Secure`` on HTTPS requests.
 
-    Two savings on every request, the relay's and the API's above all (they carry no
-    cookie): the signing serializer is built once per set of keys instead of on each
-    request (it keeps no state between calls), and an empty, unchanged session is saved
-    without working out the cookie's settings (Flask would only note ``Vary: Cookie``)."""
+    Savings on every request: the signing serializer is built once per set of keys
+    instead of on each request (it keeps no state between calls); the last
+    VERIFIED_COOKIES cookies verified are read again without their HMAC; and an empty,
+    unchanged session is saved without working out the cookie's settings (Flask would
+    only note ``Vary: Cookie``)."""
 
     _signing: tuple[tuple[str | bytes, ...], URLSafeTimedSerializer | None] | None = None
+
+    def __init__(self) -> None:
+        #: cookie -> (the keys it was verified with, when it was signed, its data)
+        self._verified: dict[str, tuple[tuple[str | bytes, ...], float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         """Flask's serializer for the app's keys, made again only when the keys change."""
@@ -69,6 +83,32 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
         if made is None or made[0] != keys:
             made = self._signing = (keys, super().get_signing_serializer(app))
         return made[1]
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """Flask's open, remembering the last cookies it verified: the same bytes signed
+        with the same keys verify to the same data, so a kept cookie is read without its
+        HMAC (its age is still checked, and every request gets a copy of its own)."""
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if not cookie:
+            return self.session_class()
+        max_age = app.permanent_session_lifetime.total_seconds()
+        keys = self._signing[0] if self._signing is not None else ()
+        known = self._verified.get(cookie)
+        if known is not None and known[0] == keys and time.time() - known[1] <= max_age:
+            return self.session_class(copy.deepcopy(known[2]))
+        try:
+            data, signed_at = serializer.loads(cookie, max_age=int(max_age),
+                                               return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        with self._lock:
+            self._verified[cookie] = (keys, signed_at.timestamp(), copy.deepcopy(data))
+            while len(self._verified) > VERIFIED_COOKIES:
+                self._verified.pop(next(iter(self._verified)))
+        return self.session_class(data)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """Flask's save; an empty session nobody changed writes nothing, as in Flask."""
@@ -96,19 +136,27 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.before_request(form_guard.refuse_undecodable)
     framed_policy = content_security_policy(settings)
     own_policy = content_security_policy(settings, embeddable=False)
+    common = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"))
+    # Each answer's defaults, names lower-cased once (a header set by the view stands).
+    framed_defaults = tuple((name.lower(), name, value) for name, value in (
+        ("Content-Security-Policy", framed_policy), *common))
+    own_defaults = tuple((name.lower(), name, value) for name, value in (
+        ("Content-Security-Policy", own_policy), *common, ("X-Frame-Options", "SAMEORIGIN")))
 
     @app.after_request
     def security_headers(response: Response) -> Response:
         framed_elsewhere = (bool(settings.frame_ancestors)
                             and request.endpoint in EMBEDDABLE_ENDPOINTS)
-        response.headers.setdefault("Content-Security-Policy",
-                                    framed_policy if framed_elsewhere else own_policy)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not framed_elsewhere:
-            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        headers = response.headers
+        present = {name.lower() for name, _value in headers.items()}  # one look at them
+        for lowered, name, value in (framed_defaults if framed_elsewhere else own_defaults):
+            if lowered not in present:  # a view's own value stands
+                headers.add(name, value)
         if request.endpoint not in CACHEABLE_ENDPOINTS:
-            response.headers["Cache-Control"] = "no-store"
-        if request.is_secure:
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
+            if "cache-control" in present:
+                headers["Cache-Control"] = "no-store"
+            else:
+                headers.add("Cache-Control", "no-store")
+        if request.is_secure and "strict-transport-security" not in present:
+            headers.add("Strict-Transport-Security", HSTS)
         return response

@@ -774,3 +774,24 @@ def test_an_answer_with_no_session_sets_no_cookie_but_says_it_varies_by_one(app,
     answer = client.get("/login")
     assert "Set-Cookie" not in answer.headers or "session=" not in answer.headers["Set-Cookie"]
     assert "Cookie" in answer.headers.get("Vary", "")
+
+
+def test_a_remembered_session_cookie_still_ages_and_each_request_gets_its_own_copy(
+        app, monkeypatch):
+    from smsform import security
+
+    interface = app.session_interface
+    cookie = interface.get_signing_serializer(app).dumps({"notes": ["first"]})
+    app.permanent_session_lifetime = 600
+
+    def opened():
+        with app.test_request_context(headers={"Cookie": f"session={cookie}"}):
+            return interface.open_session(app, security.request._get_current_object())
+
+    first = opened()
+    first["notes"].append("changed in one request")  # what flash() does to its list
+    assert opened()["notes"] == ["first"]  # the next request reads the cookie, not that
+    assert cookie in interface._verified
+    later = time.time() + 601
+    monkeypatch.setattr(security.time, "time", lambda: later)
+    assert dict(opened()) == {}  # past its age: refused, though remembered
