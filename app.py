@@ -82,6 +82,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         account,
         admin,
         api,
+        api_contacts,
         auth,
         contacts,
         dashboard,
@@ -110,6 +111,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(contacts.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens only: no session, so no CSRF token
+    app.register_blueprint(api_contacts.bp)  # /api/v1/contacts and /groups, the same gate
+    csrf.exempt(api_contacts.bp)
     errors.answer_problems_under(app, api.PREFIX + "/")
 
     @app.context_processor

@@ -14,6 +14,12 @@ from pydantic.json_schema import models_json_schema
 from smsform.api_schemas import (
     MAX_BODY_BYTES,
     Balance,
+    ContactIn,
+    ContactOut,
+    ContactPage,
+    ContactPatch,
+    ContactQuery,
+    GroupList,
     MessageDetail,
     MessageIn,
     MessagePage,
@@ -69,6 +75,7 @@ PROBLEMS = {
     "not_found": "404: no such send (or another user's), or no such address.",
     "method_not_allowed": "405: the address does not take this method.",
     "in_flight": "409: the first send with this `Idempotency-Key` is still in progress.",
+    "phone_taken": "409: the number already has a contact (one contact per number).",
     "request_entity_too_large": f"413: the body is over {MAX_BODY_BYTES // 1024} KiB.",
     "unsupported_media_type": "415: send JSON, with `Content-Type: application/json`.",
     Result.REFUSED: "422: the gateway refused the send; `code` is its answer (-114: the sender is "
@@ -186,15 +193,74 @@ def _paths() -> dict[str, Any]:
             "summary": "The registered sender numbers",
             "responses": _responses({"200": _json(Senders, "The numbers.")}, 502, 503),
         }},
+        **_contact_paths(),
+    }
+
+
+def _body_of(model: type[BaseModel]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {
+        "schema": {"$ref": _REF.format(model=model.__name__)}}}}
+
+
+def _contact_paths() -> dict[str, Any]:
+    """The address book's paths (views/api_contacts.py)."""
+    contact_id = [{"name": "id", "in": "path", "required": True,
+                   "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}]
+    query = ContactQuery.model_json_schema()
+    parameters = [{"name": name, "in": "query", "required": False,
+                   "description": prop.get("description", ""), "schema": _not_null(prop)}
+                  for name, prop in query["properties"].items()]
+    return {
+        f"{PREFIX}/contacts": {
+            "get": {
+                "operationId": "listContacts", "tags": ["contacts"],
+                "summary": "The address book, a page at a time",
+                "description": "Numbers, names and memos are masked for a viewer's token, "
+                               "which may not search by number (403 numbers_hidden).",
+                "parameters": parameters,
+                "responses": _responses({"200": _json(ContactPage, "One page.")}, 400),
+            },
+            "post": {
+                "operationId": "createContact", "tags": ["contacts"],
+                "summary": "Add a contact (one per number)",
+                "requestBody": _body_of(ContactIn),
+                "responses": _responses(
+                    {"201": _json(ContactOut, "Added.", headers={"Location": {
+                        "schema": {"type": "string"}, "description": "Its address."}})},
+                    400, 409, 413, 415),
+            },
+        },
+        f"{PREFIX}/contacts/{{id}}": {
+            "get": {"operationId": "getContact", "tags": ["contacts"],
+                    "summary": "One contact", "parameters": contact_id,
+                    "responses": _responses({"200": _json(ContactOut, "The contact.")}, 404)},
+            "patch": {"operationId": "updateContact", "tags": ["contacts"],
+                      "summary": "Change the members given (groups: all of them)",
+                      "parameters": contact_id, "requestBody": _body_of(ContactPatch),
+                      "responses": _responses({"200": _json(ContactOut, "Changed.")},
+                                              400, 404, 409, 413, 415)},
+            "delete": {"operationId": "deleteContact", "tags": ["contacts"],
+                       "summary": "Delete a contact (the send log keeps its sends)",
+                       "parameters": contact_id,
+                       "responses": _responses({"204": {"description": "Deleted."}}, 404)},
+        },
+        f"{PREFIX}/groups": {"get": {
+            "operationId": "listGroups", "tags": ["contacts"],
+            "summary": "Every group of contacts, with its size",
+            "responses": _responses({"200": _json(GroupList, "The groups.")}),
+        }},
     }
 
 
 @cache
 def document() -> dict[str, Any]:
     """The whole OpenAPI 3.1 document (made once)."""
-    models: list[tuple[type[BaseModel], Any]] = [(MessageIn, "validation")] + [
-        (model, "serialization") for model in (MessageSent, MessageDetail, MessagePage,
-                                               Balance, Senders, ProblemDetails)]
+    answers: tuple[type[BaseModel], ...] = (MessageSent, MessageDetail, MessagePage, Balance,
+                                            Senders, ProblemDetails, ContactOut, ContactPage,
+                                            GroupList)
+    models: list[tuple[type[BaseModel], Any]] = [
+        (MessageIn, "validation"), (ContactIn, "validation"), (ContactPatch, "validation"),
+        *((model, "serialization") for model in answers)]
     _, schemas = models_json_schema(models, ref_template=_REF)
     return {
         "openapi": "3.1.0",

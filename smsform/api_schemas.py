@@ -338,3 +338,99 @@ class ProblemDetails(BaseModel):
                                   "a gateway code such as -114, unknown, not_sent, ...")
     errors: dict[str, list[str]] | None = Field(
         default=None, description="What is wrong with each field (dotted: to.0.phone).")
+
+
+# --- the address book (/api/v1/contacts, /api/v1/groups) ---------------------------------
+
+#: One line of text without control characters (names, field names, group names).
+_ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+_FieldValue = Annotated[str, Field(max_length=500)]
+_FieldName = Annotated[str, Field(min_length=1, max_length=40,
+                                  pattern=r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$")]
+_GroupName = Annotated[str, Field(min_length=1, max_length=64,
+                                  pattern=r"^[^\x00-\x1f\x7f]*[^\x00-\x20\x7f][^\x00-\x1f\x7f]*$")]
+
+
+class ContactIn(BaseModel):
+    """``POST /api/v1/contacts``: a contact (rules: services.contacts)."""
+
+    model_config = _STRICT | ConfigDict(json_schema_extra={"examples": [
+        {"phone": "010-1234-5678", "name": "홍길동", "memo": "단골",
+         "fields": {"등급": "VIP"}, "groups": ["VIP"]}]})
+
+    phone: str = Field(min_length=1, max_length=MAX_PHONE_LENGTH, description=(
+        "The number, with or without dashes (one contact each): a mobile number as the "
+        "pattern shows, or any number the gateway accepts (02-123-4567, +82 10-…)."),
+        json_schema_extra={"pattern": "^010-?[0-9]{4}-?[0-9]{4}$"})
+    name: str = Field(default="", max_length=100, pattern=_ONE_LINE,
+                      description="Merged as {name}.")
+    memo: str = Field(default="", max_length=1000)
+    fields: dict[_FieldName, _FieldValue] = Field(
+        default_factory=dict, max_length=30, description=(
+            "Other fields, each merged as {its name} (not named name or phone)."))
+    groups: list[_GroupName] = Field(
+        default_factory=list, max_length=100,
+        description="Its groups by name (a new name makes the group).")
+
+
+class ContactPatch(BaseModel):
+    """``PATCH /api/v1/contacts/{id}``: the members given change; ``groups`` replaces them."""
+
+    model_config = _STRICT
+
+    phone: str | None = Field(default=None, min_length=1, max_length=MAX_PHONE_LENGTH)
+    name: str | None = Field(default=None, max_length=100, pattern=_ONE_LINE)
+    memo: str | None = Field(default=None, max_length=1000)
+    fields: dict[_FieldName, _FieldValue] | None = Field(default=None, max_length=30)
+    groups: list[_GroupName] | None = Field(default=None, max_length=100)
+
+
+class ContactQuery(BaseModel):
+    """``GET /api/v1/contacts``: a search and a page of it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    q: str = Field(default="", max_length=100, description=(
+        "A number (with or without dashes), its beginning or last four digits; or the "
+        "beginning of a name."))
+    group: int | None = Field(default=None, ge=1, le=2**53, description="Only this group.")
+    cursor: int | None = Field(default=None, ge=1, le=2**53,
+                               description="next_cursor of the page before.")
+    limit: int = Field(default=PAGE_LIMIT, ge=1, le=MAX_PAGE_LIMIT)
+
+
+class ContactOut(BaseModel):
+    """A contact (number, name and memo masked for a token whose user sees numbers masked)."""
+
+    id: int
+    phone: str
+    name: str
+    memo: str
+    fields: dict[str, str]
+    groups: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContactPage(BaseModel):
+    """One page of contacts."""
+
+    items: list[ContactOut]
+    total: int = Field(description="How many match, counted up to 10,000.")
+    total_capped: bool = Field(description="More match than total says.")
+    next_cursor: int | None = Field(description="Ask again with this for the next page; null "
+                                                "on the last page.")
+
+
+class GroupOut(BaseModel):
+    """A group of contacts."""
+
+    id: int
+    name: str
+    count: int = Field(description="Contacts in it.")
+
+
+class GroupList(BaseModel):
+    """Every group, by name."""
+
+    items: list[GroupOut]

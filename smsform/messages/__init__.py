@@ -14,6 +14,7 @@ The sentences live by area, each module importing only the services it words:
 - ``sendlog``  the send log: results, codes, marks, list filters, ``log purge``
 - ``accounts`` roles and the audit trail
 - ``api``      the token API's (and the CLI's) input
+- ``contacts`` the address book's sentences (its refusals are in ``refusals``)
 - ``lists``    why a row of an uploaded or pasted list was left out
 - ``refusals`` every service's ``Refusal`` (accounts, tokens, relay sites, marks, filters):
                one table by class and code, ``refusal_text`` and ``filter_problems``
@@ -49,6 +50,7 @@ from smsform.messages.common import (
     terminal_time,
     whole_number_text,
 )
+from smsform.messages.contacts import contacts_number_search_text
 from smsform.messages.gateway import (
     ROW_SEND_TYPE_WORDS,
     ROW_STATUS_WORDS,
@@ -119,6 +121,7 @@ __all__ = [
     "row_send_type_text",
     "row_status_text",
     "transport_text",
+    "contacts_number_search_text",
     "LIST_KIND_WORDS", "ROW_PROBLEM_WORDS", "list_kind_text", "row_problem_text",
     "REFUSALS", "filter_problem_text", "filter_problems", "refusal_text",
     "KEY_SENTENCES", "PROBLEM_COUNTED", "PROBLEM_SENTENCES", "not_sent_again_text",

@@ -26,7 +26,7 @@ from sqlalchemy.sql import FromClause
 from cafe24.message import NAME_LIMIT
 from cafe24.text import control_chars
 from smsform.extensions import db
-from smsform.models import Contact, ContactGroup, ContactMembership, utcnow
+from smsform.models import Contact, ContactGroup, ContactMembership, in_korea, utcnow
 from smsform.services import audit
 from smsform.services.audit import AuditActor
 from smsform.services.lists import ListReport, read_phone
@@ -73,7 +73,7 @@ class ContactView:
     memo: str
     fields: dict[str, str]
     groups: tuple[str, ...]
-    created_at: datetime
+    created_at: datetime  # Korea time
     updated_at: datetime
 
     def shown(self, masked: bool) -> ContactView:
@@ -230,7 +230,7 @@ def _view(row: Any, groups: Sequence[str] = ()) -> ContactView:
         fields = {}
     return ContactView(row.id, row.phone, row.name or "", row.memo or "",
                        fields if isinstance(fields, dict) else {}, tuple(groups),
-                       row.created_at, row.updated_at)
+                       in_korea(row.created_at), in_korea(row.updated_at))
 
 
 def _groups_of(contact_ids: Sequence[int]) -> dict[int, list[str]]:

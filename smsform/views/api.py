@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import cache, wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, request, session, url_for
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from cafe24.errors import Cafe24Error, ConnectFailed, InvalidRequest
@@ -53,6 +53,7 @@ from smsform.states import Result
 from smsform.views.util import failure_detail, log_reader, refuse_number_search
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
+M = TypeVar("M", bound=BaseModel)
 log = logs.get("api")
 
 #: Endpoints that answer without a token.
@@ -188,8 +189,13 @@ def repeated_members(raw: bytes) -> list[str]:
 
 
 def _body() -> MessageIn:
-    """The JSON body as a MessageIn (415 when it is not JSON, 413 when too large, 400 when a
-    member is given twice)."""
+    """The JSON body as a MessageIn."""
+    return json_body(MessageIn)
+
+
+def json_body(model: type[M]) -> M:
+    """The JSON body as ``model`` (415 when it is not JSON, 413 when too large, 400 when a
+    member is given twice or breaks the model)."""
     if request.mimetype not in _JSON_TYPES:
         raise ApiError(415, "unsupported_media_type", _(
             "Send the body as JSON, with Content-Type: application/json."))
@@ -200,7 +206,7 @@ def _body() -> MessageIn:
     if repeated := repeated_members(raw):
         raise _invalid([InputProblem(name, "repeated_member") for name in repeated])
     try:
-        return MessageIn.model_validate_json(raw)
+        return model.model_validate_json(raw)
     except ValidationError as exc:
         found = input_problems(exc)
         for i, item in enumerate(found):

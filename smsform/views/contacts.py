@@ -62,8 +62,7 @@ def index() -> Any:
             page_errors.append(messages.refusal_text(exc))
             group_id = None
     if masked and contacts.number_digits(q) is not None:
-        page_errors.append(_("Searching by phone number needs the right to see numbers; "
-                             "viewers see them masked. Search by name instead."))
+        page_errors.append(messages.contacts_number_search_text())
         q = ""
     result = contacts.search(Search(q=q, group_id=group_id, after=_int_arg("after")))
     items = [c.shown(masked) for c in result.items]
