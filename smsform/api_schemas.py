@@ -154,9 +154,18 @@ class MessageIn(BaseModel):
 
     sender: str = Field(alias="from", min_length=1, max_length=MAX_PHONE_LENGTH,
                         description="A registered sender number.")
-    to: list[RecipientItem] = Field(min_length=1, max_length=MAX_RECIPIENTS, description=(
+    to: list[RecipientItem] = Field(default_factory=list, max_length=MAX_RECIPIENTS,
+                                    description=(
         "Phone numbers, or objects with a phone and a name (any name makes the send use "
-        "names)."))
+        "names). May be left out when `groups` or `contacts` name the recipients."))
+    groups: list[Annotated[int, Field(ge=1, le=2**53)]] = Field(
+        default_factory=list, max_length=100, description=(
+            "Address book groups (ids, GET /groups) whose contacts are added to `to`, each "
+            "number once, their names filling {name}; more than 999 recipients in all is "
+            "refused (bulk sends take more)."))
+    contacts: list[Annotated[int, Field(ge=1, le=2**53)]] = Field(
+        default_factory=list, max_length=MAX_RECIPIENTS,
+        description="Address book contacts (ids) added to `to` in the same way.")
     text: str = Field(min_length=1, max_length=message.LMS_LIMIT,
                       description="The message; {name} is replaced by each recipient's name.")
     subject: str = Field(default="", max_length=message.SUBJECT_LIMIT,

@@ -125,6 +125,7 @@ FIELD_LABELS = {
     "destination": _l("Names list"), "sphone": _l("Sender number"),
     "rdate": _l("Reservation date"), "rtime": _l("Reservation time"),
     "repeatNum": _l("Repeat count"), "repeatTime": _l("Repeat interval"),
+    "groups": _l("Groups"), "contacts": _l("Contacts"),
 }
 
 

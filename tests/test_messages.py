@@ -63,7 +63,11 @@ def _row(**kwargs: str) -> ResultRow:
 
 #: The problems the send service makes itself (the library's are PROBLEM_CODES).
 SERVICE_PROBLEMS = [Problem("credit", credit.CREDIT_SHORT,
-                            {"needed": 1999, "credit": 980, "shortfall": 1019})]
+                            {"needed": 1999, "credit": 980, "shortfall": 1019}),
+                    # recipients from the address book (services.contacts.add_to_request)
+                    Problem("rphone", "address_book_too_many", {"limit": 999}),
+                    Problem("groups", "unknown_groups", {"ids": "404, 405"}),
+                    Problem("contacts", "unknown_contacts", {"ids": "17"})]
 
 
 def test_every_problem_code_has_one_sentence():

@@ -39,6 +39,12 @@ PROBLEM_SENTENCES = {
     "both_recipient_fields": _l("Use either rphone or destination, not both."),
     "no_recipients": _l("Please enter at least one recipient number"),
     "too_many_recipients": _l("Too many recipients: %(count)s / at most %(limit)s per send"),
+    # Recipients from the address book (services.contacts.add_to_request).
+    "address_book_too_many": _l("The chosen groups and contacts hold more than %(limit)s "
+                                "recipients, the most one send takes: choose fewer, or send "
+                                "to them as a bulk send."),
+    "unknown_groups": _l("These groups no longer exist: %(ids)s. Choose the groups again."),
+    "unknown_contacts": _l("These contacts no longer exist: %(ids)s. Choose them again."),
     "reservation_incomplete": _l("To reserve, please enter both a date and a time"),
     "reservation_date_invalid": _l("The reservation date is not valid"),
     "reservation_time_invalid": _l("The reservation time is not valid"),

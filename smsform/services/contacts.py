@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,8 +23,11 @@ from sqlalchemy import and_, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import FromClause
 
+from cafe24 import message
+from cafe24.calls import SendRequest
 from cafe24.message import NAME_LIMIT
-from cafe24.text import control_chars
+from cafe24.phone import Recipient, normalize_phone
+from cafe24.text import Problem, control_chars
 from smsform.extensions import db
 from smsform.models import Contact, ContactGroup, ContactMembership, in_korea, utcnow
 from smsform.services import audit
@@ -682,3 +685,69 @@ def _take(rows: Iterable[Any], seen: set[int], recipients: list[tuple[str, str]]
             raise ContactError("too_many_recipients", limit=limit)
         recipients.append((row.phone, row.name or ""))
         fields.append(json.loads(row.fields) if row.fields and row.fields != "{}" else {})
+
+
+def add_to_request(request: SendRequest, group_ids: Sequence[int],
+                   contact_ids: Sequence[int]) -> SendRequest | list[Problem]:
+    """A send's request with the groups' and the chosen contacts' members added after the
+    numbers typed (each number once: one typed keeps its place), their names feeding
+    ``{name}`` through ``destination``; or the problems: an id that names nothing, or more
+    recipients than one call takes (``address_book_too_many``, pointing to bulk sends).
+    The send service asks this once per order that names groups or contacts."""
+    typed = list(request.named) if request.named else [Recipient(p) for p in request.recipients]
+    room = max(0, MAX_RECIPIENTS - len(typed))
+    try:
+        chosen = recipients_of(group_ids, contact_ids, limit=room)
+    except ContactError:
+        return [Problem("rphone", "address_book_too_many", {"limit": MAX_RECIPIENTS})]
+    problems = []
+    if chosen.missing_groups:
+        problems.append(Problem("groups", "unknown_groups",
+                                {"ids": ", ".join(map(str, chosen.missing_groups))}))
+    if chosen.missing_contacts:
+        problems.append(Problem("contacts", "unknown_contacts",
+                                {"ids": ", ".join(map(str, chosen.missing_contacts[:20]))}))
+    if problems:
+        return problems
+    listed = {normalize_phone(r.phone) or r.phone for r in typed}
+    added = [Recipient(phone, name) for phone, name in chosen.recipients if phone not in listed]
+    if request.named or any(r.name for r in added):
+        merged = replace(request, recipients=(), named=(*typed, *added))
+    else:
+        merged = replace(request, recipients=(*request.recipients, *(r.phone for r in added)))
+    # {name} with recipients that have none: judged on the whole list, as the form and the
+    # API judge what was typed (their own check is left to this one when groups are named).
+    placeholder = message.check_placeholder(merged.text, merged.named or None)
+    return placeholder or merged
+
+
+#: The edges' own {name} checks, which a send naming groups or contacts leaves to
+#: ``add_to_request`` (the names come from the address book).
+PLACEHOLDER_CODES = frozenset({"name_placeholder_without_destination",
+                               "name_placeholder_without_names"})
+
+
+def read_ids(values: Iterable[str], most: int = 1000) -> tuple[int, ...]:
+    """Ids as a form posts them (``groups=3&groups=5``), each once, in order; what is not
+    a whole number is left out (it names nothing a person chose)."""
+    out: dict[int, None] = {}
+    for value in values:
+        text = str(value).strip()
+        if text.isdigit() and text.isascii() and len(text) <= 15:
+            out.setdefault(int(text), None)
+        if len(out) >= most:
+            break
+    return tuple(out)
+
+
+def groups_by_id(group_ids: Sequence[int]) -> list[GroupView]:
+    """The groups of these ids that exist, in the order given, with their sizes."""
+    if not group_ids:
+        return []
+    rows = {r.id: r for r in db.session.execute(
+        select(_groups).where(_groups.c.id.in_(list(group_ids))))}
+    counts: dict[int, int] = dict(db.session.execute(
+        select(_members.c.group_id, func.count()).where(
+            _members.c.group_id.in_(list(rows))).group_by(_members.c.group_id)).all())
+    return [GroupView(rows[i].id, rows[i].name, counts.get(i, 0), rows[i].created_at)
+            for i in group_ids if i in rows]

@@ -27,7 +27,7 @@ from cafe24.calls import SendRequest
 from cafe24.errors import Cafe24Error, ConnectFailed, InvalidRequest
 from cafe24.text import Problem
 from smsform import logs
-from smsform.services import credit, gateway, sendlog, tokens
+from smsform.services import contacts, credit, gateway, sendlog, tokens
 from smsform.states import Result
 
 log = logs.get("send")
@@ -147,6 +147,10 @@ class SendOrder:
     input_problems: tuple[Problem, ...] = ()
     admit: Callable[[int], bool] | None = None
     now: datetime | None = None
+    #: Address book groups and contacts (ids) whose members are added to the recipients
+    #: (``contacts.add_to_request``: one indexed read per group; none without them).
+    groups: tuple[int, ...] = ()
+    contacts: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -254,6 +258,12 @@ def submit(order: SendOrder) -> SendResult:
     """Judge the order's request once, log it and claim its key in one commit, send once,
     log the outcome (see ``SendOrder`` for what each part does)."""
     request, actor = order.request, order.actor
+    if order.groups or order.contacts:
+        added = contacts.add_to_request(request, order.groups, order.contacts)
+        if isinstance(added, list):
+            return SendResult(Status.INVALID, request, problems=(*order.input_problems, *added))
+        request = added
+        order = replace(order, request=added)
     problems = (*order.input_problems, *request.problems(order.now))
     if problems:
         return SendResult(Status.INVALID, request, problems=problems)

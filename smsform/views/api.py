@@ -44,7 +44,7 @@ from smsform.ids import MAX_ID
 from smsform.limiter import credential_refused, credential_wait, request_wait
 from smsform.login import act_as_bearer, bearer_token
 from smsform.permissions import Permission, requires
-from smsform.services import api_messages, api_tokens, gateway, sending, sendlog_query
+from smsform.services import api_messages, api_tokens, contacts, gateway, sending, sendlog_query
 from smsform.services.api_messages import MessageRow
 from smsform.services.api_tokens import TokenUser
 from smsform.services.sending import Actor, SendKey, SendOrder, SendResult, Status
@@ -241,8 +241,11 @@ def send_message() -> Response:
         raise _invalid(own, [*reading, *send_request.problems()])
     key = SendKey.header(request.headers.get("Idempotency-Key"))
     actor = Actor(current_user.id, current_user.username, "api", request.remote_addr)
-    return _answer(after_send(sending.submit(SendOrder(send_request, actor, key,
-                                                       input_problems=tuple(reading)))))
+    if body.groups or body.contacts:  # their names are judged with theirs (add_to_request)
+        reading = [p for p in reading if p.code not in contacts.PLACEHOLDER_CODES]
+    return _answer(after_send(sending.submit(SendOrder(
+        send_request, actor, key, input_problems=tuple(reading), groups=tuple(body.groups),
+        contacts=tuple(body.contacts)))))
 
 
 def _answer(result: SendResult) -> Response:

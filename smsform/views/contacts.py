@@ -12,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -210,6 +211,28 @@ def groups() -> Any:
                 return redirect(url_for("contacts.groups"))
     return render_template("contacts/groups.html", form=form, groups=contacts.list_groups(),
                            can_edit=can_edit), 400 if form.errors else 200
+
+
+@bp.get("/contacts/groups.json")
+@requires(Permission.SEND)
+def groups_json() -> Response:
+    """The groups for the send form's chooser (static/js/form/contacts.js): id, name, size."""
+    return jsonify({"groups": [{"id": g.id, "name": g.name, "count": g.count}
+                               for g in contacts.list_groups()]})
+
+
+@bp.app_context_processor
+def _address_book_on_the_form() -> dict[str, Any]:
+    """``chosen_groups()`` for the send form's partial (send/_contacts.html): the groups a
+    post or ``?group=ID`` named, as they are now (no database read without one)."""
+
+    def chosen_groups() -> list[contacts.GroupView]:
+        values = request.form.getlist("groups") if request.method == "POST" else \
+            request.args.getlist("group")
+        ids = contacts.read_ids(values)
+        return contacts.groups_by_id(ids) if ids else []
+
+    return {"chosen_groups": chosen_groups}
 
 
 @bp.post("/contacts/groups/<int:group_id>/delete")

@@ -105,5 +105,6 @@ def form_config() -> dict[str, Any]:
         "rules": rules(),
         "messages": js_messages(),
         "urls": {"senders": url_for("lookup.calljson"),
-                 "templates": url_for("templates.choices")},
+                 "templates": url_for("templates.choices"),
+                 "groups": url_for("contacts.groups_json")},
     }

@@ -31,7 +31,7 @@ from smsform import form_guard, messages
 from smsform.errors import ApiError, after_send, on_expired_form, wants_json
 from smsform.forms import SendForm
 from smsform.permissions import Permission, requires
-from smsform.services import form_input, gateway, sending, tokens
+from smsform.services import contacts, form_input, gateway, sending, tokens
 from smsform.services.sending import SendKey, SendOrder, SendResult, Status
 from smsform.views import embed
 from smsform.views import templates as saved_texts
@@ -172,7 +172,7 @@ def smsform():
     """The send form (``smsform.html`` in the sample); GET values prefill it (never the send
     token: a new one each time). Without a message flashed for it, from the page cache."""
     token = tokens.issue(current_user.id)
-    if "_flashes" in session:
+    if "_flashes" in session or "group" in request.args:  # ?group=ID: its name, as it is now
         form, opened = _new_form(token)
         return _render_form(form, **opened)
     return _opened_form(token)
@@ -203,8 +203,13 @@ def smssend():
            or SendKey.header(request.headers.get("Idempotency-Key")))
     actor = sending.Actor(current_user.id, current_user.username,
                           "json" if wants_json() else "form", request.remote_addr)
+    groups = contacts.read_ids(request.form.getlist("groups"))
+    chosen = contacts.read_ids(request.form.getlist("contacts"))
+    problems = tuple(p for p in draft.problems if not (groups or chosen)
+                     or p.code not in contacts.PLACEHOLDER_CODES)
     result = after_send(sending.submit(SendOrder(draft.request, actor, key,
-                                                 input_problems=tuple(draft.problems))))
+                                                 input_problems=problems, groups=groups,
+                                                 contacts=chosen)))
     return _answer(form, draft, result)
 
 

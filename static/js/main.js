@@ -13,6 +13,7 @@ import { startSchedule } from "./form/schedule.js";
 import { startSenders } from "./form/senders.js";
 import { startSubmit } from "./form/submit.js";
 import { startTemplates } from "./form/templates.js";
+import { startContacts } from "./form/contacts.js";
 
 /** Start every part of the send form, if this page has one. */
 function start() {
@@ -50,6 +51,7 @@ function start() {
   const senders = startSenders(form, rules, { url: config.urls.senders });
   startSubmit(form, rules, { recipients, meter, schedule, senders });
   startTemplates(form, rules, { url: config.urls.templates, onChange: update });
+  startContacts(form, { url: config.urls.groups });
   parts = { meter, recipients, names, schedule };
 
   window.addEventListener("pageshow", update);

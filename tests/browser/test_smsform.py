@@ -200,7 +200,8 @@ def test_the_script_takes_its_limits_from_the_config_block(signed_in_page: Page)
     page = signed_in_page
     block = json.loads(page.locator("#smsform-config").text_content() or "")
     assert block["rules"] == rules()
-    assert block["urls"] == {"senders": "/calljson", "templates": "/templates.json"}
+    assert block["urls"] == {"senders": "/calljson", "templates": "/templates.json",
+                             "groups": "/contacts/groups.json"}
 
     def smaller_sms(route: Route) -> None:
         response = route.fetch()
