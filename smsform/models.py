@@ -415,16 +415,20 @@ class Contact(Model):
     phone: Mapped[str] = mapped_column(String(20))
     digits: Mapped[str] = mapped_column(String(16), unique=True)
     tail: Mapped[str] = mapped_column(String(4))
-    name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    #: Ordered by code point on every engine (SQLite's BINARY; PostgreSQL's "C", whatever
+    #: the database's collation): Hangul syllables are in 가나다 order there, and a name's
+    #: beginning is an exact index range (services.contacts).
+    name: Mapped[str] = mapped_column(
+        String(100).with_variant(String(100, collation="C"), "postgresql"),
+        default="", server_default="")
     memo: Mapped[str] = mapped_column(Text, default="", server_default="")
     fields: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
-        # The address book's page order and a name's beginning (a range; PostgreSQL:
-        # text_pattern_ops so LIKE 'x%' uses it whatever the collation).
-        Index("ix_contacts_name_id", "name", "id", postgresql_ops={"name": "text_pattern_ops"}),
+        # The address book's page order (name, then id) and a name's beginning (a range).
+        Index("ix_contacts_name_id", "name", "id"),
         Index("ix_contacts_tail", "tail", "id"),
     )
 

@@ -168,3 +168,35 @@ def test_more_recipients_than_one_call_takes_are_refused(ctx):
     with pytest.raises(ContactError) as refused:
         contacts.recipients_of([group.id], limit=4)
     assert refused.value.code == "too_many_recipients" and refused.value.params == {"limit": 4}
+
+
+def test_search_pages_import_and_recipients_on_each_engine(db_url, backend):
+    """The same answers on SQLite and PostgreSQL: names in 가나다 order whatever the
+    database's collation (contacts.name is ordered by code point), prefix ranges exact."""
+    from tests.support import build_app
+
+    app = build_app(backend, SQLALCHEMY_DATABASE_URI=db_url)
+    names = ["하늘", "가람", "나래", "김민준", "김민서", "김", "Zoe", "apple", "김민준2"]
+    rows = [("이름", "전화번호"), *((name, f"010-8000-{i:04d}") for i, name in
+                                  enumerate(names))]
+    with app.app_context():
+        counts = contacts.import_report(lists.read_file(csv_bytes(rows), "a.csv"), group="g",
+                                        by=CLI_ACTOR)
+        assert counts.added == len(names)
+        listed, after = [], None
+        while True:
+            page = contacts.search(Search(after=after, limit=2))
+            listed += [c.name for c in page.items]
+            if page.next_after is None:
+                break
+            after = page.next_after
+        assert listed == sorted(names)  # code point order: Latin, then 가나다
+        assert [c.name for c in contacts.search(Search(q="김민")).items] == [
+            "김민서", "김민준", "김민준2"]
+        assert [c.name for c in contacts.search(Search(q="010-8000-000")).items] == names
+        # by number: in the numbers' order
+        assert [c.name for c in contacts.search(Search(q="0003")).items] == ["김민준"]
+        group = contacts.find_group("g")
+        chosen = contacts.recipients_of([group.id])
+        assert [name for _, name in chosen.recipients] == names
+        db.session.remove()

@@ -185,3 +185,14 @@ def test_the_address_book_is_in_the_navigation(app, sender):
     nav = page(sender.get("/contacts"))
     link = nav.select_one("#nav-contacts-index")
     assert link is not None and link["href"] == "/contacts"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp949", "euc-kr"])
+def test_import_reads_each_encoding_excel_saves(app, sender, encoding):
+    data = csv_bytes([("성명", "핸드폰", "지역"), ("홍길동", "010-1234-5678", "서울")], encoding)
+    answer = sender.post("/contacts/import", data={"file": (io.BytesIO(data), "list.csv")},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 200
+    with app.app_context():
+        found = contacts.find_by_phone("010-1234-5678")
+        assert (found.name, found.fields) == ("홍길동", {"지역": "서울"})

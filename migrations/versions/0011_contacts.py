@@ -22,7 +22,8 @@ def upgrade() -> None:
     sa.Column('phone', sa.String(length=20), nullable=False),
     sa.Column('digits', sa.String(length=16), nullable=False),
     sa.Column('tail', sa.String(length=4), nullable=False),
-    sa.Column('name', sa.String(length=100), server_default='', nullable=False),
+    sa.Column('name', sa.String(length=100).with_variant(
+        sa.String(length=100, collation='C'), 'postgresql'), server_default='', nullable=False),
     sa.Column('memo', sa.Text(), server_default='', nullable=False),
     sa.Column('fields', sa.Text(), server_default='{}', nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -30,8 +31,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('digits')
     )
-    op.create_index('ix_contacts_name_id', 'contacts', ['name', 'id'],
-                    postgresql_ops={'name': 'text_pattern_ops'})
+    op.create_index('ix_contacts_name_id', 'contacts', ['name', 'id'])
     op.create_index('ix_contacts_tail', 'contacts', ['tail', 'id'])
     op.create_table('contact_groups',
     sa.Column('id', sa.Integer(), nullable=False),

@@ -455,8 +455,13 @@ def number_digits(q: str) -> str | None:
 
 
 def _prefix(column: Any, start: str) -> Any:
-    """``column`` starts with ``start``: an index range."""
-    return and_(column >= start, column < start + "\U0010ffff")
+    """``column`` starts with ``start``: an index range up to the next string of that
+    length (exact in code point order, which ``contacts.name`` keeps on every engine)."""
+    last = ord(start[-1])
+    if last >= 0x10FFFF:
+        return column >= start
+    following = 0xE000 if last == 0xD7FF else last + 1  # never a surrogate
+    return and_(column >= start, column < start[:-1] + chr(following))
 
 
 def _order_and_where(search: Search) -> tuple[list[Any], list[Any]]:
