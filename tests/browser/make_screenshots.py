@@ -8,7 +8,8 @@ month of sends written into the log, dashboard, sends, send (one send in full), 
 users and gateway (a key that Cafe24 no longer accepts), nav.png (a menu of the desktop's
 navigation open) and menu-phone.png (the phone's folded menu open); and embed.png, a shop's
 page on another origin with the form in a frame (?embed=1), and embed-sent.png, the same
-after a test send, with the message the shop's page heard.
+after a test send, with the message the shop's page heard; contacts (the address book),
+contacts-import (an import's row report) and smsform-group (the form with a group ticked).
 """
 
 from __future__ import annotations
@@ -171,6 +172,47 @@ def _team_shots(browser: Browser, base_url: str, app: Flask, backend: GatewayBac
         page.context.close()
 
 
+def _contacts_shots(browser: Browser, base_url: str, app: Flask, tmp: str) -> None:
+    """The address book (contacts.png, -phone), an import's row report (contacts-import.png)
+    and the send form with a group ticked (smsform-group.png)."""
+    from smsform.services import contacts
+    from smsform.services.audit import CLI_ACTOR
+
+    people = [("김민준", "010-2345-6789", "VIP", "서울"),
+              ("이서연", "010-3456-7890", "VIP", "부산"),
+              ("박도윤", "010-4567-8901", "일반", "대구"),
+              ("최지우", "010-5678-9012", "신규", "인천"),
+              ("정하준", "010-6789-0123", "VIP", "광주"),
+              ("강서윤", "010-7890-1234", "일반", "대전")]
+    with app.app_context():
+        for name, phone, grade, city in people:
+            contacts.add_contact(phone, name=name, fields={"등급": grade, "지역": city},
+                                 groups=["VIP 고객"] if grade == "VIP" else ["뉴스레터"],
+                                 by=CLI_ACTOR)
+        vip = contacts.find_group("VIP 고객")
+    for suffix, viewport in VIEWPORTS.items():
+        page = _signed_in(browser, base_url, viewport)
+        page.goto(f"{base_url}/contacts")
+        _shot(page, f"contacts{suffix}.png")
+        page.context.close()
+    page = _signed_in(browser, base_url, WIDE_VIEWPORT)
+    listing = Path(tmp) / "고객명단.csv"
+    listing.write_bytes("이름,휴대폰,등급\r\n윤지호,010-8901-2345,VIP\r\n장예준,없음,일반\r\n"
+                        "임수아,010-9012-3456,신규\r\n한은우,010-8901-2345,VIP\r\n"
+                        .encode("cp949"))
+    page.goto(f"{base_url}/contacts/import")
+    page.set_input_files("#file", str(listing))
+    page.fill("#group", "VIP 고객")
+    with page.expect_navigation():
+        page.click("#import-form button[type=submit]")
+    _shot(page, "contacts-import.png")
+    page.goto(f"{base_url}/smsform?group={vip.id if vip else ''}")
+    page.select_option("#sphone", "02-123-4567")
+    page.fill("#msg", "{name}님, VIP 고객님께만 드리는 이달의 혜택을 확인하세요.")
+    _shot(page, "smsform-group.png")
+    page.context.close()
+
+
 def _embed_shot(browser: Browser, tmp: str) -> None:
     """A shop's back office (another origin, allowed) with the send form in its frame."""
     with serve(parent_app) as shop:
@@ -218,6 +260,7 @@ def main() -> None:
                 page.context.close()
 
             _team_shots(browser, base_url, app, backend)
+            _contacts_shots(browser, base_url, app, tmp)
             _embed_shot(browser, tmp)
             browser.close()
 

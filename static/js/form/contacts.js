@@ -37,11 +37,13 @@ export function startContacts(form, { url }) {
       if (shown.has(id)) {
         continue;
       }
+      const size = ngettext("%(num)s contact", "%(num)s contacts", group.count,
+        { num: formatNumber(group.count) });
       const box = el("input", { type: "checkbox", name: "groups", value: id,
         "data-count": String(group.count), id: `group-${id}` });
       const label = el("label", { className: "check", for: `group-${id}` }, [
         box, ` ${group.name} `,
-        el("small", { text: `(${ngettext("%(num)s contact", "%(num)s contacts", group.count, { num: formatNumber(group.count) })})` }),
+        el("small", { text: "(" + size + ")" }),
       ]);
       picker.append(label);
     }
