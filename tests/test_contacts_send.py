@@ -158,3 +158,30 @@ def test_the_api_takes_groups_and_contacts(app, client, backend, book):
     nobody = client.post("/api/v1/messages", json={"from": "010-1234-5678", "text": "안내"},
                          headers=bearer(token))
     assert nobody.status_code == 400 and "to" in nobody.get_json()["errors"]
+
+
+def test_the_form_sends_to_chosen_contacts_and_opens_with_one(app, backend, book):
+    client = sign_in(app, "sender")
+    with app.app_context():
+        one = contacts.find_by_phone("010-5000-0001")
+    opened = page(client.get(f"/smsform?contact={one.id}"))
+    box = opened.select_one("#contact-chosen input[name=contacts]")
+    assert box["value"] == str(one.id) and box.has_attr("checked")
+    assert "홍길동" in opened.select_one("#contact-chosen").text
+    answer = client.post("/smssend", data={**valid_send(rphone="010-2222-3333",
+                                                        msg="안내"),
+                                           "contacts": [str(one.id)]})
+    assert answer.status_code == 200
+    [row] = sends(app)
+    assert row.recipient_count == 2 and "홍길동" in row.recipients
+
+
+def test_the_contact_finder_answers_a_sender_not_a_viewer(app, book):
+    client = sign_in(app, "sender")
+    found = client.get("/contacts/choices.json", query_string={"q": "홍"}).get_json()
+    assert [(c["name"], c["phone"], c["groups"]) for c in found["contacts"]] == [
+        ("홍길동", "010-5000-0001", ["VIP"])]
+    assert client.get("/contacts/choices.json").get_json() == {"contacts": [], "more": False}
+    by_number = client.get("/contacts/choices.json", query_string={"q": "0002"}).get_json()
+    assert [c["name"] for c in by_number["contacts"]] == ["김철수"]
+    assert sign_in(app, "viewer").get("/contacts/choices.json?q=홍").status_code == 403

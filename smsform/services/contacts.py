@@ -756,3 +756,13 @@ def groups_by_id(group_ids: Sequence[int]) -> list[GroupView]:
             _members.c.group_id.in_(list(rows))).group_by(_members.c.group_id)).all())
     return [GroupView(rows[i].id, rows[i].name, counts.get(i, 0), rows[i].created_at)
             for i in group_ids if i in rows]
+
+
+def contacts_by_id(contact_ids: Sequence[int]) -> list[ContactView]:
+    """The contacts of these ids that exist, in the order given (at most 999)."""
+    ids = list(contact_ids)[:MAX_RECIPIENTS]
+    if not ids:
+        return []
+    rows = {r.id: r for r in db.session.execute(select(_contacts).where(_contacts.c.id.in_(ids)))}
+    groups = _groups_of(list(rows))
+    return [_view(rows[i], groups.get(i, [])) for i in ids if i in rows]

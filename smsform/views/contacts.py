@@ -221,18 +221,39 @@ def groups_json() -> Response:
                                for g in contacts.list_groups()]})
 
 
+@bp.get("/contacts/choices.json")
+@requires(Permission.SEND)
+def choices_json() -> Response:
+    """Contacts for the send form's chooser: the first 20 matching ``q`` (a number or a
+    name's beginning), each with its id, number, name and groups."""
+    q = request.args.get("q", "").strip()[:100]
+    page = contacts.search(Search(q=q, limit=20)) if q else None
+    shown = [c.shown(numbers_masked()) for c in page.items] if page else []
+    return jsonify({"contacts": [{"id": c.id, "phone": c.phone, "name": c.name,
+                                  "groups": list(c.groups)} for c in shown],
+                    "more": bool(page and page.next_after)})
+
+
 @bp.app_context_processor
 def _address_book_on_the_form() -> dict[str, Any]:
-    """``chosen_groups()`` for the send form's partial (send/_contacts.html): the groups a
-    post or ``?group=ID`` named, as they are now (no database read without one)."""
+    """``chosen_groups()`` and ``chosen_contacts()`` for the send form's partial
+    (send/_contacts.html): those a post, ``?group=ID`` or ``?contact=ID`` named, as they are
+    now (no database read without one)."""
+
+    def _ids(posted: str, opened: str) -> tuple[int, ...]:
+        values = request.form.getlist(posted) if request.method == "POST" else \
+            request.args.getlist(opened)
+        return contacts.read_ids(values)
 
     def chosen_groups() -> list[contacts.GroupView]:
-        values = request.form.getlist("groups") if request.method == "POST" else \
-            request.args.getlist("group")
-        ids = contacts.read_ids(values)
+        ids = _ids("groups", "group")
         return contacts.groups_by_id(ids) if ids else []
 
-    return {"chosen_groups": chosen_groups}
+    def chosen_contacts() -> list[ContactView]:
+        ids = _ids("contacts", "contact")
+        return contacts.contacts_by_id(ids) if ids else []
+
+    return {"chosen_groups": chosen_groups, "chosen_contacts": chosen_contacts}
 
 
 @bp.post("/contacts/groups/<int:group_id>/delete")

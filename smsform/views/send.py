@@ -172,7 +172,8 @@ def smsform():
     """The send form (``smsform.html`` in the sample); GET values prefill it (never the send
     token: a new one each time). Without a message flashed for it, from the page cache."""
     token = tokens.issue(current_user.id)
-    if "_flashes" in session or "group" in request.args:  # ?group=ID: its name, as it is now
+    if "_flashes" in session or "group" in request.args or "contact" in request.args:
+        # ?group=ID, ?contact=ID: their names as they are now, never from the page cache
         form, opened = _new_form(token)
         return _render_form(form, **opened)
     return _opened_form(token)

@@ -80,3 +80,23 @@ def test_the_address_book_imports_a_file_and_pages(app, signed_in_page: Page,
     expect(page.locator("#row-report tbody tr")).to_have_count(1)
     page.goto(f"{live_server}/contacts")
     expect(page.locator("#contacts tbody tr .number")).to_have_text(["010-1234-5678"])
+
+
+def test_a_contact_found_on_the_form_is_sent_to(app, signed_in_page: Page,
+                                                backend: GatewayBackend) -> None:
+    page = signed_in_page
+    book(app)
+    page.reload()
+    page.click("#group-chooser summary")
+    with page.expect_response("**/contacts/choices.json?q=*"):
+        page.fill("#contact-search", "이영")
+    expect(page.locator("#contact-found li")).to_have_count(1)
+    page.click("#contact-found .add-contact")
+    expect(page.locator("#contact-chosen input[name=contacts]")).to_be_checked()
+    page.select_option("#sphone", DEMO_SENDERS[0])
+    page.fill("#msg", "{name}님 안내입니다.")
+    with page.expect_navigation():
+        page.click("#send-button")
+    expect(page.locator("#send-result")).to_have_attribute("data-result", "success")
+    [call] = sent(backend)
+    assert "이영희" in call["destination"] and "010-5000-0003" in call["destination"]

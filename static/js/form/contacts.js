@@ -75,6 +75,7 @@ export function startContacts(form, { url }) {
     return loading;
   }
 
+  startFinder(chooser);
   chooser.addEventListener("toggle", () => {
     if (chooser.open) {
       load();
@@ -86,4 +87,87 @@ export function startContacts(form, { url }) {
   }
   summarise();
   return { load };
+}
+
+/** The contact finder: a search (a number or a name's beginning) whose matches can each be
+ * added as a ticked "contacts" box; its address is the finder's data-url. */
+function startFinder(chooser) {
+  const finder = chooser.querySelector("#contact-finder");
+  const chosen = chooser.querySelector("#contact-chosen");
+  if (!finder || !chosen || !finder.dataset.url) {
+    return;
+  }
+  const search = finder.querySelector("#contact-search");
+  const found = finder.querySelector("#contact-found");
+  let timer = null;
+  let asked = 0;
+  finder.hidden = false;
+
+  function add(contact) {
+    const id = String(contact.id);
+    const there = chosen.querySelector(`input[name=contacts][value="${id}"]`);
+    if (there) {
+      there.checked = true;
+      return;
+    }
+    const box = el("input", { type: "checkbox", name: "contacts", value: id, checked: "",
+      id: `contact-${id}` });
+    chosen.append(el("label", { className: "check", for: `contact-${id}` }, [
+      box, ` ${contact.name || contact.phone} `, el("small", { text: contact.name ? contact.phone : "" }),
+    ]));
+  }
+
+  function show(list, more) {
+    found.replaceChildren();
+    for (const contact of list) {
+      const button = el("button", { type: "button", className: "secondary add-contact",
+        "data-id": String(contact.id), text: gettext("Add") });
+      button.addEventListener("click", () => add(contact));
+      found.append(el("li", {}, [
+        `${contact.name || ""} ${contact.phone} `, button,
+      ]));
+    }
+    if (!list.length) {
+      found.append(el("li", { text: gettext("No contact matches.") }));
+    } else if (more) {
+      found.append(el("li", { text: gettext("More match: type more of the number or name.") }));
+    }
+  }
+
+  function ask() {
+    const q = search.value.trim();
+    if (!q) {
+      found.replaceChildren();
+      return;
+    }
+    const mine = ++asked;
+    fetch(`${finder.dataset.url}?q=${encodeURIComponent(q)}`,
+      { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then((answer) => {
+        if (!answer.ok) {
+          throw new Error(String(answer.status));
+        }
+        return answer.json();
+      })
+      .then((body) => {
+        if (mine === asked) {
+          show(body.contacts || [], body.more);
+        }
+      })
+      .catch(() => {
+        found.replaceChildren(el("li", { text: gettext("Could not search the address book: try again.") }));
+      });
+  }
+
+  search.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(ask, 250);
+  });
+  search.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault(); // a search, not a send
+      clearTimeout(timer);
+      ask();
+    }
+  });
 }
