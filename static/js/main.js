@@ -35,11 +35,14 @@ function start() {
     if (!parts) {
       return; // still starting
     }
-    const { meter, recipients, names, schedule } = parts;
+    const { meter, recipients, names, schedule, book } = parts;
     const text = rules.normalizeText(meter.msg.value); // as the server counts and sends it
     const list = recipients.current();
     const eff = names.effective(text, list);
-    meter.render({ text, bytes: eff.length, count: list.recipients.length, times: schedule.repeatTimes() });
+    // Groups and contacts ticked from the address book count too (at most: a number typed
+    // and in a group is sent once, which the server works out).
+    const count = list.recipients.length + (book ? book.count() : 0);
+    meter.render({ text, bytes: eff.length, count, times: schedule.repeatTimes() });
     recipients.render();
     names.render(text, list, eff);
   };
@@ -51,8 +54,8 @@ function start() {
   const senders = startSenders(form, rules, { url: config.urls.senders });
   startSubmit(form, rules, { recipients, meter, schedule, senders });
   startTemplates(form, rules, { url: config.urls.templates, onChange: update });
-  startContacts(form, { url: config.urls.groups });
-  parts = { meter, recipients, names, schedule };
+  const book = startContacts(form, { url: config.urls.groups, onChange: update });
+  parts = { meter, recipients, names, schedule, book };
 
   window.addEventListener("pageshow", update);
   update();

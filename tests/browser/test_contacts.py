@@ -38,6 +38,7 @@ def test_a_group_chosen_on_the_form_sends_with_names(app, signed_in_page: Page,
     expect(page.locator("#group-picker label")).to_have_count(2)
     page.check(f"#group-{vip}")
     expect(page.locator("#group-status")).to_contain_text("2")
+    expect(page.locator("#cost")).to_have_attribute("data-cost", "2")  # the meter counts them
     page.select_option("#sphone", DEMO_SENDERS[0])
     page.fill("#msg", "{name}님, 행사 안내입니다.")
     with page.expect_navigation():

@@ -8,7 +8,7 @@ import { el } from "../dom.js";
 import { formatNumber, gettext, ngettext } from "../i18n.js";
 
 /** Start the group chooser of ``form``. */
-export function startContacts(form, { url }) {
+export function startContacts(form, { url, onChange }) {
   const chooser = form.querySelector("#group-chooser");
   if (!chooser || !url) {
     return null;
@@ -17,11 +17,21 @@ export function startContacts(form, { url }) {
   const status = chooser.querySelector("#group-status");
   let loading = null;
 
-  /** The boxes ticked, and how many contacts they hold together (at most: a contact in
-   * two groups is sent once). */
+  /** How many recipients the ticked groups and contacts add, at most (a contact in two
+   * groups, or typed too, is sent once). */
+  function count() {
+    const groups = [...picker.querySelectorAll("input[name=groups]:checked")];
+    const people = chooser.querySelectorAll("input[name=contacts]:checked").length;
+    return groups.reduce((sum, box) => sum + Number(box.dataset.count || 0), 0) + people;
+  }
+
+  /** The groups ticked and what they add; the meter counts them too (``onChange``). */
   function summarise() {
     const ticked = [...picker.querySelectorAll("input[name=groups]:checked")];
     const count = ticked.reduce((sum, box) => sum + Number(box.dataset.count || 0), 0);
+    if (onChange) {
+      onChange();
+    }
     status.textContent = ticked.length
       ? ngettext("%(num)s group chosen: up to %(count)s recipients are added.",
         "%(num)s groups chosen: up to %(count)s recipients are added.", ticked.length,
@@ -75,23 +85,23 @@ export function startContacts(form, { url }) {
     return loading;
   }
 
-  startFinder(chooser);
+  startFinder(chooser, () => summarise());
   chooser.addEventListener("toggle", () => {
     if (chooser.open) {
       load();
     }
   });
-  picker.addEventListener("change", summarise);
+  chooser.addEventListener("change", summarise);
   if (chooser.open) {
     load();
   }
   summarise();
-  return { load };
+  return { load, count };
 }
 
 /** The contact finder: a search (a number or a name's beginning) whose matches can each be
  * added as a ticked "contacts" box; its address is the finder's data-url. */
-function startFinder(chooser) {
+function startFinder(chooser, onAdd) {
   const finder = chooser.querySelector("#contact-finder");
   const chosen = chooser.querySelector("#contact-chosen");
   if (!finder || !chosen || !finder.dataset.url) {
@@ -108,6 +118,7 @@ function startFinder(chooser) {
     const there = chosen.querySelector(`input[name=contacts][value="${id}"]`);
     if (there) {
       there.checked = true;
+      onAdd();
       return;
     }
     const box = el("input", { type: "checkbox", name: "contacts", value: id, checked: "",
@@ -115,6 +126,7 @@ function startFinder(chooser) {
     chosen.append(el("label", { className: "check", for: `contact-${id}` }, [
       box, ` ${contact.name || contact.phone} `, el("small", { text: contact.name ? contact.phone : "" }),
     ]));
+    onAdd();
   }
 
   function show(list, more) {
