@@ -36,7 +36,7 @@ from smsform.api_schemas import input_problems as read_problems
 from smsform.cli_support import DatabaseGroup, OneOf, needs_database, refusals_end
 from smsform.messages import in_both, terminal_time
 from smsform.permissions import Permission
-from smsform.services import accounts, api_messages, api_tokens, gateway, sending
+from smsform.services import accounts, api_messages, api_tokens, contacts, gateway, sending
 from smsform.services.audit import CLI_ACTOR
 from smsform.services.sending import Actor, SendKey, SendOrder, SendResult, Status
 from smsform.states import Result
@@ -156,8 +156,11 @@ def _read(values: dict[str, Any]) -> tuple[Any, Outcome | None]:
 @click.option("--user", "username", required=True,
               help="Send as this user (who must be allowed to send); logged with source cli.")
 @click.option("--from", "sender", required=True, help="A registered sender number.")
-@click.option("--to", "recipients", multiple=True, required=True,
+@click.option("--to", "recipients", multiple=True,
               help="A recipient's number; repeat for more.")
+@click.option("--group", "groups", multiple=True,
+              help="An address book group whose contacts are added (names fill {name}); "
+                   "repeat for more.")
 @click.option("--text", required=True, help="The message, or - to read it from standard input.")
 @click.option("--subject", default="", help="The LMS subject.")
 @click.option("--type", "kind", type=OneOf(["auto", "sms", "lms"]), default="auto",
@@ -170,9 +173,9 @@ def _read(values: dict[str, Any]) -> tuple[Any, Outcome | None]:
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON members.")
 @with_appcontext
 @needs_database
-def send_command(username: str, sender: str, recipients: tuple[str, ...], text: str,
-                 subject: str, kind: str, test: bool, reserve_at: str | None,
-                 idempotency_key: str | None, as_json: bool) -> None:
+def send_command(username: str, sender: str, recipients: tuple[str, ...],
+                 groups: tuple[str, ...], text: str, subject: str, kind: str, test: bool,
+                 reserve_at: str | None, idempotency_key: str | None, as_json: bool) -> None:
     """Send one message once; the exit status says how it ended (0 sent, 1 refused,
     2 invalid, 3 unknown, 4 not sent)."""
     if text == "-":
@@ -199,12 +202,28 @@ def send_command(username: str, sender: str, recipients: tuple[str, ...], text: 
         _echo(problem, as_json)
         raise SystemExit(problem.exit_code)
     send_request, reading = read
+    group_ids = _group_ids(groups)
+    if group_ids:
+        reading = [p for p in reading if p.code not in contacts.PLACEHOLDER_CODES]
     result = sending.submit(SendOrder(send_request, Actor(user.id, user.username, "cli"),
                                       SendKey.header(idempotency_key),
-                                      input_problems=tuple(reading)))
+                                      input_problems=tuple(reading), groups=group_ids))
     answer = outcome(result, user)
     _echo(answer, as_json)
     raise SystemExit(answer.exit_code)
+
+
+def _group_ids(names: tuple[str, ...]) -> tuple[int, ...]:
+    """The ids of the groups named; a name that is no group ends the command (exit 2)."""
+    ids = []
+    for name in names:
+        group = contacts.find_group(name)
+        if group is None:
+            click.echo(in_both(messages.refusal_text,
+                               contacts.ContactError("no_such_group", id=name)), err=True)
+            raise SystemExit(EXIT_INVALID)
+        ids.append(group.id)
+    return tuple(ids)
 
 
 def _gateway_failed(exc: Cafe24Error) -> None:

@@ -63,3 +63,23 @@ def test_export_to_stdout_and_to_a_file(app, runner, tmp_path):
     missing = runner.invoke(args=["contacts", "export", "--group", "없음"])
     assert missing.exit_code == 1 and "없음" in missing.output
     assert len(audit_events(app, "contacts_exported")) == 2
+
+
+def test_send_to_a_group_from_the_shell(app, runner, backend):
+    from simulator import DEMO_SENDERS
+    from tests.api_support import sends
+    from tests.support import make_user
+
+    make_user(app, "alice", "a-long-enough-password", "sender")
+    with app.app_context():
+        contacts.add_contact("010-5000-0001", name="홍길동", groups=["VIP"], by=CLI_ACTOR)
+        contacts.add_contact("010-5000-0002", name="김철수", groups=["VIP"], by=CLI_ACTOR)
+    result = runner.invoke(args=["send", "--user", "alice", "--from", DEMO_SENDERS[0],
+                                 "--group", "VIP", "--text", "{name}님 안내"])
+    assert result.exit_code == 0, result.output
+    [row] = sends(app)
+    assert row.recipient_count == 2 and row.source == "cli" and "김철수" in row.recipients
+    missing = runner.invoke(args=["send", "--user", "alice", "--from", DEMO_SENDERS[0],
+                                  "--group", "없는그룹", "--text", "안내"])
+    assert missing.exit_code == 2 and "없는그룹" in missing.output
+    assert len(sends(app)) == 1
