@@ -66,6 +66,11 @@ AUDIT_DETAIL_WORDS = {
     "rows": _l("sends"), "mark": _l("mark"), "previous": _l("previous mark"),
     "credential": _l("credential"), "retry_after": _l("seconds to wait"),
     "kind": _l("kind"), "advertising": _l("advertising"), "changed": _l("changed"),
+    # the address book (services.contacts): an import's counts, an export
+    "added": _l("added"), "updated": _l("updated"), "unchanged": _l("already there"),
+    "grouped": _l("put in the group"), "refused": _l("left out"),
+    "duplicates": _l("duplicates"), "group": _l("group"), "groups": _l("groups"),
+    "contacts": _l("contacts"), "masked": _l("masked"),
 }
 #: A relay site's charset, for a person (the relay form's choices and the audit).
 CHARSET_WORDS = {"auto": _l("Detect (UTF-8 or EUC-KR)"), "utf-8": "UTF-8", "euc-kr": "EUC-KR"}
