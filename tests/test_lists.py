@@ -242,6 +242,7 @@ def _bad_files() -> list[tuple[str, bytes, str, str]]:
         ("blank", b" \r\n\r\n", "a.csv", "empty"),
         ("bom only", b"\xef\xbb\xbf", "a.csv", "empty"),
         ("empty rows", b",,\r\n,,\r\n", "a.csv", "empty"),
+        ("a header alone", csv_bytes([("이름", "전화번호")]), "a.csv", "empty"),
         ("binary renamed .csv", png, "photo.csv", "not_text"),
         ("random bytes", bytes((i * 7919) % 256 for i in range(5000)), "a.csv", "not_text"),
         ("text renamed .xlsx", csv_bytes(ROWS), "list.xlsx", "not_workbook"),

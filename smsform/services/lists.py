@@ -67,7 +67,7 @@ _EXCEL_EPOCH = datetime(1899, 12, 30)
 class ListRefused(Refusal):
     """A list that cannot be read at all (codes: ``empty``, ``too_large``,
     ``too_many_rows``, ``not_text``, ``not_workbook``, ``zip_bomb``, ``no_phone_column``,
-    ``unknown_column``, ``no_rows``, ``workbook_locked``)."""
+    ``unknown_column``, ``workbook_locked``); a header without rows is ``empty``."""
 
 
 @dataclass(frozen=True)
@@ -496,6 +496,8 @@ def read_table(table: Iterable[tuple[int, list[str]]], kind: str, limits: Limits
                         delimiter=delimiter, header=layout.header)
     _judge(report, _chain(head[1:] if layout.header else head, rows_iter), layout, limits,
            choice.need_name)
+    if not report.total:
+        raise ListRefused("empty")  # a header and nothing under it
     return report
 
 
