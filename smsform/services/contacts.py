@@ -526,51 +526,83 @@ def import_report(report: ListReport, *, group: str | None = None, update_names:
                   by: AuditActor) -> ImportCounts:
     """Add a read list's rows to the address book (a number already there keeps its
     contact: its name and fields are updated when ``update_names`` and the row has them),
-    all of them into ``group`` when given (made if new). Audited once, with the counts."""
+    all of them into ``group`` when given (made if new). Audited once, with the counts.
+
+    Written _CHUNK rows a transaction, so a long import never holds SQLite's write lock for
+    long (a send waits at most one chunk); a chunk that meets a number another import just
+    added is read again and written once more. An import stopped half-way leaves what it
+    wrote: importing the file again finds those numbers there."""
     counts = ImportCounts(refused=len(report.refused), duplicates=len(report.duplicates))
     for problem in report.refused:
         counts.by_code[problem.code] = counts.by_code.get(problem.code, 0) + 1
     group_ids = _group_ids([group], by) if group else []
     counts.group = check_group_name(group) if group else None
     fields = report.fields[:MAX_FIELDS]
-    ids: list[int] = []
-    now = utcnow()
     rows = report.rows
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start:start + _CHUNK]
-        existing = {r.digits: r for r in db.session.execute(
-            select(_contacts.c.id, _contacts.c.digits, _contacts.c.name, _contacts.c.fields)
-            .where(_contacts.c.digits.in_([_digits(row.phone) for row in chunk])))}
-        new: list[dict[str, Any]] = []
-        for row in chunk:
-            values = {name: value[:FIELD_VALUE_MAX] for name, value in
-                      zip(fields, row.values, strict=False) if value and name[:FIELD_NAME_MAX]}
-            digits = _digits(row.phone)
-            there = existing.get(digits)
-            if there is None:
-                new.append({"phone": row.phone, "digits": digits, "tail": digits[-4:],
-                            "name": row.name, "memo": "",
-                            "fields": json.dumps(values, ensure_ascii=False),
-                            "created_at": now, "updated_at": now})
-                continue
-            ids.append(there.id)
-            merged = {**json.loads(there.fields or "{}"), **values}
-            name = row.name or there.name
-            if update_names and (name != there.name or merged != json.loads(there.fields or "{}")):
-                db.session.execute(update(_contacts).where(_contacts.c.id == there.id).values(
-                    name=name, fields=json.dumps(merged, ensure_ascii=False), updated_at=now))
-                counts.updated += 1
-            else:
-                counts.unchanged += 1
-        if new:
-            db.session.execute(insert(_contacts), new)
-            ids.extend(db.session.execute(select(_contacts.c.id).where(
-                _contacts.c.digits.in_([v["digits"] for v in new]))).scalars())
-            counts.added += len(new)
-    counts.grouped = _join(group_ids, ids)
-    db.session.commit()
+        for attempt in (1, 2):
+            try:
+                done = _import_chunk(chunk, fields, update_names)
+                done.grouped = _join(group_ids, done.ids)
+                db.session.commit()
+                break
+            except IntegrityError:
+                db.session.rollback()
+                if attempt == 2:
+                    raise
+        counts.added += done.added
+        counts.updated += done.updated
+        counts.unchanged += done.unchanged
+        counts.grouped += done.grouped
     audit.record_by("contacts_imported", by, target=counts.group, detail=counts.as_detail())
     return counts
+
+
+@dataclass
+class _Chunk:
+    ids: list[int] = field(default_factory=list)
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    grouped: int = 0
+
+
+def _import_chunk(chunk: Sequence[Any], fields: Sequence[str], update_names: bool) -> _Chunk:
+    """One chunk of an import, in the session's transaction (the caller commits)."""
+    done = _Chunk()
+    now = utcnow()
+    existing = {r.digits: r for r in db.session.execute(
+        select(_contacts.c.id, _contacts.c.digits, _contacts.c.name, _contacts.c.fields)
+        .where(_contacts.c.digits.in_([_digits(row.phone) for row in chunk])))}
+    new: list[dict[str, Any]] = []
+    for row in chunk:
+        values = {name: value[:FIELD_VALUE_MAX] for name, value in
+                  zip(fields, row.values, strict=False) if value and name[:FIELD_NAME_MAX]}
+        digits = _digits(row.phone)
+        there = existing.get(digits)
+        if there is None:
+            new.append({"phone": row.phone, "digits": digits, "tail": digits[-4:],
+                        "name": row.name, "memo": "",
+                        "fields": json.dumps(values, ensure_ascii=False),
+                        "created_at": now, "updated_at": now})
+            continue
+        done.ids.append(there.id)
+        kept = json.loads(there.fields or "{}")
+        merged = {**kept, **values}
+        name = row.name or there.name
+        if update_names and (name != there.name or merged != kept):
+            db.session.execute(update(_contacts).where(_contacts.c.id == there.id).values(
+                name=name, fields=json.dumps(merged, ensure_ascii=False), updated_at=now))
+            done.updated += 1
+        else:
+            done.unchanged += 1
+    if new:
+        db.session.execute(insert(_contacts), new)
+        done.ids.extend(db.session.execute(select(_contacts.c.id).where(
+            _contacts.c.digits.in_([v["digits"] for v in new]))).scalars())
+        done.added = len(new)
+    return done
 
 
 EXPORT_HEADER = ("전화번호", "이름", "메모", "그룹")
