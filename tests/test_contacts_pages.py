@@ -196,3 +196,13 @@ def test_import_reads_each_encoding_excel_saves(app, sender, encoding):
     with app.app_context():
         found = contacts.find_by_phone("010-1234-5678")
         assert (found.name, found.fields) == ("홍길동", {"지역": "서울"})
+
+
+def test_a_file_over_the_body_limit_is_refused_not_a_500(app, sender):
+    big = csv_bytes([("전화번호",), *((f"010-{1000 + i // 10000}-{i % 10000:04d}",)
+                                      for i in range(90_000))])
+    assert len(big) > 1024 * 1024
+    answer = sender.post("/contacts/import?lang=ko", data={"file": (io.BytesIO(big), "a.csv")},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 413
+    assert audit_events(app, "contacts_imported") == []
