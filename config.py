@@ -47,6 +47,8 @@ ENV_VARS = (
     "SMSFORM_MAX_TOKENS",
     "SMSFORM_LIST_MAX_ROWS",
     "SMSFORM_LIST_MAX_BYTES",
+    "SMSFORM_AD_SENDER_NAME",
+    "SMSFORM_AD_OPTOUT_NUMBER",
 )
 
 #: The largest request body read (1 MiB): a form or JSON send is a few kilobytes.
@@ -107,6 +109,11 @@ class Settings:
     #: The most rows and bytes one uploaded or pasted list may hold (services.lists).
     list_max_rows: int = 100_000
     list_max_bytes: int = 20 * 1024 * 1024
+    #: The sender's name an advertisement carries after ``(광고)``; "" when not set (an
+    #: advertising send is then refused, naming the variable).
+    ad_sender_name: str = ""
+    #: The free (080) number of an advertisement's opt-out line, ``080-123-4567``; "".
+    ad_optout_number: str = ""
 
     def flask_config(self) -> dict[str, Any]:
         """The part of the settings that Flask and its extensions read from ``app.config``."""
@@ -165,6 +172,52 @@ def _api_rate(env: Mapping[str, str]) -> str:
         raise SettingsError("SMSFORM_API_RATE", f"must be a rate such as 60/minute or "
                                                 f"1000 per hour, not {raw!r}")
     return f"{int(match[1])}/{match[2]}"
+
+
+#: The longest sender's name an advertisement carries (characters).
+AD_SENDER_NAME_MAX = 30
+_FREE_NUMBER = re.compile(r"080-?([0-9]{3,4})-?([0-9]{4})")
+
+
+def free_number(raw: str) -> str | None:
+    """A free (080) number written ``080-123-4567``, or None when ``raw`` is not one."""
+    match = _FREE_NUMBER.fullmatch(re.sub(r"[\s.]", "", raw))
+    return f"080-{match[1]}-{match[2]}" if match else None
+
+
+def _sendable(text: str) -> bool:
+    """True when every character is ASCII or one two-byte EUC-KR character (a printable
+    one): what the gateway can carry in a text."""
+    for ch in text:
+        if not ch.isprintable():
+            return False
+        try:
+            if ord(ch) >= 0x80 and len(ch.encode("euc_kr")) != 2:
+                return False
+        except UnicodeEncodeError:
+            return False
+    return True
+
+
+def _ad_sender_name(env: Mapping[str, str]) -> str:
+    raw = env.get("SMSFORM_AD_SENDER_NAME", "").strip()
+    if raw and (len(raw) > AD_SENDER_NAME_MAX or not _sendable(raw)):
+        raise SettingsError("SMSFORM_AD_SENDER_NAME", f"must be the company's or service's "
+                                                      f"name, at most {AD_SENDER_NAME_MAX} "
+                                                      f"characters that EUC-KR can send, "
+                                                      f"not {raw!r}")
+    return raw
+
+
+def _ad_optout_number(env: Mapping[str, str]) -> str:
+    raw = env.get("SMSFORM_AD_OPTOUT_NUMBER", "").strip()
+    if not raw:
+        return ""
+    number = free_number(raw)
+    if number is None:
+        raise SettingsError("SMSFORM_AD_OPTOUT_NUMBER", f"must be a free (080) number such "
+                                                        f"as 080-123-4567, not {raw!r}")
+    return number
 
 
 def _log_level(env: Mapping[str, str]) -> int:
@@ -381,4 +434,6 @@ def from_env(environ: Mapping[str, str], instance_path: str | Path) -> Settings:
         list_max_rows=_whole(environ, "SMSFORM_LIST_MAX_ROWS", 100_000, 1, 10_000_000),
         list_max_bytes=_whole(environ, "SMSFORM_LIST_MAX_BYTES", 20 * 1024 * 1024,
                               1024, 1024 * 1024 * 1024),
+        ad_sender_name=_ad_sender_name(environ),
+        ad_optout_number=_ad_optout_number(environ),
     )

@@ -177,6 +177,11 @@ class MessageIn(BaseModel):
     repeat: RepeatIn | None = None
     test: bool = Field(default=False, description="A dry run: checked by the gateway, "
                                                   "not sent, not charged.")
+    advertising: bool = Field(default=False, description=(
+        "An advertisement (광고성 메시지): the app writes (광고) and the sender's name at "
+        "the start and the free opt-out line at the end, and refuses it between 21:00 and "
+        "08:00 Korea time. A text that starts with (광고) is an advertisement either way, "
+        "checked as written."))
 
     def to_request(self) -> tuple[SendRequest, list[Problem], list[InputProblem]]:
         """The SendRequest, the problems found reading it (``{name}`` without names) and
@@ -256,6 +261,9 @@ class MessageSent(BaseModel):
         "repeats; 0 for a test), as forecast when it was logged."))
     remaining: int | None = Field(description="Credits left, when the gateway said.")
     created_at: datetime
+    advertising: bool = Field(description=(
+        "The law saw an advertisement: sent with advertising, or a text that starts with "
+        "(광고)."))
 
     @classmethod
     def of(cls, row: MessageRow) -> MessageSent:
@@ -263,7 +271,7 @@ class MessageSent(BaseModel):
         return cls(id=row.id, result=row.result, code=row.code, kind=row.kind,
                    recipients=row.recipients, cost=row.cost, forecast=row.forecast,
                    remaining=row.remaining,
-                   created_at=row.created_at)
+                   created_at=row.created_at, advertising=row.advertising)
 
 
 class MessageInfo(MessageSent):

@@ -166,6 +166,9 @@ def _read(values: dict[str, Any]) -> tuple[Any, Outcome | None]:
 @click.option("--type", "kind", type=OneOf(["auto", "sms", "lms"]), default="auto",
               show_default=True)
 @click.option("--test", is_flag=True, help="A dry run: checked by the gateway, not sent.")
+@click.option("--advertising", is_flag=True,
+              help="An advertisement: (광고), the sender's name and the free opt-out line are "
+                   "written around the text; refused from 21:00 to 08:00 Korea time.")
 @click.option("--reserve-at", default=None,
               help="ISO 8601 date and time; Korea time without an offset.")
 @click.option("--idempotency-key", default=None,
@@ -175,7 +178,8 @@ def _read(values: dict[str, Any]) -> tuple[Any, Outcome | None]:
 @needs_database
 def send_command(username: str, sender: str, recipients: tuple[str, ...],
                  groups: tuple[str, ...], text: str, subject: str, kind: str, test: bool,
-                 reserve_at: str | None, idempotency_key: str | None, as_json: bool) -> None:
+                 advertising: bool, reserve_at: str | None, idempotency_key: str | None,
+                 as_json: bool) -> None:
     """Send one message once; the exit status says how it ended (0 sent, 1 refused,
     2 invalid, 3 unknown, 4 not sent)."""
     if text == "-":
@@ -197,7 +201,7 @@ def send_command(username: str, sender: str, recipients: tuple[str, ...],
         raise SystemExit(user.exit_code)
     read, problem = _read({"from": sender, "to": list(recipients), "text": text,
                            "subject": subject, "type": kind, "reserve_at": reserve_at,
-                           "test": test})
+                           "test": test, "advertising": advertising})
     if problem is not None:
         _echo(problem, as_json)
         raise SystemExit(problem.exit_code)
@@ -207,7 +211,8 @@ def send_command(username: str, sender: str, recipients: tuple[str, ...],
         reading = [p for p in reading if p.code not in contacts.PLACEHOLDER_CODES]
     result = sending.submit(SendOrder(send_request, Actor(user.id, user.username, "cli"),
                                       SendKey.header(idempotency_key),
-                                      input_problems=tuple(reading), groups=group_ids))
+                                      input_problems=tuple(reading), groups=group_ids,
+                                      advertising=advertising))
     answer = outcome(result, user)
     _echo(answer, as_json)
     raise SystemExit(answer.exit_code)

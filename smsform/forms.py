@@ -126,6 +126,7 @@ FIELD_LABELS = {
     "rdate": _l("Reservation date"), "rtime": _l("Reservation time"),
     "repeatNum": _l("Repeat count"), "repeatTime": _l("Repeat interval"),
     "groups": _l("Groups"), "contacts": _l("Contacts"),
+    "advertising": _l("Advertising"),
 }
 
 
@@ -150,6 +151,7 @@ class SendForm(BaseForm):
     repeatFlag = StringField("repeatFlag")  # noqa: N815
     repeatNum = StringField("repeatNum")  # noqa: N815
     repeatTime = StringField("repeatTime")  # noqa: N815
+    advertising = StringField("advertising")  # the switch: Y (services.compliance)
 
     def add_problem(self, field: str, message: str) -> None:
         """Attach a problem to the field it belongs to (``sphone`` covers sphone1..3)."""

@@ -136,6 +136,8 @@ class Send(Model):
     #: forecast) until an administrator marks it sent (the forecast) or not sent (0).
     cost: Mapped[int | None] = mapped_column(Integer, default=None)
     test: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The law sees an advertisement (services.compliance): the switch, or ``(광고)``.
+    advertising: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     reserve_at: Mapped[datetime | None] = mapped_column(default=None)  # UTC
     repeat_num: Mapped[int | None] = mapped_column(Integer, default=None)
     repeat_minutes: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -29,7 +29,7 @@ from cafe24.errors import (
 )
 from cafe24.text import PROBLEM_CODES, Problem
 from smsform import messages
-from smsform.services import credit
+from smsform.services import compliance, credit
 from tests.cafe24.problem_examples import examples
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -68,6 +68,22 @@ SERVICE_PROBLEMS = [Problem("credit", credit.CREDIT_SHORT,
                     Problem("rphone", "address_book_too_many", {"limit": 999}),
                     Problem("groups", "unknown_groups", {"ids": "404, 405"}),
                     Problem("contacts", "unknown_contacts", {"ids": "17"})]
+#: The law's judge's problems (services/compliance.py), one of each code.
+COMPLIANCE_PROBLEMS = [
+    Problem("advertising", "ad_setting_missing", {"setting": "SMSFORM_AD_OPTOUT_NUMBER"}),
+    Problem("msg", "ad_label_variant", {"written": "[광고]", "right": "(광고)"}),
+    Problem("msg", "ad_label_not_first", {"written": "안녕하세요", "right": "(광고)"}),
+    Problem("msg", "ad_label_after_blank", {"right": "(광고)"}),
+    Problem("msg", "ad_sender_name_missing", {"name": "스마일상사"}),
+    Problem("msg", "ad_optout_missing", {"line": "무료수신거부 080-123-4567"}),
+    Problem("advertising", "ad_night", {"at": "2030-03-04 21:00", "resume": "2030-03-05 08:00",
+                                        "start": "21:00", "end": "08:00"}),
+]
+
+
+def test_every_compliance_code_has_one_sentence():
+    assert [p.code for p in COMPLIANCE_PROBLEMS] == list(compliance.PROBLEM_CODES)
+    assert set(messages.COMPLIANCE_SENTENCES) == set(compliance.PROBLEM_CODES)
 
 
 def test_every_problem_code_has_one_sentence():
@@ -76,7 +92,7 @@ def test_every_problem_code_has_one_sentence():
     assert set(worded) == {*PROBLEM_CODES, *(p.code for p in SERVICE_PROBLEMS)}
 
 
-@pytest.mark.parametrize("problem", [*examples(), *SERVICE_PROBLEMS],
+@pytest.mark.parametrize("problem", [*examples(), *SERVICE_PROBLEMS, *COMPLIANCE_PROBLEMS],
                          ids=lambda p: f"{p.field}-{p.code}")
 def test_every_problem_the_library_makes_is_worded_with_its_values(lang, problem):
     text = messages.problem_text(problem)

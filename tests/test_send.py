@@ -28,7 +28,8 @@ JSON = {"Accept": "application/json"}
 FORM_FIELDS = {"smsType", "subject", "msg", "rphone", "destination", "sphone", "sphone1",
                "sphone2", "sphone3", "rdate", "rtime", "returnurl", "testflag",
                "nointeractive", "repeatFlag", "repeatNum", "repeatTime",
-               "send_token"}  # ours: the one-time token that stops a second send
+               "send_token",  # ours: the one-time token that stops a second send
+               "advertising"}  # ours: the advertising switch (services/compliance.py)
 REFUSALS = sorted(code for code in codes.SEND_CODES if code not in ("success", "reserved", "test"))
 
 

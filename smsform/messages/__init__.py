@@ -16,6 +16,7 @@ The sentences live by area, each module importing only the services it words:
 - ``api``      the token API's (and the CLI's) input
 - ``contacts`` the address book's sentences (its refusals are in ``refusals``)
 - ``lists``    why a row of an uploaded or pasted list was left out
+- ``compliance`` the law's judge of a send: advertisements, the night rule
 - ``refusals`` every service's ``Refusal`` (accounts, tokens, relay sites, marks, filters):
                one table by class and code, ``refusal_text`` and ``filter_problems``
 
@@ -50,6 +51,7 @@ from smsform.messages.common import (
     terminal_time,
     whole_number_text,
 )
+from smsform.messages.compliance import COMPLIANCE_SENTENCES
 from smsform.messages.contacts import contacts_number_search_text
 from smsform.messages.gateway import (
     ROW_SEND_TYPE_WORDS,
@@ -114,7 +116,7 @@ __all__ = [
     "charset_text", "role_text",
     "API_INPUT_COUNTED", "API_INPUT_SENTENCES", "API_PROBLEM_SENTENCES", "api_input_text",
     "api_problem_text", "check_input_text",
-    "choice_text", "format_params", "in_both", "language", "terminal_time",
+    "choice_text", "COMPLIANCE_SENTENCES", "format_params", "in_both", "language", "terminal_time",
     "whole_number_text",
     "ROW_SEND_TYPE_WORDS", "ROW_STATUS_WORDS", "delivery_text", "gateway_check_text",
     "credit_failure_text", "gateway_check_value", "gateway_failure_text", "list_throttled_text",

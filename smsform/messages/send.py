@@ -15,6 +15,7 @@ from cafe24.answers import SendOutcome, SendStatus
 from cafe24.errors import Cafe24Error, InvalidRequest
 from cafe24.text import Problem
 from smsform.messages.common import as_count, format_params, language
+from smsform.messages.compliance import COMPLIANCE_SENTENCES
 from smsform.messages.gateway import transport_text
 from smsform.services.sending import MAX_KEY_LENGTH, Previous, SendResult, Status
 
@@ -95,7 +96,7 @@ def problem_text(problem: Problem) -> str:
     if counted is not None:
         count_param, plural = counted
         return plural(as_count(problem.params[count_param]), **values)
-    sentence = PROBLEM_SENTENCES.get(problem.code)
+    sentence = PROBLEM_SENTENCES.get(problem.code) or COMPLIANCE_SENTENCES.get(problem.code)
     if sentence is None:  # a code added to the library but not here: tests/test_messages.py
         log.error("no sentence for problem code %r", problem.code)
         return str(problem)

@@ -60,12 +60,13 @@ class MessageRow:
     test: bool
     marked: str | None
     detail: str | None
+    advertising: bool
 
 
 _COLUMNS = (_sends.c.id, _sends.c.user_id, _sends.c.created_at, _sends.c.result,
             _sends.c.code, _sends.c.kind, _sends.c.recipient_count, _sends.c.cost,
             _sends.c.forecast, _sends.c.remaining, _sends.c.sender, _sends.c.actor, _sends.c.source,
-            _sends.c.test, _sends.c.marked, _sends.c.detail)
+            _sends.c.test, _sends.c.marked, _sends.c.detail, _sends.c.advertising)
 
 
 def _row(row, now: datetime) -> MessageRow:
@@ -75,7 +76,7 @@ def _row(row, now: datetime) -> MessageRow:
         kind="lms" if row.kind == "L" else "sms", recipients=row.recipient_count,
         cost=row.cost, forecast=row.forecast, remaining=row.remaining, sender=row.sender,
         user=row.actor, source=row.source, test=bool(row.test), marked=row.marked,
-        detail=row.detail)
+        detail=row.detail, advertising=bool(row.advertising))
 
 
 _BY_ID = select(*_COLUMNS).where(_sends.c.id == bindparam("send_id"))
@@ -115,7 +116,7 @@ def written_row(result: SendResult, *, user_id: int | None, user: str,
         recipients=request.recipient_count, cost=result.cost, forecast=request.cost,
         remaining=result.remaining,
         sender=request.sender_number, user=user[:64], source=source, test=request.test,
-        marked=None, detail=result.detail[:300] or None)
+        marked=None, detail=result.detail[:300] or None, advertising=result.advertising)
 
 
 def page(log_filter: LogFilter, *, reader: Reader, after: Cursor | None, limit: int,

@@ -15,6 +15,9 @@ from cafe24.calls import SendRequest
 from cafe24.phone import RecipientList
 from cafe24.text import Problem, normalize_newlines
 
+#: The values of a ticked switch (a checkbox's ``Y``, a script's ``1`` or ``true``).
+SWITCH_ON = frozenset({"Y", "1", "ON", "TRUE"})
+
 
 @dataclass
 class Draft:
@@ -27,6 +30,9 @@ class Draft:
     problems: list[Problem] = field(default_factory=list)
     #: Numbers from the numbers box (rphone) sent with the names list, without a name.
     added_numbers: int = 0
+    #: The advertising switch (광고성 메시지): the send service writes the label and the
+    #: opt-out line (services.compliance). The relay's sites have no switch.
+    advertising: bool = False
 
 
 def _sender(data: Mapping[str, str]) -> str:
@@ -99,4 +105,5 @@ def build_request(data: Mapping[str, str], now: datetime | None = None) -> Draft
         repeat_minutes=repeat_minutes,
         test=data.get("testflag", "").strip().upper() == "Y",
     )
-    return Draft(request, recipients, problems, added)
+    return Draft(request, recipients, problems, added,
+                 advertising=data.get("advertising", "").strip().upper() in SWITCH_ON)

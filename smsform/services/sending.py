@@ -27,7 +27,7 @@ from cafe24.calls import SendRequest
 from cafe24.errors import Cafe24Error, ConnectFailed, InvalidRequest
 from cafe24.text import Problem
 from smsform import logs
-from smsform.services import contacts, credit, gateway, sendlog, tokens
+from smsform.services import compliance, contacts, credit, gateway, sendlog, tokens
 from smsform.states import Result
 
 log = logs.get("send")
@@ -151,6 +151,7 @@ class SendOrder:
     #: (``contacts.add_to_request``: one indexed read per group; none without them).
     groups: tuple[int, ...] = ()
     contacts: tuple[int, ...] = ()
+    advertising: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,11 @@ class SendResult:
     #: False when the database refused the outcome after the call: the row stays
     #: ``pending`` (then ``unknown``) while this result says what the gateway answered.
     outcome_logged: bool = True
+    #: The law's view (services.compliance): an advertisement, the recipients removed
+    #: before the call, and what it noted without refusing the send.
+    advertising: bool = False
+    excluded: tuple[compliance.Excluded, ...] = ()
+    notices: tuple[Problem, ...] = ()
 
     @property
     def code(self) -> str | None:
@@ -255,25 +261,37 @@ def _send_key(order: SendOrder) -> tuple[str | None, str | None] | Status:
 
 
 def submit(order: SendOrder) -> SendResult:
-    """Judge the order's request once, log it and claim its key in one commit, send once,
-    log the outcome (see ``SendOrder`` for what each part does)."""
-    request, actor = order.request, order.actor
+    """Judge the order once (the address book's recipients added, the law's judge, then
+    the request's own rules), log it and claim its key in one commit, send once, log the
+    outcome (see ``SendOrder`` for what each part does). The result carries the request as
+    judged (an advertisement's text built) and what the law's judge found."""
     if order.groups or order.contacts:
-        added = contacts.add_to_request(request, order.groups, order.contacts)
+        added = contacts.add_to_request(order.request, order.groups, order.contacts)
         if isinstance(added, list):
-            return SendResult(Status.INVALID, request, problems=(*order.input_problems, *added))
-        request = added
+            return SendResult(Status.INVALID, order.request,
+                              problems=(*order.input_problems, *added))
         order = replace(order, request=added)
-    problems = (*order.input_problems, *request.problems(order.now))
+    judged = compliance.judge(order.request, order.advertising, order.now)
+    result = _submit(order, judged)
+    if judged.advertising or judged.excluded or judged.notices:
+        result = replace(result, advertising=judged.advertising, excluded=judged.excluded,
+                         notices=judged.notices)
+    return result
+
+
+def _submit(order: SendOrder, judged: compliance.Judged) -> SendResult:
+    request, actor = judged.request, order.actor
+    problems = (*order.input_problems, *request.problems(order.now), *judged.problems)
     if problems:
         return SendResult(Status.INVALID, request, problems=problems)
-    keyed = _send_key(order)
+    keyed = _send_key(order if request is order.request else replace(order, request=request))
     if isinstance(keyed, Status):
         return SendResult(keyed, request)
     send_key, digest = keyed
     claim = sendlog.record_intent(request, user_id=actor.user_id, actor=actor.name,
                                   source=actor.source, address=actor.address,
-                                  send_key=send_key, digest=digest)
+                                  send_key=send_key, digest=digest,
+                                  advertising=judged.advertising)
     if isinstance(claim, sendlog.Taken):
         return _taken(request, claim)
     if order.admit is not None and not order.admit(claim.send_id):

@@ -112,7 +112,7 @@ _REMEMBER_SENDER = update(_users).where(
 
 def record_intent(request: SendRequest, *, user_id: int | None, actor: str, source: str,
                   address: str | None, send_key: str | None,
-                  digest: str | None) -> Claimed | Taken:
+                  digest: str | None, advertising: bool = False) -> Claimed | Taken:
     """Write and commit the intent row (result ``pending``), or say who has the key."""
     rows = _recipient_rows(request)
     created_at = utcnow()
@@ -123,7 +123,7 @@ def record_intent(request: SendRequest, *, user_id: int | None, actor: str, sour
         "subject": request.subject_text or None, "text": request.text,
         "recipients": json.dumps(rows, ensure_ascii=False),
         "recipient_count": request.recipient_count, "forecast": request.cost, "cost": None,
-        "test": request.test, "reserve_at": _utc(request.reserve_at),
+        "test": request.test, "advertising": advertising, "reserve_at": _utc(request.reserve_at),
         "repeat_num": request.repeat_num, "repeat_minutes": request.repeat_minutes,
         "result": Result.PENDING,
     }

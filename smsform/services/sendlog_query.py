@@ -717,6 +717,7 @@ class SendDetail:
     marked_by: str | None
     marked_at: datetime | None  # KST
     purged_at: datetime | None  # KST
+    advertising: bool = False  # the law saw an advertisement (services.compliance)
 
 
 def _recipients_of(text: str | None, recipients_json: str | None,
@@ -752,4 +753,4 @@ def detail(send_id: int, *, reader: Reader, with_answer: bool,
         answer=row.answer if with_answer else None, detail=row.detail,
         duration_ms=row.duration_ms, finished_at=in_korea(row.finished_at),
         marked_by=row.marked_by_name, marked_at=in_korea(row.marked_at),
-        purged_at=in_korea(row.purged_at))
+        purged_at=in_korea(row.purged_at), advertising=bool(row.advertising))

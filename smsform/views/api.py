@@ -245,7 +245,7 @@ def send_message() -> Response:
         reading = [p for p in reading if p.code not in contacts.PLACEHOLDER_CODES]
     return _answer(after_send(sending.submit(SendOrder(
         send_request, actor, key, input_problems=tuple(reading), groups=tuple(body.groups),
-        contacts=tuple(body.contacts)))))
+        contacts=tuple(body.contacts), advertising=body.advertising))))
 
 
 def _answer(result: SendResult) -> Response:

@@ -20,7 +20,7 @@ from flask import current_app, url_for
 from flask_babel import get_locale, get_translations
 
 from cafe24 import message, phone, schedule, text
-from smsform.services import credit
+from smsform.services import compliance, credit
 
 #: The JavaScript calls that mark a string for translation (static/js/i18n.js).
 JS_KEYWORDS = {"gettext": None, "ngettext": (1, 2)}
@@ -49,6 +49,17 @@ def rules() -> dict[str, Any]:
         "repeatTimeMin": schedule.REPEAT_TIME_MIN,
         "repeatTimeMax": schedule.REPEAT_TIME_MAX,
     }
+
+
+def advertising_rules() -> dict[str, Any]:
+    """What the advertising switch writes around the text (static/js/form/advertising.js
+    builds it as ``compliance.AdRules.build`` does), and the settings it lacks."""
+    ad = compliance.AdRules.of_app()
+    return {"label": compliance.LABEL, "firstLine": compliance.LABEL + ad.sender_name,
+            "optoutLine": ad.optout_line,
+            "blanks": compliance.BLANKS, "missing": list(ad.missing()),
+            "nightStart": compliance.NIGHT_START.strftime("%H:%M"),
+            "nightEnd": compliance.NIGHT_END.strftime("%H:%M")}
 
 
 @cache
@@ -100,9 +111,10 @@ def known_credit() -> str:
 
 
 def form_config() -> dict[str, Any]:
-    """The send form's config block: ``rules``, ``messages`` and ``urls``."""
+    """The send form's config block: ``rules``, ``advertising``, ``messages`` and ``urls``."""
     return {
         "rules": rules(),
+        "advertising": advertising_rules(),
         "messages": js_messages(),
         "urls": {"senders": url_for("lookup.calljson"),
                  "templates": url_for("templates.choices"),

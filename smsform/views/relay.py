@@ -21,6 +21,8 @@ known                      as the send service refuses it before any call
 an SMS over 90 bytes       ``0004,`` (the gateway does not switch it to LMS)
 bad Base64 / bytes         ``3203,`` for msg and subject, ``-101,`` for other fields
 a rule broken              the gateway's code for it (``cafe24.wire.PROBLEM_GATEWAY_CODES``)
+an advertisement (광고)    ``0003,`` when malformed (label, sender's name, opt-out line) and
+the law refuses            ``3224,`` at night (21:00-08:00 KST), ``compliance.gateway_code``
 refused by the gateway     the gateway's own code, ``CODE,N`` (but ``-102``, the master key
                            refused, is a server failure: ``-100,``)
 not sent / unknown         ``-100,``: a server-side failure; the site cannot know whether
@@ -44,7 +46,14 @@ from cafe24.answers import ResultRow
 from cafe24.errors import Cafe24Error
 from smsform import logs
 from smsform.errors import after_send
-from smsform.services import relay_gate, relay_results, relay_sends, relay_sites, results
+from smsform.services import (
+    compliance,
+    relay_gate,
+    relay_results,
+    relay_sends,
+    relay_sites,
+    results,
+)
 from smsform.services.relay_gate import Denial
 from smsform.services.relay_sends import RelaySend
 from smsform.services.relay_sites import Site
@@ -88,7 +97,7 @@ def send_answer(outcome: RelaySend) -> str:
     if result.status is Status.REFUSED and result.code and result.code != "-102":
         return wire.send_refused(result.code, outcome.remaining)
     if result.status is Status.INVALID:
-        return wire.send_refused(wire.problems_code(p.code for p in result.problems))
+        return wire.send_refused(compliance.gateway_code(result.problems))
     if result.status is Status.CREDIT_SHORT:  # the gateway's own code for it
         return wire.send_refused(NO_CREDIT, outcome.remaining)
     # NOT_SENT, UNKNOWN, the master key refused (-102), anything else: a server failure.

@@ -210,12 +210,14 @@ def smssend():
                      or p.code not in contacts.PLACEHOLDER_CODES)
     result = after_send(sending.submit(SendOrder(draft.request, actor, key,
                                                  input_problems=problems, groups=groups,
-                                                 contacts=chosen)))
+                                                 contacts=chosen,
+                                                 advertising=draft.advertising)))
     return _answer(form, draft, result)
 
 
 def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
-    """The one place a send's result becomes an HTTP answer."""
+    """The one place a send's result becomes an HTTP answer (its facts from the request as
+    sent: an advertisement's text is built by the send service)."""
     status = HTTP_STATUS[result.status]
     if result.status is Status.NOT_SENT and isinstance(result.error, InvalidRequest):
         status = 400  # our client refused it: the request, not the gateway, is at fault
@@ -230,9 +232,9 @@ def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
         _credit_short(result, draft, text, status)
     if wants_json():
         facts = {"remaining": result.remaining, "outcome_unknown": result.status is
-                 Status.UNKNOWN, "cost": result.cost, "forecast": draft.request.cost,
-                 "kind": draft.request.kind,
-                 "recipients": draft.request.recipient_count, "send_id": result.send_id,
+                 Status.UNKNOWN, "cost": result.cost, "forecast": result.request.cost,
+                 "kind": result.request.kind,
+                 "recipients": result.request.recipient_count, "send_id": result.send_id,
                  "logged": result.outcome_logged}
         if not result.status.accepted:
             raise ApiError(status, result.code or result.status.value, text, extra=facts)
@@ -258,7 +260,7 @@ def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
         "send/result.html", result=result, result_text=page_text, draft=draft,
         code_text=messages.result_code_text(result.status.value, result.code),
         return_url=return_url, return_url_refused=bool(form.returnurl.data) and not return_url,
-        **embed.result_context(result, draft.request, text, return_url, go_on),
+        **embed.result_context(result, result.request, text, return_url, go_on),
     ), status
 
 
@@ -272,7 +274,7 @@ def _reopen(form: SendForm, draft: form_input.Draft, result: SendResult, text: s
     return _render_form(
         form, status, draft, reopened=True, result=result, result_text=text,
         code_text=messages.result_code_text(ending, result.code),
-        **embed.result_context(result, draft.request, text, None, False))
+        **embed.result_context(result, result.request, text, None, False))
 
 
 def _credit_short(result: SendResult, draft: form_input.Draft, text: str, status: int):
@@ -280,8 +282,8 @@ def _credit_short(result: SendResult, draft: form_input.Draft, text: str, status
     shortfall) beside the send's facts."""
     [problem] = result.problems
     raise ApiError(status, Status.CREDIT_SHORT.value, text, extra={
-        **problem.params, "remaining": None, "cost": 0, "forecast": draft.request.cost,
-        "kind": draft.request.kind, "recipients": draft.request.recipient_count,
+        **problem.params, "remaining": None, "cost": 0, "forecast": result.request.cost,
+        "kind": result.request.kind, "recipients": result.request.recipient_count,
         "send_id": result.send_id})
 
 

@@ -179,7 +179,7 @@ def show(send_id: int) -> Any:
         return {**_item(row), "subject": row.subject, "text": row.text,
                 "recipients_list": [{"phone": r.phone, "name": r.name, "text": r.text}
                                     for r in detail.recipients],
-                "purged": row.purged}
+                "purged": row.purged, "advertising": detail.advertising}
     return render_template(
         "sends/show.html", detail=detail, row=row, source_text=messages.source_text(row.source),
         gateway_code=messages.gateway_code(row.code),

@@ -6,6 +6,7 @@
  */
 import { setMessages } from "./i18n.js";
 import { createRules } from "./rules.js";
+import { startAdvertising } from "./form/advertising.js";
 import { startMeter } from "./form/meter.js";
 import { startNames } from "./form/names.js";
 import { startRecipients } from "./form/recipients.js";
@@ -35,8 +36,10 @@ function start() {
     if (!parts) {
       return; // still starting
     }
-    const { meter, recipients, names, schedule, book } = parts;
-    const text = rules.normalizeText(meter.msg.value); // as the server counts and sends it
+    const { meter, recipients, names, schedule, book, advertising } = parts;
+    const typed = rules.normalizeText(meter.msg.value); // as the server counts and sends it
+    const text = advertising.apply(typed); // with the label and the opt-out line, if ticked
+    advertising.render(text, typed);
     const list = recipients.current();
     const eff = names.effective(text, list);
     // Groups and contacts ticked from the address book count too (at most: a number typed
@@ -51,11 +54,12 @@ function start() {
   const recipients = startRecipients(form, rules, { onChange: update });
   const names = startNames(form, rules, { onChange: update, recipients, msg: meter.msg });
   const schedule = startSchedule(form, rules, { onChange: update });
+  const advertising = startAdvertising(form, config.advertising, { onChange: update });
   const senders = startSenders(form, rules, { url: config.urls.senders });
   startSubmit(form, rules, { recipients, meter, schedule, senders });
   startTemplates(form, rules, { url: config.urls.templates, onChange: update });
   const book = startContacts(form, { url: config.urls.groups, onChange: update });
-  parts = { meter, recipients, names, schedule, book };
+  parts = { meter, recipients, names, schedule, book, advertising };
 
   window.addEventListener("pageshow", update);
   update();
