@@ -6,21 +6,26 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+#: The first operations, in the document's order (the rest follow as the API grows).
 OPERATIONS = ["sendMessage", "listMessages", "getMessage", "getBalance", "listSenders"]
 
 
 def test_the_reference_renders_the_document(page: Page, live_server: str):
+    document = page.request.get(f"{live_server}/api/v1/openapi.json").json()
+    every = [operation["operationId"] for path in document["paths"].values()
+             for operation in path.values()]
+    assert every[:len(OPERATIONS)] == OPERATIONS
     page.goto("/static/api/index.html")
     expect(page.locator("#operations")).to_be_visible()
     expect(page.locator("#loading")).to_be_hidden()
     assert [s.get_attribute("id") for s in page.locator("section.operation").all()] == [
-        f"op-{name}" for name in OPERATIONS]
+        f"op-{name}" for name in every]  # every operation the app serves, in its order
     send = page.locator("#op-sendMessage")
     expect(send.locator("h3")).to_contain_text("POST /api/v1/messages")
     expect(send.locator("pre").first).to_contain_text('"from": "02-123-4567"')
     expect(send.get_by_role("cell", name="Idempotency-Key", exact=True)).to_be_visible()
     members = page.locator("#schema-MessageIn tbody tr td:first-child").all_inner_texts()
-    assert members[:3] == ["from", "to", "text"]
+    assert members[:2] == ["from", "to"] and "text" in members
     expect(page.locator("#problem-refused")).to_contain_text("refused")
     page.locator("#op-sendMessage a", has_text="MessageIn").click()
     assert page.url.endswith("#schema-MessageIn")
