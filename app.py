@@ -83,10 +83,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         admin,
         api,
         api_contacts,
+        api_optouts,
         auth,
         contacts,
         dashboard,
         lookup,
+        optouts,
         page_cache,
         relay,
         relay_sites,
@@ -109,10 +111,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(account.bp)
     app.register_blueprint(templates.bp)
     app.register_blueprint(contacts.bp)
+    app.register_blueprint(optouts.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens only: no session, so no CSRF token
     app.register_blueprint(api_contacts.bp)  # /api/v1/contacts and /groups, the same gate
     csrf.exempt(api_contacts.bp)
+    app.register_blueprint(api_optouts.bp)  # /api/v1/optouts, the same gate
+    csrf.exempt(api_optouts.bp)
     errors.answer_problems_under(app, api.PREFIX + "/")
 
     @app.context_processor

@@ -25,6 +25,10 @@ from smsform.api_schemas import (
     MessagePage,
     MessageQuery,
     MessageSent,
+    OptOutIn,
+    OptOutOut,
+    OptOutPage,
+    OptOutQuery,
     ProblemDetails,
     Senders,
 )
@@ -194,6 +198,7 @@ def _paths() -> dict[str, Any]:
             "responses": _responses({"200": _json(Senders, "The numbers.")}, 502, 503),
         }},
         **_contact_paths(),
+        **_optout_paths(),
     }
 
 
@@ -252,14 +257,57 @@ def _contact_paths() -> dict[str, Any]:
     }
 
 
+def _optout_paths() -> dict[str, Any]:
+    """The opt-out list's paths (views/api_optouts.py)."""
+    query = OptOutQuery.model_json_schema()
+    parameters = [{"name": name, "in": "query", "required": False,
+                   "description": prop.get("description", ""), "schema": _not_null(prop)}
+                  for name, prop in query["properties"].items()]
+    number = [{"name": "number", "in": "path", "required": True,
+               "description": "The number, with or without dashes.",
+               "schema": {"type": "string", "minLength": 1, "maxLength": 40,
+                          "pattern": "^010-?[0-9]{4}-?[0-9]{4}$"}},
+              {"name": "reason", "in": "query", "required": True,
+               "description": "Why it comes off the list (kept with its history).",
+               "schema": {"type": "string", "minLength": 1, "maxLength": 200}}]
+    return {
+        f"{PREFIX}/optouts": {
+            "get": {
+                "operationId": "listOptOuts", "tags": ["optouts"],
+                "summary": "The opt-out list (수신거부), a page at a time",
+                "description": "Numbers are masked, and memos left out, for a viewer's "
+                               "token, which may look up whole numbers only.",
+                "parameters": parameters,
+                "responses": _responses({"200": _json(OptOutPage, "One page.")}, 400),
+            },
+            "post": {
+                "operationId": "createOptOut", "tags": ["optouts"],
+                "summary": "Record an opt-out: advertising sends leave the number out",
+                "requestBody": _body_of(OptOutIn),
+                "responses": _responses(
+                    {"201": _json(OptOutOut, "Recorded."),
+                     "200": _json(OptOutOut, "It was on the list already (its first "
+                                             "record).")}, 400, 413, 415),
+            },
+        },
+        f"{PREFIX}/optouts/{{number}}": {"delete": {
+            "operationId": "deleteOptOut", "tags": ["optouts"],
+            "summary": "Take a number off the opt-out list, saying why",
+            "parameters": number,
+            "responses": _responses({"204": {"description": "Removed."}}, 400, 404),
+        }},
+    }
+
+
 @cache
 def document() -> dict[str, Any]:
     """The whole OpenAPI 3.1 document (made once)."""
     answers: tuple[type[BaseModel], ...] = (MessageSent, MessageDetail, MessagePage, Balance,
                                             Senders, ProblemDetails, ContactOut, ContactPage,
-                                            GroupList)
+                                            GroupList, OptOutOut, OptOutPage)
     models: list[tuple[type[BaseModel], Any]] = [
         (MessageIn, "validation"), (ContactIn, "validation"), (ContactPatch, "validation"),
+        (OptOutIn, "validation"),
         *((model, "serialization") for model in answers)]
     _, schemas = models_json_schema(models, ref_template=_REF)
     return {

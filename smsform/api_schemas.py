@@ -451,3 +451,51 @@ class GroupList(BaseModel):
     """Every group, by name."""
 
     items: list[GroupOut]
+
+
+# --- the opt-out list (/api/v1/optouts) --------------------------------------------------
+
+
+class OptOutIn(BaseModel):
+    """``POST /api/v1/optouts``: a number that opted out (rules: services.optouts)."""
+
+    model_config = _STRICT | ConfigDict(json_schema_extra={"examples": [
+        {"phone": "010-1234-5678", "memo": "080 수신거부 전화"}]})
+
+    phone: str = Field(min_length=1, max_length=MAX_PHONE_LENGTH, description=(
+        "The number, with or without dashes."),
+        json_schema_extra={"pattern": "^010-?[0-9]{4}-?[0-9]{4}$"})
+    memo: str = Field(default="", max_length=200, pattern=_ONE_LINE,
+                      description="How the person asked, for example.")
+
+
+class OptOutQuery(BaseModel):
+    """``GET /api/v1/optouts``: a search and a page of it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    q: str = Field(default="", max_length=40, description=(
+        "A number with or without dashes, or a part of one (digits; a token whose user "
+        "sees numbers masked may look up whole numbers only)."))
+    page: int = Field(default=1, ge=1, le=100_000)
+    limit: int = Field(default=PAGE_LIMIT, ge=1, le=MAX_PAGE_LIMIT)
+
+
+class OptOutOut(BaseModel):
+    """An opted-out number (masked, without its memo, for a token whose user sees numbers
+    masked)."""
+
+    phone: str
+    opted_out_at: datetime = Field(description="When it was recorded (Korea time).")
+    via: str = Field(description="How: hand, file, api, relay or cli.")
+    by: str = Field(description="Who recorded it (a user, a relay site, cli).")
+    memo: str | None
+
+
+class OptOutPage(BaseModel):
+    """One page of the opt-out list, newest first."""
+
+    items: list[OptOutOut]
+    total: int = Field(description="How many match.")
+    page: int
+    pages: int

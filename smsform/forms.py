@@ -236,3 +236,25 @@ class GroupForm(BaseForm):
     """A new contact group."""
 
     name = StringField("name", validators=[DataRequired()])
+
+
+class OptOutForm(BaseForm):
+    """A number put on the opt-out list by hand (rules: services.optouts)."""
+
+    phone = StringField("phone", validators=[DataRequired()])
+    memo = StringField("memo")
+
+
+class OptOutRemoveForm(BaseForm):
+    """A number taken off the opt-out list, and why (kept with its history)."""
+
+    phone = StringField("phone", validators=[DataRequired()])
+    reason = StringField("reason")
+
+
+class OptOutImportForm(BaseForm):
+    """Numbers for the opt-out list from a file (read by services.lists) or pasted."""
+
+    paste = TextAreaField("paste")
+    phone_column = StringField("phone_column")
+    memo = StringField("memo")

@@ -31,7 +31,7 @@ from sqlalchemy.sql.ddl import BaseDDLElement
 
 from cafe24.schedule import KST
 from smsform.extensions import Model
-from smsform.states import Result
+from smsform.states import OptOutVia, Result
 
 
 def utcnow() -> datetime:
@@ -152,6 +152,12 @@ class Send(Model):
     marked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     marked_at: Mapped[datetime | None] = mapped_column(default=None)
     purged_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: An advertising send's recipients that opted out (services.optouts), removed before
+    #: the call: JSON [[phone, name]] (None: nobody removed). Purged with the recipients.
+    excluded: Mapped[str | None] = mapped_column(Text, default=None)
+    #: How many of a send's numbers had opted out when it was sent anyway (not an
+    #: advertisement: an order or delivery notice may lawfully go); None: none.
+    opted_out: Mapped[int | None] = mapped_column(Integer, default=None)
 
     __table_args__ = (
         Index("ix_sends_created_at", "created_at"),
@@ -315,6 +321,43 @@ class AuditEvent(Model):
     target: Mapped[str | None] = mapped_column(String(64), default=None)
     detail: Mapped[str | None] = mapped_column(Text, default=None)  # JSON
     address: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class OptOut(Model):
+    """A number that opted out of advertising (수신거부): an advertising send never reaches
+    it (services.optouts). ``phone`` is its digits, unique; ``via`` how it was recorded
+    (``states.OptOutVia``), ``by_name`` by whom (a user, a relay site, ``cli``);
+    ``confirm_send_id`` the send log row of the confirmation text, when one was sent.
+    Removing one moves it to ``optout_removals``, with who removed it, when and why."""
+
+    __tablename__ = "optouts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(16), unique=True)  # digits only
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    via: Mapped[str] = mapped_column(String(8), default=OptOutVia.HAND.value)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    by_name: Mapped[str] = mapped_column(String(64))
+    memo: Mapped[str | None] = mapped_column(Text, default=None)
+    confirm_send_id: Mapped[int | None] = mapped_column(ForeignKey("sends.id"), default=None)
+
+
+class OptOutRemoval(Model):
+    """An opt-out that was removed: the opt-out as it was (when, how, by whom, its memo)
+    and its removal (when, by whom, why), kept so a company can show both."""
+
+    __tablename__ = "optout_removals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(16), index=True)  # digits only
+    opted_out_at: Mapped[datetime] = mapped_column()
+    via: Mapped[str] = mapped_column(String(8))
+    by_name: Mapped[str] = mapped_column(String(64))
+    memo: Mapped[str | None] = mapped_column(Text, default=None)
+    removed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    removed_by_name: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
 
 
 class SimulatorState(Model):

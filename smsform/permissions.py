@@ -33,13 +33,15 @@ class Permission(StrEnum):
     READ_ALL_SENDS = "read_all_sends"  # the API reads every user's sends, not only one's own
     MANAGE_TEMPLATES = "manage_templates"  # create, change and delete the shared templates
     EDIT_CONTACTS = "edit_contacts"  # add, change, import and delete contacts and groups
+    EDIT_OPTOUTS = "edit_optouts"  # add, import and remove (with a reason) opt-outs (수신거부)
 
 
 #: Each role and what it may do; the first role listed is the most powerful.
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "admin": frozenset(Permission),
     "sender": frozenset({Permission.SEND, Permission.VIEW, Permission.SEE_NUMBERS,
-                         Permission.MANAGE_TEMPLATES, Permission.EDIT_CONTACTS}),
+                         Permission.MANAGE_TEMPLATES, Permission.EDIT_CONTACTS,
+                         Permission.EDIT_OPTOUTS}),
     "viewer": frozenset({Permission.VIEW}),
 }
 ROLES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)

@@ -52,3 +52,14 @@ Result.ACCEPTED = (Result.SUCCESS, Result.RESERVED, Result.TEST)
 Result.CHARGED = (Result.SUCCESS, Result.RESERVED)
 Result.COUNTED = (Result.PENDING, Result.SUCCESS, Result.RESERVED, Result.UNKNOWN)
 Result.SUMMED = (Result.SUCCESS, Result.RESERVED, Result.TEST, Result.REFUSED, Result.NOT_SENT)
+
+
+class OptOutVia(StrEnum):
+    """How an opt-out (수신거부) was recorded: the ``via`` of ``optouts`` and of the
+    removals' history."""
+
+    HAND = "hand"  # typed on the opt-out page
+    FILE = "file"  # a file (or pasted lines) imported on the page
+    API = "api"  # POST /api/v1/optouts
+    RELAY = "relay"  # a relay site's call
+    CLI = "cli"  # flask --app app optout add|import

@@ -26,6 +26,16 @@ SEED = 20260301
 CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
           "response_headers_conformance", "response_schema_conformance")
 BUDGET_SECONDS = 120  # the run takes about 20 s; this only stops a hang
+#: DELETE /api/v1/optouts/{number} answers 404 to every number made up at random (none is
+#: on the list), so Schemathesis's "missing test data" warning is not shown (it cannot be
+#: turned off for one operation: its per-operation setting is not read when it reports);
+#: every other warning stays on, and the 204 is tested in tests/test_api_optouts.py.
+CONFIG = """
+[warnings]
+display = ["missing_auth", "base_url_mismatch", "validation_mismatch", "missing_deserializer",
+           "unused_openapi_auth", "unsupported_regex", "method_not_allowed",
+           "unmatched_filter", "unresolvable_reference", "rate_limited"]
+"""
 
 
 @pytest.fixture
@@ -46,8 +56,11 @@ def live_api(tmp_path):
 @pytest.mark.slow  # a server, and Schemathesis's command in a process of its own
 def test_every_answer_is_as_documented(live_api, tmp_path):
     url, token = live_api
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(CONFIG)
     command = [
-        sys.executable, "-m", "schemathesis.cli", "run", f"{url}/api/v1/openapi.json",
+        sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run",
+        f"{url}/api/v1/openapi.json",
         "--header", f"Authorization: Bearer {token}", "--checks", ",".join(CHECKS),
         "--max-examples", str(EXAMPLES_PER_OPERATION), "--seed", str(SEED),
         "--suppress-health-check", "all", "--request-timeout", "10", "--workers", "1",
@@ -57,5 +70,5 @@ def test_every_answer_is_as_documented(live_api, tmp_path):
                          text=True, timeout=BUDGET_SECONDS, check=False)
     report = run.stdout + run.stderr
     assert run.returncode == 0, report[-6000:]
-    assert "11 selected / 11 total" in report
+    assert "14 selected / 14 total" in report
     assert "No issues found" in report, report[-6000:]

@@ -19,6 +19,7 @@ from smsform.services.accounts import AccountError
 from smsform.services.api_tokens import TokenError
 from smsform.services.contacts import ContactError
 from smsform.services.lists import ListRefused
+from smsform.services.optouts import OptOutError
 from smsform.services.query_args import FilterError, FilterProblem
 from smsform.services.refusals import Refusal
 from smsform.services.relay_sites import RelayError
@@ -28,7 +29,8 @@ from smsform.services.templates import TemplateError
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 KINDS = {cls.__name__: cls for cls in (AccountError, TokenError, RelayError, MarkRefused,
-                                        ListRefused, ContactError, TemplateError)}
+                                        ListRefused, ContactError, TemplateError,
+                                        OptOutError)}
 HANGUL = re.compile("[가-힣]")
 
 

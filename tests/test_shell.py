@@ -14,9 +14,9 @@ from smsform.views import navigation
 from tests.support import build_app, page, sign_in, valid_send
 
 GROUPS = {
-    "admin": ["home", "send", "history", "settings", "admin"],
-    "sender": ["home", "send", "history", "settings"],
-    "viewer": ["home", "history", "settings"],
+    "admin": ["home", "send", "history", "contacts", "settings", "admin"],
+    "sender": ["home", "send", "history", "contacts", "settings"],
+    "viewer": ["home", "send", "history", "contacts", "settings"],  # send: the templates
 }
 
 
@@ -49,7 +49,7 @@ def test_the_group_of_the_page_one_is_on_is_marked(app):
 
 def test_a_coming_page_slots_into_its_group_once_it_exists(backend, monkeypatch):
     contacts = replace(navigation.NAV[3], links=(
-        navigation.Link("contacts.index", "주소록", None),))
+        navigation.Link("coming.index", "목록", None),))
     assert navigation.NAV[3].name == "contacts"
     monkeypatch.setattr(navigation, "NAV", (*navigation.NAV[:3], contacts,
                                             *navigation.NAV[4:]))
@@ -57,11 +57,11 @@ def test_a_coming_page_slots_into_its_group_once_it_exists(backend, monkeypatch)
     assert before.select_one("#nav-group-contacts") is None  # no dead link
 
     app = build_app(backend)
-    bp = Blueprint("contacts", __name__)
-    bp.add_url_rule("/contacts", "index", lambda: "address book")
+    bp = Blueprint("coming", __name__)
+    bp.add_url_rule("/coming", "index", lambda: "a coming page")
     app.register_blueprint(bp)
     after = page(sign_in(app, "viewer").get("/dashboard"))
-    assert after.select_one("#nav-group-contacts a#nav-contacts-index")["href"] == "/contacts"
+    assert after.select_one("#nav-group-contacts a#nav-coming-index")["href"] == "/coming"
 
 
 def test_anonymous_visitors_get_no_menu(client):

@@ -17,6 +17,8 @@ The sentences live by area, each module importing only the services it words:
 - ``contacts`` the address book's sentences (its refusals are in ``refusals``)
 - ``lists``    why a row of an uploaded or pasted list was left out
 - ``compliance`` the law's judge of a send: advertisements, the night rule
+- ``optouts``  the opt-out list: how a number was recorded, an import's report, a send's
+               opted-out numbers
 - ``refusals`` every service's ``Refusal`` (accounts, tokens, relay sites, marks, filters):
                one table by class and code, ``refusal_text`` and ``filter_problems``
 
@@ -72,6 +74,7 @@ from smsform.messages.lists import (
     list_kind_text,
     row_problem_text,
 )
+from smsform.messages.optouts import VIA_WORDS, via_text
 from smsform.messages.refusals import (
     REFUSALS,
     filter_problem_text,
@@ -125,6 +128,7 @@ __all__ = [
     "transport_text",
     "contacts_number_search_text",
     "LIST_KIND_WORDS", "ROW_PROBLEM_WORDS", "list_kind_text", "row_problem_text",
+    "VIA_WORDS", "via_text",
     "REFUSALS", "filter_problem_text", "filter_problems", "refusal_text",
     "KEY_SENTENCES", "PROBLEM_COUNTED", "PROBLEM_SENTENCES", "not_sent_again_text",
     "not_sent_text", "outcome_text", "previous_text", "problem_text", "send_result_text",

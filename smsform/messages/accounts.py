@@ -42,6 +42,10 @@ AUDIT_ACTION_WORDS = {
     "contacts_exported": _l("Contacts exported"),
     "group_created": _l("Contact group added"),
     "group_deleted": _l("Contact group deleted"),
+    "optout_added": _l("Opt-out recorded"),
+    "optout_removed": _l("Opt-out removed"),
+    "optout_imported": _l("Opt-outs imported"),
+    "optouts_exported": _l("Opt-out list exported"),
 }
 
 
@@ -71,6 +75,10 @@ AUDIT_DETAIL_WORDS = {
     "grouped": _l("put in the group"), "refused": _l("left out"),
     "duplicates": _l("duplicates"), "group": _l("group"), "groups": _l("groups"),
     "contacts": _l("contacts"), "masked": _l("masked"),
+    # the opt-out list (services.optouts)
+    "via": _l("how"), "memo": _l("memo"), "reason": _l("reason"),
+    "opted_out_at": _l("opted out at"), "already": _l("already listed"),
+    "numbers": _l("numbers"),
 }
 #: A relay site's charset, for a person (the relay form's choices and the audit).
 CHARSET_WORDS = {"auto": _l("Detect (UTF-8 or EUC-KR)"), "utf-8": "UTF-8", "euc-kr": "EUC-KR"}

@@ -19,6 +19,7 @@ from smsform.services.accounts import AccountError
 from smsform.services.api_tokens import TokenError
 from smsform.services.contacts import ContactError
 from smsform.services.lists import ListRefused
+from smsform.services.optouts import OptOutError
 from smsform.services.query_args import FilterError, FilterProblem
 from smsform.services.refusals import Refusal
 from smsform.services.relay_sites import RelayError
@@ -26,6 +27,11 @@ from smsform.services.sendlog import MarkRefused
 from smsform.services.templates import TemplateError
 
 log = logging.getLogger(__name__)
+
+#: Sentences two services' refusals share (a list's search, its pages, control characters).
+CONTROL_CHARS = _l("Control characters are not allowed here.")
+SEARCH_TOO_LONG = _l("The search is too long: at most %(max)s characters.")
+BAD_PAGE = _l("A page is a whole number from 1 to %(max)s.")
 
 #: Why each service said no, by its class and code.
 REFUSALS: dict[type[Refusal], dict[str, LazyString]] = {
@@ -85,15 +91,31 @@ REFUSALS: dict[type[Refusal], dict[str, LazyString]] = {
         "not_found": NO_SUCH_SEND,
         "not_unknown": _l("Only a send whose outcome is unknown can be marked."),
     },
+    # The opt-out list (services.optouts): /optouts, the API and ``flask --app app optout``.
+    OptOutError: {
+        "invalid_phone": _l("%(value)s is not a Korean phone number."),
+        "memo_too_long": _l("A memo has at most %(max)s characters."),
+        "control_chars": CONTROL_CHARS,
+        "reason_required": _l("Say why the number comes off the opt-out list: the reason is "
+                              "kept with its history."),
+        "reason_too_long": _l("A reason has at most %(max)s characters."),
+        "not_found": _l("%(number)s is not on the opt-out list."),
+        "query_too_long": SEARCH_TOO_LONG,
+        "query_not_number": _l("Search by a phone number or a part of it (digits, with or "
+                               "without dashes)."),
+        "whole_number_only": _l("Numbers are shown to you masked: search by a whole number "
+                                "(for example 010-1234-5678), not a part of one."),
+        "bad_page": BAD_PAGE,
+    },
     # A list page's filters (the send log's, the API list's, the audit trail's): the whole
     # refusal, then each problem's code (services.query_args.FilterProblem).
     FilterError: {
         "bad_filter": _l("Some filters cannot be used."),
         "repeated": _l("Give this filter once."),
-        "control_chars": _l("Control characters are not allowed here."),
+        "control_chars": CONTROL_CHARS,
         "unknown_user": _l("There is no user named %(name)s."),
         "unknown_result": _l("Unknown result %(value)s; use one of %(choices)s."),
-        "q_too_long": _l("The search is too long: at most %(max)s characters."),
+        "q_too_long": SEARCH_TOO_LONG,
         "q_too_many_words": _l("Search for at most %(max)s words at once."),
         "q_word_too_short": _l("Each word must have at least %(min)s characters."),
         "q_word_too_common": _l("%(word)s appears in too many forms to search for; add a letter "
@@ -105,7 +127,7 @@ REFUSALS: dict[type[Refusal], dict[str, LazyString]] = {
         "bad_date": _l("Write a date as YYYY-MM-DD (for example 2026-03-01), not %(value)s."),
         "date_out_of_range": _l("Choose a date from %(earliest)s to %(latest)s."),
         "dates_reversed": _l("The end date is before the start date."),
-        "bad_page": _l("A page is a whole number from 1 to %(max)s."),
+        "bad_page": BAD_PAGE,
         "bad_format": _l("Unknown format; use html, json or csv."),
         "unknown_action": _l("Unknown action: %(value)s"),
         "too_long": _l("At most %(max)s characters."),

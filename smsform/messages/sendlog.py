@@ -66,6 +66,7 @@ SOURCE_WORDS = {
     "api": _l("API"),
     "relay": _l("Relay"),
     "cli": _l("Command line (CLI)"),
+    "optout": _l("Opt-out confirmation"),
 }
 
 

@@ -33,6 +33,7 @@ ACTIONS = (
     "template_created", "template_changed", "template_deleted",
     "contact_created", "contact_changed", "contact_deleted", "contacts_imported",
     "contacts_exported", "group_created", "group_deleted",
+    "optout_added", "optout_removed", "optout_imported", "optouts_exported",
 )
 CLI = "cli"
 PER_PAGE = 50

@@ -51,6 +51,7 @@ NAV: tuple[Group, ...] = (
     # the address book, lists and opt-outs
     Group("contacts", _l("Contacts"), (
         Link("contacts.index", _l("Address book"), Permission.VIEW),
+        Link("optouts.index", _l("Opt-outs"), Permission.VIEW),
     )),
     Group("settings", _l("Settings"), (
         Link("account.tokens", _l("API tokens")),

@@ -1,0 +1,363 @@
+"""The opt-out list (수신거부): the numbers that asked for no more advertising.
+
+One row per number (its digits, unique) with when, how (``states.OptOutVia``), by whom and
+a memo. Adding a number that is on the list already changes nothing; removing one takes a
+reason and moves the row to the removals' history, so a company can show when a number
+opted out and when and why it was taken off. Every change is audited (an import once, as
+counts). ``opted_out`` answers which of a send's numbers are here in one indexed query,
+for the send's judge (an advertising send never reaches them; any other send says how
+many of its numbers are here).
+
+Readers who see numbers masked (viewers) get every number as ``010-****-5678``, no memo,
+and may look a number up only whole: a part of one would tell the hidden digits in turn.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from cafe24.phone import normalize_phone
+from smsform.extensions import db
+from smsform.models import OptOut, OptOutRemoval, in_korea, utcnow
+from smsform.services import audit
+from smsform.services.audit import AuditActor
+from smsform.services.lists import ListReport
+from smsform.services.refusals import Refusal
+from smsform.services.sendlog_query import mask_phone
+from smsform.states import OptOutVia
+
+_optouts = OptOut.__table__
+_removals = OptOutRemoval.__table__
+
+MEMO_LIMIT = 200
+REASON_LIMIT = 200
+QUERY_LIMIT = 40
+PER_PAGE = 50
+MAX_PAGE = 100_000
+#: How many numbers one statement of an import asks about or writes.
+_CHUNK = 500
+#: What may stand in a number typed into the search besides digits.
+_QUERY_JUNK = re.compile(r"[\s\-.()+]")
+
+T = TypeVar("T")
+
+
+class OptOutError(Refusal):
+    """Why the opt-out list would not do what it was asked."""
+
+
+def digits_of(raw: str) -> str | None:
+    """A Korean number as the list keeps it (its digits, ``01012345678``), or None."""
+    number = normalize_phone(raw or "")
+    return number.replace("-", "") if number else None
+
+
+def dashed(digits: str) -> str:
+    """A kept number as people read it (``010-1234-5678``)."""
+    return normalize_phone(digits) or digits
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One opted-out number as a reader may see it (``at`` in Korea time)."""
+
+    phone: str
+    at: datetime
+    via: str
+    by: str
+    memo: str | None
+    confirm_send_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A removed opt-out: the opt-out as it was, and its removal (times in Korea time)."""
+
+    phone: str
+    opted_out_at: datetime
+    via: str
+    by: str
+    memo: str | None
+    removed_at: datetime
+    removed_by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list, newest first, and how many match in all."""
+
+    items: list[T]
+    total: int
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class Added:
+    """What ``add`` did: the number's entry, and whether it was new."""
+
+    entry: Entry
+    new: bool
+
+
+@dataclass
+class ImportCounts:
+    """What an import did: numbers added, already on the list, and the rows the reader
+    (``services.lists``) left out (not a number, given twice)."""
+
+    added: int = 0
+    already: int = 0
+    refused: int = 0
+    duplicates: int = 0
+    added_numbers: list[str] = field(default_factory=list)  # digits, for confirmations
+
+    def as_detail(self) -> dict[str, int]:
+        """The counts, for the audit trail and the CLI's JSON."""
+        return {"added": self.added, "already": self.already, "refused": self.refused,
+                "duplicates": self.duplicates}
+
+
+def _entry(row: Any, masked: bool) -> Entry:
+    phone = dashed(row.phone)
+    return Entry(mask_phone(phone) if masked else phone, in_korea(row.created_at), row.via,
+                 row.by_name, None if masked else row.memo, row.confirm_send_id)
+
+
+def _removal(row: Any, masked: bool) -> Removal:
+    phone = dashed(row.phone)
+    return Removal(mask_phone(phone) if masked else phone, in_korea(row.opted_out_at),
+                   row.via, row.by_name, None if masked else row.memo,
+                   in_korea(row.removed_at), row.removed_by_name,
+                   "" if masked else row.reason)
+
+
+def _number(raw: str) -> str:
+    number = digits_of(raw)
+    if number is None:
+        raise OptOutError("invalid_phone", value=(raw or "").strip()[:QUERY_LIMIT])
+    return number
+
+
+def _memo(memo: str | None) -> str | None:
+    text = (memo or "").strip()
+    if len(text) > MEMO_LIMIT:
+        raise OptOutError("memo_too_long", max=MEMO_LIMIT)
+    if any(ord(c) < 0x20 and c not in "\t" for c in text):
+        raise OptOutError("control_chars")
+    return text or None
+
+
+def _insert_new(connection: Connection) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING on the two engines (a number added meanwhile by
+    someone else is simply there)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(_optouts).on_conflict_do_nothing(index_elements=["phone"])
+
+
+def _row(connection: Connection, number: str) -> Any:
+    return connection.execute(select(_optouts).where(_optouts.c.phone == number)).first()
+
+
+def add(raw: str, *, via: OptOutVia, by: AuditActor, memo: str | None = None) -> Added:
+    """Put a number on the list (audited when it was not there yet); a number already there
+    keeps its first record."""
+    number, memo = _number(raw), _memo(memo)
+    with db.engine.begin() as connection:
+        inserted = connection.execute(_insert_new(connection).values(
+            phone=number, created_at=utcnow(), via=via.value, by_id=by.id,
+            by_name=by.name[:64], memo=memo)).rowcount
+        row = _row(connection, number)
+    if inserted:
+        audit.record_by("optout_added", by, target=dashed(number),
+                        detail={"via": via.value, **({"memo": memo} if memo else {})})
+    return Added(_entry(row, masked=False), bool(inserted))
+
+
+def remove(raw: str, *, reason: str, by: AuditActor) -> Removal:
+    """Take a number off the list, keeping the opt-out and why it was removed in the
+    history (audited)."""
+    number = _number(raw)
+    reason = (reason or "").strip()
+    if not reason:
+        raise OptOutError("reason_required")
+    if len(reason) > REASON_LIMIT:
+        raise OptOutError("reason_too_long", max=REASON_LIMIT)
+    now = utcnow()
+    with db.engine.begin() as connection:
+        row = connection.execute(select(_optouts).where(_optouts.c.phone == number)
+                                 .with_for_update()).first()
+        if row is None:
+            raise OptOutError("not_found", number=dashed(number))
+        values = {"phone": number, "opted_out_at": row.created_at, "via": row.via,
+                  "by_name": row.by_name, "memo": row.memo, "removed_at": now,
+                  "removed_by_id": by.id, "removed_by_name": by.name[:64], "reason": reason}
+        connection.execute(insert(_removals).values(**values))
+        connection.execute(delete(_optouts).where(_optouts.c.id == row.id))
+    audit.record_by("optout_removed", by, target=dashed(number), detail={
+        "reason": reason, "opted_out_at": in_korea(row.created_at).isoformat(
+            timespec="seconds"), "via": row.via})
+    return _removal(_Row(values), masked=False)
+
+
+class _Row:
+    """A dict read as a row (the removal just written)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def import_report(report: ListReport, *, via: OptOutVia, by: AuditActor,
+                  memo: str | None = None, source: str = "") -> ImportCounts:
+    """Add every number of a read list (``services.lists``) that is not on the list yet;
+    the rows the reader left out are counted. Audited once, as counts."""
+    memo = _memo(memo)
+    counts = ImportCounts(refused=len(report.refused), duplicates=len(report.duplicates))
+    numbers = list(dict.fromkeys(n for n in (digits_of(row.phone) for row in report.rows)
+                                 if n is not None))
+    now = utcnow()
+    with db.engine.begin() as connection:
+        statement = _insert_new(connection)
+        for start in range(0, len(numbers), _CHUNK):
+            chunk = numbers[start:start + _CHUNK]
+            there = set(connection.execute(
+                select(_optouts.c.phone).where(_optouts.c.phone.in_(chunk))).scalars())
+            new = [n for n in chunk if n not in there]
+            if new:
+                connection.execute(statement, [
+                    {"phone": n, "created_at": now, "via": via.value, "by_id": by.id,
+                     "by_name": by.name[:64], "memo": memo} for n in new])
+            counts.already += len(there)
+            counts.added_numbers.extend(new)
+    counts.added = len(counts.added_numbers)
+    audit.record_by("optout_imported", by, target=source[:64] or None,
+                    detail={"via": via.value, **counts.as_detail()})
+    return counts
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Search:
+    """A search of the list: a whole number (exact), a part of one (digits), or nothing."""
+
+    whole: str | None = None
+    part: str | None = None
+
+    @property
+    def by_number(self) -> bool:
+        """Whether it searches by a number at all."""
+        return bool(self.whole or self.part)
+
+
+def parse_search(q: str | None, *, masked: bool) -> Search:
+    """A search typed with or without dashes (``010-1234-5678``, ``01012345678``, ``5678``);
+    raises OptOutError when it is not a number or a part of one, or when a reader who sees
+    numbers masked gives only a part."""
+    text = (q or "").strip()
+    if not text:
+        return Search()
+    if len(text) > QUERY_LIMIT:
+        raise OptOutError("query_too_long", max=QUERY_LIMIT)
+    whole = digits_of(text)
+    if whole is not None:
+        return Search(whole=whole)
+    part = _QUERY_JUNK.sub("", text)
+    if not (part.isascii() and part.isdigit()):
+        raise OptOutError("query_not_number")
+    if masked:
+        raise OptOutError("whole_number_only")
+    return Search(part=part)
+
+
+def _where(column: Any, search: Search) -> list[Any]:
+    if search.whole:
+        return [column == search.whole]
+    if search.part:
+        return [column.contains(search.part, autoescape=True)]
+    return []
+
+
+def _page_of(query_page: int) -> int:
+    if not 1 <= query_page <= MAX_PAGE:
+        raise OptOutError("bad_page", max=MAX_PAGE)
+    return query_page
+
+
+def search(search: Search, page: int = 1, *, masked: bool = False,
+           per_page: int = PER_PAGE) -> Page[Entry]:
+    """One page of the opted-out numbers matching ``search``, newest first."""
+    page = _page_of(page)
+    where = _where(_optouts.c.phone, search)
+    with db.engine.connect() as connection:
+        total = connection.execute(
+            select(func.count()).select_from(_optouts).where(*where)).scalar_one()
+        rows = connection.execute(
+            select(_optouts).where(*where)
+            .order_by(_optouts.c.created_at.desc(), _optouts.c.id.desc())
+            .limit(per_page).offset((page - 1) * per_page)).all()
+    return Page([_entry(row, masked) for row in rows], total, page,
+                max(1, -(-total // per_page)))
+
+
+def removals(search: Search, page: int = 1, *, masked: bool = False,
+             per_page: int = PER_PAGE) -> Page[Removal]:
+    """One page of the removals' history matching ``search``, newest first."""
+    page = _page_of(page)
+    where = _where(_removals.c.phone, search)
+    with db.engine.connect() as connection:
+        total = connection.execute(
+            select(func.count()).select_from(_removals).where(*where)).scalar_one()
+        rows = connection.execute(
+            select(_removals).where(*where)
+            .order_by(_removals.c.removed_at.desc(), _removals.c.id.desc())
+            .limit(per_page).offset((page - 1) * per_page)).all()
+    return Page([_removal(row, masked) for row in rows], total, page,
+                max(1, -(-total // per_page)))
+
+
+def find(raw: str, *, masked: bool = False) -> Entry | None:
+    """The entry of one number, or None when it is not on the list."""
+    number = _number(raw)
+    with db.engine.connect() as connection:
+        row = _row(connection, number)
+    return _entry(row, masked) if row is not None else None
+
+
+def export_entries(*, masked: bool) -> Iterator[Entry]:
+    """Every opted-out number, newest first, read in flat memory (the CSV edges write
+    them)."""
+    statement = select(_optouts).order_by(_optouts.c.created_at.desc(), _optouts.c.id.desc())
+    with db.engine.connect() as connection:
+        for row in connection.execution_options(yield_per=1000).execute(statement):
+            yield _entry(row, masked)
+
+
+# --- the send's step --------------------------------------------------------------------
+
+
+_OPTED_OUT = select(_optouts.c.phone).where(
+    _optouts.c.phone.in_(bindparam("phones", expanding=True)))
+
+
+def opted_out(phones: Sequence[str]) -> frozenset[str]:
+    """Which of ``phones`` (as typed or canonical) are on the list, as given: one indexed
+    query (none for no numbers)."""
+    wanted: dict[str, list[str]] = {}
+    for phone in phones:
+        number = digits_of(phone)
+        if number is not None:
+            wanted.setdefault(number, []).append(phone)
+    if not wanted:
+        return frozenset()
+    with db.engine.connect() as connection:
+        found = connection.execute(_OPTED_OUT, {"phones": list(wanted)}).scalars().all()
+    return frozenset(phone for number in found for phone in wanted[number])
