@@ -51,8 +51,9 @@ _ERRORS = {
     415: "The body must be JSON (`Content-Type: application/json`).",
     422: "Not sent: the gateway refused the send (`code` is its answer, such as -114), its "
          "cost is over the credit left (`code: credit_short`, with `needed`, `credit` and "
-         "`shortfall`), or the Idempotency-Key was used before with another body "
-         "(`code: idempotency_key_reused`).",
+         "`shortfall`), the law's rules on advertisements refuse it (`code: ad_night`, "
+         "`ad_label_variant`, ...: see docs/compliance.md), or the Idempotency-Key was used "
+         "before with another body (`code: idempotency_key_reused`).",
     429: "Too many requests with this token: wait `Retry-After` seconds.",
     502: "The outcome is unknown: the message may have gone out. Look it up by `id` before "
          "sending it again. For a look-up: the gateway gave no usable answer.",
@@ -90,6 +91,20 @@ PROBLEMS = {
                     "the gateway again first): `needed`, `credit` and `shortfall` say by how "
                     "much. Nothing was sent, nothing charged; a test send is never refused "
                     "for this. The problem carries the send's members (`id`, `forecast`, ...).",
+    "ad_night": "422: an advertisement would reach phones between 21:00 and 08:00 Korea time "
+                "(sent now, reserved, or a repeat): `at` is when, `resume` the first time it "
+                "may go. Nothing was sent.",
+    "ad_setting_missing": "422: advertising sends are not set up on the server: `setting` "
+                          "names the missing variable. Nothing was sent.",
+    "ad_label_variant": "422: the text starts with a label carriers block (`written`); write "
+                        "`right`, (광고). Nothing was sent.",
+    "ad_label_not_first": "422: (광고) is not at the start of the text (`written` comes "
+                          "before it). Nothing was sent.",
+    "ad_label_after_blank": "422: spaces or blank lines come before (광고). Nothing was sent.",
+    "ad_sender_name_missing": "422: an advertisement written by hand lacks the sender's name "
+                              "(`name`) right after (광고); or send it with `advertising`.",
+    "ad_optout_missing": "422: an advertisement written by hand lacks the free opt-out line "
+                         "(`line`) at its end; or send it with `advertising`.",
     "too_many_requests": "429: too many requests with this token; wait `Retry-After` "
                          "seconds.",
     Result.UNKNOWN: "502: the gateway's answer was lost: the message may have gone out. Look it "

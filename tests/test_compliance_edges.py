@@ -17,7 +17,7 @@ from simulator import DEMO_SENDERS
 from simulator import demo_backend as demo_backend_factory
 from smsform.extensions import db
 from smsform.models import Send
-from smsform.services import relay_sites
+from smsform.services import compliance, relay_sites
 from smsform.services.audit import CLI_ACTOR
 from tests.api_support import bearer, token_user
 from tests.support import (
@@ -231,16 +231,32 @@ def test_the_api_builds_the_text_and_answers_advertising(app, backend, token):
     assert (read["advertising"], read["text"]) == (True, BUILT)
 
 
-def test_the_api_refuses_at_night_and_a_malformed_text(app, backend, clock, token):
+def test_the_api_refuses_at_night_and_a_malformed_text_with_the_laws_codes(app, backend,
+                                                                          clock, token):
     clock.set(21)
     night = api_send(app, token, advertising=True)
-    assert night.status_code == 400
-    assert "08:00" in night.get_json()["errors"]["advertising"][0]
+    assert night.status_code == 422
+    body = night.get_json()
+    assert body["code"] == "ad_night" and body["type"].endswith("#problem-ad_night")
+    today = clock.now.date().isoformat()
+    assert body["at"] == f"{today}T21:00:00+09:00"
+    assert body["resume"].endswith("T08:00:00+09:00") and body["resume"] > body["at"]
+    assert "08:00" in body["errors"]["advertising"][0]
     clock.set(12)
     malformed = api_send(app, token, text="[광고] 할인")
-    assert malformed.status_code == 400
-    assert "(광고)" in malformed.get_json()["errors"]["text"][0]
+    assert malformed.status_code == 422
+    body = malformed.get_json()
+    assert (body["code"], body["written"], body["right"]) == ("ad_label_variant", "[광고]",
+                                                              "(광고)")
+    assert "(광고)" in body["errors"]["text"][0]
+    mixed = api_send(app, token, text="(광고) 할인", to=["010-2222"])  # an input problem too
+    assert (mixed.status_code, mixed.get_json()["code"]) == (400, "invalid")
     assert send_calls(backend) == []
+
+
+def test_every_code_of_the_law_is_in_the_api_document():
+    from smsform.api_openapi import PROBLEMS
+    assert set(compliance.PROBLEM_CODES) <= set(PROBLEMS)
 
 
 def test_the_api_document_has_the_switch(app):

@@ -280,6 +280,20 @@ def night(judged: Judged, context: Context) -> Judged:
 STEPS: list[Step] = [label, night]
 
 
+def refused_by_law(problems: Iterable[Problem]) -> Problem | None:
+    """The first of a refused send's problems when every one is this judge's (the API
+    answers it 422 with its code), else None (an input problem comes first)."""
+    problems = list(problems)
+    if problems and all(p.code in GATEWAY_CODES for p in problems):
+        return problems[0]
+    return None
+
+
+def minute_at(value: str) -> datetime:
+    """A problem's ``at`` or ``resume`` (``YYYY-MM-DD HH:MM``, Korea time) as a time."""
+    return datetime.strptime(value, "%Y-%m-%d %H:%M").replace(tzinfo=KST)
+
+
 #: The order in which the gateway's codes for the judge's problems are answered: a
 #: malformed advertisement before the hour it would be sent at.
 _GATEWAY_ORDER = ("0003", "3224")

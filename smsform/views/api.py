@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from cafe24.errors import Cafe24Error, ConnectFailed, InvalidRequest
+from cafe24.text import Problem
 from smsform import logs, messages
 from smsform.api_openapi import PREFIX, document
 from smsform.api_schemas import (
@@ -44,7 +45,15 @@ from smsform.ids import MAX_ID
 from smsform.limiter import credential_refused, credential_wait, request_wait
 from smsform.login import act_as_bearer, bearer_token
 from smsform.permissions import Permission, requires
-from smsform.services import api_messages, api_tokens, contacts, gateway, sending, sendlog_query
+from smsform.services import (
+    api_messages,
+    api_tokens,
+    compliance,
+    contacts,
+    gateway,
+    sending,
+    sendlog_query,
+)
 from smsform.services.api_messages import MessageRow
 from smsform.services.api_tokens import TokenUser
 from smsform.services.sending import Actor, SendKey, SendOrder, SendResult, Status
@@ -163,6 +172,19 @@ def _invalid(own: list[InputProblem], problems=()) -> ApiError:
                     fields=fields)
 
 
+def _refused_by_law(first: Problem, problems: tuple[Problem, ...]) -> ApiError:
+    """422 with the law's code (``ad_night``, ``ad_label_variant``...) and its values (the
+    times in ISO 8601, Korea time), every problem beside its field. Nothing was sent."""
+    fields: dict[str, list[str]] = {}
+    for problem in problems:
+        fields.setdefault(api_field(problem), []).append(messages.api_problem_text(problem))
+    extra: dict[str, Any] = {
+        name: compliance.minute_at(str(value)).isoformat() if name in ("at", "resume")
+        else value for name, value in first.params.items()}
+    return ApiError(422, first.code, messages.api_problem_text(first), fields=fields,
+                    extra=extra)
+
+
 def _summary(fields: dict[str, list[str]]) -> str:
     """Every field's problems on one line: ``from: Must be a string. to: …``."""
     return " ".join(f"{name}: {text}" for name, texts in fields.items() for text in texts)
@@ -252,6 +274,9 @@ def _answer(result: SendResult) -> Response:
     """The one place a send's result becomes an API answer."""
     status = result.status
     if status is Status.INVALID:
+        law = compliance.refused_by_law(result.problems)
+        if law is not None:
+            raise _refused_by_law(law, result.problems)
         raise _invalid([], result.problems)
     if status in (Status.KEY_INVALID, Status.TOKEN_INVALID):
         text = messages.api_input_text("invalid_idempotency_key",
