@@ -9,7 +9,10 @@ users and gateway (a key that Cafe24 no longer accepts), nav.png (a menu of the 
 navigation open) and menu-phone.png (the phone's folded menu open); and embed.png, a shop's
 page on another origin with the form in a frame (?embed=1), and embed-sent.png, the same
 after a test send, with the message the shop's page heard; contacts (the address book),
-contacts-import (an import's row report) and smsform-group (the form with a group ticked).
+contacts-import (an import's row report) and smsform-group (the form with a group ticked);
+smsform-advertising (the advertising switch ticked: the text as it will be sent, counted)
+and smsform-advertising-refused (a text written as an advertisement without its sender's
+name and opt-out line, refused).
 """
 
 from __future__ import annotations
@@ -213,6 +216,29 @@ def _contacts_shots(browser: Browser, base_url: str, app: Flask, tmp: str) -> No
     page.context.close()
 
 
+#: The advertising settings the screenshots' app runs with (docs/compliance.md).
+AD_SETTINGS = {"SMSFORM_AD_SENDER_NAME": "하늘꽃집", "SMSFORM_AD_OPTOUT_NUMBER": "080-123-4567"}
+AD_TEXT = "5월 가정의 달, 카네이션 바구니 전 품목 10% 할인 (5/6까지)"
+
+
+def _advertising_shots(browser: Browser, base_url: str) -> None:
+    """The form with the advertising switch ticked (smsform-advertising.png), and a text
+    written as an advertisement without its name and opt-out line, refused
+    (smsform-advertising-refused.png)."""
+    page = _open(browser, base_url, WIDE_VIEWPORT)
+    _fill(page, AD_TEXT)
+    page.check("#advertising")
+    page.locator("#advertising-preview").wait_for()
+    _shot(page, "smsform-advertising.png")
+    page.uncheck("#advertising")
+    _fill(page, f"(광고) {AD_TEXT}")
+    with page.expect_navigation():
+        page.click("#send-button")
+    page.locator("#msg-error").wait_for()
+    _shot(page, "smsform-advertising-refused.png")
+    page.context.close()
+
+
 def _embed_shot(browser: Browser, tmp: str) -> None:
     """A shop's back office (another origin, allowed) with the send form in its frame."""
     with serve(parent_app) as shop:
@@ -244,7 +270,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         backend = demo_backend()
-        app = browser_app(Path(tmp) / "screenshots.db", backend)
+        app = browser_app(Path(tmp) / "screenshots.db", backend, **AD_SETTINGS)
         with serve(app) as base_url, sync_playwright() as playwright:
             browser = launch(playwright)
             for suffix, viewport in VIEWPORTS.items():
@@ -261,6 +287,7 @@ def main() -> None:
 
             _team_shots(browser, base_url, app, backend)
             _contacts_shots(browser, base_url, app, tmp)
+            _advertising_shots(browser, base_url)
             _embed_shot(browser, tmp)
             browser.close()
 
