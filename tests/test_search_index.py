@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from smsform import database
 from smsform.extensions import db
-from smsform.models import Send, SendRecipient
+from smsform.models import Send, SendRecipient, utcnow
 from smsform.services import search_index
 from tests.api_support import bearer, token_user
 from tests.support import build_app, sign_in, valid_send
@@ -132,8 +132,15 @@ def test_the_migration_marks_what_the_old_triggers_indexed(tmp_path, backend):
                     SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'old.db'}")
     with app.app_context():
         database.upgrade("0008_recipient_search")
-    old = add_send(app, text="이전 버전에서 보낸 문구", phones=("010-4321-8765",))
-    with app.app_context():
+        with db.engine.begin() as connection:  # a send as 0008 wrote it (the models are newer)
+            old = connection.execute(text(
+                "INSERT INTO sends (created_at, actor, source, sender, kind, text, recipients, "
+                "recipient_count, forecast, test, result, code) VALUES (:at, 'someone', "
+                "'form', '010-1234-5678', 'S', '이전 버전에서 보낸 문구', '[]', 1, 1, 0, "
+                "'success', 'success') RETURNING id"), {"at": utcnow()}).scalar_one()
+            connection.execute(text(
+                "INSERT INTO send_recipients (send_id, position, phone) "
+                "VALUES (:id, 0, '01043218765')"), {"id": old})
         database.upgrade()
     assert marks(app) == (old, 1)  # everything so far was indexed by the old triggers
     new = add_send(app, text="새 버전에서 보낸 문구", phones=("010-4321-0000",))
