@@ -31,6 +31,8 @@ from smsform.api_schemas import (
     OptOutQuery,
     ProblemDetails,
     Senders,
+    TemplateList,
+    TemplateOut,
 )
 from smsform.ids import MAX_ID
 from smsform.services.sending import MAX_KEY_LENGTH
@@ -45,7 +47,7 @@ _ERRORS = {
     400: "Invalid input: `errors` says what is wrong with each field. Nothing was sent.",
     401: "No valid token: send `Authorization: Bearer <token>`.",
     403: "The token's user may not do this (a viewer may not send).",
-    404: "There is no such send, or it is another user's.",
+    404: "There is no such send (or it is another user's), or no such template.",
     409: "A send with this Idempotency-Key is still in progress. Nothing was sent again.",
     413: f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.",
     415: "The body must be JSON (`Content-Type: application/json`).",
@@ -77,7 +79,8 @@ PROBLEMS = {
     "unauthorized": "401: no token, or one that is revoked, unknown or of a disabled user.",
     "forbidden": "403: the token's user may not do this (a viewer may not send).",
     "numbers_hidden": "403: searching by phone number needs the right to see numbers.",
-    "not_found": "404: no such send (or another user's), or no such address.",
+    "not_found": "404: no such send (or another user's), no such template, or no such "
+                 "address.",
     "method_not_allowed": "405: the address does not take this method.",
     "in_flight": "409: the first send with this `Idempotency-Key` is still in progress.",
     "phone_taken": "409: the number already has a contact (one contact per number).",
@@ -214,6 +217,25 @@ def _paths() -> dict[str, Any]:
         }},
         **_contact_paths(),
         **_optout_paths(),
+        **_template_paths(),
+    }
+
+
+def _template_paths() -> dict[str, Any]:
+    """The saved templates' paths (read only: they are written on /templates and the CLI)."""
+    return {
+        f"{PREFIX}/templates": {"get": {
+            "operationId": "listTemplates", "tags": ["templates"],
+            "summary": "The team's saved templates, by name",
+            "responses": _responses({"200": _json(TemplateList, "Every template.")}),
+        }},
+        f"{PREFIX}/templates/{{id}}": {"get": {
+            "operationId": "getTemplate", "tags": ["templates"],
+            "summary": "One template",
+            "parameters": [{"name": "id", "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}],
+            "responses": _responses({"200": _json(TemplateOut, "The template.")}, 404),
+        }},
     }
 
 
@@ -319,7 +341,8 @@ def document() -> dict[str, Any]:
     """The whole OpenAPI 3.1 document (made once)."""
     answers: tuple[type[BaseModel], ...] = (MessageSent, MessageDetail, MessagePage, Balance,
                                             Senders, ProblemDetails, ContactOut, ContactPage,
-                                            GroupList, OptOutOut, OptOutPage)
+                                            GroupList, OptOutOut, OptOutPage, TemplateList,
+                                            TemplateOut)
     models: list[tuple[type[BaseModel], Any]] = [
         (MessageIn, "validation"), (ContactIn, "validation"), (ContactPatch, "validation"),
         (OptOutIn, "validation"),

@@ -32,8 +32,10 @@ from cafe24.calls import SendRequest
 from cafe24.phone import MAX_RECIPIENTS, Recipient, normalize_phone
 from cafe24.schedule import KST
 from cafe24.text import Problem, normalize_newlines, normalize_text
+from smsform.ids import MAX_ID
 from smsform.services.api_messages import MessageRow
 from smsform.services.sendlog_query import MAX_QUERY_LENGTH
+from smsform.services.templates import SavedText
 from smsform.states import Result
 
 #: The largest body ``POST /api/v1/messages`` reads: 999 named recipients and a full LMS
@@ -150,7 +152,11 @@ class MessageIn(BaseModel):
     model_config = _STRICT | ConfigDict(json_schema_extra={"examples": [
         {"from": "02-123-4567", "to": ["010-2222-3333"], "text": "안녕하세요"},
         {"from": "02-123-4567", "to": [{"phone": "010-2222-3333", "name": "홍길동"}],
-         "text": "{name}님, 주문하신 상품이 발송되었습니다.", "type": "auto", "test": True}]})
+         "text": "{name}님, 주문하신 상품이 발송되었습니다.", "type": "auto", "test": True},
+        {"from": "02-123-4567", "to": [{"phone": "010-2222-3333", "name": "홍길동"}],
+         "template_id": 1}],
+        # text or template_id, never both (MessageIn.text_problems).
+        "oneOf": [{"required": ["text"]}, {"required": ["template_id"]}]})
 
     sender: str = Field(alias="from", min_length=1, max_length=MAX_PHONE_LENGTH,
                         description="A registered sender number.")
@@ -166,8 +172,17 @@ class MessageIn(BaseModel):
     contacts: list[Annotated[int, Field(ge=1, le=2**53)]] = Field(
         default_factory=list, max_length=MAX_RECIPIENTS,
         description="Address book contacts (ids) added to `to` in the same way.")
-    text: str = Field(min_length=1, max_length=message.LMS_LIMIT,
-                      description="The message; {name} is replaced by each recipient's name.")
+    # Either may be left out, neither may be null (documented without null: text_problems).
+    text: Annotated[str | None, WithJsonSchema({
+        "type": "string", "minLength": 1, "maxLength": message.LMS_LIMIT,
+        "description": "The message; {name} is replaced by each recipient's name. Give it "
+                       "or template_id."})] = Field(default=None, min_length=1,
+                                                    max_length=message.LMS_LIMIT)
+    template_id: Annotated[int | None, WithJsonSchema({
+        "type": "integer", "minimum": 1, "maximum": MAX_ID,
+        "description": "Send a saved template's text instead of text (GET "
+                       "/api/v1/templates); its subject and type too, unless given here."})
+    ] = Field(default=None, ge=1, le=MAX_ID)
     subject: str = Field(default="", max_length=message.SUBJECT_LIMIT,
                          description="The LMS subject (ignored for an SMS).")
     type: Literal["auto", "sms", "lms"] = Field(default="auto", description=(
@@ -188,7 +203,7 @@ class MessageIn(BaseModel):
         the API's own (an ``sms`` too long for one)."""
         named = any(r.name.strip() for r in self.to)
         recipients = _distinct(self.to)
-        msg = normalize_newlines(self.text)
+        msg = normalize_newlines(self.text or "")
         request = SendRequest(
             msg=msg, sender=self.sender.strip(),
             recipients=() if named else tuple(r.phone for r in recipients),
@@ -204,6 +219,32 @@ class MessageIn(BaseModel):
                 "length": message.euckr_length(normalize_text(msg)),
                 "limit": message.SMS_LIMIT}))
         return request, reading, own
+
+
+    def text_problems(self) -> list[InputProblem]:
+        """``text`` or ``template_id``: exactly one of the two."""
+        given = self.model_fields_set
+        if "text" in given and self.text is None:
+            return [InputProblem("text", "string_type")]
+        if "template_id" in given and self.template_id is None:
+            return [InputProblem("template_id", "int_type")]
+        if self.text is None and self.template_id is None:
+            return [InputProblem("text", "missing")]
+        if self.text is not None and self.template_id is not None:
+            return [InputProblem("template_id", "text_and_template")]
+        return []
+
+    def from_template(self, text: str, subject: str, kind: str,
+                      advertising: bool) -> MessageIn:
+        """This send with a template's text, and its subject, type (and advertising switch,
+        where the API has one) unless the body gives them."""
+        given = self.model_fields_set
+        update: dict[str, Any] = {"text": text}
+        for name, value in (("subject", subject), ("type", kind),
+                            ("advertising", advertising)):
+            if name in type(self).model_fields and name not in given:
+                update[name] = value
+        return self.model_copy(update=update)
 
 
 def _distinct(items: list[RecipientIn]) -> list[Recipient]:
@@ -338,6 +379,39 @@ class Senders(BaseModel):
     """The registered sender numbers."""
 
     senders: list[str]
+
+
+class TemplateOut(BaseModel):
+    """A saved template (message_templates), shared by the team."""
+
+    id: int = Field(description="Send it with template_id on POST /api/v1/messages.")
+    name: str
+    text: str
+    subject: str
+    type: Literal["auto", "sms", "lms"] = Field(description="The send's type it sets.")
+    advertising: bool = Field(description="An advertising message (광고성).")
+    fields: list[str] = Field(description="Its merge fields: name for {name}, filled from each "
+                                          "recipient's name; others from a bulk list.")
+    kind: Literal["sms", "lms"] = Field(description="What its text is sent as before any "
+                                                    "merge.")
+    bytes: int = Field(description="Its text's bytes in EUC-KR, before any merge.")
+    updated_at: datetime
+    updated_by: str
+
+    @classmethod
+    def of(cls, saved: SavedText) -> TemplateOut:
+        """A template as the API tells it."""
+        return cls(id=saved.id, name=saved.name, text=saved.text, subject=saved.subject,
+                   type=saved.kind, advertising=saved.advertising, fields=saved.fields,
+                   kind="sms" if saved.message_kind == "S" else "lms", bytes=saved.length,
+                   updated_at=saved.updated_in_korea,
+                   updated_by=saved.updated_by)
+
+
+class TemplateList(BaseModel):
+    """Every template, by name."""
+
+    items: list[TemplateOut]
 
 
 class ProblemDetails(BaseModel):

@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from cafe24.schedule import KST
-from smsform import cli_api, cli_contacts, cli_optouts, messages
+from smsform import cli_api, cli_contacts, cli_optouts, cli_templates, messages
 from smsform.cli_support import (
     DatabaseGroup,
     OneOf,
@@ -37,7 +37,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(relay_group)
     cli_api.register(app)  # send, balance, senders, token
     cli_contacts.register(app)  # contacts import, export
-    cli_optouts.register(app)  # optout add, remove, import, list
+from smsform import cli_api, cli_contacts, cli_optouts, cli_templates, messages
 
 
 @click.group(cls=DatabaseGroup)  # each command in the app context, on a created database

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import click
+from click.core import ParameterSource
 from flask import Flask
 from flask.cli import with_appcontext
 from pydantic import ValidationError
@@ -36,9 +37,18 @@ from smsform.api_schemas import input_problems as read_problems
 from smsform.cli_support import DatabaseGroup, OneOf, needs_database, refusals_end
 from smsform.messages import in_both, terminal_time
 from smsform.permissions import Permission
-from smsform.services import accounts, api_messages, api_tokens, contacts, gateway, sending
+from smsform.services import (
+    accounts,
+    api_messages,
+    api_tokens,
+    contacts,
+    gateway,
+    sending,
+    templates,
+)
 from smsform.services.audit import CLI_ACTOR
 from smsform.services.sending import Actor, SendKey, SendOrder, SendResult, Status
+from smsform.services.templates import TemplateError
 from smsform.states import Result
 
 EXIT_OK, EXIT_REFUSED, EXIT_INVALID, EXIT_UNKNOWN, EXIT_NOT_SENT = 0, 1, 2, 3, 4
@@ -146,10 +156,32 @@ def _read(values: dict[str, Any]) -> tuple[Any, Outcome | None]:
         body = MessageIn.model_validate(values)
     except ValidationError as exc:
         return None, _invalid(read_problems(exc))
+    if missing := body.text_problems():  # --text or --template
+        return None, _invalid(missing)
     send_request, reading, own = body.to_request()
     if own:
         return None, _invalid(own, [*reading, *send_request.problems()])
     return (send_request, reading), None
+
+
+def _with_template(values: dict[str, Any], ref: str) -> dict[str, Any] | Outcome:
+    """``values`` with the template's text, and its subject and type where the options were
+    left at their defaults (advertising when it is one, or ``--advertising`` says so); exit 2
+    for an unknown template or a text given too."""
+    if values["text"] is not None:
+        return _invalid([InputProblem("template", "text_and_template")])
+    try:
+        saved = templates.find(ref)
+    except TemplateError as exc:
+        missing = exc
+        return _refusal("not_found", lambda: messages.refusal_text(missing))
+    source = click.get_current_context().get_parameter_source
+    given = {"subject": source("subject") is not ParameterSource.DEFAULT,
+             "type": source("kind") is not ParameterSource.DEFAULT}
+    return {**values, "text": saved.text,
+            "subject": values["subject"] if given["subject"] else saved.subject,
+            "type": values["type"] if given["type"] else saved.kind,
+            "advertising": bool(values.get("advertising")) or saved.advertising}
 
 
 @click.command("send")
@@ -161,7 +193,11 @@ def _read(values: dict[str, Any]) -> tuple[Any, Outcome | None]:
 @click.option("--group", "groups", multiple=True,
               help="An address book group whose contacts are added (names fill {name}); "
                    "repeat for more.")
-@click.option("--text", required=True, help="The message, or - to read it from standard input.")
+@click.option("--text", default=None,
+              help="The message, or - to read it from standard input (or --template).")
+@click.option("--template", "template_ref", default=None,
+              help="Send a saved template's text (by name or id), its subject and type too "
+                   "unless given.")
 @click.option("--subject", default="", help="The LMS subject.")
 @click.option("--type", "kind", type=OneOf(["auto", "sms", "lms"]), default="auto",
               show_default=True)
@@ -177,9 +213,9 @@ def _read(values: dict[str, Any]) -> tuple[Any, Outcome | None]:
 @with_appcontext
 @needs_database
 def send_command(username: str, sender: str, recipients: tuple[str, ...],
-                 groups: tuple[str, ...], text: str, subject: str, kind: str, test: bool,
-                 advertising: bool, reserve_at: str | None, idempotency_key: str | None,
-                 as_json: bool) -> None:
+                 groups: tuple[str, ...], text: str | None, template_ref: str | None,
+                 subject: str, kind: str, test: bool, advertising: bool,
+                 reserve_at: str | None, idempotency_key: str | None, as_json: bool) -> None:
     """Send one message once; the exit status says how it ended (0 sent, 1 refused,
     2 invalid, 3 unknown, 4 not sent)."""
     if text == "-":
@@ -189,7 +225,8 @@ def send_command(username: str, sender: str, recipients: tuple[str, ...],
         except UnicodeDecodeError:
             text = "\udcff"  # judged below with the options: not UTF-8
     garbled = [InputProblem(name, "not_utf8") for name, value in (
-        ("user", username), ("from", sender), ("to", " ".join(recipients)), ("text", text),
+        ("user", username), ("from", sender), ("to", " ".join(recipients)),
+        ("text", text or ""), ("template", template_ref or ""),
         ("subject", subject), ("reserve_at", reserve_at or ""),
         ("idempotency_key", idempotency_key or "")) if _undecodable(value)]
     if garbled:  # bytes the terminal could not read as UTF-8 (Python keeps them as surrogates)
@@ -199,9 +236,16 @@ def send_command(username: str, sender: str, recipients: tuple[str, ...],
     if isinstance(user, Outcome):
         _echo(user, as_json)
         raise SystemExit(user.exit_code)
-    read, problem = _read({"from": sender, "to": list(recipients), "text": text,
-                           "subject": subject, "type": kind, "reserve_at": reserve_at,
-                           "test": test, "advertising": advertising})
+    values: dict[str, Any] = {"from": sender, "to": list(recipients), "text": text,
+                              "subject": subject, "type": kind, "reserve_at": reserve_at,
+                              "test": test, "advertising": advertising}
+    if template_ref is not None:
+        filled = _with_template(values, template_ref)
+        if isinstance(filled, Outcome):
+            _echo(filled, as_json)
+            raise SystemExit(filled.exit_code)
+        values = filled
+    read, problem = _read({k: v for k, v in values.items() if v is not None})
     if problem is not None:
         _echo(problem, as_json)
         raise SystemExit(problem.exit_code)
@@ -212,7 +256,7 @@ def send_command(username: str, sender: str, recipients: tuple[str, ...],
     result = sending.submit(SendOrder(send_request, Actor(user.id, user.username, "cli"),
                                       SendKey.header(idempotency_key),
                                       input_problems=tuple(reading), groups=group_ids,
-                                      advertising=advertising))
+                                      advertising=bool(values["advertising"])))
     answer = outcome(result, user)
     _echo(answer, as_json)
     raise SystemExit(answer.exit_code)

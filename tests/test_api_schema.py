@@ -17,7 +17,7 @@ import sys
 import pytest
 
 from simulator import demo_backend
-from smsform.services import accounts, api_tokens
+from smsform.services import accounts, api_tokens, templates
 from smsform.services.audit import CLI_ACTOR
 from tests.support import build_app, serve
 
@@ -49,6 +49,7 @@ def live_api(tmp_path):
     with app.app_context():
         user = accounts.create_user("schemathesis", "a-long-enough-password", "sender")
         token = api_tokens.create(user, "schemathesis", by=CLI_ACTOR).token
+        templates.create("안내", "{name}님, 안녕하세요", by=CLI_ACTOR)  # GET /templates/1
     with serve(app) as url:
         yield url, token
 
@@ -70,5 +71,5 @@ def test_every_answer_is_as_documented(live_api, tmp_path):
                          text=True, timeout=BUDGET_SECONDS, check=False)
     report = run.stdout + run.stderr
     assert run.returncode == 0, report[-6000:]
-    assert "14 selected / 14 total" in report
+    assert "16 selected / 16 total" in report
     assert "No issues found" in report, report[-6000:]

@@ -52,6 +52,8 @@ API_INPUT_SENTENCES = {
     "repeated_member": _l("Give this member once: a JSON object names each member only once "
                           "(which of two would count is not yours to guess)."),
     "not_json_object": _l("The body must be a JSON object."),
+    "text_and_template": _l("Give text or template_id (the CLI: --text or --template), not "
+                            "both."),
     "not_utf8": _l("This is not UTF-8 text: give it in UTF-8."),
     **KEY_SENTENCES,
     "in_flight": _l("A send with this Idempotency-Key is still in progress; nothing was sent "

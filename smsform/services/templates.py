@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from cafe24 import message
 from cafe24.text import Problem, euckr_length, normalize_text
 from smsform.extensions import db
-from smsform.models import MessageTemplate, utcnow
+from smsform.models import MessageTemplate, in_korea, utcnow
 from smsform.services import audit
 from smsform.services.audit import AuditActor
 from smsform.services.refusals import Refusal
@@ -83,6 +83,11 @@ class SavedText:
     def message_kind(self) -> str:
         """``S`` or ``L``: what its text is sent as before any merge."""
         return message.message_kind(self.text, self.kind == "lms")
+
+    @property
+    def updated_in_korea(self) -> datetime:
+        """When it was last changed, in Korea time, to the second."""
+        return in_korea(self.updated_at).replace(microsecond=0)
 
     @property
     def lms(self) -> bool:

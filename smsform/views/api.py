@@ -37,6 +37,8 @@ from smsform.api_schemas import (
     RecipientOut,
     RepeatOut,
     Senders,
+    TemplateList,
+    TemplateOut,
     api_field,
     input_problems,
 )
@@ -53,11 +55,13 @@ from smsform.services import (
     gateway,
     sending,
     sendlog_query,
+    templates,
 )
 from smsform.services.api_messages import MessageRow
 from smsform.services.api_tokens import TokenUser
 from smsform.services.sending import Actor, SendKey, SendOrder, SendResult, Status
 from smsform.services.sendlog_query import FilterError
+from smsform.services.templates import TemplateError
 from smsform.states import Result
 from smsform.views.util import failure_detail, log_reader, refuse_number_search
 
@@ -257,7 +261,7 @@ def writable(view: Callable[..., Any]) -> Callable[..., Any]:
 @requires(Permission.SEND)
 def send_message() -> Response:
     """Send one message once; 201 when the gateway took it."""
-    body = _body()
+    body = _with_template(_body())
     send_request, reading, own = body.to_request()
     if own:
         raise _invalid(own, [*reading, *send_request.problems()])
@@ -268,6 +272,20 @@ def send_message() -> Response:
     return _answer(after_send(sending.submit(SendOrder(
         send_request, actor, key, input_problems=tuple(reading), groups=tuple(body.groups),
         contacts=tuple(body.contacts), advertising=body.advertising))))
+
+
+def _with_template(body: MessageIn) -> MessageIn:
+    """The body with its ``template_id``'s text (one look-up by the id; none without it)."""
+    if problems := body.text_problems():
+        raise _invalid(problems)
+    if body.template_id is None:
+        return body
+    saved = templates.get(body.template_id)
+    if saved is None:
+        text = messages.refusal_text(TemplateError("not_found", ref=str(body.template_id)))
+        raise ApiError(400, "invalid", messages.check_input_text(f"template_id: {text}"),
+                       fields={"template_id": [text]})
+    return body.from_template(saved.text, saved.subject, saved.kind, saved.advertising)
 
 
 def _answer(result: SendResult) -> Response:
@@ -440,3 +458,24 @@ def senders() -> dict[str, Any]:
     except Cafe24Error as exc:
         raise _gateway_failed(exc) from None
     return Senders(senders=numbers).model_dump(mode="json")
+
+
+@bp.get("/templates")
+@in_callers_language
+@requires(Permission.VIEW)
+def list_templates() -> dict[str, Any]:
+    """The team's saved templates, by name."""
+    return TemplateList(items=[TemplateOut.of(t) for t in templates.list_all()]).model_dump(
+        mode="json")
+
+
+@bp.get("/templates/<int:template_id>")
+@in_callers_language
+@requires(Permission.VIEW)
+def get_template(template_id: int) -> dict[str, Any]:
+    """One template."""
+    saved = templates.get(template_id) if template_id <= MAX_ID else None
+    if saved is None:
+        raise ApiError(404, "not_found", messages.refusal_text(
+            TemplateError("not_found", ref=str(template_id))))
+    return TemplateOut.of(saved).model_dump(mode="json")
