@@ -37,7 +37,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(relay_group)
     cli_api.register(app)  # send, balance, senders, token
     cli_contacts.register(app)  # contacts import, export
-from smsform import cli_api, cli_contacts, cli_optouts, cli_templates, messages
+    cli_optouts.register(app)  # optout add, remove, import, list
+    cli_templates.register(app)  # templates list, show, add, edit, delete
 
 
 @click.group(cls=DatabaseGroup)  # each command in the app context, on a created database

@@ -108,3 +108,13 @@ def test_no_token_no_contacts(app, client):
     assert client.get(BASE).status_code == 401
     assert client.get("/api/v1/groups").status_code == 401
     assert "/api/v1/contacts" in client.get("/api/v1/openapi.json").get_json()["paths"]
+
+
+def test_an_id_past_any_id_is_not_found_never_a_500(app):
+    token = token_user(app, "sender", "huge-id")
+    client = app.test_client()
+    huge = "685165093824159619099968667648"
+    for method in (client.get, client.delete):
+        answer = method(f"/api/v1/contacts/{huge}", headers=bearer(token))
+        assert answer.status_code == 404
+        assert huge in answer.get_json()["detail"]

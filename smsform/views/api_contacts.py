@@ -81,8 +81,9 @@ def _json(body: dict[str, Any], status: int = 200, **headers: str) -> Response:
 
 def _contact(contact_id: int) -> ContactView:
     if contact_id > MAX_ID:
+        # As written (a number past any id is too large for the locale's number format).
         raise ApiError(404, "not_found", messages.refusal_text(
-            ContactError("no_such_contact", id=contact_id)))
+            ContactError("no_such_contact", id=str(contact_id))))
     try:
         return contacts.get_contact(contact_id)
     except ContactError as exc:

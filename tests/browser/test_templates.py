@@ -83,3 +83,19 @@ def test_without_javascript_the_templates_page_fills_the_form(app, no_js_page: P
     expect(page.locator("#send-result")).to_have_attribute("data-result", "success")
     [call] = sent(backend)
     assert call["smsType"] == "L" and call["subject"] == "안내"
+
+
+def test_an_advertising_template_ticks_the_advertising_switch(app, signed_in_page: Page) -> None:
+    page = signed_in_page
+    saved(app, "할인", "오늘만 50% 할인", advertising=True)
+    saved(app, "안내", "곧 도착합니다")
+    page.reload()
+    page.click("#template-chooser summary")
+    expect(page.locator("#template-select option")).to_have_text(["안내", "할인 (광고)"])
+    page.select_option("#template-select", label="할인 (광고)")
+    page.click("#use-template")
+    expect(page.locator("#advertising")).to_be_checked()
+    page.select_option("#template-select", label="안내")
+    page.click("#use-template")  # the text is the last template's: no question
+    expect(page.locator("#advertising")).not_to_be_checked()
+    expect(page.locator("#msg")).to_have_value("곧 도착합니다")
