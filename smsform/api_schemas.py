@@ -34,7 +34,7 @@ from cafe24.schedule import KST
 from cafe24.text import Problem, normalize_newlines, normalize_text
 from smsform.ids import MAX_ID
 from smsform.services.api_messages import MessageRow
-from smsform.services.sendlog_query import MAX_QUERY_LENGTH
+from smsform.services.sendlog_query import MAX_QUERY_LENGTH, mask_phone
 from smsform.services.templates import SavedText
 from smsform.states import Result
 
@@ -306,13 +306,23 @@ class MessageSent(BaseModel):
         "The law saw an advertisement: sent with advertising, or a text that starts with "
         "(광고)."))
 
+    excluded: list[str] = Field(default_factory=list, description=(
+        "Numbers on the opt-out list (수신거부) this advertisement left out before the "
+        "call (not sent, not charged); masked where the reader sees the send masked."))
+    opted_out: int = Field(default=0, description=(
+        "How many of the numbers are on the opt-out list: left out of an advertisement, "
+        "or, for any other send, sent to all the same."))
+
     @classmethod
-    def of(cls, row: MessageRow) -> MessageSent:
-        """A logged send as the API (and ``send --json``) tells it."""
+    def of(cls, row: MessageRow, masked: bool = False) -> MessageSent:
+        """A logged send as the API (and ``send --json``) tells it (``masked``: the numbers
+        it left out as a reader who sees the send masked reads them)."""
         return cls(id=row.id, result=row.result, code=row.code, kind=row.kind,
                    recipients=row.recipients, cost=row.cost, forecast=row.forecast,
                    remaining=row.remaining,
-                   created_at=row.created_at, advertising=row.advertising)
+                   created_at=row.created_at, advertising=row.advertising,
+                   excluded=[mask_phone(p) for p in row.excluded] if masked
+                   else list(row.excluded), opted_out=row.opted_out)
 
 
 class MessageInfo(MessageSent):

@@ -43,6 +43,7 @@ from smsform.services import (
     api_tokens,
     contacts,
     gateway,
+    optouts,
     sending,
     templates,
 )
@@ -120,7 +121,18 @@ def outcome(result: SendResult, user: accounts.SignedInUser) -> Outcome:
     if row.result not in Result.ACCEPTED:
         body["detail"] = text
     facts = " ".join(f"{key}={value}" for key, value in body.items() if key != "detail")
-    return Outcome(_EXIT_OF_RESULT[row.result], body, [facts, text])
+    return Outcome(_EXIT_OF_RESULT[row.result], body, [facts, text, *_optout_lines(result)])
+
+
+def _optout_lines(result: SendResult) -> list[str]:
+    """What the opt-out list did: the numbers an advertisement left out, or the notice of
+    how many opted-out numbers another send reached."""
+    lines = [in_both(messages.problem_text, notice) for notice in result.notices
+             if notice.code == optouts.OPTED_OUT_NOTICE]
+    if result.excluded:
+        lines.append(in_both(messages.excluded_text, len(result.excluded)) + ": "
+                     + ", ".join(e.phone for e in result.excluded))
+    return lines
 
 
 def _undecodable(value: str) -> bool:

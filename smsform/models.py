@@ -152,11 +152,11 @@ class Send(Model):
     marked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     marked_at: Mapped[datetime | None] = mapped_column(default=None)
     purged_at: Mapped[datetime | None] = mapped_column(default=None)
-    #: An advertising send's recipients that opted out (services.optouts), removed before
-    #: the call: JSON [[phone, name]] (None: nobody removed). Purged with the recipients.
+    #: An advertisement's recipients that opted out (services.optouts), removed before the
+    #: call: JSON ["010-1234-5678", ...] (None: nobody removed). Purged with the recipients.
     excluded: Mapped[str | None] = mapped_column(Text, default=None)
-    #: How many of a send's numbers had opted out when it was sent anyway (not an
-    #: advertisement: an order or delivery notice may lawfully go); None: none.
+    #: How many of the send's numbers were on the opt-out list: removed (an advertisement)
+    #: or reached anyway (any other send, which may lawfully go); None: none.
     opted_out: Mapped[int | None] = mapped_column(Integer, default=None)
 
     __table_args__ = (

@@ -73,7 +73,8 @@ def test_a_send_answers_201_with_the_logged_send(app, client, backend, token):
     assert response.status_code == 201
     body = response.get_json()
     assert set(body) == {"id", "result", "code", "kind", "recipients", "cost", "forecast",
-                         "remaining", "created_at", "advertising"}
+                         "remaining", "created_at", "advertising", "excluded", "opted_out"}
+    assert (body["excluded"], body["opted_out"]) == ([], 0)  # nobody on the opt-out list
     assert (body["result"], body["code"], body["kind"]) == ("success", "success", "sms")
     assert (body["recipients"], body["cost"], body["remaining"]) == (1, 1, 999)
     assert body["created_at"].endswith("+09:00")

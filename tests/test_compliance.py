@@ -22,6 +22,13 @@ OPTOUT = "무료수신거부 080-123-4567"
 DAY = datetime(2030, 3, 4, 12, 0, tzinfo=KST)  # a Monday noon
 
 
+@pytest.fixture(autouse=True)
+def no_database_step(monkeypatch):
+    """These tests judge the label and the night rule without a database: the opt-out
+    list's step (it reads the list) has its own tests (tests/test_optouts_send.py)."""
+    monkeypatch.setattr(compliance, "STEPS", [compliance.label, compliance.night])
+
+
 def at(hour: int, minute: int = 0, day: datetime = DAY) -> datetime:
     return datetime.combine(day.date(), time(hour, minute), tzinfo=KST)
 

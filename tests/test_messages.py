@@ -67,7 +67,10 @@ SERVICE_PROBLEMS = [Problem("credit", credit.CREDIT_SHORT,
                     # recipients from the address book (services.contacts.add_to_request)
                     Problem("rphone", "address_book_too_many", {"limit": 999}),
                     Problem("groups", "unknown_groups", {"ids": "404, 405"}),
-                    Problem("contacts", "unknown_contacts", {"ids": "17"})]
+                    Problem("contacts", "unknown_contacts", {"ids": "17"}),
+                    # the opt-out list's step (services.compliance.opt_outs)
+                    Problem("rphone", "all_opted_out", {"count": 2}),
+                    Problem("rphone", "opted_out_notice", {"count": 1})]
 #: The law's judge's problems (services/compliance.py), one of each code.
 COMPLIANCE_PROBLEMS = [
     Problem("advertising", "ad_setting_missing", {"setting": "SMSFORM_AD_OPTOUT_NUMBER"}),

@@ -74,7 +74,7 @@ from smsform.messages.lists import (
     list_kind_text,
     row_problem_text,
 )
-from smsform.messages.optouts import VIA_WORDS, via_text
+from smsform.messages.optouts import VIA_WORDS, excluded_text, via_text
 from smsform.messages.refusals import (
     REFUSALS,
     filter_problem_text,
@@ -128,7 +128,7 @@ __all__ = [
     "transport_text",
     "contacts_number_search_text",
     "LIST_KIND_WORDS", "ROW_PROBLEM_WORDS", "list_kind_text", "row_problem_text",
-    "VIA_WORDS", "via_text",
+    "VIA_WORDS", "excluded_text", "via_text",
     "REFUSALS", "filter_problem_text", "filter_problems", "refusal_text",
     "KEY_SENTENCES", "PROBLEM_COUNTED", "PROBLEM_SENTENCES", "not_sent_again_text",
     "not_sent_text", "outcome_text", "previous_text", "problem_text", "send_result_text",

@@ -86,6 +86,19 @@ PROBLEM_COUNTED: dict[str, tuple[str, Callable[..., str]]] = {
     "reservation_too_far": ("days", lambda n, **v: ngettext(
         "The reservation must be at most %(days)s day from now",
         "The reservation must be at most %(days)s days from now", n, **v)),
+    # the opt-out list's (services.compliance.opt_outs): an advertisement all opted out,
+    # a notice of how many opted-out numbers another send reaches
+    "all_opted_out": ("count", lambda n, **v: ngettext(
+        "Not sent: the one recipient of this advertisement opted out (수신거부), and an "
+        "advertisement may not reach an opted-out number. Nothing was sent or charged.",
+        "Not sent: all %(num)s recipients of this advertisement opted out (수신거부), and an "
+        "advertisement may not reach an opted-out number. Nothing was sent or charged.",
+        n, **v)),
+    "opted_out_notice": ("count", lambda n, **v: ngettext(
+        "%(num)s of these numbers opted out of advertising (수신거부); this is not an "
+        "advertisement, so it is sent to it as well.",
+        "%(num)s of these numbers opted out of advertising (수신거부); this is not an "
+        "advertisement, so it is sent to them as well.", n, **v)),
 }
 
 

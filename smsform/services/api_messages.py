@@ -9,9 +9,10 @@ reads every text of the caller's sends (the web log has a text index for that).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
@@ -21,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from smsform import logs
 from smsform.extensions import db
 from smsform.models import Send, in_korea, utcnow
-from smsform.services import sendlog_query
+from smsform.services import optouts, sendlog_query
 from smsform.services.sending import SendResult, Status
 from smsform.services.sendlog import effective_result
 from smsform.services.sendlog_query import LogFilter
@@ -61,12 +62,17 @@ class MessageRow:
     marked: str | None
     detail: str | None
     advertising: bool
+    #: The opt-out list's (services.optouts): numbers an advertisement left out, and how
+    #: many opted-out numbers the send concerned (left out, or reached by a notice).
+    excluded: tuple[str, ...] = ()
+    opted_out: int = 0
 
 
 _COLUMNS = (_sends.c.id, _sends.c.user_id, _sends.c.created_at, _sends.c.result,
             _sends.c.code, _sends.c.kind, _sends.c.recipient_count, _sends.c.cost,
             _sends.c.forecast, _sends.c.remaining, _sends.c.sender, _sends.c.actor, _sends.c.source,
-            _sends.c.test, _sends.c.marked, _sends.c.detail, _sends.c.advertising)
+            _sends.c.test, _sends.c.marked, _sends.c.detail, _sends.c.advertising,
+            _sends.c.excluded, _sends.c.opted_out)
 
 
 def _row(row, now: datetime) -> MessageRow:
@@ -76,7 +82,9 @@ def _row(row, now: datetime) -> MessageRow:
         kind="lms" if row.kind == "L" else "sms", recipients=row.recipient_count,
         cost=row.cost, forecast=row.forecast, remaining=row.remaining, sender=row.sender,
         user=row.actor, source=row.source, test=bool(row.test), marked=row.marked,
-        detail=row.detail, advertising=bool(row.advertising))
+        detail=row.detail, advertising=bool(row.advertising),
+        excluded=tuple(json.loads(row.excluded)) if row.excluded else (),
+        opted_out=row.opted_out or 0)
 
 
 _BY_ID = select(*_COLUMNS).where(_sends.c.id == bindparam("send_id"))
@@ -116,7 +124,15 @@ def written_row(result: SendResult, *, user_id: int | None, user: str,
         recipients=request.recipient_count, cost=result.cost, forecast=request.cost,
         remaining=result.remaining,
         sender=request.sender_number, user=user[:64], source=source, test=request.test,
-        marked=None, detail=result.detail[:300] or None, advertising=result.advertising)
+        marked=None, detail=result.detail[:300] or None, advertising=result.advertising,
+        **_optout_facts(result))
+
+
+def _optout_facts(result: SendResult) -> dict[str, Any]:
+    """The opt-out list's facts as the send's row holds them (``optouts.log_values``)."""
+    values = optouts.log_values(result.excluded, result.notices)
+    return {"excluded": tuple(values.get("excluded", ())),
+            "opted_out": values.get("opted_out", 0)}
 
 
 def page(log_filter: LogFilter, *, reader: Reader, after: Cursor | None, limit: int,

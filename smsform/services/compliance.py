@@ -18,12 +18,17 @@ What it checks, in ``STEPS`` order (each a ``Step``: ``(Judged, Context) -> Judg
    (sent now, reserved, or any repeat) is refused, saying when it could go
    (``night_resumes``, which a bulk job reuses to pause at 21:00).
 
-Further steps (the opt-out list) append themselves to ``STEPS``; a bulk job judges its
-check page and each batch with the same ``judge``.
+3. ``opt_outs``: the opt-out list (``services.optouts``): an advertisement's opted-out
+   recipients are excluded before the call (all of them: refused, no call); any other
+   send gets a notice of how many of its numbers opted out.
+
+A bulk job judges its check page and each batch with the same ``judge``.
 
 Cheap on the hot path: a text without "광" in its first ``HEAD`` characters, with the
-switch off, is no advertisement; that costs one slice and one ``in``. No database, no
-words: the problems are codes with parameters, worded by ``smsform.messages``.
+switch off, is no advertisement; that costs one slice and one ``in``. The one database
+read is the opt-out step's: one indexed ``SELECT phone FROM optouts WHERE phone IN (...)``
+for all of a send's numbers. No words: the problems are codes with parameters, worded by
+``smsform.messages``.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from cafe24 import wire
 from cafe24.calls import SendRequest
 from cafe24.schedule import KST
 from cafe24.text import Problem
+from smsform.services import optouts
 
 #: The label an advertisement starts with: half-width parentheses, no space inside.
 LABEL = "(광고)"
@@ -275,9 +281,31 @@ def night(judged: Judged, context: Context) -> Judged:
     return judged
 
 
+def opt_outs(judged: Judged, context: Context) -> Judged:
+    """Step 3: the opt-out list (``optouts.screen``, one indexed query). An advertisement
+    never reaches an opted-out number: each is excluded before the call, and one whose
+    every recipient opted out is refused (no call). Any other send goes to them all, with
+    a notice of how many opted out. A send refused already asks nothing."""
+    if judged.problems:
+        return judged
+    screened = optouts.screen(judged.request, judged.advertising)
+    if screened is None:
+        return judged
+    where = "destination" if judged.request.named else "rphone"
+    count = len(screened.opted_out)
+    if not screened.removed:
+        return replace(judged, notices=(*judged.notices, Problem(
+            where, optouts.OPTED_OUT_NOTICE, {"count": count})))
+    excluded = tuple(Excluded(phone, "opted_out") for phone in screened.opted_out)
+    if screened.nobody_left:  # the request kept whole: its own judge finds nothing missing
+        return replace(judged, excluded=excluded).refused(
+            Problem(where, optouts.ALL_OPTED_OUT, {"count": count}))
+    return replace(judged, request=screened.request, excluded=excluded)
+
+
 #: The steps of every judgement, in order. The one place to add a step: the opt-out
 #: list's goes after ``night`` (it removes recipients; a refused send removes nobody).
-STEPS: list[Step] = [label, night]
+STEPS: list[Step] = [label, night, opt_outs]
 
 
 def refused_by_law(problems: Iterable[Problem]) -> Problem | None:

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from cafe24.calls import SendRequest
 from cafe24.phone import normalize_phone
 from smsform.extensions import db
 from smsform.models import OptOut, OptOutRemoval, in_korea, utcnow
@@ -361,3 +362,53 @@ def opted_out(phones: Sequence[str]) -> frozenset[str]:
     with db.engine.connect() as connection:
         found = connection.execute(_OPTED_OUT, {"phones": list(wanted)}).scalars().all()
     return frozenset(phone for number in found for phone in wanted[number])
+
+
+# --- the send's step (services.compliance.opt_outs) ------------------------------------
+
+#: The problem of an advertising send whose every recipient opted out (nothing is sent),
+#: and the notice of any other send that reaches opted-out numbers (it is sent).
+ALL_OPTED_OUT = "all_opted_out"
+OPTED_OUT_NOTICE = "opted_out_notice"
+
+
+@dataclass(frozen=True)
+class Screened:
+    """What the opt-out list made of a send: the request to send (an advertisement's
+    opted-out recipients taken out; the same request otherwise) and its opted-out numbers,
+    as given, in the request's order."""
+
+    request: SendRequest
+    opted_out: tuple[str, ...]
+    removed: bool
+
+    @property
+    def nobody_left(self) -> bool:
+        """True when an advertisement has no recipient left: no call may be made."""
+        return self.removed and self.request.recipient_count == 0
+
+
+def screen(request: SendRequest, advertising: bool) -> Screened | None:
+    """The send's step: which of its numbers opted out (one indexed query), and for an
+    advertisement the request without them. None when none of them did."""
+    phones = [r.phone for r in request.named] if request.named else list(request.recipients)
+    found = opted_out(phones)
+    if not found:
+        return None
+    listed = tuple(phone for phone in phones if phone in found)
+    if not advertising:
+        return Screened(request, listed, removed=False)
+    kept = replace(request, named=tuple(r for r in request.named if r.phone not in found),
+                   recipients=tuple(p for p in request.recipients if p not in found))
+    return Screened(kept, listed, removed=True)
+
+
+def log_values(excluded: Sequence[Any], notices: Sequence[Any]) -> dict[str, Any]:
+    """What the send log's row keeps of the step (``sendlog.record_intent``): the numbers
+    an advertisement left out (``excluded``, JSON) and how many opted-out numbers the send
+    concerned (``opted_out``: left out, or reached by a notice); nothing when none."""
+    if excluded:
+        numbers = [dashed(digits_of(e.phone) or e.phone) for e in excluded]
+        return {"excluded": numbers, "opted_out": len(numbers)}
+    count = next((p.params["count"] for p in notices if p.code == OPTED_OUT_NOTICE), 0)
+    return {"opted_out": count} if count else {}

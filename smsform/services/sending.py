@@ -27,7 +27,7 @@ from cafe24.calls import SendRequest
 from cafe24.errors import Cafe24Error, ConnectFailed, InvalidRequest
 from cafe24.text import Problem
 from smsform import logs
-from smsform.services import compliance, contacts, credit, gateway, sendlog, tokens
+from smsform.services import compliance, contacts, credit, gateway, optouts, sendlog, tokens
 from smsform.states import Result
 
 log = logs.get("send")
@@ -291,7 +291,8 @@ def _submit(order: SendOrder, judged: compliance.Judged) -> SendResult:
     claim = sendlog.record_intent(request, user_id=actor.user_id, actor=actor.name,
                                   source=actor.source, address=actor.address,
                                   send_key=send_key, digest=digest,
-                                  advertising=judged.advertising)
+                                  advertising=judged.advertising,
+                                  **optouts.log_values(judged.excluded, judged.notices))
     if isinstance(claim, sendlog.Taken):
         return _taken(request, claim)
     if order.admit is not None and not order.admit(claim.send_id):

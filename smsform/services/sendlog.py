@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -112,8 +113,11 @@ _REMEMBER_SENDER = update(_users).where(
 
 def record_intent(request: SendRequest, *, user_id: int | None, actor: str, source: str,
                   address: str | None, send_key: str | None,
-                  digest: str | None, advertising: bool = False) -> Claimed | Taken:
-    """Write and commit the intent row (result ``pending``), or say who has the key."""
+                  digest: str | None, advertising: bool = False,
+                  excluded: Sequence[str] = (), opted_out: int = 0) -> Claimed | Taken:
+    """Write and commit the intent row (result ``pending``), or say who has the key;
+    ``excluded`` and ``opted_out`` are the opt-out list's (``optouts.log_values``), written
+    only when there are some."""
     rows = _recipient_rows(request)
     created_at = utcnow()
     values = {
@@ -127,6 +131,10 @@ def record_intent(request: SendRequest, *, user_id: int | None, actor: str, sour
         "repeat_num": request.repeat_num, "repeat_minutes": request.repeat_minutes,
         "result": Result.PENDING,
     }
+    if opted_out:
+        values["opted_out"] = opted_out
+        if excluded:
+            values["excluded"] = json.dumps(list(excluded), ensure_ascii=False)
     for _attempt in range(3):  # a key released between our insert and our look-up
         try:
             with db.engine.begin() as connection:
@@ -328,7 +336,7 @@ def purge(before: datetime, *, actor: str, label: str) -> int:
                     connection.execute(delete(_recipients).where(
                         _recipients.c.send_id.in_(ids)))
                     connection.execute(update(_sends).where(s.id.in_(ids)).values(
-                        text=None, subject=None, recipients=None, answer=None,
+                        text=None, subject=None, recipients=None, answer=None, excluded=None,
                         purged_at=utcnow(),
                         # A digest of text and numbers can be matched against guesses, and
                         # a caller's key may name its order: neither outlives the texts.

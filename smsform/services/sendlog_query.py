@@ -718,6 +718,10 @@ class SendDetail:
     marked_at: datetime | None  # KST
     purged_at: datetime | None  # KST
     advertising: bool = False  # the law saw an advertisement (services.compliance)
+    #: The opt-out list's (services.optouts): the numbers an advertisement left out
+    #: (masked for a reader who sees the send masked), how many opted-out numbers it concerned.
+    excluded: tuple[str, ...] = ()
+    opted_out: int = 0
 
 
 def _recipients_of(text: str | None, recipients_json: str | None,
@@ -753,4 +757,6 @@ def detail(send_id: int, *, reader: Reader, with_answer: bool,
         answer=row.answer if with_answer else None, detail=row.detail,
         duration_ms=row.duration_ms, finished_at=in_korea(row.finished_at),
         marked_by=row.marked_by_name, marked_at=in_korea(row.marked_at),
-        purged_at=in_korea(row.purged_at), advertising=bool(row.advertising))
+        purged_at=in_korea(row.purged_at), advertising=bool(row.advertising),
+        excluded=tuple(mask_phone(p) if masked else p for p in json.loads(row.excluded or "[]")),
+        opted_out=row.opted_out or 0)

@@ -62,6 +62,7 @@ from smsform.services.api_tokens import TokenUser
 from smsform.services.sending import Actor, SendKey, SendOrder, SendResult, Status
 from smsform.services.sendlog_query import FilterError
 from smsform.services.templates import TemplateError
+from smsform.services.visibility import Reader
 from smsform.states import Result
 from smsform.views.util import failure_detail, log_reader, refuse_number_search
 
@@ -377,9 +378,10 @@ def _filter_refused(exc: FilterError) -> ApiError:
                     fields=fields)
 
 
-def _info(row: MessageRow) -> MessageInfo:
-    return MessageInfo(**MessageSent.of(row).model_dump(), sender=row.sender, user=row.user,
-                       source=row.source, test=row.test, marked=row.marked)
+def _info(row: MessageRow, reader: Reader | None = None) -> MessageInfo:
+    masked = bool(row.excluded) and not (reader or log_reader()).in_full(row.user_id)
+    return MessageInfo(**MessageSent.of(row, masked).model_dump(), sender=row.sender,
+                       user=row.user, source=row.source, test=row.test, marked=row.marked)
 
 
 @bp.get("/messages")
@@ -395,13 +397,14 @@ def list_messages() -> dict[str, Any]:
         after = api_messages.decode_cursor(query.cursor)
         if after is None:
             raise _invalid([InputProblem("cursor", "bad_cursor")])
+    reader = log_reader()
     try:
-        rows, following = api_messages.page(log_filter, reader=log_reader(), after=after,
+        rows, following = api_messages.page(log_filter, reader=reader, after=after,
                                             limit=query.limit)
     except FilterError as exc:  # a word of the text with too many forms
         raise _filter_refused(exc) from None
     return MessagePage(
-        items=[_info(row) for row in rows],
+        items=[_info(row, reader) for row in rows],
         next_cursor=api_messages.encode_cursor(following) if following else None,
     ).model_dump(mode="json", by_alias=True)
 

@@ -31,7 +31,7 @@ from smsform import form_guard, messages
 from smsform.errors import ApiError, after_send, on_expired_form, wants_json
 from smsform.forms import SendForm
 from smsform.permissions import Permission, requires
-from smsform.services import contacts, form_input, gateway, sending, tokens
+from smsform.services import contacts, form_input, gateway, optouts, sending, tokens
 from smsform.services.sending import SendKey, SendOrder, SendResult, Status
 from smsform.views import embed
 from smsform.views import templates as saved_texts
@@ -235,7 +235,8 @@ def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
                  Status.UNKNOWN, "cost": result.cost, "forecast": result.request.cost,
                  "kind": result.request.kind,
                  "recipients": result.request.recipient_count, "send_id": result.send_id,
-                 "logged": result.outcome_logged}
+                 "logged": result.outcome_logged,
+                 **_optout_facts(result)}
         if not result.status.accepted:
             raise ApiError(status, result.code or result.status.value, text, extra=facts)
         return {"result": result.status.value, "code": result.code, "message": text,
@@ -262,6 +263,13 @@ def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
         return_url=return_url, return_url_refused=bool(form.returnurl.data) and not return_url,
         **embed.result_context(result, result.request, text, return_url, go_on),
     ), status
+
+
+def _optout_facts(result: SendResult) -> dict[str, Any]:
+    """The opt-out list's facts for a JSON answer: the numbers an advertisement left out,
+    and how many opted-out numbers the send concerned (as its log row keeps them)."""
+    values = optouts.log_values(result.excluded, result.notices)
+    return {"excluded": values.get("excluded", []), "opted_out": values.get("opted_out", 0)}
 
 
 def _reopen(form: SendForm, draft: form_input.Draft, result: SendResult, text: str,
