@@ -97,6 +97,8 @@ PROBLEMS = {
     "ad_night": "422: an advertisement would reach phones between 21:00 and 08:00 Korea time "
                 "(sent now, reserved, or a repeat): `at` is when, `resume` the first time it "
                 "may go. Nothing was sent.",
+    "all_opted_out": "422: every recipient of the advertisement is on the opt-out list "
+                     "(수신거부): `count` says how many. No call was made, nothing charged.",
     "ad_setting_missing": "422: advertising sends are not set up on the server: `setting` "
                           "names the missing variable. Nothing was sent.",
     "ad_label_variant": "422: the text starts with a label carriers block (`written`); write "

@@ -196,8 +196,9 @@ def test_the_api_answers_the_excluded_list_and_masks_it_for_a_viewer(app, backen
 def test_the_api_refuses_an_advertisement_to_opted_out_numbers_only(app, backend):
     opt_out(app, IN)
     answer = api_send(app, sign_in_token := token_user(app), advertising=True)
-    assert answer.status_code == 400
-    assert answer.get_json()["errors"]
+    assert answer.status_code == 422  # the law's refusal, with its code and count
+    assert (answer.get_json()["code"], answer.get_json()["count"]) == ("all_opted_out", 2)
+    assert "수신거부" in answer.get_json()["detail"]
     assert send_calls(backend) == []
     plain = api_send(app, sign_in_token, text="배송 안내")
     assert plain.status_code == 201

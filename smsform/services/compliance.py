@@ -312,7 +312,8 @@ def refused_by_law(problems: Iterable[Problem]) -> Problem | None:
     """The first of a refused send's problems when every one is this judge's (the API
     answers it 422 with its code), else None (an input problem comes first)."""
     problems = list(problems)
-    if problems and all(p.code in GATEWAY_CODES for p in problems):
+    if problems and all(p.code in GATEWAY_CODES or p.code == optouts.ALL_OPTED_OUT
+                        for p in problems):
         return problems[0]
     return None
 
