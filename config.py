@@ -49,6 +49,9 @@ ENV_VARS = (
     "SMSFORM_LIST_MAX_BYTES",
     "SMSFORM_AD_SENDER_NAME",
     "SMSFORM_AD_OPTOUT_NUMBER",
+    "SMSFORM_OPTOUT_CONFIRM",
+    "SMSFORM_OPTOUT_CONFIRM_FROM",
+    "SMSFORM_OPTOUT_CONFIRM_TEXT",
 )
 
 #: The largest request body read (1 MiB): a form or JSON send is a few kilobytes.
@@ -114,6 +117,11 @@ class Settings:
     ad_sender_name: str = ""
     #: The free (080) number of an advertisement's opt-out line, ``080-123-4567``; "".
     ad_optout_number: str = ""
+    #: The confirmation text sent to a number when its opt-out is recorded (services.optouts):
+    #: the sender number it goes from ("" when off) and its text, ``{company}`` the sender's
+    #: name above and ``{date}`` the day it was recorded (Korea time).
+    optout_confirm_from: str = ""
+    optout_confirm_text: str = ""
 
     def flask_config(self) -> dict[str, Any]:
         """The part of the settings that Flask and its extensions read from ``app.config``."""
@@ -218,6 +226,34 @@ def _ad_optout_number(env: Mapping[str, str]) -> str:
         raise SettingsError("SMSFORM_AD_OPTOUT_NUMBER", f"must be a free (080) number such "
                                                         f"as 080-123-4567, not {raw!r}")
     return number
+
+
+#: The confirmation text when SMSFORM_OPTOUT_CONFIRM_TEXT is not set.
+OPTOUT_CONFIRM_TEXT = "[{company}] {date} 광고성 정보 수신거부가 처리되었습니다."
+_CONFIRM_FIELDS = re.compile(r"\{(\w*)\}")
+
+
+def _optout_confirm(env: Mapping[str, str], company: str) -> tuple[str, str]:
+    """SMSFORM_OPTOUT_CONFIRM=1: the sender number (SMSFORM_OPTOUT_CONFIRM_FROM) and the
+    text (SMSFORM_OPTOUT_CONFIRM_TEXT, ``{company}`` and ``{date}`` in it) of the
+    confirmation; ("", "") when off."""
+    if not _flag(env, "SMSFORM_OPTOUT_CONFIRM"):
+        return "", ""
+    sender = env.get("SMSFORM_OPTOUT_CONFIRM_FROM", "").strip()
+    if not re.fullmatch(r"[0-9][0-9\- ]{6,18}[0-9]", sender):
+        raise SettingsError("SMSFORM_OPTOUT_CONFIRM_FROM", "must be the registered sender "
+                                                           "number the confirmation goes "
+                                                           f"from, not {sender!r}")
+    text = env.get("SMSFORM_OPTOUT_CONFIRM_TEXT", "").strip() or OPTOUT_CONFIRM_TEXT
+    unknown = set(_CONFIRM_FIELDS.findall(text)) - {"company", "date"}
+    if unknown or not _sendable(text.replace("\n", "")):
+        raise SettingsError("SMSFORM_OPTOUT_CONFIRM_TEXT", "may use {company} and {date} "
+                                                           "and characters EUC-KR can send, "
+                                                           f"not {text!r}")
+    if "{company}" in text and not company:
+        raise SettingsError("SMSFORM_AD_SENDER_NAME", "names the company in the opt-out "
+                                                      "confirmation (SMSFORM_OPTOUT_CONFIRM)")
+    return sender, text
 
 
 def _log_level(env: Mapping[str, str]) -> int:
@@ -412,6 +448,7 @@ def from_env(environ: Mapping[str, str], instance_path: str | Path) -> Settings:
     prepare_sqlite_file(database_url, instance)
     public_origin = _public_origin(environ)
     cookie_secure = _flag(environ, "SESSION_COOKIE_SECURE")
+    confirm = _optout_confirm(environ, _ad_sender_name(environ))
     return Settings(
         secret_key=environ.get("SECRET_KEY", "").strip() or instance_secret_key(instance),
         database_url=database_url,
@@ -436,4 +473,6 @@ def from_env(environ: Mapping[str, str], instance_path: str | Path) -> Settings:
                               1024, 1024 * 1024 * 1024),
         ad_sender_name=_ad_sender_name(environ),
         ad_optout_number=_ad_optout_number(environ),
+        optout_confirm_from=confirm[0],
+        optout_confirm_text=confirm[1],
     )

@@ -20,11 +20,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select
+from flask import current_app
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cafe24.calls import SendRequest
 from cafe24.phone import normalize_phone
+from smsform import logs
 from smsform.extensions import db
 from smsform.models import OptOut, OptOutRemoval, in_korea, utcnow
 from smsform.services import audit
@@ -34,6 +36,7 @@ from smsform.services.refusals import Refusal
 from smsform.services.sendlog_query import mask_phone
 from smsform.states import OptOutVia
 
+log = logs.get("optouts")
 _optouts = OptOut.__table__
 _removals = OptOutRemoval.__table__
 
@@ -179,7 +182,50 @@ def add(raw: str, *, via: OptOutVia, by: AuditActor, memo: str | None = None) ->
     if inserted:
         audit.record_by("optout_added", by, target=dashed(number),
                         detail={"via": via.value, **({"memo": memo} if memo else {})})
+        send_id = confirm(number, row.created_at, by)
+        if send_id is not None:
+            row = _set_confirmation(row.id, send_id)
     return Added(_entry(row, masked=False), bool(inserted))
+
+
+# --- the confirmation text ----------------------------------------------------------------
+
+#: The send log's way in of a confirmation text.
+CONFIRM_SOURCE = "optout"
+
+
+def confirm(number: str, at: datetime, by: AuditActor) -> int | None:
+    """Tell the number its opt-out was recorded, when SMSFORM_OPTOUT_CONFIRM is on: a text
+    through the send service (logged as a send, source ``optout``; it is no advertisement,
+    so it reaches the number). Returns the send log's id, or None when the setting is off
+    or nothing could be logged. Never raises: a failed confirmation never undoes the
+    opt-out (the log and the app's log say what happened)."""
+    settings = current_app.extensions["smsform.settings"]
+    if not settings.optout_confirm_from:
+        return None
+    from smsform.services import sending  # the send service judges with this module
+
+    text = (settings.optout_confirm_text.replace("{company}", settings.ad_sender_name)
+            .replace("{date}", in_korea(at).strftime("%Y-%m-%d")))
+    request = SendRequest(msg=text, sender=settings.optout_confirm_from,
+                          recipients=(dashed(number),))
+    actor = sending.Actor(by.id, by.name[:64], CONFIRM_SOURCE, by.address)
+    try:
+        result = sending.submit(sending.SendOrder(request, actor))
+    except Exception:  # noqa: BLE001 - the opt-out stands whatever the send does
+        log.exception("opt-out confirmation to ...%s failed", number[-4:])
+        return None
+    if not result.status.accepted:
+        log.warning("opt-out confirmation to ...%s not sent: %s %s", number[-4:],
+                    result.status.value, result.code)
+    return result.send_id
+
+
+def _set_confirmation(optout_id: int, send_id: int) -> Any:
+    with db.engine.begin() as connection:
+        connection.execute(update(_optouts).where(_optouts.c.id == optout_id)
+                           .values(confirm_send_id=send_id))
+        return connection.execute(select(_optouts).where(_optouts.c.id == optout_id)).first()
 
 
 def remove(raw: str, *, reason: str, by: AuditActor) -> Removal:
