@@ -95,6 +95,8 @@ def test_an_advertisement_on_the_form_leaves_the_opted_out_number_out(app, backe
     assert called_numbers(backend) == [IN]  # the call never carried the opted-out number
     shown = page(answer).select_one("#optouts-excluded").get_text(" ", strip=True)
     assert OUT in shown and "수신거부" in shown
+    facts = page(answer).select_one("#send-result").get_text(" ", strip=True)
+    assert "1명" in facts and "2명" not in facts  # the outcome counts whom it was sent to
     [row] = sends(app)
     assert (row.recipient_count, row.opted_out, json.loads(row.excluded)) == (1, 1, [OUT])
     assert row.cost == 1  # the opted-out number is not charged

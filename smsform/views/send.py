@@ -255,7 +255,7 @@ def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
         flash(text, "success")
         return redirect(url_for("send.smsform"), 303)
     # Under the heading, what comes next for an accepted send, not the heading again.
-    page_text = (messages.next_step_text(result, draft.request.recipient_count)
+    page_text = (messages.next_step_text(result, result.request.recipient_count)
                  if result.status.accepted else text)
     return render_template(
         "send/result.html", result=result, result_text=page_text, draft=draft,

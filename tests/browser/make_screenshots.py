@@ -12,7 +12,8 @@ after a test send, with the message the shop's page heard; contacts (the address
 contacts-import (an import's row report) and smsform-group (the form with a group ticked);
 smsform-advertising (the advertising switch ticked: the text as it will be sent, counted)
 and smsform-advertising-refused (a text written as an advertisement without its sender's
-name and opt-out line, refused).
+name and opt-out line, refused); optouts (the opt-out list, on a desktop and a phone) and
+result-optouts (an advertisement's outcome: the opted-out number left out).
 """
 
 from __future__ import annotations
@@ -239,6 +240,37 @@ def _advertising_shots(browser: Browser, base_url: str) -> None:
     page.context.close()
 
 
+def _optout_shots(browser: Browser, base_url: str, app: Flask) -> None:
+    """The opt-out list (optouts.png, -phone) and an advertisement sent to a list holding
+    an opted-out number: its outcome says the number was left out (result-optouts.png)."""
+    from smsform.services import optouts
+    from smsform.services.audit import AuditActor
+    from smsform.states import OptOutVia
+
+    staff = AuditActor("kim")
+    numbers = [("010-2345-6789", OptOutVia.HAND, "080 수신거부 전화"),
+               ("010-9876-5432", OptOutVia.API, "쇼핑몰 회원 탈퇴"),
+               ("010-3141-5926", OptOutVia.FILE, "080 업체 5월 목록"),
+               ("010-2718-2818", OptOutVia.FILE, "080 업체 5월 목록"),
+               ("010-1618-0339", OptOutVia.CLI, "")]
+    with app.app_context():
+        for phone, via, memo in numbers:
+            optouts.add(phone, via=via, by=staff, memo=memo or None)
+    for suffix, viewport in VIEWPORTS.items():
+        page = _signed_in(browser, base_url, viewport)
+        page.goto(f"{base_url}/optouts")
+        _shot(page, f"optouts{suffix}.png")
+        page.context.close()
+    page = _open(browser, base_url, WIDE_VIEWPORT)
+    _fill(page, AD_TEXT)
+    page.check("#advertising")
+    with page.expect_navigation():
+        page.click("#send-button")
+    page.locator("#optouts-excluded").wait_for()
+    _shot(page, "result-optouts.png")
+    page.context.close()
+
+
 def _embed_shot(browser: Browser, tmp: str) -> None:
     """A shop's back office (another origin, allowed) with the send form in its frame."""
     with serve(parent_app) as shop:
@@ -288,6 +320,7 @@ def main() -> None:
             _team_shots(browser, base_url, app, backend)
             _contacts_shots(browser, base_url, app, tmp)
             _advertising_shots(browser, base_url)
+            _optout_shots(browser, base_url, app)
             _embed_shot(browser, tmp)
             browser.close()
 
