@@ -5,7 +5,6 @@ dashes, pages, masking, and the one query a send asks."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 
 from smsform.extensions import db
 from smsform.services import lists, optouts
@@ -117,15 +116,17 @@ def test_a_send_asks_once_which_of_its_numbers_opted_out(app):
         optouts.add("010-1234-5678", via=OptOutVia.HAND, by=ALICE)
         optouts.add("010-2222-3333", via=OptOutVia.HAND, by=ALICE)
         statements: list[str] = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
+        with db.engine.connect() as connection:  # the test database: one shared connection
+            driver = connection.connection.driver_connection
+        driver.set_trace_callback(statements.append)  # what SQLite itself runs
         try:
             found = optouts.opted_out(["010-1234-5678", "01022223333", "010-4444-5555",
                                        "nonsense"])
         finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
+            driver.set_trace_callback(None)
         assert found == frozenset({"010-1234-5678", "01022223333"})  # as given
-        assert len(statements) == 1 and "IN" in statements[0].upper()
+        selects = [sql for sql in statements if sql.startswith("SELECT")]
+        assert len(selects) == 1 and "FROM optouts WHERE phone IN" in selects[0]
         assert optouts.opted_out([]) == frozenset()
 
 
@@ -136,3 +137,17 @@ def test_the_export_is_every_number_newest_first(app):
         entries = list(optouts.export_entries(masked=False))
         assert [e.phone for e in entries] == ["010-1000-0002", "010-1000-0001"]
         assert [e.phone for e in optouts.export_entries(masked=True)][0] == "010-****-0002"
+
+
+def test_the_send_paths_look_up_reads_every_form_of_a_number_and_fails_as_core_does(app):
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    with app.app_context():
+        optouts.add("010-1234-5678", via=OptOutVia.HAND, by=ALICE)
+        many = [f"010-9{i:03d}-{i:04d}" for i in range(950)] + ["+82 10-1234-5678"]
+        assert optouts.opted_out(many) == frozenset({"+82 10-1234-5678"})  # past one chunk
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TABLE optouts"))
+        with pytest.raises(OperationalError):
+            optouts.opted_out(["010-1234-5678"])

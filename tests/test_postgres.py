@@ -84,3 +84,22 @@ def test_times_are_stored_in_utc_whatever_the_servers_zone(db_app):
                 "SELECT reset_val FROM pg_settings WHERE name = 'TimeZone'")).scalar_one()
             assert (zone, server_zone) == ("UTC", SERVER_TIMEZONE)
     assert abs(created - before) < timedelta(minutes=1)
+
+
+def test_the_opt_out_list_and_its_step_on_each_engine(db_app, sender, backend):
+    from smsform.services import optouts
+    from smsform.services.audit import CLI_ACTOR
+    from smsform.states import OptOutVia
+
+    with db_app.app_context():
+        assert optouts.add("010-2222-3333", via=OptOutVia.CLI, by=CLI_ACTOR).new
+        assert not optouts.add("01022223333", via=OptOutVia.API, by=CLI_ACTOR).new
+        assert optouts.opted_out(["010-2222-3333", "010-4444-5555"]) == {"010-2222-3333"}
+        assert optouts.search(optouts.parse_search("2222", masked=False)).total == 1
+    answer = sender.post("/smssend", headers=JSON, data=valid_send(
+        rphone="010-2222-3333, 010-4444-5555", msg="배송 안내"))
+    assert answer.get_json()["opted_out"] == 1  # a notice: sent to both, counted
+    assert len(send_calls(backend)) == 1 and sends(db_app)[-1].opted_out == 1
+    with db_app.app_context():
+        optouts.remove("010-2222-3333", reason="재동의", by=CLI_ACTOR)
+        assert optouts.removals(optouts.Search()).total == 1
