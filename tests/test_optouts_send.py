@@ -278,3 +278,22 @@ def test_the_relay_keeps_the_gateways_answer_and_logs_what_it_left_out(relay):
     assert len(send_calls(backend)) == 1
     assert php_send(relay, "배송 안내", f"{OUT},{IN}").startswith(b"success,")
     assert called_numbers(backend)[-1] == f"{OUT},{IN}"
+
+
+# -- the service: a group from the address book -------------------------------------------
+
+
+def test_a_groups_opted_out_member_is_left_out_of_an_advertisement(app, backend):
+    from smsform.services import contacts, sending
+    from smsform.services.sending import Actor, SendOrder, Status
+
+    with app.app_context():
+        contacts.add_contact(OUT, name="홍길동", groups=["VIP"], by=CLI_ACTOR)
+        contacts.add_contact(IN, name="김철수", groups=["VIP"], by=CLI_ACTOR)
+        group = contacts.find_group("VIP")
+        result = sending.submit(SendOrder(
+            SendRequest("{name}님 할인", DEMO_SENDERS[0]), Actor(None, "cli", "cli"),
+            groups=(group.id,), advertising=True))
+    assert result.status is Status.SUCCESS
+    assert [e.phone for e in result.excluded] == [OUT]
+    assert called_numbers(backend) == [f"{IN}|김철수"]
