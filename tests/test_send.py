@@ -335,6 +335,16 @@ def test_sms_type_outside_s_and_l_is_refused(admin_client, backend):
     assert send_calls(backend) == []
 
 
+@pytest.mark.parametrize("value", ["", " ", "S", "l", "L\n", "X", "SL", " S", "S ", "ㅅ"])
+def test_the_send_judges_sms_type_as_the_wtform_does(app, value):
+    """The post is judged without building the WTForm; its verdict must be the form's."""
+    from smsform.forms import SendForm
+    from smsform.views.send import _sms_type_valid
+
+    with app.test_request_context("/smssend", method="POST", data={"smsType": value}):
+        assert _sms_type_valid(value) is SendForm().validate()
+
+
 # -- every answer code ----------------------------------------------------------------
 
 

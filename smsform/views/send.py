@@ -7,8 +7,10 @@ result to a page or a JSON body in one place (``_answer``).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import cache
 from typing import Any
 
 from flask import (
@@ -194,13 +196,17 @@ def _expired_form(message: str):
 @on_expired_form(_expired_form)
 @requires(Permission.SEND)
 def smssend():
-    """Validate, send once through the gateway, and say what happened."""
-    form = SendForm()
-    form_guard.refuse_repeated([*(field.name for field in form), "csrf_token"])
-    if not form.validate():
+    """Validate, send once through the gateway, and say what happened. The WTForm is made
+    only for a page that shows the form again (its one rule, smsType's, is checked here
+    as it checks it; the library judges everything else)."""
+    posted = request.form
+    form_guard.refuse_repeated(_posted_names())
+    if not _sms_type_valid(posted.get("smsType")):
+        form = SendForm()
+        form.validate()
         return _invalid(form, None, ())
-    draft = form_input.build_request(request.form)
-    key = (SendKey.form_token(form.send_token.data)
+    draft = form_input.build_request(posted)
+    key = (SendKey.form_token(posted.get("send_token"))
            or SendKey.header(request.headers.get("Idempotency-Key")))
     actor = sending.Actor(current_user.id, current_user.username,
                           "json" if wants_json() else "form", request.remote_addr)
@@ -212,17 +218,32 @@ def smssend():
                                                  input_problems=problems, groups=groups,
                                                  contacts=chosen,
                                                  advertising=draft.advertising)))
-    return _answer(form, draft, result)
+    return _answer(draft, result)
 
 
-def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
+@cache
+def _posted_names() -> tuple[str, ...]:
+    """The fields a send form posts once each (its own and the CSRF token)."""
+    return (*(field.name for field in SendForm()), "csrf_token")
+
+
+#: SendForm.smsType's rule: Optional() then Regexp (``$`` as ``re.match`` reads it).
+_SMS_TYPE = re.compile(r"^[SLsl]?$")
+
+
+def _sms_type_valid(value: str | None) -> bool:
+    """What ``SendForm().validate()`` says of the posted smsType."""
+    return not value or not value.strip() or _SMS_TYPE.match(value) is not None
+
+
+def _answer(draft: form_input.Draft, result: SendResult):
     """The one place a send's result becomes an HTTP answer (its facts from the request as
     sent: an advertisement's text is built by the send service)."""
     status = HTTP_STATUS[result.status]
     if result.status is Status.NOT_SENT and isinstance(result.error, InvalidRequest):
         status = 400  # our client refused it: the request, not the gateway, is at fault
     if result.status is Status.INVALID:
-        return _invalid(form, draft, result.problems)
+        return _invalid(SendForm(), draft, result.problems)
     if result.status in _KEY_ENDINGS and not (result.status is Status.TOKEN_INVALID
                                               and not wants_json()):
         return _not_sent_again(result, status)
@@ -242,10 +263,11 @@ def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
         return {"result": result.status.value, "code": result.code, "message": text,
                 **facts}, status
     if _reopens(result):
-        return _reopen(form, draft, result, text, status)
-    return_url = safe_return_url(form.returnurl.data)
+        return _reopen(SendForm(), draft, result, text, status)
+    asked_return = request.form.get("returnurl")
+    return_url = safe_return_url(asked_return)
     # Straight on only when all went well: a send the log could not keep shows its warning.
-    go_on = (result.status.accepted and form.nointeractive.data == "1"
+    go_on = (result.status.accepted and request.form.get("nointeractive") == "1"
              and result.outcome_logged)
     if go_on and not embed.requested():
         # The sample's "no dialog on success": go straight on (in a frame, embed.js does,
@@ -260,7 +282,7 @@ def _answer(form: SendForm, draft: form_input.Draft, result: SendResult):
     return render_template(
         "send/result.html", result=result, result_text=page_text, draft=draft,
         code_text=messages.result_code_text(result.status.value, result.code),
-        return_url=return_url, return_url_refused=bool(form.returnurl.data) and not return_url,
+        return_url=return_url, return_url_refused=bool(asked_return) and not return_url,
         **embed.result_context(result, result.request, text, return_url, go_on),
     ), status
 
