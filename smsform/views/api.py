@@ -9,7 +9,7 @@ an ``Idempotency-Key`` replay answers exactly what the first call did.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache, wraps
 from typing import Any, TypeVar
 
@@ -163,7 +163,7 @@ def _document_json() -> str:
 # --- sending -----------------------------------------------------------------------------
 
 
-def _invalid(own: list[InputProblem], problems=()) -> ApiError:
+def invalid(own: list[InputProblem], problems=()) -> ApiError:
     """400 with every problem beside its field."""
     fields: dict[str, list[str]] = {}
     for item in own:
@@ -231,7 +231,7 @@ def json_body(model: type[M]) -> M:
     if request.content_length is None and limit is not None and len(raw) >= limit:
         raise RequestEntityTooLarge()  # a chunked body is cut at the limit, not refused
     if repeated := repeated_members(raw):
-        raise _invalid([InputProblem(name, "repeated_member") for name in repeated])
+        raise invalid([InputProblem(name, "repeated_member") for name in repeated])
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
@@ -239,7 +239,7 @@ def json_body(model: type[M]) -> M:
         for i, item in enumerate(found):
             if item.field == "body" and item.code == "model_type":
                 found[i] = InputProblem("body", "not_json_object")
-        raise _invalid(found) from None
+        raise invalid(found) from None
 
 
 def writable(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -265,7 +265,7 @@ def send_message() -> Response:
     body = _with_template(_body())
     send_request, reading, own = body.to_request()
     if own:
-        raise _invalid(own, [*reading, *send_request.problems()])
+        raise invalid(own, [*reading, *send_request.problems()])
     key = SendKey.header(request.headers.get("Idempotency-Key"))
     actor = Actor(current_user.id, current_user.username, "api", request.remote_addr)
     if body.groups or body.contacts:  # their names are judged with theirs (add_to_request)
@@ -278,7 +278,7 @@ def send_message() -> Response:
 def _with_template(body: MessageIn) -> MessageIn:
     """The body with its ``template_id``'s text (one look-up by the id; none without it)."""
     if problems := body.text_problems():
-        raise _invalid(problems)
+        raise invalid(problems)
     if body.template_id is None:
         return body
     saved = templates.get(body.template_id)
@@ -296,7 +296,7 @@ def _answer(result: SendResult) -> Response:
         law = compliance.refused_by_law(result.problems)
         if law is not None:
             raise _refused_by_law(law, result.problems)
-        raise _invalid([], result.problems)
+        raise invalid([], result.problems)
     if status in (Status.KEY_INVALID, Status.TOKEN_INVALID):
         text = messages.api_input_text("invalid_idempotency_key",
                                        {"max": sending.MAX_KEY_LENGTH})
@@ -334,8 +334,7 @@ def logged_answer(row: MessageRow, *, replayed: bool = False,
     body = MessageSent.of(row).model_dump(mode="json")
     if row.result in Result.ACCEPTED:
         headers["Location"] = url_for("api.get_message", send_id=row.id)
-        return Response(current_app.json.dumps(body), 201, mimetype=JSON_UTF8,
-                        headers=headers)
+        return json_answer(body, 201, **headers)
     raise ApiError(400 if refused_here else _FAILED[row.result], row.code or row.result,
                    messages.log_code_text(row.result, row.code, failure_detail(row.detail)),
                    extra={**body, "type": PROBLEM_TYPES + row.result}, headers=headers)
@@ -347,17 +346,29 @@ def logged_answer(row: MessageRow, *, replayed: bool = False,
 _QUERY_NAMES = frozenset(MessageQuery.model_json_schema(by_alias=True)["properties"])
 
 
-def _query() -> MessageQuery:
-    """The list's query string as a MessageQuery (each parameter once)."""
+def query_args(model: type[M], names: frozenset[str] | None = None) -> M:
+    """The query string as ``model``: 400 for a parameter given twice (of ``names`` only,
+    when given) or one the model refuses."""
     args = request.args.to_dict(flat=False)
     repeated = [InputProblem(name, "repeated") for name, values in args.items()
-                if len(values) > 1 and name in _QUERY_NAMES]
+                if len(values) > 1 and (names is None or name in names)]
     if repeated:
-        raise _invalid(repeated)
+        raise invalid(repeated)
     try:
-        return MessageQuery.model_validate({name: values[0] for name, values in args.items()})
+        return model.model_validate({name: values[0] for name, values in args.items()})
     except ValidationError as exc:
-        raise _invalid(input_problems(exc)) from None
+        raise invalid(input_problems(exc)) from None
+
+
+def json_answer(body: Mapping[str, Any], status: int = 200, **headers: str) -> Response:
+    """A JSON answer of the API (UTF-8, as every answer of it is written)."""
+    return Response(current_app.json.dumps(body), status, mimetype=JSON_UTF8, headers=headers)
+
+
+def refused_beside(field: str, text: str) -> ApiError:
+    """400 with a service's refusal beside the member it belongs to."""
+    return ApiError(400, "invalid", messages.check_input_text(f"{field}: {text}"),
+                    fields={field: [text]})
 
 
 def _filter(query: MessageQuery) -> sendlog_query.LogFilter:
@@ -389,14 +400,14 @@ def _info(row: MessageRow, reader: Reader | None = None) -> MessageInfo:
 @requires(Permission.VIEW)
 def list_messages() -> dict[str, Any]:
     """The send log, newest first, as /sends shows it to the token's user."""
-    query = _query()
+    query = query_args(MessageQuery, _QUERY_NAMES)
     log_filter = _filter(query)
     refuse_number_search(bool(log_filter.phone))
     after = None
     if query.cursor is not None:
         after = api_messages.decode_cursor(query.cursor)
         if after is None:
-            raise _invalid([InputProblem("cursor", "bad_cursor")])
+            raise invalid([InputProblem("cursor", "bad_cursor")])
     reader = log_reader()
     try:
         rows, following = api_messages.page(log_filter, reader=reader, after=after,

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request, url_for
-from pydantic import ValidationError
+from flask import Blueprint, Response, url_for
 
 from smsform import messages
 from smsform.api_openapi import PREFIX
@@ -22,10 +21,8 @@ from smsform.api_schemas import (
     ContactQuery,
     GroupList,
     GroupOut,
-    InputProblem,
-    input_problems,
 )
-from smsform.errors import JSON_UTF8, ApiError
+from smsform.errors import ApiError
 from smsform.ids import MAX_ID
 from smsform.permissions import Permission, requires
 from smsform.services import contacts
@@ -43,17 +40,6 @@ _FIELDS = {"phone_invalid": "phone", "phone_taken": "phone", "name_too_long": "n
            "too_many_fields": "fields", "group_name_invalid": "groups"}
 
 
-def _invalid(problems: list[InputProblem]) -> ApiError:
-    fields: dict[str, list[str]] = {}
-    for item in problems:
-        fields.setdefault(item.field, []).append(messages.api_input_text(item.code,
-                                                                         item.params))
-    summary = " ".join(f"{name}: {text}" for name, texts in fields.items() for text in texts)
-    malformed = any(item.code in ("json_invalid", "not_json_object") for item in problems)
-    return ApiError(400, "malformed_json" if malformed else "invalid",
-                    messages.check_input_text(summary), fields=fields)
-
-
 def _refused(exc: ContactError) -> ApiError:
     """A service's refusal as a problem: 404 for what is not there, 409 for a number that
     has a contact, else 400 beside its member."""
@@ -62,9 +48,7 @@ def _refused(exc: ContactError) -> ApiError:
         return ApiError(404, "not_found", text)
     if exc.code == "phone_taken":
         return ApiError(409, "phone_taken", text, fields={"phone": [text]})
-    field = _FIELDS.get(exc.code, "body")
-    return ApiError(400, "invalid", messages.check_input_text(f"{field}: {text}"),
-                    fields={field: [text]})
+    return api.refused_beside(_FIELDS.get(exc.code, "body"), text)
 
 
 def _out(contact: ContactView) -> dict[str, Any]:
@@ -73,10 +57,6 @@ def _out(contact: ContactView) -> dict[str, Any]:
                       fields=shown.fields, groups=list(shown.groups),
                       created_at=shown.created_at, updated_at=shown.updated_at
                       ).model_dump(mode="json")
-
-
-def _json(body: dict[str, Any], status: int = 200, **headers: str) -> Response:
-    return Response(current_app.json.dumps(body), status, mimetype=JSON_UTF8, headers=headers)
 
 
 def _contact(contact_id: int) -> ContactView:
@@ -95,20 +75,12 @@ def _contact(contact_id: int) -> ContactView:
 @requires(Permission.VIEW)
 def list_contacts() -> Response:
     """A page of the address book, searched by number or name, in a group."""
-    args = request.args.to_dict(flat=False)
-    repeated = [InputProblem(name, "repeated") for name, values in args.items()
-                if len(values) > 1]
-    if repeated:
-        raise _invalid(repeated)
-    try:
-        query = ContactQuery.model_validate({name: values[0] for name, values in args.items()})
-    except ValidationError as exc:
-        raise _invalid(input_problems(exc)) from None
+    query = api.query_args(ContactQuery)
     if numbers_masked() and contacts.number_digits(query.q) is not None:
         raise ApiError(403, "numbers_hidden", messages.contacts_number_search_text())
     page = contacts.search(Search(q=query.q, group_id=query.group, after=query.cursor,
                                   limit=query.limit))
-    return _json(ContactPage(items=[ContactOut(**_out(c)) for c in page.items],
+    return api.json_answer(ContactPage(items=[ContactOut(**_out(c)) for c in page.items],
                              total=page.total, total_capped=page.capped,
                              next_cursor=page.next_after).model_dump(mode="json"))
 
@@ -125,7 +97,7 @@ def create_contact() -> Response:
                                     fields=body.fields, groups=body.groups, by=acting_user())
     except ContactError as exc:
         raise _refused(exc) from None
-    return _json(_out(made), 201,
+    return api.json_answer(_out(made), 201,
                  Location=url_for("api_contacts.get_contact", contact_id=made.id))
 
 
@@ -134,7 +106,7 @@ def create_contact() -> Response:
 @requires(Permission.VIEW)
 def get_contact(contact_id: int) -> Response:
     """One contact."""
-    return _json(_out(_contact(contact_id)))
+    return api.json_answer(_out(_contact(contact_id)))
 
 
 @bp.patch("/contacts/<int:contact_id>")
@@ -151,7 +123,7 @@ def patch_contact(contact_id: int) -> Response:
             groups=body.groups, by=acting_user())
     except ContactError as exc:
         raise _refused(exc) from None
-    return _json(_out(changed))
+    return api.json_answer(_out(changed))
 
 
 @bp.delete("/contacts/<int:contact_id>")
@@ -170,5 +142,5 @@ def delete_contact(contact_id: int) -> Response:
 @requires(Permission.VIEW)
 def list_groups() -> Response:
     """Every group with its size."""
-    return _json(GroupList(items=[GroupOut(id=g.id, name=g.name, count=g.count)
+    return api.json_answer(GroupList(items=[GroupOut(id=g.id, name=g.name, count=g.count)
                                   for g in contacts.list_groups()]).model_dump(mode="json"))

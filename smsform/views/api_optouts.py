@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
-from pydantic import ValidationError
+from flask import Blueprint, Response, request
 
 from smsform import messages
 from smsform.api_openapi import PREFIX
@@ -20,9 +19,8 @@ from smsform.api_schemas import (
     OptOutOut,
     OptOutPage,
     OptOutQuery,
-    input_problems,
 )
-from smsform.errors import JSON_UTF8, ApiError
+from smsform.errors import ApiError
 from smsform.permissions import Permission, requires
 from smsform.services import optouts
 from smsform.services.optouts import Entry, OptOutError
@@ -40,17 +38,6 @@ _FIELDS = {"invalid_phone": "phone", "memo_too_long": "memo", "control_chars": "
            "query_too_long": "q", "query_not_number": "q", "bad_page": "page"}
 
 
-def _invalid(problems: list[InputProblem]) -> ApiError:
-    fields: dict[str, list[str]] = {}
-    for item in problems:
-        fields.setdefault(item.field, []).append(messages.api_input_text(item.code,
-                                                                         item.params))
-    summary = " ".join(f"{name}: {text}" for name, texts in fields.items() for text in texts)
-    malformed = any(item.code in ("json_invalid", "not_json_object") for item in problems)
-    return ApiError(400, "malformed_json" if malformed else "invalid",
-                    messages.check_input_text(summary), fields=fields)
-
-
 def _refused(exc: OptOutError) -> ApiError:
     """A service's refusal as a problem: 404 for a number not on the list, 403 for a part
     of a number asked by a token that sees numbers masked, else 400 beside its member."""
@@ -59,9 +46,7 @@ def _refused(exc: OptOutError) -> ApiError:
         return ApiError(404, "not_found", text)
     if exc.code == "whole_number_only":
         return ApiError(403, "numbers_hidden", text)
-    field = _FIELDS.get(exc.code, "body")
-    return ApiError(400, "invalid", messages.check_input_text(f"{field}: {text}"),
-                    fields={field: [text]})
+    return api.refused_beside(_FIELDS.get(exc.code, "body"), text)
 
 
 def _out(entry: Entry) -> dict[str, Any]:
@@ -69,31 +54,19 @@ def _out(entry: Entry) -> dict[str, Any]:
                      memo=entry.memo).model_dump(mode="json")
 
 
-def _json(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(current_app.json.dumps(body), status, mimetype=JSON_UTF8)
-
-
 @bp.get("/optouts")
 @api.in_callers_language
 @requires(Permission.VIEW)
 def list_optouts() -> Response:
     """A page of the opt-out list, newest first, searched by number."""
-    args = request.args.to_dict(flat=False)
-    repeated = [InputProblem(name, "repeated") for name, values in args.items()
-                if len(values) > 1]
-    if repeated:
-        raise _invalid(repeated)
-    try:
-        query = OptOutQuery.model_validate({name: values[0] for name, values in args.items()})
-    except ValidationError as exc:
-        raise _invalid(input_problems(exc)) from None
+    query = api.query_args(OptOutQuery)
     masked = numbers_masked()
     try:
         page = optouts.search(optouts.parse_search(query.q, masked=masked), query.page,
                               masked=masked, per_page=query.limit)
     except OptOutError as exc:
         raise _refused(exc) from None
-    return _json(OptOutPage(items=[OptOutOut(**_out(e)) for e in page.items],
+    return api.json_answer(OptOutPage(items=[OptOutOut(**_out(e)) for e in page.items],
                             total=page.total, page=page.page, pages=page.pages
                             ).model_dump(mode="json"))
 
@@ -109,7 +82,7 @@ def create_optout() -> Response:
         added = optouts.add(body.phone, via=OptOutVia.API, by=acting_user(), memo=body.memo)
     except OptOutError as exc:
         raise _refused(exc) from None
-    return _json(_out(added.entry), 201 if added.new else 200)
+    return api.json_answer(_out(added.entry), 201 if added.new else 200)
 
 
 @bp.delete("/optouts/<number>")
@@ -120,7 +93,7 @@ def delete_optout(number: str) -> Response:
     """Take a number off the list; ``reason`` (query) is required. 204."""
     reasons = request.args.getlist("reason")
     if len(reasons) > 1:
-        raise _invalid([InputProblem("reason", "repeated")])
+        raise api.invalid([InputProblem("reason", "repeated")])
     try:
         optouts.remove(number, reason=reasons[0] if reasons else "", by=acting_user())
     except OptOutError as exc:
