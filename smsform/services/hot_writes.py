@@ -53,10 +53,7 @@ class HotWrite:
         if found is None:
             columns = [name for name in names if name in self.table.c]
             compiled = self.statement.compile(dialect=dialect, column_keys=columns)
-            order = tuple(compiled.positiontup or ())
-            # The dialect's own type (SQLite's DATETIME writes its text form), as Core does.
-            processors = tuple(compiled.binds[name].type.dialect_impl(dialect)
-                               .bind_processor(dialect) for name in order)
+            order, processors = _parameters(compiled, dialect)
             found = (compiled.string, order, processors) if set(order) <= set(names) else None
             with self._lock:
                 self._prepared[key] = found
@@ -124,9 +121,7 @@ class HotRead:
         found = self._prepared.get(dialect.name)
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
-            order = tuple(compiled.positiontup or ())
-            binds = tuple(compiled.binds[name].type.dialect_impl(dialect)
-                          .bind_processor(dialect) for name in order)
+            order, binds = _parameters(compiled, dialect)
             columns = list(self.statement.selected_columns)
             results = tuple(column.type.dialect_impl(dialect).result_processor(
                 dialect, None) for column in columns)
@@ -147,17 +142,32 @@ class HotRead:
         sql, order, binds, own, results, row_type = self._prepare(connection)
         params = [_turned(values[name] if name in values else own[name], processor)
                   for name, processor in zip(order, binds, strict=True)]
-        cursor = _cursor(connection)
-        try:
-            row = cursor.execute(sql, params).fetchone()
-        except connection.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(connection, sql, exc) from exc
-        finally:
-            cursor.close()
-        if row is None:
+        found = rows(connection, sql, params)
+        if not found:
             return None
+        row = found[0]
         return row_type._make(_turned(value, processor) for value, processor in zip(
             row, results, strict=True))
+
+
+def rows(connection: Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    """The rows of a SELECT (``?`` marks) run on SQLite's own cursor inside ``connection``,
+    a driver error raised as a Core execute raises it (its parameters hidden)."""
+    cursor = _cursor(connection)
+    try:
+        return cursor.execute(sql, params).fetchall()
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(connection, sql, exc) from exc
+    finally:
+        cursor.close()
+
+
+def _parameters(compiled: Any, dialect: Any) -> tuple[tuple[str, ...], tuple[Processor, ...]]:
+    """A compiled statement's parameters in order, each with its type's bind processor (the
+    dialect's own type: SQLite's DATETIME writes its text form, as Core does)."""
+    order = tuple(compiled.positiontup or ())
+    return order, tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                        for name in order)
 
 
 def _turned(value: Any, processor: Processor) -> Any:

@@ -23,14 +23,13 @@ from typing import Any, Generic, TypeVar
 from flask import current_app
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError
 
 from cafe24.calls import SendRequest
 from cafe24.phone import normalize_phone
 from smsform import logs
 from smsform.extensions import db
 from smsform.models import OptOut, OptOutRemoval, in_korea, utcnow
-from smsform.services import audit
+from smsform.services import audit, hot_writes
 from smsform.services.audit import AuditActor
 from smsform.services.lists import ListReport
 from smsform.services.refusals import Refusal
@@ -431,14 +430,7 @@ def _lookup(connection: Connection, numbers: list[str]) -> list[str]:
         return list(connection.execute(_OPTED_OUT, {"phones": numbers}).scalars())
     marks = ",".join("?" * len(numbers))  # placeholders only: the numbers are parameters
     sql = f"SELECT phone FROM optouts WHERE phone IN ({marks})"  # noqa: S608
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        return [row[0] for row in cursor.execute(sql, numbers)]
-    except connection.dialect.loaded_dbapi.Error as exc:  # as a Core execute raises it
-        raise DBAPIError.instance(sql, None, exc, connection.dialect.loaded_dbapi.Error,
-                                  hide_parameters=True, dialect=connection.dialect) from exc
-    finally:
-        cursor.close()
+    return [row[0] for row in hot_writes.rows(connection, sql, numbers)]
 
 
 # --- the send's step (services.compliance.opt_outs) ------------------------------------

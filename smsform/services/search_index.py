@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from smsform import logs
 from smsform.extensions import db
 from smsform.models import SEARCH_STATE, SEND_NUMBERS, SEND_SEARCH
+from smsform.services import hot_writes
 
 log = logs.get("sendlog")
 
@@ -45,15 +46,11 @@ def behind(connection: Connection) -> bool:
     """Whether rows wait to be indexed (False where there is no such index)."""
     if connection.dialect.name != "sqlite":
         return False
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        try:
-            marks = cursor.execute(_MARKS).fetchone()
-        except connection.dialect.loaded_dbapi.OperationalError:
-            return False  # a database from before the index (no such table)
-        return marks is not None and tuple(cursor.execute(_NEWEST).fetchone()) != tuple(marks)
-    finally:
-        cursor.close()
+        marks = hot_writes.rows(connection, _MARKS)
+    except OperationalError:
+        return False  # a database from before the index (no such table)
+    return bool(marks) and tuple(hot_writes.rows(connection, _NEWEST)[0]) != tuple(marks[0])
 
 
 def catch_up() -> int:
