@@ -197,25 +197,11 @@ def _gunicorn_child(conn, app_factory, *args) -> None:  # noqa: ANN001
     """``app_factory(conn, *args)`` (which may send what the parent needs first) served by
     gunicorn on 127.0.0.1 in this process: one gthread worker, two threads, kept
     connections; the port goes to ``conn``."""
-    from gunicorn.app.base import BaseApplication
+    from relay import _serve_gunicorn
 
     logging.disable(logging.CRITICAL)  # the send log lines are not what we measure
-    wsgi = app_factory(conn, *args)
-
-    class Embedded(BaseApplication):
-        def load_config(self) -> None:
-            for name, value in (("bind", "127.0.0.1:0"), ("workers", 1),
-                                ("worker_class", "gthread"), ("threads", 2),
-                                ("keepalive", 30), ("accesslog", None),
-                                ("loglevel", "warning")):
-                self.cfg.set(name, value)
-            self.cfg.set("when_ready", lambda server: conn.send(
-                server.LISTENERS[0].sock.getsockname()[1]))
-
-        def load(self):  # noqa: ANN202
-            return wsgi
-
-    Embedded().run()
+    _serve_gunicorn(app_factory(conn, *args), conn, worker_class="gthread", threads=2,
+                    keepalive=30)
 
 
 def _api_app(conn, database: str, simulator_url: str):  # noqa: ANN001, ANN202

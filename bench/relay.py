@@ -115,16 +115,16 @@ class _NoDelayHandler(WSGIRequestHandler):
         return None
 
 
-def _serve_gunicorn(app, port_out) -> None:  # noqa: ANN001
-    """Serve ``app`` with gunicorn (one sync worker, as the README runs it), in this process."""
+def _serve_gunicorn(app, port_out, **settings: object) -> None:  # noqa: ANN001
+    """Serve ``app`` with gunicorn (one sync worker, as the README runs it, unless
+    ``settings`` say otherwise), in this process; the port goes to ``port_out``."""
     from gunicorn.app.base import BaseApplication
 
     class Embedded(BaseApplication):
         def load_config(self) -> None:
-            self.cfg.set("bind", "127.0.0.1:0")
-            self.cfg.set("workers", 1)
-            self.cfg.set("accesslog", None)
-            self.cfg.set("loglevel", "warning")
+            for name, value in {"bind": "127.0.0.1:0", "workers": 1, "accesslog": None,
+                                "loglevel": "warning", **settings}.items():
+                self.cfg.set(name, value)
             self.cfg.set("when_ready", lambda server: port_out.send(
                 server.LISTENERS[0].sock.getsockname()[1]))
 
