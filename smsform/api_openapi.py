@@ -39,6 +39,8 @@ from smsform.services.sending import MAX_KEY_LENGTH
 from smsform.states import Result
 
 PREFIX = "/api/v1"
+#: Where a list too large for one send goes (``POST /api/v1/messages`` points to it).
+JOBS_PATH = f"{PREFIX}/jobs"
 PROBLEM_JSON = "application/problem+json"
 _REF = "#/components/schemas/{model}"
 
@@ -51,7 +53,9 @@ _ERRORS = {
     409: "A send with this Idempotency-Key is still in progress. Nothing was sent again.",
     413: f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.",
     415: "The body must be JSON (`Content-Type: application/json`).",
-    422: "Not sent: the gateway refused the send (`code` is its answer, such as -114), its "
+    422: "Not sent: the gateway refused the send (`code` is its answer, such as -114), it "
+         "has more than 999 recipients (`code: too_many_recipients`, with `jobs`: send it as "
+         "a bulk job), its "
          "cost is over the credit left (`code: credit_short`, with `needed`, `credit` and "
          "`shortfall`), the law's rules on advertisements refuse it (`code: ad_night`, "
          "`ad_label_variant`, ...: see docs/compliance.md), or the Idempotency-Key was used "
@@ -89,6 +93,10 @@ PROBLEMS = {
     Result.REFUSED: "422: the gateway refused the send; `code` is its answer (-114: the sender is "
                "not registered, -201: no credit left, ...). Nothing was sent, nothing "
                "charged. The problem carries the send's members (`id`, `result`, ...).",
+    "too_many_recipients": "422: more than 999 recipients for one send (typed, or with the "
+                           "groups' and contacts' members): `limit` is 999, `count` how many "
+                           "were given, `jobs` the address that takes a list that large "
+                           "(POST /api/v1/jobs). Nothing was sent.",
     "idempotency_key_reused": "422: this `Idempotency-Key` was used before for another body.",
     "credit_short": "422: the send costs more than the credit left as last known (asked of "
                     "the gateway again first): `needed`, `credit` and `shortfall` say by how "

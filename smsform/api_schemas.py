@@ -160,10 +160,13 @@ class MessageIn(BaseModel):
 
     sender: str = Field(alias="from", min_length=1, max_length=MAX_PHONE_LENGTH,
                         description="A registered sender number.")
-    to: list[RecipientItem] = Field(default_factory=list, max_length=MAX_RECIPIENTS,
-                                    description=(
+    # Counted by the send's judge (each number once), not here: more than 999 answers 422
+    # too_many_recipients pointing to /api/v1/jobs, the way for a list that large.
+    to: list[RecipientItem] = Field(default_factory=list, description=(
         "Phone numbers, or objects with a phone and a name (any name makes the send use "
-        "names). May be left out when `groups` or `contacts` name the recipients."))
+        "names). May be left out when `groups` or `contacts` name the recipients. More "
+        "than 999 numbers are refused (422 too_many_recipients): send a larger list as a "
+        "bulk job, POST /api/v1/jobs."), json_schema_extra={"maxItems": MAX_RECIPIENTS})
     groups: list[Annotated[int, Field(ge=1, le=2**53)]] = Field(
         default_factory=list, max_length=100, description=(
             "Address book groups (ids, GET /groups) whose contacts are added to `to`, each "

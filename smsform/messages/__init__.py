@@ -43,6 +43,7 @@ from smsform.messages.api import (
     API_PROBLEM_SENTENCES,
     api_input_text,
     api_problem_text,
+    api_too_many_text,
     check_input_text,
 )
 from smsform.messages.common import (
@@ -118,7 +119,7 @@ __all__ = [
     "AUDIT_ACTION_WORDS", "audit_action_text", "audit_detail_text", "CHARSET_WORDS",
     "charset_text", "role_text",
     "API_INPUT_COUNTED", "API_INPUT_SENTENCES", "API_PROBLEM_SENTENCES", "api_input_text",
-    "api_problem_text", "check_input_text",
+    "api_problem_text", "api_too_many_text", "check_input_text",
     "choice_text", "COMPLIANCE_SENTENCES", "format_params", "in_both", "language", "terminal_time",
     "whole_number_text",
     "ROW_SEND_TYPE_WORDS", "ROW_STATUS_WORDS", "delivery_text", "gateway_check_text",

@@ -104,6 +104,12 @@ def api_problem_text(problem: Problem) -> str:
     return str(sentence) % format_params(problem.params) if sentence else problem_text(problem)
 
 
+def api_too_many_text(limit: int, jobs: str) -> str:
+    """A send past 999 recipients, pointing to the bulk jobs' address."""
+    return _("More than %(limit)s recipients: one send takes at most %(limit)s. Send a list "
+             "this large as a bulk job: %(jobs)s.", **format_params({"limit": limit}), jobs=jobs)
+
+
 def check_input_text(problems: str) -> str:
     """A refused request's summary: every problem of its fields on one line."""
     return _("Check your input: %(problems)s", problems=problems)

