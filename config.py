@@ -52,6 +52,9 @@ ENV_VARS = (
     "SMSFORM_OPTOUT_CONFIRM",
     "SMSFORM_OPTOUT_CONFIRM_FROM",
     "SMSFORM_OPTOUT_CONFIRM_TEXT",
+    "SMSFORM_QUEUE",
+    "SMSFORM_BULK_PACE_MS",
+    "SMSFORM_BULK_LATE_AFTER",
 )
 
 #: The largest request body read (1 MiB): a form or JSON send is a few kilobytes.
@@ -122,6 +125,13 @@ class Settings:
     #: name above and ``{date}`` the day it was recorded (Korea time).
     optout_confirm_from: str = ""
     optout_confirm_text: str = ""
+    #: Where the bulk worker's queue lives (smsform.worker): ``sqlite:///<path>`` (the
+    #: default: ``instance/queue.sqlite3``) or a ``redis://`` URL (may hold a password).
+    queue_url: str = field(default="", repr=False)
+    #: The pause between two batches of a bulk job, in milliseconds (a job may set its own).
+    bulk_pace_ms: int = 0
+    #: A scheduled job found due more than this many minutes late waits for a person.
+    bulk_late_after: int = 60
 
     def flask_config(self) -> dict[str, Any]:
         """The part of the settings that Flask and its extensions read from ``app.config``."""
@@ -170,6 +180,21 @@ def _ratelimit_storage(env: Mapping[str, str]) -> str:
 
 
 _RATE = re.compile(r"([0-9]{1,9})\s*(?:/|per)\s*(second|minute|hour|day)s?")
+
+
+#: Queue schemes the bulk worker takes (huey's SqliteHuey and RedisHuey).
+QUEUE_SCHEMES = ("sqlite", "redis", "rediss", "unix")
+
+
+def _queue(env: Mapping[str, str], instance: Path) -> str:
+    raw = env.get("SMSFORM_QUEUE", "").strip()
+    if not raw:
+        return f"sqlite:///{instance / 'queue.sqlite3'}"
+    scheme, _, rest = raw.partition("://")
+    if scheme.lower() not in QUEUE_SCHEMES or not rest:
+        raise SettingsError("SMSFORM_QUEUE", "must be a redis:// URL or sqlite:///<file>, "
+                            f"not {raw.partition('@')[2] or raw!r}")
+    return raw
 
 
 def _api_rate(env: Mapping[str, str]) -> str:
@@ -475,4 +500,7 @@ def from_env(environ: Mapping[str, str], instance_path: str | Path) -> Settings:
         ad_optout_number=_ad_optout_number(environ),
         optout_confirm_from=confirm[0],
         optout_confirm_text=confirm[1],
+        queue_url=_queue(environ, instance),
+        bulk_pace_ms=_whole(environ, "SMSFORM_BULK_PACE_MS", 0, 0, 600_000),
+        bulk_late_after=_whole(environ, "SMSFORM_BULK_LATE_AFTER", 60, 1, 60 * 24 * 7),
     )

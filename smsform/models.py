@@ -16,6 +16,8 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Text,
     event,
@@ -31,7 +33,7 @@ from sqlalchemy.sql.ddl import BaseDDLElement
 
 from cafe24.schedule import KST
 from smsform.extensions import Model
-from smsform.states import OptOutVia, Result
+from smsform.states import BatchState, JobState, OptOutVia, Result
 
 
 def utcnow() -> datetime:
@@ -118,7 +120,7 @@ class Send(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     actor: Mapped[str] = mapped_column(String(64))  # the user's (or relay site's) name
-    source: Mapped[str] = mapped_column(String(16))  # form, json, api, relay, cli (later bulk)
+    source: Mapped[str] = mapped_column(String(16))  # form, json, api, relay, cli, bulk
     client_address: Mapped[str | None] = mapped_column(String(64), default=None)
     send_key: Mapped[str | None] = mapped_column(String(160), unique=True, default=None)
     request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -158,6 +160,9 @@ class Send(Model):
     #: How many of the send's numbers were on the opt-out list: removed (an advertisement)
     #: or reached anyway (any other send, which may lawfully go); None: none.
     opted_out: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: A bulk job's batch (source ``bulk``): the job and the batch's number; None otherwise.
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), default=None, index=True)
+    batch: Mapped[int | None] = mapped_column(Integer, default=None)
 
     __table_args__ = (
         Index("ix_sends_created_at", "created_at"),
@@ -499,3 +504,137 @@ class ContactMembership(Model):
                                             primary_key=True)
 
     __table_args__ = (Index("ix_contact_members_contact", "contact_id"),)
+
+
+class Job(Model):
+    """A bulk send from a list (rules: services.bulk): one row for the job, one per batch
+    (``job_batches``, a gateway call each) and one per recipient (``job_recipients``).
+
+    ``state`` is a ``states.JobState`` and ``pause_reason`` a ``states.JobPause``. ``text``
+    is the template as typed (``{name}``, ``{column}``); each batch keeps the text it sends.
+    The totals are the check's. ``worker`` and ``lease_until`` are the lease of the worker
+    running it (another takes it over when the lease has expired); ``failures_in_row``
+    counts the batches in a row that did not reach the gateway (three pause the job).
+    """
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None,
+                                                index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))  # web, api, cli
+    state: Mapped[str] = mapped_column(String(16), default=JobState.CHECKING.value)
+    pause_reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    sender: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    kind_choice: Mapped[str] = mapped_column(String(8), default="auto")  # auto, S, L
+    test: Mapped[bool] = mapped_column(Boolean, default=False)
+    advertising: Mapped[bool] = mapped_column(Boolean, default=False)
+    send_at: Mapped[datetime | None] = mapped_column(default=None)  # UTC
+    file_name: Mapped[str] = mapped_column(String(255), default="")
+    phone_column: Mapped[str | None] = mapped_column(String(255), default=None)
+    name_column: Mapped[str | None] = mapped_column(String(255), default=None)
+    fields: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of the other columns
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    recipient_count: Mapped[int] = mapped_column(Integer, default=0)
+    refused_count: Mapped[int] = mapped_column(Integer, default=0)
+    duplicate_count: Mapped[int] = mapped_column(Integer, default=0)
+    opted_out_count: Mapped[int] = mapped_column(Integer, default=0)
+    batch_count: Mapped[int] = mapped_column(Integer, default=0)
+    sms_count: Mapped[int] = mapped_column(Integer, default=0)
+    lms_count: Mapped[int] = mapped_column(Integer, default=0)
+    forecast: Mapped[int] = mapped_column(Integer, default=0)  # credits
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    cancelled_at: Mapped[datetime | None] = mapped_column(default=None)
+    cancelled_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    resume_at: Mapped[datetime | None] = mapped_column(default=None)  # UTC (night pause)
+    pace_ms: Mapped[int | None] = mapped_column(Integer, default=None)  # None: the setting
+    worker: Mapped[str | None] = mapped_column(String(64), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    failures_in_row: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_jobs_state", "state", "send_at"),)
+
+
+class JobBatch(Model):
+    """One gateway call of a job: at most 999 recipients, one sender, text and kind.
+
+    Its recipients are the job's positions ``first_position`` ..
+    ``first_position + recipient_count - 1``; ``send_id`` is its send log row, ``code`` the
+    gateway's (or the service's) answer, ``cost`` what was charged (None until known).
+    """
+
+    __tablename__ = "job_batches"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default=BatchState.WAITING.value)
+    kind: Mapped[str] = mapped_column(String(1))  # S or L
+    subject: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text)
+    named: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_position: Mapped[int] = mapped_column(Integer)
+    recipient_count: Mapped[int] = mapped_column(Integer)
+    forecast: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[int | None] = mapped_column(Integer, default=None)
+    send_id: Mapped[int | None] = mapped_column(ForeignKey("sends.id"), default=None)
+    code: Mapped[str | None] = mapped_column(String(16), default=None)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (
+        PrimaryKeyConstraint("job_id", "number"),
+        Index("ix_job_batches_state", "job_id", "state", "number"),
+    )
+
+
+class JobRecipient(Model):
+    """One recipient of a job, at its ``position`` (laid out batch by batch, so a batch's
+    recipients are contiguous); its outcome is its batch's. Narrow, for millions of rows:
+    ``phone`` digits only, ``fields`` JSON of the other columns only when the text merges
+    them."""
+
+    __tablename__ = "job_recipients"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    batch: Mapped[int] = mapped_column(Integer)
+    row: Mapped[int] = mapped_column(Integer)  # the list's row number
+    phone: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(Text, default=None)
+    fields: Mapped[str | None] = mapped_column(Text, default=None)
+
+    __table_args__ = (PrimaryKeyConstraint("job_id", "position"),)
+
+
+class JobProblem(Model):
+    """A row of the job's list left out: the value as written and why (``code``: the
+    list reader's or the check's); a duplicate names the row it repeats."""
+
+    __tablename__ = "job_problems"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    row: Mapped[int] = mapped_column(Integer)
+    value: Mapped[str] = mapped_column(Text, default="")
+    code: Mapped[str] = mapped_column(String(32))
+    first_row: Mapped[int | None] = mapped_column(Integer, default=None)
+
+    __table_args__ = (PrimaryKeyConstraint("job_id", "row"),)
+
+
+class JobUpload(Model):
+    """The uploaded list's bytes, kept while the job is ``checking`` (the check page may
+    read it again with other columns); deleted when the job starts or is cancelled."""
+
+    __tablename__ = "job_uploads"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(255), default="")
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,8 +5,8 @@ questions asked of it (which ones the gateway took, which count against a limit.
 models, the services and every edge import it from here; nobody writes the strings again.
 The words for a person live in ``smsform.messages``, keyed by these members.
 
-The coming states follow the same pattern, in this module: a bulk job's state, a batch's
-state and a delivery's state are each a ``StrEnum`` with ``ClassVar`` sets beside it.
+A bulk job's state, a batch's state and why a job paused follow the same pattern (and the
+coming delivery state will): each a ``StrEnum`` with ``ClassVar`` sets beside it.
 This module imports nothing of the app, so every layer may use it.
 """
 
@@ -63,3 +63,78 @@ class OptOutVia(StrEnum):
     API = "api"  # POST /api/v1/optouts
     RELAY = "relay"  # a relay site's call
     CLI = "cli"  # flask --app app optout add|import
+
+
+class JobState(StrEnum):
+    """A bulk job's ``state`` (services.bulk): its life from the check page to its end.
+
+    ``checking`` while the person reads the check page (nothing sent, cancellable), then
+    ``scheduled`` (a time in the future) or ``running``; ``paused`` by a person or a stop
+    rule (``JobPause``); ``done`` when no batch is left waiting, ``cancelled`` when a person
+    stopped it (the batches already handed over stay as they went).
+    """
+
+    CHECKING = "checking"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    PAUSED = "paused"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+    #: Started and not ended: the worker (or the clock) still has something to do.
+    LIVE: ClassVar[tuple[JobState, ...]]
+    #: Ended for good.
+    FINAL: ClassVar[tuple[JobState, ...]]
+    #: A person may still cancel it.
+    CANCELLABLE: ClassVar[tuple[JobState, ...]]
+
+
+JobState.LIVE = (JobState.SCHEDULED, JobState.RUNNING, JobState.PAUSED)
+JobState.FINAL = (JobState.DONE, JobState.CANCELLED)
+JobState.CANCELLABLE = (JobState.CHECKING, JobState.SCHEDULED, JobState.RUNNING,
+                        JobState.PAUSED)
+
+
+class BatchState(StrEnum):
+    """A bulk job's batch's ``state``: one gateway call of at most 999 recipients.
+
+    ``sending`` is committed before the call (and the send log's intent row in its own
+    commit), its outcome after, exactly as a single send; a batch found ``sending`` after a
+    worker died takes its send log row's result (``unknown`` past the unknown window: never
+    sent again) or, with no row, goes back to ``waiting`` (nothing left).
+    """
+
+    WAITING = "waiting"  # not yet handed over
+    SENDING = "sending"  # claimed by a worker: its call is being made
+    ACCEPTED = "accepted"  # the gateway took it (success, reserved or a test)
+    REFUSED = "refused"  # the gateway said no, with a code; nothing sent
+    NOT_SENT = "not_sent"  # the gateway was not reached, or the app refused it first
+    UNKNOWN = "unknown"  # in flight when its worker died, past the unknown window
+    CANCELLED = "cancelled"  # the job was cancelled before it was handed over
+
+    #: Ended: never handed over again.
+    FINAL: ClassVar[tuple[BatchState, ...]]
+    #: Still to go (or going).
+    OPEN: ClassVar[tuple[BatchState, ...]]
+    #: Handed over to the gateway (or possibly): what "went" counts on a cancel.
+    HANDED_OVER: ClassVar[tuple[BatchState, ...]]
+
+
+BatchState.FINAL = (BatchState.ACCEPTED, BatchState.REFUSED, BatchState.NOT_SENT,
+                    BatchState.UNKNOWN, BatchState.CANCELLED)
+BatchState.OPEN = (BatchState.WAITING, BatchState.SENDING)
+BatchState.HANDED_OVER = (BatchState.SENDING, BatchState.ACCEPTED, BatchState.REFUSED,
+                          BatchState.UNKNOWN)
+
+
+class JobPause(StrEnum):
+    """Why a bulk job is ``paused`` (``jobs.pause_reason``)."""
+
+    PERSON = "person"  # someone pressed pause
+    AUTH = "auth"  # -102: the gateway refused the account's id or key
+    CREDIT = "credit"  # -201, or the app's own credit check
+    SENDER = "sender"  # -114: the sender number is not registered
+    BLOCKED = "blocked"  # -105
+    TRANSPORT = "transport"  # three batches in a row did not reach the gateway
+    NIGHT = "night"  # an advertisement reached 21:00 KST: resumes itself at 08:00
+    LATE = "late"  # a scheduled job found more than SMSFORM_BULK_LATE_AFTER late
