@@ -556,8 +556,13 @@ class Job(Model):
     worker: Mapped[str | None] = mapped_column(String(64), default=None)
     lease_until: Mapped[datetime | None] = mapped_column(default=None)
     failures_in_row: Mapped[int] = mapped_column(Integer, default=0)
+    #: An API caller's Idempotency-Key (``key:<user>:<key>``, unique: a repeat finds this
+    #: job) and a digest of what was asked with it (another list with the same key: 422).
+    request_key: Mapped[str | None] = mapped_column(String(160), default=None)
+    request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
-    __table_args__ = (Index("ix_jobs_state", "state", "send_at"),)
+    __table_args__ = (Index("ix_jobs_state", "state", "send_at"),
+                      Index("ix_jobs_request_key", "request_key", unique=True))
 
 
 class JobBatch(Model):

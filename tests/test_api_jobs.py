@@ -8,9 +8,10 @@ from __future__ import annotations
 import pytest
 
 from simulator import DEMO_SENDERS
-from smsform.services import contacts, lists
+from smsform.services import bulk, contacts, lists
 from smsform.services.audit import CLI_ACTOR
 from tests.api_support import bearer, sends, token_user
+from tests.bulk_support import ACTOR, checked, phones
 from tests.lists_support import csv_bytes
 from tests.support import send_calls
 
@@ -67,3 +68,18 @@ def test_a_group_that_takes_a_send_past_999_answers_422_too(app, client, backend
     assert (body["code"], body["limit"], body["jobs"]) == ("too_many_recipients", 999, JOBS)
     assert "count" not in body
     assert send_calls(backend) == [] and sends(app) == []
+
+
+def test_a_job_key_is_held_by_one_job(app):
+    with app.app_context():
+        key = bulk.JobKey(1, "orders-2026-03-01", "digest")
+        first = bulk.create(checked(phones(3)), ACTOR, source="api", key=key)
+        with pytest.raises(bulk.BulkRefused) as again:
+            bulk.create(checked(phones(3)), ACTOR, source="api", key=key)
+        assert (again.value.code, again.value.params["id"]) == ("key_taken", first)
+        assert bulk.keyed(key) == (first, "digest")
+        # Another user's same key is another key.
+        assert bulk.keyed(bulk.JobKey(2, "orders-2026-03-01", "digest")) is None
+        other = bulk.create(checked(phones(3)), ACTOR, source="api",
+                            key=bulk.JobKey(2, "orders-2026-03-01", "x"))
+        assert other != first

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
 from smsform import logs
 from smsform.extensions import db
 from smsform.models import Job, JobBatch, JobProblem, JobRecipient, JobUpload, utcnow
-from smsform.services import sending
+from smsform.services import sending, tokens
 from smsform.services.bulk_check import Checked
 from smsform.services.hot_writes import HotWrite
 from smsform.services.refusals import Refusal
@@ -50,7 +52,8 @@ class BulkRefused(Refusal):
     """A job cannot do what was asked: ``code`` is ``not_found``, ``not_allowed``,
     ``not_checking``, ``not_live``, ``not_paused``, ``not_running``, ``final``,
     ``nothing_to_send``, ``credit_short`` (params ``needed``, ``credit``, ``shortfall``),
-    ``message`` (the draft itself cannot be sent) or ``night`` (``resumes``)."""
+    ``message`` (the draft itself cannot be sent), ``night`` (``resumes``) or
+    ``key_taken`` (``id``: a job holds the Idempotency-Key already)."""
 
 
 def _digits(phone: str) -> str:
@@ -58,10 +61,28 @@ def _digits(phone: str) -> str:
     return phone if phone.isdigit() else "".join(ch for ch in phone if ch.isdigit())[:16]
 
 
+@dataclass(frozen=True)
+class JobKey:
+    """A caller's Idempotency-Key for a job (its user's own) and a digest of what was
+    asked with it."""
+
+    user_id: int
+    value: str
+    request_hash: str
+
+    @property
+    def stored(self) -> str:
+        """The key as ``jobs.request_key`` holds it (``key:<user>:<key>``)."""
+        return tokens.header_key(self.user_id, self.value)
+
+
 def create(checked: Checked, actor: sending.Actor, *, source: str, file_name: str = "",
-           upload: bytes | None = None, pace_ms: int | None = None) -> int:
+           upload: bytes | None = None, pace_ms: int | None = None,
+           key: JobKey | None = None) -> int:
     """Write ``checked`` as a job in ``checking`` (its batches, recipients laid out batch
-    by batch, the rows left out, the upload's bytes) in one transaction; its id."""
+    by batch, the rows left out, the upload's bytes) in one transaction; its id. With
+    ``key``, BulkRefused ``key_taken`` (``id``: the job that has it) when a job holds the
+    key already: a repeated request makes no second job."""
     if source not in SOURCES:
         raise ValueError(f"unknown job source {source!r}")
     draft, report = checked.draft, checked.report
@@ -79,6 +100,8 @@ def create(checked: Checked, actor: sending.Actor, *, source: str, file_name: st
         "opted_out_count": checked.opted_out, "batch_count": len(checked.batches),
         "sms_count": checked.sms, "lms_count": checked.lms, "forecast": checked.forecast,
         "pace_ms": pace_ms, "failures_in_row": 0,
+        "request_key": key.stored if key else None,
+        "request_hash": key.request_hash if key else None,
     }
     batches: list[dict[str, Any]] = []
     recipients: list[dict[str, Any]] = []
@@ -96,6 +119,30 @@ def create(checked: Checked, actor: sending.Actor, *, source: str, file_name: st
                 "fields": json.dumps(r.fields, ensure_ascii=False) if r.fields else None})
             position += 1
     problems = _problem_rows(checked)
+    try:
+        job_id = _write(values, batches, recipients, problems, upload, file_name, now)
+    except IntegrityError:
+        found = keyed(key) if key is not None else None
+        if found is None:
+            raise
+        raise BulkRefused("key_taken", id=found[0]) from None
+    log.info("job created id=%s user=%s source=%s recipients=%d batches=%d", job_id,
+             actor.name, source, checked.recipients, len(batches))
+    return int(job_id)
+
+
+def keyed(key: JobKey) -> tuple[int, str | None] | None:
+    """The job that holds ``key`` and the digest it was asked with, or None."""
+    with db.engine.connect() as connection:
+        row = connection.execute(select(_jobs.c.id, _jobs.c.request_hash).where(
+            _jobs.c.request_key == key.stored)).first()
+    return (row.id, row.request_hash) if row is not None else None
+
+
+def _write(values: dict[str, Any], batches: list[dict[str, Any]],
+           recipients: list[dict[str, Any]], problems: list[dict[str, Any]],
+           upload: bytes | None, file_name: str, now: Any) -> int:
+    """The job's rows in one transaction; its id."""
     with db.engine.begin() as connection:
         job_id = connection.execute(insert(_jobs).values(values)).inserted_primary_key[0]
         for row in batches:
@@ -110,8 +157,6 @@ def create(checked: Checked, actor: sending.Actor, *, source: str, file_name: st
         if upload is not None:
             connection.execute(insert(_uploads).values(
                 job_id=job_id, file_name=file_name[:255], data=upload, created_at=now))
-    log.info("job created id=%s user=%s source=%s recipients=%d batches=%d", job_id,
-             actor.name, source, checked.recipients, len(batches))
     return int(job_id)
 
 
