@@ -19,6 +19,7 @@ The sentences live by area, each module importing only the services it words:
 - ``compliance`` the law's judge of a send: advertisements, the night rule
 - ``optouts``  the opt-out list: how a number was recorded, an import's report, a send's
                opted-out numbers
+- ``bulk``     bulk jobs: a job's and a batch's state, why a job paused
 - ``refusals`` every service's ``Refusal`` (accounts, tokens, relay sites, marks, filters):
                one table by class and code, ``refusal_text`` and ``filter_problems``
 
@@ -45,6 +46,14 @@ from smsform.messages.api import (
     api_problem_text,
     api_too_many_text,
     check_input_text,
+)
+from smsform.messages.bulk import (
+    BATCH_STATE_WORDS,
+    JOB_STATE_WORDS,
+    PAUSE_WORDS,
+    batch_state_text,
+    job_state_text,
+    pause_text,
 )
 from smsform.messages.common import (
     choice_text,
@@ -130,6 +139,8 @@ __all__ = [
     "contacts_number_search_text",
     "LIST_KIND_WORDS", "ROW_PROBLEM_WORDS", "list_kind_text", "row_problem_text",
     "VIA_WORDS", "excluded_text", "via_text",
+    "BATCH_STATE_WORDS", "JOB_STATE_WORDS", "PAUSE_WORDS", "batch_state_text", "job_state_text",
+    "pause_text",
     "REFUSALS", "filter_problem_text", "filter_problems", "refusal_text",
     "KEY_SENTENCES", "PROBLEM_COUNTED", "PROBLEM_SENTENCES", "not_sent_again_text",
     "not_sent_text", "outcome_text", "previous_text", "problem_text", "send_result_text",

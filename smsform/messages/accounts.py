@@ -46,6 +46,10 @@ AUDIT_ACTION_WORDS = {
     "optout_removed": _l("Opt-out removed"),
     "optout_imported": _l("Opt-outs imported"),
     "optouts_exported": _l("Opt-out list exported"),
+    "job_started": _l("Bulk job started"),
+    "job_paused": _l("Bulk job paused"),
+    "job_resumed": _l("Bulk job resumed"),
+    "job_cancelled": _l("Bulk job cancelled"),
 }
 
 

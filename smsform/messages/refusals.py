@@ -17,6 +17,7 @@ from smsform.messages.common import format_params
 from smsform.messages.sendlog import NO_SUCH_SEND
 from smsform.services.accounts import AccountError
 from smsform.services.api_tokens import TokenError
+from smsform.services.bulk import BulkRefused
 from smsform.services.contacts import ContactError
 from smsform.services.lists import ListRefused
 from smsform.services.optouts import OptOutError
@@ -90,6 +91,22 @@ REFUSALS: dict[type[Refusal], dict[str, LazyString]] = {
     MarkRefused: {
         "not_found": NO_SUCH_SEND,
         "not_unknown": _l("Only a send whose outcome is unknown can be marked."),
+    },
+    # Bulk jobs (services.bulk): /jobs, the API's jobs and ``flask --app app bulk``.
+    BulkRefused: {
+        "not_found": _l("There is no bulk job %(job)s."),
+        "not_allowed": _l("Only the job's sender or an administrator may start or control "
+                          "this job."),
+        "not_checking": _l("This job has been started already."),
+        "not_live": _l("Only a job that is sending or scheduled can be paused."),
+        "not_paused": _l("Only a paused job can be resumed."),
+        "final": _l("This job has ended already: there is nothing left to cancel."),
+        "nothing_to_send": _l("No recipient of this list can be sent to: nothing to start."),
+        "credit_short": _l("The credit cannot pay for this job: it needs %(needed)s credits, "
+                           "%(credit)s are left; %(shortfall)s are missing."),
+        "night": _l("An advertisement may not be sent from 21:00 to 08:00 (Korea time): "
+                    "schedule it for %(resumes)s or later."),
+        "key_taken": _l("This Idempotency-Key made job %(id)s already."),
     },
     # The opt-out list (services.optouts): /optouts, the API and ``flask --app app optout``.
     OptOutError: {

@@ -34,6 +34,7 @@ ACTIONS = (
     "contact_created", "contact_changed", "contact_deleted", "contacts_imported",
     "contacts_exported", "group_created", "group_deleted",
     "optout_added", "optout_removed", "optout_imported", "optouts_exported",
+    "job_started", "job_paused", "job_resumed", "job_cancelled",
 )
 CLI = "cli"
 PER_PAGE = 50

@@ -15,21 +15,39 @@ transaction, one executemany per table, so 100,000 recipients take well under 2 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from flask import current_app
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
+from cafe24.calls import SendRequest
+from cafe24.phone import Recipient, normalize_phone
 from smsform import logs
 from smsform.extensions import db
-from smsform.models import Job, JobBatch, JobProblem, JobRecipient, JobUpload, utcnow
-from smsform.services import sending, tokens
+from smsform.models import (
+    Job,
+    JobBatch,
+    JobProblem,
+    JobRecipient,
+    JobUpload,
+    Send,
+    User,
+    utcnow,
+)
+from smsform.permissions import Permission, role_allows
+from smsform.services import audit, compliance, credit, sending, sendlog, tokens
 from smsform.services.bulk_check import Checked
 from smsform.services.hot_writes import HotWrite
+from smsform.services.lists import RowProblem
 from smsform.services.refusals import Refusal
-from smsform.states import BatchState, JobState
+from smsform.services.visibility import EVERYTHING, Reader, mask_name
+from smsform.states import BatchState, JobPause, JobState, Result
 
 log = logs.get("bulk")
 _jobs = Job.__table__
@@ -37,6 +55,8 @@ _batches = JobBatch.__table__
 _recipients = JobRecipient.__table__
 _problems = JobProblem.__table__
 _uploads = JobUpload.__table__
+_sends = Send.__table__
+_users = User.__table__
 
 #: The ways a job comes in (``jobs.source``); its batches are logged with source ``bulk``.
 SOURCES = ("web", "api", "cli")
@@ -175,3 +195,831 @@ def _problem_rows(checked: Checked) -> list[dict[str, Any]]:
 
 def _in_row_order(problems: Iterable[Any]) -> list[Any]:
     return sorted(problems, key=lambda p: p.row)
+
+
+
+# --- reading a job ------------------------------------------------------------------
+
+
+def get(job_id: int) -> Row[Any] | None:
+    """The job's row (every column of ``jobs``, read by attribute), or None."""
+    with db.engine.connect() as connection:
+        return connection.execute(select(_jobs).where(_jobs.c.id == job_id)).first()
+
+
+def listing(*, offset: int = 0, limit: int = 50,
+            states: Iterable[str] | None = None) -> tuple[int, list[Row[Any]]]:
+    """How many jobs there are and one page of them, newest first (``states``: only those)."""
+    where = [] if states is None else [_jobs.c.state.in_([str(s) for s in states])]
+    with db.engine.connect() as connection:
+        total = connection.execute(select(func.count()).select_from(_jobs).where(*where)
+                                   ).scalar_one()
+        rows = connection.execute(select(_jobs).where(*where).order_by(_jobs.c.id.desc())
+                                  .offset(offset).limit(limit)).all()
+    return total, list(rows)
+
+
+def batches(job_id: int) -> list[Row[Any]]:
+    """The job's batches in order (every column of ``job_batches``)."""
+    with db.engine.connect() as connection:
+        return list(connection.execute(select(_batches).where(_batches.c.job_id == job_id)
+                                       .order_by(_batches.c.number)).all())
+
+
+def upload(job_id: int) -> tuple[str, bytes] | None:
+    """The list's file name and bytes while the job is ``checking`` (else None)."""
+    with db.engine.connect() as connection:
+        row = connection.execute(select(_uploads.c.file_name, _uploads.c.data)
+                                 .where(_uploads.c.job_id == job_id)).first()
+    return (row.file_name, row.data) if row is not None else None
+
+
+def problems(job_id: int, *, offset: int = 0, limit: int = 100) -> list[RowProblem]:
+    """The rows of the job's list left out, in row order."""
+    p = _problems.c
+    with db.engine.connect() as connection:
+        rows = connection.execute(select(p.row, p.value, p.code, p.first_row)
+                                  .where(p.job_id == job_id).order_by(p.row)
+                                  .offset(offset).limit(limit)).all()
+    return [RowProblem(r.row, r.value, r.code, r.first_row) for r in rows]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A job's figures for its page and the API.
+
+    Batch and recipient counts are by the batch's state (``BatchState`` values: waiting
+    counts ``sending`` too); ``used`` is the credit charged so far (accepted batches),
+    ``at_most`` adds what the unknown ones may have cost; ``pace`` the measured seconds per
+    batch (None before two have gone), ``left`` the time the rest will take at that pace.
+    """
+
+    job_id: int
+    state: str
+    pause_reason: str | None
+    resume_at: datetime | None
+    send_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    batch_total: int
+    batch_done: int
+    batches: dict[str, int]
+    recipient_total: int
+    recipients: dict[str, int]
+    forecast: int
+    used: int
+    at_most: int
+    pace: float | None
+    left: timedelta | None
+    unknown_send_ids: tuple[int, ...] = ()
+
+    @property
+    def percent(self) -> int:
+        """Batches done of all, 0 to 100 (100 for a job with nothing to send)."""
+        return 100 if not self.batch_total else self.batch_done * 100 // self.batch_total
+
+    @property
+    def recipient_done(self) -> int:
+        """Recipients whose batch has ended."""
+        return self.recipient_total - self.recipients.get(BatchState.WAITING, 0)
+
+
+def progress(job_id: int) -> Progress | None:
+    """The job's figures (None: no such job): one read of the job and one aggregate of its
+    batches."""
+    b = _batches.c
+    with db.engine.connect() as connection:
+        job = connection.execute(select(_jobs).where(_jobs.c.id == job_id)).first()
+        if job is None:
+            return None
+        counted = connection.execute(
+            select(b.state, func.count(), func.coalesce(func.sum(b.recipient_count), 0),
+                   func.coalesce(func.sum(b.cost), 0), func.coalesce(func.sum(b.forecast), 0),
+                   func.min(b.claimed_at), func.max(b.finished_at))
+            .where(b.job_id == job_id).group_by(b.state)).all()
+        unknown = connection.execute(
+            select(b.send_id).where(b.job_id == job_id, b.state == BatchState.UNKNOWN.value,
+                                    b.send_id.is_not(None)).order_by(b.number)).scalars().all()
+    by_batch: dict[str, int] = {}
+    by_recipient: dict[str, int] = {}
+    used = at_most = done = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    for state, count, people, cost, forecast, claimed, finished in counted:
+        key = BatchState.WAITING.value if state == BatchState.SENDING else state
+        by_batch[key] = by_batch.get(key, 0) + count
+        by_recipient[key] = by_recipient.get(key, 0) + people
+        if state in BatchState.FINAL:
+            done += count
+        if state == BatchState.ACCEPTED:
+            used += cost
+        if state == BatchState.UNKNOWN:
+            at_most += forecast
+        if state != BatchState.WAITING and claimed is not None:
+            first = claimed if first is None else min(first, claimed)
+        if finished is not None:
+            last = finished if last is None else max(last, finished)
+    gone = sum(by_batch.get(s, 0) for s in (BatchState.ACCEPTED, BatchState.REFUSED,
+                                             BatchState.NOT_SENT, BatchState.UNKNOWN))
+    pace = ((last - first).total_seconds() / gone
+            if first is not None and last is not None and gone >= 2 else None)
+    waiting = by_batch.get(BatchState.WAITING, 0)
+    left = (timedelta(seconds=pace * waiting) if pace is not None and job.state in
+            (JobState.RUNNING, JobState.PAUSED) else None)
+    return Progress(
+        job_id=job.id, state=job.state, pause_reason=job.pause_reason,
+        resume_at=job.resume_at, send_at=job.send_at, started_at=job.started_at,
+        finished_at=job.finished_at, batch_total=job.batch_count, batch_done=done,
+        batches=by_batch, recipient_total=job.recipient_count, recipients=by_recipient,
+        forecast=job.forecast, used=used, at_most=used + at_most, pace=pace, left=left,
+        unknown_send_ids=tuple(unknown))
+
+
+@dataclass(frozen=True)
+class RecipientRow:
+    """One recipient as the job's pages, API and report show it: its place in the job,
+    its list row, number (dashed; masked for a reader who may not see it), name, batch,
+    and the batch's outcome (``BatchState``) and code."""
+
+    position: int
+    row: int
+    phone: str
+    name: str
+    batch: int
+    outcome: str
+    code: str | None
+
+
+def _dashed(digits: str) -> str:
+    return normalize_phone(digits) or digits
+
+
+def _mask_phone(phone: str) -> str:
+    parts = phone.split("-")
+    if len(parts) == 3:
+        return f"{parts[0]}-{'*' * len(parts[1])}-{parts[2]}"
+    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:]
+
+
+def _recipient_query(job_id: int):
+    r, b = _recipients.c, _batches.c
+    return (select(r.position, r.row, r.phone, r.name, r.batch, b.state, b.code)
+            .join(_batches, and_(b.job_id == r.job_id, b.number == r.batch))
+            .where(r.job_id == job_id))
+
+
+def _shown(row: Any, full: bool) -> RecipientRow:
+    phone, name = _dashed(row.phone), row.name or ""
+    if not full:
+        phone, name = _mask_phone(phone), mask_name(name)
+    return RecipientRow(row.position, row.row, phone, name, row.batch, row.state, row.code)
+
+
+def recipients(job_id: int, *, offset: int = 0, limit: int = 100, outcome: str | None = None,
+               reader: Reader = EVERYTHING) -> list[RecipientRow]:
+    """One page of the job's recipients in order (``outcome``: only those of a batch
+    state), masked for a ``reader`` who may not see the job's numbers in full."""
+    job = get(job_id)
+    if job is None:
+        return []
+    query = _recipient_query(job_id)
+    if outcome is not None:
+        query = query.where(_batches.c.state == outcome)
+    with db.engine.connect() as connection:
+        rows = connection.execute(query.order_by(_recipients.c.position)
+                                  .offset(offset).limit(limit)).all()
+    full = reader.in_full(job.user_id)
+    return [_shown(row, full) for row in rows]
+
+
+REPORT_CHUNK = 5000
+
+
+def report_rows(job_id: int, *, reader: Reader = EVERYTHING) -> Iterator[RecipientRow]:
+    """Every recipient of the job in order, for the final CSV (read in chunks by
+    position, so a million rows never sit in memory)."""
+    job = get(job_id)
+    if job is None:
+        return
+    full = reader.in_full(job.user_id)
+    after = -1
+    while True:
+        with db.engine.connect() as connection:
+            rows = connection.execute(_recipient_query(job_id)
+                                      .where(_recipients.c.position > after)
+                                      .order_by(_recipients.c.position)
+                                      .limit(REPORT_CHUNK)).all()
+        if not rows:
+            return
+        for row in rows:
+            yield _shown(row, full)
+        after = rows[-1].position
+
+
+# --- who may control a job ------------------------------------------------------------
+
+
+def may_control(job_user_id: int | None, user_id: int | None, role: str | None) -> bool:
+    """Senders start and control their own jobs, administrators every job (``user_id``
+    None with role None: the CLI, which acts for the machine's owner)."""
+    if user_id is None and role is None:
+        return True
+    if role is None or not role_allows(role, Permission.SEND):
+        return False
+    return role_allows(role, Permission.READ_ALL_SENDS) or job_user_id == user_id
+
+
+def _role(connection: Connection, user_id: int | None) -> str | None:
+    if user_id is None:
+        return None
+    row = connection.execute(select(_users.c.role, _users.c.active)
+                             .where(_users.c.id == user_id)).first()
+    return row.role if row is not None and row.active else ""
+
+
+def _job_for(connection: Connection, job_id: int, by: audit.AuditActor) -> Row[Any]:
+    job = connection.execute(select(_jobs).where(_jobs.c.id == job_id)).first()
+    if job is None:
+        raise BulkRefused("not_found", job=job_id)
+    if not may_control(job.user_id, by.id, _role(connection, by.id)):
+        raise BulkRefused("not_allowed", job=job_id)
+    return job
+
+
+# --- the clock ----------------------------------------------------------------------
+
+
+def _now(now: datetime | None = None) -> datetime:
+    """Now in UTC, naive (``now`` when given; else the app's clock, which a test sets
+    through ``SMSFORM_CLOCK`` as the law's judge reads it)."""
+    if now is not None:
+        return now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
+    return compliance.now().astimezone(UTC).replace(tzinfo=None)
+
+
+def _aware(stored: datetime) -> datetime:
+    return stored.replace(tzinfo=UTC)
+
+
+def _settings():
+    return current_app.extensions["smsform.settings"]
+
+
+# --- start, pause, resume, cancel -----------------------------------------------------
+
+
+#: The gateway's answer codes (and the service's refusal) that will come back for every
+#: batch: the job pauses after that batch, with this reason.
+STOP_CODES = {"-102": JobPause.AUTH, "-201": JobPause.CREDIT, "-114": JobPause.SENDER,
+              "-105": JobPause.BLOCKED, sending.Status.CREDIT_SHORT.value: JobPause.CREDIT}
+#: Transport failures (not sent, or no answer) on this many batches in a row pause the job.
+TRANSPORT_STOP = 3
+
+
+def _open_cost(connection: Connection, job: Row[Any]) -> int:
+    """Credits the batches still to go will cost."""
+    if job.test:
+        return 0
+    b = _batches.c
+    return connection.execute(select(func.coalesce(func.sum(b.forecast), 0)).where(
+        b.job_id == job.id, b.state.in_(BatchState.OPEN))).scalar_one()
+
+
+def _credit_check(job: Row[Any]) -> None:
+    with db.engine.connect() as connection:
+        cost = _open_cost(connection, job)
+        logged = sendlog.newest_answer(connection)
+    short = credit.shortfall(cost, logged)
+    if short is not None:
+        raise BulkRefused("credit_short", **short.params)
+
+
+def _night_check(job: Row[Any], when: datetime) -> None:
+    """An advertisement may not reach phones at night: refuse a start (or a schedule)
+    that would, naming the next 08:00."""
+    if not job.advertising:
+        return
+    resumes = compliance.night_resumes(_aware(when))
+    if resumes is not None:
+        raise BulkRefused("night", resumes=resumes.strftime("%Y-%m-%d %H:%M"))
+
+
+def start(job_id: int, actor_user_id: int | None, actor_name: str, *,
+          address: str | None = None, now: datetime | None = None) -> Progress:
+    """Start a checked job (or a late one a person now starts): ``scheduled`` when its
+    time is in the future, else ``running``; its upload is dropped. Audited. Raises
+    BulkRefused (``not_checking``, ``nothing_to_send``, ``credit_short``, ``night``)."""
+    by = audit.AuditActor(actor_name, actor_user_id, address)
+    at = _now(now)
+    with db.engine.connect() as connection:
+        job = _job_for(connection, job_id, by)
+    late = job.state == JobState.PAUSED and job.pause_reason == JobPause.LATE
+    if job.state != JobState.CHECKING and not late:
+        raise BulkRefused("not_checking", state=job.state)
+    if not job.batch_count:
+        raise BulkRefused("nothing_to_send")
+    scheduled = job.send_at is not None and job.send_at > at and not late
+    _night_check(job, job.send_at if scheduled else at)
+    _credit_check(job)
+    state = JobState.SCHEDULED if scheduled else JobState.RUNNING
+    values: dict[str, Any] = {"state": state.value, "pause_reason": None, "resume_at": None,
+                              "failures_in_row": 0}
+    if state is JobState.RUNNING:
+        values["started_at"] = at
+    with db.engine.begin() as connection:
+        changed = connection.execute(update(_jobs).where(
+            _jobs.c.id == job_id, _jobs.c.state == job.state,
+            _jobs.c.pause_reason.is_(None) if not late else _jobs.c.pause_reason == JobPause.LATE
+        ).values(values)).rowcount
+        if not changed:
+            raise BulkRefused("not_checking", state=job.state)
+        connection.execute(delete(_uploads).where(_uploads.c.job_id == job_id))
+    audit.record_by("job_started", by, target=str(job_id), detail={
+        "state": state.value, "recipients": job.recipient_count, "forecast": job.forecast,
+        "send_at": job.send_at.isoformat() if job.send_at else None})
+    log.info("job started id=%s by=%s state=%s", job_id, actor_name, state.value)
+    if state is JobState.RUNNING:
+        wake(job_id)
+    return _progress(job_id)
+
+
+def _progress(job_id: int) -> Progress:
+    found = progress(job_id)
+    assert found is not None  # the job exists: jobs are never deleted
+    return found
+
+
+def pause(job_id: int, actor_user_id: int | None, actor_name: str, *,
+          address: str | None = None) -> Progress:
+    """Pause a running or scheduled job (a batch being sent finishes; no other starts).
+    Audited. Raises BulkRefused (``not_live``)."""
+    by = audit.AuditActor(actor_name, actor_user_id, address)
+    with db.engine.begin() as connection:
+        job = _job_for(connection, job_id, by)
+        changed = connection.execute(update(_jobs).where(
+            _jobs.c.id == job_id,
+            _jobs.c.state.in_([JobState.RUNNING.value, JobState.SCHEDULED.value]))
+            .values(state=JobState.PAUSED.value, pause_reason=JobPause.PERSON.value)).rowcount
+    if not changed:
+        raise BulkRefused("not_live", state=job.state)
+    audit.record_by("job_paused", by, target=str(job_id),
+                    detail={"reason": JobPause.PERSON.value, "was": job.state})
+    return _progress(job_id)
+
+
+#: The batch outcomes a resume sends again: the ones a stop rule refused (nothing went)
+#: and those that did not reach the gateway.
+def _again_condition():
+    b = _batches.c
+    return or_(and_(b.state == BatchState.REFUSED.value, b.code.in_(list(STOP_CODES))),
+               and_(b.state == BatchState.NOT_SENT.value,
+                    or_(b.code.is_(None), b.code.in_(
+                        [*STOP_CODES, sending.Status.NOT_SENT.value]))))
+
+
+def resume(job_id: int, actor_user_id: int | None, actor_name: str, *,
+           address: str | None = None, now: datetime | None = None) -> Progress:
+    """Resume a paused job: ``running`` (``scheduled`` when its time is still ahead). The
+    batches its stop rule refused, where nothing was sent, go again. Audited. Raises
+    BulkRefused (``not_paused``, ``credit_short``, ``night``)."""
+    by = audit.AuditActor(actor_name, actor_user_id, address)
+    at = _now(now)
+    with db.engine.connect() as connection:
+        job = _job_for(connection, job_id, by)
+    if job.state != JobState.PAUSED:
+        raise BulkRefused("not_paused", state=job.state)
+    scheduled = job.send_at is not None and job.send_at > at and job.started_at is None
+    _night_check(job, job.send_at if scheduled else at)
+    state = JobState.SCHEDULED if scheduled else JobState.RUNNING
+    with db.engine.begin() as connection:
+        again = connection.execute(update(_batches).where(
+            _batches.c.job_id == job_id, _again_condition()).values(
+            state=BatchState.WAITING.value, claimed_by=None, claimed_at=None,
+            finished_at=None, code=None, cost=None)).rowcount
+        values: dict[str, Any] = {"state": state.value, "pause_reason": None,
+                                  "resume_at": None, "failures_in_row": 0}
+        if state is JobState.RUNNING and job.started_at is None:
+            values["started_at"] = at
+        changed = connection.execute(update(_jobs).where(
+            _jobs.c.id == job_id, _jobs.c.state == JobState.PAUSED.value).values(values)
+        ).rowcount
+        if not changed:
+            raise BulkRefused("not_paused", state=job.state)
+        # The credit of what is left, counted in the same transaction: short, nothing moves.
+        cost = _open_cost(connection, job)
+        short = credit.shortfall(cost, sendlog.newest_answer(connection))
+        if short is not None:  # leaving the block rolls the resume back
+            raise BulkRefused("credit_short", **short.params)
+    audit.record_by("job_resumed", by, target=str(job_id),
+                    detail={"reason": job.pause_reason, "state": state.value,
+                            "again": again})
+    if state is JobState.RUNNING:
+        wake(job_id)
+    return _progress(job_id)
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """What a cancel stopped and what had already gone (batches and recipients): the
+    batches handed over before it (``went``) finish as they will."""
+
+    went_batches: int
+    went_recipients: int
+    stopped_batches: int
+    stopped_recipients: int
+    progress: Progress
+
+
+def cancel(job_id: int, actor_user_id: int | None, actor_name: str, *,
+           address: str | None = None, now: datetime | None = None) -> Cancelled:
+    """Cancel a job that has not ended: every batch not yet handed over is ``cancelled``
+    (in the same transaction as the job, so no worker claims one after it); says how many
+    went. Audited. Raises BulkRefused (``final``)."""
+    by = audit.AuditActor(actor_name, actor_user_id, address)
+    at = _now(now)
+    b = _batches.c
+    with db.engine.begin() as connection:
+        job = _job_for(connection, job_id, by)
+        changed = connection.execute(update(_jobs).where(
+            _jobs.c.id == job_id, _jobs.c.state.in_([s.value for s in JobState.CANCELLABLE]))
+            .values(state=JobState.CANCELLED.value, cancelled_at=at,
+                    cancelled_by=actor_name[:64], finished_at=at)).rowcount
+        if not changed:
+            raise BulkRefused("final", state=job.state)
+        stopped = connection.execute(
+            select(func.count(), func.coalesce(func.sum(b.recipient_count), 0))
+            .where(b.job_id == job_id, b.state == BatchState.WAITING.value)).one()
+        connection.execute(update(_batches).where(
+            b.job_id == job_id, b.state == BatchState.WAITING.value).values(
+            state=BatchState.CANCELLED.value, finished_at=at))
+        went = connection.execute(
+            select(func.count(), func.coalesce(func.sum(b.recipient_count), 0))
+            .where(b.job_id == job_id, b.state.in_(BatchState.HANDED_OVER))).one()
+        connection.execute(delete(_uploads).where(_uploads.c.job_id == job_id))
+    audit.record_by("job_cancelled", by, target=str(job_id), detail={
+        "was": job.state, "went_batches": went[0], "went_recipients": went[1],
+        "stopped_batches": stopped[0], "stopped_recipients": stopped[1]})
+    log.info("job cancelled id=%s by=%s went=%d stopped=%d", job_id, actor_name, went[0],
+             stopped[0])
+    return Cancelled(went[0], went[1], stopped[0], stopped[1], _progress(job_id))
+
+
+#: The audit trail's name for what the worker does by itself (a stop rule, the night).
+WORKER_ACTOR = audit.AuditActor("bulk")
+
+
+def _pause_by_rule(job_id: int, reason: JobPause, *, resume_at: datetime | None = None,
+                   code: str | None = None, batch: int | None = None) -> bool:
+    with db.engine.begin() as connection:
+        changed = connection.execute(update(_jobs).where(
+            _jobs.c.id == job_id, _jobs.c.state.in_(
+                [JobState.RUNNING.value, JobState.SCHEDULED.value]))
+            .values(state=JobState.PAUSED.value, pause_reason=reason.value,
+                    resume_at=resume_at)).rowcount
+    if changed:
+        audit.record_by("job_paused", WORKER_ACTOR, target=str(job_id), detail={
+            "reason": reason.value, "code": code, "batch": batch,
+            "resume_at": resume_at.isoformat() if resume_at else None})
+        log.warning("job paused id=%s reason=%s code=%s batch=%s", job_id, reason.value,
+                    code, batch)
+    return bool(changed)
+
+
+# --- the wake-up (smsform.worker puts a queue message) --------------------------------
+
+#: The app's extension key of the worker's wake-up (smsform.worker.init_app sets it).
+WAKE = "smsform.wake"
+
+
+def wake(job_id: int) -> None:
+    """Ask a worker to run the job now. Never fails: when the queue cannot be reached,
+    the worker's minute task (``pick_up``) finds the job anyway."""
+    waker: Callable[[int], None] | None = current_app.extensions.get(WAKE)
+    if waker is None:
+        return
+    try:
+        waker(job_id)
+    except Exception as exc:  # noqa: BLE001 - any queue failure: the minute task is the net
+        log.warning("job %s: the queue could not be reached (%s); the worker's minute task "
+                    "will pick it up", job_id, type(exc).__name__)
+
+
+# --- running a job (the worker) --------------------------------------------------------
+
+
+def lease_length(pace_ms: int) -> timedelta:
+    """How long a worker holds a job between two renewals: longer than one batch's call
+    may take (every connect attempt and the read timeout) and the pause after it."""
+    return sendlog.unknown_after() + timedelta(milliseconds=pace_ms, seconds=10)
+
+
+def _take_lease(job_id: int, worker: str, length: timedelta) -> bool:
+    now = utcnow()
+    j = _jobs.c
+    with db.engine.begin() as connection:
+        return bool(connection.execute(update(_jobs).where(
+            j.id == job_id, j.state == JobState.RUNNING.value,
+            or_(j.worker.is_(None), j.worker == worker, j.lease_until.is_(None),
+                j.lease_until < now))
+            .values(worker=worker[:64], lease_until=now + length)).rowcount)
+
+
+def _release(job_id: int, worker: str) -> None:
+    with db.engine.begin() as connection:
+        connection.execute(update(_jobs).where(_jobs.c.id == job_id,
+                                               _jobs.c.worker == worker[:64])
+                           .values(worker=None, lease_until=None))
+
+
+def claim_batch(job_id: int, worker: str) -> Row[Any] | None:
+    """Take the job's next waiting batch for ``worker``: a compare-and-set of its state
+    (``waiting`` -> ``sending``, only while the job runs), committed before its call; on
+    PostgreSQL the candidate is locked ``FOR UPDATE SKIP LOCKED``, so two workers never
+    take the same one. None when no batch is left to take."""
+    b, j = _batches.c, _jobs.c
+    for _attempt in range(5):
+        with db.engine.begin() as connection:
+            candidate = select(b.number).where(
+                b.job_id == job_id, b.state == BatchState.WAITING.value).order_by(
+                b.number).limit(1)
+            if connection.dialect.name == "postgresql":
+                candidate = candidate.with_for_update(skip_locked=True)
+            number = connection.execute(candidate).scalar()
+            if number is None:
+                return None
+            taken = connection.execute(update(_batches).where(
+                b.job_id == job_id, b.number == number, b.state == BatchState.WAITING.value,
+                exists().where(j.id == job_id, j.state == JobState.RUNNING.value))
+                .values(state=BatchState.SENDING.value, claimed_by=worker[:64],
+                        claimed_at=utcnow())).rowcount
+            if taken:
+                return connection.execute(select(_batches).where(
+                    b.job_id == job_id, b.number == number)).one()
+            running = connection.execute(select(j.state).where(j.id == job_id)).scalar()
+            if running != JobState.RUNNING:
+                return None
+    return None
+
+
+def _request(job: Row[Any], batch: Row[Any]) -> SendRequest:
+    """The batch's gateway call, from its row and its recipients' rows."""
+    r = _recipients.c
+    first = batch.first_position
+    with db.engine.connect() as connection:
+        people = connection.execute(select(r.phone, r.name).where(
+            r.job_id == job.id, r.position >= first,
+            r.position < first + batch.recipient_count).order_by(r.position)).all()
+    if batch.named:
+        named = tuple(Recipient(_dashed(p.phone), p.name or "") for p in people)
+        return SendRequest(msg=batch.text, sender=job.sender, named=named,
+                           subject=batch.subject, lms=batch.kind == "L", test=job.test)
+    return SendRequest(msg=batch.text, sender=job.sender,
+                       recipients=tuple(_dashed(p.phone) for p in people),
+                       subject=batch.subject, lms=batch.kind == "L", test=job.test)
+
+
+_ENDINGS = {
+    sending.Status.SUCCESS: BatchState.ACCEPTED, sending.Status.RESERVED: BatchState.ACCEPTED,
+    sending.Status.TEST: BatchState.ACCEPTED, sending.Status.REFUSED: BatchState.REFUSED,
+    sending.Status.NOT_SENT: BatchState.NOT_SENT, sending.Status.UNKNOWN: BatchState.UNKNOWN,
+    sending.Status.INVALID: BatchState.NOT_SENT, sending.Status.CREDIT_SHORT: BatchState.NOT_SENT,
+    sending.Status.OVER_LIMIT: BatchState.NOT_SENT,
+}
+_FROM_RESULT = {Result.SUCCESS: BatchState.ACCEPTED, Result.RESERVED: BatchState.ACCEPTED,
+                Result.TEST: BatchState.ACCEPTED, Result.REFUSED: BatchState.REFUSED,
+                Result.NOT_SENT: BatchState.NOT_SENT, Result.UNKNOWN: BatchState.UNKNOWN}
+
+
+def _ending(result: sending.SendResult) -> tuple[BatchState | None, str | None, int | None]:
+    """The batch's state, code and cost for a send's result (None: leave it ``sending``:
+    its key is being sent by someone right now)."""
+    status = result.status
+    if status is sending.Status.DUPLICATE and result.previous is not None:
+        previous = result.previous
+        state = _ENDINGS.get(previous.status, BatchState.UNKNOWN)
+        return state, previous.code, None
+    if status is sending.Status.IN_FLIGHT:
+        return None, None, None
+    if status is sending.Status.KEY_MISMATCH and result.send_id is not None:
+        return _logged_ending(result.send_id)
+    if status is sending.Status.INVALID:
+        code = result.problems[0].code if result.problems else status.value
+        return BatchState.NOT_SENT, code[:16], 0
+    state = _ENDINGS.get(status, BatchState.UNKNOWN)
+    return state, (result.code or status.value)[:16], result.cost
+
+
+def _logged_ending(send_id: int) -> tuple[BatchState | None, str | None, int | None]:
+    """The ending of the batch's send as its log row says (its key holds another body:
+    the list changed since, say an opt-out; the first send is what went)."""
+    s = _sends.c
+    with db.engine.connect() as connection:
+        row = connection.execute(select(s.result, s.code, s.cost, s.created_at)
+                                 .where(s.id == send_id)).first()
+    if row is None:
+        return BatchState.UNKNOWN, None, None
+    result = sendlog.effective_result(row.result, row.created_at)
+    if result == Result.PENDING:
+        return None, None, None
+    return _FROM_RESULT[Result(result)], (row.code or result)[:16], row.cost
+
+
+def _record_batch(job_id: int, number: int, worker: str, state: BatchState, code: str | None,
+                  cost: int | None, send_id: int | None, transport_failed: bool) -> None:
+    b, j = _batches.c, _jobs.c
+    with db.engine.begin() as connection:
+        connection.execute(update(_batches).where(
+            b.job_id == job_id, b.number == number, b.state == BatchState.SENDING.value)
+            .values(state=state.value, code=code, cost=cost, send_id=send_id,
+                    finished_at=utcnow()))
+        connection.execute(update(_jobs).where(j.id == job_id).values(
+            failures_in_row=j.failures_in_row + 1 if transport_failed else 0))
+
+
+def _finish_if_done(job_id: int) -> bool:
+    """Mark a running job ``done`` when none of its batches is waiting or being sent."""
+    b, j = _batches.c, _jobs.c
+    with db.engine.begin() as connection:
+        return bool(connection.execute(update(_jobs).where(
+            j.id == job_id, j.state == JobState.RUNNING.value,
+            ~exists().where(b.job_id == job_id, b.state.in_(BatchState.OPEN)))
+            .values(state=JobState.DONE.value, finished_at=utcnow(), worker=None,
+                    lease_until=None)).rowcount)
+
+
+def run(job_id: int, worker: str, *, now: datetime | None = None,
+        sleep: Callable[[float], None] = time.sleep) -> None:
+    """Send the job's batches one after another for ``worker`` (its lease renewed each
+    batch) until none is left, the job is paused or cancelled, a stop rule pauses it, or
+    another worker holds it. Each batch goes through ``sending.submit`` with its
+    ``SendKey.job_batch`` key, so it is sent once however often it is picked up."""
+    job = get(job_id)
+    if job is None:
+        return
+    pace_ms = job.pace_ms if job.pace_ms is not None else _settings().bulk_pace_ms
+    length = lease_length(pace_ms)
+    if not _take_lease(job_id, worker, length):
+        return
+    actor = sending.Actor(job.user_id, job.actor, SEND_SOURCE)
+    first = True
+    try:
+        while True:
+            if not first and pace_ms:
+                sleep(pace_ms / 1000)
+            first = False
+            if not _take_lease(job_id, worker, length):
+                return  # paused, cancelled or taken over: whoever changed it says why
+            if job.advertising:
+                when = _now(now)
+                resumes = compliance.night_resumes(_aware(when))
+                if resumes is not None:
+                    _pause_by_rule(job_id, JobPause.NIGHT, resume_at=resumes.astimezone(UTC)
+                                   .replace(tzinfo=None))
+                    return
+            batch = claim_batch(job_id, worker)
+            if batch is None:
+                _finish_if_done(job_id)
+                return
+            if not _send_batch(job, batch, worker, actor):
+                return
+    finally:
+        _release(job_id, worker)
+
+
+def _send_batch(job: Row[Any], batch: Row[Any], worker: str, actor: sending.Actor) -> bool:
+    """Send one claimed batch and record it; False when a stop rule paused the job."""
+    order = sending.SendOrder(request=_request(job, batch), actor=actor,
+                              key=sending.SendKey.job_batch(job.id, batch.number),
+                              advertising=job.advertising)
+    result = sending.submit(order)
+    state, code, cost = _ending(result)
+    if state is None:
+        log.warning("job %s batch %s: its key is being sent elsewhere; left to pick_up",
+                    job.id, batch.number)
+        return False
+    transport = state in (BatchState.NOT_SENT, BatchState.UNKNOWN) and result.status in (
+        sending.Status.NOT_SENT, sending.Status.UNKNOWN)
+    _record_batch(job.id, batch.number, worker, state, code, cost, result.send_id, transport)
+    log.info("job %s batch %s: %s code=%s", job.id, batch.number, state.value, code)
+    reason = STOP_CODES.get(code or "") if state in (BatchState.REFUSED,
+                                                     BatchState.NOT_SENT) else None
+    if reason is None and any(p.code == "ad_night" for p in result.problems):
+        resumes = compliance.night_resumes(_aware(_now()))
+        _pause_by_rule(job.id, JobPause.NIGHT, code=code, batch=batch.number,
+                       resume_at=resumes.astimezone(UTC).replace(tzinfo=None)
+                       if resumes else None)
+        _unsend(job.id, batch.number)
+        return False
+    if reason is not None:
+        _pause_by_rule(job.id, reason, code=code, batch=batch.number)
+        return False
+    if transport and _failures(job.id) >= TRANSPORT_STOP:
+        _pause_by_rule(job.id, JobPause.TRANSPORT, code=code, batch=batch.number)
+        return False
+    return True
+
+
+def _unsend(job_id: int, number: int) -> None:
+    """Put a batch the app refused before the call (nothing went) back to waiting."""
+    b = _batches.c
+    with db.engine.begin() as connection:
+        connection.execute(update(_batches).where(
+            b.job_id == job_id, b.number == number, b.state == BatchState.NOT_SENT.value)
+            .values(state=BatchState.WAITING.value, code=None, cost=None, finished_at=None,
+                    claimed_by=None, claimed_at=None))
+
+
+def _failures(job_id: int) -> int:
+    with db.engine.connect() as connection:
+        return connection.execute(select(_jobs.c.failures_in_row)
+                                  .where(_jobs.c.id == job_id)).scalar_one()
+
+
+# --- the minute task: due, late, night, orphaned ----------------------------------------
+
+
+def settle(job_id: int, *, now: datetime | None = None) -> int:
+    """Settle the job's batches left ``sending`` by a worker whose lease has expired: with
+    a send log row, the row's result (pending past the unknown window: ``unknown``, never
+    sent again; still within it: left for the next minute); with none, nothing left, so
+    the batch goes back to ``waiting``. Returns the batches settled."""
+    b, s = _batches.c, _sends.c
+    settled = 0
+    real_now = utcnow()
+    with db.engine.begin() as connection:
+        state = connection.execute(select(_jobs.c.state).where(_jobs.c.id == job_id)
+                                   ).scalar()
+        # Nothing went: back to waiting, or cancelled with a job cancelled meanwhile.
+        unsent = (BatchState.CANCELLED if state == JobState.CANCELLED
+                  else BatchState.WAITING).value
+        stuck = connection.execute(select(b.number, b.claimed_at).where(
+            b.job_id == job_id, b.state == BatchState.SENDING.value)).all()
+        for number, claimed_at in stuck:
+            logged = connection.execute(
+                select(s.id, s.result, s.code, s.cost, s.created_at).where(
+                    s.job_id == job_id, s.batch == number,
+                    s.created_at >= (claimed_at or datetime.min) - timedelta(seconds=1))
+                .order_by(s.id.desc()).limit(1)).first()
+            if logged is None:
+                values: dict[str, Any] = {"state": unsent, "claimed_by": None,
+                                          "claimed_at": None}
+            else:
+                result = sendlog.effective_result(logged.result, logged.created_at, real_now)
+                if result == Result.PENDING:
+                    continue
+                values = {"state": _FROM_RESULT[Result(result)].value,
+                          "code": (logged.code or result)[:16], "cost": logged.cost,
+                          "send_id": logged.id, "finished_at": real_now}
+            settled += connection.execute(update(_batches).where(
+                b.job_id == job_id, b.number == number,
+                b.state == BatchState.SENDING.value).values(values)).rowcount
+    if settled:
+        log.warning("job %s: %d batch(es) left sending by a stopped worker settled",
+                    job_id, settled)
+    return settled
+
+
+def pick_up(now: datetime | None = None) -> list[int]:
+    """What the worker's minute task does: start due scheduled jobs (one more than
+    ``SMSFORM_BULK_LATE_AFTER`` late pauses as ``late`` for a person), resume jobs paused
+    for the night once their 08:00 has come, settle the batches of running jobs whose
+    worker's lease expired. Returns the running jobs that need a worker (to wake)."""
+    at = _now(now)
+    real_now = utcnow()
+    late_after = timedelta(minutes=_settings().bulk_late_after)
+    j = _jobs.c
+    with db.engine.connect() as connection:
+        due = connection.execute(select(j.id, j.send_at).where(
+            j.state == JobState.SCHEDULED.value, j.send_at <= at)).all()
+        mornings = connection.execute(select(j.id).where(
+            j.state == JobState.PAUSED.value, j.pause_reason == JobPause.NIGHT.value,
+            j.resume_at <= at)).scalars().all()
+    for job_id, send_at in due:
+        if at - send_at > late_after:
+            if _pause_by_rule(job_id, JobPause.LATE):
+                continue
+        with db.engine.begin() as connection:
+            if connection.execute(update(_jobs).where(
+                    j.id == job_id, j.state == JobState.SCHEDULED.value).values(
+                    state=JobState.RUNNING.value, started_at=at)).rowcount:
+                log.info("job %s: its time has come (%s)", job_id, send_at)
+    for job_id in mornings:
+        with db.engine.begin() as connection:
+            changed = connection.execute(update(_jobs).where(
+                j.id == job_id, j.state == JobState.PAUSED.value,
+                j.pause_reason == JobPause.NIGHT.value).values(
+                state=JobState.RUNNING.value, pause_reason=None, resume_at=None)).rowcount
+        if changed:
+            audit.record_by("job_resumed", WORKER_ACTOR, target=str(job_id),
+                            detail={"reason": JobPause.NIGHT.value})
+    unheld = or_(j.worker.is_(None), j.lease_until.is_(None), j.lease_until < real_now)
+    b = _batches.c
+    with db.engine.connect() as connection:
+        stuck = connection.execute(select(j.id).where(unheld, exists().where(
+            b.job_id == j.id, b.state == BatchState.SENDING.value))).scalars().all()
+    for job_id in stuck:
+        settle(job_id)
+    with db.engine.connect() as connection:
+        orphaned = connection.execute(select(j.id).where(
+            j.state == JobState.RUNNING.value, unheld).order_by(j.id)).scalars().all()
+    return list(orphaned)

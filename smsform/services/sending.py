@@ -120,6 +120,14 @@ class SendKey:
         return cls(f"{job_id}:{batch}", KeyKind.JOB_BATCH)
 
     @property
+    def job(self) -> tuple[int, int] | None:
+        """A job batch's job id and batch number (the send log keeps them), else None."""
+        if self.kind is not KeyKind.JOB_BATCH:
+            return None
+        job, _, batch = self.value.partition(":")
+        return (int(job), int(batch)) if job.isdigit() and batch.isdigit() else None
+
+    @property
     def usable(self) -> bool:
         """A header key must be 1 to 40 printable characters; a token, not empty."""
         if self.kind is KeyKind.HEADER:
@@ -292,6 +300,7 @@ def _submit(order: SendOrder, judged: compliance.Judged) -> SendResult:
                                   source=actor.source, address=actor.address,
                                   send_key=send_key, digest=digest,
                                   advertising=judged.advertising,
+                                  job=order.key.job if order.key is not None else None,
                                   **optouts.log_values(judged.excluded, judged.notices))
     if isinstance(claim, sendlog.Taken):
         return _taken(request, claim)

@@ -114,10 +114,11 @@ _REMEMBER_SENDER = update(_users).where(
 def record_intent(request: SendRequest, *, user_id: int | None, actor: str, source: str,
                   address: str | None, send_key: str | None,
                   digest: str | None, advertising: bool = False,
-                  excluded: Sequence[str] = (), opted_out: int = 0) -> Claimed | Taken:
+                  excluded: Sequence[str] = (), opted_out: int = 0,
+                  job: tuple[int, int] | None = None) -> Claimed | Taken:
     """Write and commit the intent row (result ``pending``), or say who has the key;
     ``excluded`` and ``opted_out`` are the opt-out list's (``optouts.log_values``), written
-    only when there are some."""
+    only when there are some; ``job`` a bulk job's id and batch number."""
     rows = _recipient_rows(request)
     created_at = utcnow()
     values = {
@@ -131,6 +132,8 @@ def record_intent(request: SendRequest, *, user_id: int | None, actor: str, sour
         "repeat_num": request.repeat_num, "repeat_minutes": request.repeat_minutes,
         "result": Result.PENDING,
     }
+    if job is not None:
+        values["job_id"], values["batch"] = job
     if opted_out:
         values["opted_out"] = opted_out
         if excluded:

@@ -1,0 +1,65 @@
+"""Words for bulk jobs (services.bulk): a job's and a batch's state, why a job paused
+(its refusals, ``BulkRefused``, are in ``refusals``). The pages, the API's ``detail`` and
+the CLI take them from here."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from smsform.messages.common import word_for
+from smsform.states import BatchState, JobPause, JobState
+
+#: A job's state, for a person.
+JOB_STATE_WORDS: dict[str, object] = {
+    JobState.CHECKING.value: _l("Checking"),
+    JobState.SCHEDULED.value: _l("Scheduled"),
+    JobState.RUNNING.value: _l("Sending"),
+    JobState.PAUSED.value: _l("Paused"),
+    JobState.DONE.value: _l("Done"),
+    JobState.CANCELLED.value: _l("Cancelled"),
+}
+
+#: A batch's state (and so each of its recipients' outcome), for a person.
+BATCH_STATE_WORDS: dict[str, object] = {
+    BatchState.WAITING.value: _l("Waiting"),
+    BatchState.SENDING.value: _l("Being sent"),
+    BatchState.ACCEPTED.value: _l("Accepted by the gateway"),
+    BatchState.REFUSED.value: _l("Refused by the gateway (nothing sent)"),
+    BatchState.NOT_SENT.value: _l("Not sent"),
+    BatchState.UNKNOWN.value: _l("Unknown: the worker stopped during the call"),
+    BatchState.CANCELLED.value: _l("Cancelled before it was sent"),
+}
+
+#: Why a job paused, as the job's page says it (what happened, and what to do).
+PAUSE_WORDS: dict[str, object] = {
+    JobPause.PERSON.value: _l("Paused by a person. Resume to send the rest."),
+    JobPause.AUTH.value: _l("The gateway refused the account's id or key (-102): every "
+                            "batch would be refused. Fix the key, then resume."),
+    JobPause.CREDIT.value: _l("The credit ran out (-201): top up the account, then resume; "
+                              "the refused batch goes again."),
+    JobPause.SENDER.value: _l("The sender number is not registered at the gateway (-114): "
+                              "register it, then resume."),
+    JobPause.BLOCKED.value: _l("The gateway refused the send (-105): every batch would be "
+                               "refused. Ask Cafe24, then resume."),
+    JobPause.TRANSPORT.value: _l("Three batches in a row did not reach the gateway: check "
+                                 "the network or the gateway, then resume."),
+    JobPause.NIGHT.value: _l("An advertisement may not be sent from 21:00 to 08:00: the job "
+                             "goes on by itself at 08:00 (Korea time)."),
+    JobPause.LATE.value: _l("The job's time passed while the worker was not running: start "
+                            "it now or cancel it."),
+}
+
+
+def job_state_text(state: str) -> str:
+    """A job's state in words (the code itself when it has none)."""
+    return word_for(JOB_STATE_WORDS, state)
+
+
+def batch_state_text(state: str) -> str:
+    """A batch's (and its recipients') outcome in words."""
+    return word_for(BATCH_STATE_WORDS, state)
+
+
+def pause_text(reason: str | None) -> str:
+    """Why a job paused, in words ("" when it did not)."""
+    return word_for(PAUSE_WORDS, reason) if reason else ""
