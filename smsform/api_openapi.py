@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from smsform.api_schemas import (
+    ISO_DATETIME,
     MAX_BODY_BYTES,
     Balance,
     ContactIn,
@@ -20,6 +21,15 @@ from smsform.api_schemas import (
     ContactPatch,
     ContactQuery,
     GroupList,
+    JobCancelled,
+    JobCreated,
+    JobDraftIn,
+    JobIn,
+    JobOut,
+    JobPage,
+    JobQuery,
+    JobRecipientPage,
+    JobRecipientQuery,
     MessageDetail,
     MessageIn,
     MessagePage,
@@ -50,9 +60,12 @@ _ERRORS = {
     401: "No valid token: send `Authorization: Bearer <token>`.",
     403: "The token's user may not do this (a viewer may not send).",
     404: "There is no such send (or it is another user's), or no such template.",
-    409: "A send with this Idempotency-Key is still in progress. Nothing was sent again.",
-    413: f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.",
-    415: "The body must be JSON (`Content-Type: application/json`).",
+    409: "A send with this Idempotency-Key is still in progress. Nothing was sent again. For "
+         "a job: it cannot do that now (`code`: final, not_live...).",
+    413: f"The body is larger than {MAX_BODY_BYTES // 1024} KiB (a bulk job's list: "
+         "SMSFORM_LIST_MAX_BYTES, 20 MB).",
+    415: "The body must be JSON (`Content-Type: application/json`; a bulk job's list may "
+         "also come as `multipart/form-data`).",
     422: "Not sent: the gateway refused the send (`code` is its answer, such as -114), it "
          "has more than 999 recipients (`code: too_many_recipients`, with `jobs`: send it as "
          "a bulk job), its "
@@ -228,6 +241,7 @@ def _paths() -> dict[str, Any]:
         **_contact_paths(),
         **_optout_paths(),
         **_template_paths(),
+        **_job_paths(),
     }
 
 
@@ -245,6 +259,118 @@ def _template_paths() -> dict[str, Any]:
             "parameters": [{"name": "id", "in": "path", "required": True,
                             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}],
             "responses": _responses({"200": _json(TemplateOut, "The template.")}, 404),
+        }},
+    }
+
+
+_JOB_ERRORS = {
+    "422": {"description": (
+        "Not made, nothing sent: the list cannot be read (`code: list_unreadable`, "
+        "`reason`), no row can be sent (`code: nothing_to_send`), the message cannot be "
+        "sent (`message_invalid`, or the law's code such as `ad_night`; `errors` beside "
+        "each member), the credit cannot pay for it (`credit_short`, with `needed`, "
+        "`credit` and `shortfall`), or the Idempotency-Key was used before for another "
+        "list (`idempotency_key_reused`, `id`). A check's refusal carries `counts` and "
+        "the row report (`problems`, `problems_total`)."),
+        "content": {PROBLEM_JSON: {"schema": {"$ref": _REF.format(model="ProblemDetails")}}}},
+}
+
+
+def _multipart_job() -> dict[str, Any]:
+    """The multipart form of POST /jobs: the file and the message's fields as text."""
+    draft = JobDraftIn.model_json_schema(by_alias=True)["properties"]
+    text = {name: {k: v for k, v in draft[name].items() if k not in ("title", "default")}
+            for name in ("from", "text", "subject", "type")}
+    boolean = {"type": "string", "enum": ["true", "false"]}
+    return {
+        "type": "object", "required": ["file", "from", "text"],
+        "properties": {
+            "file": {"type": "string", "format": "binary", "description": (
+                "The list: CSV or TSV (UTF-8, UTF-8 with BOM, UTF-16, CP949/EUC-KR), "
+                ".xlsx or .xls; the phone and name columns guessed from the header; every "
+                "other column can be merged as {column}. Up to 100,000 rows and 20 MB (the "
+                "settings SMSFORM_LIST_MAX_ROWS and SMSFORM_LIST_MAX_BYTES).")},
+            **text,
+            "test": {**boolean, "description": draft["test"]["description"]},
+            "advertising": {**boolean, "description": draft["advertising"]["description"]},
+            "send_at": {"type": "string", "pattern": ISO_DATETIME,
+                        "description": "When the job starts (ISO 8601; Korea time without "
+                                       "an offset)."},
+            "phone_column": {"type": "string", "maxLength": 255,
+                             "description": "The phone column's header or letter (A, B...) "
+                                            "when the guess is wrong."},
+            "name_column": {"type": "string", "maxLength": 255,
+                            "description": "The name column's header or letter; empty: no "
+                                           "names."},
+        },
+    }
+
+
+def _job_paths() -> dict[str, Any]:
+    """The bulk jobs' paths (views/api_jobs.py)."""
+    job_id = [{"name": "id", "in": "path", "required": True,
+               "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}]
+
+    def parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+        return [{"name": name, "in": "query", "required": False,
+                 "description": prop.get("description", ""), "schema": _not_null(prop)}
+                for name, prop in model.model_json_schema()["properties"].items()]
+
+    key = {**_IDEMPOTENCY_KEY, "description": (
+        "Makes the job once: the same key with the same list answers the job the first "
+        "request made (with `Idempotent-Replayed: true`), never a second one; with another "
+        "list 422. Keys belong to their user.")}
+    made = {"Location": {"schema": {"type": "string"}, "description": "The job's address."},
+            "Idempotent-Replayed": _SENT_HEADERS["Idempotent-Replayed"]}
+    return {
+        f"{PREFIX}/jobs": {
+            "post": {
+                "operationId": "createJob", "tags": ["jobs"],
+                "summary": "Send one message to a list: a bulk job in the background",
+                "description": (
+                    "The list is checked (every row judged; duplicates, invalid numbers and "
+                    "opted-out numbers of an advertisement left out and reported), split into "
+                    "gateway calls of at most 999 recipients, written as a job and started: "
+                    "a worker sends its batches one after another (or at `send_at`). See "
+                    "docs/bulk.md."),
+                "parameters": [key],
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": {"$ref": _REF.format(model="JobIn")}},
+                    "multipart/form-data": {"schema": _multipart_job()}}},
+                "responses": {**_responses(
+                    {"202": _json(JobCreated, "Made and started (or scheduled).",
+                                  headers=made)}, 400, 413, 415), **_JOB_ERRORS},
+            },
+            "get": {
+                "operationId": "listJobs", "tags": ["jobs"],
+                "summary": "Bulk jobs, newest first, a page at a time",
+                "description": "Your own jobs (an administrator's or viewer's token: every "
+                               "job).",
+                "parameters": parameters(JobQuery),
+                "responses": _responses({"200": _json(JobPage, "One page.")}, 400),
+            },
+        },
+        f"{PREFIX}/jobs/{{id}}": {"get": {
+            "operationId": "getJob", "tags": ["jobs"],
+            "summary": "One job: its state, batches and recipients by outcome, its cost",
+            "parameters": job_id,
+            "responses": _responses({"200": _json(JobOut, "The job.")}, 404),
+        }},
+        f"{PREFIX}/jobs/{{id}}/recipients": {"get": {
+            "operationId": "listJobRecipients", "tags": ["jobs"],
+            "summary": "A job's recipients with their batch's outcome, a page at a time",
+            "description": "Numbers and names masked for a token whose user sees the job "
+                           "masked (as the send log masks them).",
+            "parameters": [*job_id, *parameters(JobRecipientQuery)],
+            "responses": _responses({"200": _json(JobRecipientPage, "One page.")}, 400, 404),
+        }},
+        f"{PREFIX}/jobs/{{id}}/cancel": {"post": {
+            "operationId": "cancelJob", "tags": ["jobs"],
+            "summary": "Cancel a job: the batches not yet handed over are not sent",
+            "parameters": job_id,
+            "responses": _responses({"200": _json(JobCancelled, "Cancelled: what went "
+                                                                "before, what it stopped.")},
+                                    404, 409),
         }},
     }
 
@@ -352,10 +478,11 @@ def document() -> dict[str, Any]:
     answers: tuple[type[BaseModel], ...] = (MessageSent, MessageDetail, MessagePage, Balance,
                                             Senders, ProblemDetails, ContactOut, ContactPage,
                                             GroupList, OptOutOut, OptOutPage, TemplateList,
-                                            TemplateOut)
+                                            TemplateOut, JobOut, JobCreated, JobCancelled,
+                                            JobPage, JobRecipientPage)
     models: list[tuple[type[BaseModel], Any]] = [
         (MessageIn, "validation"), (ContactIn, "validation"), (ContactPatch, "validation"),
-        (OptOutIn, "validation"),
+        (OptOutIn, "validation"), (JobIn, "validation"),
         *((model, "serialization") for model in answers)]
     _, schemas = models_json_schema(models, ref_template=_REF)
     return {

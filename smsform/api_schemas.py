@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
@@ -33,10 +33,11 @@ from cafe24.phone import MAX_RECIPIENTS, Recipient, normalize_phone
 from cafe24.schedule import KST
 from cafe24.text import Problem, normalize_newlines, normalize_text
 from smsform.ids import MAX_ID
+from smsform.models import in_korea
 from smsform.services.api_messages import MessageRow
 from smsform.services.sendlog_query import MAX_QUERY_LENGTH, mask_phone
 from smsform.services.templates import SavedText
-from smsform.states import Result
+from smsform.states import BatchState, JobPause, JobState, Result
 
 #: The largest body ``POST /api/v1/messages`` reads: 999 named recipients and a full LMS
 #: fit in a tenth of it.
@@ -586,3 +587,321 @@ class OptOutPage(BaseModel):
     total: int = Field(description="How many match.")
     page: int
     pages: int
+
+
+# --- bulk jobs (/api/v1/jobs) ------------------------------------------------------------
+
+_JOB_FIELDS_MAX = 30
+
+
+def _field_names(value: Any) -> Any:
+    """A recipient's fields may not be named phone or name (its own members)."""
+    if isinstance(value, dict) and {"phone", "name"} & set(value):
+        raise PydanticCustomError("reserved_field", "phone and name are the recipient's own")
+    return value
+
+
+class JobRecipientIn(BaseModel):
+    """A recipient of a bulk job: a number, a name for ``{name}`` and other fields for
+    ``{column}`` merges."""
+
+    model_config = _STRICT | ConfigDict(json_schema_extra={
+        "examples": [{"phone": "010-2222-3333", "name": "홍길동",
+                      "fields": {"쿠폰": "A-1024"}}]})
+
+    phone: str = Field(min_length=1, max_length=MAX_PHONE_LENGTH,
+                       description="A Korean phone number, with or without dashes.")
+    name: str = Field(default="", description=(
+        f"Fills {{name}} (through the gateway's own merge); at most {message.NAME_LIMIT} "
+        "characters, or the row is left out (the row report says why)."),
+        json_schema_extra={"maxLength": message.NAME_LIMIT})
+    fields: Annotated[dict[_FieldName, _FieldValue], BeforeValidator(_field_names)] = Field(
+        default_factory=dict, max_length=_JOB_FIELDS_MAX, description=(
+            "Other values by name, each filling {its name} in the text (merged by the app; "
+            "recipients with the same merged text share a gateway call). Not named phone "
+            "or name."))
+
+
+JobRecipientItem = Annotated[JobRecipientIn, BeforeValidator(
+    _recipient, json_schema_input_type=Annotated[
+        str, Field(min_length=1, max_length=MAX_PHONE_LENGTH)] | JobRecipientIn)]
+
+
+def _send_at(value: Any) -> datetime | None:
+    """ISO 8601 date and time as _reserve_at reads it, as the UTC the job keeps."""
+    when = _reserve_at(value)
+    return when.astimezone(UTC).replace(tzinfo=None) if when is not None else None
+
+
+SendAt = Annotated[datetime | None, PlainValidator(_send_at), WithJsonSchema({
+    "anyOf": [{"type": "string", "pattern": ISO_DATETIME}, {"type": "null"}],
+    "description": "When the job starts, in ISO 8601; Korea time (+09:00) when it has no "
+                   "offset. The app holds it (the gateway sees each batch when it goes); "
+                   "it can be cancelled until its first batch is handed over. Leave out to "
+                   "start at once.",
+    "examples": ["2030-03-01T09:30:00", "2030-03-01T09:30:00+09:00"]})]
+
+
+class JobDraftIn(BaseModel):
+    """A bulk job's message: the members of ``POST /api/v1/messages`` that a list takes,
+    and when it starts (the multipart form's fields, read from text)."""
+
+    model_config = _STRICT
+
+    sender: str = Field(alias="from", min_length=1, max_length=MAX_PHONE_LENGTH,
+                        description="A registered sender number.")
+    text: str = Field(min_length=1, max_length=message.LMS_LIMIT, description=(
+        "The message: {name} is each recipient's name, {column} any other field (or a "
+        "file's column)."))
+    subject: str = Field(default="", max_length=message.SUBJECT_LIMIT,
+                         description="The LMS subject (ignored for an SMS).")
+    type: Literal["auto", "sms", "lms"] = Field(default="auto", description=(
+        "auto: each recipient's merged text an SMS up to 90 bytes (EUC-KR), an LMS past "
+        "them; sms: a merged text past 90 bytes leaves its row out; lms: always an LMS."))
+    test: bool = Field(default=False, description=(
+        "A dry run: every batch goes with the gateway's testflag: checked, not sent, not "
+        "charged."))
+    advertising: bool = Field(default=False, description=(
+        "An advertisement (광고성 메시지): (광고), the sender's name and the free opt-out "
+        "line are written around the text, opted-out numbers are left out, and no batch "
+        "goes between 21:00 and 08:00 Korea time (the job pauses and resumes at 08:00)."))
+    send_at: SendAt = None
+
+    @property
+    def kind(self) -> str:
+        """The check's kind choice (auto, S or L)."""
+        return {"auto": "auto", "sms": "S", "lms": "L"}[self.type]
+
+
+class JobIn(JobDraftIn):
+    """``POST /api/v1/jobs`` as JSON: one message to a list of recipients (up to the list
+    limit, 100,000 by default), sent in the background in calls of at most 999."""
+
+    model_config = _STRICT | ConfigDict(json_schema_extra={"examples": [
+        {"from": "02-123-4567", "to": ["010-2222-3333", "010-4444-5555"], "text": "안내"},
+        {"from": "02-123-4567", "to": [
+            {"phone": "010-2222-3333", "name": "홍길동", "fields": {"쿠폰": "A-1024"}}],
+         "text": "{name}님, 쿠폰 {쿠폰}을 드립니다.", "send_at": "2030-03-01T09:30:00"}]})
+
+    to: list[JobRecipientItem] = Field(min_length=1, description=(
+        "Phone numbers, or objects with a phone, a name and fields. Rows that cannot be "
+        "sent (a number the gateway refuses, a duplicate, a missing name where {name} is "
+        "used...) are left out and reported; row n is the n-th item, from 1."))
+
+    def records(self) -> list[Any]:
+        """The recipients as the list reader takes them."""
+        from smsform.services.lists import Record
+
+        return [Record(r.phone, r.name, dict(r.fields)) for r in self.to]
+
+
+#: A form field's boolean as written (multipart).
+FORM_TRUE, FORM_FALSE = ("true", "1", "on", "yes"), ("false", "0", "off", "no", "")
+
+#: A bulk job's state and pause reason as the API names them (smsform.states' values).
+if TYPE_CHECKING:
+    JobStateName = str
+    JobPauseName = str
+else:
+    JobStateName = Literal[tuple(s.value for s in JobState)]
+    JobPauseName = Literal[tuple(p.value for p in JobPause)]
+
+
+class JobCounts(BaseModel):
+    """What the check found in the list."""
+
+    rows: int = Field(description="Rows read (empty rows not counted).")
+    recipients: int = Field(description="Numbers the job sends to.")
+    refused: int = Field(description="Rows left out for a problem of their own.")
+    duplicates: int = Field(description="Rows left out as a number listed before.")
+    opted_out: int = Field(description="Numbers on the opt-out list left out of an "
+                                       "advertisement.")
+    batches: int = Field(description="Gateway calls (at most 999 recipients each).")
+    sms: int
+    lms: int
+    forecast: int = Field(description="Credits the job uses if every batch goes (0 for a "
+                                      "test).")
+
+
+class BatchCounts(BaseModel):
+    """The job's batches (gateway calls) by state."""
+
+    total: int
+    done: int = Field(description="Ended (any state but waiting).")
+    waiting: int = Field(description="Not yet handed over (or being handed over now).")
+    accepted: int = Field(description="Taken by the gateway (sent, or checked for a test).")
+    refused: int = Field(description="Refused by the gateway (its code); nothing sent.")
+    not_sent: int = Field(description="The gateway was not reached; nothing sent.")
+    unknown: int = Field(description="In flight when a worker stopped: may have gone out; "
+                                     "never sent again.")
+    cancelled: int = Field(description="Not sent: the job was cancelled first.")
+
+
+class RecipientCounts(BaseModel):
+    """The job's recipients by their batch's outcome."""
+
+    total: int
+    waiting: int
+    accepted: int
+    refused: int
+    not_sent: int
+    unknown: int
+    cancelled: int
+
+
+def _by_state(counts: dict[str, int], total: int, **extra: int) -> dict[str, int]:
+    return {"total": total, **extra, **{state.value: counts.get(state.value, 0) for state in (
+        BatchState.WAITING, BatchState.ACCEPTED, BatchState.REFUSED, BatchState.NOT_SENT,
+        BatchState.UNKNOWN, BatchState.CANCELLED)}}
+
+
+class JobOut(BaseModel):
+    """A bulk job and how far it is."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: int = Field(description="GET /api/v1/jobs/{id}.")
+    state: JobStateName = Field(description=(
+        "checking (made, not started), scheduled (waits for send_at), running, paused "
+        "(pause_reason says why), done (no batch left), cancelled."))
+    pause_reason: JobPauseName | None = Field(description=(
+        "Why it paused: person, auth (-102), credit (-201), sender (-114), blocked (-105), "
+        "transport (three calls in a row not answered), night (an advertisement at 21:00; "
+        "resumes itself at resume_at), late (a scheduled job found too late: waits for a "
+        "person)."))
+    pause_text: str | None = Field(description="The pause reason in words.")
+    resume_at: datetime | None = Field(description="When a night pause ends (Korea time).")
+    source: str = Field(description="The way it came in: web, api or cli.")
+    user: str
+    sender: str = Field(alias="from")
+    test: bool
+    advertising: bool
+    created_at: datetime
+    send_at: datetime | None = Field(description="When it starts (Korea time), if held.")
+    started_at: datetime | None
+    finished_at: datetime | None
+    cancelled_at: datetime | None
+    counts: JobCounts
+    batches: BatchCounts
+    recipients: RecipientCounts
+    cost: int = Field(description="Credits charged so far by the batches the gateway took.")
+    cost_at_most: int = Field(description="cost, and what the unknown batches may have cost.")
+    seconds_per_batch: float | None = Field(description=(
+        "The measured pace (null before two batches have gone)."))
+    seconds_left: int | None = Field(description=(
+        "How long the batches left take at the measured pace; null when not known."))
+    unknown_sends: list[int] = Field(description=(
+        "The send log ids (GET /api/v1/messages/{id}) of the batches whose outcome is "
+        "unknown."))
+
+    @classmethod
+    def of(cls, job: Any, progress: Any, pause_text: str | None) -> JobOut:
+        """A job's row and figures (services.bulk) as the API tells them."""
+        def korea(when: datetime | None) -> datetime | None:
+            return in_korea(when).replace(microsecond=0) if when is not None else None
+
+        return cls(
+            id=job.id, state=progress.state, pause_reason=progress.pause_reason,
+            pause_text=pause_text, resume_at=korea(progress.resume_at), source=job.source,
+            user=job.actor, sender=job.sender, test=bool(job.test),
+            advertising=bool(job.advertising), created_at=korea(job.created_at),
+            send_at=korea(job.send_at), started_at=korea(progress.started_at),
+            finished_at=korea(progress.finished_at), cancelled_at=korea(job.cancelled_at),
+            counts=JobCounts(rows=job.rows, recipients=job.recipient_count,
+                             refused=job.refused_count, duplicates=job.duplicate_count,
+                             opted_out=job.opted_out_count, batches=job.batch_count,
+                             sms=job.sms_count, lms=job.lms_count, forecast=job.forecast),
+            batches=BatchCounts(**_by_state(progress.batches, progress.batch_total,
+                                            done=progress.batch_done)),
+            recipients=RecipientCounts(**_by_state(progress.recipients,
+                                                   progress.recipient_total)),
+            cost=progress.used, cost_at_most=progress.at_most,
+            seconds_per_batch=round(progress.pace, 3) if progress.pace is not None else None,
+            seconds_left=(round(progress.left.total_seconds())
+                          if progress.left is not None else None),
+            unknown_sends=list(progress.unknown_send_ids))
+
+
+class RowProblemOut(BaseModel):
+    """A row of the list left out, and why."""
+
+    row: int = Field(description="Its row number: a file's row as a spreadsheet shows it; "
+                                 "for JSON, the n-th item of `to` from 1.")
+    value: str = Field(description="The value as written (the number, or the name).")
+    code: str = Field(description="no_phone, invalid_phone, duplicate, no_name, "
+                                  "name_too_long, merged_too_long, unsupported_chars, "
+                                  "opted_out, missing_field, ...")
+    first_row: int | None = Field(description="For a duplicate: the row it repeats.")
+    reason: str = Field(description="Why, in words.")
+
+
+class JobCreated(JobOut):
+    """A job just made (or found again by its Idempotency-Key)."""
+
+    problems: list[RowProblemOut] = Field(description=(
+        "The rows left out, in row order (the first 1,000; empty when replayed)."))
+    problems_total: int
+
+
+class JobCancelled(JobOut):
+    """A job just cancelled: what had gone before and what the cancel stopped."""
+
+    went_batches: int = Field(description="Batches handed over before the cancel (they end "
+                                          "as they will).")
+    went_recipients: int
+    stopped_batches: int = Field(description="Batches the cancel stopped: never sent.")
+    stopped_recipients: int
+
+
+class JobPage(BaseModel):
+    """One page of jobs, newest first."""
+
+    items: list[JobOut]
+    next_cursor: int | None = Field(description="Ask again with this for the next page; "
+                                                "null on the last page.")
+
+
+class JobQuery(BaseModel):
+    """``GET /api/v1/jobs``: a page of jobs."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    cursor: int | None = Field(default=None, ge=1, le=MAX_ID,
+                               description="next_cursor of the page before.")
+    limit: int = Field(default=PAGE_LIMIT, ge=1, le=MAX_PAGE_LIMIT)
+
+
+#: The most recipients one page of a job's recipients holds.
+MAX_RECIPIENT_PAGE = 1000
+
+
+class JobRecipientQuery(BaseModel):
+    """``GET /api/v1/jobs/{id}/recipients``: a page of them, in the job's order."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    cursor: int | None = Field(default=None, ge=0, le=MAX_ID,
+                               description="next_cursor of the page before.")
+    limit: int = Field(default=100, ge=1, le=MAX_RECIPIENT_PAGE)
+
+
+class JobRecipientOut(BaseModel):
+    """One recipient and its batch's outcome."""
+
+    position: int = Field(description="Its place in the job, from 0.")
+    row: int = Field(description="Its row in the list.")
+    phone: str = Field(description="The number (masked for a reader who sees the job "
+                                   "masked).")
+    name: str = Field(description="Its name (masked likewise); empty without one.")
+    batch: int = Field(description="Its batch (gateway call), from 1.")
+    outcome: str = Field(description="Its batch's state: waiting, sending, accepted, "
+                                     "refused, not_sent, unknown, cancelled.")
+    code: str | None = Field(description="The gateway's answer code for its batch.")
+
+
+class JobRecipientPage(BaseModel):
+    """One page of a job's recipients."""
+
+    items: list[JobRecipientOut]
+    next_cursor: int | None = Field(description="Ask again with this for the next page; "
+                                                "null on the last page.")

@@ -28,6 +28,7 @@ LIST_KIND_WORDS: dict[str, LazyString] = {
     "xlsx": _l("Excel (.xlsx)"),
     "xls": _l("Excel 97-2003 (.xls)"),
     "paste": _l("Pasted text"),
+    "json": _l("A list given through the API"),
 }
 
 

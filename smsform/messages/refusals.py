@@ -18,6 +18,7 @@ from smsform.messages.sendlog import NO_SUCH_SEND
 from smsform.services.accounts import AccountError
 from smsform.services.api_tokens import TokenError
 from smsform.services.bulk import BulkRefused
+from smsform.services.bulk_intake import IntakeRefused
 from smsform.services.contacts import ContactError
 from smsform.services.lists import ListRefused
 from smsform.services.optouts import OptOutError
@@ -182,6 +183,22 @@ REFUSALS: dict[type[Refusal], dict[str, LazyString]] = {
         "no_phone_column": _l("No column of phone numbers was found (columns: %(columns)s): "
                               "give it a header such as \"phone\", or choose it."),
         "unknown_column": _l("There is no column %(column)s (columns: %(columns)s)."),
+    },
+    # A list handed over by the API or the CLI that did not become a job
+    # (services.bulk_intake): nothing was sent, nothing kept.
+    IntakeRefused: {
+        "nothing_to_send": _l("No row of the list can be sent: every row was left out (the "
+                              "row report says why). Nothing was sent."),
+        "message": _l("The message cannot be sent as it is (each problem is named beside "
+                      "its field). Nothing was sent."),
+        "credit_short": _l("The job costs %(needed)s credits, and %(credit)s are left: "
+                           "%(shortfall)s short. Nothing was sent."),
+        "night": _l("An advertisement may not reach phones between 21:00 and 08:00 Korea "
+                    "time: it may start from %(resumes)s. Nothing was sent."),
+        "not_checking": _l("The job could not be started (it is %(state)s). Nothing was "
+                           "sent."),
+        "idempotency_key_reused": _l("This Idempotency-Key made job %(id)s with another list "
+                                     "or message: use a new key for a new job."),
     },
 }
 

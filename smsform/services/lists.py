@@ -50,7 +50,7 @@ PHONE_HEADERS = ("전화번호", "휴대폰", "핸드폰", "연락처", "수신�
 NAME_HEADERS = ("이름", "성명", "고객명", "수신자", "name")
 
 #: How a list came: the kinds ``ListReport.kind`` holds.
-KINDS = ("csv", "tsv", "xlsx", "xls", "paste")
+KINDS = ("csv", "tsv", "xlsx", "xls", "paste", "json")
 _DELIMITERS = ",\t;|"
 _SNIFF_LINES = 20
 #: An .xlsx whose parts would unpack to more than this, or more than _MAX_RATIO times their
@@ -596,6 +596,39 @@ def _judge_pasted(report: ListReport, number: int, recipient: Recipient,
     else:
         seen[recipient.phone] = number
         report.rows.append(Row(number, recipient.phone, recipient.name))
+
+
+@dataclass(frozen=True)
+class Record:
+    """One recipient given by a program (the API's ``to`` item): a number, a name and the
+    values of other columns by name."""
+
+    phone: str
+    name: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+#: The columns ``read_records`` names the number and the name (a record's own fields may
+#: not be named so).
+RECORD_PHONE, RECORD_NAME = "phone", "name"
+
+
+def read_records(records: Sequence[Record], limits: Limits = Limits(),
+                 need_name: bool = False) -> ListReport:
+    """Read recipients given one by one into a report, as a file's table with the columns
+    phone, name and every field named (in the order first given) is read: every row judged
+    and de-duplicated the same way. Row n is the n-th record."""
+    names: dict[str, None] = {}
+    for record in records:
+        names.update(dict.fromkeys(record.fields))
+    fields = [n for n in names if n not in (RECORD_PHONE, RECORD_NAME)]
+    named = need_name or any(record.name.strip() for record in records)
+    header = [RECORD_PHONE, *([RECORD_NAME] if named else []), *fields]
+    table = [(0, header), *((n, [record.phone, *([record.name] if named else []),
+                                 *(record.fields.get(f, "") for f in fields)])
+                            for n, record in enumerate(records, start=1))]
+    return read_table(table, "json", limits,
+                      Choice(RECORD_PHONE, RECORD_NAME if named else "", need_name))
 
 
 @dataclass(frozen=True)
