@@ -83,3 +83,19 @@ def test_a_job_key_is_held_by_one_job(app):
         other = bulk.create(checked(phones(3)), ACTOR, source="api",
                             key=bulk.JobKey(2, "orders-2026-03-01", "x"))
         assert other != first
+
+
+def test_jobs_are_listed_newest_first_a_page_at_a_time_and_a_checking_job_discarded(app):
+    with app.app_context():
+        made = [bulk.create(checked(phones(2)), ACTOR, source="api") for _ in range(5)]
+        page, following = bulk.jobs_of(None, limit=2)
+        assert [j.id for j in page] == made[:-3:-1] and following == made[3]
+        page, following = bulk.jobs_of(None, before=following, limit=2)
+        assert [j.id for j in page] == [made[2], made[1]]
+        page, following = bulk.jobs_of(None, before=following, limit=2)
+        assert [j.id for j in page] == [made[0]] and following is None
+        assert bulk.jobs_of(12345)[0] == []
+        assert bulk.discard(made[0]) is True
+        assert bulk.get(made[0]) is None and bulk.recipients(made[0]) == []
+        bulk.start(made[1], None, "cli")
+        assert bulk.discard(made[1]) is False and bulk.get(made[1]) is not None

@@ -219,6 +219,35 @@ def listing(*, offset: int = 0, limit: int = 50,
     return total, list(rows)
 
 
+def jobs_of(user_id: int | None, *, before: int | None = None,
+            limit: int = 20) -> tuple[list[Row[Any]], int | None]:
+    """Up to ``limit`` jobs of ``user_id`` (None: everyone's) newest first, with ids below
+    ``before``, and the ``before`` of the next page (None on the last): the token API's
+    list, by keyset on the id so a page stays right while jobs are made."""
+    j = _jobs.c
+    where = [] if user_id is None else [j.user_id == user_id]
+    if before is not None:
+        where.append(j.id < before)
+    with db.engine.connect() as connection:
+        rows = list(connection.execute(select(_jobs).where(*where).order_by(j.id.desc())
+                                       .limit(limit + 1)).all())
+    more = len(rows) > limit
+    return rows[:limit], rows[limit - 1].id if more else None
+
+
+def discard(job_id: int) -> bool:
+    """Delete a job still in ``checking`` and everything of it (never started: nothing of
+    it was sent, and its Idempotency-Key may be used again); False when it has left
+    ``checking`` meanwhile. For a list a program handed over that could not start."""
+    with db.engine.begin() as connection:
+        gone = connection.execute(delete(_jobs).where(
+            _jobs.c.id == job_id, _jobs.c.state == JobState.CHECKING.value)).rowcount
+        if gone:
+            for table in (_uploads, _problems, _recipients, _batches):
+                connection.execute(delete(table).where(table.c.job_id == job_id))
+    return bool(gone)
+
+
 def batches(job_id: int) -> list[Row[Any]]:
     """The job's batches in order (every column of ``job_batches``)."""
     with db.engine.connect() as connection:
