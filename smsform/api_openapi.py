@@ -24,7 +24,6 @@ from smsform.api_schemas import (
     JobCancelled,
     JobCreated,
     JobDraftIn,
-    JobIn,
     JobOut,
     JobPage,
     JobQuery,
@@ -241,7 +240,6 @@ def _paths() -> dict[str, Any]:
         **_contact_paths(),
         **_optout_paths(),
         **_template_paths(),
-        **_job_paths(),
     }
 
 
@@ -478,11 +476,10 @@ def document() -> dict[str, Any]:
     answers: tuple[type[BaseModel], ...] = (MessageSent, MessageDetail, MessagePage, Balance,
                                             Senders, ProblemDetails, ContactOut, ContactPage,
                                             GroupList, OptOutOut, OptOutPage, TemplateList,
-                                            TemplateOut, JobOut, JobCreated, JobCancelled,
-                                            JobPage, JobRecipientPage)
+                                            TemplateOut)
     models: list[tuple[type[BaseModel], Any]] = [
         (MessageIn, "validation"), (ContactIn, "validation"), (ContactPatch, "validation"),
-        (OptOutIn, "validation"), (JobIn, "validation"),
+        (OptOutIn, "validation"),
         *((model, "serialization") for model in answers)]
     _, schemas = models_json_schema(models, ref_template=_REF)
     return {

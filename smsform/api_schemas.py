@@ -33,7 +33,6 @@ from cafe24.phone import MAX_RECIPIENTS, Recipient, normalize_phone
 from cafe24.schedule import KST
 from cafe24.text import Problem, normalize_newlines, normalize_text
 from smsform.ids import MAX_ID
-from smsform.models import in_korea
 from smsform.services.api_messages import MessageRow
 from smsform.services.sendlog_query import MAX_QUERY_LENGTH, mask_phone
 from smsform.services.templates import SavedText
@@ -797,8 +796,9 @@ class JobOut(BaseModel):
     @classmethod
     def of(cls, job: Any, progress: Any, pause_text: str | None) -> JobOut:
         """A job's row and figures (services.bulk) as the API tells them."""
-        def korea(when: datetime | None) -> datetime | None:
-            return in_korea(when).replace(microsecond=0) if when is not None else None
+        def korea(when: datetime | None) -> datetime | None:  # stored: naive UTC
+            return (when.replace(tzinfo=UTC).astimezone(KST).replace(microsecond=0)
+                    if when is not None else None)
 
         return cls(
             id=job.id, state=progress.state, pause_reason=progress.pause_reason,

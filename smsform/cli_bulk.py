@@ -86,7 +86,7 @@ def job_body(job_id: int) -> dict[str, Any] | None:
     job, progress = bulk.get(job_id), bulk.progress(job_id)
     if job is None or progress is None:
         return None
-    pause = messages.bulk_pause_text(progress.pause_reason) if progress.pause_reason else None
+    pause = messages.pause_text(progress.pause_reason) or None
     return JobOut.of(job, progress, pause).model_dump(mode="json", by_alias=True)
 
 
@@ -117,7 +117,7 @@ def _lines(body: dict[str, Any]) -> list[str]:
     lines = [facts]
     if body["pause_reason"]:
         lines.append(f"pause_reason={body['pause_reason']}: {body['pause_text']}")
-    lines.append(in_both(messages.bulk_state_text, body["state"]))
+    lines.append(in_both(messages.job_state_text, body["state"]))
     return lines
 
 
@@ -132,7 +132,7 @@ def _read_list(path: str, phone_column: str | None,
         data = Path(path).read_bytes()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        return _refusal("file_unreadable", lambda: messages.bulk_file_text(path, reason))
+        return _refusal("file_unreadable", lambda: messages.list_file_text(path, reason))
     limits = lists.limits_of(current_app.extensions["smsform.settings"])
     try:
         return lists.read_file(data, os.path.basename(path), limits,
@@ -146,7 +146,7 @@ def _not_started(exc: IntakeRefused) -> Outcome:
     """A list that did not become a job: exit 2 (1 when only the credit is short), with
     the row report's first rows."""
     checked = exc.checked
-    lines = [in_both(messages.refusal_text, exc)]
+    lines = [in_both(messages.refusal_text, exc.cause or exc)]
     if checked is not None:
         for problem in checked.message_problems:
             lines.append(in_both(messages.api_problem_text, problem))
@@ -154,12 +154,13 @@ def _not_started(exc: IntakeRefused) -> Outcome:
             lines.append(f"row={row.row} value={row.value} code={row.code}")
         if len(checked.problems) > 20:
             lines.append(f"... {len(checked.problems) - 20} more")
-    body: dict[str, Any] = {"result": "error", "code": exc.code, **exc.params,
+    code = exc.cause.code if exc.cause is not None else exc.code
+    body: dict[str, Any] = {"result": "error", "code": code, **exc.params,
                             "detail": lines[0]}
     if checked is not None:
         body["problems"] = [{"row": p.row, "value": p.value, "code": p.code,
                              "first_row": p.first_row} for p in checked.problems]
-    return Outcome(EXIT_REFUSED if exc.code == "credit_short" else EXIT_INVALID, body, lines)
+    return Outcome(EXIT_REFUSED if code == "credit_short" else EXIT_INVALID, body, lines)
 
 
 @bulk_group.command("send")
@@ -288,7 +289,7 @@ def _run(job_id: int, *, bar: bool) -> None:
     runner = threading.Thread(target=work, name=f"bulk-{job_id}", daemon=True)
     runner.start()
     total = bulk.progress(job_id).batch_total
-    with click.progressbar(length=total, label=in_both(messages.bulk_bar_label, job_id),
+    with click.progressbar(length=total, label=in_both(messages.job_bar_label, job_id),
                            show_pos=True) as progress_bar:
         while runner.is_alive():
             runner.join(_POLL)

@@ -18,6 +18,7 @@ from smsform.messages.refusals import REFUSALS
 from smsform.services.accounts import AccountError
 from smsform.services.api_tokens import TokenError
 from smsform.services.bulk import BulkRefused
+from smsform.services.bulk_intake import IntakeRefused
 from smsform.services.contacts import ContactError
 from smsform.services.lists import ListRefused
 from smsform.services.optouts import OptOutError
@@ -31,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 KINDS = {cls.__name__: cls for cls in (AccountError, TokenError, RelayError, MarkRefused,
                                         ListRefused, ContactError, TemplateError,
-                                        OptOutError, BulkRefused)}
+                                        OptOutError, BulkRefused, IntakeRefused)}
 HANGUL = re.compile("[가-힣]")
 
 

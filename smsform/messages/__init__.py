@@ -52,7 +52,9 @@ from smsform.messages.bulk import (
     JOB_STATE_WORDS,
     PAUSE_WORDS,
     batch_state_text,
+    job_bar_label,
     job_state_text,
+    list_file_text,
     pause_text,
 )
 from smsform.messages.common import (
@@ -140,7 +142,7 @@ __all__ = [
     "LIST_KIND_WORDS", "ROW_PROBLEM_WORDS", "list_kind_text", "row_problem_text",
     "VIA_WORDS", "excluded_text", "via_text",
     "BATCH_STATE_WORDS", "JOB_STATE_WORDS", "PAUSE_WORDS", "batch_state_text", "job_state_text",
-    "pause_text",
+    "pause_text", "job_bar_label", "list_file_text",
     "REFUSALS", "filter_problem_text", "filter_problems", "refusal_text",
     "KEY_SENTENCES", "PROBLEM_COUNTED", "PROBLEM_SENTENCES", "not_sent_again_text",
     "not_sent_text", "outcome_text", "previous_text", "problem_text", "send_result_text",

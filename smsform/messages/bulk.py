@@ -4,6 +4,7 @@ the CLI take them from here."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from smsform.messages.common import word_for
@@ -48,6 +49,16 @@ PAUSE_WORDS: dict[str, object] = {
     JobPause.LATE.value: _l("The job's time passed while the worker was not running: start "
                             "it now or cancel it."),
 }
+
+
+def list_file_text(path: str, reason: str) -> str:
+    """A list's file that could not be opened (the CLI's ``--file``)."""
+    return _("The file %(path)s cannot be read: %(reason)s", path=path, reason=reason)
+
+
+def job_bar_label(job_id: int) -> str:
+    """The CLI's progress bar of a job."""
+    return _("Job %(id)s", id=job_id)
 
 
 def job_state_text(state: str) -> str:

@@ -193,10 +193,7 @@ REFUSALS: dict[type[Refusal], dict[str, LazyString]] = {
                       "its field). Nothing was sent."),
         "credit_short": _l("The job costs %(needed)s credits, and %(credit)s are left: "
                            "%(shortfall)s short. Nothing was sent."),
-        "night": _l("An advertisement may not reach phones between 21:00 and 08:00 Korea "
-                    "time: it may start from %(resumes)s. Nothing was sent."),
-        "not_checking": _l("The job could not be started (it is %(state)s). Nothing was "
-                           "sent."),
+        "not_started": _l("The job could not be started. Nothing was sent."),
         "idempotency_key_reused": _l("This Idempotency-Key made job %(id)s with another list "
                                      "or message: use a new key for a new job."),
     },

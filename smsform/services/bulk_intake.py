@@ -32,12 +32,15 @@ class IntakeRefused(Refusal):
     """A list that does not become a job: ``nothing_to_send`` (every row left out),
     ``message`` (the draft itself cannot be sent: ``checked.message_problems``),
     ``credit_short`` (``needed``, ``credit``, ``shortfall``), ``idempotency_key_reused``
-    (``id``: the job the key made), or the start's own refusal (``BulkRefused``'s code).
-    ``checked`` is the check's verdict when there was one."""
+    (``id``: the job the key made), or ``not_started``: the start's own refusal, ``cause``
+    (the credit or the night as ``bulk.start`` judges them). ``checked`` is the check's
+    verdict when there was one."""
 
-    def __init__(self, code: str, checked: Checked | None = None, **params: object) -> None:
+    def __init__(self, code: str, checked: Checked | None = None, *,
+                 cause: BulkRefused | None = None, **params: object) -> None:
         super().__init__(code, **params)
         self.checked = checked
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ def submit(report: ListReport, draft: Draft, actor: Actor, *, source: str,
         bulk.start(job_id, actor.user_id, actor.name, address=address)
     except BulkRefused as exc:  # the credit or the night, as start judges them now
         bulk.discard(job_id)
-        raise IntakeRefused(exc.code, checked, **exc.params) from None
+        raise IntakeRefused("not_started", checked, cause=exc, **exc.params) from None
     log.info("job %s taken from %s: %d recipients, %d batches", job_id, source,
              checked.recipients, len(checked.batches))
     return Submitted(job_id, False, checked)

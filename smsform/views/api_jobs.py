@@ -201,11 +201,11 @@ def _not_started(exc: IntakeRefused) -> ApiError:
         for problem in checked.message_problems:
             fields.setdefault(api_field(problem), []).append(
                 messages.api_problem_text(problem))
-    code = exc.code
+    code = exc.cause.code if exc.cause is not None else exc.code
     if code == "message" and checked is not None:
         law = compliance.refused_by_law(checked.message_problems)
         code = law.code if law is not None else "message_invalid"
-    text = messages.refusal_text(exc)
+    text = messages.refusal_text(exc.cause or exc)
     return ApiError(422, code, text, fields=fields, extra=extra)
 
 
@@ -249,7 +249,7 @@ def _job(job_id: int, job: Any = None) -> JobOut:
 def _figures(job_id: int) -> tuple[bulk.Progress, str | None]:
     progress = bulk.progress(job_id)
     assert progress is not None  # jobs are never deleted once started
-    pause = messages.bulk_pause_text(progress.pause_reason) if progress.pause_reason else None
+    pause = messages.pause_text(progress.pause_reason) or None
     return progress, pause
 
 
