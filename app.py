@@ -12,7 +12,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 
 import config
-from smsform import database, errors, i18n, limiter, login, logs, security
+from smsform import database, errors, i18n, limiter, login, logs, security, worker
 from smsform.cli import register as register_commands
 from smsform.extensions import csrf, db
 from smsform.permissions import Permission
@@ -77,6 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     errors.init_app(app)
     gateway.init_app(app, settings.gateway)
+    worker.init_app(app)
 
     from smsform.views import (
         account,

@@ -182,8 +182,9 @@ def _ratelimit_storage(env: Mapping[str, str]) -> str:
 _RATE = re.compile(r"([0-9]{1,9})\s*(?:/|per)\s*(second|minute|hour|day)s?")
 
 
-#: Queue schemes the bulk worker takes (huey's SqliteHuey and RedisHuey).
-QUEUE_SCHEMES = ("sqlite", "redis", "rediss", "unix")
+#: Queue schemes the bulk worker takes (huey's SqliteHuey, RedisHuey; MemoryHuey: one
+#: process only, for tests).
+QUEUE_SCHEMES = ("sqlite", "redis", "rediss", "unix", "memory")
 
 
 def _queue(env: Mapping[str, str], instance: Path) -> str:
@@ -191,7 +192,7 @@ def _queue(env: Mapping[str, str], instance: Path) -> str:
     if not raw:
         return f"sqlite:///{instance / 'queue.sqlite3'}"
     scheme, _, rest = raw.partition("://")
-    if scheme.lower() not in QUEUE_SCHEMES or not rest:
+    if scheme.lower() not in QUEUE_SCHEMES or not (rest or scheme == "memory"):
         raise SettingsError("SMSFORM_QUEUE", "must be a redis:// URL or sqlite:///<file>, "
                             f"not {raw.partition('@')[2] or raw!r}")
     return raw

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from flask import Flask
 
 from cafe24.message import credit_cost
-from simulator import DEMO_SENDERS, GatewayBackend
+from simulator import DEMO_SECURE_KEY, DEMO_SENDERS, DEMO_USER_ID, GatewayBackend
 from smsform.services import bulk, sending
 from smsform.services.bulk_check import Checked, Draft, PlannedBatch, PlannedRecipient
 from smsform.services.lists import ListReport, RowProblem
@@ -71,12 +71,42 @@ def make_job(app: Flask, numbers: Sequence[str], **kwargs) -> int:
 
 
 def sent_numbers(backend: GatewayBackend) -> list[str]:
-    """Every number the simulator's send path was given, in order, one per recipient."""
+    """Every number of the calls the simulator took (answered ``success``/``reserved``/a
+    test), in order, one per recipient."""
     found = []
     for call in send_calls(backend):
+        if not call.answer.startswith(("success", "reserved", "Test")):
+            continue
         fields = call.fields
         if fields.get("destination"):
             found.extend(part.split("|")[0] for part in fields["destination"].split(","))
         else:
             found.extend(fields["rphone"].split(","))
     return found
+
+
+class AnsweringBackend(GatewayBackend):
+    """The simulator, except that the next sends get the answers a test queues
+    (``answers``, one per call; ``None``: the real rules)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.answers: list[str | None] = []
+
+    def send(self, f: dict[str, str]):
+        """The next queued answer (after the real authentication), else the real rules."""
+        answer = self.answers.pop(0) if self.answers else None
+        return super().send(f) if answer is None else answer
+
+
+def answering_backend() -> AnsweringBackend:
+    """The demo account (100,000 credits) on an ``AnsweringBackend``."""
+    backend = AnsweringBackend()
+    backend.add_account(DEMO_USER_ID, DEMO_SECURE_KEY, list(DEMO_SENDERS), 100_000)
+    return backend
+
+
+def states(app: Flask, job_id: int) -> list[tuple[int, str, str | None]]:
+    """Each batch's number, state and code."""
+    with app.app_context():
+        return [(b.number, b.state, b.code) for b in bulk.batches(job_id)]

@@ -38,6 +38,7 @@ TEST_SETTINGS: dict[str, Any] = {
     "TESTING": True,
     "SECRET_KEY": "test",
     "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    "SMSFORM_QUEUE": "memory://",  # the bulk worker's queue: never a file in instance/
     "WTF_CSRF_ENABLED": False,
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; scrypt in production
 }

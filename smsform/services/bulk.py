@@ -15,6 +15,8 @@ transaction, one executemany per table, so 100,000 recipients take well under 2 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -826,7 +828,7 @@ def _ending(result: sending.SendResult) -> tuple[BatchState | None, str | None, 
     if status is sending.Status.DUPLICATE and result.previous is not None:
         previous = result.previous
         state = _ENDINGS.get(previous.status, BatchState.UNKNOWN)
-        return state, previous.code, None
+        return state, (previous.code or previous.status.value)[:16], None
     if status is sending.Status.IN_FLIGHT:
         return None, None, None
     if status is sending.Status.KEY_MISMATCH and result.send_id is not None:
@@ -1008,6 +1010,36 @@ def settle(job_id: int, *, now: datetime | None = None) -> int:
     return settled
 
 
+def _dead_here(worker: str) -> bool:
+    """True when ``worker`` (``host:pid:thread``, smsform.worker) was a process of this
+    machine that is gone (killed): its lease need not run out."""
+    parts = worker.split(":")
+    if len(parts) < 3 or not parts[-2].isdigit():
+        return False
+    host, pid = ":".join(parts[:-2]), int(parts[-2])
+    if host != socket.gethostname() or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, under another user
+        return False
+    return False
+
+
+def _free_dead_leases(connection: Connection, real_now: datetime) -> None:
+    """Let go the leases of workers of this machine that were killed."""
+    j = _jobs.c
+    held = connection.execute(select(j.id, j.worker).where(
+        j.worker.is_not(None), j.lease_until >= real_now)).all()
+    for job_id, holder in held:
+        if _dead_here(holder):
+            log.warning("job %s: its worker %s is gone; its lease is let go", job_id, holder)
+            connection.execute(update(_jobs).where(j.id == job_id, j.worker == holder)
+                               .values(worker=None, lease_until=None))
+
+
 def pick_up(now: datetime | None = None) -> list[int]:
     """What the worker's minute task does: start due scheduled jobs (one more than
     ``SMSFORM_BULK_LATE_AFTER`` late pauses as ``late`` for a person), resume jobs paused
@@ -1043,6 +1075,8 @@ def pick_up(now: datetime | None = None) -> list[int]:
                             detail={"reason": JobPause.NIGHT.value})
     unheld = or_(j.worker.is_(None), j.lease_until.is_(None), j.lease_until < real_now)
     b = _batches.c
+    with db.engine.begin() as connection:
+        _free_dead_leases(connection, real_now)
     with db.engine.connect() as connection:
         stuck = connection.execute(select(j.id).where(unheld, exists().where(
             b.job_id == j.id, b.state == BatchState.SENDING.value))).scalars().all()

@@ -1,0 +1,109 @@
+"""The bulk jobs' worker: Huey, its queue, its two tasks, and ``flask --app app worker``.
+
+The queue is ``SMSFORM_QUEUE``: a SQLite file (``instance/queue.sqlite3`` by default: no
+extra service on one machine), Redis (``redis://...``: workers on several machines, with
+PostgreSQL) or memory (``memory://``, one process: the tests). The database is the truth:
+a queue message only wakes a worker (``run_job``), and ``pick_up`` runs every minute and
+when the worker starts, so a lost message, a killed worker or an emptied queue never loses
+a job (services.bulk). Nothing here decides anything: both tasks call the service.
+
+``init_app`` gives the service its wake-up (``bulk.WAKE``); the queue itself is opened
+only when first used, so a web process that never starts a job never touches it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+
+from smsform import logs
+from smsform.services import bulk
+
+log = logs.get("worker")
+#: The app's extension key of its Huey (made on first use).
+HUEY = "smsform.huey"
+#: Huey's name for the queue (one per app: Redis keys, SQLite's table rows).
+QUEUE_NAME = "smsform"
+_lock = threading.Lock()
+
+
+def worker_id() -> str:
+    """Who holds a job's lease: this machine, process and thread (``host:pid:thread``)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+
+
+def _make(app: Flask) -> Huey:
+    url = app.extensions["smsform.settings"].queue_url
+    scheme = url.partition("://")[0].lower()
+    if scheme == "sqlite":
+        huey: Huey = SqliteHuey(QUEUE_NAME, filename=url.partition(":///")[2], results=False)
+    elif scheme == "memory":
+        huey = MemoryHuey(QUEUE_NAME, results=False)
+    else:
+        huey = RedisHuey(QUEUE_NAME, url=url, results=False)
+
+    @huey.task(name="run_job")
+    def run_job(job_id: int) -> None:
+        """Run one job for this worker thread (the service holds its lease)."""
+        with app.app_context():
+            bulk.run(job_id, worker_id())
+
+    @huey.periodic_task(crontab(minute="*"), name="pick_up")
+    def pick_up() -> None:
+        """Start what is due, settle what a dead worker left, and run what needs a worker."""
+        with app.app_context():
+            for job_id in bulk.pick_up():
+                run_job(job_id)
+
+    app.extensions[f"{HUEY}.tasks"] = {"run_job": run_job, "pick_up": pick_up}
+    return huey
+
+
+def queue(app: Flask | None = None) -> Huey:
+    """The app's Huey (opened on first use)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    with _lock:
+        huey = app.extensions.get(HUEY)
+        if huey is None:
+            huey = app.extensions[HUEY] = _make(app)
+    return huey
+
+
+def tasks(app: Flask | None = None) -> dict[str, Any]:
+    """The two tasks, by name (``run_job``, ``pick_up``)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    queue(app)
+    return app.extensions[f"{HUEY}.tasks"]
+
+
+def wake(job_id: int) -> None:
+    """Put a ``run_job`` message on the queue (bulk.wake calls it and survives a queue
+    that is down: the minute task is the net)."""
+    tasks()["run_job"](job_id)
+
+
+def init_app(app: Flask) -> None:
+    """Give the bulk service its wake-up and register ``flask --app app worker``."""
+    app.extensions[bulk.WAKE] = wake
+    app.cli.add_command(worker_command)
+
+
+@click.command("worker")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 32),
+              help="Jobs run at once by this worker.")
+def worker_command(threads: int) -> None:
+    """Run the bulk jobs' worker until Ctrl-C (or SIGTERM): it sends the jobs' batches and,
+    every minute, picks up what is due or was left by a stopped worker."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    huey = queue(app)
+    log.warning("worker %s: queue %s, %d thread(s)", worker_id(),
+                type(huey).__name__, threads)
+    tasks(app)["pick_up"]()  # at once: a restarted worker goes on without waiting a minute
+    huey.create_consumer(workers=threads, worker_type="thread", periodic=True,
+                         check_worker_health=True).run()
