@@ -1,4 +1,5 @@
-# smsform: `make run` serves the app on the embedded simulator; `make test` runs every test.
+# smsform: `make run` serves the app and its bulk worker (Procfile, through honcho) on the
+# embedded simulator; `make test` runs every test.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -41,9 +42,10 @@ translations: $(VENV)/.installed
 extract:
 	$(BIN)/pybabel extract $(EXTRACT_OPTIONS) --output-file=$(POT) .
 
+# The app and the bulk jobs' worker together (Procfile); Ctrl-C stops both.
 run: install
 	$(BIN)/flask --app app upgrade-db
-	$(BIN)/flask --app app run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/honcho start --port $(PORT) --procfile Procfile
 
 # The public cafe24-sms-Django client, unmodified, in its own environment: tests/test_relay.py
 # points it at the relay.

@@ -14,6 +14,7 @@ only when first used, so a web process that never starts a job never touches it.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import threading
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+from huey.consumer import Consumer
 
 from smsform import logs
 from smsform.services import bulk
@@ -31,6 +33,8 @@ HUEY = "smsform.huey"
 #: Huey's name for the queue (one per app: Redis keys, SQLite's table rows).
 QUEUE_NAME = "smsform"
 _lock = threading.Lock()
+#: Set when this process's consumer stops: a running job ends after its current batch.
+STOPPING = threading.Event()
 
 
 def worker_id() -> str:
@@ -52,7 +56,7 @@ def _make(app: Flask) -> Huey:
     def run_job(job_id: int) -> None:
         """Run one job for this worker thread (the service holds its lease)."""
         with app.app_context():
-            bulk.run(job_id, worker_id())
+            bulk.run(job_id, worker_id(), stop=STOPPING.is_set)
 
     @huey.periodic_task(crontab(minute="*"), name="pick_up")
     def pick_up() -> None:
@@ -94,6 +98,20 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(worker_command)
 
 
+class _Consumer(Consumer):
+    """Huey's consumer, stopping gracefully on SIGINT (Ctrl-C) and SIGTERM alike (systemd,
+    honcho): a running job ends after the batch in flight, which is recorded; a second
+    signal changes nothing (honcho sends SIGTERM right after the terminal's SIGINT)."""
+
+    def _set_signal_handlers(self) -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._stop_gracefully)
+
+    def _stop_gracefully(self, signum: int, _frame: Any) -> None:
+        STOPPING.set()
+        self._signum, self._restart, self._graceful = signum, False, True
+
+
 @click.command("worker")
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 32),
               help="Jobs run at once by this worker.")
@@ -105,5 +123,7 @@ def worker_command(threads: int) -> None:
     log.warning("worker %s: queue %s, %d thread(s)", worker_id(),
                 type(huey).__name__, threads)
     tasks(app)["pick_up"]()  # at once: a restarted worker goes on without waiting a minute
-    huey.create_consumer(workers=threads, worker_type="thread", periodic=True,
-                         check_worker_health=True).run()
+    # Idle threads look at the queue at least every 2 s (Huey's default backs off to 10 s).
+    _Consumer(huey, workers=threads, worker_type="thread", periodic=True, max_delay=2.0,
+              check_worker_health=True).run()
+    log.warning("worker %s stopped", worker_id())

@@ -879,10 +879,12 @@ def _finish_if_done(job_id: int) -> bool:
 
 
 def run(job_id: int, worker: str, *, now: datetime | None = None,
-        sleep: Callable[[float], None] = time.sleep) -> None:
+        sleep: Callable[[float], None] = time.sleep,
+        stop: Callable[[], bool] | None = None) -> None:
     """Send the job's batches one after another for ``worker`` (its lease renewed each
-    batch) until none is left, the job is paused or cancelled, a stop rule pauses it, or
-    another worker holds it. Each batch goes through ``sending.submit`` with its
+    batch) until none is left, the job is paused or cancelled, a stop rule pauses it,
+    another worker holds it, or ``stop()`` says the worker is shutting down (the job is
+    let go for the next worker). Each batch goes through ``sending.submit`` with its
     ``SendKey.job_batch`` key, so it is sent once however often it is picked up."""
     job = get(job_id)
     if job is None:
@@ -898,15 +900,14 @@ def run(job_id: int, worker: str, *, now: datetime | None = None,
             if not first and pace_ms:
                 sleep(pace_ms / 1000)
             first = False
+            if stop is not None and stop():
+                log.info("job %s: worker %s is stopping; the job waits for the next one",
+                         job_id, worker)
+                return
             if not _take_lease(job_id, worker, length):
                 return  # paused, cancelled or taken over: whoever changed it says why
-            if job.advertising:
-                when = _now(now)
-                resumes = compliance.night_resumes(_aware(when))
-                if resumes is not None:
-                    _pause_by_rule(job_id, JobPause.NIGHT, resume_at=resumes.astimezone(UTC)
-                                   .replace(tzinfo=None))
-                    return
+            if job.advertising and _night_pause(job_id, _now(now)):
+                return
             batch = claim_batch(job_id, worker)
             if batch is None:
                 _finish_if_done(job_id)
@@ -915,6 +916,16 @@ def run(job_id: int, worker: str, *, now: datetime | None = None,
                 return
     finally:
         _release(job_id, worker)
+
+
+def _night_pause(job_id: int, when: datetime) -> bool:
+    """Pause an advertisement that has reached 21:00 until 08:00 (True when it is night)."""
+    resumes = compliance.night_resumes(_aware(when))
+    if resumes is None:
+        return False
+    _pause_by_rule(job_id, JobPause.NIGHT,
+                   resume_at=resumes.astimezone(UTC).replace(tzinfo=None))
+    return True
 
 
 def _send_batch(job: Row[Any], batch: Row[Any], worker: str, actor: sending.Actor) -> bool:
