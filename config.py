@@ -55,6 +55,10 @@ ENV_VARS = (
     "SMSFORM_QUEUE",
     "SMSFORM_BULK_PACE_MS",
     "SMSFORM_BULK_LATE_AFTER",
+    "SMSFORM_DELIVERY_PACE_MS",
+    "SMSFORM_DELIVERY_SMS_HOURS",
+    "SMSFORM_DELIVERY_LMS_HOURS",
+    "SMSFORM_DELIVERY_EVERY",
 )
 
 #: The largest request body read (1 MiB): a form or JSON send is a few kilobytes.
@@ -132,6 +136,13 @@ class Settings:
     bulk_pace_ms: int = 0
     #: A scheduled job found due more than this many minutes late waits for a person.
     bulk_late_after: int = 60
+    #: The delivery sync (services.delivery): the pause between two list calls (ms), how
+    #: long an SMS and an LMS may stay without a report before it is ``no_report`` (hours),
+    #: and how often the worker runs it (minutes).
+    delivery_pace_ms: int = 200
+    delivery_sms_hours: int = 24
+    delivery_lms_hours: int = 72
+    delivery_every: int = 10
 
     def flask_config(self) -> dict[str, Any]:
         """The part of the settings that Flask and its extensions read from ``app.config``."""
@@ -504,4 +515,8 @@ def from_env(environ: Mapping[str, str], instance_path: str | Path) -> Settings:
         queue_url=_queue(environ, instance),
         bulk_pace_ms=_whole(environ, "SMSFORM_BULK_PACE_MS", 0, 0, 600_000),
         bulk_late_after=_whole(environ, "SMSFORM_BULK_LATE_AFTER", 60, 1, 60 * 24 * 7),
+        delivery_pace_ms=_whole(environ, "SMSFORM_DELIVERY_PACE_MS", 200, 0, 60_000),
+        delivery_sms_hours=_whole(environ, "SMSFORM_DELIVERY_SMS_HOURS", 24, 1, 24 * 7),
+        delivery_lms_hours=_whole(environ, "SMSFORM_DELIVERY_LMS_HOURS", 72, 1, 24 * 7),
+        delivery_every=_whole(environ, "SMSFORM_DELIVERY_EVERY", 10, 1, 24 * 60),
     )

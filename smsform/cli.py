@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from cafe24.schedule import KST
-from smsform import cli_api, cli_contacts, cli_optouts, cli_templates, messages
+from smsform import cli_api, cli_contacts, cli_delivery, cli_optouts, cli_templates, messages
 from smsform.cli_support import (
     DatabaseGroup,
     OneOf,
@@ -39,6 +39,7 @@ def register(app: Flask) -> None:
     cli_contacts.register(app)  # contacts import, export
     cli_optouts.register(app)  # optout add, remove, import, list
     cli_templates.register(app)  # templates list, show, add, edit, delete
+    cli_delivery.register(app)  # delivery sync
 
 
 @click.group(cls=DatabaseGroup)  # each command in the app context, on a created database

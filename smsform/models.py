@@ -163,6 +163,11 @@ class Send(Model):
     #: A bulk job's batch (source ``bulk``): the job and the batch's number; None otherwise.
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), default=None, index=True)
     batch: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: The delivery sync (``services.delivery``): when every recipient's outcome became
+    #: final (None: some may still be waiting), and when the gateway's list first showed
+    #: one of them (which settles an ``unknown`` send as sent).
+    delivery_done_at: Mapped[datetime | None] = mapped_column(default=None)
+    listed_at: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (
         Index("ix_sends_created_at", "created_at"),
@@ -191,6 +196,19 @@ class SendRecipient(Model):
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     phone: Mapped[str] = mapped_column(String(16))  # digits only
     name: Mapped[str | None] = mapped_column(Text, default=None)  # for a {name} send
+    #: Its delivery outcome (``states.Delivery``, written by ``services.delivery``): None
+    #: while waiting (or for a send that never went), then delivered, failed or no_report.
+    delivery: Mapped[str | None] = mapped_column(String(12), default=None)
+    #: When the gateway's list says it arrived or failed (UTC, naive: its sendDateTime).
+    delivery_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: The list's failure code (the simulator's resultCode), when it gave one.
+    delivery_code: Mapped[str | None] = mapped_column(String(8), default=None)
+    #: A failed message's refund time (the list's refundDate), UTC naive.
+    refunded_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: The listed record could have been another copy too (the same text to the same
+    #: number twice within the slack): it was given in order, and is marked so.
+    delivery_ambiguous: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                     server_default=false())
 
     __table_args__ = (
         Index("ix_send_recipients_phone", "phone", "send_id"),
@@ -643,3 +661,28 @@ class JobUpload(Model):
     file_name: Mapped[str] = mapped_column(String(255), default="")
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeliverySync(Model):
+    """One run of the delivery sync (``services.delivery``): what it read of the gateway's
+    result list and what it wrote, or why it stopped (``-102`` is shown on ``/gateway``)."""
+
+    __tablename__ = "delivery_syncs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    days: Mapped[int] = mapped_column(Integer, default=0)  # days back it read
+    calls: Mapped[int] = mapped_column(Integer, default=0)  # sms_list.php calls made
+    listed: Mapped[int] = mapped_column(Integer, default=0)  # records the list gave
+    matched: Mapped[int] = mapped_column(Integer, default=0)  # records given a recipient
+    foreign: Mapped[int] = mapped_column(Integer, default=0)  # records of no logged send
+    ambiguous: Mapped[int] = mapped_column(Integer, default=0)
+    delivered: Mapped[int] = mapped_column(Integer, default=0)  # recipients written
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    no_report: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)  # unknown sends seen listed
+    #: Why it stopped early: a gateway code (``-102``), ``transport``, ``too_many_calls``;
+    #: None when it read all it meant to.
+    stopped: Mapped[str | None] = mapped_column(String(16), default=None)
+    detail: Mapped[str | None] = mapped_column(String(300), default=None)

@@ -138,3 +138,32 @@ class JobPause(StrEnum):
     TRANSPORT = "transport"  # three batches in a row did not reach the gateway
     NIGHT = "night"  # an advertisement reached 21:00 KST: resumes itself at 08:00
     LATE = "late"  # a scheduled job found more than SMSFORM_BULK_LATE_AFTER late
+
+
+class Delivery(StrEnum):
+    """A recipient's delivery outcome (``send_recipients.delivery``), as the gateway's result
+    list (``sms_list.php``) tells it and the delivery sync (``services.delivery``) keeps it.
+
+    ``waiting`` is stored as no value (NULL): every recipient of a send the gateway accepted
+    is waiting until the list says more, so the send path writes nothing for it. A test, a
+    refusal or a send that never went has no delivery at all (its send's result says why).
+    """
+
+    WAITING = "waiting"  # accepted; the list has not said it arrived or failed (NULL)
+    DELIVERED = "delivered"  # sendStatus 3
+    FAILED = "failed"  # sendStatus 9 (refunded when the list gives a refundDate)
+    NO_REPORT = "no_report"  # accepted, and nothing said within the window (24 h / 72 h)
+
+    #: Written by the sync: what a recipient can be once the list has spoken (or not).
+    STORED: ClassVar[tuple[Delivery, ...]]
+    #: Ended: the sync does not look for it again.
+    FINAL: ClassVar[tuple[Delivery, ...]]
+
+    @property
+    def stored(self) -> str | None:
+        """The column's value for this outcome (None for ``waiting``)."""
+        return None if self is Delivery.WAITING else self.value
+
+
+Delivery.STORED = (Delivery.DELIVERED, Delivery.FAILED, Delivery.NO_REPORT)
+Delivery.FINAL = (Delivery.DELIVERED, Delivery.FAILED, Delivery.NO_REPORT)

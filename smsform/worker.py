@@ -25,7 +25,7 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
 
 from smsform import logs
-from smsform.services import bulk
+from smsform.services import bulk, delivery
 
 log = logs.get("worker")
 #: The app's extension key of its Huey (made on first use).
@@ -65,7 +65,15 @@ def _make(app: Flask) -> Huey:
             for job_id in bulk.pick_up():
                 run_job(job_id)
 
-    app.extensions[f"{HUEY}.tasks"] = {"run_job": run_job, "pick_up": pick_up}
+    @huey.periodic_task(crontab(minute="*"), name="delivery_sync")
+    def delivery_sync() -> None:
+        """Read the gateway's result list when the last sync is SMSFORM_DELIVERY_EVERY
+        minutes old (services.delivery)."""
+        with app.app_context():
+            delivery.sync_if_due()
+
+    app.extensions[f"{HUEY}.tasks"] = {"run_job": run_job, "pick_up": pick_up,
+                                       "delivery_sync": delivery_sync}
     return huey
 
 

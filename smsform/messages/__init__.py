@@ -20,6 +20,7 @@ The sentences live by area, each module importing only the services it words:
 - ``optouts``  the opt-out list: how a number was recorded, an import's report, a send's
                opted-out numbers
 - ``bulk``     bulk jobs: a job's and a batch's state, why a job paused
+- ``delivery`` delivery status: each recipient's outcome, what a delivery sync did
 - ``refusals`` every service's ``Refusal`` (accounts, tokens, relay sites, marks, filters):
                one table by class and code, ``refusal_text`` and ``filter_problems``
 
@@ -67,6 +68,14 @@ from smsform.messages.common import (
 )
 from smsform.messages.compliance import COMPLIANCE_SENTENCES
 from smsform.messages.contacts import contacts_number_search_text
+from smsform.messages.delivery import (
+    DELIVERY_MEANINGS,
+    DELIVERY_WORDS,
+    delivery_state_meaning,
+    delivery_state_text,
+    sync_stopped_text,
+    sync_summary_text,
+)
 from smsform.messages.gateway import (
     ROW_SEND_TYPE_WORDS,
     ROW_STATUS_WORDS,
@@ -133,6 +142,8 @@ __all__ = [
     "api_problem_text", "api_too_many_text", "check_input_text",
     "choice_text", "COMPLIANCE_SENTENCES", "format_params", "in_both", "language", "terminal_time",
     "whole_number_text",
+    "DELIVERY_MEANINGS", "DELIVERY_WORDS", "delivery_state_meaning", "delivery_state_text",
+    "sync_stopped_text", "sync_summary_text",
     "ROW_SEND_TYPE_WORDS", "ROW_STATUS_WORDS", "delivery_text", "gateway_check_text",
     "credit_failure_text", "gateway_check_value", "gateway_failure_text", "list_throttled_text",
     "row_send_type_text",

@@ -17,7 +17,7 @@ purged from the log can no longer be matched.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -93,11 +93,14 @@ class RecipientIndex:
     def candidates(self, item: KindRow) -> list[tuple[LoggedRecipient, datetime]]:
         """Every logged copy (a recipient and one due time) ``item`` could be, nearest in
         time first (then the older send)."""
-        when = item.row.sent_at
+        return self._candidates(listed_key(item), item.row.sent_at)
+
+    def _candidates(self, key: Key, when: datetime | None,
+                    ) -> list[tuple[LoggedRecipient, datetime]]:
         if when is None:
             return []
         found = [(abs(when - due), recipient.send_id, recipient.position, recipient, due)
-                 for recipient in self._by_key.get(listed_key(item), ())
+                 for recipient in self._by_key.get(key, ())
                  for due in recipient.due if abs(when - due) <= self.slack]
         found.sort(key=lambda c: c[:3])
         return [(recipient, due) for *_, recipient, due in found]
@@ -107,26 +110,49 @@ class RecipientIndex:
         return bool(self.candidates(item))
 
     def assign(self, items: Iterable[KindRow]) -> list[Match]:
+        """Give each record one logged copy (``assign_listed``), as ``Match``es in the
+        records' order."""
+        listed = list(items)
+        given = self.assign_listed([Listed.of(item) for item in listed])
+        return [Match(item, recipient, due, ambiguous)
+                for item, (recipient, due, ambiguous) in zip(listed, given, strict=True)]
+
+    def assign_listed(self, listed: Sequence[Listed],
+                      ) -> list[tuple[LoggedRecipient | None, datetime | None, bool]]:
         """Give each record one logged copy, no copy twice: records oldest first, each the
         nearest copy not yet given. A record that more than one copy could be is marked
         ambiguous (also when the others were given already, or all were and it got none).
-        The matches come back in the records' order."""
-        listed = list(items)
-        order = sorted(range(len(listed)), key=lambda i: (listed[i].row.sent_at_raw, i))
+        The answers (copy, its due time, ambiguous) come back in the records' order."""
+        order = sorted(range(len(listed)), key=lambda i: (listed[i].order, i))
         taken: set[tuple[int, int, datetime]] = set()
-        matches: dict[int, Match] = {}
+        given: list[tuple[LoggedRecipient | None, datetime | None, bool]] = \
+            [(None, None, False)] * len(listed)
         for i in order:
-            candidates = self.candidates(listed[i])
-            free = [(r, due) for r, due in candidates
-                    if (r.send_id, r.position, due) not in taken]
+            candidates = self._candidates(listed[i].key, listed[i].when)
             ambiguous = len(candidates) > 1
-            if not free:
-                matches[i] = Match(listed[i], ambiguous=ambiguous)
-                continue
-            recipient, due = free[0]
-            taken.add((recipient.send_id, recipient.position, due))
-            matches[i] = Match(listed[i], recipient, due, ambiguous)
-        return [matches[i] for i in range(len(listed))]
+            for recipient, due in candidates:
+                if (recipient.send_id, recipient.position, due) not in taken:
+                    taken.add((recipient.send_id, recipient.position, due))
+                    given[i] = (recipient, due, ambiguous)
+                    break
+            else:
+                given[i] = (None, None, ambiguous)
+        return given
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """What matching needs of a listed record, small enough to hold 100,000 of: its key,
+    its minute and the order it sorts in (``sendDateTime`` as listed)."""
+
+    key: Key
+    when: datetime | None
+    order: str
+
+    @classmethod
+    def of(cls, item: KindRow) -> Listed:
+        """The record ``item`` as matching sees it."""
+        return cls(listed_key(item), item.row.sent_at, item.row.sent_at_raw)
 
 
 def _due_times(row: Any) -> tuple[datetime, ...]:
@@ -147,11 +173,15 @@ def logged_recipients(since: datetime, *where: ColumnElement[bool]) -> list[Logg
             .where(*where, s.test.is_(False), s.text.is_not(None),
                    or_(s.created_at >= since - REPEAT_SPAN,
                        s.reserve_at >= since - REPEAT_SPAN))).all()
-    found = []
-    for row in rows:
-        due = _due_times(row)
-        for position, (phone, name) in enumerate(json.loads(row.recipients or "[]")):
-            text = merge_name(row.text, name) if name is not None else row.text
-            found.append(LoggedRecipient(row.id, position, digits(row.sender), digits(phone),
-                                         text.strip(), row.kind, due))
-    return found
+    return [recipient for row in rows for recipient in recipients_of(row)]
+
+
+def recipients_of(row: Any) -> Iterator[LoggedRecipient]:
+    """The recipients of one logged send's row (its id, sender, kind, text, recipients JSON,
+    created_at, reserve_at, repeat_num and repeat_minutes), as the gateway would list them."""
+    due = _due_times(row)
+    sender = digits(row.sender)
+    plain = row.text.strip()
+    for position, (phone, name) in enumerate(json.loads(row.recipients or "[]")):
+        text = merge_name(row.text, name).strip() if name is not None else plain
+        yield LoggedRecipient(row.id, position, sender, digits(phone), text, row.kind, due)

@@ -16,7 +16,7 @@ minute, SMS rows come first.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -148,29 +148,48 @@ def _kind_of(query: ResultQuery) -> str:
     return "lms" if query.lms else "sms"
 
 
-def read(query: ResultQuery, count: int, meter: Meter | None = None,
-         client: Cafe24Client | None = None) -> Listing:
-    """The first ``count`` rows from ``query.start`` of its kind's list (fewer when there
-    are fewer), ``LIST_DISPLAY_MAX`` a call; ``meter`` counts each call before it is made.
-    ``client`` is the app's unless another is given (``/gateway``'s look-up client).
+def pages(query: ResultQuery, count: int | None = None, meter: Meter | None = None,
+          client: Cafe24Client | None = None) -> Iterator[Listing]:
+    """The list of ``query``'s kind from ``query.start``, one gateway call a page of at most
+    ``LIST_DISPLAY_MAX`` rows (fewer for the last of ``count`` rows), until the list ends or
+    ``count`` rows were read; the caller may stop earlier. ``meter`` counts each call
+    before it is made. ``client`` is the app's unless another is given (``/gateway``'s
+    look-up client).
 
-    :raises TooManyCalls: ``meter`` refused a call (the rows read so far are dropped).
+    :raises TooManyCalls: ``meter`` refused a call.
     :raises cafe24.errors.Cafe24Error: the gateway refused or did not answer.
     """
-    kind, calls = _kind_of(query), 0
-    rows: list[KindRow] = []
-    count = max(1, count)
+    kind, read_so_far = _kind_of(query), 0
     while True:
         wait = meter() if meter is not None else 0
         if wait:
             raise TooManyCalls(wait)
+        display = LIST_DISPLAY_MAX if count is None \
+            else min(LIST_DISPLAY_MAX, count - read_so_far)
         page = (client or gateway.client()).results(replace(
-            query, start=query.start + len(rows), display=min(LIST_DISPLAY_MAX,
-                                                              count - len(rows))))
-        calls += 1
-        rows.extend(KindRow(kind, row) for row in page.rows)
-        if not page.rows or len(rows) >= min(count, page.total - query.start):
-            return Listing(page.code, page.total, rows[:count], calls)
+            query, start=query.start + read_so_far, display=display))
+        rows = [KindRow(kind, row) for row in page.rows]
+        read_so_far += len(rows)
+        yield Listing(page.code, page.total, rows, 1)
+        if not rows or query.start + read_so_far >= page.total \
+                or (count is not None and read_so_far >= count):
+            return
+
+
+def read(query: ResultQuery, count: int, meter: Meter | None = None,
+         client: Cafe24Client | None = None) -> Listing:
+    """The first ``count`` rows from ``query.start`` of its kind's list (fewer when there
+    are fewer), through ``pages``.
+
+    :raises TooManyCalls: ``meter`` refused a call (the rows read so far are dropped).
+    :raises cafe24.errors.Cafe24Error: the gateway refused or did not answer.
+    """
+    rows: list[KindRow] = []
+    code, total, calls = "", 0, 0
+    for page in pages(query, max(1, count), meter, client):
+        code, total, calls = page.code, page.total, calls + 1
+        rows.extend(page.rows)
+    return Listing(code, total, rows, calls)
 
 
 @dataclass(frozen=True)
