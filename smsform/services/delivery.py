@@ -425,9 +425,9 @@ def _finish(now: datetime) -> None:
 
 def _keep(report: SyncReport, started: datetime) -> int:
     with db.engine.begin() as connection:
-        return connection.execute(
-            insert(_syncs).values(started_at=started, finished_at=utcnow(),
-                                  **report.row())).inserted_primary_key[0]
+        return int(connection.execute(
+            insert(_syncs).values(started_at=started, finished_at=utcnow(), **report.row())
+            .returning(_syncs.c.id)).scalar_one())
 
 
 def sync_if_due(now: datetime | None = None) -> SyncReport | None:
