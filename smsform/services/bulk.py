@@ -897,8 +897,8 @@ def run(job_id: int, worker: str, *, now: datetime | None = None,
     first = True
     try:
         while True:
-            if not first and pace_ms:
-                sleep(pace_ms / 1000)
+            if not first and pace_ms and _waiting(job_id):
+                sleep(pace_ms / 1000)  # only between batches: never after the last
             first = False
             if stop is not None and stop():
                 log.info("job %s: worker %s is stopping; the job waits for the next one",
@@ -916,6 +916,13 @@ def run(job_id: int, worker: str, *, now: datetime | None = None,
                 return
     finally:
         _release(job_id, worker)
+
+
+def _waiting(job_id: int) -> bool:
+    b = _batches.c
+    with db.engine.connect() as connection:
+        return connection.execute(select(b.number).where(
+            b.job_id == job_id, b.state == BatchState.WAITING.value).limit(1)).first() is not None
 
 
 def _night_pause(job_id: int, when: datetime) -> bool:
