@@ -19,7 +19,8 @@ The sentences live by area, each module importing only the services it words:
 - ``compliance`` the law's judge of a send: advertisements, the night rule
 - ``optouts``  the opt-out list: how a number was recorded, an import's report, a send's
                opted-out numbers
-- ``bulk``     bulk jobs: a job's and a batch's state, why a job paused
+- ``bulk``     bulk jobs: a job's and a batch's state, why a job paused, why the check
+               left a row out or will not start a draft
 - ``delivery`` delivery status: each recipient's outcome, what a delivery sync did
 - ``refusals`` every service's ``Refusal`` (accounts, tokens, relay sites, marks, filters):
                one table by class and code, ``refusal_text`` and ``filter_problems``
@@ -50,10 +51,14 @@ from smsform.messages.api import (
 )
 from smsform.messages.bulk import (
     BATCH_STATE_WORDS,
+    CHECK_MESSAGE_SENTENCES,
+    CHECK_ROW_WORDS,
     JOB_STATE_WORDS,
     PAUSE_WORDS,
     batch_state_text,
+    check_problem_text,
     job_bar_label,
+    job_problem_text,
     job_state_text,
     list_file_text,
     pause_text,
@@ -154,6 +159,7 @@ __all__ = [
     "VIA_WORDS", "excluded_text", "via_text",
     "BATCH_STATE_WORDS", "JOB_STATE_WORDS", "PAUSE_WORDS", "batch_state_text", "job_state_text",
     "pause_text", "job_bar_label", "list_file_text",
+    "CHECK_MESSAGE_SENTENCES", "CHECK_ROW_WORDS", "check_problem_text", "job_problem_text",
     "REFUSALS", "filter_problem_text", "filter_problems", "refusal_text",
     "KEY_SENTENCES", "PROBLEM_COUNTED", "PROBLEM_SENTENCES", "not_sent_again_text",
     "not_sent_text", "outcome_text", "previous_text", "problem_text", "send_result_text",

@@ -1,13 +1,20 @@
-"""Words for bulk jobs (services.bulk): a job's and a batch's state, why a job paused
-(its refusals, ``BulkRefused``, are in ``refusals``). The pages, the API's ``detail`` and
-the CLI take them from here."""
+"""Words for bulk jobs (services.bulk, services.bulk_check): a job's and a batch's state,
+why a job paused (its refusals, ``BulkRefused``, are in ``refusals``), why the check left
+a row out or will not start a draft. The pages, the API's ``detail`` and the CLI take them
+from here."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_babel.speaklater import LazyString
 
-from smsform.messages.common import word_for
+from cafe24.text import Problem
+from smsform.messages.common import as_count, format_params, word_for
+from smsform.messages.lists import row_problem_text
+from smsform.messages.send import problem_text
+from smsform.services.lists import RowProblem
 from smsform.states import BatchState, JobPause, JobState
 
 #: A job's state, for a person.
@@ -74,3 +81,50 @@ def batch_state_text(state: str) -> str:
 def pause_text(reason: str | None) -> str:
     """Why a job paused, in words ("" when it did not)."""
     return word_for(PAUSE_WORDS, reason) if reason else ""
+
+
+# -- the check (services.bulk_check) -------------------------------------------------------
+
+#: Why the check left a row out, by its code (``bulk_check.ROW_CODES``; ``no_name`` and
+#: the reader's codes are worded in ``messages.lists``).
+CHECK_ROW_WORDS: dict[str, LazyString] = {
+    "missing_field": _l("The text uses this column, and the row leaves it empty"),
+    "unsupported_chars": _l("A merged value holds characters a text message cannot carry"),
+    "merged_too_long": _l("The merged text is longer than an LMS can be (2,000 bytes)"),
+    "opted_out": _l("Opted out of advertisements (수신거부): not sent this advertisement"),
+}
+
+#: Why a draft cannot start, by the check's own codes (``bulk_check.MESSAGE_CODES``); the
+#: library's and the law's codes are worded in ``messages.send`` and
+#: ``messages.compliance``.
+CHECK_MESSAGE_SENTENCES: dict[str, LazyString] = {
+    "unknown_field": _l("The text uses {%(field)s}, but the list has no column of that "
+                        "name. Its columns: %(columns)s."),
+    "no_name_column": _l("The text uses {name}, but no column of the list holds names: "
+                         "choose the name column, or take {name} out of the text."),
+}
+
+
+def job_problem_text(problem: RowProblem) -> str:
+    """Why a row of a bulk job's list was left out, by the reader or by the check."""
+    words = CHECK_ROW_WORDS.get(problem.code)
+    return str(words) if words is not None else row_problem_text(problem)
+
+
+def check_problem_text(problem: Problem) -> str:
+    """Why a bulk job's draft cannot start: the check's own codes, else a send's words
+    (the gateway library's and the law's problems, ``credit_short``)."""
+    if problem.code == "sms_too_long":
+        return ngettext(
+            "SMS was chosen, but %(count)s merged text is longer than an SMS can be "
+            "(%(length)s bytes, the limit is %(limit)s): choose automatic or LMS, or "
+            "shorten the text.",
+            "SMS was chosen, but %(count)s merged texts are longer than an SMS can be (the "
+            "longest %(length)s bytes, the limit is %(limit)s): choose automatic or LMS, "
+            "or shorten the text.",
+            as_count(problem.params["count"]), **format_params(problem.params))
+    sentence = CHECK_MESSAGE_SENTENCES.get(problem.code)
+    if sentence is not None:
+        return str(sentence) % format_params(problem.params)
+    return problem_text(problem)
+
