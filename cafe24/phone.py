@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from .text import Problem, compose
 
@@ -48,8 +49,11 @@ def _split_digits(digits: str) -> tuple[str, ...] | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def _parts(raw: str) -> tuple[str, ...] | None:
-    """Parse a typed number into its canonical parts, or None if it is not valid."""
+    """Parse a typed number into its canonical parts, or None if it is not valid (kept
+    for the last few thousand numbers: a bulk batch's 999 are read, judged, encoded and
+    logged one after another)."""
     text = _PHONE_JUNK.sub("", raw)
     if text.startswith("+82"):
         text = text[3:]
