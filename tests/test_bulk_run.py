@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from smsform.extensions import db
 from smsform.models import Send
-from smsform.services import bulk
+from smsform.services import bulk, bulk_check, lists
 from smsform.services.visibility import Reader
 from smsform.states import BatchState, JobState
-from tests.bulk_support import make_job, phones, sent_numbers
+from tests.bulk_support import ACTOR, SENDER, make_job, phones, sent_numbers
+from tests.lists_support import csv_bytes
 from tests.support import build_app, send_calls
 
 
@@ -126,3 +127,28 @@ def test_recipients_page_in_order_with_outcomes_masked_for_those_who_may_not_see
     first = numbers[0].split("-")
     assert (masked[0].phone, masked[0].name) == (f"{first[0]}-****-{first[2]}", "고*0")
     assert [r.phone for r in report] == numbers
+
+
+@pytest.mark.parametrize(("count", "calls"), [(1000, 2), (1999, 3)])
+def test_a_file_read_checked_and_sent_whole_reaches_each_number_once(app, rich, count, calls):
+    numbers = phones(count)
+    table = [("이름", "휴대폰", "등급"), *((f"고객{i}", n, "VIP" if i % 2 else "일반")
+                                         for i, n in enumerate(numbers))]
+    table.append(("중복", numbers[0], "VIP"))  # a duplicate row: dropped, never sent
+    with app.app_context():
+        report = lists.read_file(csv_bytes(table, "cp949"), "list.csv")
+        found = bulk_check.check(report, bulk_check.Draft(SENDER, "{name}님 {등급} 혜택"))
+        job_id = bulk.create(found, ACTOR, source="cli")
+        bulk.start(job_id, None, "cli")
+        bulk.run(job_id, "w1")
+        progress = bulk.progress(job_id)
+    merged_calls = len(found.batches)
+    assert progress.state == JobState.DONE and found.duplicates == 1
+    assert len(send_calls(rich)) == merged_calls == calls  # two grades: one text each
+    sent = sent_numbers(rich)
+    assert sorted(sent) == sorted(numbers) and len(set(sent)) == count
+    for call in send_calls(rich):
+        grade = "VIP" if "VIP" in call.fields["msg"] else "일반"
+        pairs = [p.split("|") for p in call.fields["destination"].split(",")]
+        assert len(pairs) <= 999
+        assert all((int(name[2:]) % 2 == 1) == (grade == "VIP") for _n, name in pairs)

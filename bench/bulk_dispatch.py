@@ -1,0 +1,142 @@
+"""Bulk jobs (issue 15): making a job of 100,000 recipients (goal: under 2 s), and sending
+it with ``{name}`` to the standalone simulator in exactly 101 gateway calls; with the
+simulator answering after 50 ms, the whole run within 5 % of 101 x 50 ms (the app's own
+work under 2.5 ms a batch).
+
+Run by hand: .venv/bin/python bench/bulk_dispatch.py [-n 100000] [--delay 0.05]
+    [--database-url postgresql+psycopg://...]
+The simulator runs in a child process of its own (its own GIL) on 127.0.0.1; the app on a
+SQLite file in a temporary folder (or ``--database-url``, an empty database it migrates).
+The list is checked by ``bulk_check.check`` as the pages do (100,000 different numbers,
+each with a name). Each run is ``bulk.run`` on a fresh job, as the worker runs it: once
+with no delay, once with ``--delay``; "beyond the delay" is the wall time a batch takes
+over the simulator's delay (the simulator's own work and the loopback included), "the
+app's own CPU" this process's CPU time a batch (steadier on a loaded machine). Exit
+status 1 on a FAIL. Figures: docs/performance.md ("Bulk").
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import sys
+import tempfile
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from simulator import DEMO_SECURE_KEY, DEMO_SENDERS, DEMO_USER_ID, GatewayBackend  # noqa: E402
+from simulator.server import SimulatorServer  # noqa: E402
+from smsform.services import bulk, bulk_check, lists, sending  # noqa: E402
+from tests.bulk_support import phones  # noqa: E402
+from tests.lists_support import csv_bytes  # noqa: E402
+from tests.support import build_app  # noqa: E402
+
+CREATE_GOAL = 2.0
+OVERHEAD_GOAL = 0.05
+PER_BATCH_GOAL_MS = 2.5
+ACTOR = sending.Actor(None, "bench", "cli")
+
+
+class DelayedBackend(GatewayBackend):
+    """The demo account; every send answers after ``delay`` seconds."""
+
+    delay: float = 0.0
+
+    def send(self, f: dict[str, str]):
+        time.sleep(self.delay)
+        return super().send(f)
+
+
+def _simulator(conn: Connection) -> None:
+    backend = DelayedBackend()
+    backend.add_account(DEMO_USER_ID, DEMO_SECURE_KEY, list(DEMO_SENDERS), 10**9)
+    server = SimulatorServer(backend).start()
+    conn.send(server.url)
+    while True:
+        command, value = conn.recv()
+        if command == "delay":
+            backend.delay = value
+            backend.reset()
+            conn.send(True)
+        elif command == "calls":
+            calls = [c for c in backend.calls if c.path == "/sms_sender.php"]
+            conn.send((len(calls), sum(len(c.fields["destination"].split(",")) for c in calls)))
+        else:
+            server.stop()
+            conn.send(True)
+            return
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=100_000, help="recipients (default 100,000)")
+    parser.add_argument("--delay", type=float, default=0.05, help="the simulator's answer "
+                        "delay in the second run, seconds (default 0.05)")
+    parser.add_argument("--database-url", help="an empty database (default: a SQLite file)")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    parent, child = multiprocessing.Pipe()
+    simulator = multiprocessing.Process(target=_simulator, args=(child,), daemon=True)
+    simulator.start()
+    url = parent.recv()
+    folder = tempfile.mkdtemp(prefix="bench-bulk-")
+    app = build_app(None, tables="migrations",
+                    SQLALCHEMY_DATABASE_URI=args.database_url or f"sqlite:///{folder}/b.db",
+                    CAFE24_SMS_BASE_URL=url, CAFE24_SMS_USER_ID=DEMO_USER_ID,
+                    CAFE24_SMS_SECURE_KEY=DEMO_SECURE_KEY)
+    table = [("이름", "휴대폰"), *((f"고객{i:06d}", n) for i, n in enumerate(phones(args.n)))]
+    with app.app_context():
+        report = lists.read_file(csv_bytes(table, "cp949"), "list.csv",
+                                 lists.Limits(max_rows=10**7, max_bytes=10**9))
+        checked = bulk_check.check(report, bulk_check.Draft(DEMO_SENDERS[0],
+                                                            "{name}님, 12월 점검 안내입니다."))
+    print(f"{checked.recipients:,} recipients, {len(checked.batches)} batches")
+    failed = False
+    creates, runs = [], []
+    for delay in (0.0, args.delay):
+        parent.send(("delay", delay))
+        parent.recv()
+        with app.app_context():
+            started = time.perf_counter()
+            job_id = bulk.create(checked, ACTOR, source="cli")
+            creates.append(time.perf_counter() - started)
+            bulk.start(job_id, None, "bench")
+            started, cpu = time.perf_counter(), time.process_time()
+            bulk.run(job_id, "bench")
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+            state = bulk.progress(job_id).state
+        parent.send(("calls", None))
+        calls, recipients = parent.recv()
+        runs.append((delay, elapsed, cpu, calls, recipients, state))
+    parent.send(("stop", None))
+    parent.recv()
+    create = min(creates)
+    ok = create < CREATE_GOAL
+    failed |= not ok
+    print(f"create: {create:.3f} s for {checked.recipients:,} recipient rows "
+          f"(goal < {CREATE_GOAL} s) {'PASS' if ok else 'FAIL'}")
+    for delay, elapsed, cpu, calls, recipients, state in runs:
+        batches = len(checked.batches)
+        per_batch = (elapsed - batches * delay) / batches * 1000
+        ok_calls = calls == batches and recipients == checked.recipients
+        line = (f"delay {delay * 1000:.0f} ms: {elapsed:.2f} s, {calls} calls, "
+                f"{recipients:,} recipients, {state}; beyond the delay {per_batch:.2f} ms a "
+                f"batch, of it the app's own CPU {cpu / batches * 1000:.2f} ms")
+        if delay:
+            budget = batches * delay * (1 + OVERHEAD_GOAL)
+            ok = ok_calls and elapsed <= budget and per_batch <= PER_BATCH_GOAL_MS
+            line += f" (goal <= {budget:.2f} s, <= {PER_BATCH_GOAL_MS} ms a batch)"
+        else:
+            ok = ok_calls
+        failed |= not ok
+        print(f"{line} {'PASS' if ok else 'FAIL'}")
+    simulator.join(timeout=10)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
