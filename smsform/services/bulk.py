@@ -166,7 +166,9 @@ def _write(values: dict[str, Any], batches: list[dict[str, Any]],
            upload: bytes | None, file_name: str, now: Any) -> int:
     """The job's rows in one transaction; its id."""
     with db.engine.begin() as connection:
-        job_id = connection.execute(insert(_jobs).values(values)).inserted_primary_key[0]
+        inserted = connection.execute(insert(_jobs).values(values)).inserted_primary_key
+        assert inserted is not None  # a one-row INSERT always has its key
+        job_id = inserted[0]
         for row in batches:
             row["job_id"] = job_id
         for row in recipients:
