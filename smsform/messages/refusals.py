@@ -108,6 +108,8 @@ REFUSALS: dict[type[Refusal], dict[str, LazyString]] = {
         "night": _l("An advertisement may not be sent from 21:00 to 08:00 (Korea time): "
                     "schedule it for %(resumes)s or later."),
         "key_taken": _l("This Idempotency-Key made job %(id)s already."),
+        "no_upload": _l("This list was pasted, not uploaded: there is no file to read again. "
+                        "Paste it again on a new bulk send with its columns in order."),
     },
     # The opt-out list (services.optouts): /optouts, the API and ``flask --app app optout``.
     OptOutError: {

@@ -28,6 +28,7 @@ from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
+from cafe24 import message
 from cafe24.calls import SendRequest
 from cafe24.phone import Recipient, normalize_phone
 from smsform import logs
@@ -43,10 +44,10 @@ from smsform.models import (
     utcnow,
 )
 from smsform.permissions import Permission, role_allows
-from smsform.services import audit, compliance, credit, sending, sendlog, tokens
-from smsform.services.bulk_check import Checked
+from smsform.services import audit, bulk_check, compliance, credit, lists, sending, sendlog, tokens
+from smsform.services.bulk_check import Checked, Draft
 from smsform.services.hot_writes import HotWrite
-from smsform.services.lists import RowProblem
+from smsform.services.lists import Choice, Limits, RowProblem
 from smsform.services.refusals import Refusal
 from smsform.services.visibility import EVERYTHING, Reader, mask_name
 from smsform.states import BatchState, JobPause, JobState, Result
@@ -75,7 +76,8 @@ class BulkRefused(Refusal):
     ``not_checking``, ``not_live``, ``not_paused``, ``not_running``, ``final``,
     ``nothing_to_send``, ``credit_short`` (params ``needed``, ``credit``, ``shortfall``),
     ``message`` (the draft itself cannot be sent), ``night`` (``resumes``) or
-    ``key_taken`` (``id``: a job holds the Idempotency-Key already)."""
+    ``key_taken`` (``id``: a job holds the Idempotency-Key already); ``no_upload`` (a
+    pasted list cannot be read again with other columns)."""
 
 
 def _digits(phone: str) -> str:
@@ -1106,3 +1108,88 @@ def pick_up(now: datetime | None = None) -> list[int]:
         orphaned = connection.execute(select(j.id).where(
             j.state == JobState.RUNNING.value, unheld).order_by(j.id)).scalars().all()
     return list(orphaned)
+
+
+# --- what the check page needs besides (added by the pages) ---------------------------
+
+#: How many merged messages the check page shows, as they will arrive.
+PREVIEWS = 5
+
+
+@dataclass(frozen=True)
+class Preview:
+    """One of the first recipients: number (dashed), name, and its batch's text
+    (``named``: ``{name}`` is merged by the gateway through ``destination``)."""
+
+    phone: str
+    name: str
+    text: str
+    named: bool
+
+    def arrives(self, name: str | None = None) -> str:
+        """The text as it will arrive (``name``: another name merged, e.g. masked)."""
+        if not self.named:
+            return self.text
+        return message.merge_name(self.text, self.name if name is None else name)
+
+
+def previews(job_id: int, limit: int = PREVIEWS) -> list[Preview]:
+    """The first recipients with their batch's text, in position order: one join on both
+    primary keys (a job of 100,000 one-recipient batches reads five of them)."""
+    r, b = _recipients.c, _batches.c
+    query = (select(r.phone, r.name, b.text, b.named)
+             .join(_batches, and_(b.job_id == r.job_id, b.number == r.batch))
+             .where(r.job_id == job_id).order_by(r.position).limit(limit))
+    with db.engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return [Preview(_dashed(row.phone), row.name or "", row.text, bool(row.named))
+            for row in rows]
+
+
+def batches_done(job_ids: Iterable[int]) -> dict[int, int]:
+    """How many batches of each of these jobs have ended (one grouped read on the
+    (job_id, state, number) index), for a page of /jobs."""
+    ids = list(job_ids)
+    if not ids:
+        return {}
+    b = _batches.c
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            select(b.job_id, func.count()).where(
+                b.job_id.in_(ids), b.state.in_([s.value for s in BatchState.FINAL]))
+            .group_by(b.job_id)).all()
+    return {job_id: count for job_id, count in rows}
+
+
+def draft_of(job: Any) -> Draft:
+    """What the person typed beside the list, as the job keeps it."""
+    return Draft(sender=job.sender, text=job.text, subject=job.subject or "",
+                 kind=job.kind_choice, test=job.test, advertising=job.advertising,
+                 send_at=job.send_at)
+
+
+def recheck(job_id: int, choice: Choice, limits: Limits, actor: sending.Actor) -> int:
+    """Read a checked job's stored list again with other columns and check it again: a new
+    job in ``checking`` (its id, the upload kept with it) in place of the old one, which is
+    discarded (nothing of it was sent). Raises BulkRefused (``not_found``,
+    ``not_checking``: it was started meanwhile, ``no_upload``: a pasted list), and
+    ListRefused when the list cannot be read so. The caller checks that ``actor`` may
+    control the job."""
+    job = get(job_id)
+    if job is None:
+        raise BulkRefused("not_found", job=job_id)
+    if job.state != JobState.CHECKING:
+        raise BulkRefused("not_checking", state=job.state)
+    kept = upload(job_id)
+    if kept is None:
+        raise BulkRefused("no_upload")
+    file_name, data = kept
+    report = lists.read_file(data, file_name, limits, choice)
+    checked = bulk_check.check(report, draft_of(job))
+    new_id = create(checked, actor, source=job.source, file_name=file_name, upload=data,
+                    pace_ms=job.pace_ms)
+    if not discard(job_id):  # started by someone else meanwhile: keep theirs only
+        discard(new_id)
+        raise BulkRefused("not_checking", state=JobState.RUNNING.value)
+    log.info("job rechecked id=%s as id=%s", job_id, new_id)
+    return new_id
