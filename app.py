@@ -86,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         api_contacts,
         api_optouts,
         auth,
+        bulk,
         contacts,
         dashboard,
         lookup,
@@ -113,6 +114,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(templates.bp)
     app.register_blueprint(contacts.bp)
     app.register_blueprint(optouts.bp)
+    app.register_blueprint(bulk.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # bearer tokens only: no session, so no CSRF token
     app.register_blueprint(api_contacts.bp)  # /api/v1/contacts and /groups, the same gate

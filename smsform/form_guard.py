@@ -7,11 +7,15 @@
 - A single-valued field sent twice (``testflag=N&testflag=Y``): a form reads the first, a
   person may have meant the second (a test turned into a paid send). The send edge
   refuses it with 400.
+- The body limit: ``SMSFORM_MAX_BODY_BYTES`` (1 MiB) on every route, except a view marked
+  ``takes_list_upload`` (the bulk job's upload), whose posts may be as large as a list
+  (``SMSFORM_LIST_MAX_BYTES``, 20 MB, and room for the form's other fields).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import unquote_to_bytes
 
 from flask import Request, current_app, request
@@ -22,6 +26,25 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from smsform.errors import ApiError
 
 URLENCODED = "application/x-www-form-urlencoded"
+#: Bytes a list upload's post may carry besides the list itself (the form's other fields,
+#: the multipart boundaries), so a list at the limit is read and one over it is refused by
+#: the list reader's own words rather than by a bare 413.
+LIST_FORM_ROOM = 256 * 1024
+
+
+def takes_list_upload(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view whose posts carry a recipient list: its body (and a pasted list's form
+    field) may be as large as SMSFORM_LIST_MAX_BYTES allows, not SMSFORM_MAX_BODY_BYTES."""
+    view.takes_list_upload = True  # type: ignore[attr-defined]
+    return view
+
+
+def _list_limit(endpoint: str | None) -> int | None:
+    """The body limit of ``endpoint``'s view when it takes a list upload, else None."""
+    view = current_app.view_functions.get(endpoint or "")
+    if not getattr(view, "takes_list_upload", False):
+        return None
+    return current_app.extensions["smsform.settings"].list_max_bytes + LIST_FORM_ROOM
 
 
 class RawFormRequest(Request):
@@ -33,6 +56,34 @@ class RawFormRequest(Request):
     refused body then reads as an empty form, so the error page (whose context may look
     at the form) does not refuse it a second time.
     """
+
+    @property
+    def max_content_length(self) -> int | None:
+        """Flask's per-request limit; a list upload's view (``takes_list_upload``) takes
+        the list limit instead of MAX_CONTENT_LENGTH."""
+        if self._max_content_length is None and current_app and self.url_rule is not None:
+            limit = _list_limit(self.endpoint)
+            if limit is not None:
+                return limit
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    @property
+    def max_form_memory_size(self) -> int | None:
+        """Flask's limit on one non-file field; a list upload's view lets a pasted list
+        be as large as a file."""
+        if self._max_form_memory_size is None and current_app and self.url_rule is not None:
+            limit = _list_limit(self.endpoint)
+            if limit is not None:
+                return limit
+        return super().max_form_memory_size
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        self._max_form_memory_size = value
 
     def _load_form_data(self) -> None:
         if "form" in self.__dict__:

@@ -199,6 +199,10 @@ class ApiTokenForm(BaseForm):
     read_only = BooleanField("read_only")
 
 
+#: The kind a text goes as, chosen by its length (a template's, a bulk job's).
+AUTO_KIND = _l("Auto (SMS up to 90 bytes, else LMS)")
+
+
 class TemplateForm(BaseForm):
     """A saved text: its name, text, LMS subject, kind and advertising flag (rules:
     services.templates, which judges the text as a send does)."""
@@ -206,7 +210,7 @@ class TemplateForm(BaseForm):
     name = StringField("name", validators=[DataRequired()])
     text = TextAreaField("text")
     subject = StringField("subject")
-    kind = SelectField("kind", choices=[("auto", _l("Auto (SMS up to 90 bytes, else LMS)")),
+    kind = SelectField("kind", choices=[("auto", AUTO_KIND),
                                         ("sms", _l("SMS only")), ("lms", _l("Always LMS"))],
                        default="auto")
     advertising = BooleanField("advertising")
@@ -258,3 +262,30 @@ class OptOutImportForm(BaseForm):
     paste = TextAreaField("paste")
     phone_column = StringField("phone_column")
     memo = StringField("memo")
+
+
+class JobForm(BaseForm):
+    """A bulk job's list (a file in ``file``, or pasted) and its message (judged by
+    services.bulk_check): the sender, text, LMS subject, kind, test and advertising
+    switches, a start time (Korea time) and, optionally, which columns to read."""
+
+    sender = StringField("sender")  # the select of registered numbers
+    text = TextAreaField("text")
+    subject = StringField("subject")
+    kind = SelectField("kind", choices=[("auto", AUTO_KIND), ("S", _l("SMS only")),
+                                        ("L", _l("Always LMS"))],
+                       default="auto")
+    test = BooleanField("test")
+    advertising = BooleanField("advertising")
+    send_date = StringField("send_date")
+    send_time = StringField("send_time")
+    paste = TextAreaField("paste")
+    phone_column = StringField("phone_column")
+    name_column = StringField("name_column")
+
+
+class JobColumnsForm(BaseForm):
+    """The columns a checked job's stored list is read again with."""
+
+    phone_column = StringField("phone_column")
+    name_column = StringField("name_column")

@@ -5,13 +5,16 @@ from here."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_babel.speaklater import LazyString
 
+from cafe24 import codes
 from cafe24.text import Problem
-from smsform.messages.common import as_count, format_params, word_for
+from smsform.messages.common import as_count, format_params, language, word_for
 from smsform.messages.lists import row_problem_text
 from smsform.messages.send import problem_text
 from smsform.services.lists import RowProblem
@@ -128,3 +131,65 @@ def check_problem_text(problem: Problem) -> str:
         return str(sentence) % format_params(problem.params)
     return problem_text(problem)
 
+
+#: What each outcome means for the recipient, in the report (a refusal: the gateway's
+#: own words for its code).
+BATCH_MEANING_WORDS: dict[str, object] = {
+    BatchState.WAITING.value: _l("Not handed over yet."),
+    BatchState.SENDING.value: _l("Being handed over to the gateway now."),
+    BatchState.ACCEPTED.value: _l("The gateway took the message for this number."),
+    BatchState.NOT_SENT.value: _l("Never reached the gateway: nothing was sent or charged."),
+    BatchState.UNKNOWN.value: _l("The answer never came: the message may or may not have "
+                                 "gone. It is not sent again; look the number up in the "
+                                 "results."),
+    BatchState.CANCELLED.value: _l("The job was cancelled before this batch went: not sent."),
+}
+
+
+def batch_meaning_text(state: str, code: str | None) -> str:
+    """What a batch's outcome means for its recipients: a refusal in the gateway's words."""
+    if state == BatchState.REFUSED:
+        return codes.describe_send(code or "").text(language())
+    return word_for(BATCH_MEANING_WORDS, state, "")
+
+
+def job_cancelled_text(went: int) -> str:
+    """What a cancel did: the batches not handed over stopped; ``went`` recipients had
+    been handed over before it."""
+    if not went:
+        return _("The job is cancelled: nothing was sent.")
+    return ngettext("The job is cancelled: %(count)s recipient had been handed over to the "
+                    "gateway; the rest are not sent.",
+                    "The job is cancelled: %(count)s recipients had been handed over to the "
+                    "gateway; the rest are not sent.", went, count=format_number(went))
+
+
+def time_left_text(left: timedelta | None, state: str) -> str:
+    """How long the rest of a job will take at the measured pace."""
+    if state in (JobState.DONE, JobState.CANCELLED):
+        return _("None")
+    if left is None:
+        return _("Not known yet")
+    seconds = left.total_seconds()
+    if seconds < 60:
+        return _("Under a minute")
+    minutes = round(seconds / 60)
+    if minutes < 120:
+        return ngettext("About %(count)s minute", "About %(count)s minutes", minutes,
+                        count=format_number(minutes))
+    hours = round(minutes / 60)
+    return ngettext("About %(count)s hour", "About %(count)s hours", hours,
+                    count=format_number(hours))
+
+
+def unknown_note_text(unknown: int) -> str:
+    """What a job with recipients of unknown outcome means ("" with none)."""
+    if not unknown:
+        return ""
+    return ngettext("%(count)s recipient's batch was in flight when its worker stopped: it "
+                    "is not sent again. An administrator can check the gateway's results and "
+                    "mark its send in the send log.",
+                    "%(count)s recipients' batches were in flight when their worker stopped: "
+                    "they are not sent again. An administrator can check the gateway's "
+                    "results and mark their sends in the send log.", unknown,
+                    count=format_number(unknown))

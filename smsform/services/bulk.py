@@ -307,6 +307,8 @@ class Progress:
     pace: float | None
     left: timedelta | None
     unknown_send_ids: tuple[int, ...] = ()
+    test: bool = False  # a test job: its batches go with testflag and cost nothing
+    user_id: int | None = None  # whose job it is (who sees its numbers in full)
 
     @property
     def percent(self) -> int:
@@ -367,7 +369,7 @@ def progress(job_id: int) -> Progress | None:
         finished_at=job.finished_at, batch_total=job.batch_count, batch_done=done,
         batches=by_batch, recipient_total=job.recipient_count, recipients=by_recipient,
         forecast=job.forecast, used=used, at_most=used + at_most, pace=pace, left=left,
-        unknown_send_ids=tuple(unknown))
+        unknown_send_ids=tuple(unknown), test=bool(job.test), user_id=job.user_id)
 
 
 @dataclass(frozen=True)

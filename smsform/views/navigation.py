@@ -38,9 +38,9 @@ class Group:
 _DASHBOARD = _l("Dashboard")
 NAV: tuple[Group, ...] = (
     Group("home", _DASHBOARD, (Link("dashboard.index", _DASHBOARD, Permission.VIEW),)),
-    # templates and bulk jobs join the send form here
     Group("send", _l("Send"), (
         Link("send.smsform", _l("Send SMS"), Permission.SEND),
+        Link("bulk.index", _l("Bulk sends"), Permission.VIEW),
         Link("templates.index", _l("Templates"), Permission.VIEW),
     )),
     Group("history", _l("History"), (

@@ -13,7 +13,10 @@ contacts-import (an import's row report) and smsform-group (the form with a grou
 smsform-advertising (the advertising switch ticked: the text as it will be sent, counted)
 and smsform-advertising-refused (a text written as an advertisement without its sender's
 name and opt-out line, refused); optouts (the opt-out list, on a desktop and a phone) and
-result-optouts (an advertisement's outcome: the opted-out number left out).
+result-optouts (an advertisement's outcome: the opted-out number left out); bulk-check
+(a CP949 customer list's check page: totals, rows left out, the first messages, calls and
+cost) and bulk-progress (its job two batches in, on a desktop and a phone).
+``make_screenshots.py bulk`` writes only the bulk pages' shots.
 """
 
 from __future__ import annotations
@@ -271,6 +274,60 @@ def _optout_shots(browser: Browser, base_url: str, app: Flask) -> None:
     page.context.close()
 
 
+class _Stop(Exception):
+    """Ends a worker's run part-way, for a job caught in the middle."""
+
+
+def _bulk_shots(browser: Browser, base_url: str, app: Flask, backend: GatewayBackend,
+                tmp: str) -> None:
+    """A customer list's check page (bulk-check.png, -phone) and its job's progress two
+    batches of five in (bulk-progress.png, -phone)."""
+    from smsform.services import bulk
+    from tests.bulk_support import phones
+
+    backend.accounts["demo"].credits = 8420
+    surnames = "김이박최정강조윤장임한오서신권황안송류홍"
+    given = ("민준", "서연", "도윤", "지우", "하준", "서윤", "시우", "지호", "예준", "수아")
+    numbers = phones(4200, start=23456)
+    rows = [("고객명", "휴대폰", "등급")]
+    rows += [(surnames[i % len(surnames)] + given[i % len(given)], number,
+              ("VIP", "일반", "신규")[i % 3]) for i, number in enumerate(numbers)]
+    rows[7] = (rows[7][0], "010-123", rows[7][2])
+    rows[15] = (rows[15][0], rows[3][1], rows[15][2])
+    rows[40] = (rows[40][0], "", rows[40][2])
+    listing = Path(tmp) / "5월_고객명단.csv"
+    listing.write_text("\r\n".join(",".join(r) for r in rows) + "\r\n", encoding="cp949")
+    for suffix, viewport in VIEWPORTS.items():
+        page = _signed_in(browser, base_url, viewport)
+        page.goto(f"{base_url}/jobs/new")
+        page.set_input_files("#file", str(listing))
+        page.select_option("#sender", "02-123-4567")
+        page.fill("#text", "[하늘꽃집] {name}님, 5월 가정의 달 카네이션 예약을 받습니다. "
+                  "{등급} 고객님께 10% 할인.")
+        with page.expect_navigation():
+            page.click("#check-button")
+        _shot(page, f"bulk-check{suffix}.png")
+        with page.expect_navigation():
+            page.click("#start-button")
+        job_id = int(page.url.rstrip("/").split("/")[-1])
+        done = 0
+
+        def two_then_stop(_seconds: float) -> None:
+            nonlocal done
+            done += 1
+            if done >= 2:
+                raise _Stop
+
+        with app.app_context():
+            try:
+                bulk.run(job_id, "screenshot-worker", sleep=two_then_stop)
+            except _Stop:
+                pass
+        page.reload()
+        _shot(page, f"bulk-progress{suffix}.png")
+        page.context.close()
+
+
 def _embed_shot(browser: Browser, tmp: str) -> None:
     """A shop's back office (another origin, allowed) with the send form in its frame."""
     with serve(parent_app) as shop:
@@ -300,11 +357,17 @@ def _embed_shot(browser: Browser, tmp: str) -> None:
 def main() -> None:
     """Serve the app, take the screenshots, stop."""
     OUT.mkdir(parents=True, exist_ok=True)
+    only = sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp:
         backend = demo_backend()
-        app = browser_app(Path(tmp) / "screenshots.db", backend, **AD_SETTINGS)
+        app = browser_app(Path(tmp) / "screenshots.db", backend, SMSFORM_BULK_PACE_MS="1",
+                          **AD_SETTINGS)
         with serve(app) as base_url, sync_playwright() as playwright:
             browser = launch(playwright)
+            if only == ["bulk"]:
+                _bulk_shots(browser, base_url, app, backend, tmp)
+                browser.close()
+                return
             for suffix, viewport in VIEWPORTS.items():
                 page = _open(browser, base_url, viewport)
                 _fill(page, SHORT)
@@ -321,6 +384,7 @@ def main() -> None:
             _contacts_shots(browser, base_url, app, tmp)
             _advertising_shots(browser, base_url)
             _optout_shots(browser, base_url, app)
+            _bulk_shots(browser, base_url, app, backend, tmp)
             _embed_shot(browser, tmp)
             browser.close()
 
