@@ -175,6 +175,7 @@ class SendLogFilterForm(BaseForm):
 
     user = StringField("user")
     result = SelectField("result", choices=[], validate_choice=False)
+    delivery = SelectField("delivery", choices=[], validate_choice=False)
     q = StringField("q")
     start = StringField("from", name="from")
     end = StringField("to", name="to")

@@ -218,6 +218,11 @@ class SendRecipient(Model):
               postgresql_ops={"name": "text_pattern_ops"},
               sqlite_where=literal_column("name IS NOT NULL"),
               postgresql_where=literal_column("name IS NOT NULL")),
+        # The recipients of one delivery outcome (the send log's delivery filter); the
+        # waiting ones (no value) are found through their send instead.
+        Index("ix_send_recipients_delivery", "delivery", "send_id",
+              sqlite_where=literal_column("delivery IS NOT NULL"),
+              postgresql_where=literal_column("delivery IS NOT NULL")),
         Index(RECIPIENT_PHONE_TRGM, literal_column("phone"), postgresql_using="gin",
               postgresql_ops={"phone": "gin_trgm_ops"}).ddl_if(
             dialect="postgresql", callable_=_trigram_ops_visible),

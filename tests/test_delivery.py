@@ -16,7 +16,7 @@ from smsform.extensions import db
 from smsform.models import DeliverySync, Send, SendRecipient
 from smsform.services import delivery, sendlog
 from smsform.states import Delivery, Result
-from tests.support import valid_send
+from tests.support import page, valid_send
 
 _r = SendRecipient.__table__
 _s = Send.__table__
@@ -295,3 +295,80 @@ def test_the_cli_prints_the_figures_and_exits_1_when_the_gateway_stops_it(
     backend.accounts["demo"].secure_key = "a-newer-key"
     stopped = runner.invoke(args=["delivery", "sync"])
     assert stopped.exit_code == 1 and "-102" in stopped.output
+
+
+# --- shown: the send's page, the log's filter and counts, the JSON -----------------------
+
+
+def test_the_sends_page_shows_each_recipients_delivery_and_meaning(app, admin_client, clock):
+    admin_client.post("/smssend", data=valid_send(rphone="010-2222-3333,010-4444-0000"))
+    [send_id] = send_ids(app)
+    before = page(admin_client.get(f"/sends/{send_id}"))
+    assert [td.get_text(strip=True) for td in before.select("#recipient-list td.delivery")] \
+        == ["결과 대기", "결과 대기"]
+    sync(app)
+    soup = page(admin_client.get(f"/sends/{send_id}"))
+    cells = {tr.select_one(".number").get_text(): tr for tr in
+             soup.select("#recipient-list tbody tr")}
+    assert cells["010-2222-3333"]["data-delivery"] == "delivered"
+    failed = cells["010-4444-0000"]
+    assert failed["data-delivery"] == "failed"
+    assert "환불" in failed.select_one("td.delivery").get_text()  # refunded, with its time
+    assert failed.select_one(".meaning").get_text(strip=True)  # the code's meaning
+    assert soup.select_one("#delivery-summary").get_text() == "전달 1 · 실패 1"
+    body = admin_client.get(f"/sends/{send_id}", headers={"Accept": "application/json"}
+                            ).get_json()
+    by_phone = {r["phone"]: r for r in body["recipients_list"]}
+    assert by_phone["010-4444-0000"]["delivery"] == "failed"
+    assert by_phone["010-4444-0000"]["delivery_code"] == "3208"
+    assert by_phone["010-4444-0000"]["refunded_at"]
+    assert by_phone["010-2222-3333"]["delivery"] == "delivered"
+
+
+def test_the_log_filters_by_delivery_and_counts_each_row(app, admin_client, clock):
+    admin_client.post("/smssend", data=valid_send(rphone="010-2222-3333,010-4444-0000"))
+    admin_client.post("/smssend", data=valid_send(rphone="010-5555-6666"))
+    admin_client.post("/smssend", data=valid_send(rphone="010-5555-6666", testflag="Y"))
+    first, second, test = send_ids(app)
+    sync(app)
+    admin_client.post("/smssend", data=valid_send(rphone="010-7777-8888"))  # after the sync
+    *_, waiting = send_ids(app)
+    as_json = {"Accept": "application/json"}
+
+    def ids(delivery: str) -> list[int]:
+        return [item["id"] for item in admin_client.get(
+            f"/sends?delivery={delivery}", headers=as_json).get_json()["items"]]
+
+    assert ids("failed") == [first]
+    assert ids("delivered") == [second, first]
+    assert ids("waiting") == [waiting]
+    assert ids("no_report") == []
+    items = {i["id"]: i for i in admin_client.get("/sends", headers=as_json).get_json()["items"]}
+    assert items[first]["delivery"] == {"delivered": 1, "failed": 1}
+    assert items[test]["delivery"] is None  # a test reaches no phone
+    soup = page(admin_client.get("/sends"))
+    row = soup.select_one(f'#sends tr[data-id="{first}"] .delivery')
+    assert row.get_text() == "전달 1 · 실패 1"
+    empty = page(admin_client.get("/sends?delivery=no_report"))
+    assert empty.select_one("#no-match") is not None
+    bad = admin_client.get("/sends?delivery=lost", headers=as_json)
+    assert bad.status_code == 400 and list(bad.get_json()["errors"]) == ["delivery"]
+
+
+def test_a_mark_that_disagrees_with_the_list_is_shown(app, admin_client, clock):
+    admin_client.post("/smssend", data=valid_send())
+    [send_id] = send_ids(app)
+    with app.app_context(), db.engine.begin() as connection:  # the process died mid-call
+        created = connection.execute(select(_s.c.created_at)).scalar()
+        connection.execute(update(_s).values(result=Result.PENDING.value, cost=None,
+                                             created_at=created - timedelta(hours=1)))
+    assert admin_client.post(f"/sends/{send_id}/mark", data={"mark": "not_sent"}
+                             ).status_code == 303
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(update(_s).values(created_at=created))
+    sync(app, now=datetime.now(UTC) + timedelta(hours=1))
+    soup = page(admin_client.get(f"/sends/{send_id}"))
+    assert soup.select_one("#mark-disagrees") is not None
+    assert soup.select_one("#listed-at") is not None
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.execute(select(_s.c.marked)).scalar() == "not_sent"  # kept

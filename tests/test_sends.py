@@ -25,7 +25,7 @@ from tests.support import build_app, make_user, page, sign_in, valid_send
 JSON = {"Accept": "application/json"}
 ROLES = ("viewer", "sender", "admin")
 ITEM_KEYS = {"id", "created_at", "user", "source", "sender", "kind", "recipients", "cost",
-             "forecast", "test", "result", "code", "marked"}
+             "forecast", "test", "result", "code", "marked", "delivery"}
 
 
 # -- the log as a test sets it up -----------------------------------------------------
@@ -193,7 +193,7 @@ def test_newest_first_in_the_json_shape(app, admin):
         "id": new, "created_at": None, "user": "kim", "source": "json",
         "sender": "010-1234-5678", "kind": "lms", "recipients": 2, "cost": 0, "forecast": 0,
         "test": True,
-        "result": "test", "code": "test", "marked": None}
+        "result": "test", "code": "test", "marked": None, "delivery": None}
     assert datetime.fromisoformat(first["created_at"]).utcoffset() == timedelta(hours=9)
     assert second["created_at"] == "2026-03-01T09:30:00+09:00"
     assert second["kind"] == "sms"
@@ -521,8 +521,9 @@ def test_a_send_in_full(app, admin):
     assert soup.select_one("#text").get_text() == "{name}님, 주문이 접수되었습니다."
     rows = [[td.get_text() for td in tr.select("td")]
             for tr in soup.select("#recipient-list tbody tr")]
-    assert rows == [["010-2222-3333", "홍길동", "홍길동님, 주문이 접수되었습니다."],
-                    ["010-4444-5555", "김철수", "김철수님, 주문이 접수되었습니다."]]
+    # A reservation the gateway took: its recipients wait for the result list's report.
+    assert rows == [["010-2222-3333", "홍길동", "홍길동님, 주문이 접수되었습니다.", "결과 대기"],
+                    ["010-4444-5555", "김철수", "김철수님, 주문이 접수되었습니다.", "결과 대기"]]
     assert soup.select_one("#code").get_text() == "-"  # the gateway answered a word, not a code
     assert soup.select_one("#code-text").get_text(strip=True)  # what the code means
 

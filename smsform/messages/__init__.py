@@ -80,6 +80,7 @@ from smsform.messages.contacts import contacts_number_search_text
 from smsform.messages.delivery import (
     DELIVERY_MEANINGS,
     DELIVERY_WORDS,
+    delivery_counts_text,
     delivery_state_meaning,
     delivery_state_text,
     sync_stopped_text,
@@ -151,7 +152,8 @@ __all__ = [
     "api_problem_text", "api_too_many_text", "check_input_text",
     "choice_text", "COMPLIANCE_SENTENCES", "format_params", "in_both", "language", "terminal_time",
     "whole_number_text",
-    "DELIVERY_MEANINGS", "DELIVERY_WORDS", "delivery_state_meaning", "delivery_state_text",
+    "DELIVERY_MEANINGS", "DELIVERY_WORDS", "delivery_counts_text", "delivery_state_meaning",
+    "delivery_state_text",
     "sync_stopped_text", "sync_summary_text",
     "ROW_SEND_TYPE_WORDS", "ROW_STATUS_WORDS", "delivery_text", "gateway_check_text",
     "credit_failure_text", "gateway_check_value", "gateway_failure_text", "list_throttled_text",

@@ -13,7 +13,7 @@ from smsform.states import Delivery
 #: A recipient's delivery, for a person.
 DELIVERY_WORDS: dict[str, object] = {
     Delivery.WAITING.value: _l("Waiting for the report"),
-    Delivery.DELIVERED.value: _l("Delivered"),
+    Delivery.DELIVERED.value: _l("Reached the phone"),
     Delivery.FAILED.value: _l("Failed"),
     Delivery.NO_REPORT.value: _l("No report"),
 }
@@ -60,3 +60,12 @@ def sync_stopped_text(stopped: str, detail: str = "") -> str:
         return _("The delivery sync stopped: the gateway's result list could not be read "
                  "(%(detail)s). It is tried again at the next sync.", detail=detail or "-")
     return _("The delivery sync stopped: the gateway answered %(code)s.", code=stopped)
+
+
+def delivery_counts_text(counts: dict[str, int]) -> str:
+    """A send's recipients by delivery outcome, in the outcomes' order: "Delivered 3 ·
+    Failed 1" (outcomes with none are left out)."""
+    parts = [f"{delivery_state_text(state.value)} {format_number(counts[state.value])}"
+             for state in (Delivery.DELIVERED, Delivery.FAILED, Delivery.WAITING,
+                           Delivery.NO_REPORT) if counts.get(state.value)]
+    return " · ".join(parts)

@@ -135,6 +135,7 @@ REFUSALS: dict[type[Refusal], dict[str, LazyString]] = {
         "control_chars": CONTROL_CHARS,
         "unknown_user": _l("There is no user named %(name)s."),
         "unknown_result": _l("Unknown result %(value)s; use one of %(choices)s."),
+        "unknown_delivery": _l("Unknown delivery %(value)s; use one of %(choices)s."),
         "q_too_long": SEARCH_TOO_LONG,
         "q_too_many_words": _l("Search for at most %(max)s words at once."),
         "q_word_too_short": _l("Each word must have at least %(min)s characters."),

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, or_, select, update
 
 from cafe24.calls import LIST_DAY_MAX, LIST_DISPLAY_MAX, ResultQuery
 from cafe24.client import Cafe24Client
@@ -454,6 +454,18 @@ def last_run() -> dict[str, object] | None:
 def calls_needed(records: int) -> int:
     """The list calls ``records`` records of one kind take, 50 a call (at least one)."""
     return max(1, math.ceil(records / LIST_DISPLAY_MAX))
+
+
+def condition(state: Delivery) -> ColumnElement[bool]:
+    """The sends (a WHERE on ``sends``) with a recipient whose delivery is ``state``:
+    an indexed look-up of the outcome's recipients; ``waiting``: a send that reached the
+    gateway for phones whose recipients are not all final yet."""
+    s, r = _sends.c, _recipients.c
+    if state is Delivery.WAITING:
+        return and_(s.test.is_(False), s.delivery_done_at.is_(None),
+                    or_(s.result.in_(_TAKEN), s.listed_at.is_not(None)),
+                    exists().where(r.send_id == s.id, r.delivery.is_(None)))
+    return s.id.in_(select(r.send_id).where(r.delivery == state.value))
 
 
 def counts(send_ids: Iterable[int]) -> dict[int, dict[str, int]]:

@@ -20,7 +20,7 @@ import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -54,7 +54,7 @@ from smsform.models import (
     korea_day_start,
     utcnow,
 )
-from smsform.services import query_args, search_index
+from smsform.services import delivery, query_args, search_index
 from smsform.services.query_args import FilterError, FilterProblem
 from smsform.services.sendlog import (
     digits,
@@ -64,7 +64,7 @@ from smsform.services.sendlog import (
     unknown_condition,
 )
 from smsform.services.visibility import EVERYTHING, Reader, mask_name
-from smsform.states import Result
+from smsform.states import Delivery, Result
 
 _sends = Send.__table__
 _recipients = SendRecipient.__table__
@@ -94,7 +94,9 @@ SEARCH_SECONDS = 3.0
 PROGRESS_STEPS = 1000
 EXPORT_BATCH = 1000
 #: The query-string values the filters read; each may be given once.
-FILTER_FIELDS = ("user", "result", "q", "from", "to", "page")
+FILTER_FIELDS = ("user", "result", "delivery", "q", "from", "to", "page")
+#: The delivery filter's values (services.delivery; ``waiting``: no outcome yet).
+DELIVERIES = tuple(Delivery)
 
 _LIKE_SPECIAL = re.compile(r"([\\%_])")
 #: pg_trgm takes trigrams only from runs of letters and digits: a word with no three in a row
@@ -113,6 +115,7 @@ class LogFilter:
     user: str = ""
     user_ids: tuple[int, ...] = ()  # the users ``user`` names (whole, or a part of names)
     result: str = ""
+    delivery: str = ""  # a recipient's delivery (states.Delivery): sends with one such
     q: str = ""
     phone: str = ""  # digits, when ``q`` is a whole phone number
     digits: str = ""  # digits, when ``q`` may be a part of a number (5678, 2222-33)
@@ -123,7 +126,8 @@ class LogFilter:
 
     def as_args(self) -> dict[str, str]:
         """The filters as query-string values (for paging and export links)."""
-        args = {"user": self.user, "result": self.result, "q": self.q,
+        args = {"user": self.user, "result": self.result, "delivery": self.delivery,
+                "q": self.q,
                 "from": self.day_from.isoformat() if self.day_from else "",
                 "to": self.day_to.isoformat() if self.day_to else ""}
         return {k: v for k, v in args.items() if v}
@@ -178,19 +182,23 @@ def parse_filter(args: Mapping[str, Sequence[str]]) -> LogFilter:
     """The filters from the query string (each name to its values); raises FilterError
     naming every bad value. Names other than FILTER_FIELDS are not looked at."""
     problems: list[FilterProblem] = []
-    raw = {name: query_args.single(args, name, problems) for name in ("user", "result", "q",
-                                                                       "page")}
+    raw = {name: query_args.single(args, name, problems)
+           for name in ("user", "result", "delivery", "q", "page")}
     result = raw["result"]
     if result and result not in RESULTS:
         problems.append(FilterProblem("result", "unknown_result", {
             "value": result[:32], "choices": ", ".join(RESULTS)}))
+    if raw["delivery"] and raw["delivery"] not in DELIVERIES:
+        problems.append(FilterProblem("delivery", "unknown_delivery", {
+            "value": raw["delivery"][:32], "choices": ", ".join(DELIVERIES)}))
     day_from, day_to = query_args.days(args, problems)
     phone, part, words = _search(raw["q"], problems)
     page = query_args.page(raw["page"], problems, MAX_PAGE)
     user_ids = _user_ids(raw["user"], problems) if not problems else ()
     if problems:
         raise FilterError(problems)
-    return LogFilter(user=raw["user"], user_ids=user_ids, result=result, q=raw["q"],
+    return LogFilter(user=raw["user"], user_ids=user_ids, result=result,
+                     delivery=raw["delivery"], q=raw["q"],
                      phone=phone, digits=part, words=words, day_from=day_from, day_to=day_to,
                      page=page)
 
@@ -258,6 +266,8 @@ def _conditions(log_filter: LogFilter, now: datetime,
         conditions.append(s.user_id.in_(log_filter.user_ids))
     if log_filter.result:
         conditions.append(_result_condition(log_filter.result, now))
+    if log_filter.delivery:
+        conditions.append(delivery.condition(Delivery(log_filter.delivery)))
     if log_filter.phone:
         conditions.append(s.id.in_(select(_recipients.c.send_id)
                                    .where(_recipients.c.phone == log_filter.phone)))
@@ -531,13 +541,22 @@ class LogRow:
     text: str | None  # None once purged
     subject: str | None
     purged: bool
+    listed: bool = False  # the gateway's result list showed one of its recipients
+    #: Its recipients by delivery outcome (services.delivery), for a send that reached
+    #: phones; None for a test, a refusal, a send never made, or an unknown one never listed.
+    delivery: dict[str, int] | None = None
+
+    @property
+    def reaches_phones(self) -> bool:
+        """The gateway took it for phones (or the list showed it did): delivery applies."""
+        return not self.test and (self.result in Result.CHARGED or self.listed)
 
 
 _LIST_COLUMNS = (
     _sends.c.id, _sends.c.created_at, _sends.c.user_id, _sends.c.actor, _sends.c.source,
     _sends.c.sender, _sends.c.kind, _sends.c.recipient_count, _sends.c.recipients, _sends.c.cost,
     _sends.c.forecast, _sends.c.test, _sends.c.result, _sends.c.code, _sends.c.marked,
-    _sends.c.text, _sends.c.subject, _sends.c.purged_at)
+    _sends.c.text, _sends.c.subject, _sends.c.purged_at, _sends.c.listed_at)
 
 
 def _pairs(recipients_json: str | None) -> list[tuple[str, str | None]]:
@@ -560,7 +579,7 @@ def _log_row(row, reader: Reader, now: datetime,
         forecast=row.forecast, test=bool(row.test),
         result=effective_result(row.result, row.created_at, now),
         code=row.code, marked=row.marked, text=row.text, subject=row.subject,
-        purged=row.purged_at is not None)
+        purged=row.purged_at is not None, listed=row.listed_at is not None)
 
 
 @dataclass(frozen=True)
@@ -576,7 +595,7 @@ class LogPage:
 def _summed(connection: Connection, log_filter: LogFilter) -> int | None:
     """The total from SQLite's counts table, when the filters are only user, a stored result
     and days (a sum of at most days x users x results rows); None otherwise."""
-    if log_filter.phone or log_filter.words or (
+    if log_filter.phone or log_filter.words or log_filter.delivery or (
             log_filter.result and log_filter.result not in Result.SUMMED):
         return None
     if not has_sqlite_table(connection, f"{SEND_SEARCH}_counts"):
@@ -620,8 +639,15 @@ def page(log_filter: LogFilter, *, reader: Reader, now: datetime | None = None) 
     except FilterError:
         db.session.rollback()  # PostgreSQL: the stopped statement's transaction
         raise
-    return LogPage([_log_row(r, reader, now) for r in rows], total, log_filter.page,
-                   max(1, -(-total // PAGE_SIZE)))
+    return LogPage(_with_delivery([_log_row(r, reader, now) for r in rows]), total,
+                   log_filter.page, max(1, -(-total // PAGE_SIZE)))
+
+
+def _with_delivery(rows: list[LogRow]) -> list[LogRow]:
+    """The rows with their recipients' delivery counts (one grouped read for the page)."""
+    counts = delivery.counts([row.id for row in rows if row.reaches_phones])
+    return [replace(row, delivery=counts.get(row.id, {})) if row.reaches_phones else row
+            for row in rows]
 
 
 def _page_rows(connection: Connection, plan: _Plan,
@@ -697,6 +723,14 @@ class LoggedRecipient:
     phone: str
     name: str | None
     text: str | None
+    #: Its delivery (states.Delivery values; ``waiting`` when none yet) for a send that
+    #: reached phones, else None; the list's time (KST), code, refund time, and whether the
+    #: listed record could have been another copy too.
+    delivery: str | None = None
+    delivery_at: datetime | None = None
+    delivery_code: str | None = None
+    refunded_at: datetime | None = None
+    ambiguous: bool = False
 
 
 @dataclass(frozen=True)
@@ -722,18 +756,46 @@ class SendDetail:
     #: (masked for a reader who sees the send masked), how many opted-out numbers it concerned.
     excluded: tuple[str, ...] = ()
     opted_out: int = 0
+    #: When the gateway's result list first showed one of its recipients (KST; None: not
+    #: yet), and its recipients by delivery outcome (empty when delivery does not apply).
+    listed_at: datetime | None = None
+    delivery: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def disagreement(self) -> bool:
+        """An administrator marked it not sent, but the gateway's list shows it was."""
+        return self.marked_by is not None and self.row.marked == "not_sent" \
+            and self.listed_at is not None
 
 
-def _recipients_of(text: str | None, recipients_json: str | None,
-                   masked: bool) -> list[LoggedRecipient]:
+def _recipients_of(text: str | None, recipients_json: str | None, masked: bool,
+                   deliveries: dict[int, Any] | None = None) -> list[LoggedRecipient]:
     pairs = [(phone, _name_shown(name, masked)) for phone, name in _pairs(recipients_json)]
     named = [Recipient(phone, name) for phone, name in pairs if name]
     merged = iter(merge_all(text, named)) if text and named else iter(())
     out = []
-    for phone, name in pairs:
+    for position, (phone, name) in enumerate(pairs):
         text_for_name = next(merged).text if name and text and named else None
-        out.append(LoggedRecipient(_shown(phone, masked), name, text_for_name))
+        shown = LoggedRecipient(_shown(phone, masked), name, text_for_name)
+        if deliveries is not None:
+            found = deliveries.get(position)
+            shown = replace(shown, delivery=Delivery.WAITING.value) if found is None \
+                else replace(shown, delivery=found.delivery or Delivery.WAITING.value,
+                             delivery_at=in_korea(found.delivery_at),
+                             delivery_code=found.delivery_code,
+                             refunded_at=in_korea(found.refunded_at),
+                             ambiguous=bool(found.delivery_ambiguous))
+        out.append(shown)
     return out
+
+
+def _deliveries(send_id: int) -> dict[int, Any]:
+    """A send's recipients' delivery columns, by position."""
+    r = _recipients.c
+    rows = db.session.execute(
+        select(r.position, r.delivery, r.delivery_at, r.delivery_code, r.refunded_at,
+               r.delivery_ambiguous).where(r.send_id == send_id)).all()
+    return {row.position: row for row in rows}
 
 
 def detail(send_id: int, *, reader: Reader, with_answer: bool,
@@ -748,9 +810,14 @@ def detail(send_id: int, *, reader: Reader, with_answer: bool,
     if row is None:
         return None
     masked = not reader.in_full(row.user_id)
+    log_row = _log_row(row, reader, now or utcnow())
+    deliveries = _deliveries(send_id) if log_row.reaches_phones else None
+    recipients = _recipients_of(row.text, row.recipients, masked, deliveries)
+    counts: dict[str, int] = {}
+    for recipient in recipients if deliveries is not None else ():
+        counts[recipient.delivery or ""] = counts.get(recipient.delivery or "", 0) + 1
     return SendDetail(
-        row=_log_row(row, reader, now or utcnow()),
-        recipients=_recipients_of(row.text, row.recipients, masked),
+        row=log_row, recipients=recipients, listed_at=in_korea(row.listed_at), delivery=counts,
         client_address=None if masked else row.client_address,
         reserve_at=in_korea(row.reserve_at),
         repeat_num=row.repeat_num, repeat_minutes=row.repeat_minutes, remaining=row.remaining,

@@ -24,7 +24,7 @@ from smsform.ids import MAX_ID
 from smsform.permissions import Permission, requires
 from smsform.services import sendlog, sendlog_query
 from smsform.services.query_args import FilterProblem
-from smsform.services.sendlog_query import ExportRow, FilterError, LogRow
+from smsform.services.sendlog_query import ExportRow, FilterError, LoggedRecipient, LogRow
 from smsform.states import Result
 from smsform.views.csv_export import csv_stream
 from smsform.views.paging import pager
@@ -67,6 +67,8 @@ def _filter_form() -> SendLogFilterForm:
     form = SendLogFilterForm(request.args)
     form.result.choices = [("", _("All results"))] + [
         (r, messages.log_result_text(r)) for r in sendlog_query.RESULTS]
+    form.delivery.choices = [("", _("Any delivery"))] + [
+        (d, messages.delivery_state_text(d)) for d in sendlog_query.DELIVERIES]
     return form
 
 
@@ -117,7 +119,8 @@ def _item(row: LogRow) -> dict[str, Any]:
             "user": row.user, "source": row.source, "sender": row.sender, "kind": row.kind,
             "recipients": row.recipients, "cost": row.cost, "forecast": row.forecast,
             "test": row.test,
-            "result": row.result, "code": row.code, "marked": row.marked}
+            "result": row.result, "code": row.code, "marked": row.marked,
+            "delivery": row.delivery}
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,7 @@ class ListRow:
     cost_text: str  # what it was charged, or that it is not known (at most the forecast)
     forecast_text: str  # the forecast, when it differs from what was charged; else ""
     source_text: str  # the way it came in, in words
+    delivery_text: str  # its recipients by delivery outcome, or ""
 
 
 def _excerpt(row: LogRow) -> str:
@@ -149,7 +153,8 @@ def _list_row(row: LogRow) -> ListRow:
                    messages.cost_text(row.cost, row.forecast, row.result),
                    messages.forecast_text(row.forecast)
                    if row.cost is not None and row.cost != row.forecast else "",
-                   messages.source_text(row.source))
+                   messages.source_text(row.source),
+                   messages.delivery_counts_text(row.delivery) if row.delivery else "")
 
 
 def _csv_rows(rows: Iterator[ExportRow]) -> Iterator[tuple[object, ...]]:
@@ -177,11 +182,16 @@ def show(send_id: int) -> Any:
     row = detail.row
     if wants_json():
         return {**_item(row), "subject": row.subject, "text": row.text,
-                "recipients_list": [{"phone": r.phone, "name": r.name, "text": r.text}
-                                    for r in detail.recipients],
-                "purged": row.purged, "advertising": detail.advertising}
+                "recipients_list": [{"phone": r.phone, "name": r.name, "text": r.text,
+                                     **_delivery_item(r)} for r in detail.recipients],
+                "purged": row.purged, "advertising": detail.advertising,
+                "listed_at": detail.listed_at.isoformat(timespec="seconds")
+                if detail.listed_at else None}
     return render_template(
         "sends/show.html", detail=detail, row=row, source_text=messages.source_text(row.source),
+        delivery_rows=[_delivery_cell(r) for r in detail.recipients],
+        delivery_summary=messages.delivery_counts_text(detail.delivery)
+        if detail.delivery else "",
         gateway_code=messages.gateway_code(row.code),
         result_text=messages.log_result_text(row.result),
         cost_text=messages.cost_text(row.cost, row.forecast, row.result),
@@ -190,6 +200,51 @@ def show(send_id: int) -> Any:
         mark_text=messages.log_mark_text(row.marked),
         named=any(r.name for r in detail.recipients),
         can_mark=row.result == Result.UNKNOWN and current_user.can(Permission.MARK_SENDS))
+
+
+def _delivery_item(recipient: LoggedRecipient) -> dict[str, Any]:
+    """A recipient's delivery in the JSON answer (nothing for a send that reached no phone)."""
+    if recipient.delivery is None:
+        return {}
+    return {"delivery": recipient.delivery,
+            "delivery_at": recipient.delivery_at.isoformat(timespec="seconds")
+            if recipient.delivery_at else None,
+            "delivery_code": recipient.delivery_code,
+            "delivery_meaning": _delivery_meaning(recipient),
+            "refunded_at": recipient.refunded_at.isoformat(timespec="seconds")
+            if recipient.refunded_at else None,
+            "delivery_ambiguous": recipient.ambiguous}
+
+
+def _delivery_meaning(recipient: LoggedRecipient) -> str:
+    """What a recipient's delivery means: the gateway's code's meaning for a failure that
+    gave one, else the outcome's own sentence."""
+    if recipient.delivery_code:
+        return messages.delivery_text(recipient.delivery_code)
+    return messages.delivery_state_meaning(recipient.delivery)
+
+
+@dataclass(frozen=True)
+class DeliveryCell:
+    """One recipient's delivery as the detail page's table shows it."""
+
+    state: str  # states.Delivery value, "" when delivery does not apply
+    text: str
+    when: str  # the list's time, KST, or ""
+    meaning: str
+    refunded: str  # the refund time, or ""
+    ambiguous: bool
+
+
+def _delivery_cell(recipient: LoggedRecipient) -> DeliveryCell:
+    if recipient.delivery is None:
+        return DeliveryCell("", "", "", "", "", False)
+    return DeliveryCell(
+        recipient.delivery, messages.delivery_state_text(recipient.delivery),
+        recipient.delivery_at.strftime("%Y-%m-%d %H:%M") if recipient.delivery_at else "",
+        _delivery_meaning(recipient),
+        recipient.refunded_at.strftime("%Y-%m-%d %H:%M") if recipient.refunded_at else "",
+        recipient.ambiguous)
 
 
 @bp.route(f"/sends/<int(max={MAX_ID}):send_id>/mark", methods=["POST"])
