@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from smsform.extensions import db
-from smsform.models import Job, JobBatch, Send, utcnow
+from smsform.models import Job, JobBatch, Send, User, utcnow
 from smsform.services import bulk, sendlog, tokens
 from smsform.states import BatchState, JobState, Result
 from tests.bulk_support import make_job, phones, sent_numbers, states
-from tests.support import send_calls
+from tests.support import make_user, send_calls
 
 DEAD = "elsewhere:1:1"  # a worker of another machine: only its lease's end frees the job
 
@@ -115,3 +115,20 @@ def test_a_worker_holding_a_live_lease_is_left_alone(app, backend):
         bulk.run(job_id, "w2")  # another worker: the job is held
     assert states(app, job_id) == [(1, BatchState.SENDING, None)]
     assert send_calls(backend) == []
+
+
+def test_an_administrators_mark_of_the_unknown_batchs_send_settles_what_the_job_cost(app,
+                                                                                  backend):
+    backend.accounts["demo"].credits = 10_000
+    job_id, send_id = died_holding_a_batch(app, phones(1500), logged="pending")
+    make_user(app, "boss", "a-long-enough-password", "admin")
+    with app.app_context():
+        bulk.pick_up()
+        bulk.run(job_id, "w2")
+        before = bulk.progress(job_id)
+        boss = db.session.scalars(select(User).where(User.username == "boss")).one()
+        sendlog.mark(send_id, "sent", user_id=boss.id, actor="boss", address=None)
+        after = bulk.progress(job_id)
+    assert (before.used, before.at_most) == (501, 1500)
+    assert (after.used, after.at_most) == (1500, 1500)
+    assert after.batches[BatchState.UNKNOWN] == 1  # still unknown, with its mark beside it

@@ -284,9 +284,12 @@ class Progress:
     """A job's figures for its page and the API.
 
     Batch and recipient counts are by the batch's state (``BatchState`` values: waiting
-    counts ``sending`` too); ``used`` is the credit charged so far (accepted batches),
-    ``at_most`` adds what the unknown ones may have cost; ``pace`` the measured seconds per
-    batch (None before two have gone), ``left`` the time the rest will take at that pace.
+    counts ``sending`` too); ``used`` is the credit charged so far (accepted batches, and
+    unknown ones an administrator marked sent), ``at_most`` adds what the unmarked unknown
+    ones may have cost; ``pace`` the measured seconds a batch takes (the newest batches'
+    calls and the pause after each; None before one has gone), ``left`` the time the rest
+    will take at that pace; ``unknown_send_ids`` the send log rows of the unknown batches
+    (``/sends/<id>``, where an administrator marks them).
     """
 
     job_id: int
@@ -321,28 +324,37 @@ class Progress:
         return self.recipient_total - self.recipients.get(BatchState.WAITING, 0)
 
 
+#: How many of the newest batches the measured pace averages.
+PACE_SAMPLE = 20
+
+
 def progress(job_id: int) -> Progress | None:
-    """The job's figures (None: no such job): one read of the job and one aggregate of its
-    batches."""
-    b = _batches.c
+    """The job's figures (None: no such job): the job, an aggregate of its batches by
+    state, its newest batches' times (the pace) and its unknown ones' send log rows (an
+    administrator's mark settles what they cost)."""
+    b, s = _batches.c, _sends.c
     with db.engine.connect() as connection:
         job = connection.execute(select(_jobs).where(_jobs.c.id == job_id)).first()
         if job is None:
             return None
         counted = connection.execute(
             select(b.state, func.count(), func.coalesce(func.sum(b.recipient_count), 0),
-                   func.coalesce(func.sum(b.cost), 0), func.coalesce(func.sum(b.forecast), 0),
-                   func.min(b.claimed_at), func.max(b.finished_at))
+                   func.coalesce(func.sum(b.cost), 0))
             .where(b.job_id == job_id).group_by(b.state)).all()
+        timed = connection.execute(
+            select(b.claimed_at, b.finished_at).where(
+                b.job_id == job_id, b.claimed_at.is_not(None), b.finished_at.is_not(None),
+                b.state != BatchState.CANCELLED.value)
+            .order_by(b.finished_at.desc()).limit(PACE_SAMPLE)).all()
         unknown = connection.execute(
-            select(b.send_id).where(b.job_id == job_id, b.state == BatchState.UNKNOWN.value,
-                                    b.send_id.is_not(None)).order_by(b.number)).scalars().all()
+            select(b.send_id, b.forecast, s.marked, s.cost)
+            .outerjoin(_sends, s.id == b.send_id)
+            .where(b.job_id == job_id, b.state == BatchState.UNKNOWN.value)
+            .order_by(b.number)).all()
     by_batch: dict[str, int] = {}
     by_recipient: dict[str, int] = {}
-    used = at_most = done = 0
-    first: datetime | None = None
-    last: datetime | None = None
-    for state, count, people, cost, forecast, claimed, finished in counted:
+    used = done = 0
+    for state, count, people, cost in counted:
         key = BatchState.WAITING.value if state == BatchState.SENDING else state
         by_batch[key] = by_batch.get(key, 0) + count
         by_recipient[key] = by_recipient.get(key, 0) + people
@@ -350,16 +362,13 @@ def progress(job_id: int) -> Progress | None:
             done += count
         if state == BatchState.ACCEPTED:
             used += cost
-        if state == BatchState.UNKNOWN:
-            at_most += forecast
-        if state != BatchState.WAITING and claimed is not None:
-            first = claimed if first is None else min(first, claimed)
-        if finished is not None:
-            last = finished if last is None else max(last, finished)
-    gone = sum(by_batch.get(s, 0) for s in (BatchState.ACCEPTED, BatchState.REFUSED,
-                                             BatchState.NOT_SENT, BatchState.UNKNOWN))
-    pace = ((last - first).total_seconds() / gone
-            if first is not None and last is not None and gone >= 2 else None)
+    # An unknown batch costs what an administrator's mark of its send says, else at most
+    # its forecast.
+    used += sum(row.cost or 0 for row in unknown if row.marked is not None)
+    at_most = used + sum(row.forecast for row in unknown if row.marked is None)
+    pace_ms = job.pace_ms if job.pace_ms is not None else _settings().bulk_pace_ms
+    pace = (sum((f - c).total_seconds() for c, f in timed) / len(timed) + pace_ms / 1000
+            if timed else None)
     waiting = by_batch.get(BatchState.WAITING, 0)
     left = (timedelta(seconds=pace * waiting) if pace is not None and job.state in
             (JobState.RUNNING, JobState.PAUSED) else None)
@@ -368,8 +377,9 @@ def progress(job_id: int) -> Progress | None:
         resume_at=job.resume_at, send_at=job.send_at, started_at=job.started_at,
         finished_at=job.finished_at, batch_total=job.batch_count, batch_done=done,
         batches=by_batch, recipient_total=job.recipient_count, recipients=by_recipient,
-        forecast=job.forecast, used=used, at_most=used + at_most, pace=pace, left=left,
-        unknown_send_ids=tuple(unknown), test=bool(job.test), user_id=job.user_id)
+        forecast=job.forecast, used=used, at_most=at_most, pace=pace, left=left,
+        unknown_send_ids=tuple(row.send_id for row in unknown if row.send_id is not None),
+        test=bool(job.test), user_id=job.user_id)
 
 
 @dataclass(frozen=True)
@@ -774,7 +784,7 @@ def claim_batch(job_id: int, worker: str) -> Row[Any] | None:
     PostgreSQL the candidate is locked ``FOR UPDATE SKIP LOCKED``, so two workers never
     take the same one. None when no batch is left to take."""
     b, j = _batches.c, _jobs.c
-    for _attempt in range(5):
+    while True:  # a lost race means another worker took that batch: try the next one
         with db.engine.begin() as connection:
             candidate = select(b.number).where(
                 b.job_id == job_id, b.state == BatchState.WAITING.value).order_by(
@@ -795,7 +805,6 @@ def claim_batch(job_id: int, worker: str) -> Row[Any] | None:
             running = connection.execute(select(j.state).where(j.id == job_id)).scalar()
             if running != JobState.RUNNING:
                 return None
-    return None
 
 
 def _request(job: Row[Any], batch: Row[Any]) -> SendRequest:
