@@ -415,3 +415,19 @@ def test_an_expired_form_comes_back_with_what_was_typed(csrf_app):
     assert shown.select_one(".flash.error") is not None
     with csrf_app.app_context():
         assert bulk.listing()[0] == 0  # nothing kept
+
+
+def test_a_batch_of_unknown_outcome_is_shown_with_its_send_to_mark(app, backend):
+    from tests.test_bulk_recovery import died_holding_a_batch
+
+    backend.accounts["demo"].credits = 10_000
+    job_id, send_id = died_holding_a_batch(app, phones(2000), logged="pending")
+    with app.app_context():
+        bulk.pick_up()
+        bulk.run(job_id, "w2")
+    admin = sign_in(app, "admin")
+    shown = page(admin.get(f"/jobs/{job_id}?lang=ko"))
+    assert shown.select_one("#fig-unknown").text == "999"
+    assert "999" in shown.select_one("#unknown-note").text
+    assert [a["href"] for a in shown.select("#unknown-sends a")] == [f"/sends/{send_id}"]
+    assert admin.get(f"/jobs/{job_id}.json").get_json()["unknown_send_ids"] == [send_id]

@@ -453,7 +453,7 @@ def figures(progress: bulk.Progress) -> dict[str, Any]:
             "recipients": dict(progress.recipients), "credits_used": progress.used,
             "credits_at_most": progress.at_most,
             "seconds_left": progress.left.total_seconds() if progress.left else None,
-            "test": test, "text": text}
+            "unknown_send_ids": list(progress.unknown_send_ids), "test": test, "text": text}
 
 
 def _progress_json(job_id: int) -> dict[str, Any]:
