@@ -372,3 +372,39 @@ def test_a_mark_that_disagrees_with_the_list_is_shown(app, admin_client, clock):
     assert soup.select_one("#listed-at") is not None
     with app.app_context(), db.engine.connect() as connection:
         assert connection.execute(select(_s.c.marked)).scalar() == "not_sent"  # kept
+
+
+def test_the_dashboard_shows_the_delivery_rate_failures_by_meaning_and_no_report(
+        app, admin_client, backend, clock):
+    admin_client.post("/smssend", data=valid_send(
+        rphone="010-2222-3333,010-3333-4444,010-5555-6666,010-4444-0000"))
+    sync(app)
+    backend.settle_after = timedelta(days=30)
+    admin_client.post("/smssend", data=valid_send(rphone="010-7777-8888"))
+    sync(app, now=datetime.now(UTC) + timedelta(hours=25))  # the second never reported
+    soup = page(admin_client.get("/dashboard"))
+    # 3 delivered of 5 final (1 failed, 1 without a report)
+    assert soup.select_one("#delivery-week .rate").get_text() == "60.0%"
+    assert soup.select_one("#delivery-month .rate").get_text() == "60.0%"
+    no_report = soup.select_one("#delivery-no-report a")
+    assert no_report["href"] == "/sends?delivery=no_report" and "1" in no_report.get_text()
+    [failure] = soup.select("#delivery-failures li")
+    assert failure["data-code"] == "3208" and failure.get_text().startswith("1 ·")
+
+
+def test_the_dashboard_says_nothing_is_final_yet(app, admin_client, clock):
+    soup = page(admin_client.get("/dashboard"))
+    assert soup.select_one("#delivery-week .rate").get_text() == "-"
+    assert soup.select_one("#delivery-failures") is None
+
+
+def test_the_gateway_page_shows_the_last_sync_and_a_102(app, admin_client, backend, clock):
+    assert page(admin_client.get("/gateway")).select_one("#sync-never") is not None
+    admin_client.post("/smssend", data=valid_send())
+    backend.accounts["demo"].secure_key = "a-newer-key"
+    sync(app)
+    soup = page(admin_client.get("/gateway"))
+    stopped = soup.select_one("#sync-stopped")
+    assert stopped["data-stopped"] == "-102" and "-102" in stopped.get_text()
+    body = admin_client.get("/gateway", headers={"Accept": "application/json"}).get_json()
+    assert body["delivery_sync"]["stopped"] == "-102"

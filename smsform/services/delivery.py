@@ -43,7 +43,7 @@ from cafe24.errors import Cafe24Error, GatewayRefused
 from cafe24.schedule import KST
 from smsform import logs
 from smsform.extensions import db
-from smsform.models import DeliverySync, Send, SendRecipient, utcnow
+from smsform.models import DeliverySync, Send, SendRecipient, korea_day_start, utcnow
 from smsform.services import compliance, results, sendlog
 from smsform.services.result_matching import (
     REPEAT_SPAN,
@@ -481,3 +481,52 @@ def counts(send_ids: Iterable[int]) -> dict[int, dict[str, int]]:
                 state = row.delivery or Delivery.WAITING.value
                 found.setdefault(row.send_id, {})[state] = row[2]
     return found
+
+
+@dataclass(frozen=True)
+class Rates:
+    """The dashboard's delivery figures: recipients of the sends that reached the gateway
+    for phones in the last 7 and 30 Korea days, by outcome, and the 30 days' failures by
+    the list's code."""
+
+    week: dict[str, int]
+    month: dict[str, int]
+    failures: list[tuple[str | None, int]]  # (code or None, recipients), most first
+
+    @staticmethod
+    def rate(counts: dict[str, int]) -> float | None:
+        """Delivered over every final outcome (None: nothing final yet)."""
+        final = sum(counts.get(state.value, 0) for state in Delivery.FINAL)
+        return counts.get(Delivery.DELIVERED.value, 0) / final if final else None
+
+
+def rates(now: datetime | None = None) -> Rates:
+    """Delivery by outcome over 7 and 30 days (one grouped read of the window's recipients)
+    and the month's failures by code."""
+    naive = utcnow() if now is None else now.astimezone(UTC).replace(tzinfo=None) \
+        if now.tzinfo else now
+    today = naive.replace(tzinfo=UTC).astimezone(KST).date()
+    week_start = korea_day_start(today - timedelta(days=6))
+    month_start = korea_day_start(today - timedelta(days=29))
+    s, r = _sends.c, _recipients.c
+    reached = and_(s.test.is_(False), or_(s.result.in_(_TAKEN), s.listed_at.is_not(None)),
+                   s.created_at >= month_start)
+    recent = s.created_at >= week_start
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            select(r.delivery, recent.label("recent"), func.count().label("n"))
+            .select_from(_recipients.join(_sends, s.id == r.send_id)).where(reached)
+            .group_by(r.delivery, recent)).all()
+        failures = connection.execute(
+            select(r.delivery_code, func.count().label("n"))
+            .select_from(_recipients.join(_sends, s.id == r.send_id))
+            .where(reached, r.delivery == Delivery.FAILED.value)
+            .group_by(r.delivery_code).order_by(func.count().desc())).all()
+    week: dict[str, int] = {}
+    month: dict[str, int] = {}
+    for row in rows:
+        state = row.delivery or Delivery.WAITING.value
+        month[state] = month.get(state, 0) + row.n
+        if row.recent:
+            week[state] = week.get(state, 0) + row.n
+    return Rates(week, month, [(row.delivery_code, row.n) for row in failures])

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from smsform import messages
 from smsform.errors import wants_json
 from smsform.permissions import Permission, requires
-from smsform.services import dashboard, gateway_check
+from smsform.services import dashboard, delivery, gateway_check
 from smsform.services.dashboard import Day, Summary
 from smsform.services.gateway_check import Report
 from smsform.views import navigation as nav
@@ -55,7 +55,26 @@ def index() -> str:
         counts=_count_rows(summary), windows=[(n, WINDOW_LABELS[n]) for n, _d in
                                               dashboard.WINDOWS],
         count_columns=[_("Result"), *[(WINDOW_LABELS[n], "num") for n, _d in dashboard.WINDOWS]],
-        chart=chart(summary.days), attention=_attention_rows(summary))
+        chart=chart(summary.days), attention=_attention_rows(summary),
+        delivery=_delivery_figures(delivery.rates()))
+
+
+def _delivery_figures(rates: delivery.Rates) -> dict[str, Any]:
+    """The delivery card: the rate and the counts over 7 and 30 days, the month's failures
+    by meaning, and the no-report count (linked to the log's filter)."""
+    def window(counts: dict[str, int]) -> dict[str, Any]:
+        rate = delivery.Rates.rate(counts)
+        return {"rate": "-" if rate is None else f"{rate * 100:.1f}%",
+                "counts": messages.delivery_counts_text(counts) or "-",
+                "no_report": counts.get("no_report", 0)}
+
+    return {"week": window(rates.week), "month": window(rates.month),
+            "failures": [{"code": code or "", "count": count,
+                          "meaning": messages.delivery_text(code) if code
+                          else messages.delivery_state_meaning("failed")}
+                         for code, count in rates.failures],
+            "no_report_url": url_for("sends.index", delivery="no_report"),
+            "failed_url": url_for("sends.index", delivery="failed")}
 
 
 def _count_rows(summary: Summary) -> list[dict[str, Any]]:
@@ -225,9 +244,27 @@ def gateway() -> str | dict[str, Any]:
     """Run the credit, sender and result look-ups now (never a send) and explain each."""
     report = gateway_check.run()
     rows = _check_rows(report)
+    last_sync = _last_sync(delivery.last_run())
     if wants_json():
         return {"passed": report.passed, "base_url": report.base_url,
                 "simulated": report.simulated,
                 "checks": [{k: r[k] for k in ("name", "kind", "passed", "ms", "code", "summary",
-                                               "causes")} for r in rows]}
-    return render_template("dashboard/gateway.html", report=report, checks=rows)
+                                               "causes")} for r in rows],
+                "delivery_sync": last_sync and {k: last_sync[k] for k in (
+                    "started_at", "calls", "matched", "stopped", "summary", "stopped_text")}}
+    return render_template("dashboard/gateway.html", report=report, checks=rows,
+                           last_sync=last_sync)
+
+
+def _last_sync(run: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The delivery sync's last run for /gateway: when, what it did, why it stopped."""
+    if run is None:
+        return None
+    figures = delivery.SyncReport(**{k: run[k] for k in (
+        "calls", "listed", "matched", "foreign", "delivered", "failed", "no_report",
+        "resolved")})
+    return {"started_at": format_datetime(run["started_at"], "yyyy-MM-dd HH:mm"),
+            "calls": run["calls"], "matched": run["matched"], "stopped": run["stopped"],
+            "summary": messages.sync_summary_text(figures),
+            "stopped_text": messages.sync_stopped_text(run["stopped"], run["detail"] or "")
+            if run["stopped"] else ""}
