@@ -431,3 +431,41 @@ def test_a_batch_of_unknown_outcome_is_shown_with_its_send_to_mark(app, backend)
     assert "999" in shown.select_one("#unknown-note").text
     assert [a["href"] for a in shown.select("#unknown-sends a")] == [f"/sends/{send_id}"]
     assert admin.get(f"/jobs/{job_id}.json").get_json()["unknown_send_ids"] == [send_id]
+
+
+def test_a_list_with_no_row_to_send_is_checked_but_cannot_start(app, sender):
+    rows = [("전화번호", "이름"), ("010-12", "가"), ("없음", "나")]
+    job_id = _job_id(_post(sender, csv_bytes(rows), text="안내"))
+    shown = page(sender.get(f"/jobs/{job_id}/check?lang=ko"))
+    assert shown.select_one("#count-recipients").text == "0"
+    assert shown.select_one("#nobody") is not None
+    assert shown.select_one("#start-button").has_attr("disabled")
+    refused = sender.post(f"/jobs/{job_id}/start?lang=ko", follow_redirects=True)
+    assert page(refused).select_one(".flash.error") is not None
+    with app.app_context():
+        assert bulk.get(job_id).state == "checking"
+
+
+def test_an_advertisement_is_built_by_the_law_or_refused_naming_what_is_missing(backend):
+    from tests.support import build_app
+
+    tomorrow = (datetime.now(KST) + timedelta(days=1)).strftime("%Y-%m-%d")
+    plain = sign_in(build_app(backend), "sender")
+    refused = _post(plain, CP949_LIST, text="5월 할인 안내", advertising="y",
+                    send_date=tomorrow, send_time="10:00")
+    assert refused.status_code == 400
+    assert "SMSFORM_AD_SENDER_NAME" in page(refused).select_one(".message-problem").text
+    app = build_app(backend, SMSFORM_AD_SENDER_NAME="하늘꽃집",
+                    SMSFORM_AD_OPTOUT_NUMBER="080-123-4567")
+    client = sign_in(app, "sender")
+    job_id = _job_id(_post(client, CP949_LIST, text="5월 할인 안내", advertising="y",
+                           send_date=tomorrow, send_time="10:00"))
+    shown = page(client.get(f"/jobs/{job_id}/check?lang=ko"))
+    assert shown.select_one("#advertising") is not None
+    arrives = shown.select_one("#preview-list pre").text
+    assert arrives.startswith("(광고)하늘꽃집") or arrives.startswith("(광고) 하늘꽃집")
+    assert "080-123-4567" in arrives
+    again = _job_id(client.post(f"/jobs/{job_id}/columns",
+                                data={"phone_column": "휴대폰", "name_column": "이름"}))
+    text = page(client.get(f"/jobs/{again}/check")).select_one("#preview-list pre").text
+    assert text == arrives and text.count("(광고)") == 1  # read again: built once, not twice
