@@ -446,3 +446,76 @@ def test_every_code_of_the_check_has_words(app, lang):
         assert all(any("\uac00" <= ch <= "\ud7a3" for ch in text)
                    for text in [*rows, *sentences])
     assert {p.code for p in problems} == set(bulk_check.MESSAGE_CODES)
+
+
+def test_what_the_check_planned_is_what_the_gateway_gets(app, backend):
+    """A CP949 list through the check, the job and the worker: each batch's text and kind
+    as the check said, names through destination, the opted-out number never called."""
+    backend.accounts["demo"].credits = 1000
+    table = [*TABLE, ("박민수", "010-1234-5681", "서초"), ("최", "010-1234-5682", "강남")]
+    opt_out(app, "010-1234-5682")
+    checked = run(app, read(csv_bytes(table, "cp949")), "{name}님, {지점}점 할인 안내",
+                  advertising=True)
+    assert checked.can_start and checked.opted_out == 1
+    with app.app_context():
+        job_id = bulk.create(checked, ACTOR, source="cli")
+        bulk.start(job_id, None, "cli")
+        bulk.run(job_id, "w1")
+    calls = send_calls(backend)
+    assert [(c.fields["msg"], c.fields["smsType"], c.fields["destination"])
+            for c in calls] == [
+        (b.text, b.kind, ",".join(f"{r.phone}|{r.name}" for r in b.recipients))
+        for b in checked.batches]
+    assert [b.text for b in checked.batches] == [
+        f"(광고){NAME}\n{{name}}님, 강남점 할인 안내\n{OPTOUT}",
+        f"(광고){NAME}\n{{name}}님, 서초점 할인 안내\n{OPTOUT}"]
+    assert "010-1234-5682" not in "".join(c.fields["destination"] for c in calls)
+
+
+# -- the garbage collector ---------------------------------------------------------------
+
+
+def test_the_collector_is_paused_while_a_list_is_read_and_checked_and_runs_again(
+        app, monkeypatch):
+    import gc
+    import threading
+
+    seen = []
+
+    def spy(real):
+        def step(*args, **kwargs):
+            seen.append((real.__name__, gc.isenabled()))
+            return real(*args, **kwargs)
+        return step
+
+    assert gc.isenabled()
+    monkeypatch.setattr(lists, "_judge", spy(lists._judge))
+    monkeypatch.setattr(bulk_check, "_plan", spy(bulk_check._plan))
+    run(app, read(csv_bytes(TABLE)))
+    assert seen == [("_judge", False), ("_plan", False)] and gc.isenabled()
+    # nested and concurrent pauses share one: the collector runs again after the last
+    entered, outer_may_end = threading.Event(), threading.Event()
+
+    def other():
+        with lists.paused_gc():
+            entered.set()
+            outer_may_end.wait(5)
+
+    thread = threading.Thread(target=other)
+    with lists.paused_gc():
+        thread.start()
+        with lists.paused_gc():
+            assert not gc.isenabled()
+        assert entered.wait(5)
+    assert not gc.isenabled()  # the other thread still holds it
+    outer_may_end.set()
+    thread.join(5)
+    assert gc.isenabled()
+    # a collector switched off before stays off
+    gc.disable()
+    try:
+        with lists.paused_gc():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

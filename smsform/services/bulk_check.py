@@ -50,7 +50,7 @@ from cafe24.text import (
     unsupported_chars,
 )
 from smsform.services import compliance, credit, optouts
-from smsform.services.lists import ListReport, Row, RowProblem
+from smsform.services.lists import ListReport, Row, RowProblem, paused_gc
 
 #: The kinds a draft may ask for: chosen by length, or forced to SMS or LMS.
 KINDS = ("auto", "S", "L")
@@ -407,6 +407,12 @@ def check(report: ListReport, draft: Draft, *, now: datetime | None = None,
         raise ValueError(f"max_batch must be 1 to {MAX_RECIPIENTS}")
     if draft.kind not in KINDS:
         raise ValueError(f"unknown kind {draft.kind!r}: one of {KINDS}")
+    with paused_gc():  # 100,000 recipients made, no cycles among them
+        return _check(report, draft, now, max_batch)
+
+
+def _check(report: ListReport, draft: Draft, now: datetime | None,
+           max_batch: int) -> Checked:
     at = _aware(now) if now is not None else compliance.now()
     judged = _judged(draft, at)
     built = replace(draft, text=judged.request.msg, advertising=judged.advertising)
