@@ -24,8 +24,9 @@ def answering():
 
 
 @pytest.fixture
-def app(answering):
-    return build_app(answering)
+def app(answering, db_url):
+    """The app on SQLite and on PostgreSQL (``db_url``), its gateway ``answering``."""
+    return build_app(answering, SQLALCHEMY_DATABASE_URI=db_url)
 
 
 def run(app, job_id, *, between=None):
@@ -188,8 +189,8 @@ def test_a_scheduled_job_paused_and_resumed_stays_scheduled_and_can_be_cancelled
     assert send_calls(answering) == []
 
 
-def test_a_scheduled_job_found_more_than_the_setting_late_waits_for_a_person(answering):
-    app = build_app(answering, SMSFORM_BULK_LATE_AFTER="30")
+def test_a_scheduled_job_found_more_than_the_setting_late_waits_for_a_person(answering, db_url):
+    app = build_app(answering, SMSFORM_BULK_LATE_AFTER="30", SQLALCHEMY_DATABASE_URI=db_url)
     at = utcnow() + timedelta(minutes=5)
     job_id = started(app, phones(5), send_at=at)
     with app.app_context():
@@ -204,8 +205,8 @@ def test_a_scheduled_job_found_more_than_the_setting_late_waits_for_a_person(ans
                                              ("job_started", "cli")]
 
 
-def test_a_scheduled_job_a_little_late_starts_by_itself(answering):
-    app = build_app(answering, SMSFORM_BULK_LATE_AFTER="30")
+def test_a_scheduled_job_a_little_late_starts_by_itself(answering, db_url):
+    app = build_app(answering, SMSFORM_BULK_LATE_AFTER="30", SQLALCHEMY_DATABASE_URI=db_url)
     at = utcnow() + timedelta(minutes=5)
     job_id = started(app, phones(5), send_at=at)
     with app.app_context():
@@ -301,9 +302,10 @@ AD_SETTINGS = {"SMSFORM_AD_SENDER_NAME": "스마트상사", "SMSFORM_AD_OPTOUT_N
 AD_TEXT = "(광고)스마트상사\n겨울 할인\n무료수신거부 080-123-4567"
 
 
-def test_an_advertisement_reaching_21_00_pauses_and_goes_on_by_itself_at_08_00(answering):
+def test_an_advertisement_reaching_21_00_pauses_and_goes_on_by_itself_at_08_00(answering, db_url):
     clock = ManualClock(datetime(2026, 12, 7, 20, 58, tzinfo=KST))
-    app = build_app(answering, SMSFORM_CLOCK=clock, **AD_SETTINGS)
+    app = build_app(answering, SMSFORM_CLOCK=clock, SQLALCHEMY_DATABASE_URI=db_url,
+                    **AD_SETTINGS)
     job_id = started(app, phones(2500), text=AD_TEXT, advertising=True, pace_ms=1)
     run(app, job_id, between=lambda _s: clock.advance(minutes=1))
     night = figures(app, job_id)
@@ -318,9 +320,10 @@ def test_an_advertisement_reaching_21_00_pauses_and_goes_on_by_itself_at_08_00(a
     assert figures(app, job_id).state == JobState.DONE and len(send_calls(answering)) == 3
 
 
-def test_an_advertisement_cannot_start_at_night_nor_be_scheduled_into_it(answering):
+def test_an_advertisement_cannot_start_at_night_nor_be_scheduled_into_it(answering, db_url):
     clock = ManualClock(datetime(2026, 12, 7, 22, 0, tzinfo=KST))
-    app = build_app(answering, SMSFORM_CLOCK=clock, **AD_SETTINGS)
+    app = build_app(answering, SMSFORM_CLOCK=clock, SQLALCHEMY_DATABASE_URI=db_url,
+                    **AD_SETTINGS)
     now_job = make_job(app, phones(3), text=AD_TEXT, advertising=True)
     later = make_job(app, phones(3), text=AD_TEXT, advertising=True,
                      send_at=datetime(2026, 12, 8, 14, 0))  # 23:00 KST

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from smsform.extensions import db
@@ -13,9 +14,15 @@ from smsform.models import Job, JobBatch, Send, User, utcnow
 from smsform.services import bulk, sendlog, tokens
 from smsform.states import BatchState, JobState, Result
 from tests.bulk_support import make_job, phones, sent_numbers, states
-from tests.support import make_user, send_calls
+from tests.support import build_app, make_user, send_calls
 
 DEAD = "elsewhere:1:1"  # a worker of another machine: only its lease's end frees the job
+
+
+@pytest.fixture
+def app(backend, db_url):
+    """The app on SQLite and on PostgreSQL (``db_url``)."""
+    return build_app(backend, SQLALCHEMY_DATABASE_URI=db_url)
 
 
 def died_holding_a_batch(app, numbers, *, logged: str | None) -> tuple[int, int | None]:
