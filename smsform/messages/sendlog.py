@@ -67,6 +67,7 @@ SOURCE_WORDS = {
     "relay": _l("Relay"),
     "cli": _l("Command line (CLI)"),
     "optout": _l("Opt-out confirmation"),
+    "bulk": _l("Bulk job"),
 }
 
 
