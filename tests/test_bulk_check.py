@@ -435,6 +435,11 @@ def test_every_code_of_the_check_has_words(app, lang):
         rows = [messages.job_problem_text(RowProblem(2, "x", code))
                 for code in bulk_check.ROW_CODES]
         sentences = [messages.check_problem_text(p) for p in problems]
+        # the generic words know them too: the API and the CLI word them so
+        assert rows == [messages.row_problem_text(RowProblem(2, "x", code))
+                        for code in bulk_check.ROW_CODES]
+        assert sentences == [messages.problem_text(p) for p in problems]
+        assert sentences == [messages.api_problem_text(p) for p in problems]
         night = messages.check_problem_text(Problem("rtime", "ad_night", {
             "at": "2026-12-08 22:30", "resume": "2026-12-09 08:00", "start": "21:00",
             "end": "08:00"}))

@@ -5,6 +5,7 @@ from here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask_babel import format_number, ngettext
@@ -14,9 +15,7 @@ from flask_babel.speaklater import LazyString
 
 from cafe24 import codes
 from cafe24.text import Problem
-from smsform.messages.common import as_count, format_params, language, word_for
-from smsform.messages.lists import row_problem_text
-from smsform.messages.send import problem_text
+from smsform.messages.common import language, word_for
 from smsform.services.lists import RowProblem
 from smsform.states import BatchState, JobPause, JobState
 
@@ -108,27 +107,33 @@ CHECK_MESSAGE_SENTENCES: dict[str, LazyString] = {
 }
 
 
+#: The check's message problems whose words follow a count, as ``messages.send`` keeps
+#: its own (``PROBLEM_COUNTED``): the parameter that holds it, and the sentence.
+CHECK_COUNTED: dict[str, tuple[str, Callable[..., str]]] = {
+    "sms_too_long": ("count", lambda n, **v: ngettext(
+        "SMS was chosen, but %(count)s merged text is longer than an SMS can be "
+        "(%(length)s bytes, the limit is %(limit)s): choose automatic or LMS, or shorten "
+        "the text.",
+        "SMS was chosen, but %(count)s merged texts are longer than an SMS can be (the "
+        "longest %(length)s bytes, the limit is %(limit)s): choose automatic or LMS, or "
+        "shorten the text.", n, **v)),
+}
+
+
 def job_problem_text(problem: RowProblem) -> str:
-    """Why a row of a bulk job's list was left out, by the reader or by the check."""
-    words = CHECK_ROW_WORDS.get(problem.code)
-    return str(words) if words is not None else row_problem_text(problem)
+    """Why a row of a bulk job's list was left out, by the reader or by the check (the one
+    ``messages.row_problem_text``, which knows ``CHECK_ROW_WORDS``)."""
+    from smsform.messages.lists import row_problem_text  # it imports this module
+
+    return row_problem_text(problem)
 
 
 def check_problem_text(problem: Problem) -> str:
-    """Why a bulk job's draft cannot start: the check's own codes, else a send's words
-    (the gateway library's and the law's problems, ``credit_short``)."""
-    if problem.code == "sms_too_long":
-        return ngettext(
-            "SMS was chosen, but %(count)s merged text is longer than an SMS can be "
-            "(%(length)s bytes, the limit is %(limit)s): choose automatic or LMS, or "
-            "shorten the text.",
-            "SMS was chosen, but %(count)s merged texts are longer than an SMS can be (the "
-            "longest %(length)s bytes, the limit is %(limit)s): choose automatic or LMS, "
-            "or shorten the text.",
-            as_count(problem.params["count"]), **format_params(problem.params))
-    sentence = CHECK_MESSAGE_SENTENCES.get(problem.code)
-    if sentence is not None:
-        return str(sentence) % format_params(problem.params)
+    """Why a bulk job's draft cannot start: the check's own codes, the gateway library's
+    and the law's (the one ``messages.problem_text``, which knows the check's codes; the
+    API's ``api_problem_text`` too)."""
+    from smsform.messages.send import problem_text  # it imports this module
+
     return problem_text(problem)
 
 

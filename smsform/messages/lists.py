@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
+from smsform.messages.bulk import CHECK_ROW_WORDS
 from smsform.messages.common import word_for
 from smsform.services.lists import RowProblem
 
@@ -33,10 +34,12 @@ LIST_KIND_WORDS: dict[str, LazyString] = {
 
 
 def row_problem_text(problem: RowProblem) -> str:
-    """Why a row was left out, in the request's language (a duplicate names its first row)."""
+    """Why a row was left out, in the request's language (a duplicate names its first row):
+    by the reader, or by a bulk job's check (``messages.bulk.CHECK_ROW_WORDS``)."""
     if problem.code == "duplicate" and problem.first_row is not None:
         return _("A number listed again (first in row %(row)s)", row=problem.first_row)
-    return word_for(ROW_PROBLEM_WORDS, problem.code)
+    words = ROW_PROBLEM_WORDS if problem.code in ROW_PROBLEM_WORDS else CHECK_ROW_WORDS
+    return word_for(words, problem.code)
 
 
 def list_kind_text(kind: str) -> str:

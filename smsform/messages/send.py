@@ -14,6 +14,7 @@ from cafe24 import codes
 from cafe24.answers import SendOutcome, SendStatus
 from cafe24.errors import Cafe24Error, InvalidRequest
 from cafe24.text import Problem
+from smsform.messages.bulk import CHECK_COUNTED, CHECK_MESSAGE_SENTENCES
 from smsform.messages.common import as_count, format_params, language
 from smsform.messages.compliance import COMPLIANCE_SENTENCES
 from smsform.messages.gateway import transport_text
@@ -105,11 +106,12 @@ PROBLEM_COUNTED: dict[str, tuple[str, Callable[..., str]]] = {
 def problem_text(problem: Problem) -> str:
     """The problem as a sentence in the request's language."""
     values = format_params(problem.params)
-    counted = PROBLEM_COUNTED.get(problem.code)
+    counted = PROBLEM_COUNTED.get(problem.code) or CHECK_COUNTED.get(problem.code)
     if counted is not None:
         count_param, plural = counted
         return plural(as_count(problem.params[count_param]), **values)
-    sentence = PROBLEM_SENTENCES.get(problem.code) or COMPLIANCE_SENTENCES.get(problem.code)
+    sentence = (PROBLEM_SENTENCES.get(problem.code) or COMPLIANCE_SENTENCES.get(problem.code)
+                or CHECK_MESSAGE_SENTENCES.get(problem.code))
     if sentence is None:  # a code added to the library but not here: tests/test_messages.py
         log.error("no sentence for problem code %r", problem.code)
         return str(problem)
