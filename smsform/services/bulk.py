@@ -10,6 +10,24 @@ minute, finds what a lost message or a dead worker left behind.
 
 ``create`` writes a checked list (services.bulk_check) as a job in ``checking``: one
 transaction, one executemany per table, so 100,000 recipients take well under 2 s.
+
+A job's life: ``start`` (``scheduled`` or ``running``; refused when the credit known
+cannot pay, or an advertisement would reach the night), ``pause``, ``resume`` and
+``cancel`` (the batches not yet handed over are cancelled in the job's own transaction,
+so no worker claims one after it), each audited; senders control their own jobs,
+administrators every job (``may_control``). ``run`` is the worker's: its lease on the
+job, each batch claimed, built from its recipients' rows and sent through
+``sending.submit`` (source ``bulk``, the send log row carrying the job and batch), its
+outcome written on the batch. Stop rules: a refusal that would come back for every batch
+(``-102``, ``-201`` or the service's own credit check, ``-114``, ``-105``) or three
+transport failures in a row pause the job after that batch with the reason
+(``JobPause``), and ``resume`` sends the batches it refused again (nothing went); a
+batch refused for its own content (``0004``) is marked and the job goes on; an
+advertisement that reaches 21:00 pauses until 08:00 (Korea time), when ``pick_up``
+resumes it. ``pick_up`` also starts due scheduled jobs (or pauses one more than
+``SMSFORM_BULK_LATE_AFTER`` late for a person) and settles the batches a dead worker
+left ``sending`` (``settle``): its send log row's result, or, with no row, back to
+waiting; a pending row past the unknown window is ``unknown``, never sent again.
 """
 
 from __future__ import annotations
