@@ -262,7 +262,8 @@ def test_every_role_lands_on_the_dashboard_after_sign_in(app, client, role):
 
 EVERYONE = {"nav-dashboard-index", "nav-sends-index", "nav-lookup-smsresult",
             "nav-lookup-smscount", "nav-auth-account", "nav-account-tokens",
-            "nav-templates-index", "nav-contacts-index", "nav-optouts-index"}
+            "nav-templates-index", "nav-contacts-index", "nav-optouts-index",
+            "nav-bulk-index"}
 NAV = {
     "admin": EVERYONE | {"nav-send-smsform", "nav-admin-users", "nav-admin-audit_trail",
                          "nav-relay_sites-index", "nav-dashboard-gateway"},
