@@ -256,6 +256,14 @@ def test_app_merged_texts_are_grouped_into_batches_by_text(app):
     assert same.batches[0].named and same.batches[0].recipients[0].fields is None
 
 
+def test_the_phone_column_can_be_merged_and_makes_a_text_each(app):
+    checked = run(app, read(csv_bytes(TABLE)), "{휴대폰} 번호로 가입하셨습니다")
+    assert [(b.text, len(b.recipients)) for b in checked.batches] == [
+        ("010-1234-5678 번호로 가입하셨습니다", 1), ("010-1234-5679 번호로 가입하셨습니다", 1),
+        ("010-1234-5680 번호로 가입하셨습니다", 1)]
+    assert checked.batches[0].recipients[0].fields == {"휴대폰": "010-1234-5678"}
+
+
 @pytest.mark.parametrize(("count", "calls"), [(998, 1), (999, 1), (1000, 2), (1001, 2),
                                               (1999, 3), (2000, 3)])
 def test_batches_hold_at_most_999_each_number_once_and_none_missing(app, count, calls):

@@ -424,8 +424,8 @@ def _check(report: ListReport, draft: Draft, now: datetime | None,
                        max_batch)
     lms = draft.kind == "L" or any(b.kind == "L" for b in batches)
     problems = _draft_problems(judged, lms, at, template.merges)
-    problems.extend(Problem("msg", UNKNOWN_FIELD, {"field": name,
-                                                   "columns": ", ".join(report.columns)})
+    columns = ", ".join(report.columns)[:200]
+    problems.extend(Problem("msg", UNKNOWN_FIELD, {"field": name, "columns": columns})
                     for name in template.unknown)
     if template.names and report.name_column is None:
         problems.append(Problem("msg", NO_NAME_COLUMN))
