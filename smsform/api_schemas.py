@@ -36,7 +36,7 @@ from smsform.ids import MAX_ID
 from smsform.services.api_messages import MessageRow
 from smsform.services.sendlog_query import MAX_QUERY_LENGTH, mask_phone
 from smsform.services.templates import SavedText
-from smsform.states import BatchState, JobPause, JobState, Result
+from smsform.states import BatchState, Delivery, JobPause, JobState, Result
 
 #: The largest body ``POST /api/v1/messages`` reads: 999 named recipients and a full LMS
 #: fit in a tenth of it.
@@ -61,6 +61,10 @@ if TYPE_CHECKING:
     ResultName = str
 else:
     ResultName = Literal[tuple(r.value for r in Result)]
+if TYPE_CHECKING:
+    DeliveryName = str
+else:
+    DeliveryName = Literal[tuple(d.value for d in Delivery)]
 
 
 @dataclass(frozen=True)
@@ -273,6 +277,9 @@ class MessageQuery(BaseModel):
         "next_cursor of the page before; leave out for the newest page."))
     limit: int = Field(default=PAGE_LIMIT, ge=1, le=MAX_PAGE_LIMIT)
     result: ResultName | None = Field(default=None, description="Only sends that ended so.")
+    delivery: DeliveryName | None = Field(default=None, description=(
+        "Only sends with a recipient whose delivery is this, as the gateway's result list "
+        "told it (waiting: not yet told)."))
     day_from: date | None = Field(default=None, alias="from",
                                   description="From this day (Korea time), inclusive.")
     day_to: date | None = Field(default=None, alias="to",
@@ -341,11 +348,28 @@ class MessageInfo(MessageSent):
         description="An administrator's verdict on an unknown outcome.")
 
 
+class DeliveryOut(BaseModel):
+    """A recipient's delivery, as the gateway's result list told it (services.delivery)."""
+
+    state: DeliveryName = Field(description=(
+        "waiting (not yet told), delivered, failed (refunded), or no_report (accepted and "
+        "never said to have arrived within 24 h for an SMS, 72 h for an LMS)."))
+    at: datetime | None = Field(description="The list's time of the delivery or failure.")
+    code: str | None = Field(description="The list's failure code, when it gave one.")
+    meaning: str = Field(description="What the outcome (or its code) means, in words.")
+    refunded_at: datetime | None
+    ambiguous: bool = Field(description=(
+        "The listed record could have been another copy too (the same text to the same "
+        "number twice within minutes); it was given in order."))
+
+
 class RecipientOut(BaseModel):
     """A recipient as the log keeps it (the number masked for viewers)."""
 
     phone: str
     name: str | None
+    delivery: DeliveryOut | None = Field(default=None, description=(
+        "Its delivery; null for a test, a refusal or a send that never reached phones."))
 
 
 class RepeatOut(BaseModel):

@@ -408,3 +408,30 @@ def test_the_gateway_page_shows_the_last_sync_and_a_102(app, admin_client, backe
     assert stopped["data-stopped"] == "-102" and "-102" in stopped.get_text()
     body = admin_client.get("/gateway", headers={"Accept": "application/json"}).get_json()
     assert body["delivery_sync"]["stopped"] == "-102"
+
+
+def test_the_api_gives_each_recipients_delivery_and_filters_by_it(app, client, clock):
+    from tests.api_support import bearer, token_user
+
+    token = token_user(app, "sender")
+    sent = client.post("/api/v1/messages", headers=bearer(token), json={
+        "from": DEMO_SENDERS[0], "to": ["010-2222-3333", "010-4444-0000"], "text": "안내"})
+    assert sent.status_code == 201, sent.get_json()
+    other = client.post("/api/v1/messages", headers=bearer(token), json={
+        "from": DEMO_SENDERS[0], "to": ["010-5555-6666"], "text": "안내 2"})
+    first, second = sent.get_json()["id"], other.get_json()["id"]
+    detail = client.get(f"/api/v1/messages/{first}", headers=bearer(token)).get_json()
+    assert [r["delivery"]["state"] for r in detail["to"]] == ["waiting", "waiting"]
+    sync(app)
+    detail = client.get(f"/api/v1/messages/{first}", headers=bearer(token)).get_json()
+    by_phone = {r["phone"]: r["delivery"] for r in detail["to"]}
+    assert by_phone["010-2222-3333"]["state"] == "delivered"
+    failed = by_phone["010-4444-0000"]
+    assert (failed["state"], failed["code"]) == ("failed", "3208")
+    assert failed["refunded_at"] and failed["meaning"]
+    listed = client.get("/api/v1/messages?delivery=failed", headers=bearer(token)).get_json()
+    assert [item["id"] for item in listed["items"]] == [first]
+    delivered = client.get("/api/v1/messages?delivery=delivered", headers=bearer(token))
+    assert [item["id"] for item in delivered.get_json()["items"]] == [second, first]
+    bad = client.get("/api/v1/messages?delivery=lost", headers=bearer(token))
+    assert bad.status_code == 400

@@ -7,7 +7,8 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from smsform.messages.common import word_for
+from cafe24 import codes
+from smsform.messages.common import language, word_for
 from smsform.states import Delivery
 
 #: A recipient's delivery, for a person.
@@ -38,6 +39,14 @@ def delivery_state_text(state: str | None) -> str:
 def delivery_state_meaning(state: str | None) -> str:
     """What a recipient's delivery means, in a sentence."""
     return word_for(DELIVERY_MEANINGS, state or Delivery.WAITING.value)
+
+
+def delivery_outcome_meaning(state: str | None, code: str | None) -> str:
+    """What one recipient's delivery means: the gateway's meaning of a failure's code when
+    the list gave one, else the outcome's own sentence."""
+    if code:
+        return codes.describe_delivery(code).text(language())
+    return delivery_state_meaning(state)
 
 
 def sync_summary_text(report: object) -> str:

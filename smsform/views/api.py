@@ -28,6 +28,7 @@ from smsform.api_openapi import JOBS_PATH, PREFIX, document
 from smsform.api_schemas import (
     MAX_BODY_BYTES,
     Balance,
+    DeliveryOut,
     InputProblem,
     MessageDetail,
     MessageIn,
@@ -396,7 +397,7 @@ def refused_beside(field: str, text: str) -> ApiError:
 
 def _filter(query: MessageQuery) -> sendlog_query.LogFilter:
     """The send log's own reading of the filters (a phone number or words in ``q``)."""
-    args = {"result": [query.result or ""], "q": [query.q],
+    args = {"result": [query.result or ""], "delivery": [query.delivery or ""], "q": [query.q],
             "from": [query.day_from.isoformat() if query.day_from else ""],
             "to": [query.day_to.isoformat() if query.day_to else ""]}
     try:
@@ -462,9 +463,20 @@ def get_message(send_id: int) -> dict[str, Any]:
               if full.repeat_num else None)
     return MessageDetail(
         **_info(row).model_dump(by_alias=True), text=full.row.text, subject=full.row.subject,
-        to=[RecipientOut(phone=r.phone, name=r.name) for r in full.recipients],
+        to=[RecipientOut(phone=r.phone, name=r.name, delivery=_delivery_out(r))
+            for r in full.recipients],
         reserve_at=full.reserve_at, repeat=repeat, finished_at=full.finished_at,
     ).model_dump(mode="json", by_alias=True)
+
+
+def _delivery_out(recipient: sendlog_query.LoggedRecipient) -> DeliveryOut | None:
+    """A recipient's delivery for the API (None when the send reached no phone)."""
+    if recipient.delivery is None:
+        return None
+    return DeliveryOut(
+        state=recipient.delivery, at=recipient.delivery_at, code=recipient.delivery_code,
+        meaning=messages.delivery_outcome_meaning(recipient.delivery, recipient.delivery_code),
+        refunded_at=recipient.refunded_at, ambiguous=recipient.ambiguous)
 
 
 def _gateway_failed(exc: Cafe24Error) -> ApiError:

@@ -217,11 +217,7 @@ def _delivery_item(recipient: LoggedRecipient) -> dict[str, Any]:
 
 
 def _delivery_meaning(recipient: LoggedRecipient) -> str:
-    """What a recipient's delivery means: the gateway's code's meaning for a failure that
-    gave one, else the outcome's own sentence."""
-    if recipient.delivery_code:
-        return messages.delivery_text(recipient.delivery_code)
-    return messages.delivery_state_meaning(recipient.delivery)
+    return messages.delivery_outcome_meaning(recipient.delivery, recipient.delivery_code)
 
 
 @dataclass(frozen=True)
