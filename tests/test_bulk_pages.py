@@ -469,3 +469,15 @@ def test_an_advertisement_is_built_by_the_law_or_refused_naming_what_is_missing(
                                 data={"phone_column": "휴대폰", "name_column": "이름"}))
     text = page(client.get(f"/jobs/{again}/check")).select_one("#preview-list pre").text
     assert text == arrives and text.count("(광고)") == 1  # read again: built once, not twice
+
+
+def test_a_batchs_send_in_the_log_links_to_its_job(app, sender, backend):
+    backend.accounts["demo"].credits = 5000
+    job_id = _job_id(_post(sender, _list_of(1200)))
+    sender.post(f"/jobs/{job_id}/start")
+    _run(app, job_id)
+    with app.app_context():
+        send_id = bulk.batches(job_id)[1].send_id
+    shown = page(sender.get(f"/sends/{send_id}?lang=ko"))
+    link = shown.select_one("#job-link")
+    assert link["href"] == f"/jobs/{job_id}" and "묶음 2" in link.text

@@ -760,6 +760,9 @@ class SendDetail:
     #: yet), and its recipients by delivery outcome (empty when delivery does not apply).
     listed_at: datetime | None = None
     delivery: dict[str, int] = field(default_factory=dict)
+    #: A bulk job's batch (source ``bulk``): the job and the batch's number; else None.
+    job_id: int | None = None
+    batch: int | None = None
 
     @property
     def disagreement(self) -> bool:
@@ -826,4 +829,4 @@ def detail(send_id: int, *, reader: Reader, with_answer: bool,
         marked_by=row.marked_by_name, marked_at=in_korea(row.marked_at),
         purged_at=in_korea(row.purged_at), advertising=bool(row.advertising),
         excluded=tuple(mask_phone(p) if masked else p for p in json.loads(row.excluded or "[]")),
-        opted_out=row.opted_out or 0)
+        opted_out=row.opted_out or 0, job_id=row.job_id, batch=row.batch)
