@@ -84,6 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         admin,
         api,
         api_contacts,
+        api_jobs,
         api_optouts,
         auth,
         bulk,
@@ -121,6 +122,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api_contacts.bp)
     app.register_blueprint(api_optouts.bp)  # /api/v1/optouts, the same gate
     csrf.exempt(api_optouts.bp)
+    app.register_blueprint(api_jobs.bp)  # /api/v1/jobs, the same gate (the list limit)
+    csrf.exempt(api_jobs.bp)
     errors.answer_problems_under(app, api.PREFIX + "/")
 
     @app.context_processor

@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from smsform.api_schemas import (
-    ISO_DATETIME,
     MAX_BODY_BYTES,
+    SEND_AT_PATTERN,
     Balance,
     ContactIn,
     ContactOut,
@@ -24,6 +24,7 @@ from smsform.api_schemas import (
     JobCancelled,
     JobCreated,
     JobDraftIn,
+    JobIn,
     JobOut,
     JobPage,
     JobQuery,
@@ -95,8 +96,8 @@ PROBLEMS = {
     "unauthorized": "401: no token, or one that is revoked, unknown or of a disabled user.",
     "forbidden": "403: the token's user may not do this (a viewer may not send).",
     "numbers_hidden": "403: searching by phone number needs the right to see numbers.",
-    "not_found": "404: no such send (or another user's), no such template, or no such "
-                 "address.",
+    "not_found": "404: no such send (or another user's), no such template, no such job (or "
+                 "another sender's), or no such address.",
     "method_not_allowed": "405: the address does not take this method.",
     "in_flight": "409: the first send with this `Idempotency-Key` is still in progress.",
     "phone_taken": "409: the number already has a contact (one contact per number).",
@@ -109,7 +110,19 @@ PROBLEMS = {
                            "groups' and contacts' members): `limit` is 999, `count` how many "
                            "were given, `jobs` the address that takes a list that large "
                            "(POST /api/v1/jobs). Nothing was sent.",
-    "idempotency_key_reused": "422: this `Idempotency-Key` was used before for another body.",
+    "final": "409: the job has ended already (done or cancelled): nothing is left to cancel.",
+    "list_unreadable": "422: the job's list cannot be read at all (`reason`: empty, too_large, "
+                       "too_many_rows, not_text, not_workbook, zip_bomb, workbook_locked, "
+                       "no_phone_column, unknown_column). Nothing was made or sent.",
+    "nothing_to_send": "422: no row of the job's list can be sent: `problems` says why for "
+                       "each (`problems_total` rows). Nothing was made or sent.",
+    "message_invalid": "422: the job's message cannot be sent as it is (`errors` beside each "
+                       "member: a {column} the list lacks, {name} without names, an SMS too "
+                       "long after the merge...). Nothing was made or sent.",
+    "night": "422: an advertising job would start between 21:00 and 08:00 Korea time "
+             "(`resumes`: the first time it may). Nothing was made or sent.",
+    "idempotency_key_reused": "422: this `Idempotency-Key` was used before for another body "
+                              "(for a job: another list or message; `id` is its job).",
     "credit_short": "422: the send costs more than the credit left as last known (asked of "
                     "the gateway again first): `needed`, `credit` and `shortfall` say by how "
                     "much. Nothing was sent, nothing charged; a test send is never refused "
@@ -240,6 +253,7 @@ def _paths() -> dict[str, Any]:
         **_contact_paths(),
         **_optout_paths(),
         **_template_paths(),
+        **_job_paths(),
     }
 
 
@@ -274,6 +288,10 @@ _JOB_ERRORS = {
 }
 
 
+#: The simplest list: a header and mobile numbers, one a line.
+LIST_PATTERN = r"^phone\r?\n(010-?[0-9]{4}-?[0-9]{4}\r?\n){1,20}$"
+
+
 def _multipart_job() -> dict[str, Any]:
     """The multipart form of POST /jobs: the file and the message's fields as text."""
     draft = JobDraftIn.model_json_schema(by_alias=True)["properties"]
@@ -283,21 +301,27 @@ def _multipart_job() -> dict[str, Any]:
     return {
         "type": "object", "required": ["file", "from", "text"],
         "properties": {
-            "file": {"type": "string", "format": "binary", "description": (
-                "The list: CSV or TSV (UTF-8, UTF-8 with BOM, UTF-16, CP949/EUC-KR), "
-                ".xlsx or .xls; the phone and name columns guessed from the header; every "
-                "other column can be merged as {column}. Up to 100,000 rows and 20 MB (the "
-                "settings SMSFORM_LIST_MAX_ROWS and SMSFORM_LIST_MAX_BYTES).")},
+            # The simplest list as the pattern (a header and numbers), so that what is
+            # generated from the document is a list; any list file is read.
+            "file": {"type": "string", "contentMediaType": "text/csv",
+                     "pattern": LIST_PATTERN, "description": (
+                "The list, as a file: CSV or TSV (UTF-8, UTF-8 with BOM, UTF-16, "
+                "CP949/EUC-KR), .xlsx or .xls, whatever the pattern shows; the phone and "
+                "name columns guessed from the header; every other column can be merged as "
+                "{column}. Up to 100,000 rows and 20 MB (the settings SMSFORM_LIST_MAX_ROWS "
+                "and SMSFORM_LIST_MAX_BYTES). A field without a file name is read as the "
+                "list's text (curl -F 'file=<list.csv').")},
             **text,
             "test": {**boolean, "description": draft["test"]["description"]},
             "advertising": {**boolean, "description": draft["advertising"]["description"]},
-            "send_at": {"type": "string", "pattern": ISO_DATETIME,
+            "send_at": {"type": "string", "pattern": SEND_AT_PATTERN,
                         "description": "When the job starts (ISO 8601; Korea time without "
                                        "an offset)."},
-            "phone_column": {"type": "string", "maxLength": 255,
+            # As the file's: the simplest list's columns (any header or letter is read).
+            "phone_column": {"type": "string", "maxLength": 255, "pattern": "^(phone|A)$",
                              "description": "The phone column's header or letter (A, B...) "
                                             "when the guess is wrong."},
-            "name_column": {"type": "string", "maxLength": 255,
+            "name_column": {"type": "string", "maxLength": 255, "pattern": "^$",
                             "description": "The name column's header or letter; empty: no "
                                            "names."},
         },
@@ -476,10 +500,11 @@ def document() -> dict[str, Any]:
     answers: tuple[type[BaseModel], ...] = (MessageSent, MessageDetail, MessagePage, Balance,
                                             Senders, ProblemDetails, ContactOut, ContactPage,
                                             GroupList, OptOutOut, OptOutPage, TemplateList,
-                                            TemplateOut)
+                                            TemplateOut, JobOut, JobCreated, JobCancelled,
+                                            JobPage, JobRecipientPage)
     models: list[tuple[type[BaseModel], Any]] = [
         (MessageIn, "validation"), (ContactIn, "validation"), (ContactPatch, "validation"),
-        (OptOutIn, "validation"),
+        (OptOutIn, "validation"), (JobIn, "validation"),
         *((model, "serialization") for model in answers)]
     _, schemas = models_json_schema(models, ref_template=_REF)
     return {

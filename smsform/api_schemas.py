@@ -52,7 +52,8 @@ _ISO_DATETIME = re.compile(ISO_DATETIME)
 #: The API's name for each field of the library's problems (the form's names).
 API_FIELDS = {"msg": "text", "subject": "subject", "sphone": "from", "rphone": "to",
               "destination": "to", "rdate": "reserve_at", "rtime": "reserve_at",
-              "repeatNum": "repeat.count", "repeatTime": "repeat.every_minutes"}
+              "repeatNum": "repeat.count", "repeatTime": "repeat.every_minutes",
+              "smsType": "type"}
 
 
 #: A send log result as the API names it: the Literal of smsform.states.Result's values
@@ -615,6 +616,11 @@ class OptOutPage(BaseModel):
 # --- bulk jobs (/api/v1/jobs) ------------------------------------------------------------
 
 _JOB_FIELDS_MAX = 30
+#: The pattern documented for a recipient's number (the reader takes any number the
+#: gateway does: this is what a caller most often sends).
+MOBILE_PATTERN = "^010-?[0-9]{4}-?[0-9]{4}$"
+#: The pattern documented for a job's sender (likewise: the most usual numbers).
+SENDER_PATTERN = "^(010-?[0-9]{4}|02-?[0-9]{3,4})-?[0-9]{4}$"
 
 
 def _field_names(value: Any) -> Any:
@@ -632,8 +638,10 @@ class JobRecipientIn(BaseModel):
         "examples": [{"phone": "010-2222-3333", "name": "홍길동",
                       "fields": {"쿠폰": "A-1024"}}]})
 
-    phone: str = Field(min_length=1, max_length=MAX_PHONE_LENGTH,
-                       description="A Korean phone number, with or without dashes.")
+    phone: str = Field(min_length=1, max_length=MAX_PHONE_LENGTH, description=(
+        "A Korean phone number, with or without dashes: a mobile number as the pattern "
+        "shows, or any number the gateway accepts (a row that is none is left out and "
+        "reported)."), json_schema_extra={"pattern": MOBILE_PATTERN})
     name: str = Field(default="", description=(
         f"Fills {{name}} (through the gateway's own merge); at most {message.NAME_LIMIT} "
         "characters, or the row is left out (the row report says why)."),
@@ -647,7 +655,8 @@ class JobRecipientIn(BaseModel):
 
 JobRecipientItem = Annotated[JobRecipientIn, BeforeValidator(
     _recipient, json_schema_input_type=Annotated[
-        str, Field(min_length=1, max_length=MAX_PHONE_LENGTH)] | JobRecipientIn)]
+        str, Field(min_length=1, max_length=MAX_PHONE_LENGTH,
+                   json_schema_extra={"pattern": MOBILE_PATTERN})] | JobRecipientIn)]
 
 
 def _send_at(value: Any) -> datetime | None:
@@ -656,8 +665,13 @@ def _send_at(value: Any) -> datetime | None:
     return when.astimezone(UTC).replace(tzinfo=None) if when is not None else None
 
 
+#: A send_at as documented: ISO_DATETIME with only real dates, times and offsets (a day up
+#: to 28 is in every month), so what matches the pattern is always read.
+SEND_AT_PATTERN = (r"^20[2-9]\d-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])[T ]([01]\d|2[0-3]):"
+                   r"[0-5]\d(:[0-5]\d)?(Z|[+-](0\d|1[0-4]):?[0-5]\d)?$")
+
 SendAt = Annotated[datetime | None, PlainValidator(_send_at), WithJsonSchema({
-    "anyOf": [{"type": "string", "pattern": ISO_DATETIME}, {"type": "null"}],
+    "anyOf": [{"type": "string", "pattern": SEND_AT_PATTERN}, {"type": "null"}],
     "description": "When the job starts, in ISO 8601; Korea time (+09:00) when it has no "
                    "offset. The app holds it (the gateway sees each batch when it goes); "
                    "it can be cancelled until its first batch is handed over. Leave out to "
@@ -672,7 +686,10 @@ class JobDraftIn(BaseModel):
     model_config = _STRICT
 
     sender: str = Field(alias="from", min_length=1, max_length=MAX_PHONE_LENGTH,
-                        description="A registered sender number.")
+                        description=(
+        "A registered sender number: a mobile or Seoul number as the pattern shows, or any "
+        "number the gateway has registered (1588-1234, 031-…)."),
+                        json_schema_extra={"pattern": SENDER_PATTERN})
     text: str = Field(min_length=1, max_length=message.LMS_LIMIT, description=(
         "The message: {name} is each recipient's name, {column} any other field (or a "
         "file's column)."))

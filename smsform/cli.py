@@ -11,7 +11,15 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from cafe24.schedule import KST
-from smsform import cli_api, cli_contacts, cli_delivery, cli_optouts, cli_templates, messages
+from smsform import (
+    cli_api,
+    cli_bulk,
+    cli_contacts,
+    cli_delivery,
+    cli_optouts,
+    cli_templates,
+    messages,
+)
 from smsform.cli_support import (
     DatabaseGroup,
     OneOf,
@@ -40,6 +48,7 @@ def register(app: Flask) -> None:
     cli_optouts.register(app)  # optout add, remove, import, list
     cli_templates.register(app)  # templates list, show, add, edit, delete
     cli_delivery.register(app)  # delivery sync
+    cli_bulk.register(app)  # bulk send, status
 
 
 @click.group(cls=DatabaseGroup)  # each command in the app context, on a created database

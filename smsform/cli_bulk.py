@@ -109,8 +109,8 @@ def _lines(body: dict[str, Any]) -> list[str]:
     """A job's figures on a few lines (facts as key=value, then the state in words)."""
     batches, recipients = body["batches"], body["recipients"]
     facts = (f"id={body['id']} state={body['state']} "
-             f"batches={batches['total'] - batches['waiting'] - batches['sending']}"
-             f"/{batches['total']} accepted={recipients['accepted']} "
+             f"batches={batches['done']}/{batches['total']} "
+             f"accepted={recipients['accepted']} "
              f"refused={recipients['refused']} unknown={recipients['unknown']} "
              f"not_sent={recipients['not_sent']} cancelled={recipients['cancelled']} "
              f"cost={body['cost']}")

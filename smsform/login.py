@@ -79,7 +79,7 @@ def note_use() -> None:
 # --- bearer tokens (the API) -----------------------------------------------------------
 
 #: Blueprints whose requests are recognised by a bearer token (never by the session).
-BEARER_BLUEPRINTS = frozenset({"api", "api_contacts", "api_optouts"})
+BEARER_BLUEPRINTS = frozenset({"api", "api_contacts", "api_optouts", "api_jobs"})
 
 
 def bearer_token(req: Request) -> str | None:

@@ -71,5 +71,5 @@ def test_every_answer_is_as_documented(live_api, tmp_path):
                          text=True, timeout=BUDGET_SECONDS, check=False)
     report = run.stdout + run.stderr
     assert run.returncode == 0, report[-6000:]
-    assert "16 selected / 16 total" in report
+    assert "21 selected / 21 total" in report
     assert "No issues found" in report, report[-6000:]

@@ -179,7 +179,7 @@ def invalid(own: list[InputProblem], problems=()) -> ApiError:
                     fields=fields)
 
 
-def _refused_by_law(first: Problem, problems: tuple[Problem, ...]) -> ApiError:
+def refused_by_law(first: Problem, problems: tuple[Problem, ...]) -> ApiError:
     """422 with the law's code (``ad_night``, ``ad_label_variant``...) and its values (the
     times in ISO 8601, Korea time), every problem beside its field. Nothing was sent."""
     fields: dict[str, list[str]] = {}
@@ -319,7 +319,7 @@ def _answer(result: SendResult) -> Response:
             raise _to_jobs(too_many, result.problems)
         law = compliance.refused_by_law(result.problems)
         if law is not None:
-            raise _refused_by_law(law, result.problems)
+            raise refused_by_law(law, result.problems)
         raise invalid([], result.problems)
     if status in (Status.KEY_INVALID, Status.TOKEN_INVALID):
         text = messages.api_input_text("invalid_idempotency_key",

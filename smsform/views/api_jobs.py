@@ -18,6 +18,7 @@ from flask import Blueprint, Response, current_app, request, url_for
 from flask_login import current_user
 from pydantic import ValidationError
 
+from cafe24.text import Problem
 from smsform import messages
 from smsform.api_openapi import PREFIX
 from smsform.api_schemas import (
@@ -39,6 +40,7 @@ from smsform.api_schemas import (
     input_problems,
 )
 from smsform.errors import ApiError
+from smsform.form_guard import LIST_FORM_ROOM, takes_list_upload
 from smsform.ids import MAX_ID
 from smsform.permissions import Permission, requires
 from smsform.services import bulk, bulk_intake, compliance, lists, sending
@@ -52,8 +54,6 @@ from smsform.views.util import log_reader
 bp = Blueprint("api_jobs", __name__, url_prefix=PREFIX)
 bp.after_request(api.no_session)
 
-#: A multipart body's room beside its file: the form's other fields.
-_FORM_ROOM = 64 * 1024
 #: How many rows left out a job's answer names (the rest: GET .../problems on the pages).
 PROBLEMS_SHOWN = 1000
 _MULTIPART = "multipart/form-data"
@@ -63,17 +63,20 @@ _FORM_FIELDS = frozenset({"from", "text", "subject", "type", "test", "advertisin
 
 @bp.before_request
 def authenticate() -> None:
-    """The API's gate; then, for a new job, the list limit instead of the API's 1 MiB."""
+    """The API's gate; then, for a new job, the list limit (and the form's room beside
+    it) instead of the API's body limit (``form_guard.takes_list_upload`` gives the app's
+    own checks, which read the body first, the same limit)."""
     api.authenticate()
     if request.endpoint == "api_jobs.create_job":
         settings = current_app.extensions["smsform.settings"]
-        request.max_content_length = settings.list_max_bytes + _FORM_ROOM
+        request.max_content_length = settings.list_max_bytes + LIST_FORM_ROOM
 
 
 # --- making a job --------------------------------------------------------------------------
 
 
 @bp.post("/jobs")
+@takes_list_upload
 @api.in_callers_language
 @api.writable
 @requires(Permission.SEND)
@@ -97,7 +100,7 @@ def create_job() -> Response:
     headers = {"Location": url_for("api_jobs.get_job", job_id=taken.job_id)}
     if taken.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return api.json_answer(body.model_dump(mode="json"), 202, **headers)
+    return api.json_answer(body.model_dump(mode="json", by_alias=True), 202, **headers)
 
 
 def _draft(body: JobDraftIn) -> Draft:
@@ -114,7 +117,7 @@ def _from_json() -> tuple[Draft, ListReport, list[Any]]:
         report = lists.read_records(body.records(), limits)
     except ListRefused as exc:
         raise _list_refused(exc, "to") from None
-    return _draft(body), report, [body.model_dump(mode="json", by_alias=True)]
+    return _draft(body), report, [body.model_dump(by_alias=True)]
 
 
 def _from_form() -> tuple[Draft, ListReport, str, list[Any]]:
@@ -126,28 +129,19 @@ def _from_form() -> tuple[Draft, ListReport, str, list[Any]]:
     own += [InputProblem(name, "extra_forbidden") for name in {*form, *files}
             if name not in _FORM_FIELDS]
     upload = files.get("file")
-    if upload is None:
+    if upload is None and "file" not in form:
         own.append(InputProblem("file", "missing"))
-    values: dict[str, Any] = {}
-    for name in ("from", "text", "subject", "type", "send_at"):
-        if name in form:
-            values[name] = form[name]
-    for name in ("test", "advertising"):
-        if name in form:
-            word = form[name].strip().lower()
-            if word in FORM_TRUE or word in FORM_FALSE:
-                values[name] = word in FORM_TRUE
-            else:
-                own.append(InputProblem(name, "bool_type"))
+    values = _form_values(own)
     try:
         body = JobDraftIn.model_validate(values)
     except ValidationError as exc:
         raise api.invalid([*own, *input_problems(exc)]) from None
     if own:
         raise api.invalid(own)
-    assert upload is not None
-    data = upload.read()
-    file_name = (upload.filename or "")[:255]
+    if upload is not None:
+        data, file_name = upload.read(), (upload.filename or "")[:255]
+    else:  # the list's text as a field (curl -F 'file=<list.csv')
+        data, file_name = form["file"].encode(), ""
     choice = lists.Choice(phone_column=form.get("phone_column") or None,
                           name_column=form.get("name_column"))
     limits = lists.limits_of(current_app.extensions["smsform.settings"])
@@ -155,9 +149,27 @@ def _from_form() -> tuple[Draft, ListReport, str, list[Any]]:
         report = lists.read_file(data, file_name, limits, choice)
     except ListRefused as exc:
         raise _list_refused(exc, "file") from None
-    parts = [body.model_dump(mode="json", by_alias=True),
+    parts = [body.model_dump(by_alias=True),
              [choice.phone_column, choice.name_column], file_name, data]
     return _draft(body), report, file_name, parts
+
+
+def _form_values(own: list[InputProblem]) -> dict[str, Any]:
+    """The form's message fields as JobDraftIn reads them (the switches from text; an
+    empty send_at is none); a switch that is neither true nor false joins ``own``."""
+    form = request.form
+    values: dict[str, Any] = {name: form[name] for name in ("from", "text", "subject", "type")
+                              if name in form}
+    if form.get("send_at", "").strip():
+        values["send_at"] = form["send_at"]
+    for name in ("test", "advertising"):
+        if name in form:
+            word = form[name].strip().lower()
+            if word in FORM_TRUE or word in FORM_FALSE:
+                values[name] = word in FORM_TRUE
+            else:
+                own.append(InputProblem(name, "bool_type"))
+    return values
 
 
 def _key(parts: list[Any]) -> JobKey | None:
@@ -188,6 +200,13 @@ def _problems(checked: Checked) -> list[RowProblemOut]:
             for p in checked.problems[:PROBLEMS_SHOWN]]
 
 
+def _field(problem: Problem) -> str:
+    """A draft problem's member: the API's name, send_at for a time (a job has no
+    reserve_at)."""
+    field = api_field(problem)
+    return "send_at" if field == "reserve_at" else field
+
+
 def _not_started(exc: IntakeRefused) -> ApiError:
     """422 for a list that did not become a job, with the row report when there was a
     check (nothing was sent, nothing kept)."""
@@ -196,15 +215,18 @@ def _not_started(exc: IntakeRefused) -> ApiError:
     fields: dict[str, list[str]] = {}
     if checked is not None:
         extra.update(counts=_counts(checked), problems=[
-            p.model_dump(mode="json") for p in _problems(checked)],
+            p.model_dump(mode="json", by_alias=True) for p in _problems(checked)],
             problems_total=len(checked.problems))
         for problem in checked.message_problems:
-            fields.setdefault(api_field(problem), []).append(
-                messages.api_problem_text(problem))
+            fields.setdefault(_field(problem), []).append(messages.api_problem_text(problem))
     code = exc.cause.code if exc.cause is not None else exc.code
     if code == "message" and checked is not None:
         law = compliance.refused_by_law(checked.message_problems)
-        code = law.code if law is not None else "message_invalid"
+        if law is not None:  # as POST /messages answers it: the law's code and values
+            error = api.refused_by_law(law, tuple(checked.message_problems))
+            error.extra.update(extra)
+            return error
+        code = "message_invalid"
     text = messages.refusal_text(exc.cause or exc)
     return ApiError(422, code, text, fields=fields, extra=extra)
 
@@ -263,7 +285,8 @@ def list_jobs() -> Response:
     owner = None if _may_read(None) else current_user.id
     found, following = bulk.jobs_of(owner, before=query.cursor, limit=query.limit)
     return api.json_answer(JobPage(items=[JobOut.of(job, *_figures(job.id)) for job in found],
-                                   next_cursor=following).model_dump(mode="json"))
+                                   next_cursor=following).model_dump(mode="json",
+                                                                     by_alias=True))
 
 
 @bp.get("/jobs/<int:job_id>")
@@ -272,7 +295,7 @@ def list_jobs() -> Response:
 def get_job(job_id: int) -> Response:
     """One job: its state, why it paused, its batches and recipients by outcome, its cost."""
     job = _readable(job_id)
-    return api.json_answer(_job(job_id, job).model_dump(mode="json"))
+    return api.json_answer(_job(job_id, job).model_dump(mode="json", by_alias=True))
 
 
 @bp.get("/jobs/<int:job_id>/recipients")
@@ -290,7 +313,8 @@ def job_recipients(job_id: int) -> Response:
         items=[JobRecipientOut(position=r.position, row=r.row, phone=r.phone, name=r.name,
                                batch=r.batch, outcome=r.outcome, code=r.code)
                for r in rows[:query.limit]],
-        next_cursor=start + query.limit if more else None).model_dump(mode="json"))
+        next_cursor=start + query.limit if more else None).model_dump(mode="json",
+                                                                      by_alias=True))
 
 
 @bp.post("/jobs/<int:job_id>/cancel")
@@ -313,4 +337,5 @@ def cancel_job(job_id: int) -> Response:
         **_job(job_id).model_dump(), went_batches=cancelled.went_batches,
         went_recipients=cancelled.went_recipients,
         stopped_batches=cancelled.stopped_batches,
-        stopped_recipients=cancelled.stopped_recipients).model_dump(mode="json"))
+        stopped_recipients=cancelled.stopped_recipients).model_dump(mode="json",
+                                                                    by_alias=True))
