@@ -481,3 +481,12 @@ def test_a_batchs_send_in_the_log_links_to_its_job(app, sender, backend):
     shown = page(sender.get(f"/sends/{send_id}?lang=ko"))
     link = shown.select_one("#job-link")
     assert link["href"] == f"/jobs/{job_id}" and "묶음 2" in link.text
+
+
+def test_the_check_page_asks_the_credit_once_a_minute_at_most(app, sender, backend):
+    job_id = _job_id(_post(sender, CP949_LIST))
+    balance_calls = lambda: len([c for c in backend.calls if c.path == "/sms_remain.php"])  # noqa: E731
+    before = balance_calls()
+    for _ in range(3):
+        assert sender.get(f"/jobs/{job_id}/check").status_code == 200
+    assert balance_calls() - before == 1  # the first view asks; the next two use its answer

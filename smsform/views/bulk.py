@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -42,6 +42,7 @@ from smsform.errors import ApiError, on_expired_form, wants_json
 from smsform.form_guard import takes_list_upload
 from smsform.forms import JobColumnsForm, JobForm
 from smsform.ids import MAX_ID
+from smsform.models import utcnow
 from smsform.permissions import Permission, requires
 from smsform.services import bulk, bulk_check, credit, gateway, lists
 from smsform.services.bulk import BulkRefused
@@ -58,6 +59,8 @@ bp = Blueprint("bulk", __name__)
 
 #: Rows left out shown on one page of the check page (the CSV has them all).
 PROBLEMS_PAGE = 100
+#: How old a credit known may be for the check page to show it without asking again.
+CREDIT_FRESH = timedelta(minutes=1)
 #: Rows left out read at once for the CSV.
 CSV_CHUNK = 5000
 #: Jobs on one page of /jobs.
@@ -258,12 +261,15 @@ def _page_arg() -> int:
 
 
 def _remaining() -> tuple[int | None, str | None]:
-    """The credit now (asked of the gateway, as the credit page does), or, when it cannot
-    be asked, the last known and why not."""
+    """The credit now: the last known when it is under CREDIT_FRESH old (a page of the
+    rows left out asks nothing), else asked of the gateway as the credit page does; when
+    it cannot be asked, the last known and why not."""
+    known = credit.last_known()
+    if known is not None and utcnow() - known[0] < CREDIT_FRESH:
+        return known[1], None
     try:
         return gateway.gateway().remaining(), None
     except Cafe24Error as exc:
-        known = credit.last_known()
         return (known[1] if known is not None else None), messages.gateway_failure_text(exc)
 
 
