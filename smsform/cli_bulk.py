@@ -31,8 +31,9 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from flask import Flask, current_app
@@ -121,7 +122,7 @@ def _lines(body: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _outcome(exit_with: int, body: dict[str, Any], extra: list[str] = ()) -> Outcome:
+def _outcome(exit_with: int, body: dict[str, Any], extra: Sequence[str] = ()) -> Outcome:
     return Outcome(exit_with, body, [*_lines(body), *extra])
 
 
@@ -247,7 +248,7 @@ def _body(job_id: int) -> dict[str, Any]:
     return body
 
 
-def _finish(answer: Outcome, as_json: bool) -> None:
+def _finish(answer: Outcome, as_json: bool) -> NoReturn:
     """Print the outcome and exit with its status."""
     _echo(answer, as_json)
     raise SystemExit(answer.exit_code)
@@ -276,7 +277,7 @@ def _run(job_id: int, *, bar: bool) -> None:
     if not bar:
         run_here(job_id)
         return
-    app = current_app._get_current_object()  # noqa: SLF001 - the app itself, for the thread
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # noqa: SLF001
     failed: list[BaseException] = []
 
     def work() -> None:
@@ -288,12 +289,14 @@ def _run(job_id: int, *, bar: bool) -> None:
 
     runner = threading.Thread(target=work, name=f"bulk-{job_id}", daemon=True)
     runner.start()
-    total = bulk.progress(job_id).batch_total
+    started = bulk.progress(job_id)
+    total = started.batch_total if started is not None else 0
     with click.progressbar(length=total, label=in_both(messages.job_bar_label, job_id),
                            show_pos=True) as progress_bar:
         while runner.is_alive():
             runner.join(_POLL)
-            done = bulk.progress(job_id).batch_done
+            now = bulk.progress(job_id)
+            done = now.batch_done if now is not None else progress_bar.pos
             progress_bar.update(done - progress_bar.pos)
     if failed:
         raise failed[0]

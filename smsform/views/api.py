@@ -203,7 +203,7 @@ def _to_jobs(first: Problem, problems: tuple[Problem, ...]) -> ApiError:
     fields: dict[str, list[str]] = {}
     for problem in problems:
         fields.setdefault(api_field(problem), []).append(messages.api_problem_text(problem))
-    limit = int(first.params.get("limit", MAX_RECIPIENTS))
+    limit = int(str(first.params.get("limit", MAX_RECIPIENTS)))
     extra: dict[str, Any] = {"limit": limit, "jobs": JOBS_PATH}
     if "count" in first.params:
         extra["count"] = first.params["count"]
