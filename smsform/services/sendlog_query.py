@@ -57,6 +57,7 @@ from smsform.models import (
 from smsform.services import delivery, query_args, search_index
 from smsform.services.query_args import FilterError, FilterProblem
 from smsform.services.sendlog import (
+    MARKS,
     digits,
     effective_result,
     has_sqlite_table,
@@ -95,6 +96,8 @@ PROGRESS_STEPS = 1000
 EXPORT_BATCH = 1000
 #: The query-string values the filters read; each may be given once.
 FILTER_FIELDS = ("user", "result", "delivery", "q", "from", "to", "page")
+#: An administrator's mark that a send did not go (``sendlog.MARKS``).
+MARK_NOT_SENT = MARKS[1]
 #: The delivery filter's values (services.delivery; ``waiting``: no outcome yet).
 DELIVERIES = tuple(Delivery)
 
@@ -767,7 +770,7 @@ class SendDetail:
     @property
     def disagreement(self) -> bool:
         """An administrator marked it not sent, but the gateway's list shows it was."""
-        return self.marked_by is not None and self.row.marked == "not_sent" \
+        return self.marked_by is not None and self.row.marked == MARK_NOT_SENT \
             and self.listed_at is not None
 
 

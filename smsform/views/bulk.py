@@ -42,12 +42,12 @@ from smsform.errors import ApiError, on_expired_form, wants_json
 from smsform.form_guard import takes_list_upload
 from smsform.forms import JobColumnsForm, JobForm
 from smsform.ids import MAX_ID
-from smsform.models import utcnow
 from smsform.permissions import Permission, requires
 from smsform.services import bulk, bulk_check, credit, gateway, lists
 from smsform.services.bulk import BulkRefused
 from smsform.services.lists import Choice, ListRefused, ListReport, RowProblem
 from smsform.services.sending import Actor
+from smsform.services.sendlog import utcnow
 from smsform.services.sendlog_query import mask_phone
 from smsform.services.visibility import mask_name
 from smsform.states import BatchState, JobState
@@ -443,8 +443,8 @@ def figures(progress: bulk.Progress) -> dict[str, Any]:
         "percent": f"{progress.percent} %",
         "batches": f"{_count(progress.batch_done)} / {_count(progress.batch_total)}",
         "accepted": _count(people.get(BatchState.ACCEPTED, 0)),
-        "refused": _count(refused),
-        "unknown": _count(unknown),
+        BatchState.REFUSED.value: _count(refused),
+        BatchState.UNKNOWN.value: _count(unknown),
         "credits": _("Test send: none") if test else (
             _count(progress.used) if progress.at_most == progress.used else
             _("%(used)s (at most %(most)s)", used=_count(progress.used),
