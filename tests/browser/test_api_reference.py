@@ -40,12 +40,14 @@ def test_a_problem_type_leads_to_its_description(page: Page, live_server: str):
 
 #: Each word of the reference's table headings, cells and problem descriptions that a line break
 #: splits inside although it would fit on a line of its own (a word longer than its box may
-#: break; a line may end after a hyphen or a slash).
+#: break; a line may end after a hyphen, a slash or a bar).
 _SPLIT_WORDS = """() => {
   const split = [];
   for (const box of document.querySelectorAll(
       ".api-reference th, .api-reference td, .api-reference dd")) {
-    const width = box.clientWidth;
+    // The content box: clientWidth counts the padding, where no text goes.
+    const style = getComputedStyle(box);
+    const width = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
     const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       for (const match of node.data.matchAll(/\\S+/g)) {
@@ -55,8 +57,11 @@ _SPLIT_WORDS = """() => {
         const rects = [...range.getClientRects()].filter((r) => r.width > 0);
         const tops = new Set(rects.map((r) => Math.round(r.top)));
         const length = rects.reduce((sum, r) => sum + r.width, 0);
-        if (tops.size < 2 || length >= width) continue;
-        // Where the line breaks: after a hyphen or a slash is a break between parts.
+        // A regular expression's source (it holds a backslash) is no word: it breaks where
+        // the browser's line breaking finds brackets.
+        if (tops.size < 2 || length >= width || match[0].includes("\\\\")) continue;
+        // Where the line breaks: after a hyphen, a slash or a bar (a pattern's "|", which
+        // Unicode's line breaking also breaks after) is a break between parts.
         const first = Math.round(rects[0].top);
         for (let i = 1; i < match[0].length; i += 1) {
           const glyph = document.createRange();
@@ -64,7 +69,7 @@ _SPLIT_WORDS = """() => {
           glyph.setEnd(node, match.index + i + 1);
           const rect = [...glyph.getClientRects()].find((r) => r.width > 0);
           if (rect && Math.round(rect.top) !== first) {
-            if (!"-/".includes(match[0][i - 1])) split.push(match[0]);
+            if (!"-/|".includes(match[0][i - 1])) split.push(match[0]);
             break;
           }
         }
