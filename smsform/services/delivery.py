@@ -41,6 +41,7 @@ from cafe24.calls import LIST_DAY_MAX, LIST_DISPLAY_MAX, ResultQuery
 from cafe24.client import Cafe24Client
 from cafe24.errors import Cafe24Error, GatewayRefused
 from cafe24.schedule import KST
+from config import Settings
 from smsform import logs
 from smsform.extensions import db
 from smsform.models import DeliverySync, Send, SendRecipient, korea_day_start, utcnow
@@ -85,11 +86,11 @@ class Windows:
         return self.lms if kind == "L" else self.sms
 
 
-def windows_of(settings: object) -> Windows:
+def windows_of(settings: Settings) -> Windows:
     """The windows the settings give (``SMSFORM_DELIVERY_*``)."""
-    return Windows(timedelta(hours=getattr(settings, "delivery_sms_hours", 24)),
-                   timedelta(hours=getattr(settings, "delivery_lms_hours", 72)),
-                   getattr(settings, "delivery_pace_ms", 200) / 1000)
+    return Windows(timedelta(hours=settings.delivery_sms_hours),
+                   timedelta(hours=settings.delivery_lms_hours),
+                   settings.delivery_pace_ms / 1000)
 
 
 @dataclass
