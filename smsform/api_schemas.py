@@ -789,6 +789,18 @@ class RecipientCounts(BaseModel):
     cancelled: int
 
 
+class DeliveryCounts(BaseModel):
+    """The job's recipients by delivery outcome, as the gateway's result list told it
+    (the recipients of batches the gateway took)."""
+
+    delivered: int
+    failed: int = Field(description="The gateway could not deliver (and refunded); "
+                                    "GET .../recipients?delivery=failed lists them.")
+    waiting: int = Field(description="Taken, not yet told.")
+    no_report: int = Field(description="Taken and never said to have arrived within 24 h "
+                                       "(SMS) or 72 h (LMS).")
+
+
 def _by_state(counts: dict[str, int], total: int, **extra: int) -> dict[str, int]:
     return {"total": total, **extra, **{state.value: counts.get(state.value, 0) for state in (
         BatchState.WAITING, BatchState.ACCEPTED, BatchState.REFUSED, BatchState.NOT_SENT,
@@ -833,9 +845,16 @@ class JobOut(BaseModel):
     unknown_sends: list[int] = Field(description=(
         "The send log ids (GET /api/v1/messages/{id}) of the batches whose outcome is "
         "unknown."))
+    delivery: DeliveryCounts | None = Field(default=None, description=(
+        "Its recipients by delivery outcome: in GET /api/v1/jobs/{id} (null in the list "
+        "of jobs, and for a test job, which reaches no phone)."))
+    retry_of: str | None = Field(default=None, description=(
+        "A job made to retry failed recipients names what it retries: job:<id> or "
+        "send:<id>."))
 
     @classmethod
-    def of(cls, job: Any, progress: Any, pause_text: str | None) -> JobOut:
+    def of(cls, job: Any, progress: Any, pause_text: str | None,
+           delivery: dict[str, int] | None = None) -> JobOut:
         """A job's row and figures (services.bulk) as the API tells them."""
         def korea(when: datetime | None) -> datetime | None:  # stored: naive UTC
             return (when.replace(tzinfo=UTC).astimezone(KST).replace(microsecond=0)
@@ -860,7 +879,11 @@ class JobOut(BaseModel):
             seconds_per_batch=round(progress.pace, 3) if progress.pace is not None else None,
             seconds_left=(round(progress.left.total_seconds())
                           if progress.left is not None else None),
-            unknown_sends=list(progress.unknown_send_ids))
+            unknown_sends=list(progress.unknown_send_ids),
+            delivery=DeliveryCounts(**{d.value: delivery.get(d.value, 0) for d in Delivery})
+            if delivery is not None else None,
+            retry_of=f"job:{job.retry_of_job}" if job.retry_of_job is not None
+            else f"send:{job.retry_of_send}" if job.retry_of_send is not None else None)
 
 
 class RowProblemOut(BaseModel):
@@ -924,10 +947,12 @@ class JobRecipientQuery(BaseModel):
     cursor: int | None = Field(default=None, ge=0, le=MAX_ID,
                                description="next_cursor of the page before.")
     limit: int = Field(default=100, ge=1, le=MAX_RECIPIENT_PAGE)
+    delivery: DeliveryName | None = Field(default=None, description=(
+        "Only the recipients whose delivery is this (failed: the ones to fix or retry)."))
 
 
 class JobRecipientOut(BaseModel):
-    """One recipient and its batch's outcome."""
+    """One recipient, its batch's outcome and its delivery."""
 
     position: int = Field(description="Its place in the job, from 0.")
     row: int = Field(description="Its row in the list.")
@@ -938,6 +963,8 @@ class JobRecipientOut(BaseModel):
     outcome: str = Field(description="Its batch's state: waiting, sending, accepted, "
                                      "refused, not_sent, unknown, cancelled.")
     code: str | None = Field(description="The gateway's answer code for its batch.")
+    delivery: DeliveryOut | None = Field(default=None, description=(
+        "Its delivery; null for a test job or a batch that reached no phone."))
 
 
 class JobRecipientPage(BaseModel):

@@ -583,6 +583,10 @@ class Job(Model):
     #: job) and a digest of what was asked with it (another list with the same key: 422).
     request_key: Mapped[str | None] = mapped_column(String(160), default=None)
     request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: A job that retries the failed recipients of another job or of one send
+    #: (services.retry) names it; no foreign key, so a purge or a discard never blocks.
+    retry_of_job: Mapped[int | None] = mapped_column(Integer, default=None)
+    retry_of_send: Mapped[int | None] = mapped_column(Integer, default=None)
 
     __table_args__ = (Index("ix_jobs_state", "state", "send_at"),
                       Index("ix_jobs_request_key", "request_key", unique=True))

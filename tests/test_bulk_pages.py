@@ -303,9 +303,10 @@ def test_a_started_job_runs_and_its_page_shows_100_percent_and_the_report(app, s
     report = list(csv.reader(io.StringIO(
         sender.get(f"/jobs/{job_id}/report.csv?lang=ko").get_data(as_text=True)
         .lstrip("\ufeff"))))
-    assert report[0] == ["번호", "이름", "묶음", "결과", "뜻"]
+    assert report[0] == ["번호", "이름", "묶음", "결과", "뜻", "전달 결과", "전달 결과의 뜻"]
     assert len(report) == 1501
     assert report[1][:3] == [phones(1)[0], "고객0", "1"]
+    assert report[1][5] == "결과 대기"  # accepted, not yet in the result list
     assert report[-1][2] == "2"
 
 

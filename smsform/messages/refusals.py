@@ -25,6 +25,7 @@ from smsform.services.optouts import OptOutError
 from smsform.services.query_args import FilterError, FilterProblem
 from smsform.services.refusals import Refusal
 from smsform.services.relay_sites import RelayError
+from smsform.services.retry import RetryRefused
 from smsform.services.sendlog import MarkRefused
 from smsform.services.templates import TemplateError
 
@@ -110,6 +111,17 @@ REFUSALS: dict[type[Refusal], dict[str, LazyString]] = {
         "key_taken": _l("This Idempotency-Key made job %(id)s already."),
         "no_upload": _l("This list was pasted, not uploaded: there is no file to read again. "
                         "Paste it again on a new bulk send with its columns in order."),
+    },
+    # Retry the failed (services.retry): the job and send pages' retry buttons.
+    RetryRefused: {
+        "not_found": _l("There is no such job or send."),
+        "not_allowed": _l("Only its sender or an administrator may retry its failed "
+                          "recipients."),
+        "purged": _l("The text and numbers of this send were removed after the retention "
+                     "period: there is nothing to send again."),
+        "nothing_failed": _l("No recipient's delivery failed: there is nothing to retry."),
+        "retried": _l("Job %(id)s retries these failed recipients already: retry that "
+                      "job's own failures if some are left."),
     },
     # The opt-out list (services.optouts): /optouts, the API and ``flask --app app optout``.
     OptOutError: {

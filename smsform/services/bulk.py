@@ -58,6 +58,7 @@ from smsform.models import (
     JobRecipient,
     JobUpload,
     Send,
+    SendRecipient,
     User,
     utcnow,
 )
@@ -68,7 +69,7 @@ from smsform.services.hot_writes import HotWrite
 from smsform.services.lists import Choice, Limits, RowProblem
 from smsform.services.refusals import Refusal
 from smsform.services.visibility import EVERYTHING, Reader, mask_name
-from smsform.states import BatchState, JobPause, JobState, Result
+from smsform.states import BatchState, Delivery, JobPause, JobState, Result
 
 log = logs.get("bulk")
 _jobs = Job.__table__
@@ -77,6 +78,7 @@ _recipients = JobRecipient.__table__
 _problems = JobProblem.__table__
 _uploads = JobUpload.__table__
 _sends = Send.__table__
+_sent_to = SendRecipient.__table__
 _users = User.__table__
 
 #: The ways a job comes in (``jobs.source``); its batches are logged with source ``bulk``.
@@ -120,11 +122,12 @@ class JobKey:
 
 def create(checked: Checked, actor: sending.Actor, *, source: str, file_name: str = "",
            upload: bytes | None = None, pace_ms: int | None = None,
-           key: JobKey | None = None) -> int:
+           key: JobKey | None = None, retry_of: dict[str, int | None] | None = None) -> int:
     """Write ``checked`` as a job in ``checking`` (its batches, recipients laid out batch
     by batch, the rows left out, the upload's bytes) in one transaction; its id. With
     ``key``, BulkRefused ``key_taken`` (``id``: the job that has it) when a job holds the
-    key already: a repeated request makes no second job."""
+    key already: a repeated request makes no second job. ``retry_of``: the columns naming
+    the job or send whose failed recipients this job retries (services.retry)."""
     if source not in SOURCES:
         raise ValueError(f"unknown job source {source!r}")
     draft, report = checked.draft, checked.report
@@ -144,6 +147,7 @@ def create(checked: Checked, actor: sending.Actor, *, source: str, file_name: st
         "pace_ms": pace_ms, "failures_in_row": 0,
         "request_key": key.stored if key else None,
         "request_hash": key.request_hash if key else None,
+        **(retry_of or {}),
     }
     batches: list[dict[str, Any]] = []
     recipients: list[dict[str, Any]] = []
@@ -400,11 +404,33 @@ def progress(job_id: int) -> Progress | None:
         test=bool(job.test), user_id=job.user_id)
 
 
+def _reaches_phones():
+    """The send log rows (of ``sends``) the gateway took for phones, or whose recipients
+    its result list showed: delivery applies to their recipients."""
+    s = _sends.c
+    return and_(s.test.is_(False), or_(s.result.in_(Result.CHARGED), s.listed_at.is_not(None)))
+
+
+def delivery_counts(job_id: int) -> dict[str, int]:
+    """The job's recipients by delivery outcome (``states.Delivery`` values), over the
+    send log rows of its batches that reached phones: empty for a test job or before a
+    batch went."""
+    s, r = _sends.c, _sent_to.c
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            select(r.delivery, func.count()).select_from(
+                _sent_to.join(_sends, s.id == r.send_id))
+            .where(s.job_id == job_id, _reaches_phones()).group_by(r.delivery)).all()
+    return {row[0] or Delivery.WAITING.value: row[1] for row in rows}
+
+
 @dataclass(frozen=True)
 class RecipientRow:
     """One recipient as the job's pages, API and report show it: its place in the job,
     its list row, number (dashed; masked for a reader who may not see it), name, batch,
-    and the batch's outcome (``BatchState``) and code."""
+    and the batch's outcome (``BatchState``) and code; then its delivery
+    (``states.Delivery`` value, None when its batch reached no phone), the list's time of
+    it (UTC), failure code, refund time and whether the match was ambiguous."""
 
     position: int
     row: int
@@ -413,6 +439,12 @@ class RecipientRow:
     batch: int
     outcome: str
     code: str | None
+    delivery: str | None = None
+    delivery_at: datetime | None = None
+    delivery_code: str | None = None
+    refunded_at: datetime | None = None
+    ambiguous: bool = False
+    fields: dict[str, str] | None = None
 
 
 def _dashed(digits: str) -> str:
@@ -427,9 +459,16 @@ def _mask_phone(phone: str) -> str:
 
 
 def _recipient_query(job_id: int):
-    r, b = _recipients.c, _batches.c
-    return (select(r.position, r.row, r.phone, r.name, r.batch, b.state, b.code)
+    """The job's recipients with their batch's outcome and, through the batch's send log
+    row, their delivery (a batch has each number once: the number finds its row)."""
+    r, b, t = _recipients.c, _batches.c, _sent_to.c
+    return (select(r.position, r.row, r.phone, r.name, r.fields, r.batch, b.state, b.code,
+                   _reaches_phones().label("reaches"), t.send_id.label("sent"),
+                   t.delivery, t.delivery_at,
+                   t.delivery_code, t.refunded_at, t.delivery_ambiguous)
             .join(_batches, and_(b.job_id == r.job_id, b.number == r.batch))
+            .outerjoin(_sends, _sends.c.id == b.send_id)
+            .outerjoin(_sent_to, and_(t.send_id == b.send_id, t.phone == r.phone))
             .where(r.job_id == job_id))
 
 
@@ -437,19 +476,28 @@ def _shown(row: Any, full: bool) -> RecipientRow:
     phone, name = _dashed(row.phone), row.name or ""
     if not full:
         phone, name = _mask_phone(phone), mask_name(name)
-    return RecipientRow(row.position, row.row, phone, name, row.batch, row.state, row.code)
+    delivery = (row.delivery or Delivery.WAITING.value
+                if row.reaches and row.sent is not None else None)
+    return RecipientRow(
+        row.position, row.row, phone, name, row.batch, row.state, row.code, delivery,
+        row.delivery_at, row.delivery_code, row.refunded_at, bool(row.delivery_ambiguous),
+        json.loads(row.fields) if full and row.fields else None)
 
 
 def recipients(job_id: int, *, offset: int = 0, limit: int = 100, outcome: str | None = None,
+               delivery: Delivery | None = None,
                reader: Reader = EVERYTHING) -> list[RecipientRow]:
     """One page of the job's recipients in order (``outcome``: only those of a batch
-    state), masked for a ``reader`` who may not see the job's numbers in full."""
+    state; ``delivery``: only those of a delivery outcome), masked for a ``reader`` who
+    may not see the job's numbers in full."""
     job = get(job_id)
     if job is None:
         return []
     query = _recipient_query(job_id)
     if outcome is not None:
         query = query.where(_batches.c.state == outcome)
+    if delivery is not None:
+        query = query.where(_delivery_is(delivery))
     with db.engine.connect() as connection:
         rows = connection.execute(query.order_by(_recipients.c.position)
                                   .offset(offset).limit(limit)).all()
@@ -457,21 +505,33 @@ def recipients(job_id: int, *, offset: int = 0, limit: int = 100, outcome: str |
     return [_shown(row, full) for row in rows]
 
 
+def _delivery_is(state: Delivery):
+    """A recipient of the query whose delivery is ``state`` (waiting: sent to phones and
+    not told yet)."""
+    t = _sent_to.c
+    if state is Delivery.WAITING:
+        return and_(_reaches_phones(), t.send_id.is_not(None), t.delivery.is_(None))
+    return and_(_reaches_phones(), t.delivery == state.value)
+
+
 REPORT_CHUNK = 5000
 
 
-def report_rows(job_id: int, *, reader: Reader = EVERYTHING) -> Iterator[RecipientRow]:
-    """Every recipient of the job in order, for the final CSV (read in chunks by
-    position, so a million rows never sit in memory)."""
+def report_rows(job_id: int, *, reader: Reader = EVERYTHING,
+                delivery: Delivery | None = None) -> Iterator[RecipientRow]:
+    """Every recipient of the job in order (``delivery``: only those of that outcome), for
+    the CSVs (read in chunks by position, so a million rows never sit in memory)."""
     job = get(job_id)
     if job is None:
         return
     full = reader.in_full(job.user_id)
     after = -1
+    query = _recipient_query(job_id)
+    if delivery is not None:
+        query = query.where(_delivery_is(delivery))
     while True:
         with db.engine.connect() as connection:
-            rows = connection.execute(_recipient_query(job_id)
-                                      .where(_recipients.c.position > after)
+            rows = connection.execute(query.where(_recipients.c.position > after)
                                       .order_by(_recipients.c.position)
                                       .limit(REPORT_CHUNK)).all()
         if not rows:

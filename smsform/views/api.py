@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from functools import cache, wraps
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from flask import Blueprint, Response, current_app, request, session, url_for
 from flask_babel import force_locale, ngettext
@@ -463,13 +464,28 @@ def get_message(send_id: int) -> dict[str, Any]:
               if full.repeat_num else None)
     return MessageDetail(
         **_info(row).model_dump(by_alias=True), text=full.row.text, subject=full.row.subject,
-        to=[RecipientOut(phone=r.phone, name=r.name, delivery=_delivery_out(r))
+        to=[RecipientOut(phone=r.phone, name=r.name, delivery=delivery_out(r))
             for r in full.recipients],
         reserve_at=full.reserve_at, repeat=repeat, finished_at=full.finished_at,
     ).model_dump(mode="json", by_alias=True)
 
 
-def _delivery_out(recipient: sendlog_query.LoggedRecipient) -> DeliveryOut | None:
+class Delivered(Protocol):
+    """A recipient with its delivery columns (a logged send's, or a job's)."""
+
+    @property
+    def delivery(self) -> str | None: ...
+    @property
+    def delivery_at(self) -> datetime | None: ...
+    @property
+    def delivery_code(self) -> str | None: ...
+    @property
+    def refunded_at(self) -> datetime | None: ...
+    @property
+    def ambiguous(self) -> bool: ...
+
+
+def delivery_out(recipient: Delivered) -> DeliveryOut | None:
     """A recipient's delivery for the API (None when the send reached no phone)."""
     if recipient.delivery is None:
         return None

@@ -48,7 +48,9 @@ from smsform.services.bulk import BulkRefused, JobKey
 from smsform.services.bulk_check import Checked, Draft
 from smsform.services.bulk_intake import IntakeRefused
 from smsform.services.lists import ListRefused, ListReport
+from smsform.states import Delivery
 from smsform.views import api
+from smsform.views.api import delivery_out
 from smsform.views.util import log_reader
 
 bp = Blueprint("api_jobs", __name__, url_prefix=PREFIX)
@@ -264,8 +266,11 @@ def _may_read(owner_id: int | None) -> bool:
 
 
 def _job(job_id: int, job: Any = None) -> JobOut:
-    """A job as the API tells it (its row read again unless given)."""
-    return JobOut.of(job if job is not None else bulk.get(job_id), *_figures(job_id))
+    """A job as the API tells it, with its delivery (its row read again unless given)."""
+    job = job if job is not None else bulk.get(job_id)
+    progress, pause = _figures(job_id)
+    return JobOut.of(job, progress, pause,
+                     None if progress.test else bulk.delivery_counts(job_id))
 
 
 def _figures(job_id: int) -> tuple[bulk.Progress, str | None]:
@@ -307,12 +312,13 @@ def job_recipients(job_id: int) -> Response:
     _readable(job_id)
     query = api.query_args(JobRecipientQuery)
     start = query.cursor or 0
-    rows = bulk.recipients(job_id, offset=start, limit=query.limit + 1, reader=log_reader())
+    rows = bulk.recipients(job_id, offset=start, limit=query.limit + 1, reader=log_reader(),
+                           delivery=Delivery(query.delivery) if query.delivery else None)
     more = len(rows) > query.limit
     return api.json_answer(JobRecipientPage(
         items=[JobRecipientOut(position=r.position, row=r.row, phone=r.phone, name=r.name,
-                               batch=r.batch, outcome=r.outcome, code=r.code)
-               for r in rows[:query.limit]],
+                               batch=r.batch, outcome=r.outcome, code=r.code,
+                               delivery=delivery_out(r)) for r in rows[:query.limit]],
         next_cursor=start + query.limit if more else None).model_dump(mode="json",
                                                                       by_alias=True))
 

@@ -43,14 +43,15 @@ from smsform.form_guard import takes_list_upload
 from smsform.forms import JobColumnsForm, JobForm
 from smsform.ids import MAX_ID
 from smsform.permissions import Permission, requires
-from smsform.services import bulk, bulk_check, credit, gateway, lists
+from smsform.services import bulk, bulk_check, credit, gateway, lists, retry
 from smsform.services.bulk import BulkRefused
 from smsform.services.lists import Choice, ListRefused, ListReport, RowProblem
+from smsform.services.retry import Origin, RetryRefused
 from smsform.services.sending import Actor
 from smsform.services.sendlog import utcnow
 from smsform.services.sendlog_query import mask_phone
 from smsform.services.visibility import mask_name
-from smsform.states import BatchState, JobState
+from smsform.states import BatchState, Delivery, JobState
 from smsform.views.csv_export import csv_stream
 from smsform.views.paging import pager
 from smsform.views.util import log_reader
@@ -73,7 +74,12 @@ _JOB = f"<int(max={MAX_ID}):job_id>"
 
 #: The problems CSV's and the report's columns, in the reader's language.
 PROBLEM_COLUMNS = (_l("Row"), _l("Value"), _l("Why"))
-REPORT_COLUMNS = (_l("Number"), _l("Name"), _l("Batch"), _l("Outcome"), _l("Meaning"))
+REPORT_COLUMNS = (_l("Number"), _l("Name"), _l("Batch"), _l("Outcome"), _l("Meaning"),
+                  _l("Delivery"), _l("Delivery meaning"))
+#: The failed recipients' CSV: a list the bulk page reads again (its number and name
+#: columns' headers are ones the reader guesses), the job's own columns, then why.
+FAILED_COLUMNS = (_l("Phone"), _l("Name"))
+FAILED_WHY = (_l("Failed at"), _l("Code"), _l("Meaning"), _l("Refunded at"))
 
 
 @bp.after_request
@@ -306,7 +312,8 @@ def check(job_id: int) -> Any:
         previews=previews, remaining=remaining, credit_error=credit_error,
         shortfall=shortfall,
         columns=_columns(job), can_control=_may_control(job),
-        startable=bool(job.recipient_count) and not shortfall, send_at=_kst(job.send_at))
+        startable=bool(job.recipient_count) and not shortfall, send_at=_kst(job.send_at),
+        retries=_retry_of(job))
 
 
 @bp.get(f"/jobs/{_JOB}/problems.csv")
@@ -429,10 +436,12 @@ def _count(value: int) -> str:
     return format_number(value)
 
 
-def figures(progress: bulk.Progress) -> dict[str, Any]:
+def figures(progress: bulk.Progress, delivery: dict[str, int] | None = None) -> dict[str, Any]:
     """The job's figures as the page shows them and its JSON answers: the values, and
-    under ``text`` each one worded for the reader (the script puts those in the page)."""
+    under ``text`` each one worded for the reader (the script puts those in the page);
+    ``delivery``: its recipients by delivery outcome (services.delivery), when known."""
     state, test = progress.state, progress.test
+    delivery = delivery or {}
     people = progress.recipients
     refused = people.get(BatchState.REFUSED, 0) + people.get(BatchState.NOT_SENT, 0)
     unknown = people.get(BatchState.UNKNOWN, 0)
@@ -451,6 +460,7 @@ def figures(progress: bulk.Progress) -> dict[str, Any]:
               most=_count(progress.at_most))),
         "time_left": messages.time_left_text(progress.left, state),
         "unknown_note": messages.unknown_note_text(unknown),
+        **{f"delivery_{d.value}": _count(delivery.get(d.value, 0)) for d in Delivery},
     }
     return {"id": progress.job_id, "state": state, "pause_reason": progress.pause_reason,
             "live": state in JobState.LIVE, "percent": progress.percent,
@@ -459,7 +469,9 @@ def figures(progress: bulk.Progress) -> dict[str, Any]:
             "recipients": dict(progress.recipients), "credits_used": progress.used,
             "credits_at_most": progress.at_most,
             "seconds_left": progress.left.total_seconds() if progress.left else None,
-            "unknown_send_ids": list(progress.unknown_send_ids), "test": test, "text": text}
+            "unknown_send_ids": list(progress.unknown_send_ids), "test": test,
+            "delivery": {d.value: delivery.get(d.value, 0) for d in Delivery}
+            if delivery else None, "text": text}
 
 
 def _progress_json(job_id: int) -> dict[str, Any]:
@@ -467,7 +479,7 @@ def _progress_json(job_id: int) -> dict[str, Any]:
     found = bulk.progress(job_id)
     if found is None:
         abort(404)
-    return figures(found)
+    return figures(found, None if found.test else bulk.delivery_counts(job_id))
 
 
 @bp.get(f"/jobs/{_JOB}")
@@ -481,10 +493,17 @@ def show(job_id: int) -> Any:
     if job.state == JobState.CHECKING:
         return redirect(url_for("bulk.check", job_id=job_id))
     shown = _progress_json(job_id)
+    origin = Origin(job_id=job_id)
+    delivery = shown["delivery"] or {}
     return render_template("bulk/show.html", job=job, figures=shown,
                            can_control=_may_control(job), poll_ms=POLL_MS,
                            refresh=REFRESH_SECONDS if shown["live"] else None,
-                           send_at=_kst(job.send_at))
+                           send_at=_kst(job.send_at),
+                           retry_job=retry.pending(origin) if delivery.get(
+                               Delivery.FAILED.value) else None,
+                           retries=_retry_of(job),
+                           delivery_words={d.value: messages.delivery_state_text(d.value)
+                                           for d in Delivery})
 
 
 @bp.get(f"/jobs/{_JOB}.json")
@@ -504,9 +523,70 @@ def report_csv(job_id: int) -> Response:
     def rows() -> Iterator[tuple[object, ...]]:
         for row in bulk.report_rows(job_id, reader=log_reader()):
             yield (row.phone, row.name, row.batch, messages.batch_state_text(row.outcome),
-                   messages.batch_meaning_text(row.outcome, row.code))
+                   messages.batch_meaning_text(row.outcome, row.code),
+                   messages.delivery_state_text(row.delivery) if row.delivery else "",
+                   messages.delivery_outcome_meaning(row.delivery, row.delivery_code)
+                   if row.delivery else "")
 
     return csv_stream(f"job-{job_id}.csv", [str(c) for c in REPORT_COLUMNS], rows())
+
+
+@bp.get(f"/jobs/{_JOB}/failed.csv")
+@requires(Permission.VIEW)
+def failed_csv(job_id: int) -> Response:
+    """The recipients whose delivery failed, as a list to fix and send again: number,
+    name and the job's own columns (a list the bulk page reads back), then when it failed,
+    the code, its meaning and the refund (masked for a reader who sees the job masked)."""
+    job = _job_or_404(job_id)
+    fields = [str(f) for f in json.loads(job.fields or "[]")]
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        for row in bulk.report_rows(job_id, reader=log_reader(), delivery=Delivery.FAILED):
+            own = row.fields or {}
+            yield (row.phone, row.name, *(own.get(f, "") for f in fields),
+                   _kst(row.delivery_at), row.delivery_code or "",
+                   messages.delivery_outcome_meaning(row.delivery, row.delivery_code),
+                   _kst(row.refunded_at))
+
+    header = [*(str(c) for c in FAILED_COLUMNS), *fields, *(str(c) for c in FAILED_WHY)]
+    return csv_stream(f"job-{job_id}-failed.csv", header, rows())
+
+
+# --- retry the failed ------------------------------------------------------------------
+
+
+def _retry_of(job: Any) -> Origin | None:
+    """What a job retries (None: it retries nothing)."""
+    if job.retry_of_job is None and job.retry_of_send is None:
+        return None
+    return Origin(job_id=job.retry_of_job, send_id=job.retry_of_send)
+
+
+def retry_failed(origin: Origin, back: str) -> Any:
+    """Make (or find again) the retry job of ``origin`` and show its check page; nothing
+    is sent until the person starts it there. ``back``: where a refusal is said."""
+    settings = current_app.extensions["smsform.settings"]
+    actor = Actor(current_user.id, current_user.username, "bulk", request.remote_addr)
+    try:
+        job_id = retry.prepare(origin, actor, current_user.role, lists.limits_of(settings))
+    except RetryRefused as exc:
+        if exc.code == "not_found":
+            abort(404)
+        if exc.code == "not_allowed":
+            abort(403)
+        flash(messages.refusal_text(exc), "error")
+        return redirect(back, 303)
+    flash(_("A new job to the recipients whose delivery failed: check it, then start it."),
+          "success")
+    return redirect(url_for("bulk.check", job_id=job_id), 303)
+
+
+@bp.post(f"/jobs/{_JOB}/retry")
+@requires(Permission.SEND)
+def retry_job(job_id: int) -> Any:
+    """A new job to this job's failed recipients, shown on its check page."""
+    _job_or_404(job_id)
+    return retry_failed(Origin(job_id=job_id), url_for("bulk.show", job_id=job_id))
 
 
 @bp.get("/jobs")

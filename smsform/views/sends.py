@@ -22,10 +22,12 @@ from smsform.errors import ApiError, wants_json
 from smsform.forms import SendLogFilterForm
 from smsform.ids import MAX_ID
 from smsform.permissions import Permission, requires
-from smsform.services import sendlog, sendlog_query
+from smsform.services import bulk, retry, sendlog, sendlog_query
 from smsform.services.query_args import FilterProblem
+from smsform.services.retry import Origin
 from smsform.services.sendlog_query import ExportRow, FilterError, LoggedRecipient, LogRow
-from smsform.states import Result
+from smsform.states import Delivery, Result
+from smsform.views.bulk import retry_failed as retry_failed_of
 from smsform.views.csv_export import csv_stream
 from smsform.views.paging import pager
 from smsform.views.util import failure_detail, log_reader, refuse_number_search
@@ -199,7 +201,25 @@ def show(send_id: int) -> Any:
                                        failure_detail(detail.detail)),
         mark_text=messages.log_mark_text(row.marked),
         named=any(r.name for r in detail.recipients),
-        can_mark=row.result == Result.UNKNOWN and current_user.can(Permission.MARK_SENDS))
+        can_mark=row.result == Result.UNKNOWN and current_user.can(Permission.MARK_SENDS),
+        **_retry_state(row, detail.delivery))
+
+
+def _retry_state(row: LogRow, delivery: dict[str, int] | None) -> dict[str, Any]:
+    """Whether the reader may retry the send's failed recipients (its sender or an
+    administrator, and some failed), and the retry job that stands already."""
+    failed = (delivery or {}).get(Delivery.FAILED.value, 0)
+    allowed = bool(failed) and not row.purged and current_user.can(Permission.SEND) \
+        and bulk.may_control(row.user_id, current_user.id, current_user.role)
+    return {"failed": failed, "can_retry": allowed,
+            "retry_job": retry.pending(Origin(send_id=row.id)) if allowed else None}
+
+
+@bp.post(f"/sends/<int(max={MAX_ID}):send_id>/retry")
+@requires(Permission.SEND)
+def retry_failed(send_id: int) -> Any:
+    """A new job to this send's failed recipients, shown on its check page."""
+    return retry_failed_of(Origin(send_id=send_id), url_for("sends.show", send_id=send_id))
 
 
 def _delivery_item(recipient: LoggedRecipient) -> dict[str, Any]:
