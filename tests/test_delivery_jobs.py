@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -109,6 +109,20 @@ def test_before_the_sync_the_job_s_recipients_wait_and_a_test_job_has_no_deliver
         delivery.sync(windows=delivery.Windows(pace=0))
     assert sender.get(f"/jobs/{test_job}.json").get_json()["delivery"] is None
     assert page(sender.get(f"/jobs/{test_job}")).select_one("#delivery") is None
+
+
+def test_the_job_s_counts_follow_each_sync_run_while_its_page_is_polled(
+        app, sender, backend, clock):
+    backend.settle_after = timedelta(days=30)  # the gateway never settles them
+    job_id = _post_list(sender, ROWS)
+    _run_and_sync(app, sender, job_id)
+    assert sender.get(f"/jobs/{job_id}.json").get_json()["delivery"]["waiting"] == 4
+    with app.app_context():
+        delivery.sync(now=datetime.now(UTC) + timedelta(hours=25),
+                      windows=delivery.Windows(pace=0))
+    body = sender.get(f"/jobs/{job_id}.json").get_json()
+    assert body["delivery"] == {"waiting": 0, "delivered": 0, "failed": 0, "no_report": 4}
+    assert body["text"]["delivery_no_report"] == "4"
 
 
 def test_the_report_and_the_failed_csv_carry_each_recipient_s_delivery(app, sender, synced):
