@@ -108,3 +108,49 @@ def test_without_javascript_a_live_job_page_refreshes_itself_to_the_end(
     expect(page.locator("#job")).to_have_attribute("data-state", "done", timeout=20_000)
     expect(page.locator("#progress")).to_have_attribute("value", "100")
     expect(page.locator("#fig-accepted")).to_have_text("2,500")
+
+
+def test_the_failed_recipients_of_a_job_are_retried_after_their_check_page(
+        signed_in_page: Page, live_server: str, tmp_path: Path, app: Flask,
+        backend: GatewayBackend) -> None:
+    """Issue 16: a job whose two numbers fail at the gateway (the simulator fails those
+    ending 0000 and 9999) shows them after the delivery sync; "retry" opens the check page
+    of a job of those two, which runs when started."""
+    from datetime import timedelta
+
+    from smsform.services import delivery
+
+    backend.settle_after = timedelta(0)
+    page = signed_in_page
+    path = tmp_path / "고객.csv"
+    path.write_bytes(csv_bytes([("이름", "휴대폰"), ("윤지호", "010-8901-2345"),
+                                ("장예준", "010-3000-0000"), ("한은우", "010-3001-9999")],
+                               encoding="cp949"))
+    page.goto(f"{live_server}/jobs/new")
+    page.set_input_files("#file", str(path))
+    page.select_option("#sender", DEMO_SENDERS[0])
+    page.fill("#text", "{name}님, 안내드립니다.")
+    with page.expect_navigation():
+        page.click("#check-button")
+    with page.expect_navigation():
+        page.click("#start-button")
+    expect(page.locator("#state")).to_have_text("완료", timeout=20_000)
+    with app.app_context():
+        delivery.sync(windows=delivery.Windows(pace=0))
+    page.reload()
+    expect(page.locator("#fig-delivered")).to_have_text("1")
+    expect(page.locator("#fig-failed")).to_have_text("2")
+    expect(page.locator("#failed-csv")).to_be_visible()
+    with page.expect_navigation():
+        page.click("#retry-button")
+    expect(page.locator("h1")).to_have_text("목록 확인")
+    expect(page.locator("#count-recipients")).to_have_text("2")
+    expect(page.locator("#retry-of")).to_contain_text("작업 1")
+    expect(page.locator("#preview-list li").first).to_contain_text("님, 안내드립니다.")
+    before = len([c for c in backend.calls if c.path == "/sms_sender.php"])
+    assert before == 1  # the retry's check sent nothing
+    with page.expect_navigation():
+        page.click("#start-button")
+    expect(page.locator("#state")).to_have_text("완료", timeout=20_000)
+    expect(page.locator("#fig-accepted")).to_have_text("2")
+    assert len([c for c in backend.calls if c.path == "/sms_sender.php"]) == 2
