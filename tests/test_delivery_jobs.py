@@ -276,3 +276,16 @@ def test_an_advertisement_s_retry_keeps_its_label_once_and_is_judged_again(backe
     preview = checked.select_one("#preview-list li pre").text
     assert preview.startswith(f"(광고){NAME}") and preview.count("(광고)") == 1
     assert checked.select_one("#advertising") is not None  # judged as an advertisement
+
+
+def test_a_job_and_its_batch_s_send_are_not_both_retried(app, sender, synced):
+    with app.app_context():
+        batch_send = bulk.batches(synced)[0].send_id
+    from_job = _job_id(sender.post(f"/jobs/{synced}/retry"))
+    refused = sender.post(f"/sends/{batch_send}/retry?lang=ko")
+    assert refused.status_code == 303 and refused.headers["Location"] == f"/sends/{batch_send}"
+    assert sender.post(f"/jobs/{from_job}/cancel").status_code == 303
+    from_send = _job_id(sender.post(f"/sends/{batch_send}/retry"))
+    assert from_send != from_job
+    again = sender.post(f"/jobs/{synced}/retry")
+    assert again.headers["Location"] == f"/jobs/{synced}"  # refused: the send's retry stands

@@ -10,7 +10,8 @@ person reads the check page and starts it, or not.
 
 Nobody is sent twice by a second click: a retry still in ``checking`` is the one found
 again, and once a retry of the same origin has sent something, another is refused
-(``retried``, naming it): its own failures are what to retry next.
+(``retried``, naming it): its own failures are what to retry next. A job and the sends of
+its batches overlap: while a retry of one stands, the other is refused the same way.
 """
 
 from __future__ import annotations
@@ -130,15 +131,23 @@ def _failed_of_job(job_id: int, after: int):
             .order_by(jr.position).limit(_CHUNK))
 
 
-def _retries(origin: Origin) -> list[tuple[int, str, bool]]:
+def _retries(origin: Origin, *, related: bool = False) -> list[tuple[int, str, bool]]:
     """The jobs retrying ``origin``: id, state, and whether any of its batches went (or
-    may have)."""
-    j, b = _jobs.c, _batches.c
-    column = j.retry_of_job if origin.job_id is not None else j.retry_of_send
+    may have). ``related``: instead, those retrying what overlaps it: for a job, one of
+    its batches' sends; for a job's batch send, its job."""
+    j, b, s = _jobs.c, _batches.c, _sends.c
+    if not related:
+        where = (j.retry_of_job == origin.id if origin.job_id is not None
+                 else j.retry_of_send == origin.id)
+    elif origin.job_id is not None:
+        where = j.retry_of_send.in_(select(s.id).where(s.job_id == origin.job_id))
+    else:
+        where = j.retry_of_job == select(s.job_id).where(s.id == origin.send_id) \
+            .scalar_subquery()
     went = exists().where(b.job_id == j.id, b.state.in_(
         (BatchState.ACCEPTED.value, BatchState.UNKNOWN.value, BatchState.SENDING.value)))
     with db.engine.connect() as connection:
-        rows = connection.execute(select(j.id, j.state, went).where(column == origin.id)
+        rows = connection.execute(select(j.id, j.state, went).where(where)
                                   .order_by(j.id.desc())).all()
     return [(row[0], row[1], bool(row[2])) for row in rows]
 
@@ -177,6 +186,10 @@ def prepare(origin: Origin, actor: sending.Actor, role: str | None,
     for job_id, state, went in _retries(origin):
         if state == JobState.CHECKING:
             return job_id
+        if state != JobState.CANCELLED or went:
+            raise RetryRefused("retried", id=job_id)
+    # A job's batch is a send of its own: its failures are the job's too, retried once.
+    for job_id, state, went in _retries(origin, related=True):
         if state != JobState.CANCELLED or went:
             raise RetryRefused("retried", id=job_id)
     records = list(failed(origin))
