@@ -88,7 +88,8 @@ def job_body(job_id: int) -> dict[str, Any] | None:
     if job is None or progress is None:
         return None
     pause = messages.pause_text(progress.pause_reason) or None
-    return JobOut.of(job, progress, pause).model_dump(mode="json", by_alias=True)
+    delivery = None if progress.test else bulk.delivery_counts(job_id)
+    return JobOut.of(job, progress, pause, delivery).model_dump(mode="json", by_alias=True)
 
 
 def exit_code(body: dict[str, Any]) -> int:
@@ -116,6 +117,10 @@ def _lines(body: dict[str, Any]) -> list[str]:
              f"not_sent={recipients['not_sent']} cancelled={recipients['cancelled']} "
              f"cost={body['cost']}")
     lines = [facts]
+    delivery = body.get("delivery")
+    if delivery and any(delivery.values()):
+        lines.append(" ".join(f"{state}={delivery[state]}" for state in (
+            "delivered", "failed", "waiting", "no_report")))
     if body["pause_reason"]:
         lines.append(f"pause_reason={body['pause_reason']}: {body['pause_text']}")
     lines.append(in_both(messages.job_state_text, body["state"]))

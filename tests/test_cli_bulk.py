@@ -13,7 +13,7 @@ from cafe24.schedule import KST
 from simulator import DEMO_SENDERS
 from smsform.cli_api import EXIT_INVALID, EXIT_NOT_SENT, EXIT_OK, EXIT_REFUSED, EXIT_UNKNOWN
 from smsform.cli_bulk import exit_code
-from smsform.services import bulk
+from smsform.services import bulk, delivery
 from tests.api_support import PASSWORD, bearer, sends, token_user
 from tests.bulk_support import sent_numbers
 from tests.lists_support import csv_bytes
@@ -153,13 +153,20 @@ def test_no_wait_and_send_at_leave_the_job_to_the_worker(app, runner, backend, a
     assert send_calls(backend) == []
 
 
-def test_status_reads_a_job(app, runner, alice, customers):
+def test_status_reads_a_job_and_its_delivery(app, runner, alice, customers, clock):
     job_id = json.loads(bulk_send(runner, customers, "--json").output)["id"]
     answer = runner.invoke(args=["bulk", "status", str(job_id)])
     assert answer.exit_code == 0
     assert f"id={job_id} state=done" in answer.output
     body = json.loads(runner.invoke(args=["bulk", "status", str(job_id), "--json"]).output)
     assert body["id"] == job_id and body["state"] == "done"
+    assert body["delivery"] == {"delivered": 0, "failed": 0, "waiting": 3, "no_report": 0}
+    assert "delivered=0 failed=0 waiting=3 no_report=0" in answer.output
+    with app.app_context():
+        delivery.sync(windows=delivery.Windows(pace=0))
+    synced = json.loads(runner.invoke(args=["bulk", "status", str(job_id), "--json"]).output)
+    assert synced["delivery"]["waiting"] == 0
+    assert synced["delivery"]["delivered"] + synced["delivery"]["failed"] == 3
     missing = runner.invoke(args=["bulk", "status", "9999", "--json"])
     assert missing.exit_code == EXIT_INVALID
     assert json.loads(missing.output)["code"] == "not_found"
