@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from xml.etree.ElementTree import Element  # noqa: S405 - only the type; parsing is defusedxml
 
 from defusedxml import ElementTree as SafeET
@@ -127,6 +128,22 @@ ROW_STATUSES = ("1", "2", "3", "9")
 ROW_SEND_TYPES = ("I", "R")
 _ROW_FIELDS = ("sendType", "sendPhone", "receivePhone", "msg", "sendDateTime", "sendStatus",
                "refundDate")
+_ROW_NAMES = frozenset(_ROW_FIELDS)
+
+
+@lru_cache(maxsize=1024)
+def listed_time(raw: str) -> datetime | None:
+    """A list's ``sendDateTime`` (YYYYMMDDHHII, KST, or with seconds) as an aware datetime,
+    if readable (kept for the last minutes seen: a page's records share a few)."""
+    digits = re.sub(r"\D", "", raw)
+    # Pick the format by length: strptime would read "…1230" as 12:03:00 with "%M%S".
+    fmt = {12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}.get(len(digits))
+    if fmt is None:
+        return None
+    try:
+        return datetime.strptime(digits, fmt).replace(tzinfo=KST)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -146,15 +163,7 @@ class ResultRow:
     @property
     def sent_at(self) -> datetime | None:
         """``sendDateTime`` (YYYYMMDDHHII, KST) as an aware datetime, if readable."""
-        digits = re.sub(r"\D", "", self.sent_at_raw)
-        # Pick the format by length: strptime would read "…1230" as 12:03:00 with "%M%S".
-        fmt = {12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}.get(len(digits))
-        if fmt is None:
-            return None
-        try:
-            return datetime.strptime(digits, fmt).replace(tzinfo=KST)
-        except ValueError:
-            return None
+        return listed_time(self.sent_at_raw)
 
     def as_dict(self) -> dict[str, str]:
         """The row under the gateway's own names (for JSON and CSV)."""
@@ -179,12 +188,23 @@ class ResultPage:
     info: CodeInfo
 
 
+#: Tags without their namespace; a list page repeats a dozen tags thousands of times.
+_LOCAL_NAMES: dict[str, str] = {}
+
+
 def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = tag.rsplit("}", 1)[-1]
+        if len(_LOCAL_NAMES) < 256:  # an answer of endless tag names fills no memory
+            _LOCAL_NAMES[tag] = name
+    return name
 
 
 def _child_text(element: Element) -> dict[str, str]:
-    return {_local(child.tag): (child.text or "").strip() for child in element}
+    names = _LOCAL_NAMES
+    return {names.get(child.tag) or _local(child.tag): (child.text or "").strip()
+            for child in element}
 
 
 def _result_code(root: Element) -> str:
@@ -214,18 +234,17 @@ def parse_results(body: bytes | str) -> ResultPage:
     total_el = next((e for e in root.iter() if _local(e.tag) == "totalCnt"), None)
     rows = []
     for element in root.iter():
-        values = _child_text(element)
-        if sum(1 for name in _ROW_FIELDS if name in values) < 2:
+        if len(element) < 2:  # a row has two of the fields at least: no leaf is one
             continue
+        values = _child_text(element)
+        if len(_ROW_NAMES.intersection(values)) < 2:
+            continue
+        get = values.get
         rows.append(ResultRow(
-            send_type=values.get("sendType", ""),
-            send_phone=values.get("sendPhone", ""),
-            receive_phone=values.get("receivePhone", ""),
-            msg=values.get("msg", ""),
-            sent_at_raw=values.get("sendDateTime", ""),
-            status=values.get("sendStatus", ""),
-            refund_date=values.get("refundDate", ""),
-            extra={k: v for k, v in values.items() if k not in _ROW_FIELDS},
+            get("sendType", ""), get("sendPhone", ""), get("receivePhone", ""),
+            get("msg", ""), get("sendDateTime", ""), get("sendStatus", ""),
+            get("refundDate", ""),
+            {k: v for k, v in values.items() if k not in _ROW_NAMES},
         ))
     return ResultPage(code, _total(total_el, len(rows)), rows, info)
 

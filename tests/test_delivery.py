@@ -435,3 +435,35 @@ def test_the_api_gives_each_recipients_delivery_and_filters_by_it(app, client, c
     assert [item["id"] for item in delivered.get_json()["items"]] == [second, first]
     bad = client.get("/api/v1/messages?delivery=lost", headers=bearer(token))
     assert bad.status_code == 400
+
+
+def test_recipients_with_the_same_outcome_are_written_in_runs_each_row_exactly(
+        app, admin_client, clock, monkeypatch):
+    # Failures between deliveries: the delivered positions are runs with gaps; at most two
+    # runs a statement, so several statements name them.
+    monkeypatch.setattr(delivery, "_RUNS", 2)
+    numbers = ["010-2222-3331", "010-2222-3332", "010-4444-0000", "010-2222-3334",
+               "010-5555-9999", "010-2222-3336", "010-2222-3337", "010-6666-0000"]
+    admin_client.post("/smssend", data=valid_send(rphone=",".join(numbers)))
+    admin_client.post("/smssend", data=valid_send(rphone="010-7777-8888,010-7777-0000"))
+    report = sync(app)
+    assert (report.delivered, report.failed) == (6, 4)
+    expected = {n.replace("-", ""): "failed" if n.endswith(("0000", "9999")) else "delivered"
+                for n in [*numbers, "010-7777-8888", "010-7777-0000"]}
+    assert states(app) == expected
+    again = sync(app)  # nothing changed: nothing counted again
+    assert (again.delivered, again.failed) == (0, 0)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_is_left_as_it_was(app, admin_client, clock, enabled):
+    import gc
+
+    admin_client.post("/smssend", data=valid_send())
+    if not enabled:
+        gc.disable()
+    try:
+        assert sync(app).matched == 1
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()

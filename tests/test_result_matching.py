@@ -107,3 +107,54 @@ def test_the_simulators_listing_matches_the_logged_recipients(app, admin_client,
 def test_the_kind_of_a_logged_send_is_its_lists(kind):
     index = RecipientIndex([recipient(kind=kind)])
     assert index.matches(listed(kind="sms" if kind == "S" else "lms"))
+
+
+def test_records_fed_page_by_page_get_what_one_pass_gives_them():
+    from smsform.services.result_matching import Assigner, Listed
+
+    twice = [recipient(1), recipient(2, due=(SENT + timedelta(minutes=1),)),
+             recipient(3, phone="01055556666")]
+    index = RecipientIndex(twice)
+    records = [listed(SENT + timedelta(minutes=1)), listed(to="010-5555-6666"), listed(),
+               listed(msg="다른 프로그램의 문자"), listed()]
+    one_pass = index.assign_listed([Listed.of(item) for item in records])
+    assigner: Assigner[int] = Assigner(index)
+    held = [assigner.add(r.key, r.when, r.order, i)
+            for i, r in enumerate(Listed.of(item) for item in records)]
+    assert held == [True, True, True, False, True]  # the other tool's record is not held
+    given = {i: (recipient, due, ambiguous) for i, recipient, due, ambiguous in assigner.assign()}
+    assert sorted(given) == [0, 1, 2, 4]
+    assert [given.get(i, (None, None, False)) for i in range(len(records))] == one_pass
+    assert [(r and r.send_id, a) for r, _, a in one_pass] == [
+        (None, True), (3, False), (1, True), (None, False), (2, True)]
+
+
+@pytest.mark.parametrize("number", ["010-2222-3333", "01022223333", "02-123-4567", "0212345678",
+                                    "1588-1234", "+82 10-2222-3333", "821022223333",
+                                    "010.2222.3333", "031-123-4567", "0101234567", "garbage", ""])
+def test_number_digits_is_the_logs_digits(number):
+    from smsform.services.result_matching import number_digits
+    from smsform.services.sendlog import digits
+
+    assert number_digits(number) == digits(number)
+
+
+def test_a_logged_name_is_merged_as_the_send_merged_it():
+    import json
+    import unicodedata
+    from types import SimpleNamespace
+
+    from cafe24.message import merge_name
+    from smsform.services.result_matching import recipients_of
+
+    decomposed = unicodedata.normalize("NFD", "홍길동")  # jamo, as pasted from macOS
+    names = [decomposed, "김철수", "A\r\nB", None]
+    row = SimpleNamespace(id=1, sender="010-1234-5678", kind="S", text=" {name}님\r\n안녕 ",
+                          recipients=json.dumps([["010-2222-333" + str(i), name]
+                                                 for i, name in enumerate(names)]),
+                          created_at=SENT.replace(tzinfo=None), reserve_at=None,
+                          repeat_num=None, repeat_minutes=None)
+    texts = [r.text for r in recipients_of(row)]
+    assert texts == [merge_name(row.text, name).strip() for name in names[:3]] + [
+        row.text.strip()]
+    assert texts[0].startswith("홍길동님")  # composed

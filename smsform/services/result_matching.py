@@ -8,7 +8,8 @@ kind, and one of its due times (the send's time or its reservation, and each rep
 it) within ``TIME_SLACK`` of the record's minute (clocks differ a little).
 
 The relay keeps a site's own records with ``RecipientIndex.matches``; the delivery sync
-(issue 16) gives each record one recipient's copy with ``RecipientIndex.assign``, which
+(issue 16) gives each record one recipient's copy with ``RecipientIndex.assign`` (or an
+``Assigner``, fed page by page), which
 marks a record that more than one copy could be (the same text to the same number twice
 within the slack) as ambiguous instead of guessing silently. A send whose texts were
 purged from the log can no longer be matched.
@@ -17,15 +18,17 @@ purged from the log can no longer be matched.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, or_, select
 
-from cafe24.message import merge_name
+from cafe24.message import NAME_PLACEHOLDER
 from cafe24.schedule import REPEAT_NUM_MAX, REPEAT_TIME_MAX
+from cafe24.text import normalize_text
 from smsform.extensions import db
 from smsform.models import Send
 from smsform.services.results import KindRow
@@ -41,9 +44,9 @@ _sends = Send.__table__
 Key = tuple[str, str, str, str]  # sender digits, recipient digits, text, kind (S or L)
 
 
-@dataclass(frozen=True)
-class LoggedRecipient:
-    """One recipient of a logged send, as the gateway would list it."""
+class LoggedRecipient(NamedTuple):
+    """One recipient of a logged send, as the gateway would list it (a named tuple: the
+    sync holds 100,000 of them)."""
 
     send_id: int
     position: int  # its place among the send's recipients (send_recipients.position)
@@ -59,11 +62,23 @@ class LoggedRecipient:
         return (self.sender, self.phone, self.text, self.kind)
 
 
+#: A number already in a canonical form (dashed or bare, from 0): its digits are itself.
+_PLAIN_NUMBER = re.compile(r"0\d{1,3}-?\d{3,4}-?\d{4}")
+
+
+def number_digits(phone: str) -> str:
+    """``sendlog.digits`` of ``phone``, without parsing a number the list writes as the log
+    does (010-1234-5678 or 01012345678): 100,000 of them in one sync."""
+    if _PLAIN_NUMBER.fullmatch(phone):
+        return phone.replace("-", "")
+    return digits(phone)
+
+
 def listed_key(item: KindRow) -> Key:
     """A listed record's sender, recipient, text and kind, as ``LoggedRecipient.key``."""
     row = item.row
-    return (digits(row.send_phone), digits(row.receive_phone), row.msg.strip(),
-            _KINDS.get(item.kind, item.kind))
+    return (number_digits(row.send_phone), number_digits(row.receive_phone),
+            row.msg.strip(), _KINDS.get(item.kind, item.kind))
 
 
 @dataclass(frozen=True)
@@ -90,18 +105,27 @@ class RecipientIndex:
     def __bool__(self) -> bool:
         return bool(self._by_key)
 
+    def sharing(self, key: Key) -> list[LoggedRecipient] | None:
+        """The logged recipients a record of ``key`` could be (None: no logged send has
+        that sender, number, text and kind; another tool's record)."""
+        return self._by_key.get(key)
+
     def candidates(self, item: KindRow) -> list[tuple[LoggedRecipient, datetime]]:
         """Every logged copy (a recipient and one due time) ``item`` could be, nearest in
         time first (then the older send)."""
-        return self._candidates(listed_key(item), item.row.sent_at)
+        return self._near(self._by_key.get(listed_key(item), ()), item.row.sent_at)
 
-    def _candidates(self, key: Key, when: datetime | None,
-                    ) -> list[tuple[LoggedRecipient, datetime]]:
-        if when is None:
+    def _near(self, sharing: Sequence[LoggedRecipient], when: datetime | None,
+              ) -> list[tuple[LoggedRecipient, datetime]]:
+        if when is None or not sharing:
             return []
+        slack = self.slack
+        if len(sharing) == 1 and len(sharing[0].due) == 1:  # nearly every record
+            only = sharing[0]
+            return [(only, only.due[0])] if abs(when - only.due[0]) <= slack else []
         found = [(abs(when - due), recipient.send_id, recipient.position, recipient, due)
-                 for recipient in self._by_key.get(key, ())
-                 for due in recipient.due if abs(when - due) <= self.slack]
+                 for recipient in sharing for due in recipient.due
+                 if abs(when - due) <= slack]
         found.sort(key=lambda c: c[:3])
         return [(recipient, due) for *_, recipient, due in found]
 
@@ -123,21 +147,69 @@ class RecipientIndex:
         nearest copy not yet given. A record that more than one copy could be is marked
         ambiguous (also when the others were given already, or all were and it got none).
         The answers (copy, its due time, ambiguous) come back in the records' order."""
-        order = sorted(range(len(listed)), key=lambda i: (listed[i].order, i))
-        taken: set[tuple[int, int, datetime]] = set()
         given: list[tuple[LoggedRecipient | None, datetime | None, bool]] = \
             [(None, None, False)] * len(listed)
-        for i in order:
-            candidates = self._candidates(listed[i].key, listed[i].when)
-            ambiguous = len(candidates) > 1
-            for recipient, due in candidates:
-                if (recipient.send_id, recipient.position, due) not in taken:
-                    taken.add((recipient.send_id, recipient.position, due))
-                    given[i] = (recipient, due, ambiguous)
-                    break
-            else:
-                given[i] = (None, None, ambiguous)
+        assigner: Assigner[int] = Assigner(self)
+        for i, record in enumerate(listed):
+            assigner.add(record.key, record.when, record.order, i)
+        for i, recipient, due, ambiguous in assigner.assign():
+            given[i] = (recipient, due, ambiguous)
         return given
+
+
+T = TypeVar("T")
+
+
+class Assigner(Generic[T]):
+    """``RecipientIndex.assign_listed`` for records read page after page: each record is
+    added as it is read, with what the caller keeps of it (``payload``), and only what
+    the assignment needs is held (a record no logged recipient shares a key with is
+    another tool's, told at once, and holds nothing). ``assign`` then gives the copies.
+
+    Records compete for a copy only with records of the same key, so the copies are given
+    key by key: oldest first within each, the same answers as one pass over them all.
+    """
+
+    def __init__(self, index: RecipientIndex) -> None:
+        self._index = index
+        self._groups: dict[int, tuple[list[LoggedRecipient],
+                                      list[tuple[str, int, datetime | None, T]]]] = {}
+        self._orders: dict[str, str] = {}  # one copy of each listed minute
+        self._added = 0
+
+    def add(self, key: Key, when: datetime | None, order: str, payload: T) -> bool:
+        """Hold a record for ``assign``; False (nothing held) when no logged recipient
+        shares its key: it is no logged send's."""
+        sharing = self._index.sharing(key)
+        if sharing is None:
+            return False
+        group = self._groups.get(id(sharing))
+        if group is None:
+            group = self._groups[id(sharing)] = (sharing, [])
+        group[1].append((self._orders.setdefault(order, order), self._added, when, payload))
+        self._added += 1
+        return True
+
+    def assign(self) -> Iterator[tuple[T, LoggedRecipient | None, datetime | None, bool]]:
+        """Each held record's payload with the copy it was given (None: every copy it could
+        be went to an older record, or none is near its time), that copy's due time and
+        whether another copy could have been it; key by key, records oldest first."""
+        near = self._index._near  # noqa: SLF001 - the index's own helper
+        for sharing, records in self._groups.values():
+            if len(records) > 1:
+                records.sort(key=lambda record: record[:2])
+            taken: set[tuple[int, int, datetime]] = set()
+            for _order, _seq, when, payload in records:
+                candidates = near(sharing, when)
+                ambiguous = len(candidates) > 1
+                for recipient, due in candidates:
+                    copy = (recipient.send_id, recipient.position, due)
+                    if copy not in taken:
+                        taken.add(copy)
+                        yield payload, recipient, due, ambiguous
+                        break
+                else:
+                    yield payload, None, None, ambiguous
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,8 +252,11 @@ def recipients_of(row: Any) -> Iterator[LoggedRecipient]:
     """The recipients of one logged send's row (its id, sender, kind, text, recipients JSON,
     created_at, reserve_at, repeat_num and repeat_minutes), as the gateway would list them."""
     due = _due_times(row)
-    sender = digits(row.sender)
+    sender = number_digits(row.sender)
     plain = row.text.strip()
+    template = normalize_text(row.text)  # cafe24.message.merge_name, its first half once
     for position, (phone, name) in enumerate(json.loads(row.recipients or "[]")):
-        text = merge_name(row.text, name).strip() if name is not None else plain
-        yield LoggedRecipient(row.id, position, sender, digits(phone), text, row.kind, due)
+        text = normalize_text(template.replace(NAME_PLACEHOLDER, normalize_text(name))
+                              ).strip() if name is not None else plain
+        yield LoggedRecipient(row.id, position, sender, number_digits(phone), text, row.kind,
+                              due)
