@@ -92,6 +92,12 @@ def compose(text: str) -> str:
     return _COMBINING_RUN.sub(lambda run: unicodedata.normalize("NFC", run.group()), text)
 
 
+def is_normalized(text: str) -> bool:
+    """True when ``text`` has nothing ``normalize_text`` would change (no "\\r", nothing to
+    compose), so a caller with many texts may skip it."""
+    return "\r" not in text and _COMBINING.search(text) is None
+
+
 @lru_cache(maxsize=1024)
 def normalize_text(text: str) -> str:
     """Newlines as "\n" and decomposed text composed, as the JS meter and the gateway see it.

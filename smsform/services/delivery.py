@@ -55,7 +55,7 @@ from smsform.services.result_matching import (
     Assigner,
     LoggedRecipient,
     RecipientIndex,
-    listed_key,
+    number_digits,
     recipients_of,
 )
 from smsform.states import Delivery, Result
@@ -240,7 +240,10 @@ def _read(kind: str, since: datetime, now: datetime, report: SyncReport,
     days = min(LIST_DAY_MAX, max(1, (today - oldest.astimezone(KST).date()).days))
     report.days = max(report.days, days)
     query = ResultQuery(date=today, day=days, display=LIST_DISPLAY_MAX, lms=kind == "L")
-    said: dict[_Said, _Said] = {}  # a page's records say a few things: one tuple each
+    # A page's records say a few things (a status, a code, a refund time, a minute): what
+    # each says is worked out once and shared; the sender is one number or a few.
+    said: dict[tuple[str, str, str, str], tuple[_Said, datetime | None, str, bool]] = {}
+    senders: dict[str, str] = {}
     calls = 0
     try:
         for page in results.pages(query, meter=pacer, client=client):
@@ -249,15 +252,24 @@ def _read(kind: str, since: datetime, now: datetime, report: SyncReport,
             report.listed += len(page.rows)
             for item in page.rows:
                 row = item.row
-                when = row.sent_at
-                code = row.extra.get("resultCode")
-                what: _Said = (row.status, code.strip()[:8] or None if code else None,
-                               _refund_time(row.refund_date) if row.refund_date else None,
-                               _naive_utc(when))
-                if not assigner.add(listed_key(item), when, row.sent_at_raw,
-                                    said.setdefault(what, what)):
+                raw = (row.status, row.extra.get("resultCode") or "", row.refund_date,
+                       row.sent_at_raw)
+                known = said.get(raw)
+                if known is None:
+                    when = row.sent_at
+                    what: _Said = (row.status, raw[1].strip()[:8] or None,
+                                   _refund_time(row.refund_date) if row.refund_date else None,
+                                   _naive_utc(when))
+                    known = said[raw] = (what, when, row.sent_at_raw,
+                                         when is not None and when < oldest)
+                sender = senders.get(row.send_phone)
+                if sender is None:
+                    sender = senders[row.send_phone] = number_digits(row.send_phone)
+                # result_matching.listed_key, the kind being the list's
+                key = (sender, number_digits(row.receive_phone), row.msg.strip(), kind)
+                if not assigner.add(key, known[1], known[2], known[0]):
                     report.foreign += 1
-                older = older or (when is not None and when < oldest)
+                older = older or known[3]
             if older:
                 break  # newest first: every later page is older still
     except GatewayRefused as exc:
@@ -398,9 +410,9 @@ def _write(outcomes: dict[tuple[int, int], _Outcome], listed_sends: set[int],
                               outcome.ambiguous), []).append(where)
         del stored
         for (state, at, code, refunded_at, ambiguous), places in alike.items():
-            for where in _runs(places):
+            for picked in _runs(places):
                 done = connection.execute(
-                    update(_recipients).where(where)
+                    update(_recipients).where(picked)
                     .values(delivery=state.value, delivery_at=at, delivery_code=code,
                             refunded_at=refunded_at, delivery_ambiguous=ambiguous))
                 if state is Delivery.DELIVERED:

@@ -22,13 +22,14 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import ColumnElement, or_, select
 
 from cafe24.message import NAME_PLACEHOLDER
 from cafe24.schedule import REPEAT_NUM_MAX, REPEAT_TIME_MAX
-from cafe24.text import normalize_text
+from cafe24.text import is_normalized, normalize_text
 from smsform.extensions import db
 from smsform.models import Send
 from smsform.services.results import KindRow
@@ -100,7 +101,7 @@ class RecipientIndex:
         self.slack = slack
         self._by_key: dict[Key, list[LoggedRecipient]] = {}
         for recipient in recipients:
-            self._by_key.setdefault(recipient.key, []).append(recipient)
+            self._by_key.setdefault(recipient[2:6], []).append(recipient)  # its key
 
     def __bool__(self) -> bool:
         return bool(self._by_key)
@@ -172,34 +173,42 @@ class Assigner(Generic[T]):
 
     def __init__(self, index: RecipientIndex) -> None:
         self._index = index
+        self._by_key = index._by_key  # noqa: SLF001 - the index's own table
         self._groups: dict[int, tuple[list[LoggedRecipient],
-                                      list[tuple[str, int, datetime | None, T]]]] = {}
-        self._orders: dict[str, str] = {}  # one copy of each listed minute
-        self._added = 0
+                                      list[tuple[str, datetime | None, T]]]] = {}
 
     def add(self, key: Key, when: datetime | None, order: str, payload: T) -> bool:
         """Hold a record for ``assign``; False (nothing held) when no logged recipient
         shares its key: it is no logged send's."""
-        sharing = self._index.sharing(key)
+        sharing = self._by_key.get(key)
         if sharing is None:
             return False
         group = self._groups.get(id(sharing))
         if group is None:
-            group = self._groups[id(sharing)] = (sharing, [])
-        group[1].append((self._orders.setdefault(order, order), self._added, when, payload))
-        self._added += 1
+            self._groups[id(sharing)] = (sharing, [(order, when, payload)])
+        else:
+            group[1].append((order, when, payload))
         return True
 
     def assign(self) -> Iterator[tuple[T, LoggedRecipient | None, datetime | None, bool]]:
         """Each held record's payload with the copy it was given (None: every copy it could
         be went to an older record, or none is near its time), that copy's due time and
-        whether another copy could have been it; key by key, records oldest first."""
-        near = self._index._near  # noqa: SLF001 - the index's own helper
+        whether another copy could have been it; key by key, records oldest first (in the
+        order they were added when they are listed at the same minute)."""
+        near, slack = self._index._near, self._index.slack  # noqa: SLF001 - its own helper
         for sharing, records in self._groups.values():
-            if len(records) > 1:
-                records.sort(key=lambda record: record[:2])
+            if len(records) == 1 and len(sharing) == 1 and len(sharing[0].due) == 1:
+                _order, when, payload = records[0]  # nearly every record: one copy, one try
+                only = sharing[0]
+                due = only.due[0]
+                if when is not None and abs(when - due) <= slack:
+                    yield payload, only, due, False
+                else:
+                    yield payload, None, None, False
+                continue
+            records.sort(key=itemgetter(0))  # stable: the same minute in the order added
             taken: set[tuple[int, int, datetime]] = set()
-            for _order, _seq, when, payload in records:
+            for _order, when, payload in records:
                 candidates = near(sharing, when)
                 ambiguous = len(candidates) > 1
                 for recipient, due in candidates:
@@ -255,8 +264,14 @@ def recipients_of(row: Any) -> Iterator[LoggedRecipient]:
     sender = number_digits(row.sender)
     plain = row.text.strip()
     template = normalize_text(row.text)  # cafe24.message.merge_name, its first half once
+    simple = is_normalized(template)
     for position, (phone, name) in enumerate(json.loads(row.recipients or "[]")):
-        text = normalize_text(template.replace(NAME_PLACEHOLDER, normalize_text(name))
-                              ).strip() if name is not None else plain
+        if name is None:
+            text = plain
+        elif simple and is_normalized(name):  # what merge_name gives, with nothing to do
+            text = template.replace(NAME_PLACEHOLDER, name).strip()
+        else:
+            text = normalize_text(template.replace(NAME_PLACEHOLDER, normalize_text(name))
+                                  ).strip()
         yield LoggedRecipient(row.id, position, sender, number_digits(phone), text, row.kind,
                               due)

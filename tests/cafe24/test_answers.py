@@ -227,13 +227,19 @@ EXTERNAL_ENTITY = """<?xml version="1.0"?>
 <!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
 <result><code>0000</code><record><msg>&xxe;</msg><sendType>I</sendType></record></result>"""
 
+# No entity at all: the gateway writes no declaration, so none is read.
+DOCUMENT_TYPE = """<?xml version="1.0"?>
+<!DOCTYPE result SYSTEM "http://127.0.0.1:9/result.dtd">
+<result><code>0000</code><record><msg>x</msg><sendType>I</sendType></record></result>"""
+
 
 @pytest.mark.parametrize(
     "document",
-    [BILLION_LAUGHS, EXTERNAL_ENTITY, "", "<result><code>0000</code>", b"\x00\xffgarbage",
-     "<html>maintenance</html>", "<result><totalCnt>3</totalCnt></result>"],
-    ids=["billion-laughs", "external-entity", "empty", "truncated", "garbage", "html",
-         "no-code"],
+    [BILLION_LAUGHS, EXTERNAL_ENTITY, DOCUMENT_TYPE, BILLION_LAUGHS.encode("utf-16"), "",
+     "<result><code>0000</code>", b"\x00\xffgarbage", "<html>maintenance</html>",
+     "<result><totalCnt>3</totalCnt></result>", "<result><code>0000</code>&nbsp;</result>"],
+    ids=["billion-laughs", "external-entity", "document-type", "utf-16", "empty", "truncated",
+         "garbage", "html", "no-code", "undefined-entity"],
 )
 def test_unreadable_or_hostile_results_are_refused(document):
     with pytest.raises(UnreadableResponse):
