@@ -3,10 +3,11 @@ result list in at most 2,001 list calls (ceil(100,000 / 50) + 1), with the app's
 under 1 ms a call and under 200 MB peak.
 
 Run by hand: .venv/bin/python bench/delivery.py [-n 100000] [--lms 0.5] [--runs 3]
-    [--database-url postgresql+psycopg://...]
+    [--database-url postgresql+psycopg://... | --postgres] [--profile FILE]
 
 The simulator runs in a child process of its own (its own GIL) on 127.0.0.1; the app on a
-SQLite file in a temporary folder (or ``--database-url``, an empty database it migrates).
+SQLite file in a temporary folder (or ``--database-url``, an empty database it migrates;
+``--postgres``, a throwaway cluster as the tests start one).
 
 The set-up sends the recipients through the app, as they would really be logged: batches
 of 999 through ``sending.submit`` (the send service every way in uses: the send log's row,
@@ -143,8 +144,28 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed syncs (default 3)")
     parser.add_argument("--profile", help="write a cProfile of one more sync to this file")
     parser.add_argument("--database-url", help="an empty database (default: a SQLite file)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="start a throwaway PostgreSQL cluster (tests/db.py) and use it")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
+    cluster = None
+    if args.postgres:
+        from tests.db import find_bindir, start_cluster
+
+        bindir = find_bindir()
+        if bindir is None:
+            print("PostgreSQL is not installed")
+            return 1
+        cluster = start_cluster(bindir)
+        args.database_url = cluster.url(cluster.create_database())
+    try:
+        return _measure(args)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+def _measure(args: argparse.Namespace) -> int:
     parent, child = multiprocessing.Pipe()
     simulator = multiprocessing.Process(target=_simulator, args=(child,), daemon=True)
     simulator.start()
