@@ -189,8 +189,8 @@ def test_the_json_send_takes_the_switch_and_says_why_at_night(app, sender, backe
     assert len(send_calls(backend)) == 2
 
 
-def test_without_the_settings_the_form_says_which_is_missing(backend):
-    app = build_app(backend, SMSFORM_AD_SENDER_NAME=NAME)
+def test_without_the_settings_the_form_says_which_is_missing(backend, clock):
+    app = build_app(backend, SMSFORM_AD_SENDER_NAME=NAME, SMSFORM_CLOCK=clock)  # noon
     client = sign_in(app, "sender")
     form = page(client.get("/smsform"))
     assert "SMSFORM_AD_OPTOUT_NUMBER" in form.select_one("#advertising-setup").get_text()
