@@ -42,13 +42,17 @@ ACTOR = sending.Actor(None, "bench", "cli")
 
 
 class DelayedBackend(GatewayBackend):
-    """The demo account; every send answers after ``delay`` seconds."""
+    """The demo account; every send answers ``delay`` seconds after it came in, the
+    simulator's own work on it (storing 999 messages for the result list, ~9 ms) inside
+    that time, as a gateway's work is inside its latency (the app's is what is measured)."""
 
     delay: float = 0.0
 
     def send(self, f: dict[str, str]):
-        time.sleep(self.delay)
-        return super().send(f)
+        started = time.perf_counter()
+        answer = super().send(f)
+        time.sleep(max(0.0, self.delay - (time.perf_counter() - started)))
+        return answer
 
 
 def _simulator(conn: Connection) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cached_property
 
@@ -10,6 +11,54 @@ from . import message, phone, schedule
 from .phone import Recipient
 from .schedule import KST
 from .text import Problem, normalize_text
+
+
+@dataclass(frozen=True)
+class PreparedRecipients:
+    """Recipients judged and written out beforehand, as the gateway takes them: ``field``
+    is the ``destination`` value (``010-1234-5678|이름,...``, names cleaned by
+    ``phone.format_destination``) when ``named``, else the ``rphone`` value
+    (``010-1234-5678,...``); ``count`` how many, ``longest_name`` the name with the most
+    EUC-KR bytes (the longest ``{name}`` merge). A bulk job writes its batches so when it
+    is made (its check judged every number and name), and a batch then costs no work per
+    recipient: ``prepare`` builds one, ``SendRequest.unprepared`` turns it back."""
+
+    field: str
+    named: bool
+    count: int
+    longest_name: str = ""
+
+    @classmethod
+    def of(cls, recipients: Sequence[Recipient], named: bool) -> PreparedRecipients:
+        """The recipients (canonical numbers, composed names) written out."""
+        if not named:
+            return cls(phone.format_rphone(recipients), False, len(recipients))
+        longest = max(recipients, key=lambda r: message.euckr_length(r.name), default=None)
+        return cls(phone.format_destination(recipients), True, len(recipients),
+                   longest.name if longest is not None else "")
+
+    def entries(self) -> list[str]:
+        """The field's entries (``number|name`` when named)."""
+        return self.field.split(",") if self.field else []
+
+    def numbers(self) -> list[str]:
+        """The canonical numbers, in order."""
+        entries = self.entries()
+        return [e.partition("|")[0] for e in entries] if self.named else entries
+
+    def digits(self) -> list[str]:
+        """The numbers' digits (``01012345678``), in order."""
+        if not self.field:
+            return []
+        if self.named:
+            return [e.partition("|")[0].replace("-", "") for e in self.entries()]
+        return self.field.replace("-", "").split(",")
+
+    def recipients(self) -> tuple[Recipient, ...]:
+        """The recipients again (names as the field carries them)."""
+        if not self.named:
+            return tuple(Recipient(n) for n in self.entries())
+        return tuple(Recipient(*e.split("|", 1)) for e in self.entries())
 
 
 @dataclass(frozen=True)
@@ -33,6 +82,9 @@ class SendRequest:
     repeat_minutes: int | None = None
     test: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    #: Recipients written out beforehand (a bulk job's batch) instead of ``recipients`` or
+    #: ``named``: trusted as judged, only their count is checked again.
+    prepared: PreparedRecipients | None = None
 
     def __post_init__(self) -> None:
         # Names are composed as the text is (text.normalize_text): judged, merged, logged
@@ -40,6 +92,16 @@ class SendRequest:
         named = tuple(Recipient(r.phone, normalize_text(r.name)) for r in self.named)
         if named != self.named:
             object.__setattr__(self, "named", named)
+
+    def unprepared(self) -> SendRequest:
+        """The same request with its prepared recipients as ``named`` or ``recipients``
+        (itself when it has none), for a step that takes some of them out."""
+        if self.prepared is None:
+            return self
+        people = self.prepared.recipients()
+        if self.prepared.named:
+            return replace(self, prepared=None, named=people)
+        return replace(self, prepared=None, recipients=tuple(r.phone for r in people))
 
     @cached_property
     def text(self) -> str:
@@ -61,14 +123,24 @@ class SendRequest:
     @property
     def recipient_count(self) -> int:
         """How many recipients the gateway will charge for."""
+        if self.prepared is not None:
+            return self.prepared.count
         return len(self.named) if self.named else len(self.recipients)
 
     @cached_property
     def longest_length(self) -> int:
         """EUC-KR bytes of the longest message a recipient gets (the ``{name}`` merge with
         the longest name, counted without merging)."""
-        longest = message.longest_merge_length(self.text, self.named) if self.named else None
+        named = self._longest_named()
+        longest = message.longest_merge_length(self.text, named) if named else None
         return message.euckr_length(self.text) if longest is None else longest
+
+    def _longest_named(self) -> tuple[Recipient, ...]:
+        """The named recipients the merge's length depends on (of prepared ones, the one
+        with the longest name)."""
+        if self.prepared is not None:
+            return (Recipient("", self.prepared.longest_name),) if self.prepared.named else ()
+        return self.named
 
     @cached_property
     def kind(self) -> str:
@@ -91,10 +163,13 @@ class SendRequest:
         """The message and subject; with names, every name and the longest merge."""
         found = list(message.check_message(self.text, self.subject_text,
                                            lms=self.kind == "L").problems)
-        if self.named:
-            # Every name travels in destination, whether or not the message uses {name}.
-            found.extend(message.check_names(self.named))
-            found.extend(message.check_merged_length(self.text, self.named,
+        named = self._longest_named()
+        if named:
+            # Every name travels in destination, whether or not the message uses {name}
+            # (prepared names were judged when they were written out).
+            if self.prepared is None:
+                found.extend(message.check_names(self.named))
+            found.extend(message.check_merged_length(self.text, named,
                                                      longest=self.longest_length))
         return found
 
@@ -109,6 +184,16 @@ class SendRequest:
     def _recipient_problems(self) -> list[Problem]:
         """Both recipient fields, or none, entries that are not numbers, too many."""
         found = []
+        if self.prepared is not None:
+            where = "destination" if self.prepared.named else "rphone"
+            if self.recipients or self.named:
+                found.append(Problem(where, "both_recipient_fields"))
+            if not self.prepared.count:
+                found.append(Problem(where, "no_recipients"))
+            elif self.prepared.count > phone.MAX_RECIPIENTS:
+                found.append(Problem(where, "too_many_recipients", {
+                    "count": self.prepared.count, "limit": phone.MAX_RECIPIENTS}))
+            return found
         if self.recipients and self.named:
             found.append(Problem("destination", "both_recipient_fields"))
         where = "destination" if self.named else "rphone"
@@ -140,11 +225,18 @@ class SendRequest:
         if self.reserve_at is not None:
             rdate, rtime = schedule.format_reservation(self.reserve_at)
         repeat = self.repeat_num is not None
+        prepared = self.prepared
+        if prepared is not None:
+            rphone = "" if prepared.named else prepared.field
+            destination = prepared.field if prepared.named else ""
+        else:
+            rphone = "" if self.named else phone.format_rphone(
+                [Recipient(phone.normalize_phone(p) or p) for p in self.recipients])
+            destination = phone.format_destination(self.named) if self.named else ""
         out = {
             "msg": self.text,
-            "rphone": "" if self.named else phone.format_rphone(
-                [Recipient(phone.normalize_phone(p) or p) for p in self.recipients]),
-            "destination": phone.format_destination(self.named) if self.named else "",
+            "rphone": rphone,
+            "destination": destination,
             "sphone1": sphone[0],
             "sphone2": sphone[1],
             "sphone3": sphone[2],

@@ -284,6 +284,28 @@ class _DeadlineAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
+#: What a form body is sent as (``form_body`` writes it).
+_FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+#: A value of Base64's two alphabets (every send field, the destination's too): only four
+#: of its characters need escaping, so it is escaped by four replaces, not byte by byte.
+_BASE64_VALUE = re.compile(r"[A-Za-z0-9+/=,\-]*")
+
+
+def _form_value(value: str) -> str:
+    if _BASE64_VALUE.fullmatch(value):
+        return (value.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+                .replace(",", "%2C"))
+    return quote_plus(value)
+
+
+def form_body(data: Mapping[str, str]) -> bytes:
+    """The fields as ``application/x-www-form-urlencoded`` bytes, exactly as
+    ``urllib.parse.urlencode`` writes them; a Base64 value (a 999-recipient destination is
+    some 40 kB) in a few passes instead of one Python step per byte."""
+    return "&".join(f"{quote_plus(name)}={_form_value(value)}"
+                    for name, value in data.items()).encode("ascii")
+
+
 class Cafe24Client:
     """A typed client of the Cafe24 SMS hosting gateway.
 
@@ -442,9 +464,9 @@ class Cafe24Client:
                   deadline: _AnswerDeadline) -> tuple[int, bytes]:
         """One POST: the answer's status and body, every transport failure typed."""
         try:
-            response = self.session.post(self.base_url + path, data=dict(data),
-                                         timeout=self.timeout, allow_redirects=False,
-                                         stream=True)
+            response = self.session.post(self.base_url + path, data=form_body(data),
+                                         headers=_FORM_HEADERS, timeout=self.timeout,
+                                         allow_redirects=False, stream=True)
             with response:  # closes the connection unless the whole body was read
                 return response.status_code, self._body(response, deadline)
         except requests.exceptions.RequestException as exc:

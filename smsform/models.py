@@ -618,6 +618,12 @@ class JobBatch(Model):
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: Its recipients written out when the job was made (``SendRequest.prepared``): the
+    #: gateway's destination or rphone value, the send log's JSON of them, the longest
+    #: name. None for a batch of a job made before migration 0019.
+    recipients_field: Mapped[str | None] = mapped_column(Text, default=None)
+    recipients_logged: Mapped[str | None] = mapped_column(Text, default=None)
+    longest_name: Mapped[str | None] = mapped_column(Text, default=None)
 
     __table_args__ = (
         PrimaryKeyConstraint("job_id", "number"),

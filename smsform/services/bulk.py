@@ -48,8 +48,9 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
 from cafe24 import message
-from cafe24.calls import SendRequest
+from cafe24.calls import PreparedRecipients, SendRequest
 from cafe24.phone import Recipient, normalize_phone
+from cafe24.text import normalize_text
 from smsform import logs
 from smsform.extensions import db
 from smsform.models import (
@@ -156,15 +157,25 @@ def create(checked: Checked, actor: sending.Actor, *, source: str, file_name: st
     recipients: list[dict[str, Any]] = []
     position = 0
     for planned in checked.batches:
+        # Names composed as a send composes them (SendRequest), once: the job's rows, the
+        # gateway's field and the log's JSON then say the same.
+        people = [Recipient(r.phone, normalize_text(r.name) if r.name else "")
+                  for r in planned.recipients]
+        prepared = PreparedRecipients.of(people, planned.named)
+        logged = ([[p.phone, p.name] for p in people] if planned.named
+                  else [[p.phone, None] for p in people])
         batches.append({
             "number": planned.number, "state": BatchState.WAITING.value,
             "kind": planned.kind, "subject": planned.subject or "", "text": planned.text,
             "named": planned.named, "first_position": position,
-            "recipient_count": len(planned.recipients), "forecast": planned.forecast})
-        for r in planned.recipients:
+            "recipient_count": len(planned.recipients), "forecast": planned.forecast,
+            "recipients_field": prepared.field,
+            "recipients_logged": json.dumps(logged, ensure_ascii=False),
+            "longest_name": prepared.longest_name})
+        for r, person in zip(planned.recipients, people, strict=True):
             recipients.append({
                 "position": position, "batch": planned.number, "row": r.row,
-                "phone": _digits(r.phone), "name": r.name or None,
+                "phone": _digits(r.phone), "name": person.name or None,
                 "fields": json.dumps(r.fields, ensure_ascii=False) if r.fields else None})
             position += 1
     problems = _problem_rows(checked)
@@ -920,7 +931,15 @@ def claim_batch(job_id: int, worker: str) -> Row[Any] | None:
 
 
 def _request(job: Row[Any], batch: Row[Any]) -> SendRequest:
-    """The batch's gateway call, from its row and its recipients' rows."""
+    """The batch's gateway call: its recipients as written out when the job was made (no
+    work per recipient), or, for a job made before those were kept, from its recipients'
+    rows."""
+    if batch.recipients_field is not None:
+        return SendRequest(
+            msg=batch.text, sender=job.sender, subject=batch.subject, lms=batch.kind == "L",
+            test=job.test, prepared=PreparedRecipients(
+                batch.recipients_field, batch.named, batch.recipient_count,
+                batch.longest_name or ""))
     r = _recipients.c
     first = batch.first_position
     with db.engine.connect() as connection:
@@ -1066,7 +1085,8 @@ def _send_batch(job: Row[Any], batch: Row[Any], worker: str, actor: sending.Acto
     """Send one claimed batch and record it; False when a stop rule paused the job."""
     order = sending.SendOrder(request=_request(job, batch), actor=actor,
                               key=sending.SendKey.job_batch(job.id, batch.number),
-                              advertising=job.advertising)
+                              advertising=job.advertising,
+                              logged_recipients=batch.recipients_logged)
     result = sending.submit(order)
     state, code, cost = _ending(result)
     if state is None:

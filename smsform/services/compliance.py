@@ -291,7 +291,7 @@ def opt_outs(judged: Judged, context: Context) -> Judged:
     screened = optouts.screen(judged.request, judged.advertising)
     if screened is None:
         return judged
-    where = "destination" if judged.request.named else "rphone"
+    where = "destination" if screened.request.named else "rphone"
     count = len(screened.opted_out)
     if not screened.removed:
         return replace(judged, notices=(*judged.notices, Problem(

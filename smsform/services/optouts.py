@@ -457,9 +457,22 @@ class Screened:
         return self.removed and self.request.recipient_count == 0
 
 
+def _any_listed(numbers: list[str]) -> bool:
+    """Whether any of ``numbers`` (digits) is on the list."""
+    with db.engine.connect() as connection:
+        return any(_lookup(connection, numbers[start:start + _LOOKUP_CHUNK])
+                   for start in range(0, len(numbers), _LOOKUP_CHUNK))
+
+
 def screen(request: SendRequest, advertising: bool) -> Screened | None:
     """The send's step: which of its numbers opted out (one indexed query), and for an
-    advertisement the request without them. None when none of them did."""
+    advertisement the request without them. None when none of them did. Prepared
+    recipients (a bulk job's batch) are asked by their digits, with no work per number;
+    when some opted out, the step goes on with them unpacked (``Screened.request``)."""
+    if request.prepared is not None:
+        if not _any_listed(request.prepared.digits()):
+            return None
+        request = request.unprepared()
     phones = [r.phone for r in request.named] if request.named else list(request.recipients)
     found = opted_out(phones)
     if not found:

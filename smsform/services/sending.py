@@ -160,6 +160,10 @@ class SendOrder:
     groups: tuple[int, ...] = ()
     contacts: tuple[int, ...] = ()
     advertising: bool = False
+    #: A job batch's recipients as the send log keeps them (JSON), written out when the
+    #: job was made, beside its prepared request (``SendRequest.prepared``): used only
+    #: while the request keeps them all (an opted-out number taken out unpacks it).
+    logged_recipients: str | None = None
 
 
 @dataclass(frozen=True)
@@ -301,6 +305,8 @@ def _submit(order: SendOrder, judged: compliance.Judged) -> SendResult:
                                   send_key=send_key, digest=digest,
                                   advertising=judged.advertising,
                                   job=order.key.job if order.key is not None else None,
+                                  logged=order.logged_recipients
+                                  if request.prepared is not None else None,
                                   **optouts.log_values(judged.excluded, judged.notices))
     if isinstance(claim, sendlog.Taken):
         return _taken(request, claim)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, insert, null, or_, select, tuple_, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -25,7 +25,16 @@ from cafe24.phone import normalize_phone
 from smsform import logs
 from smsform.database import SQLITE_BUSY_TIMEOUT_MS
 from smsform.extensions import db
-from smsform.models import SEND_NUMBERS, SEND_SEARCH, Send, SendRecipient, User, utcnow
+from smsform.models import (
+    SEND_NUMBERS,
+    SEND_SEARCH,
+    JobBatch,
+    JobRecipient,
+    Send,
+    SendRecipient,
+    User,
+    utcnow,
+)
 from smsform.services import audit, search_index
 from smsform.services.hot_writes import HotRead, HotWrite
 from smsform.services.refusals import Refusal
@@ -35,6 +44,8 @@ log = logs.get("sendlog")
 _sends = Send.__table__
 _recipients = SendRecipient.__table__
 _users = User.__table__
+_batches = JobBatch.__table__
+_job_recipients = JobRecipient.__table__
 
 #: A pending row older than the gateway's timeouts plus this is shown as unknown.
 UNKNOWN_MARGIN = timedelta(seconds=2)
@@ -52,9 +63,12 @@ def unknown_after() -> timedelta:
 
 def request_hash(request: SendRequest) -> str:
     """A digest of what was asked, to tell a reused Idempotency-Key with another body."""
+    prepared = request.prepared
     canonical = json.dumps([
         request.text, request.sender_number, list(request.recipients),
-        [[r.phone, r.name] for r in request.named], request.subject_text, request.kind,
+        [[r.phone, r.name] for r in request.named]
+        if prepared is None else [prepared.named, prepared.field], request.subject_text,
+        request.kind,
         request.reserve_at.isoformat() if request.reserve_at else None,
         request.repeat_num, request.repeat_minutes, request.test,
     ], ensure_ascii=False)
@@ -71,6 +85,7 @@ def digits(phone: str) -> str:
 
 
 def _recipient_rows(request: SendRequest) -> list[tuple[str, str | None]]:
+    request = request.unprepared()
     if request.named:
         return [(r.phone, r.name) for r in request.named]
     return [(phone, None) for phone in request.recipients]
@@ -111,22 +126,44 @@ _REMEMBER_SENDER = update(_users).where(
     last_sender=bindparam("w_sender"))
 
 
+def _copy_batch(connection: Connection, send_id: int, job: tuple[int, int],
+                named: bool) -> None:
+    """A job batch's recipient rows, copied from the job's own in one statement (its
+    positions ``first_position`` onwards, from 0; names only when the batch sends them)."""
+    b, r = _batches.c, _job_recipients.c
+    first = select(b.first_position).where(
+        b.job_id == bindparam("job"), b.number == bindparam("batch")).scalar_subquery()
+    count = select(b.recipient_count).where(
+        b.job_id == bindparam("job"), b.number == bindparam("batch")).scalar_subquery()
+    rows = select(bindparam("send_id"), r.position - first, r.phone,
+                  r.name if named else null()).where(
+        r.job_id == bindparam("job"), r.position >= first, r.position < first + count)
+    connection.execute(insert(_recipients).from_select(
+        ["send_id", "position", "phone", "name"], rows),
+        {"send_id": send_id, "job": job[0], "batch": job[1]})
+
+
 def record_intent(request: SendRequest, *, user_id: int | None, actor: str, source: str,
                   address: str | None, send_key: str | None,
                   digest: str | None, advertising: bool = False,
                   excluded: Sequence[str] = (), opted_out: int = 0,
-                  job: tuple[int, int] | None = None) -> Claimed | Taken:
+                  job: tuple[int, int] | None = None,
+                  logged: str | None = None) -> Claimed | Taken:
     """Write and commit the intent row (result ``pending``), or say who has the key;
     ``excluded`` and ``opted_out`` are the opt-out list's (``optouts.log_values``), written
-    only when there are some; ``job`` a bulk job's id and batch number."""
-    rows = _recipient_rows(request)
+    only when there are some; ``job`` a bulk job's id and batch number. A job batch's
+    prepared request (``SendRequest.prepared``) comes with its recipients as the log keeps
+    them written out (``logged``, JSON) and its recipient rows are copied from the job's in
+    the database: no work per recipient here."""
+    copied = job is not None and request.prepared is not None and logged is not None
+    rows = [] if copied else _recipient_rows(request)
     created_at = utcnow()
     values = {
         "created_at": created_at, "user_id": user_id, "actor": actor[:64], "source": source,
         "client_address": (address or "")[:64] or None, "send_key": send_key,
         "request_hash": digest, "sender": request.sender_number, "kind": request.kind,
         "subject": request.subject_text or None, "text": request.text,
-        "recipients": json.dumps(rows, ensure_ascii=False),
+        "recipients": logged if copied else json.dumps(rows, ensure_ascii=False),
         "recipient_count": request.recipient_count, "forecast": request.cost, "cost": None,
         "test": request.test, "advertising": advertising, "reserve_at": _utc(request.reserve_at),
         "repeat_num": request.repeat_num, "repeat_minutes": request.repeat_minutes,
@@ -143,9 +180,13 @@ def record_intent(request: SendRequest, *, user_id: int | None, actor: str, sour
             with db.engine.begin() as connection:
                 send_id = _INSERT_SEND.execute(connection, values)
                 assert send_id is not None  # a one-row INSERT always has its key
-                _INSERT_RECIPIENT.execute_many(connection, [
-                    {"send_id": send_id, "position": i, "phone": digits(phone), "name": name}
-                    for i, (phone, name) in enumerate(rows)])
+                if copied:
+                    assert job is not None and request.prepared is not None
+                    _copy_batch(connection, send_id, job, request.prepared.named)
+                else:
+                    _INSERT_RECIPIENT.execute_many(connection, [
+                        {"send_id": send_id, "position": i, "phone": digits(phone),
+                         "name": name} for i, (phone, name) in enumerate(rows)])
                 answered = newest_answer(connection) if request.cost > 0 else None
             return Claimed(send_id, created_at, answered)
         except IntegrityError:

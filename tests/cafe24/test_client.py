@@ -688,3 +688,15 @@ def test_a_crash_inside_the_in_process_gateway_answers_500_like_a_server(demo_ba
     assert outcome.status is SendStatus.UNKNOWN
     assert type(outcome.error) is HTTPStatusError
     assert outcome.error.status_code == 500 and "RuntimeError" in outcome.error.body
+
+
+@pytest.mark.parametrize("value", [
+    "", "abc", "QUJD+/==", "MDEwLTEyMzQtNTY3OHztmY3quLjrj5k-,=", "홍길동", "a b&c=d",
+    "x\ny", "100%", "-_.~", "+,/=" * 50])
+def test_a_form_body_is_written_as_urlencode_writes_it(value):
+    from urllib.parse import urlencode
+
+    from cafe24.client import form_body
+
+    fields = {"msg": value, "user_id": "ZGVtbw==", "mode": "MQ=="}
+    assert form_body(fields) == urlencode(fields).encode("ascii")

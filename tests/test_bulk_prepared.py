@@ -1,0 +1,150 @@
+"""A bulk job's batches go out as written when the job was made (``SendRequest.prepared``,
+``job_batches.recipients_field``): the gateway gets the same fields, the send log the same
+recipients and rows (copied from the job's in the database), and what can change between
+the check and the send is judged again at each batch: the opt-out list above all."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select, update
+
+from cafe24.calls import PreparedRecipients, SendRequest
+from cafe24.phone import Recipient
+from cafe24.schedule import KST
+from smsform.extensions import db
+from smsform.models import JobBatch, JobRecipient, Send, SendRecipient
+from smsform.services import bulk, optouts
+from smsform.services.audit import CLI_ACTOR
+from smsform.states import OptOutVia
+from tests.bulk_support import make_job, phones, sent_numbers
+from tests.support import build_app, send_calls
+from tests.test_compliance_edges import NAME, OPTOUT_NUMBER
+
+NOON = datetime(2026, 12, 8, 12, 0, tzinfo=KST)
+
+
+def _run(app, job_id: int) -> None:
+    with app.app_context():
+        bulk.start(job_id, None, "cli")
+        bulk.run(job_id, "test-worker")
+
+
+def _logged(app, job_id: int) -> list[tuple]:
+    """Each batch send's recipients as the log keeps them: its JSON and its rows."""
+    with app.app_context():
+        sends = db.session.execute(select(Send.id, Send.recipients, Send.recipient_count)
+                                   .where(Send.job_id == job_id).order_by(Send.batch)).all()
+        rows = {s.id: db.session.execute(
+            select(SendRecipient.position, SendRecipient.phone, SendRecipient.name)
+            .where(SendRecipient.send_id == s.id).order_by(SendRecipient.position)).all()
+            for s in sends}
+    return [(json.loads(s.recipients), s.recipient_count, [tuple(r) for r in rows[s.id]])
+            for s in sends]
+
+
+def test_a_named_batch_is_logged_and_sent_as_its_job_recipients(app, backend):
+    backend.accounts["demo"].credits = 5000
+    numbers = phones(1500)
+    job_id = make_job(app, numbers, text="{name}님 안내", names=True)
+    with app.app_context():
+        written = db.session.execute(select(JobBatch.recipients_field).where(
+            JobBatch.job_id == job_id).order_by(JobBatch.number)).scalars().all()
+    assert written[0].startswith(f"{numbers[0]}|고객0,{numbers[1]}|고객1,")
+    _run(app, job_id)
+    assert sent_numbers(backend) == numbers
+    assert [c.fields["destination"] for c in send_calls(backend)] == written
+    logged = _logged(app, job_id)
+    assert [count for _, count, _ in logged] == [999, 501]
+    first_json, _, first_rows = logged[0]
+    assert first_json[:2] == [[numbers[0], "고객0"], [numbers[1], "고객1"]]
+    assert first_rows[:2] == [(0, numbers[0].replace("-", ""), "고객0"),
+                              (1, numbers[1].replace("-", ""), "고객1")]
+    assert [(p, n) for p, _, n in logged[1][2]][-1] == (500, "고객1499")
+    assert all(len(rows) == count for _, count, rows in logged)
+
+
+def test_an_unnamed_batch_sends_rphone_and_keeps_no_names(app, backend):
+    numbers = phones(3)
+    job_id = make_job(app, numbers, text="공지 드립니다")
+    _run(app, job_id)
+    (call,) = send_calls(backend)
+    assert call.fields["rphone"] == ",".join(numbers) and not call.fields["destination"]
+    [(recipients, count, rows)] = _logged(app, job_id)
+    assert recipients == [[n, None] for n in numbers] and count == 3
+    assert [name for _, _, name in rows] == [None, None, None]
+
+
+@pytest.fixture
+def ad_app(backend):
+    return build_app(backend, SMSFORM_AD_SENDER_NAME=NAME,
+                     SMSFORM_AD_OPTOUT_NUMBER=OPTOUT_NUMBER, SMSFORM_CLOCK=lambda: NOON)
+
+
+def test_a_number_that_opted_out_after_the_check_is_left_out_of_an_advertising_batch(
+        ad_app, backend):
+    numbers = phones(5)
+    job_id = make_job(ad_app, numbers, text="{name}님, 이번 주 특가", names=True,
+                      advertising=True)
+    with ad_app.app_context():  # after the job was checked and made
+        optouts.add(numbers[2], via=OptOutVia.CLI, by=CLI_ACTOR)
+    _run(ad_app, job_id)
+    assert sent_numbers(backend) == [n for i, n in enumerate(numbers) if i != 2]
+    (call,) = send_calls(backend)
+    assert call.fields["msg"].startswith(f"(광고){NAME}")
+    [(recipients, count, rows)] = _logged(ad_app, job_id)
+    assert count == 4 and numbers[2] not in [r[0] for r in recipients]
+    assert numbers[2].replace("-", "") not in [phone for _, phone, _ in rows]
+    with ad_app.app_context():
+        excluded = db.session.execute(select(Send.excluded, Send.opted_out)).one()
+    assert json.loads(excluded.excluded) == [numbers[2]] and excluded.opted_out == 1
+
+
+def test_another_send_reaching_an_opted_out_number_goes_to_all_of_them(app, backend):
+    numbers = phones(3)
+    job_id = make_job(app, numbers, text="안내드립니다")
+    with app.app_context():
+        optouts.add(numbers[0], via=OptOutVia.CLI, by=CLI_ACTOR)
+    _run(app, job_id)
+    assert sent_numbers(backend) == numbers
+    with app.app_context():
+        assert db.session.execute(select(Send.opted_out)).scalar() == 1
+
+
+def test_a_batch_of_a_job_made_before_its_recipients_were_written_out_still_goes(
+        app, backend):
+    numbers = phones(4)
+    job_id = make_job(app, numbers, text="{name}님 안내", names=True)
+    with app.app_context():
+        db.session.execute(update(JobBatch).values(
+            recipients_field=None, recipients_logged=None, longest_name=None))
+        db.session.commit()
+    _run(app, job_id)
+    assert sent_numbers(backend) == numbers
+    [(recipients, count, rows)] = _logged(app, job_id)
+    assert recipients == [[n, f"고객{i}"] for i, n in enumerate(numbers)] and len(rows) == 4
+    with app.app_context():
+        kept = db.session.execute(select(JobRecipient.name).where(
+            JobRecipient.job_id == job_id)).scalars().all()
+    assert kept == ["고객0", "고객1", "고객2", "고객3"]
+
+
+def test_a_prepared_request_is_judged_sent_and_hashed_as_the_same_request_unpacked():
+    people = (Recipient("010-2222-3333", "홍길동"), Recipient("010-4444-5555", "김수한무거북이"))
+    plain = SendRequest(msg="{name}님 " + "가" * 30, sender="02-123-4567", named=people)
+    prepared = SendRequest(msg=plain.msg, sender=plain.sender,
+                           prepared=PreparedRecipients.of(people, True))
+    assert prepared.fields() == plain.fields()
+    assert (prepared.kind, prepared.cost, prepared.recipient_count) == (
+        plain.kind, plain.cost, plain.recipient_count)
+    assert prepared.longest_length == plain.longest_length
+    assert prepared.unprepared() == plain
+    assert prepared.prepared.digits() == ["01022223333", "01044445555"]
+    too_many = SendRequest(msg="안내", sender="02-123-4567", prepared=PreparedRecipients(
+        ",".join(phones(1000)), False, 1000))
+    assert [p.code for p in too_many.problems()] == ["too_many_recipients"]
+    nobody = SendRequest(msg="안내", sender="02-123-4567",
+                         prepared=PreparedRecipients("", False, 0))
+    assert [p.code for p in nobody.problems()] == ["no_recipients"]
