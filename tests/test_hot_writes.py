@@ -110,3 +110,43 @@ def test_a_hot_read_fails_as_core_fails(app):
                 connection, {"day": "2026-12-07"})
     assert "no such table" in str(failed.value)
     assert "2026-12-07" not in str(failed.value)  # the values stay hidden
+
+
+def test_a_column_left_out_with_a_constant_default_is_filled_on_the_cursor(app):
+    """A recipient's row names four columns; ``delivery_ambiguous`` has a constant default
+    (False), which the hot write fills itself instead of handing every row to Core (and
+    compiling the statement again each time)."""
+    from smsform.models import SendRecipient
+
+    recipients = SendRecipient.__table__
+    write = HotWrite(insert(recipients), recipients)
+    with app.app_context(), db.engine.begin() as connection:
+        send_id = connection.execute(insert(_sends), _values()).inserted_primary_key[0]
+        write.execute_many(connection, [
+            {"send_id": send_id, "position": i, "phone": "01022223333", "name": None}
+            for i in range(2)])
+        prepared = write._prepared[("sqlite", ("name", "phone", "position", "send_id"))]
+        assert prepared is not None and prepared[3] == {"delivery_ambiguous": False}
+        stored = connection.execute(text(
+            "SELECT position, delivery_ambiguous FROM send_recipients WHERE send_id = :id "
+            "ORDER BY position"), {"id": send_id}).all()
+        assert [tuple(row) for row in stored] == [(0, 0), (1, 0)]
+
+
+def test_a_statement_for_core_is_compiled_once(app, monkeypatch):
+    """A write that needs a computed default goes to Core, and is not compiled again."""
+    write = HotWrite(insert(_sends), _sends)
+    values = _values()
+    del values["created_at"]  # its default is computed (utcnow)
+    compiled = []
+    original = type(write.statement).compile
+
+    def counting(self, *args, **kwargs):
+        compiled.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(write.statement), "compile", counting)
+    with app.app_context(), db.engine.begin() as connection:
+        for _ in range(3):
+            assert write.execute(connection, values)
+    assert len(compiled) == 1

@@ -32,9 +32,12 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import Insert, Update
 
 Processor = Callable[[Any], Any] | None
-#: The SQL, the order of its parameters and how each is turned; None when the statement
-#: needs a value the caller did not give (a column's default: Core computes it).
-Prepared = tuple[str, tuple[str, ...], tuple[Processor, ...]] | None
+#: The SQL, the order of its parameters, how each is turned and the values of the columns
+#: the caller left out that have a constant default (filled as Core fills them); None when
+#: the statement needs a value the caller did not give and no constant stands for it (a
+#: computed default: Core computes it).
+Prepared = tuple[str, tuple[str, ...], tuple[Processor, ...], dict[str, Any]] | None
+_UNSEEN = object()
 
 
 class HotWrite:
@@ -49,15 +52,18 @@ class HotWrite:
     def _prepare(self, connection: Connection, names: tuple[str, ...]) -> Prepared:
         dialect = connection.dialect
         key = (dialect.name, names)
-        found = self._prepared.get(key)
-        if found is None:
+        found = self._prepared.get(key, _UNSEEN)
+        if found is _UNSEEN:
             columns = [name for name in names if name in self.table.c]
             compiled = self.statement.compile(dialect=dialect, column_keys=columns)
             order, processors = _parameters(compiled, dialect)
-            found = (compiled.string, order, processors) if set(order) <= set(names) else None
-            with self._lock:
+            found = (compiled.string, order, processors, _constant_defaults(
+                self.table, set(order) - set(names)))
+            if found[3] is None:
+                found = None
+            with self._lock:  # None too: a statement for Core is not compiled again
                 self._prepared[key] = found
-        return found
+        return found  # type: ignore[return-value]
 
     def execute(self, connection: Connection, values: Mapping[str, Any]) -> int | None:
         """Run the statement with ``values``; for an INSERT, the new row's id."""
@@ -69,7 +75,9 @@ class HotWrite:
                 inserted = result.inserted_primary_key
                 return int(inserted[0]) if inserted else None
             return None
-        sql, order, processors = prepared
+        sql, order, processors, defaults = prepared
+        if defaults:
+            values = {**defaults, **values}
         params = [_turned(values[name], processor) for name, processor in zip(
             order, processors, strict=True)]
         cursor = _cursor(connection)
@@ -90,7 +98,9 @@ class HotWrite:
         if prepared is None:
             connection.execute(self.statement, [dict(row) for row in rows])
             return
-        sql, order, processors = prepared
+        sql, order, processors, defaults = prepared
+        if defaults:
+            rows = [{**defaults, **row} for row in rows]
         params = [[_turned(row[name], processor) for name, processor in zip(
             order, processors, strict=True)] for row in rows]
         cursor = _cursor(connection)
@@ -168,6 +178,20 @@ def _parameters(compiled: Any, dialect: Any) -> tuple[tuple[str, ...], tuple[Pro
     order = tuple(compiled.positiontup or ())
     return order, tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
                         for name in order)
+
+
+def _constant_defaults(table: Table, missing: set[str]) -> dict[str, Any] | None:
+    """The constant Python-side defaults of the columns in ``missing`` (a recipient's
+    ``delivery_ambiguous=False``), or None when one of them has none (a computed default, or
+    a parameter that is no column)."""
+    defaults: dict[str, Any] = {}
+    for name in missing:
+        column = table.c.get(name)
+        default = column.default if column is not None else None
+        if default is None or not default.is_scalar:
+            return None
+        defaults[name] = default.arg  # type: ignore[attr-defined]
+    return defaults
 
 
 def _turned(value: Any, processor: Processor) -> Any:
