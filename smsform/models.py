@@ -174,6 +174,14 @@ class Send(Model):
         Index("ix_sends_user_created", "user_id", "created_at"),
         Index("ix_sends_result_created", "result", "created_at"),
         Index("ix_sends_source_created", "source", "created_at"),
+        # The sends whose delivery may still change (services.delivery reads only these).
+        Index("ix_sends_delivery_open", "created_at",
+              sqlite_where=literal_column("delivery_done_at IS NULL"),
+              postgresql_where=literal_column("delivery_done_at IS NULL")),
+        # The reservations by their time (what the result list may show since a time).
+        Index("ix_sends_reserve_at", "reserve_at",
+              sqlite_where=literal_column("reserve_at IS NOT NULL"),
+              postgresql_where=literal_column("reserve_at IS NOT NULL")),
         # PostgreSQL only: the trigram index of the texts (SEND_TEXT_TRGM, above).
         Index(SEND_TEXT_TRGM, literal_column("text"), postgresql_using="gin",
               postgresql_ops={"text": "gin_trgm_ops"}).ddl_if(

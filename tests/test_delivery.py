@@ -467,3 +467,64 @@ def test_the_collector_is_left_as_it_was(app, admin_client, clock, enabled):
         assert gc.isenabled() is enabled
     finally:
         gc.enable()
+
+
+def test_sends_that_can_never_have_a_delivery_are_settled_and_left_out(
+        app, admin_client, backend, clock):
+    admin_client.post("/smssend", data=valid_send(testflag="Y"))  # a test
+    backend.accounts["demo"].senders = [DEMO_SENDERS[1]]  # the form's sender: now -114
+    admin_client.post("/smssend", data=valid_send())  # refused
+    backend.accounts["demo"].senders = list(DEMO_SENDERS)
+    admin_client.post("/smssend", data=valid_send(rphone="010-3333-4444"))  # dies mid-call
+    admin_client.post("/smssend", data=valid_send(rphone="010-5555-6666"))  # dies long ago
+    test, refused, young, old = send_ids(app)
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(update(_s).where(_s.c.id.in_([young, old]))
+                           .values(result=Result.PENDING.value, cost=None))
+        created = connection.execute(select(_s.c.created_at).where(_s.c.id == old)).scalar()
+        connection.execute(update(_s).where(_s.c.id == old)
+                           .values(created_at=created - timedelta(days=30)))
+    sync(app)
+
+    def done() -> dict[int, bool]:
+        with app.app_context(), db.engine.connect() as connection:
+            return {row.id: row.delivery_done_at is not None for row in connection.execute(
+                select(_s.c.id, _s.c.delivery_done_at))}
+
+    # The young unknown one may still show up in the list; the others never will.
+    assert done() == {test: True, refused: True, young: False, old: True}
+    assert [row.delivery for row in recipients(app)] == [None, None, None, None]
+    with app.app_context():
+        later = datetime.now(UTC) + sendlog.unknown_after() + timedelta(minutes=1)
+    assert sync(app, now=later).resolved == 1  # the list still resolves the young one
+    assert states(app)["01033334444"] == "delivered"
+
+
+def test_the_syncs_look_ups_of_sends_read_the_open_sends_and_time_indexes(
+        app, admin_client, clock):
+    from sqlalchemy import event
+
+    if db_dialect(app) != "sqlite":
+        pytest.skip("SQLite's query plans")
+    admin_client.post("/smssend", data=valid_send())
+    plans: list[str] = []
+    with app.app_context():
+        def explain(conn, cursor, statement, params, context, executemany):
+            if not executemany and statement.lstrip().upper().startswith(("SELECT", "UPDATE")) \
+                    and " sends" in statement and "send_recipients" not in statement.split(
+                        "WHERE")[0]:
+                plans.append(" ".join(row[-1] for row in cursor.connection.execute(
+                    "EXPLAIN QUERY PLAN " + statement, params)))
+        event.listen(db.engine, "before_cursor_execute", explain)
+        try:
+            delivery.sync(windows=delivery.Windows(pace=0))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", explain)
+    assert plans and not [plan for plan in plans if "SCAN sends" in plan
+                          and "ix_sends_delivery_open" not in plan]
+    assert not [plan for plan in plans if "ix_sends_result_created" in plan]
+
+
+def db_dialect(app) -> str:
+    with app.app_context():
+        return db.engine.dialect.name

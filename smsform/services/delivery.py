@@ -85,6 +85,14 @@ _CHUNK = 500
 _KINDS = ("S", "L")
 
 
+def _open_result() -> ColumnElement[str]:
+    """``sends.result`` (never NULL) in a form no index serves, for the sync's look-ups:
+    the small ``ix_sends_delivery_open`` (or the time indexes, for the sends the list may
+    show) is the one to read; SQLite, without ANALYZE's figures, would otherwise take the
+    (result, created_at) index and go through every accepted send ever logged."""
+    return func.coalesce(_sends.c.result, "")
+
+
 @dataclass(frozen=True)
 class Windows:
     """How long an accepted message may stay without a report, by kind, and the pause
@@ -188,12 +196,13 @@ def _logged(since: datetime, now: datetime) -> tuple[dict[int, _Send], list[Logg
     took, or may have (unknown), with their recipients: not tests, texts not purged."""
     s = _sends.c
     unknown_before = now.replace(tzinfo=None) - sendlog.unknown_after()
+    result = _open_result()  # the two times' indexes are read, not the results'
     with db.engine.connect() as connection:
         rows = connection.execute(
             select(s.id, s.sender, s.kind, s.text, s.recipients, s.created_at, s.reserve_at,
                    s.repeat_num, s.repeat_minutes, s.result, s.listed_at)
-            .where(or_(s.result.in_(_TAKEN),
-                       and_(s.result == Result.PENDING.value, s.created_at < unknown_before)),
+            .where(or_(result.in_(_TAKEN),
+                       and_(result == Result.PENDING.value, s.created_at < unknown_before)),
                    s.test.is_(False), s.text.is_not(None),
                    or_(s.created_at >= since - REPEAT_SPAN,
                        s.reserve_at >= since - REPEAT_SPAN))).all()
@@ -216,11 +225,12 @@ def _open_since(now: datetime, days: int | None) -> datetime | None:
     reach = now.replace(tzinfo=None) - timedelta(days=days or LIST_DAY_MAX)
     unknown_before = now.replace(tzinfo=None) - sendlog.unknown_after()
     due = func.coalesce(s.reserve_at, s.created_at)
+    result = _open_result()
     with db.engine.connect() as connection:
         oldest = connection.execute(
             select(func.min(due)).where(
-                or_(s.result.in_(_TAKEN),
-                    and_(s.result == Result.PENDING.value, s.created_at < unknown_before)),
+                or_(result.in_(_TAKEN),
+                    and_(result == Result.PENDING.value, s.created_at < unknown_before)),
                 s.test.is_(False), s.text.is_not(None), s.delivery_done_at.is_(None),
                 or_(s.created_at >= reach - REPEAT_SPAN, s.reserve_at >= reach - REPEAT_SPAN),
                 due <= now.replace(tzinfo=None))).scalar()
@@ -472,6 +482,7 @@ def _no_report(now: datetime, windows: Windows, report: SyncReport) -> None:
     naive = now.replace(tzinfo=None)
     due = func.coalesce(s.reserve_at, s.created_at)
     last = (func.coalesce(s.repeat_num, 1) - 1) * func.coalesce(s.repeat_minutes, 0)
+    result = _open_result()
     with db.engine.begin() as connection:
         for kind in _KINDS:
             # The last copy's time is due + (repeats - 1) x minutes; a bound that ignores
@@ -480,8 +491,8 @@ def _no_report(now: datetime, windows: Windows, report: SyncReport) -> None:
             candidates = connection.execute(
                 select(s.id, due.label("due"), last.label("span")).where(
                     s.kind == kind, s.test.is_(False), s.delivery_done_at.is_(None),
-                    or_(s.result.in_(_TAKEN),
-                        and_(s.result == Result.PENDING.value, s.listed_at.is_not(None))),
+                    or_(result.in_(_TAKEN),
+                        and_(result == Result.PENDING.value, s.listed_at.is_not(None))),
                     due < naive - window)).all()
             late = [row.id for row in candidates
                     if row.due + timedelta(minutes=row.span or 0) < naive - window]
@@ -493,15 +504,29 @@ def _no_report(now: datetime, windows: Windows, report: SyncReport) -> None:
 
 
 def _finish(now: datetime) -> None:
-    """Sends whose every recipient is final are not looked for again."""
+    """Sends whose every recipient is final are not looked for again; nor are the sends
+    that can never have a delivery (a test, a refusal, a send never made, a stored
+    ``unknown``, or a pending one the list can no longer show), so the open sends
+    (``ix_sends_delivery_open``) stay the few that may still change."""
     s, r = _sends.c, _recipients.c
+    naive = now.replace(tzinfo=None)
     waiting = exists().where(r.send_id == s.id, r.delivery.is_(None))
+    # Past the list's days (and a Korea day's edge) after its last possible copy.
+    beyond = naive - timedelta(days=LIST_DAY_MAX + 1) - REPEAT_SPAN
     with db.engine.begin() as connection:
         connection.execute(
             update(_sends).where(s.delivery_done_at.is_(None), s.test.is_(False),
                                  or_(s.result.in_(_TAKEN), s.listed_at.is_not(None)),
                                  ~waiting)
-            .values(delivery_done_at=now.replace(tzinfo=None)))
+            .values(delivery_done_at=naive))
+        connection.execute(
+            update(_sends).where(
+                s.delivery_done_at.is_(None), s.listed_at.is_(None),
+                or_(s.test.is_(True),
+                    s.result.not_in((*_TAKEN, Result.PENDING.value)),
+                    and_(s.result == Result.PENDING.value,
+                         func.coalesce(s.reserve_at, s.created_at) < beyond)))
+            .values(delivery_done_at=naive))
 
 
 def _keep(report: SyncReport, started: datetime) -> int:
