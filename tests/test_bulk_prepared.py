@@ -148,3 +148,27 @@ def test_a_prepared_request_is_judged_sent_and_hashed_as_the_same_request_unpack
     nobody = SendRequest(msg="안내", sender="02-123-4567",
                          prepared=PreparedRecipients("", False, 0))
     assert [p.code for p in nobody.problems()] == ["no_recipients"]
+
+
+def test_on_a_file_database_the_rows_are_copied_beside_the_call_and_mended_after_a_stop(
+        backend, tmp_path):
+    from smsform.services import sendlog
+
+    backend.accounts["demo"].credits = 5000
+    app = build_app(backend, tables="migrations",
+                    SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/jobs.db")
+    numbers = phones(1200)
+    job_id = make_job(app, numbers, text="{name}님 안내", names=True)
+    _run(app, job_id)
+    logged = _logged(app, job_id)
+    assert [len(rows) for _, _, rows in logged] == [999, 201]
+    assert [phone for _, phone, _ in logged[1][2]] == [n.replace("-", "") for n in
+                                                       numbers[999:]]
+    with app.app_context():  # as a worker killed during the copy leaves it
+        send_id = db.session.execute(select(Send.id).where(Send.batch == 2)).scalar()
+        db.session.execute(SendRecipient.__table__.delete().where(
+            SendRecipient.send_id == send_id))
+        db.session.commit()
+        assert sendlog.copy_missing(send_id) is True
+        assert sendlog.copy_missing(send_id) is False  # it has its rows now
+    assert _logged(app, job_id) == logged

@@ -1142,6 +1142,7 @@ def settle(job_id: int, *, now: datetime | None = None) -> int:
     b, s = _batches.c, _sends.c
     settled = 0
     real_now = utcnow()
+    logged_ids: list[int] = []
     with db.engine.begin() as connection:
         state = connection.execute(select(_jobs.c.state).where(_jobs.c.id == job_id)
                                    ).scalar()
@@ -1166,9 +1167,12 @@ def settle(job_id: int, *, now: datetime | None = None) -> int:
                 values = {"state": _FROM_RESULT[Result(result)].value,
                           "code": (logged.code or result)[:16], "cost": logged.cost,
                           "send_id": logged.id, "finished_at": real_now}
+                logged_ids.append(logged.id)
             settled += connection.execute(update(_batches).where(
                 b.job_id == job_id, b.number == number,
                 b.state == BatchState.SENDING.value).values(values)).rowcount
+    for send_id in logged_ids:  # a worker stopped during the call: its copy with it
+        sendlog.copy_missing(send_id)
     if settled:
         log.warning("job %s: %d batch(es) left sending by a stopped worker settled",
                     job_id, settled)

@@ -310,7 +310,9 @@ def _submit(order: SendOrder, judged: compliance.Judged) -> SendResult:
                                   **optouts.log_values(judged.excluded, judged.notices))
     if isinstance(claim, sendlog.Taken):
         return _taken(request, claim)
+    copying = sendlog.RowCopy(claim)  # a job batch's rows, copied while it is called
     if order.admit is not None and not order.admit(claim.send_id):
+        copying.finish()
         sendlog.record_outcome(
             claim.send_id, result=Result.NOT_SENT, code=Status.OVER_LIMIT.value, cost=0,
             remaining=None,
@@ -321,6 +323,7 @@ def _submit(order: SendOrder, judged: compliance.Judged) -> SendResult:
     if short is not None:
         log.info("send refused user=%s: cost=%d over the credit known (%d)", actor.name,
                  request.cost, short.params["credit"])
+        copying.finish()
         sendlog.record_outcome(
             claim.send_id, result=Result.NOT_SENT, code=Status.CREDIT_SHORT.value, cost=0,
             remaining=None, answer="", detail="over the credit known", duration_ms=0,
@@ -328,17 +331,23 @@ def _submit(order: SendOrder, judged: compliance.Judged) -> SendResult:
         return SendResult(Status.CREDIT_SHORT, request, problems=(short,),
                           send_id=claim.send_id, logged_at=claim.created_at)
     try:
-        return _send_and_record(request, actor, claim)
+        return _send_and_record(request, actor, claim, copying)
     except BaseException as exc:
         setattr(exc, _GATEWAY_CALLED, True)  # a failure from here cannot say "nothing sent"
         raise
 
 
-def _send_and_record(request: SendRequest, actor: Actor, claim: sendlog.Claimed) -> SendResult:
+def _send_and_record(request: SendRequest, actor: Actor, claim: sendlog.Claimed,
+                     copying: sendlog.RowCopy) -> SendResult:
     """The call and the record of its outcome (a database that refuses it is survived)."""
     started = time.monotonic()
-    result = replace(_call(request, actor), send_id=claim.send_id, logged_at=claim.created_at)
     try:
+        called = _call(request, actor)
+    finally:
+        copying.finish_quietly()
+    result = replace(called, send_id=claim.send_id, logged_at=claim.created_at)
+    try:
+        copying.finish()
         sendlog.record_outcome(
             claim.send_id, result=result.logged_as, code=result.code, cost=result.cost,
             remaining=result.remaining, answer=result.outcome.raw if result.outcome else "",

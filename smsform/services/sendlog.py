@@ -10,15 +10,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, func, insert, null, or_, select, tuple_, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from cafe24.calls import SendRequest
 from cafe24.phone import normalize_phone
@@ -95,11 +109,78 @@ def _recipient_rows(request: SendRequest) -> list[tuple[str, str | None]]:
 class Claimed:
     """The intent row was written: its id and its time (UTC, naive); for a send that costs
     credits, the newest credit a send's answer in the log gave, and when (read in the same
-    transaction: the credit check needs it, and a second connection would cost as much)."""
+    transaction: the credit check needs it, and a second connection would cost as much).
+    ``copy``: a job batch whose recipient rows are still to be copied from the job's (its
+    job, batch and whether it is named): ``RowCopy`` does it while the call is made."""
 
     send_id: int
     created_at: datetime
     last_answer: tuple[datetime, int] | None = None
+    copy: tuple[int, int, bool] | None = None
+
+
+class RowCopy:
+    """A job batch's recipient rows copied from the job's while its gateway call is made
+    (the call waits on the network, the copy on the database: on a file or a server
+    database in a thread of its own, so the batch does not wait for both), finished before
+    the outcome is written (``finish``: a copy that failed is done again there). An
+    in-memory SQLite database, one connection for every thread, copies at once. A process
+    killed in between leaves the rows to ``copy_missing`` (``bulk.settle`` asks it)."""
+
+    def __init__(self, claim: Claimed) -> None:
+        self.claim, self._thread, self._failed = claim, None, False
+        if claim.copy is None:
+            return
+        engine = db.engine
+        if engine.url.database in (None, "", ":memory:"):
+            self._copy(engine)
+            return
+        self._thread = threading.Thread(target=self._copy, args=(engine,),
+                                        name=f"row-copy-{claim.send_id}", daemon=True)
+        self._thread.start()
+
+    def _copy(self, engine: Any) -> None:
+        job, batch, named = self.claim.copy or (0, 0, False)
+        try:
+            with engine.begin() as connection:
+                _copy_batch(connection, self.claim.send_id, (job, batch), named)
+        except SQLAlchemyError as exc:
+            self._failed = True
+            log.warning("send %s: its recipient rows were not copied (%s); done again after "
+                        "the call", self.claim.send_id, type(exc).__name__)
+
+    def finish_quietly(self) -> None:
+        """Wait for the copy's thread (a call that failed still lets it end)."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def finish(self) -> None:
+        """Wait for the copy; do it again here if it failed (raises what the database
+        says then)."""
+        self.finish_quietly()
+        if self._failed and self.claim.copy is not None:
+            self._failed = False
+            job, batch, named = self.claim.copy
+            with db.engine.begin() as connection:
+                _copy_batch(connection, self.claim.send_id, (job, batch), named)
+
+
+def copy_missing(send_id: int) -> bool:
+    """Copy a job batch send's recipient rows from the job's when it has none (its copy
+    was cut off by a stopped process); True when it did."""
+    s = _sends.c
+    with db.engine.begin() as connection:
+        row = connection.execute(select(s.job_id, s.batch, s.recipients).where(
+            s.id == send_id)).first()
+        if row is None or row.job_id is None or row.batch is None:
+            return False
+        if connection.execute(select(_recipients.c.position).where(
+                _recipients.c.send_id == send_id).limit(1)).first() is not None:
+            return False
+        named = any(name for _, name in json.loads(row.recipients or "[]")[:1])
+        _copy_batch(connection, send_id, (row.job_id, row.batch), named)
+    return True
 
 
 @dataclass(frozen=True)
@@ -129,7 +210,8 @@ _REMEMBER_SENDER = update(_users).where(
 def _copy_batch(connection: Connection, send_id: int, job: tuple[int, int],
                 named: bool) -> None:
     """A job batch's recipient rows, copied from the job's own in one statement (its
-    positions ``first_position`` onwards, from 0; names only when the batch sends them)."""
+    positions ``first_position`` onwards, from 0; names only when the batch sends them);
+    nothing when the send has rows already (a copy done again after a failure)."""
     b, r = _batches.c, _job_recipients.c
     first = select(b.first_position).where(
         b.job_id == bindparam("job"), b.number == bindparam("batch")).scalar_subquery()
@@ -137,7 +219,8 @@ def _copy_batch(connection: Connection, send_id: int, job: tuple[int, int],
         b.job_id == bindparam("job"), b.number == bindparam("batch")).scalar_subquery()
     rows = select(bindparam("send_id"), r.position - first, r.phone,
                   r.name if named else null()).where(
-        r.job_id == bindparam("job"), r.position >= first, r.position < first + count)
+        r.job_id == bindparam("job"), r.position >= first, r.position < first + count,
+        ~exists().where(_recipients.c.send_id == bindparam("send_id")))
     connection.execute(insert(_recipients).from_select(
         ["send_id", "position", "phone", "name"], rows),
         {"send_id": send_id, "job": job[0], "batch": job[1]})
@@ -180,14 +263,15 @@ def record_intent(request: SendRequest, *, user_id: int | None, actor: str, sour
             with db.engine.begin() as connection:
                 send_id = _INSERT_SEND.execute(connection, values)
                 assert send_id is not None  # a one-row INSERT always has its key
-                if copied:
-                    assert job is not None and request.prepared is not None
-                    _copy_batch(connection, send_id, job, request.prepared.named)
-                else:
+                if not copied:
                     _INSERT_RECIPIENT.execute_many(connection, [
                         {"send_id": send_id, "position": i, "phone": digits(phone),
                          "name": name} for i, (phone, name) in enumerate(rows)])
                 answered = newest_answer(connection) if request.cost > 0 else None
+            if copied:
+                assert job is not None and request.prepared is not None
+                return Claimed(send_id, created_at, answered,
+                               copy=(job[0], job[1], request.prepared.named))
             return Claimed(send_id, created_at, answered)
         except IntegrityError:
             if send_key is None:
