@@ -57,10 +57,9 @@ class HotWrite:
             columns = [name for name in names if name in self.table.c]
             compiled = self.statement.compile(dialect=dialect, column_keys=columns)
             order, processors = _parameters(compiled, dialect)
-            found = (compiled.string, order, processors, _constant_defaults(
-                self.table, set(order) - set(names)))
-            if found[3] is None:
-                found = None
+            defaults = _constant_defaults(self.table, set(order) - set(names))
+            found = (None if defaults is None
+                     else (compiled.string, order, processors, defaults))
             with self._lock:  # None too: a statement for Core is not compiled again
                 self._prepared[key] = found
         return found  # type: ignore[return-value]
