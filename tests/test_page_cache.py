@@ -253,3 +253,24 @@ def test_the_header_follows_the_page_and_the_person(csrf_app):
     phone = signed_in(csrf_app, "kim")
     token = tokens(header(phone.get("/dashboard").get_data(as_text=True)))[0]
     assert phone.post("/logout", data={"csrf_token": token}).status_code == 302
+
+
+def test_the_form_config_is_made_once_per_language_and_advertising_settings(backend):
+    """The config block (and its JSON, the page cache's key) is made once per language,
+    script root and advertising settings; other settings or another root get their own."""
+    import dataclasses
+
+    from smsform.views.form_config import form_config, form_config_key
+
+    app = build_app(backend, SMSFORM_AD_SENDER_NAME="스마트상사")
+    with app.test_request_context("/smsform"):
+        first = form_config()
+        assert form_config() is first
+        assert form_config()["advertising"]["firstLine"].endswith("스마트상사")
+        assert '"firstLine": "(광고)스마트상사"' in form_config_key()
+        settings = app.extensions["smsform.settings"]
+        app.extensions["smsform.settings"] = dataclasses.replace(
+            settings, ad_sender_name="다른상사")
+        assert form_config()["advertising"]["firstLine"].endswith("다른상사")
+    with app.test_request_context("/smsform", base_url="http://localhost/sub"):
+        assert form_config()["urls"]["senders"].startswith("/sub/")

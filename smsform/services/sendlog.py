@@ -201,10 +201,10 @@ class Taken:
 _INSERT_SEND = HotWrite(insert(_sends), _sends)
 _INSERT_RECIPIENT = HotWrite(insert(_recipients), _recipients)
 _UPDATE_SEND = HotWrite(update(_sends).where(_sends.c.id == bindparam("w_id")), _sends)
-_REMEMBER_SENDER = update(_users).where(
+_REMEMBER_SENDER = HotWrite(update(_users).where(
     _users.c.id == bindparam("w_id"),
     _users.c.last_sender.is_distinct_from(bindparam("w_sender"))).values(
-    last_sender=bindparam("w_sender"))
+    last_sender=bindparam("w_sender")), _users)
 
 
 def _copy_batch(connection: Connection, send_id: int, job: tuple[int, int],
@@ -321,7 +321,7 @@ def record_outcome(send_id: int, *, result: str, code: str | None, cost: int | N
     with db.engine.begin() as connection:
         _UPDATE_SEND.execute(connection, values)
         if user_id is not None and sender:
-            connection.execute(_REMEMBER_SENDER, {"w_id": user_id, "w_sender": sender})
+            _REMEMBER_SENDER.execute(connection, {"w_id": user_id, "w_sender": sender})
     search_index.after_send(send_id)
 
 

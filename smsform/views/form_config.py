@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.messages.extract import extract_from_file
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from flask_babel import get_locale, get_translations
 
 from cafe24 import message, phone, schedule, text
@@ -51,10 +51,11 @@ def rules() -> dict[str, Any]:
     }
 
 
-def advertising_rules() -> dict[str, Any]:
+def advertising_rules(ad: compliance.AdRules | None = None) -> dict[str, Any]:
     """What the advertising switch writes around the text (static/js/form/advertising.js
-    builds it as ``compliance.AdRules.build`` does), and the settings it lacks."""
-    ad = compliance.AdRules.of_app()
+    builds it as ``compliance.AdRules.build`` does), and the settings it lacks (the running
+    app's, unless ``ad`` says)."""
+    ad = ad or compliance.AdRules.of_app()
     return {"label": compliance.LABEL, "firstLine": compliance.LABEL + ad.sender_name,
             "optoutLine": ad.optout_line,
             "blanks": compliance.BLANKS, "missing": list(ad.missing()),
@@ -110,13 +111,36 @@ def known_credit() -> str:
     return json.dumps(known[1] if known is not None else None)
 
 
+#: Where each app keeps its configs made (``form_config``), by language, script root and
+#: advertising settings.
+_CONFIGS = "smsform.form_configs"
+
+
 def form_config() -> dict[str, Any]:
-    """The send form's config block: ``rules``, ``advertising``, ``messages`` and ``urls``."""
-    return {
-        "rules": rules(),
-        "advertising": advertising_rules(),
-        "messages": js_messages(),
-        "urls": {"senders": url_for("lookup.calljson"),
-                 "templates": url_for("templates.choices"),
-                 "groups": url_for("contacts.groups_json")},
-    }
+    """The send form's config block: ``rules``, ``advertising``, ``messages`` and ``urls``
+    (made once per language, script root and advertising settings; not to be changed)."""
+    return _made_config()[0]
+
+
+def form_config_key() -> str:
+    """``form_config()`` as sorted JSON: what the page cache keys the opened form by."""
+    return _made_config()[1]
+
+
+def _made_config() -> tuple[dict[str, Any], str]:
+    ad = compliance.AdRules.of_app()
+    key = (str(get_locale()), request.script_root, ad)
+    made: dict[tuple[Any, ...], tuple[dict[str, Any], str]] = current_app.extensions.setdefault(
+        _CONFIGS, {})
+    found = made.get(key)
+    if found is None:
+        config = {
+            "rules": rules(),
+            "advertising": advertising_rules(ad),
+            "messages": js_messages(),
+            "urls": {"senders": url_for("lookup.calljson"),
+                     "templates": url_for("templates.choices"),
+                     "groups": url_for("contacts.groups_json")},
+        }
+        found = made[key] = (config, json.dumps(config, sort_keys=True, ensure_ascii=False))
+    return found

@@ -6,7 +6,6 @@ result to a page or a JSON body in one place (``_answer``).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -37,7 +36,7 @@ from smsform.services import contacts, form_input, gateway, optouts, sending, to
 from smsform.services.sending import SendKey, SendOrder, SendResult, Status
 from smsform.views import embed
 from smsform.views import templates as saved_texts
-from smsform.views.form_config import form_config, known_credit
+from smsform.views.form_config import form_config, form_config_key, known_credit
 from smsform.views.page_cache import PageCache, csrf_token_as
 from smsform.views.util import failure_detail, safe_return_url
 
@@ -150,11 +149,11 @@ def _opened_form(send_token: str) -> str:
     script's config and, opened with ``?template=ID``, that template as it is now."""
     user = current_user
     senders, senders_error = _senders()
-    config = form_config()
+    config, config_key = form_config(), form_config_key()
     opened = saved_texts.opening(request.args)
     key = (_FORM, str(get_locale()), request.full_path, user.get_id(), user.username,
            user.role, user.last_sender, tuple(senders), senders_error,
-           json.dumps(config, sort_keys=True, ensure_ascii=False), opened[1])
+           config_key, opened[1])
 
     def render(marks: Mapping[str, str]) -> str:
         form, chooser = _new_form(marks["send_token"], opened)
