@@ -9,10 +9,14 @@ The simulator runs in a child process of its own (its own GIL) on 127.0.0.1; the
 SQLite file in a temporary folder (or ``--database-url``, an empty database it migrates).
 The list is checked by ``bulk_check.check`` as the pages do (100,000 different numbers,
 each with a name). Each run is ``bulk.run`` on a fresh job, as the worker runs it: once
-with no delay, once with ``--delay``; "beyond the delay" is the wall time a batch takes
-over the simulator's delay (the simulator's own work and the loopback included), "the
-app's own CPU" this process's CPU time a batch (steadier on a loaded machine). Exit
-status 1 on a FAIL. Figures: docs/performance.md ("Bulk").
+with no delay, then ``--runs`` times with ``--delay``. The simulator answers each call
+``--delay`` after it has read the request, its own work inside the delay, as a gateway's
+latency is (its median work a call is printed). "Beyond the delay" is the wall time a
+batch takes over the delay (the app's work, the loopback, and waiting for a core on a
+loaded machine), "the app's own CPU" this process's CPU time a batch (steadier on a
+loaded machine). With ``--database-url`` on PostgreSQL the database's work is in its own
+processes: in the wall time, not in the CPU. Exit status 1 on a FAIL (the runs with the
+delay: their best). Figures: docs/performance.md ("Bulk").
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ import multiprocessing
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -41,34 +47,46 @@ PER_BATCH_GOAL_MS = 2.5
 ACTOR = sending.Actor(None, "bench", "cli")
 
 
-class DelayedBackend(GatewayBackend):
-    """The demo account; every send answers ``delay`` seconds after it came in, the
-    simulator's own work on it (storing 999 messages for the result list, ~9 ms) inside
-    that time, as a gateway's work is inside its latency (the app's is what is measured)."""
+class Answering:
+    """The simulator's app, answering each call ``delay`` seconds after its request was
+    read, as a gateway far away would: its own work (reading 999 destinations, keeping a
+    message for each) is inside the delay, not after it. ``own`` keeps that work's time
+    a call (a few ms for 999 recipients on this machine)."""
 
-    delay: float = 0.0
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.delay = 0.0
+        self.own: list[float] = []
 
-    def send(self, f: dict[str, str]):
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         started = time.perf_counter()
-        answer = super().send(f)
-        time.sleep(max(0.0, self.delay - (time.perf_counter() - started)))
-        return answer
+        body = b"".join(self.app(environ, start_response))
+        spent = time.perf_counter() - started
+        self.own.append(spent)
+        if self.delay > spent:
+            time.sleep(self.delay - spent)
+        return [body]
 
 
 def _simulator(conn: Connection) -> None:
-    backend = DelayedBackend()
+    backend = GatewayBackend()
     backend.add_account(DEMO_USER_ID, DEMO_SECURE_KEY, list(DEMO_SENDERS), 10**9)
-    server = SimulatorServer(backend).start()
+    server = SimulatorServer(backend)
+    answering = server.app = Answering(server.app)
+    server.start()
     conn.send(server.url)
     while True:
         command, value = conn.recv()
         if command == "delay":
-            backend.delay = value
+            answering.delay = value
+            answering.own.clear()
             backend.reset()
             conn.send(True)
         elif command == "calls":
             calls = [c for c in backend.calls if c.path == "/sms_sender.php"]
-            conn.send((len(calls), sum(len(c.fields["destination"].split(",")) for c in calls)))
+            own = sorted(answering.own)
+            conn.send((len(calls), sum(len(c.fields["destination"].split(",")) for c in calls),
+                       own[len(own) // 2] if own else 0.0))
         else:
             server.stop()
             conn.send(True)
@@ -81,6 +99,8 @@ def main() -> int:
     parser.add_argument("--delay", type=float, default=0.05, help="the simulator's answer "
                         "delay in the second run, seconds (default 0.05)")
     parser.add_argument("--database-url", help="an empty database (default: a SQLite file)")
+    parser.add_argument("--runs", type=int, default=1, help="runs with the delay (each a "
+                        "fresh job; the goal is judged on the best; default 1)")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     parent, child = multiprocessing.Pipe()
@@ -101,7 +121,7 @@ def main() -> int:
     print(f"{checked.recipients:,} recipients, {len(checked.batches)} batches")
     failed = False
     creates, runs = [], []
-    for delay in (0.0, args.delay):
+    for delay in (0.0, *[args.delay] * args.runs):
         parent.send(("delay", delay))
         parent.recv()
         with app.app_context():
@@ -114,8 +134,8 @@ def main() -> int:
             elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
             state = bulk.progress(job_id).state
         parent.send(("calls", None))
-        calls, recipients = parent.recv()
-        runs.append((delay, elapsed, cpu, calls, recipients, state))
+        calls, recipients, own = parent.recv()
+        runs.append((delay, elapsed, cpu, calls, recipients, state, own))
     parent.send(("stop", None))
     parent.recv()
     create = min(creates)
@@ -123,21 +143,25 @@ def main() -> int:
     failed |= not ok
     print(f"create: {create:.3f} s for {checked.recipients:,} recipient rows "
           f"(goal < {CREATE_GOAL} s) {'PASS' if ok else 'FAIL'}")
-    for delay, elapsed, cpu, calls, recipients, state in runs:
+    delayed = []
+    for delay, elapsed, cpu, calls, recipients, state, own in runs:
         batches = len(checked.batches)
         per_batch = (elapsed - batches * delay) / batches * 1000
         ok_calls = calls == batches and recipients == checked.recipients
         line = (f"delay {delay * 1000:.0f} ms: {elapsed:.2f} s, {calls} calls, "
                 f"{recipients:,} recipients, {state}; beyond the delay {per_batch:.2f} ms a "
-                f"batch, of it the app's own CPU {cpu / batches * 1000:.2f} ms")
+                f"batch, of it the app's own CPU {cpu / batches * 1000:.2f} ms (the "
+                f"simulator's own work a call, inside the delay: {own * 1000:.1f} ms)")
         if delay:
             budget = batches * delay * (1 + OVERHEAD_GOAL)
             ok = ok_calls and elapsed <= budget and per_batch <= PER_BATCH_GOAL_MS
             line += f" (goal <= {budget:.2f} s, <= {PER_BATCH_GOAL_MS} ms a batch)"
+            delayed.append(ok)
         else:
             ok = ok_calls
-        failed |= not ok
+            failed |= not ok
         print(f"{line} {'PASS' if ok else 'FAIL'}")
+    failed |= not any(delayed)  # the best of the runs with the delay
     simulator.join(timeout=10)
     return 1 if failed else 0
 

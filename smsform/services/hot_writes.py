@@ -65,7 +65,8 @@ class HotWrite:
         return found  # type: ignore[return-value]
 
     def execute(self, connection: Connection, values: Mapping[str, Any]) -> int | None:
-        """Run the statement with ``values``; for an INSERT, the new row's id."""
+        """Run the statement with ``values``; for an INSERT, the new row's id, for an
+        UPDATE the rows it changed."""
         prepared = (self._prepare(connection, tuple(sorted(values)))
                     if connection.dialect.name == "sqlite" else None)
         if prepared is None:
@@ -73,7 +74,7 @@ class HotWrite:
             if isinstance(self.statement, Insert):
                 inserted = result.inserted_primary_key
                 return int(inserted[0]) if inserted else None
-            return None
+            return result.rowcount
         sql, order, processors, defaults = prepared
         if defaults:
             values = {**defaults, **values}
@@ -82,7 +83,7 @@ class HotWrite:
         cursor = _cursor(connection)
         try:
             cursor.execute(sql, params)
-            return cursor.lastrowid
+            return cursor.lastrowid if isinstance(self.statement, Insert) else cursor.rowcount
         except connection.dialect.loaded_dbapi.Error as exc:
             raise _wrapped(connection, sql, exc) from exc
         finally:
@@ -165,6 +166,20 @@ def rows(connection: Connection, sql: str, params: Sequence[Any] = ()) -> list[A
     cursor = _cursor(connection)
     try:
         return cursor.execute(sql, params).fetchall()
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(connection, sql, exc) from exc
+    finally:
+        cursor.close()
+
+
+def run(connection: Connection, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> int:
+    """Run one INSERT, UPDATE or DELETE (``?`` marks, or ``:name`` with a mapping) on
+    SQLite's own cursor inside ``connection``'s transaction; the rows it changed, a driver
+    error raised as a Core execute raises it (its parameters hidden)."""
+    cursor = _cursor(connection)
+    try:
+        cursor.execute(sql, params)
+        return cursor.rowcount
     except connection.dialect.loaded_dbapi.Error as exc:
         raise _wrapped(connection, sql, exc) from exc
     finally:

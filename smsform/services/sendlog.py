@@ -22,12 +22,11 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
-    exists,
     func,
     insert,
-    null,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
@@ -42,14 +41,12 @@ from smsform.extensions import db
 from smsform.models import (
     SEND_NUMBERS,
     SEND_SEARCH,
-    JobBatch,
-    JobRecipient,
     Send,
     SendRecipient,
     User,
     utcnow,
 )
-from smsform.services import audit, search_index
+from smsform.services import audit, hot_writes, search_index
 from smsform.services.hot_writes import HotRead, HotWrite
 from smsform.services.refusals import Refusal
 from smsform.states import Result
@@ -58,8 +55,6 @@ log = logs.get("sendlog")
 _sends = Send.__table__
 _recipients = SendRecipient.__table__
 _users = User.__table__
-_batches = JobBatch.__table__
-_job_recipients = JobRecipient.__table__
 
 #: A pending row older than the gateway's timeouts plus this is shown as unknown.
 UNKNOWN_MARGIN = timedelta(seconds=2)
@@ -207,23 +202,30 @@ _REMEMBER_SENDER = HotWrite(update(_users).where(
     last_sender=bindparam("w_sender")), _users)
 
 
+#: A job batch's recipient rows from the job's (``_copy_batch``): one statement, the same
+#: text every time (on SQLite it runs on the driver's cursor: no statement is built).
+_COPY_BATCH = (
+    "INSERT INTO send_recipients (send_id, position, phone, name, delivery_ambiguous) "
+    "SELECT :send_id, r.position - b.first_position, r.phone, "
+    "CASE WHEN :named THEN r.name ELSE NULL END, :ambiguous "
+    "FROM job_batches b JOIN job_recipients r ON r.job_id = b.job_id "
+    "AND r.position >= b.first_position AND r.position < b.first_position + b.recipient_count "
+    "WHERE b.job_id = :job AND b.number = :batch "
+    "AND NOT EXISTS (SELECT 1 FROM send_recipients WHERE send_id = :send_id) "
+    "ORDER BY r.position")
+
+
 def _copy_batch(connection: Connection, send_id: int, job: tuple[int, int],
                 named: bool) -> None:
     """A job batch's recipient rows, copied from the job's own in one statement (its
     positions ``first_position`` onwards, from 0; names only when the batch sends them);
     nothing when the send has rows already (a copy done again after a failure)."""
-    b, r = _batches.c, _job_recipients.c
-    first = select(b.first_position).where(
-        b.job_id == bindparam("job"), b.number == bindparam("batch")).scalar_subquery()
-    count = select(b.recipient_count).where(
-        b.job_id == bindparam("job"), b.number == bindparam("batch")).scalar_subquery()
-    rows = select(bindparam("send_id"), r.position - first, r.phone,
-                  r.name if named else null()).where(
-        r.job_id == bindparam("job"), r.position >= first, r.position < first + count,
-        ~exists().where(_recipients.c.send_id == bindparam("send_id")))
-    connection.execute(insert(_recipients).from_select(
-        ["send_id", "position", "phone", "name"], rows),
-        {"send_id": send_id, "job": job[0], "batch": job[1]})
+    params = {"send_id": send_id, "job": job[0], "batch": job[1], "named": named,
+              "ambiguous": False}
+    if connection.dialect.name == "sqlite":
+        hot_writes.run(connection, _COPY_BATCH, params)
+    else:
+        connection.execute(text(_COPY_BATCH), params)
 
 
 def record_intent(request: SendRequest, *, user_id: int | None, actor: str, source: str,
