@@ -147,7 +147,8 @@ def refuse_undecodable() -> None:
 
 def refuse_repeated(names: Iterable[str]) -> None:
     """Answer 400 when any of ``names``, each one value in the form, came more than once."""
-    repeated = sorted(name for name in names if len(request.form.getlist(name)) > 1)
+    form = request.form
+    repeated = sorted(name for name in names if len(form.getlist(name)) > 1)
     if repeated:
         message = _("Each of these fields may be sent only once: %(fields)s. Nothing was sent.",
                     fields=", ".join(repeated))

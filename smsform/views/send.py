@@ -147,7 +147,7 @@ def _opened_form(send_token: str) -> str:
     everything the page shows: the URL (the language switch, ``embed``, prefilled fields),
     the language, the person (name, role, session, last sender), the sender list, the
     script's config and, opened with ``?template=ID``, that template as it is now."""
-    user = current_user
+    user = current_user._get_current_object()  # noqa: SLF001 - one look-up, not five
     senders, senders_error = _senders()
     config, config_key = form_config(), form_config_key()
     opened = saved_texts.opening(request.args)
