@@ -16,10 +16,10 @@ from cafe24.phone import Recipient
 from cafe24.schedule import KST
 from smsform.extensions import db
 from smsform.models import JobBatch, JobRecipient, Send, SendRecipient
-from smsform.services import bulk, optouts
+from smsform.services import bulk, optouts, sending
 from smsform.services.audit import CLI_ACTOR
-from smsform.states import OptOutVia
-from tests.bulk_support import make_job, phones, sent_numbers
+from smsform.states import BatchState, OptOutVia
+from tests.bulk_support import ACTOR, make_job, phones, sent_numbers
 from tests.support import build_app, send_calls
 from tests.test_compliance_edges import NAME, OPTOUT_NUMBER
 
@@ -172,3 +172,77 @@ def test_on_a_file_database_the_rows_are_copied_beside_the_call_and_mended_after
         assert sendlog.copy_missing(send_id) is True
         assert sendlog.copy_missing(send_id) is False  # it has its rows now
     assert _logged(app, job_id) == logged
+
+
+AD_SETTINGS = {"SMSFORM_AD_SENDER_NAME": NAME, "SMSFORM_AD_OPTOUT_NUMBER": OPTOUT_NUMBER}
+AD_TEXT = f"(광고){NAME}\n겨울 할인\n무료수신거부 {OPTOUT_NUMBER}"
+
+
+def test_a_job_batch_is_refused_by_the_night_rule_and_nothing_is_logged_or_sent(backend):
+    app = build_app(backend, **AD_SETTINGS)
+    job_id = make_job(app, phones(5), text=AD_TEXT, advertising=True)
+    with app.app_context():
+        job, batch = bulk.get(job_id), bulk.batches(job_id)[0]
+        request = bulk._request(job, batch)
+        assert request.prepared is not None
+        result = sending.submit(sending.SendOrder(
+            request=request, actor=ACTOR, key=sending.SendKey.job_batch(job_id, batch.number),
+            advertising=True, logged_recipients=batch.recipients_logged,
+            now=datetime(2026, 12, 8, 21, 30, tzinfo=KST)))
+        assert result.status is sending.Status.INVALID
+        assert [p.code for p in result.problems] == ["ad_night"]
+        assert db.session.scalars(select(Send)).all() == []
+    assert send_calls(backend) == []
+
+
+def test_an_advertising_batch_every_number_of_which_opted_out_since_is_not_sent(backend):
+    app = build_app(backend, SMSFORM_CLOCK=lambda: NOON, **AD_SETTINGS)
+    numbers = phones(3)
+    job_id = make_job(app, numbers, text=AD_TEXT, advertising=True)
+    with app.app_context():
+        for number in numbers:
+            optouts.add(number, via=OptOutVia.CLI, by=CLI_ACTOR)
+    _run(app, job_id)
+    assert send_calls(backend) == []
+    with app.app_context():
+        (batch,) = bulk.batches(job_id)
+    assert (batch.state, batch.code) == (BatchState.NOT_SENT, optouts.ALL_OPTED_OUT)
+
+
+def test_prepared_recipients_are_trusted_only_under_their_job_batchs_key(app, backend):
+    job_id = make_job(app, phones(3), text="{name}님", names=True)
+    with app.app_context():
+        db.session.execute(update(JobBatch).where(JobBatch.job_id == job_id).values(
+            recipients_field="010-1111-2222|갑,12345|을,010-1111-3333|병"))
+        db.session.commit()
+        job, batch = bulk.get(job_id), bulk.batches(job_id)[0]
+        request = bulk._request(job, batch)
+        for key in (None, sending.SendKey.header("k-1")):
+            other = sending.submit(sending.SendOrder(request=request, actor=ACTOR, key=key))
+            assert other.status is sending.Status.INVALID  # judged one by one: 12345
+            assert [p.code for p in other.problems] == ["invalid_phone"]
+        own = sending.submit(sending.SendOrder(
+            request=request, actor=ACTOR, key=sending.SendKey.job_batch(job_id, 1),
+            logged_recipients=batch.recipients_logged))
+        assert own.status is sending.Status.SUCCESS  # its check's word is taken
+    assert len(send_calls(backend)) == 1
+
+
+def test_a_batch_copied_beside_its_call_is_indexed_for_the_log_search_there(
+        backend, tmp_path, monkeypatch):
+    from smsform.services import search_index
+
+    monkeypatch.setattr(search_index, "INDEX_EVERY", 1)  # every send's turn
+    backend.accounts["demo"].credits = 5000
+    turns = []
+    after_send = search_index.after_send
+    monkeypatch.setattr(search_index, "after_send", lambda send_id, engine=None: (
+        turns.append(engine is not None), after_send(send_id, engine)))
+    app = build_app(backend, tables="migrations",
+                    SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/jobs.db")
+    numbers = phones(1500)
+    job_id = make_job(app, numbers)
+    _run(app, job_id)
+    assert turns == [True, True]  # taken in the copy's thread, not again after the call
+    with app.app_context(), db.engine.connect() as connection:
+        assert not search_index.behind(connection)  # every row indexed, no search yet

@@ -17,7 +17,7 @@ On PostgreSQL (a trigram GIN index that the database keeps) there is nothing to 
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from smsform import logs
@@ -53,10 +53,11 @@ def behind(connection: Connection) -> bool:
     return bool(marks) and tuple(hot_writes.rows(connection, _NEWEST)[0]) != tuple(marks[0])
 
 
-def catch_up() -> int:
-    """Index every send and recipient row past the marks, in one transaction of its own;
-    the number of rows indexed (0 when none waited, or off SQLite)."""
-    with db.engine.connect() as connection:
+def catch_up(engine: Engine | None = None) -> int:
+    """Index every send and recipient row past the marks, in one transaction of its own
+    (on ``engine``: a thread with no app, else the app's); the number of rows indexed (0
+    when none waited, or off SQLite)."""
+    with (engine or db.engine).connect() as connection:
         if not behind(connection):
             return 0
         with connection.begin():
@@ -71,13 +72,13 @@ def catch_up() -> int:
     return max(texts, 0) + max(numbers, 0)
 
 
-def after_send(send_id: int) -> None:
+def after_send(send_id: int, engine: Engine | None = None) -> None:
     """Every INDEX_EVERY-th send: index the rows waiting. A failure (the database busy) is
     only logged: the send is recorded, and the next catch-up takes these rows too."""
     if send_id % INDEX_EVERY:
         return
     try:
-        catch_up()
+        catch_up(engine) if engine is not None else catch_up()
     except OperationalError as exc:
         log.warning("send log: indexing the texts of the sends up to %s failed: %s",
                     send_id, exc.orig)

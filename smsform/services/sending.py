@@ -276,7 +276,14 @@ def submit(order: SendOrder) -> SendResult:
     """Judge the order once (the address book's recipients added, the law's judge, then
     the request's own rules), log it and claim its key in one commit, send once, log the
     outcome (see ``SendOrder`` for what each part does). The result carries the request as
-    judged (an advertisement's text built) and what the law's judge found."""
+    judged (an advertisement's text built) and what the law's judge found. Prepared
+    recipients (``SendRequest.prepared``: a job batch's, judged by its check) are trusted
+    only under a job batch's key with no address book added; any other send has them
+    unpacked and judged one by one."""
+    if order.request.prepared is not None and (
+            order.key is None or order.key.kind is not KeyKind.JOB_BATCH
+            or order.groups or order.contacts):
+        order = replace(order, request=order.request.unprepared(), logged_recipients=None)
     if order.groups or order.contacts:
         added = contacts.add_to_request(order.request, order.groups, order.contacts)
         if isinstance(added, list):
@@ -317,7 +324,7 @@ def _submit(order: SendOrder, judged: compliance.Judged) -> SendResult:
             claim.send_id, result=Result.NOT_SENT, code=Status.OVER_LIMIT.value, cost=0,
             remaining=None,
             answer="", detail="over the allowance", duration_ms=0, release_key=True,
-            user_id=None, sender=None)
+            user_id=None, sender=None, indexed=copying.indexed)
         return SendResult(Status.OVER_LIMIT, request, send_id=claim.send_id)
     short = credit.shortfall(request.cost, claim.last_answer)
     if short is not None:
@@ -327,7 +334,7 @@ def _submit(order: SendOrder, judged: compliance.Judged) -> SendResult:
         sendlog.record_outcome(
             claim.send_id, result=Result.NOT_SENT, code=Status.CREDIT_SHORT.value, cost=0,
             remaining=None, answer="", detail="over the credit known", duration_ms=0,
-            release_key=True, user_id=None, sender=None)
+            release_key=True, user_id=None, sender=None, indexed=copying.indexed)
         return SendResult(Status.CREDIT_SHORT, request, problems=(short,),
                           send_id=claim.send_id, logged_at=claim.created_at)
     try:
@@ -355,7 +362,7 @@ def _send_and_record(request: SendRequest, actor: Actor, claim: sendlog.Claimed,
             release_key=result.status in (Status.REFUSED, Status.NOT_SENT),
             user_id=actor.user_id,
             sender=request.sender_number if result.status.accepted
-            and actor.source == REMEMBERS_SENDER else None)
+            and actor.source == REMEMBERS_SENDER else None, indexed=copying.indexed)
     except SQLAlchemyError as exc:
         # The gateway has answered: say what it said rather than fail the request. The
         # row stays pending (then unknown) and keeps its key, so nothing is sent again,

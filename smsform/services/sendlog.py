@@ -124,6 +124,9 @@ class RowCopy:
 
     def __init__(self, claim: Claimed) -> None:
         self.claim, self._thread, self._failed = claim, None, False
+        #: The search index's turn (``search_index.after_send``) was taken beside the call
+        #: too, after the copy: the outcome need not take it.
+        self.indexed = False
         if claim.copy is None:
             return
         engine = db.engine
@@ -139,6 +142,8 @@ class RowCopy:
         try:
             with engine.begin() as connection:
                 _copy_batch(connection, self.claim.send_id, (job, batch), named)
+            search_index.after_send(self.claim.send_id, engine)  # its rows, while waiting
+            self.indexed = True
         except SQLAlchemyError as exc:
             self._failed = True
             log.warning("send %s: its recipient rows were not copied (%s); done again after "
@@ -310,10 +315,12 @@ def _holder(send_key: str, digest: str | None) -> Taken | None:
 
 def record_outcome(send_id: int, *, result: str, code: str | None, cost: int | None,
                    remaining: int | None, answer: str, detail: str, duration_ms: int,
-                   release_key: bool, user_id: int | None, sender: str | None) -> None:
+                   release_key: bool, user_id: int | None, sender: str | None,
+                   indexed: bool = False) -> None:
     """Write what became of the send (``cost``: what the gateway charged, None when nobody
     knows); give its key back when nothing went out; remember the user's sender after an
-    accepted send."""
+    accepted send; then the search index's turn (``search_index.after_send``) unless it
+    was ``indexed`` already (a job batch's, beside its call)."""
     values = {"result": result, "code": code, "cost": cost, "remaining": remaining,
               "answer": answer[:ANSWER_EXCERPT] or None, "detail": detail[:300] or None,
               "duration_ms": duration_ms, "finished_at": utcnow()}
@@ -324,7 +331,8 @@ def record_outcome(send_id: int, *, result: str, code: str | None, cost: int | N
         _UPDATE_SEND.execute(connection, values)
         if user_id is not None and sender:
             _REMEMBER_SENDER.execute(connection, {"w_id": user_id, "w_sender": sender})
-    search_index.after_send(send_id)
+    if not indexed:
+        search_index.after_send(send_id)
 
 
 def effective_result(result: str, created_at: datetime, now: datetime | None = None) -> str:
