@@ -4,7 +4,7 @@ simulator answering after 50 ms, the whole run within 5 % of 101 x 50 ms (the ap
 work under 2.5 ms a batch).
 
 Run by hand: .venv/bin/python bench/bulk_dispatch.py [-n 100000] [--delay 0.05]
-    [--database-url postgresql+psycopg://...]
+    [--runs N] [--database-url postgresql+psycopg://... | --postgres]
 The simulator runs in a child process of its own (its own GIL) on 127.0.0.1; the app on a
 SQLite file in a temporary folder (or ``--database-url``, an empty database it migrates).
 The list is checked by ``bulk_check.check`` as the pages do (100,000 different numbers,
@@ -101,8 +101,28 @@ def main() -> int:
     parser.add_argument("--database-url", help="an empty database (default: a SQLite file)")
     parser.add_argument("--runs", type=int, default=1, help="runs with the delay (each a "
                         "fresh job; the goal is judged on the best; default 1)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="start a throwaway PostgreSQL cluster (tests/db.py) and use it")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
+    cluster = None
+    if args.postgres:
+        from tests.db import find_bindir, start_cluster
+
+        bindir = find_bindir()
+        if bindir is None:
+            print("PostgreSQL is not installed")
+            return 1
+        cluster = start_cluster(bindir)
+        args.database_url = cluster.url(cluster.create_database())
+    try:
+        return _measure(args)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+def _measure(args: argparse.Namespace) -> int:
     parent, child = multiprocessing.Pipe()
     simulator = multiprocessing.Process(target=_simulator, args=(child,), daemon=True)
     simulator.start()

@@ -78,8 +78,9 @@ def test_an_unnamed_batch_sends_rphone_and_keeps_no_names(app, backend):
 
 
 @pytest.fixture
-def ad_app(backend):
-    return build_app(backend, SMSFORM_AD_SENDER_NAME=NAME,
+def ad_app(backend, db_url):
+    """On SQLite and on PostgreSQL (each asks the opt-out list its own way)."""
+    return build_app(backend, SQLALCHEMY_DATABASE_URI=db_url, SMSFORM_AD_SENDER_NAME=NAME,
                      SMSFORM_AD_OPTOUT_NUMBER=OPTOUT_NUMBER, SMSFORM_CLOCK=lambda: NOON)
 
 

@@ -901,6 +901,16 @@ _CLAIM = HotWrite(update(_batches).where(
 _BATCH = HotRead(select(_batches).where(_b.job_id == bindparam("job"),
                                         _b.number == bindparam("number")))
 _JOB_STATE = HotRead(select(_j.state).where(_j.id == bindparam("job")))
+#: The claim on PostgreSQL in one statement: the first waiting batch locked with SKIP
+#: LOCKED (another worker's candidate is passed over), set ``sending`` while the job runs.
+_CLAIM_PG = update(_batches).where(
+    _b.job_id == bindparam("w_job"), _b.state == bindparam("w_waiting"),
+    _b.number == select(_b.number).where(
+        _b.job_id == bindparam("w_job"), _b.state == bindparam("w_waiting")).order_by(
+        _b.number).limit(1).with_for_update(skip_locked=True).scalar_subquery(),
+    exists().where(_j.id == bindparam("w_job"), _j.state == bindparam("w_running"))).values(
+    state=bindparam("w_sending"), claimed_by=bindparam("w_worker"),
+    claimed_at=bindparam("w_at")).returning(*_batches.c)
 _RECORD_BATCH = HotWrite(update(_batches).where(
     _b.job_id == bindparam("w_job"), _b.number == bindparam("w_number"),
     _b.state == bindparam("w_sending")), _batches)
@@ -927,33 +937,54 @@ def claim_batch(job_id: int, worker: str) -> Row[Any] | None:
     (``waiting`` -> ``sending``, only while the job runs), committed before its call; on
     PostgreSQL the candidate is locked ``FOR UPDATE SKIP LOCKED``, so two workers never
     take the same one. None when no batch is left to take."""
-    b, j = _batches.c, _jobs.c
     while True:  # a lost race means another worker took that batch: try the next one
         with db.engine.begin() as connection:
             if connection.dialect.name == "sqlite":  # one writer at a time: no lock to skip
                 claimed = _claim_here(connection, job_id, worker)
-                if claimed is not False:
-                    return claimed
-                continue
-            candidate = select(b.number).where(
-                b.job_id == job_id, b.state == BatchState.WAITING.value).order_by(
-                b.number).limit(1)
-            if connection.dialect.name == "postgresql":
-                candidate = candidate.with_for_update(skip_locked=True)
-            number = connection.execute(candidate).scalar()
-            if number is None:
-                return None
-            taken = connection.execute(update(_batches).where(
-                b.job_id == job_id, b.number == number, b.state == BatchState.WAITING.value,
-                exists().where(j.id == job_id, j.state == JobState.RUNNING.value))
-                .values(state=BatchState.SENDING.value, claimed_by=worker[:64],
-                        claimed_at=utcnow())).rowcount
-            if taken:
-                return connection.execute(select(_batches).where(
-                    b.job_id == job_id, b.number == number)).one()
-            running = connection.execute(select(j.state).where(j.id == job_id)).scalar()
-            if running != JobState.RUNNING:
-                return None
+            elif connection.dialect.name == "postgresql":
+                claimed = _claim_pg(connection, job_id, worker)
+            else:
+                claimed = _claim_core(connection, job_id, worker)
+            if claimed is not False:
+                return claimed
+
+
+def _claim_pg(connection: Connection, job_id: int, worker: str) -> Any:
+    """``claim_batch`` on PostgreSQL: one statement (see ``_CLAIM_PG``); as
+    ``_claim_here`` answers."""
+    row = connection.execute(_CLAIM_PG, {
+        "w_job": job_id, "w_waiting": BatchState.WAITING.value,
+        "w_running": JobState.RUNNING.value, "w_sending": BatchState.SENDING.value,
+        "w_worker": worker[:64], "w_at": utcnow()}).first()
+    if row is not None:
+        return row
+    b, j = _batches.c, _jobs.c
+    left = connection.execute(select(b.number).where(
+        b.job_id == job_id, b.state == BatchState.WAITING.value).limit(1)).first()
+    running = connection.execute(select(j.state).where(j.id == job_id)).scalar()
+    # none waiting, or the job stopped: nothing to take; else each was locked by another
+    # worker's claim just now (taken, or given back by its rollback): look again
+    return None if left is None or running != JobState.RUNNING else False
+
+
+def _claim_core(connection: Connection, job_id: int, worker: str) -> Any:
+    """``claim_batch`` on any other database, through Core; as ``_claim_here`` answers."""
+    b, j = _batches.c, _jobs.c
+    number = connection.execute(select(b.number).where(
+        b.job_id == job_id, b.state == BatchState.WAITING.value).order_by(
+        b.number).limit(1)).scalar()
+    if number is None:
+        return None
+    taken = connection.execute(update(_batches).where(
+        b.job_id == job_id, b.number == number, b.state == BatchState.WAITING.value,
+        exists().where(j.id == job_id, j.state == JobState.RUNNING.value))
+        .values(state=BatchState.SENDING.value, claimed_by=worker[:64],
+                claimed_at=utcnow())).rowcount
+    if taken:
+        return connection.execute(select(_batches).where(
+            b.job_id == job_id, b.number == number)).one()
+    running = connection.execute(select(j.state).where(j.id == job_id)).scalar()
+    return False if running == JobState.RUNNING else None
 
 
 def _claim_here(connection: Connection, job_id: int, worker: str) -> Any:
