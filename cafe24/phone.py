@@ -318,7 +318,9 @@ def add_numbers(names: RecipientList, numbers: RecipientList) -> tuple[Recipient
 
 def _clean_name(name: str) -> str:
     """Make a name safe inside the destination field, whose separators are "," and "|"."""
-    return " ".join(re.sub(r"[,|]", " ", name).split())
+    if "," in name or "|" in name:
+        name = re.sub(r"[,|]", " ", name)
+    return " ".join(name.split())
 
 
 def format_destination(recipients: Sequence[Recipient]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select
@@ -14,9 +15,17 @@ from smsform.services import bulk
 from smsform.services.lists import RowProblem
 from smsform.states import BatchState, JobState
 from tests.bulk_support import ACTOR, checked, phones
+from tests.support import build_app
 
 
-def test_create_writes_the_job_its_batches_recipients_problems_and_upload(app):
+@pytest.fixture
+def both(backend, db_url):
+    """The app on SQLite and on PostgreSQL (which writes a job's rows with COPY)."""
+    return build_app(backend, SQLALCHEMY_DATABASE_URI=db_url)
+
+
+def test_create_writes_the_job_its_batches_recipients_problems_and_upload(both):
+    app = both
     numbers = phones(2500)
     problem = RowProblem(row=9000, value="010-12", code="invalid_phone")
     with app.app_context():
@@ -49,6 +58,25 @@ def test_a_hundred_thousand_recipients_are_written_in_one_transaction(app):
                                   .where(JobRecipient.job_id == job_id))
         batches = db.session.scalar(select(func.count()).select_from(JobBatch))
     assert (count, batches) == (100_000, 101)
+
+
+def test_every_name_and_field_is_written_as_it_was_read(both):
+    odd = ["탭\t이름", "줄\n바꿈", "역\\슬래시", "따옴표 \"와\" '", "쉼표, 바|", "\\N", ""]
+    plan = checked(phones(len(odd)), names=True)
+    people = tuple(r._replace(name=name, fields={"메모": name, "n": "\\."})
+                   for r, name in zip(plan.batches[0].recipients, odd, strict=True))
+    plan.batches[0] = replace(plan.batches[0], recipients=people)
+    problems = [RowProblem(row=90, value="\t\\N\n", code="invalid_phone")]
+    with both.app_context():
+        job_id = bulk.create(replace(plan, problems=problems), ACTOR, source="cli")
+        rows = db.session.execute(select(JobRecipient.name, JobRecipient.fields).where(
+            JobRecipient.job_id == job_id).order_by(JobRecipient.position)).all()
+        kept = db.session.execute(select(JobProblem.value).where(
+            JobProblem.job_id == job_id)).scalars().all()
+    assert [name for name, _ in rows] == [name or None for name in odd]
+    assert [json.loads(fields) for _, fields in rows] == [
+        {"메모": name, "n": "\\."} for name in odd]
+    assert kept == ["\t\\N\n"]
 
 
 def _settings(**env: str) -> config.Settings:

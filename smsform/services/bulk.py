@@ -106,7 +106,10 @@ class BulkRefused(Refusal):
 
 def _digits(phone: str) -> str:
     """A number as the job (and the send log) keeps it: digits only."""
-    return phone if phone.isdigit() else "".join(ch for ch in phone if ch.isdigit())[:16]
+    if phone.isdigit():
+        return phone
+    plain = phone.replace("-", "")  # a checked number is dashed: its digits at once
+    return plain[:16] if plain.isdigit() else "".join(ch for ch in phone if ch.isdigit())[:16]
 
 
 @dataclass(frozen=True)
@@ -214,12 +217,32 @@ def _write(values: dict[str, Any], batches: list[dict[str, Any]],
         for row in problems:
             row["job_id"] = job_id
         _INSERT_BATCH.execute_many(connection, batches)
-        _INSERT_RECIPIENT.execute_many(connection, recipients)
-        _INSERT_PROBLEM.execute_many(connection, problems)
+        if connection.dialect.name == "postgresql":  # COPY: a row costs next to nothing
+            _copy_rows(connection, _recipients, recipients)
+            _copy_rows(connection, _problems, problems)
+        else:
+            _INSERT_RECIPIENT.execute_many(connection, recipients)
+            _INSERT_PROBLEM.execute_many(connection, problems)
         if upload is not None:
             connection.execute(insert(_uploads).values(
                 job_id=job_id, file_name=file_name[:255], data=upload, created_at=now))
     return int(job_id)
+
+
+def _copy_rows(connection: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Write ``rows`` (each naming the same columns) into ``table`` on PostgreSQL with COPY,
+    inside ``connection``'s transaction (psycopg's own cursor on the same connection):
+    100,000 job recipients in a fraction of what an executemany of them costs."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    quote = connection.dialect.identifier_preparer.quote
+    statement = (f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+                 "FROM STDIN")
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row([row[column] for column in columns])
 
 
 def _problem_rows(checked: Checked) -> list[dict[str, Any]]:

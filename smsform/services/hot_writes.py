@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -101,8 +102,11 @@ class HotWrite:
         sql, order, processors, defaults = prepared
         if defaults:
             rows = [{**defaults, **row} for row in rows]
-        params = [[_turned(row[name], processor) for name, processor in zip(
-            order, processors, strict=True)] for row in rows]
+        if any(processors):
+            params: Any = [[_turned(row[name], processor) for name, processor in zip(
+                order, processors, strict=True)] for row in rows]
+        else:  # nothing to turn (integers and text on SQLite): each row's values in order
+            params = map(itemgetter(*order) if len(order) > 1 else _one(order[0]), rows)
         cursor = _cursor(connection)
         try:
             cursor.executemany(sql, params)
@@ -206,6 +210,10 @@ def _constant_defaults(table: Table, missing: set[str]) -> dict[str, Any] | None
             return None
         defaults[name] = default.arg  # type: ignore[attr-defined]
     return defaults
+
+
+def _one(name: str) -> Callable[[Mapping[str, Any]], tuple[Any]]:
+    return lambda row: (row[name],)
 
 
 def _turned(value: Any, processor: Processor) -> Any:
