@@ -211,11 +211,16 @@ _REMEMBER_SENDER = HotWrite(update(_users).where(
 #: text every time (on SQLite it runs on the driver's cursor: no statement is built).
 _COPY_BATCH = (
     "INSERT INTO send_recipients (send_id, position, phone, name, delivery_ambiguous) "
-    "SELECT :send_id, r.position - b.first_position, r.phone, "
+    "SELECT :send_id, r.position - (SELECT first_position FROM job_batches "
+    "WHERE job_id = :job AND number = :batch), r.phone, "
     "CASE WHEN :named THEN r.name ELSE NULL END, :ambiguous "
-    "FROM job_batches b JOIN job_recipients r ON r.job_id = b.job_id "
-    "AND r.position >= b.first_position AND r.position < b.first_position + b.recipient_count "
-    "WHERE b.job_id = :job AND b.number = :batch "
+    "FROM job_recipients r WHERE r.job_id = :job "
+    # the batch's range as constants of the statement (each subquery read once): a range
+    # of the primary key whatever the planner knows of the tables' sizes
+    "AND r.position >= (SELECT first_position FROM job_batches "
+    "WHERE job_id = :job AND number = :batch) "
+    "AND r.position < (SELECT first_position + recipient_count FROM job_batches "
+    "WHERE job_id = :job AND number = :batch) "
     "AND NOT EXISTS (SELECT 1 FROM send_recipients WHERE send_id = :send_id) "
     "ORDER BY r.position")
 
