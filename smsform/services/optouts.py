@@ -457,16 +457,19 @@ class Screened:
         return self.removed and self.request.recipient_count == 0
 
 
-#: Whether any of a list of numbers is on the list, on PostgreSQL: one array parameter
-#: (an IN of 999 bound values cost 5 ms of the client's time a job batch; this 0.3 ms).
-_ANY_LISTED_PG = text("SELECT 1 FROM optouts WHERE phone = ANY(:phones) LIMIT 1")
+#: Whether any of a list of numbers is on the list, on PostgreSQL: the numbers as one
+#: text, split by the server (an IN of 999 bound values cost 5 ms of the client's time a
+#: job batch, an array of them 0.5 ms to adapt; one text costs nothing).
+_ANY_LISTED_PG = text("SELECT 1 FROM optouts "
+                      "WHERE phone = ANY(string_to_array(:phones, ',')) LIMIT 1")
 
 
 def _any_listed(numbers: list[str]) -> bool:
     """Whether any of ``numbers`` (digits) is on the list."""
     with db.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
-            return connection.execute(_ANY_LISTED_PG, {"phones": numbers}).first() is not None
+            return connection.execute(_ANY_LISTED_PG, {"phones": ",".join(numbers)}
+                                      ).first() is not None
         return any(_lookup(connection, numbers[start:start + _LOOKUP_CHUNK])
                    for start in range(0, len(numbers), _LOOKUP_CHUNK))
 
