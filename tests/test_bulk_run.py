@@ -152,3 +152,27 @@ def test_a_file_read_checked_and_sent_whole_reaches_each_number_once(app, rich, 
         pairs = [p.split("|") for p in call.fields["destination"].split(",")]
         assert len(pairs) <= 999
         assert all((int(name[2:]) % 2 == 1) == (grade == "VIP") for _n, name in pairs)
+
+
+def test_a_worker_whose_lease_another_took_stops_before_its_next_batch(app, rich):
+    from smsform.models import Job, utcnow
+
+    job_id = make_job(app, phones(2500))
+    calls = []
+
+    def taken_over() -> bool:  # between the first and the second batch, another worker
+        calls.append(1)        # holds a live lease (as after a stall past ours)
+        if len(calls) == 2:
+            db.session.execute(Job.__table__.update().where(Job.id == job_id).values(
+                worker="other", lease_until=utcnow() + timedelta(minutes=5)))
+            db.session.commit()
+        return False
+
+    with app.app_context():
+        bulk.start(job_id, None, "cli")
+        bulk.run(job_id, "w1", stop=taken_over)
+        job = db.session.get(Job, job_id)
+        states = [b.state for b in bulk.batches(job_id)]
+    assert states == [BatchState.ACCEPTED, BatchState.WAITING, BatchState.WAITING]
+    assert (job.state, job.worker) == (JobState.RUNNING, "other")
+    assert len(send_calls(rich)) == 1

@@ -941,11 +941,22 @@ _FAILURES = HotWrite(update(_jobs).where(_j.id == bindparam("w_id")), _jobs)
 
 
 def _take_lease(job_id: int, worker: str, length: timedelta) -> bool:
-    now = utcnow()
     with db.engine.begin() as connection:
-        return bool(_TAKE_LEASE.execute(connection, {
-            "worker": worker[:64], "lease_until": now + length, "w_id": job_id,
-            "w_running": JobState.RUNNING.value, "w_worker": worker[:64], "w_now": now}))
+        return _renew(connection, job_id, worker, length)
+
+
+def _renew(connection: Connection, job_id: int, worker: str, length: timedelta) -> bool:
+    """Take or renew ``worker``'s lease on the running job inside ``connection``'s
+    transaction; False when the job no longer runs or another worker holds it."""
+    now = utcnow()
+    return bool(_TAKE_LEASE.execute(connection, {
+        "worker": worker[:64], "lease_until": now + length, "w_id": job_id,
+        "w_running": JobState.RUNNING.value, "w_worker": worker[:64], "w_now": now}))
+
+
+class _LeaseLost(Exception):
+    """``claim_batch`` could not renew the worker's lease: the job is paused, cancelled or
+    another worker's."""
 
 
 def _release(job_id: int, worker: str) -> None:
@@ -955,13 +966,17 @@ def _release(job_id: int, worker: str) -> None:
                            .values(worker=None, lease_until=None))
 
 
-def claim_batch(job_id: int, worker: str) -> Row[Any] | None:
+def claim_batch(job_id: int, worker: str, *,
+                lease: timedelta | None = None) -> Row[Any] | None:
     """Take the job's next waiting batch for ``worker``: a compare-and-set of its state
     (``waiting`` -> ``sending``, only while the job runs), committed before its call; on
     PostgreSQL the candidate is locked ``FOR UPDATE SKIP LOCKED``, so two workers never
-    take the same one. None when no batch is left to take."""
+    take the same one. None when no batch is left to take. With ``lease``, the worker's
+    lease is renewed in the same transaction first (``_LeaseLost`` when it cannot be)."""
     while True:  # a lost race means another worker took that batch: try the next one
         with db.engine.begin() as connection:
+            if lease is not None and not _renew(connection, job_id, worker, lease):
+                raise _LeaseLost
             if connection.dialect.name == "sqlite":  # one writer at a time: no lock to skip
                 claimed = _claim_here(connection, job_id, worker)
             elif connection.dialect.name == "postgresql":
@@ -1150,11 +1165,10 @@ def run(job_id: int, worker: str, *, now: datetime | None = None,
                 log.info("job %s: worker %s is stopping; the job waits for the next one",
                          job_id, worker)
                 return
-            if not _take_lease(job_id, worker, length):
+            try:
+                batch = _next_batch(job, worker, length, now)
+            except _LeaseLost:
                 return  # paused, cancelled or taken over: whoever changed it says why
-            if job.advertising and _night_pause(job_id, _now(now)):
-                return
-            batch = claim_batch(job_id, worker)
             if batch is None:
                 _finish_if_done(job_id)
                 return
@@ -1162,6 +1176,19 @@ def run(job_id: int, worker: str, *, now: datetime | None = None,
                 return
     finally:
         _release(job_id, worker)
+
+
+def _next_batch(job: Row[Any], worker: str, length: timedelta,
+                now: datetime | None) -> Row[Any] | None:
+    """The job's next batch claimed for ``worker``, its lease renewed first (in the
+    claim's own transaction, but for an advertisement: the night is judged between the
+    two); None when none is left; ``_LeaseLost`` when the worker is to stop (the job is
+    paused, by a person or the night, cancelled, or another worker's)."""
+    if not job.advertising:
+        return claim_batch(job.id, worker, lease=length)
+    if not _take_lease(job.id, worker, length) or _night_pause(job.id, _now(now)):
+        raise _LeaseLost
+    return claim_batch(job.id, worker)
 
 
 def _waiting(job_id: int) -> bool:
