@@ -239,8 +239,8 @@ def _copy_rows(connection: Connection, table: Any, rows: list[dict[str, Any]]) -
     quote = connection.dialect.identifier_preparer.quote
     statement = (f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
                  "FROM STDIN")
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(statement) as copy:
+    driver = connection.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
         for row in rows:
             copy.write_row([row[column] for column in columns])
 
