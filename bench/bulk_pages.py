@@ -30,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from timing import stats, summary  # noqa: E402
+from timing import on_database, stats, summary  # noqa: E402
 
 from simulator import demo_backend  # noqa: E402
 from smsform.extensions import db  # noqa: E402
@@ -80,21 +80,7 @@ def main() -> int:
                         help="start a throwaway PostgreSQL cluster (tests/db.py) and use it")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
-    cluster = None
-    if args.postgres:
-        from tests.db import find_bindir, start_cluster
-
-        bindir = find_bindir()
-        if bindir is None:
-            print("PostgreSQL is not installed")
-            return 1
-        cluster = start_cluster(bindir)
-        args.database = cluster.url(cluster.create_database())
-    try:
-        return _measure(args)
-    finally:
-        if cluster is not None:
-            cluster.stop()
+    return on_database(args, "database", _measure)
 
 
 def _measure(args: argparse.Namespace) -> int:

@@ -45,8 +45,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sqlalchemy import func, select, update  # noqa: E402
+from timing import on_database  # noqa: E402
 
 from cafe24.calls import LIST_DISPLAY_MAX, SendRequest  # noqa: E402
 from cafe24.phone import Recipient  # noqa: E402
@@ -148,21 +150,7 @@ def main() -> int:
                         help="start a throwaway PostgreSQL cluster (tests/db.py) and use it")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
-    cluster = None
-    if args.postgres:
-        from tests.db import find_bindir, start_cluster
-
-        bindir = find_bindir()
-        if bindir is None:
-            print("PostgreSQL is not installed")
-            return 1
-        cluster = start_cluster(bindir)
-        args.database_url = cluster.url(cluster.create_database())
-    try:
-        return _measure(args)
-    finally:
-        if cluster is not None:
-            cluster.stop()
+    return on_database(args, "database_url", _measure)
 
 
 def _measure(args: argparse.Namespace) -> int:

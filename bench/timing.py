@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 from collections.abc import Callable
@@ -28,3 +29,23 @@ def summary(name: str, seconds: list[float], width: int = 34, indent: str = "") 
     mean, p50, p95 = stats(seconds)
     print(f"{indent}{name:<{width}} mean {mean:7.3f} ms  p50 {p50:7.3f}  p95 {p95:7.3f}")
     return p50
+
+
+def on_database(args: argparse.Namespace, attribute: str,
+                measure: Callable[[argparse.Namespace], int]) -> int:
+    """``measure(args)``; with ``args.postgres``, on a throwaway PostgreSQL cluster (as the
+    tests start one, tests/db.py) whose database's URL goes in ``args.<attribute>``."""
+    if not args.postgres:
+        return measure(args)
+    from tests.db import find_bindir, start_cluster
+
+    bindir = find_bindir()
+    if bindir is None:
+        print("PostgreSQL is not installed")
+        return 1
+    cluster = start_cluster(bindir)
+    setattr(args, attribute, cluster.url(cluster.create_database()))
+    try:
+        return measure(args)
+    finally:
+        cluster.stop()
