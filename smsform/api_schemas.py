@@ -849,8 +849,8 @@ class JobOut(BaseModel):
         "Its recipients by delivery outcome: in GET /api/v1/jobs/{id} (null in the list "
         "of jobs, and for a test job, which reaches no phone)."))
     retry_of: str | None = Field(default=None, description=(
-        "A job made to retry failed recipients names what it retries: job:<id> or "
-        "send:<id>."))
+        "What a retry job retries: the word job or send, a colon and its id; null for any "
+        "other job."))
 
     @classmethod
     def of(cls, job: Any, progress: Any, pause_text: str | None,

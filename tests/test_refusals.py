@@ -25,6 +25,7 @@ from smsform.services.optouts import OptOutError
 from smsform.services.query_args import FilterError, FilterProblem
 from smsform.services.refusals import Refusal
 from smsform.services.relay_sites import RelayError
+from smsform.services.retry import RetryRefused
 from smsform.services.sendlog import MarkRefused
 from smsform.services.templates import TemplateError
 
@@ -32,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "translations"
 KINDS = {cls.__name__: cls for cls in (AccountError, TokenError, RelayError, MarkRefused,
                                         ListRefused, ContactError, TemplateError,
-                                        OptOutError, BulkRefused, IntakeRefused)}
+                                        OptOutError, BulkRefused, IntakeRefused,
+                                        RetryRefused)}
 HANGUL = re.compile("[가-힣]")
 
 
