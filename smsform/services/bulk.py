@@ -68,6 +68,7 @@ from smsform.models import (
 from smsform.permissions import Permission, role_allows
 from smsform.services import audit, bulk_check, compliance, credit, lists, sending, sendlog, tokens
 from smsform.services.bulk_check import Checked, Draft
+from smsform.services.delivery import reaches_phones
 from smsform.services.hot_writes import HotRead, HotWrite
 from smsform.services.lists import Choice, Limits, RowProblem
 from smsform.services.refusals import Refusal
@@ -441,13 +442,6 @@ def progress(job_id: int) -> Progress | None:
         test=bool(job.test), user_id=job.user_id)
 
 
-def _reaches_phones():
-    """The send log rows (of ``sends``) the gateway took for phones, or whose recipients
-    its result list showed: delivery applies to their recipients."""
-    s = _sends.c
-    return and_(s.test.is_(False), or_(s.result.in_(Result.CHARGED), s.listed_at.is_not(None)))
-
-
 #: Each job's final delivery counts (delivered, failed, no_report) as of a delivery sync's
 #: run (``delivery_syncs``' id and start): only a sync writes them, so a poll of a job's page counts
 #: its recipient rows once a sync, not once a second (a job of 100,000 has as many).
@@ -465,7 +459,7 @@ def delivery_counts(job_id: int) -> dict[str, int]:
     with db.engine.connect() as connection:
         reaching = int(connection.execute(
             select(func.coalesce(func.sum(s.recipient_count), 0))
-            .where(s.job_id == job_id, _reaches_phones())).scalar() or 0)
+            .where(s.job_id == job_id, reaches_phones())).scalar() or 0)
         if not reaching:
             return {}
         # A run by its id and start (a database made again starts its ids again).
@@ -482,7 +476,7 @@ def delivery_counts(job_id: int) -> dict[str, int]:
             final = {row[0]: row[1] for row in connection.execute(
                 select(r.delivery, func.count()).select_from(
                     _sent_to.join(_sends, s.id == r.send_id))
-                .where(s.job_id == job_id, _reaches_phones(), r.delivery.is_not(None))
+                .where(s.job_id == job_id, reaches_phones(), r.delivery.is_not(None))
                 .group_by(r.delivery))}
             with _FINAL_LOCK:
                 if len(_FINAL) >= _FINAL_KEPT:
@@ -531,7 +525,7 @@ def _recipient_query(job_id: int):
     row, their delivery (a batch has each number once: the number finds its row)."""
     r, b, t = _recipients.c, _batches.c, _sent_to.c
     return (select(r.position, r.row, r.phone, r.name, r.fields, r.batch, b.state, b.code,
-                   _reaches_phones().label("reaches"), t.send_id.label("sent"),
+                   reaches_phones().label("reaches"), t.send_id.label("sent"),
                    t.delivery, t.delivery_at,
                    t.delivery_code, t.refunded_at, t.delivery_ambiguous)
             .join(_batches, and_(b.job_id == r.job_id, b.number == r.batch))
@@ -578,8 +572,8 @@ def _delivery_is(state: Delivery):
     not told yet)."""
     t = _sent_to.c
     if state is Delivery.WAITING:
-        return and_(_reaches_phones(), t.send_id.is_not(None), t.delivery.is_(None))
-    return and_(_reaches_phones(), t.delivery == state.value)
+        return and_(reaches_phones(), t.send_id.is_not(None), t.delivery.is_(None))
+    return and_(reaches_phones(), t.delivery == state.value)
 
 
 REPORT_CHUNK = 5000

@@ -562,14 +562,20 @@ def calls_needed(records: int) -> int:
     return max(1, math.ceil(records / LIST_DISPLAY_MAX))
 
 
+def reaches_phones() -> ColumnElement[bool]:
+    """The send log rows (a WHERE on ``sends``) the gateway took for phones, or whose
+    recipients its result list showed: delivery applies to their recipients."""
+    s = _sends.c
+    return and_(s.test.is_(False), or_(s.result.in_(_TAKEN), s.listed_at.is_not(None)))
+
+
 def condition(state: Delivery) -> ColumnElement[bool]:
     """The sends (a WHERE on ``sends``) with a recipient whose delivery is ``state``:
     an indexed look-up of the outcome's recipients; ``waiting``: a send that reached the
     gateway for phones whose recipients are not all final yet."""
     s, r = _sends.c, _recipients.c
     if state is Delivery.WAITING:
-        return and_(s.test.is_(False), s.delivery_done_at.is_(None),
-                    or_(s.result.in_(_TAKEN), s.listed_at.is_not(None)),
+        return and_(reaches_phones(), s.delivery_done_at.is_(None),
                     exists().where(r.send_id == s.id, r.delivery.is_(None)))
     return s.id.in_(select(r.send_id).where(r.delivery == state.value))
 
@@ -615,8 +621,7 @@ def rates(now: datetime | None = None) -> Rates:
     week_start = korea_day_start(today - timedelta(days=6))
     month_start = korea_day_start(today - timedelta(days=29))
     s, r = _sends.c, _recipients.c
-    reached = and_(s.test.is_(False), or_(s.result.in_(_TAKEN), s.listed_at.is_not(None)),
-                   s.created_at >= month_start)
+    reached = and_(reaches_phones(), s.created_at >= month_start)
     recent = s.created_at >= week_start
     with db.engine.connect() as connection:
         rows = connection.execute(

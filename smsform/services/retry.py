@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, func, null, select
+from sqlalchemy import and_, exists, null, select
 
 from smsform.extensions import db
 from smsform.models import Job, JobBatch, JobRecipient, Send, SendRecipient
@@ -53,10 +53,6 @@ class Origin:
 
     job_id: int | None = None
     send_id: int | None = None
-
-    @property
-    def what(self) -> str:
-        return "job" if self.job_id is not None else "send"
 
     @property
     def id(self) -> int:
@@ -152,26 +148,16 @@ def _retries(origin: Origin, *, related: bool = False) -> list[tuple[int, str, b
     return [(row[0], row[1], bool(row[2])) for row in rows]
 
 
+def _stands(state: str, went: bool) -> bool:
+    """A retry job stands while it is checked or started, unless cancelled before any of
+    its batches went."""
+    return state != JobState.CANCELLED or went
+
+
 def pending(origin: Origin) -> int | None:
-    """The retry of ``origin`` that stands (still being checked, or started and not
-    cancelled before anything went): its job id, or None."""
-    for job_id, state, went in _retries(origin):
-        if state != JobState.CANCELLED or went:
-            return job_id
-    return None
-
-
-def failed_count(origin: Origin) -> int:
-    """How many of the original's recipients failed."""
-    r = _send_recipients.c
-    if origin.send_id is not None:
-        where = r.send_id == origin.send_id
-    else:
-        s = _sends.c
-        where = r.send_id.in_(select(s.id).where(s.job_id == origin.job_id))
-    with db.engine.connect() as connection:
-        return int(connection.execute(select(func.count()).where(
-            where, r.delivery == Delivery.FAILED.value)).scalar() or 0)
+    """The retry of ``origin`` that stands: its job id, or None."""
+    return next((job_id for job_id, state, went in _retries(origin) if _stands(state, went)),
+                None)
 
 
 def prepare(origin: Origin, actor: sending.Actor, role: str | None,
@@ -186,11 +172,11 @@ def prepare(origin: Origin, actor: sending.Actor, role: str | None,
     for job_id, state, went in _retries(origin):
         if state == JobState.CHECKING:
             return job_id
-        if state != JobState.CANCELLED or went:
+        if _stands(state, went):
             raise RetryRefused("retried", id=job_id)
     # A job's batch is a send of its own: its failures are the job's too, retried once.
     for job_id, state, went in _retries(origin, related=True):
-        if state != JobState.CANCELLED or went:
+        if _stands(state, went):
             raise RetryRefused("retried", id=job_id)
     records = list(failed(origin))
     if not records:
