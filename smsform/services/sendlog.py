@@ -41,6 +41,7 @@ from smsform.extensions import db
 from smsform.models import (
     SEND_NUMBERS,
     SEND_SEARCH,
+    JobBatch,
     Send,
     SendRecipient,
     User,
@@ -169,18 +170,15 @@ class RowCopy:
 def copy_missing(send_id: int) -> bool:
     """Copy a job batch send's recipient rows from the job's when it has none (its copy
     was cut off by a stopped process); True when it did."""
-    s = _sends.c
+    s, b = _sends.c, JobBatch.__table__.c
     with db.engine.begin() as connection:
-        row = connection.execute(select(s.job_id, s.batch, s.recipients).where(
-            s.id == send_id)).first()
-        if row is None or row.job_id is None or row.batch is None:
+        row = connection.execute(
+            select(s.job_id, s.batch, b.named)
+            .join(JobBatch.__table__, and_(b.job_id == s.job_id, b.number == s.batch))
+            .where(s.id == send_id)).first()
+        if row is None:  # no such send, or not a job batch's
             return False
-        if connection.execute(select(_recipients.c.position).where(
-                _recipients.c.send_id == send_id).limit(1)).first() is not None:
-            return False
-        named = any(name for _, name in json.loads(row.recipients or "[]")[:1])
-        _copy_batch(connection, send_id, (row.job_id, row.batch), named)
-    return True
+        return _copy_batch(connection, send_id, (row.job_id, row.batch), row.named) > 0
 
 
 @dataclass(frozen=True)
@@ -226,16 +224,16 @@ _COPY_BATCH = (
 
 
 def _copy_batch(connection: Connection, send_id: int, job: tuple[int, int],
-                named: bool) -> None:
+                named: bool) -> int:
     """A job batch's recipient rows, copied from the job's own in one statement (its
     positions ``first_position`` onwards, from 0; names only when the batch sends them);
-    nothing when the send has rows already (a copy done again after a failure)."""
+    nothing when the send has rows already (a copy done again after a failure). The rows
+    it wrote."""
     params = {"send_id": send_id, "job": job[0], "batch": job[1], "named": named,
               "ambiguous": False}
     if connection.dialect.name == "sqlite":
-        hot_writes.run(connection, _COPY_BATCH, params)
-    else:
-        connection.execute(text(_COPY_BATCH), params)
+        return hot_writes.run(connection, _COPY_BATCH, params)
+    return int(connection.execute(text(_COPY_BATCH), params).rowcount)
 
 
 def record_intent(request: SendRequest, *, user_id: int | None, actor: str, source: str,
