@@ -88,8 +88,8 @@ def job_body(job_id: int) -> dict[str, Any] | None:
     if job is None or progress is None:
         return None
     pause = messages.pause_text(progress.pause_reason) or None
-    delivery = None if progress.test else bulk.delivery_counts(job_id)
-    return JobOut.of(job, progress, pause, delivery).model_dump(mode="json", by_alias=True)
+    return JobOut.of(job, progress, pause, bulk.delivery_of(progress)).model_dump(
+        mode="json", by_alias=True)
 
 
 def exit_code(body: dict[str, Any]) -> int:

@@ -486,6 +486,12 @@ def delivery_counts(job_id: int) -> dict[str, int]:
     return {**final, **({Delivery.WAITING.value: waiting} if waiting else {})}
 
 
+def delivery_of(progress: Progress) -> dict[str, int] | None:
+    """The job's recipients by delivery outcome (``delivery_counts``), None for a test job
+    (it reaches no phone): what its page, the API and the CLI show."""
+    return None if progress.test else delivery_counts(progress.job_id)
+
+
 @dataclass(frozen=True)
 class RecipientRow:
     """One recipient as the job's pages, API and report show it: its place in the job,

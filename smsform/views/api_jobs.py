@@ -269,8 +269,7 @@ def _job(job_id: int, job: Any = None) -> JobOut:
     """A job as the API tells it, with its delivery (its row read again unless given)."""
     job = job if job is not None else bulk.get(job_id)
     progress, pause = _figures(job_id)
-    return JobOut.of(job, progress, pause,
-                     None if progress.test else bulk.delivery_counts(job_id))
+    return JobOut.of(job, progress, pause, bulk.delivery_of(progress))
 
 
 def _figures(job_id: int) -> tuple[bulk.Progress, str | None]:

@@ -479,7 +479,7 @@ def _progress_json(job_id: int) -> dict[str, Any]:
     found = bulk.progress(job_id)
     if found is None:
         abort(404)
-    return figures(found, None if found.test else bulk.delivery_counts(job_id))
+    return figures(found, bulk.delivery_of(found))
 
 
 @bp.get(f"/jobs/{_JOB}")
