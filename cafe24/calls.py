@@ -41,11 +41,6 @@ class PreparedRecipients:
         """The field's entries (``number|name`` when named)."""
         return self.field.split(",") if self.field else []
 
-    def numbers(self) -> list[str]:
-        """The canonical numbers, in order."""
-        entries = self.entries()
-        return [e.partition("|")[0] for e in entries] if self.named else entries
-
     def digits(self) -> list[str]:
         """The numbers' digits (``01012345678``), in order."""
         if not self.field:
