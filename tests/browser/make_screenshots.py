@@ -15,8 +15,11 @@ and smsform-advertising-refused (a text written as an advertisement without its 
 name and opt-out line, refused); optouts (the opt-out list, on a desktop and a phone) and
 result-optouts (an advertisement's outcome: the opted-out number left out); bulk-check
 (a CP949 customer list's check page: totals, rows left out, the first messages, calls and
-cost) and bulk-progress (its job two batches in, on a desktop and a phone).
-``make_screenshots.py bulk`` writes only the bulk pages' shots.
+cost) and bulk-progress (its job two batches in, on a desktop and a phone); bulk-delivery
+(a finished job's page after the delivery sync: delivered, failed, the retry button, on a
+desktop and a phone) and send-delivery (one of its batches in the send log, each
+recipient's delivery).
+``make_screenshots.py bulk`` writes only the bulk pages' shots, ``delivery`` only the last two.
 """
 
 from __future__ import annotations
@@ -328,6 +331,47 @@ def _bulk_shots(browser: Browser, base_url: str, app: Flask, backend: GatewayBac
         page.context.close()
 
 
+def _delivery_shots(browser: Browser, base_url: str, app: Flask, backend: GatewayBackend,
+                    tmp: str) -> None:
+    """A finished job after the delivery sync read the gateway's result list
+    (bulk-delivery.png, -phone), and its batch's send with each recipient's delivery
+    (send-delivery.png, -phone)."""
+    from smsform.services import bulk, delivery
+
+    backend.accounts["demo"].credits = 8420
+    backend.settle_after = timedelta(0)  # the simulator's messages are final at once
+    names = ("김민준", "이서연", "박도윤", "최지우", "정하준", "강서윤", "조시우", "윤지호")
+    # The simulator fails numbers ending in 0000 or 9999, with a refund.
+    numbers = ("010-2345-6781", "010-2345-6782", "010-3000-0000", "010-2345-6784",
+               "010-2345-6785", "010-3001-9999", "010-2345-6787", "010-2345-6788")
+    listing = Path(tmp) / "12월_안내.csv"
+    listing.write_text("이름,휴대폰\r\n" + "".join(f"{n},{p}\r\n" for n, p in
+                                                  zip(names, numbers, strict=True)),
+                       encoding="cp949")
+    for suffix, viewport in VIEWPORTS.items():
+        page = _signed_in(browser, base_url, viewport)
+        page.goto(f"{base_url}/jobs/new")
+        page.set_input_files("#file", str(listing))
+        page.select_option("#sender", "02-123-4567")
+        page.fill("#text", "[하늘꽃집] {name}님, 주문하신 연말 화환이 내일 오전에 도착합니다.")
+        with page.expect_navigation():
+            page.click("#check-button")
+        with page.expect_navigation():
+            page.click("#start-button")
+        job_id = int(page.url.rstrip("/").split("/")[-1])
+        with app.app_context():
+            bulk.run(job_id, "screenshot-worker")
+            delivery.sync(windows=delivery.Windows(pace=0))
+            send_id = db.session.scalars(
+                db.select(Send.id).where(Send.job_id == job_id)).first()
+        page.reload()
+        page.locator("#delivery").wait_for()
+        _shot(page, f"bulk-delivery{suffix}.png")
+        page.goto(f"{base_url}/sends/{send_id}")
+        _shot(page, f"send-delivery{suffix}.png")
+        page.context.close()
+
+
 def _embed_shot(browser: Browser, tmp: str) -> None:
     """A shop's back office (another origin, allowed) with the send form in its frame."""
     with serve(parent_app) as shop:
@@ -364,8 +408,9 @@ def main() -> None:
                           **AD_SETTINGS)
         with serve(app) as base_url, sync_playwright() as playwright:
             browser = launch(playwright)
-            if only == ["bulk"]:
-                _bulk_shots(browser, base_url, app, backend, tmp)
+            if only in (["bulk"], ["delivery"]):
+                shots = _bulk_shots if only == ["bulk"] else _delivery_shots
+                shots(browser, base_url, app, backend, tmp)
                 browser.close()
                 return
             for suffix, viewport in VIEWPORTS.items():
@@ -385,6 +430,7 @@ def main() -> None:
             _advertising_shots(browser, base_url)
             _optout_shots(browser, base_url, app)
             _bulk_shots(browser, base_url, app, backend, tmp)
+            _delivery_shots(browser, base_url, app, backend, tmp)
             _embed_shot(browser, tmp)
             browser.close()
 
