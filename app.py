@@ -72,7 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     database.init_app(app)
     csrf.init_app(app)
-    i18n.init_app(app)
+    i18n.init_app(app, by_accept_language=login.BEARER_BLUEPRINTS)  # the API's callers
     login.init_app(app)
     limiter.init_app(app)
     errors.init_app(app)

@@ -23,10 +23,15 @@ COOKIE = "lang"
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
-def select_locale() -> str:
-    """The request's language: ``?lang=``, then the cookie, then Korean."""
+def select_locale(by_accept_language: frozenset[str] = frozenset()) -> str:
+    """The request's language: ``?lang=``, then the cookie, then Korean; on a request of
+    one of the blueprints ``by_accept_language`` (the API's: a program calls it, not a
+    browser) what its ``Accept-Language`` prefers, English or else Korean, as its problems
+    are worded (``errors.problem_language``). Flask-Babel asks once a request."""
     if not has_request_context():
         return DEFAULT_LANGUAGE
+    if request.blueprint in by_accept_language:
+        return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
     asked = request.args.get("lang") or request.cookies.get(COOKIE) or DEFAULT_LANGUAGE
     return asked if asked in LANGUAGES else DEFAULT_LANGUAGE
 
@@ -65,9 +70,14 @@ def _catalog() -> Translations | NullTranslations:
     return found
 
 
-def init_app(app: Flask) -> None:
-    """Wire Flask-Babel (``_``, ``gettext``, ``ngettext`` in Jinja) and remember ``?lang=``."""
-    babel.init_app(app, default_locale=DEFAULT_LANGUAGE, locale_selector=select_locale,
+def init_app(app: Flask, by_accept_language: frozenset[str] = frozenset()) -> None:
+    """Wire Flask-Babel (``_``, ``gettext``, ``ngettext`` in Jinja) and remember ``?lang=``;
+    the blueprints ``by_accept_language`` speak what a request's Accept-Language prefers."""
+
+    def selector() -> str:
+        return select_locale(by_accept_language)
+
+    babel.init_app(app, default_locale=DEFAULT_LANGUAGE, locale_selector=selector,
                    default_translation_directories=str(TRANSLATIONS),
                    default_timezone="Asia/Seoul")
     # A method the jinja2.ext.i18n extension (loaded by Flask-Babel) adds to the environment.

@@ -1,15 +1,14 @@
 """Flask-Login wiring: who the signed-in user is, and what an anonymous visitor is told.
 
 Sessions carry the user's id; ``accounts.load`` reads the account on every request, so
-a removed or demoted account loses its rights at once. ``CREDENTIAL_LOADERS`` is where a
-request that carries its own credentials (the API's bearer tokens, ``_from_bearer``) is
-recognised; each loader returns a user or None.
+a removed or demoted account loses its rights at once. The API's requests (its blueprints,
+``BEARER_BLUEPRINTS``) are not Flask-Login's: the API's gate reads the bearer token itself
+and makes its user ``current_user`` (``act_as``); no session's user is loaded for them.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from flask import Flask, Request, redirect, request, session, url_for
 from flask_login import logout_user
@@ -21,17 +20,6 @@ from smsform.services import accounts, api_tokens
 
 #: Seconds between two notes of a session's last use.
 SEEN_RESOLUTION = 60
-
-#: Loaders tried, in order, for a request that has no signed-in session.
-CREDENTIAL_LOADERS: list[Callable[[Request], accounts.SignedInUser | None]] = []
-
-
-def _from_request(req: Request) -> accounts.SignedInUser | None:
-    for loader in CREDENTIAL_LOADERS:
-        user = loader(req)
-        if user is not None:
-            return user
-    return None
 
 
 def _unauthorized() -> Response:
@@ -51,7 +39,6 @@ def init_app(app: Flask) -> None:
     # session cookie on every such request: sessions are ended by sign-out instead.
     login_manager.session_protection = None
     login_manager.user_loader(accounts.load)
-    login_manager.request_loader(_from_request)
     login_manager.unauthorized_handler(_unauthorized)
     idle = app.extensions["smsform.settings"].idle_minutes * 60
 
@@ -90,23 +77,10 @@ def bearer_token(req: Request) -> str | None:
     return value.strip() or None
 
 
-def _from_bearer(req: Request) -> accounts.SignedInUser | None:
-    """The user of a live API token, on the API's requests; reads no session, writes none."""
-    if req.blueprint not in BEARER_BLUEPRINTS:
-        return None
-    token = bearer_token(req)
-    return api_tokens.authenticate(token) if token else None
-
-
-def act_as_bearer(req: Request) -> api_tokens.TokenUser | None:
-    """On an API request that also carries a signed-in session cookie, make the bearer
-    token's user ``current_user`` instead of the session's (the API knows tokens only)."""
-    user = _from_bearer(req)
-    if user is not None:
-        # Flask-Login has no public setter that leaves the session alone: this is what
-        # its request loader path does with the user it loads.
-        login_manager._update_request_context_with_user(user)  # noqa: SLF001
-    return user
-
-
-CREDENTIAL_LOADERS.append(_from_bearer)
+def act_as(user: api_tokens.TokenUser) -> None:
+    """Make a bearer token's user ``current_user`` for this request, in Flask-Login's own
+    place for it, without its loaders (no session looked at, no signal sent). The API's gate
+    calls it once the token is checked."""
+    # Flask-Login has no public setter that leaves the session alone: this is what its own
+    # request loader path does with the user it loads.
+    login_manager._update_request_context_with_user(user)  # noqa: SLF001

@@ -279,6 +279,21 @@ def test_problems_are_korean_unless_english_is_preferred(client, token):
     assert still_korean["errors"] == korean["errors"]
 
 
+def test_the_apis_language_is_accept_languages_never_the_cookies_nor_lang(client, token):
+    """The pages' choice (``?lang=``, then the cookie) does not reach the API, in the view's
+    own words (a refused template) as in the gate's (a wrong token)."""
+    client.set_cookie("lang", "en")
+    refused = assert_problem(client.post(MESSAGES + "?lang=en", json={
+        "from": "010-1234-5678", "to": ["010-2222-3333"], "template_id": 999},
+        headers=bearer(token)), 400)
+    assert "템플릿" in refused["errors"]["template_id"][0]
+    assert "토큰" in assert_problem(client.get("/api/v1/balance?lang=en",
+                                               headers=bearer("smsf_nope")), 401)["detail"]
+    english = assert_problem(client.get("/api/v1/balance", headers=bearer(
+        "smsf_nope", **{"Accept-Language": "en"})), 401)
+    assert english["detail"].startswith("Send a valid API token")
+
+
 def test_every_error_under_the_api_is_a_problem(client, token):
     assert_problem(client.get("/api/v1/nothing-here", headers=bearer(token)), 404, "not_found")
     response = client.delete(MESSAGES, headers=bearer(token))
@@ -537,6 +552,21 @@ def test_a_session_opens_nothing_in_the_api_and_the_bearer_wins(app, token):
     assert_problem(browser.get("/api/v1/balance"), 401)
     body = post(browser, token, message()).get_json()
     assert sends(app)[0].actor == "alice" and body["result"] == "success"
+
+
+def test_a_sessions_password_to_change_does_not_stop_the_bearer(app, token, backend):
+    """The API's gate reads the token itself: a browser's session in the same client (its
+    user with a password to change) is never loaded, so it cannot turn the send into the
+    account page's 403."""
+    browser = sign_in(app, "admin", "root")
+    with app.app_context():
+        db.session.execute(update(User).where(User.username == "root")
+                           .values(must_change_password=True))
+        db.session.commit()
+    assert browser.get("/smsform").headers["Location"] == "/account"
+    response = post(browser, token, message())
+    assert response.status_code == 201, response.get_json()
+    assert sends(app)[0].actor == "alice" and len(send_calls(backend)) == 1
 
 
 def test_a_bearer_request_never_sets_a_cookie(app, client, token):

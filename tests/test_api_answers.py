@@ -3,7 +3,8 @@ the log: these tests hold it to the row the log keeps, for every ending."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -85,6 +86,31 @@ def test_a_send_is_answered_without_reading_its_row_back():
     read_back = [s for s in statements
                  if s.startswith("select") and "from sends" in s and "sends.id = ?" in s]
     assert not read_back, statements
+
+
+_ROW = dict(id=7, user_id=1, created_at=datetime(2026, 12, 7, 22, 5, 1, tzinfo=KST),
+            result="success", code="success", kind="sms", recipients=2, cost=2, forecast=2,
+            remaining=998, sender="01012345678", user="alice", source="api", test=False,
+            marked=None, detail=None, advertising=False)
+
+
+@pytest.mark.parametrize("changes", [
+    {},
+    {"result": "pending", "code": None, "cost": None, "remaining": None},
+    {"kind": "lms", "advertising": True, "excluded": ("01022223333",), "opted_out": 1},
+    {"created_at": datetime(2026, 12, 7, 13, 5, 1, 250000, tzinfo=KST)},
+    {"created_at": datetime(2026, 12, 7, 13, 5, 1, tzinfo=UTC)},
+    {"created_at": datetime(2026, 12, 7, 13, 5, 1)},
+])
+def test_a_sends_answer_written_from_its_row_is_the_models_dump(changes):
+    from smsform.api_schemas import MessageSent
+    from smsform.services.api_messages import MessageRow
+
+    row = MessageRow(**{**_ROW, **changes})
+    written = MessageSent.json_of(row)
+    assert written == MessageSent.of(row).model_dump(mode="json")
+    assert json.dumps(written, sort_keys=True) == json.dumps(
+        MessageSent.of(row).model_dump(mode="json"), sort_keys=True)
 
 
 # -- a member given twice ---------------------------------------------------------------------

@@ -15,8 +15,8 @@ from functools import cache, wraps
 from typing import Any, Protocol, TypeVar
 
 from flask import Blueprint, Response, current_app, request, session, url_for
-from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -45,10 +45,10 @@ from smsform.api_schemas import (
     api_field,
     input_problems,
 )
-from smsform.errors import JSON_UTF8, PROBLEM_TYPES, ApiError, after_send, problem_language
+from smsform.errors import JSON_UTF8, PROBLEM_TYPES, ApiError, after_send
 from smsform.ids import MAX_ID
 from smsform.limiter import credential_refused, credential_wait, request_wait
-from smsform.login import act_as_bearer, bearer_token
+from smsform.login import act_as, bearer_token
 from smsform.permissions import Permission, requires
 from smsform.services import (
     api_messages,
@@ -78,31 +78,20 @@ PUBLIC = frozenset({"api.openapi"})
 _JSON_TYPES = ("application/json",)
 
 
-def in_callers_language(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Run the view in the language the caller's ``Accept-Language`` prefers."""
-
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        with force_locale(problem_language()):
-            return view(*args, **kwargs)
-
-    return wrapped
-
-
 @bp.before_request
-@in_callers_language
 def authenticate() -> None:
-    """Let only a live token through (a session's user never counts here), then count it."""
+    """Let only a live token through (a session's user never counts here, and none is
+    loaded), make its user ``current_user``, then count it. Every word of the API's
+    answers is in the caller's language (Accept-Language: ``i18n.select_locale``)."""
     settings = current_app.extensions["smsform.settings"]
     request.max_content_length = min(MAX_BODY_BYTES, settings.max_body_bytes)
     if request.endpoint in PUBLIC:
         return
     presented = bearer_token(request)
+    user = None
     if presented:
         _refuse_flooding_address()
-    user = current_user._get_current_object()  # noqa: SLF001 - the loaded user itself
-    if not isinstance(user, TokenUser):
-        user = act_as_bearer(request)
+        user = api_tokens.authenticate(presented)
     if user is None:
         error = 'Bearer realm="smsform"'
         if presented:
@@ -112,6 +101,7 @@ def authenticate() -> None:
         raise ApiError(401, "unauthorized", _(
             "Send a valid API token: Authorization: Bearer <token>. Tokens are made on "
             "the account page."), headers={"WWW-Authenticate": error})
+    act_as(user)
     _count(user)
 
 
@@ -279,7 +269,6 @@ def writable(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @bp.post("/messages")
-@in_callers_language
 @writable
 @requires(Permission.SEND)
 def send_message() -> Response:
@@ -341,7 +330,7 @@ def _answer(result: SendResult) -> Response:
     if status is Status.CREDIT_SHORT:
         [problem] = result.problems
         raise ApiError(422, Status.CREDIT_SHORT.value, messages.api_problem_text(problem),
-                       extra={**MessageSent.of(row).model_dump(mode="json"), **problem.params,
+                       extra={**MessageSent.json_of(row), **problem.params,
                               "type": PROBLEM_TYPES + Status.CREDIT_SHORT.value})
     refused_here = status is Status.NOT_SENT and isinstance(result.error, InvalidRequest)
     return logged_answer(row, replayed=status is Status.DUPLICATE, refused_here=refused_here)
@@ -356,7 +345,7 @@ def logged_answer(row: MessageRow, *, replayed: bool = False,
                   refused_here: bool = False) -> Response:
     """201 with the send, or its problem, built from the send log's row."""
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
-    body = MessageSent.of(row).model_dump(mode="json")
+    body = MessageSent.json_of(row)
     if row.result in Result.ACCEPTED:
         headers["Location"] = url_for("api.get_message", send_id=row.id)
         return json_answer(body, 201, **headers)
@@ -421,7 +410,6 @@ def _info(row: MessageRow, reader: Reader | None = None) -> MessageInfo:
 
 
 @bp.get("/messages")
-@in_callers_language
 @requires(Permission.VIEW)
 def list_messages() -> dict[str, Any]:
     """The send log, newest first, as /sends shows it to the token's user."""
@@ -450,7 +438,6 @@ def _not_found() -> ApiError:
 
 
 @bp.get("/messages/<int:send_id>")
-@in_callers_language
 @requires(Permission.VIEW)
 def get_message(send_id: int) -> dict[str, Any]:
     """One send, as /sends/<id> shows it to the token's user (services.visibility)."""
@@ -502,7 +489,6 @@ def _gateway_failed(exc: Cafe24Error) -> ApiError:
 
 
 @bp.get("/balance")
-@in_callers_language
 @requires(Permission.VIEW)
 def balance() -> dict[str, Any]:
     """Credits left and what they buy."""
@@ -514,7 +500,6 @@ def balance() -> dict[str, Any]:
 
 
 @bp.get("/senders")
-@in_callers_language
 @requires(Permission.VIEW)
 def senders() -> dict[str, Any]:
     """The registered sender numbers."""
@@ -526,7 +511,6 @@ def senders() -> dict[str, Any]:
 
 
 @bp.get("/templates")
-@in_callers_language
 @requires(Permission.VIEW)
 def list_templates() -> dict[str, Any]:
     """The team's saved templates, by name."""
@@ -535,7 +519,6 @@ def list_templates() -> dict[str, Any]:
 
 
 @bp.get("/templates/<int:template_id>")
-@in_callers_language
 @requires(Permission.VIEW)
 def get_template(template_id: int) -> dict[str, Any]:
     """One template."""

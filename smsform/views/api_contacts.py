@@ -71,7 +71,6 @@ def _contact(contact_id: int) -> ContactView:
 
 
 @bp.get("/contacts")
-@api.in_callers_language
 @requires(Permission.VIEW)
 def list_contacts() -> Response:
     """A page of the address book, searched by number or name, in a group."""
@@ -86,7 +85,6 @@ def list_contacts() -> Response:
 
 
 @bp.post("/contacts")
-@api.in_callers_language
 @api.writable
 @requires(Permission.EDIT_CONTACTS)
 def create_contact() -> Response:
@@ -102,7 +100,6 @@ def create_contact() -> Response:
 
 
 @bp.get("/contacts/<int:contact_id>")
-@api.in_callers_language
 @requires(Permission.VIEW)
 def get_contact(contact_id: int) -> Response:
     """One contact."""
@@ -110,7 +107,6 @@ def get_contact(contact_id: int) -> Response:
 
 
 @bp.patch("/contacts/<int:contact_id>")
-@api.in_callers_language
 @api.writable
 @requires(Permission.EDIT_CONTACTS)
 def patch_contact(contact_id: int) -> Response:
@@ -127,7 +123,6 @@ def patch_contact(contact_id: int) -> Response:
 
 
 @bp.delete("/contacts/<int:contact_id>")
-@api.in_callers_language
 @api.writable
 @requires(Permission.EDIT_CONTACTS)
 def delete_contact(contact_id: int) -> Response:
@@ -138,7 +133,6 @@ def delete_contact(contact_id: int) -> Response:
 
 
 @bp.get("/groups")
-@api.in_callers_language
 @requires(Permission.VIEW)
 def list_groups() -> Response:
     """Every group with its size."""

@@ -79,7 +79,6 @@ def authenticate() -> None:
 
 @bp.post("/jobs")
 @takes_list_upload
-@api.in_callers_language
 @api.writable
 @requires(Permission.SEND)
 def create_job() -> Response:
@@ -280,7 +279,6 @@ def _figures(job_id: int) -> tuple[bulk.Progress, str | None]:
 
 
 @bp.get("/jobs")
-@api.in_callers_language
 @requires(Permission.VIEW)
 def list_jobs() -> Response:
     """The token's user's jobs (an administrator's or viewer's token: every job), newest
@@ -294,7 +292,6 @@ def list_jobs() -> Response:
 
 
 @bp.get("/jobs/<int:job_id>")
-@api.in_callers_language
 @requires(Permission.VIEW)
 def get_job(job_id: int) -> Response:
     """One job: its state, why it paused, its batches and recipients by outcome, its cost."""
@@ -303,7 +300,6 @@ def get_job(job_id: int) -> Response:
 
 
 @bp.get("/jobs/<int:job_id>/recipients")
-@api.in_callers_language
 @requires(Permission.VIEW)
 def job_recipients(job_id: int) -> Response:
     """A page of the job's recipients with their batch's outcome (numbers and names
@@ -323,7 +319,6 @@ def job_recipients(job_id: int) -> Response:
 
 
 @bp.post("/jobs/<int:job_id>/cancel")
-@api.in_callers_language
 @api.writable
 @requires(Permission.SEND)
 def cancel_job(job_id: int) -> Response:

@@ -55,7 +55,6 @@ def _out(entry: Entry) -> dict[str, Any]:
 
 
 @bp.get("/optouts")
-@api.in_callers_language
 @requires(Permission.VIEW)
 def list_optouts() -> Response:
     """A page of the opt-out list, newest first, searched by number."""
@@ -72,7 +71,6 @@ def list_optouts() -> Response:
 
 
 @bp.post("/optouts")
-@api.in_callers_language
 @api.writable
 @requires(Permission.EDIT_OPTOUTS)
 def create_optout() -> Response:
@@ -86,7 +84,6 @@ def create_optout() -> Response:
 
 
 @bp.delete("/optouts/<number>")
-@api.in_callers_language
 @api.writable
 @requires(Permission.EDIT_OPTOUTS)
 def delete_optout(number: str) -> Response:

@@ -14,7 +14,7 @@ from smsform import messages
 from smsform.errors import ApiError, on_expired_form, wants_json
 from smsform.forms import AccountPasswordForm, LoginForm, SetupForm
 from smsform.limiter import throttle
-from smsform.login import note_use
+from smsform.login import BEARER_BLUEPRINTS, note_use
 from smsform.permissions import requires
 from smsform.services import accounts, audit
 from smsform.views.util import safe_next
@@ -23,9 +23,10 @@ bp = Blueprint("auth", __name__)
 
 #: Where a person with a password to change may still go.
 MAY_GO_BEFORE_CHANGING = frozenset({"auth.account", "auth.logout", "auth.login", "static"})
-#: Blueprints no person signs in to (the relay's wire: sites with a key), so the check
-#: never loads a user for them.
-NO_PEOPLE = frozenset({"relay"})
+#: Blueprints no person signs in to with a password (the relay's wire: sites with a key;
+#: the API: bearer tokens, each its own credential, whose gate makes the token's user
+#: current), so the check never loads a user for them.
+NO_PEOPLE = frozenset({"relay", *BEARER_BLUEPRINTS})
 
 
 def landing() -> str:
