@@ -70,6 +70,13 @@ def _catalog() -> Translations | NullTranslations:
     return found
 
 
+def plural_key(count: int) -> tuple[int, bool]:
+    """What decides the words of ``count`` in this request's language: the catalog's plural
+    form, and whether it is one (the source text's rule, which a text the catalog lacks
+    follows)."""
+    return _catalog().plural(count), count == 1
+
+
 def init_app(app: Flask, by_accept_language: frozenset[str] = frozenset()) -> None:
     """Wire Flask-Babel (``_``, ``gettext``, ``ngettext`` in Jinja) and remember ``?lang=``;
     the blueprints ``by_accept_language`` speak what a request's Accept-Language prefers."""

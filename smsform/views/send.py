@@ -34,7 +34,7 @@ from smsform.forms import SendForm
 from smsform.permissions import Permission, requires
 from smsform.services import contacts, form_input, gateway, optouts, sending, tokens
 from smsform.services.sending import SendKey, SendOrder, SendResult, Status
-from smsform.views import embed
+from smsform.views import embed, result_page
 from smsform.views import templates as saved_texts
 from smsform.views.form_config import form_config, form_config_key, known_credit
 from smsform.views.page_cache import PageCache, csrf_token_as
@@ -109,6 +109,7 @@ _FORM = "send/smsform.html"
 @bp.record_once
 def _keep_form_pages(state) -> None:
     state.app.extensions[FORM_PAGES] = PageCache()
+    state.app.extensions[result_page.RESULT_PAGES] = PageCache()
 
 
 def _render_form(form: SendForm, status: int = 200, draft: form_input.Draft | None = None,
@@ -116,6 +117,8 @@ def _render_form(form: SendForm, status: int = 200, draft: form_input.Draft | No
     if not form.send_token.data:
         form.send_token.data = tokens.issue(current_user.id)
     senders, senders_error = _senders()
+    if draft is not None and "shown" not in context:
+        context["shown"] = result_page.reading(draft)
     return render_template(_FORM, **_form_context(form, senders, senders_error, draft,
                                                   form_config(), known_credit()),
                            **context), status
@@ -278,12 +281,10 @@ def _answer(draft: form_input.Draft, result: SendResult):
     # Under the heading, what comes next for an accepted send, not the heading again.
     page_text = (messages.next_step_text(result, result.request.recipient_count)
                  if result.status.accepted else text)
-    return render_template(
-        "send/result.html", result=result, result_text=page_text, draft=draft,
-        code_text=messages.result_code_text(result.status.value, result.code),
-        return_url=return_url, return_url_refused=bool(asked_return) and not return_url,
-        **embed.result_context(result, result.request, text, return_url, go_on),
-    ), status
+    return result_page.render(
+        result, draft, page_text, messages.result_code_text(result.status.value, result.code),
+        return_url, bool(asked_return) and not return_url,
+        embed.result_context(result, result.request, text, return_url, go_on)), status
 
 
 def _optout_facts(result: SendResult) -> dict[str, Any]:
@@ -301,8 +302,9 @@ def _reopen(form: SendForm, draft: form_input.Draft, result: SendResult, text: s
     ending = ("not_sent" if result.status in (Status.TOKEN_INVALID, Status.CREDIT_SHORT)
               else result.status.value)
     return _render_form(
-        form, status, draft, reopened=True, result=result, result_text=text,
-        code_text=messages.result_code_text(ending, result.code),
+        form, status, draft, reopened=True, result=result,
+        shown=result_page.shown(result, draft, text,
+                                messages.result_code_text(ending, result.code)),
         **embed.result_context(result, result.request, text, None, False))
 
 
