@@ -7,12 +7,12 @@ Run by hand from the repository root (this is a measurement, not a test)::
 
 Phases, each on a freshly reset simulator backend and each after an untimed warm-up:
 
-(a)  reuse: one Cafe24Client, its kept requests.Session, HTTP/1.1 keep-alive.
+(a)  reuse: one Cafe24Client, its kept connection, HTTP/1.1 keep-alive.
 (b)  new TCP connection per call: the same client with ``Connection: close`` on
      every request, so the server closes after each answer and the next call
      connects again (what the vendor PHP sample's fsockopen-per-call does on the
      wire). The script counts the connections the server accepted to prove it.
-(b') a fresh Cafe24Client per call (new Session, new pool, new TCP connection),
+(b') a fresh Cafe24Client per call (new pool, new TCP connection),
      construction and close() included: the worst case a careless caller builds.
 
 Then the client's own work without the network, on the same requests:
@@ -295,14 +295,13 @@ def main(argv: list[str] | None = None) -> int:
         msgs, calls, conns = sim.stats()
         kept.close()
         results["a"] = summary(times_a)
-        print(line("(a) reuse, kept Session", results["a"],
+        print(line("(a) reuse, kept connection", results["a"],
                    f"   [{conns} new TCP conn., {calls} calls, {msgs} msgs]"))
         if msgs != recipients or calls != args.n:
             raise SystemExit(f"(a): the simulator stored {msgs} messages / {calls} calls")
 
         # (b) same client, Connection: close -> a new TCP connection per call
-        closing = client()
-        closing.session.headers["Connection"] = "close"
+        closing = client(keep_alive=False)
         times_b, _ = run_phase("(b)", sim, requests_, closing.send, args.keep_gc)
         msgs, calls, conns = sim.stats()
         closing.close()

@@ -4,33 +4,27 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import heapq
 import html
+import http.client
 import itertools
 import os
 import re
+import select
 import socket
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar
 from ipaddress import ip_address
 from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus, urlsplit
 
 import requests
-from requests.adapters import DEFAULT_POOLBLOCK, BaseAdapter, HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    MaxRetryError,
-    NewConnectionError,
-    ReadTimeoutError,
-)
-from urllib3.response import BaseHTTPResponse, HTTPResponse
-from urllib3.util.retry import Retry
+from requests.adapters import BaseAdapter
+from requests.certs import where as default_ca_bundle
 
 from .answers import (
     ResultPage,
@@ -75,8 +69,14 @@ REDACTED = "[key removed]"
 #: The longest answer the client reads (its answers are a few hundred bytes, a results
 #: page a few kilobytes); a longer one is refused, so a hostile gateway cannot fill memory.
 MAX_ANSWER_BYTES = 1024 * 1024
-# How much of an answer is read at a time.
-_CHUNK_BYTES = 8192
+# How much of an answer without an announced length is read at a time.
+_CHUNK_BYTES = 65536
+#: Idle kept-alive connections a client holds (as many threads call it at once).
+POOL_SIZE = 10
+# The connect retries' backoff factor, as urllib3 counts it (0, 0.2, 0.4 s ...).
+_BACKOFF = 0.1
+# What a base URL may not hold: it is written into every request's head.
+_UNSAFE_URL = re.compile(r"[\x00-\x20\x7f]")
 # Shorter pieces of the key's Base64 would match ordinary text.
 _MIN_FORM_CHARS = 6
 
@@ -234,54 +234,79 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_WATCHDOG.forget)
 
 
-#: The deadline of the call this thread is making, for the connection that carries it.
-_CALL_DEADLINE: ContextVar[_AnswerDeadline | None] = ContextVar("cafe24_call_deadline",
-                                                                default=None)
+class _Pool:
+    """A client's idle kept-alive connections (at most ``POOL_SIZE``), shared by the
+    threads that use the client: each call takes one for itself, or connects afresh, and
+    gives it back only once its answer was read whole and its deadline stopped."""
+
+    def __init__(self) -> None:
+        self._idle: list[socket.socket] = []
+        self._lock = threading.Lock()
+        _POOLS.add(self)
+
+    def take(self) -> socket.socket | None:
+        """The most recently used idle connection still open, or None."""
+        while True:
+            with self._lock:
+                if not self._idle:
+                    return None
+                sock = self._idle.pop()
+            if not _dropped(sock):
+                return sock
+            sock.close()
+
+    def give(self, sock: socket.socket) -> None:
+        """Keep ``sock`` for the next call (closed when the pool is full)."""
+        with self._lock:
+            if len(self._idle) < POOL_SIZE:
+                self._idle.append(sock)
+                return
+        sock.close()
+
+    def close(self) -> None:
+        """Close every idle connection (one in use is closed when its call gives it back
+        to a full pool, or kept: the client stays usable after ``close``)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for sock in idle:
+            sock.close()
+
+    def forget(self) -> None:
+        """In a forked child: the parent's connections are the parent's. Writing into one
+        would mix two processes' requests on one connection; closing the child's copy of
+        the descriptor is harmless (the parent's stays open), shutting it down is not."""
+        self._idle = []
+        self._lock = threading.Lock()
 
 
-class _HTTPConnection(HTTPConnection):
-    """urllib3's connection, on which the current call's deadline starts once its request
-    has been sent, watching the socket its answer will come on."""
-
-    _deadline: _AnswerDeadline | None = None
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        previous, self._deadline = self._deadline, None
-        if previous is not None and previous.stop():
-            # The last call's deadline shut this socket down just as it went back to the
-            # pool: connect afresh rather than write into a dead socket.
-            self.close()
-        super().request(*args, **kwargs)
-
-    # urllib3's own HTTPConnection returns its HTTPResponse where http.client's returns
-    # http.client's, and says so with the same ignore.
-    def getresponse(self) -> HTTPResponse:  # type: ignore[override]
-        deadline = _CALL_DEADLINE.get()
-        if deadline is not None:
-            self._deadline = deadline
-            deadline.start(self.sock if isinstance(self.sock, socket.socket) else None)
-        return super().getresponse()
+#: Every client's pool, so that a forked child forgets them all.
+_POOLS: weakref.WeakSet[_Pool] = weakref.WeakSet()
 
 
-class _HTTPSConnection(_HTTPConnection, HTTPSConnection):
-    pass
+def _forget_pools() -> None:
+    for pool in list(_POOLS):
+        pool.forget()
 
 
-class _HTTPPool(HTTPConnectionPool):
-    ConnectionCls = _HTTPConnection
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pools)
 
 
-class _HTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection
+def _dropped(sock: socket.socket) -> bool:
+    """True when an idle kept connection can no longer carry a request: the gateway
+    closed it (or a deadline shut it down), or it holds bytes nobody asked for."""
+    if sock.fileno() < 0:
+        return True
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
 
 
-class _DeadlineAdapter(HTTPAdapter):
-    """requests' network adapter, on connections that keep the call's answer deadline."""
-
-    def init_poolmanager(self, connections: int, maxsize: int,
-                         block: bool = DEFAULT_POOLBLOCK, **pool_kwargs: Any) -> None:
-        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+@functools.lru_cache(maxsize=8)
+def _tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """Certificates and host names checked, against ``ca_file`` or the bundle requests
+    trusts (certifi's), never a bundle named by the environment."""
+    return ssl.create_default_context(cafile=ca_file or default_ca_bundle())
 
 
 #: What a form body is sent as (``form_body`` writes it).
@@ -309,10 +334,13 @@ def form_body(data: Mapping[str, str]) -> bytes:
 class Cafe24Client:
     """A typed client of the Cafe24 SMS hosting gateway.
 
-    One ``requests.Session`` is kept for connection reuse. Connecting is retried
-    (nothing has left yet); a request that may have reached the gateway never is.
+    Over the network it speaks HTTP/1.1 itself, on kept-alive connections of its own (one
+    per thread that calls at once; ``http.client`` reads the answers): no proxy or CA
+    bundle from the environment, TLS certificates and host names checked. Connecting is
+    retried (nothing has left yet); a request that may have reached the gateway never is.
     The whole answer of a call must come within the read timeout of its request having
     been sent, however the gateway paces it, and may be at most ``MAX_ANSWER_BYTES`` long.
+    Safe to share between threads; a forked child makes connections of its own.
     """
 
     def __init__(
@@ -326,6 +354,8 @@ class Cafe24Client:
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         connect_retries: int = 2,
         allow_http: bool = False,
+        ca_file: str | None = None,
+        keep_alive: bool = True,
         transport: BaseAdapter | None = None,
     ) -> None:
         """Build a client.
@@ -334,6 +364,11 @@ class Cafe24Client:
         :param secure_key: the key issued with the service (``secure``).
         :param base_url: gateway root; plain ``http`` only for loopback or ``allow_http``.
         :param charset: ``utf-8`` or ``euc-kr``, the bytes that are Base64-encoded.
+        :param connect_retries: connection attempts after a failed one (a TCP connect
+            refused, unreachable or timed out; nothing has been sent).
+        :param ca_file: the certificates to trust instead of certifi's bundle.
+        :param keep_alive: False asks the gateway to close the connection after every
+            answer (``Connection: close``), so each call connects afresh.
         :param transport: a requests adapter to use instead of the network
             (the simulator's ``simulator.in_process_transport(backend)`` in tests).
         :raises ConfigurationError: missing credentials, bad URL or charset.
@@ -341,8 +376,20 @@ class Cafe24Client:
         if not user_id or not secure_key:
             raise ConfigurationError("user_id and secure_key are both required")
         url = urlsplit(base_url)
-        if url.scheme not in ("http", "https") or not url.hostname:
+        try:
+            port = url.port
+        except ValueError as exc:
+            raise ConfigurationError(f"base_url has no usable port: {base_url!r}") from exc
+        if (url.scheme not in ("http", "https") or not url.hostname
+                or _UNSAFE_URL.search(base_url)):
             raise ConfigurationError(f"base_url must be an http(s) URL, not {base_url!r}")
+        if url.username is not None or url.query or url.fragment:
+            raise ConfigurationError(
+                "base_url must name the gateway only (no user, query or fragment)")
+        try:
+            hostname = url.hostname.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise ConfigurationError(f"base_url's host is not a host name: {base_url!r}") from exc
         if url.scheme == "http" and not (allow_http or transport or _is_loopback(url.hostname)):
             raise ConfigurationError(
                 "refusing plain http: the key would travel in clear text "
@@ -357,20 +404,27 @@ class Cafe24Client:
         self._key_forms = _hidden_forms(secure_key, self.charset)
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
-        self.session.trust_env = False  # no proxy from the environment sees the key
+        self._connect_retries = max(0, connect_retries)
+        self._tls = url.scheme == "https"
+        self._ca_file = ca_file
+        self._host = hostname
+        self._address = (hostname, port or (443 if self._tls else 80))
+        host = f"[{hostname}]" if ":" in hostname else hostname
+        if port is not None and port != (443 if self._tls else 80):
+            host += f":{port}"
+        self._prefix = quote(url.path.rstrip("/"), safe="/%:@!$&'()*+,;=-._~")
+        # Every request's head but its path and length: written once, not per call.
+        self._head_fields = (f"Host: {host}\r\nUser-Agent: {USER_AGENT}\r\nAccept: */*\r\n"
+                             "Content-Type: application/x-www-form-urlencoded\r\n"
+                             + ("" if keep_alive else "Connection: close\r\n")
+                             + "Content-Length: ").encode("ascii")
+        self._pool = _Pool()
+        self._session: requests.Session | None = None
         if transport is not None:
-            self.session.mount(self.base_url + "/", transport)
-        else:
-            # read=False re-raises a read error as it is: read=0 would wrap a read timeout
-            # in MaxRetryError, which requests reports as a ConnectionError, not ReadTimeout.
-            retry = Retry(total=connect_retries, connect=connect_retries, read=False, status=0,
-                          other=0, redirect=0, allowed_methods=None, backoff_factor=0.1,
-                          raise_on_status=False)
-            adapter = _DeadlineAdapter(max_retries=retry)
-            self.session.mount("https://", adapter)
-            self.session.mount("http://", adapter)
+            self._session = requests.Session()
+            self._session.headers["User-Agent"] = USER_AGENT
+            self._session.trust_env = False
+            self._session.mount(self.base_url + "/", transport)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None,
@@ -394,8 +448,10 @@ class Cafe24Client:
         return f"Cafe24Client(user_id={self.user_id!r}, base_url={self.base_url!r}, key=***)"
 
     def close(self) -> None:
-        """Close pooled connections."""
-        self.session.close()
+        """Close pooled connections (the client stays usable: a later call connects)."""
+        self._pool.close()
+        if self._session is not None:
+            self._session.close()
 
     def __enter__(self) -> Cafe24Client:
         return self
@@ -428,29 +484,21 @@ class Cafe24Client:
         return ResponseTimeout(
             f"no complete answer from {self.base_url} within {self.timeout[1]:g} s")
 
+    def _dropped(self) -> ConnectionDropped:
+        """The error for a connection that broke after the request may have left."""
+        return ConnectionDropped(f"the connection to {self.base_url} broke before an answer")
+
     def _post(self, path: str, data: Mapping[str, str]) -> bytes:
         """POST form fields and return the body of a 200 answer.
-
-        The answer must be whole within the read timeout of the request having been sent
-        (a socket read's own timeout would let a trickling gateway hold a call forever).
 
         :raises ResponseTimeout: no complete answer in time (the connection is closed).
         :raises UnreadableResponse: an answer over ``MAX_ANSWER_BYTES``.
         :raises TransportError: any other failure, as a typed subclass.
         """
-        deadline = _AnswerDeadline(self.timeout[1])
-        token = _CALL_DEADLINE.set(deadline)
-        try:
-            status, body = self._exchange(path, data, deadline)
-        except TransportError as exc:
-            if deadline.stop():  # the deadline cut the answer off: that is what failed
-                raise self._timed_out() from exc
-            raise
-        finally:
-            deadline.stop()
-            _CALL_DEADLINE.reset(token)
-        if deadline.stop():  # the answer seemed to end, but only because it was cut off
-            raise self._timed_out()
+        if self._session is None:
+            status, body = self._exchange(path, form_body(data))
+        else:
+            status, body = self._adapter_exchange(path, data)
         if status != 200:
             raise HTTPStatusError(f"{self.base_url}{path} answered HTTP {status}",
                                   status_code=status, body=excerpt(self._read(body)))
@@ -460,54 +508,135 @@ class Cafe24Client:
                 body=excerpt(self._read(body[:MAX_ANSWER_BYTES])))
         return body
 
-    def _exchange(self, path: str, data: Mapping[str, str],
-                  deadline: _AnswerDeadline) -> tuple[int, bytes]:
-        """One POST: the answer's status and body, every transport failure typed."""
-        try:
-            response = self.session.post(self.base_url + path, data=form_body(data),
-                                         headers=_FORM_HEADERS, timeout=self.timeout,
-                                         allow_redirects=False, stream=True)
-            with response:  # closes the connection unless the whole body was read
-                return response.status_code, self._body(response, deadline)
-        except requests.exceptions.RequestException as exc:
-            raise self._transport_error(exc) from exc
+    # -- the network: one HTTP/1.1 exchange on a kept connection ----------------------
 
-    def _body(self, response: requests.Response, deadline: _AnswerDeadline) -> bytes:
+    def _connect(self) -> socket.socket:
+        """A new connection, TLS checked when https; a refused, unreachable or timed-out
+        TCP connect is tried again ``connect_retries`` times (backoff 0, 0.2, 0.4 s … as
+        urllib3's 0.1 factor), a failed TLS handshake never (nothing was sent either way).
+
+        :raises ConnectFailed: no connection.
+        """
+        failure: ConnectFailed | None = None
+        for attempt in range(1 + self._connect_retries):
+            if attempt > 1:
+                time.sleep(_BACKOFF * 2 ** (attempt - 1))
+            try:
+                sock = socket.create_connection(self._address, timeout=self.timeout[0])
+            except TimeoutError as exc:
+                failure = ConnectFailed(f"connecting to {self.base_url} timed out")
+                failure.__cause__ = exc
+                continue
+            except OSError as exc:  # refused, unreachable, no such host
+                failure = ConnectFailed(f"could not connect to {self.base_url}")
+                failure.__cause__ = exc
+                continue
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                if self._tls:  # the handshake's reads have the connect timeout
+                    sock = _tls_context(self._ca_file).wrap_socket(
+                        sock, server_hostname=self._host)
+                sock.settimeout(self.timeout[1])
+            except BaseException as exc:
+                sock.close()
+                if isinstance(exc, ssl.SSLCertVerificationError | ssl.CertificateError):
+                    raise ConnectFailed(
+                        f"the certificate of {self.base_url} is not trusted") from exc
+                if isinstance(exc, TimeoutError):
+                    raise ConnectFailed(f"connecting to {self.base_url} timed out") from exc
+                if isinstance(exc, OSError):  # ssl.SSLError is one
+                    raise ConnectFailed(f"the TLS handshake with {self.base_url} failed") from exc
+                raise
+            return sock
+        assert failure is not None
+        raise failure
+
+    def _exchange(self, path: str, body: bytes) -> tuple[int, bytes]:
+        """One POST on a kept connection (or a new one): the answer's status and body.
+
+        The request goes out in one write; from then on ``_AnswerDeadline`` bounds the
+        whole answer. A connection goes back to the pool only when its answer was read to
+        its end, the gateway keeps it open, and its deadline was stopped before it fired.
+        Errors after the request was written carry no cause: an exception of http.client
+        may hold the bytes the gateway sent, and those may echo the key.
+        """
+        sock = self._pool.take() or self._connect()
+        request = b"".join((b"POST ", (self._prefix + path).encode("ascii"), b" HTTP/1.1\r\n",
+                            self._head_fields, str(len(body)).encode("ascii"), b"\r\n\r\n",
+                            body))
+        deadline = _AnswerDeadline(self.timeout[1])
+        answer: http.client.HTTPResponse | None = None
+        failure: TransportError | None = None
+        status, content, reusable = 0, b"", False
+        try:
+            sock.sendall(request)
+            deadline.start(sock)
+            answer = http.client.HTTPResponse(sock, method="POST")
+            answer.begin()
+            status = answer.status
+            content = self._body(answer, deadline)
+            reusable = not answer.will_close and answer.isclosed()
+        except TimeoutError:
+            failure = self._timed_out()
+        except ssl.SSLError:
+            failure = ConnectionDropped(f"TLS error talking to {self.base_url}")
+        except (OSError, http.client.HTTPException, ValueError):
+            failure = self._dropped()
+        except BaseException:
+            deadline.stop()
+            sock.close()
+            raise
+        if deadline.stop():  # the deadline cut the answer off: that is what failed
+            failure, reusable = self._timed_out(), False
+        if answer is not None and not answer.isclosed():
+            answer.close()
+        if failure is not None or not reusable:
+            sock.close()
+        else:
+            self._pool.give(sock)
+        if failure is not None:
+            raise failure
+        return status, content
+
+    def _body(self, answer: http.client.HTTPResponse, deadline: _AnswerDeadline) -> bytes:
         """The body, read while ``deadline`` lasts; at most one byte over
         ``MAX_ANSWER_BYTES`` (enough to tell that it is too long)."""
-        if not isinstance(response.raw, BaseHTTPResponse):
-            return response.content  # an in-memory transport: the answer is already whole
-        deadline.start()  # only counts when the connection did not start it
+        if answer.length is not None and answer.length <= MAX_ANSWER_BYTES:
+            return answer.read()  # a trickle is cut off by the deadline's watchdog
         body = bytearray()
-        for chunk in response.iter_content(_CHUNK_BYTES):
+        while chunk := answer.read(_CHUNK_BYTES):
             body += chunk
             if len(body) > MAX_ANSWER_BYTES:
                 return bytes(body[:MAX_ANSWER_BYTES + 1])
             if deadline.passed():
-                raise self._timed_out()
+                raise TimeoutError
         return bytes(body)
 
+    # -- an injected requests adapter (the in-process simulator) ------------------------
+
+    def _adapter_exchange(self, path: str, data: Mapping[str, str]) -> tuple[int, bytes]:
+        """One POST through the injected adapter: its answer is in memory already."""
+        assert self._session is not None
+        try:
+            response = self._session.post(self.base_url + path, data=form_body(data),
+                                          headers=_FORM_HEADERS, timeout=self.timeout,
+                                          allow_redirects=False)
+            return response.status_code, response.content[:MAX_ANSWER_BYTES + 1]
+        except requests.exceptions.RequestException as exc:
+            raise self._transport_error(exc) from exc
+
     def _transport_error(self, exc: requests.exceptions.RequestException) -> TransportError:
-        """The typed error for a failure of requests."""
+        """The typed error for a failure of requests (an injected adapter's)."""
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             return ConnectFailed(f"connecting to {self.base_url} timed out")
         if isinstance(exc, requests.exceptions.SSLError):
             if _certificate_refused(exc):  # refused during the handshake: nothing left
                 return ConnectFailed(f"the certificate of {self.base_url} is not trusted")
-            # Any other TLS fault may come after the request was written.
             return ConnectionDropped(f"TLS error talking to {self.base_url}")
         if isinstance(exc, requests.exceptions.ReadTimeout):
             return self._timed_out()
         if isinstance(exc, requests.exceptions.ConnectionError):
-            reason = exc.args[0] if exc.args else None
-            if isinstance(reason, MaxRetryError):
-                reason = reason.reason
-            if isinstance(reason, NewConnectionError | ConnectTimeoutError):
-                return ConnectFailed(f"could not connect to {self.base_url}")
-            if isinstance(reason, ReadTimeoutError):  # a read of the body timed out
-                return self._timed_out()
-            return ConnectionDropped(
-                f"the connection to {self.base_url} broke before an answer")
+            return self._dropped()
         return TransportError(f"request to {self.base_url} failed: {type(exc).__name__}")
 
     def _b64_credentials(self) -> dict[str, str]:

@@ -7,11 +7,11 @@ import io
 from datetime import timedelta
 
 import pytest
-import responses
 
 from cafe24 import codes
 from simulator import DEMO_SENDERS
 from smsform.views.lookup import CSV_COLUMNS
+from tests.answering_gateway import AnsweringGateway
 from tests.support import build_app, page, sign_in, valid_send
 
 JSON = {"Accept": "application/json"}
@@ -322,14 +322,13 @@ BROKEN_TOTALS = {"superscript": "²", "5000-digits": "9" * 5000}
 
 
 @pytest.fixture
-def configured_gateway(closed_port):
-    """An app configured for a gateway on 127.0.0.1 whose answers the test writes
-    (``responses``: for what the simulator never says), and its address."""
-    base = f"http://127.0.0.1:{closed_port}"
-    app = build_app(None, CAFE24_SMS_BASE_URL=base, CAFE24_SMS_USER_ID="shop",
-                    CAFE24_SMS_SECURE_KEY="shop-secure-key")
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as gateway_answers:
-        yield app, base, gateway_answers
+def configured_gateway():
+    """An app configured for a gateway on 127.0.0.1 whose answers the test writes (for
+    what the simulator never says), its address and the gateway."""
+    with AnsweringGateway() as gateway_answers:
+        app = build_app(None, CAFE24_SMS_BASE_URL=gateway_answers.url,
+                        CAFE24_SMS_USER_ID="shop", CAFE24_SMS_SECURE_KEY="shop-secure-key")
+        yield app, gateway_answers.url, gateway_answers
 
 
 @pytest.mark.parametrize("total", BROKEN_TOTALS.values(), ids=BROKEN_TOTALS.keys())
@@ -337,7 +336,7 @@ def configured_gateway(closed_port):
 def test_a_result_list_with_a_broken_total_is_a_gateway_failure_on_every_format(
         configured_gateway, total, kind):
     app, base, gateway_answers = configured_gateway
-    gateway_answers.post(f"{base}/sms_list.php", body=(
+    gateway_answers.answer("/sms_list.php", (
         f"<result><code>0000</code><totalCnt>{total}</totalCnt><record><sendType>I</sendType>"
         "<msg>안녕</msg><sendDateTime>202612070900</sendDateTime></record></result>"))
     client = sign_in(app)

@@ -18,7 +18,6 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 import pytest
-import responses
 from flask import Flask
 from sqlalchemy import update
 
@@ -31,6 +30,7 @@ from smsform.models import AuditEvent, RelaySite, Send, User
 from smsform.services import relay_gate, relay_sites
 from smsform.services.audit import CLI_ACTOR
 from tests import support
+from tests.answering_gateway import AnsweringGateway
 from tests.support import (
     ADMIN,
     TextWork,
@@ -508,22 +508,21 @@ def test_each_site_lists_only_its_own_sends(live):
 
 @pytest.mark.parametrize("total", ["²", "9" * 5000], ids=["superscript", "5000-digits"])
 def test_a_list_the_gateway_answers_unreadably_is_the_gateways_server_failure(
-        tmp_path, closed_port, total):
-    base = f"http://127.0.0.1:{closed_port}"
-    app = relay_app(tmp_path, None, CAFE24_SMS_BASE_URL=base, CAFE24_SMS_USER_ID="master",
-                    CAFE24_SMS_SECURE_KEY="master-secure-key")
-    with app.app_context():
-        issued = relay_sites.create_site("shop", [SENDER], by=CLI_ACTOR)
-    credentials = {"user_id": issued.site.user_id, "secure": issued.secure}
-    client = app.test_client()
-    with responses.RequestsMock() as gateway_answers:  # what the simulator never says
-        gateway_answers.post(f"{base}/sms_sender.php", body="success,999")
+        tmp_path, total):
+    with AnsweringGateway() as gateway_answers:  # what the simulator never says
+        app = relay_app(tmp_path, None, CAFE24_SMS_BASE_URL=gateway_answers.url,
+                        CAFE24_SMS_USER_ID="master", CAFE24_SMS_SECURE_KEY="master-secure-key")
+        with app.app_context():
+            issued = relay_sites.create_site("shop", [SENDER], by=CLI_ACTOR)
+        credentials = {"user_id": issued.site.user_id, "secure": issued.secure}
+        client = app.test_client()
+        gateway_answers.answer("/sms_sender.php", "success,999")
         sent = client.post("/relay/sms_sender.php", data={
             **credentials, "msg": "주문 확인", "rphone": TO, "sphone1": "010",
             "sphone2": "1234", "sphone3": "5678"})
         assert sent.get_data() == b"success,999"
         now = datetime.now(KST).strftime("%Y%m%d%H%M")
-        gateway_answers.post(f"{base}/sms_list.php", body=(
+        gateway_answers.answer("/sms_list.php", (
             f"<result><code>0000</code><totalCnt>{total}</totalCnt><record><sendType>I"
             f"</sendType><sendPhone>{SENDER}</sendPhone><receivePhone>{TO}</receivePhone>"
             f"<msg>주문 확인</msg><sendDateTime>{now}</sendDateTime><sendStatus>3"

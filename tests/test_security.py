@@ -16,14 +16,13 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-import requests
-import responses
 
 import config
 from config import DEFAULT_MAX_BODY_BYTES, SettingsError
 from simulator.server import SimulatorServer
 from smsform.extensions import db
 from smsform.views.util import safe_return_url
+from tests.answering_gateway import AnsweringGateway
 from tests.api_support import bearer, token_user
 from tests.cafe24.test_client_redaction import key_forms
 from tests.support import (
@@ -189,7 +188,8 @@ def _without(address: str, *texts: str) -> bool:
 def test_the_gateways_address_is_shown_to_administrators_only(closed_port):
     base = f"http://127.0.0.1:{closed_port}"
     app = build_app(None, CAFE24_SMS_BASE_URL=base, CAFE24_SMS_USER_ID="shop",
-                    CAFE24_SMS_SECURE_KEY="shop-secure-key", CAFE24_SMS_CONNECT_TIMEOUT="1")
+                    CAFE24_SMS_SECURE_KEY="shop-secure-key", CAFE24_SMS_CONNECT_TIMEOUT="1",
+                    CAFE24_SMS_READ_TIMEOUT="0.5")
     sender, viewer, admin = sign_in(app, "sender"), sign_in(app, "viewer"), sign_in(app, "admin")
     address = f"127.0.0.1:{closed_port}"
     sent = sender.post("/smssend", data=valid_send())  # no connection: not sent
@@ -208,9 +208,8 @@ def test_the_gateways_address_is_shown_to_administrators_only(closed_port):
     assert address in admin.get("/sends/1").get_data(as_text=True)  # as /gateway shows it
     # A lost answer (the read timed out), then the same form again: told what is known.
     form = page(sender.get("/smsform")).select_one("input[name=send_token]")["value"]
-    with responses.RequestsMock() as gateway_answers:
-        gateway_answers.post(f"{base}/sms_sender.php",
-                             body=requests.exceptions.ReadTimeout("read timed out"))
+    with AnsweringGateway(port=closed_port) as gateway_answers:  # listening now
+        gateway_answers.stall("/sms_sender.php")
         first = sender.post("/smssend", data=valid_send(send_token=form))
     again = sender.post("/smssend", data=valid_send(send_token=form), headers=JSON)
     assert (first.status_code, again.status_code) == (502, 409)

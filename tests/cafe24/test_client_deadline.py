@@ -29,8 +29,9 @@ READ_TIMEOUT = 0.5
 SLACK = 1.5  # what a timed-out call may take in all, well under the trickles below
 ANSWER = b"success,100,0"
 
-#: What the stand-in writes for one request: bytes to write, or seconds to wait.
-Script = Callable[[bytes], Iterator[bytes | float]]
+#: What the stand-in writes for one request: bytes to write, seconds to wait, or None to
+#: hang up.
+Script = Callable[[bytes], Iterator[bytes | float | None]]
 
 
 def head(length: int | None = None, *extra: str) -> bytes:
@@ -112,6 +113,8 @@ class _Handler(socketserver.BaseRequestHandler):
                 if request is None:
                     return
                 for step in self.server.script(request):
+                    if step is None:  # hang up, without having said so
+                        return
                     if isinstance(step, float):
                         if self.server.stopping.wait(step):
                             return
@@ -120,19 +123,21 @@ class _Handler(socketserver.BaseRequestHandler):
         except OSError:  # the client hung up: what a deadline does
             return
 
-    @staticmethod
-    def _read_request(reader) -> bytes | None:
-        """The body of the next request on the connection, or None when it is closed."""
-        length = 0
+    def _read_request(self, reader) -> bytes | None:
+        """The body of the next request on the connection (its head kept in the server's
+        ``heads``), or None when it is closed."""
+        length, lines = 0, []
         while True:
             line = reader.readline()
             if not line:
                 return None
             if line in (b"\r\n", b"\n"):
                 break
-            name, _, value = line.decode("latin-1").partition(":")
+            lines.append(line.decode("latin-1").rstrip("\r\n"))
+            name, _, value = lines[-1].partition(":")
             if name.strip().lower() == "content-length":
                 length = int(value)
+        self.server.heads.append(lines)
         return reader.read(length)
 
 
@@ -142,15 +147,19 @@ class StandIn(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, script: Script) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, script: Script, host: str = "127.0.0.1") -> None:
+        if ":" in host:
+            self.address_family = socket.AF_INET6
+        super().__init__((host, 0), _Handler)
         self.script = script
         self.connections = 0
+        self.heads: list[list[str]] = []  # each request's request line and header lines
         self.stopping = threading.Event()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        host = self.server_address[0]
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.server_address[1]}"
 
 
 @pytest.fixture
@@ -278,30 +287,28 @@ def test_the_client_recovers_after_a_timeout(gateway, client_of):
 def test_a_trickle_over_tls_ends_within_the_read_timeout(gateway, client_of, tmp_path):
     ca = trustme.CA()
     server = gateway(trickled_body, ca)
-    client = client_of(server, base_url=server.url.replace("http://", "https://"))
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
-    client.session.verify = str(bundle)
+    client = client_of(server, base_url=server.url.replace("http://", "https://"),
+                       ca_file=str(bundle))
     outcome, took = timed(lambda: client.send(sms()))
     assert type(outcome.error) is ResponseTimeout
     assert took < SLACK
 
 
 def test_a_pooled_connection_the_deadline_shut_down_is_not_written_into(gateway, client_of):
-    """Should a call's deadline shut its socket down just as the connection went back to the
-    pool, the next request on it connects afresh instead of failing."""
+    """Should a deadline shut a kept connection's socket down after it went back to the
+    pool, the next call connects afresh instead of failing (or writing into it)."""
     server = gateway(fast_answer)
     client = client_of(server)
     assert client.send(sms()).ok
-    pools = client.session.get_adapter(server.url).poolmanager.pools
-    [connection] = [c for key in pools.keys() for c in pools[key].pool.queue if c is not None]
+    [kept] = client._pool._idle  # noqa: SLF001 - the pool itself
     late = _AnswerDeadline(0.01)
-    late.start(connection.sock)
+    late.start(kept)
     time.sleep(0.2)  # it fires: the socket is shut down
-    connection._deadline = late
-    connection.request("POST", "/sms_sender.php", body=b"")
-    assert connection.getresponse().data == ANSWER
+    assert client.send(sms()).ok
     assert server.connections == 2
+    late.stop()
 
 
 def test_a_timed_out_answer_leaves_no_key_behind(gateway, client_of):
