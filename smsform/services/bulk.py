@@ -66,7 +66,17 @@ from smsform.models import (
     utcnow,
 )
 from smsform.permissions import Permission, role_allows
-from smsform.services import audit, bulk_check, compliance, credit, lists, sending, sendlog, tokens
+from smsform.services import (
+    audit,
+    bulk_check,
+    compliance,
+    credit,
+    lists,
+    optouts,
+    sending,
+    sendlog,
+    tokens,
+)
 from smsform.services.bulk_check import Checked, Draft
 from smsform.services.delivery import reaches_phones
 from smsform.services.hot_writes import HotRead, HotWrite
@@ -934,6 +944,21 @@ _CLAIM_PG = update(_batches).where(
     exists().where(_j.id == bindparam("w_job"), _j.state == bindparam("w_running"))).values(
     state=bindparam("w_sending"), claimed_by=bindparam("w_worker"),
     claimed_at=bindparam("w_at")).returning(*_batches.c)
+#: A batch prepared beside the call before it, claimed by its number on PostgreSQL:
+#: passed over when another worker's claim holds its row (SKIP LOCKED), as ``_CLAIM_PG``.
+_CLAIM_NUMBER_PG = update(_batches).where(
+    _b.job_id == bindparam("w_job"), _b.state == bindparam("w_waiting"),
+    _b.number == select(_b.number).where(
+        _b.job_id == bindparam("w_job"), _b.number == bindparam("w_number"),
+        _b.state == bindparam("w_waiting")).with_for_update(skip_locked=True)
+    .scalar_subquery(),
+    exists().where(_j.id == bindparam("w_job"), _j.state == bindparam("w_running"))).values(
+    state=bindparam("w_sending"), claimed_by=bindparam("w_worker"),
+    claimed_at=bindparam("w_at"))
+#: The job's first waiting batch, whole: the next one, read beside the call before it.
+_FIRST_WAITING = HotRead(select(_batches).where(
+    _b.job_id == bindparam("job"), _b.state == bindparam("waiting")).order_by(
+    _b.number).limit(1))
 _RECORD_BATCH = HotWrite(update(_batches).where(
     _b.job_id == bindparam("w_job"), _b.number == bindparam("w_number"),
     _b.state == bindparam("w_sending")), _batches)
@@ -1117,15 +1142,22 @@ def _logged_ending(send_id: int) -> tuple[BatchState | None, str | None, int | N
 def _record_batch(job_id: int, number: int, worker: str, state: BatchState, code: str | None,
                   cost: int | None, send_id: int | None, transport_failed: bool) -> None:
     with db.engine.begin() as connection:
-        _RECORD_BATCH.execute(connection, {
-            "state": state.value, "code": code, "cost": cost, "send_id": send_id,
-            "finished_at": utcnow(), "w_job": job_id, "w_number": number,
-            "w_sending": BatchState.SENDING.value})
-        if transport_failed:
-            connection.execute(update(_jobs).where(_jobs.c.id == job_id).values(
-                failures_in_row=_jobs.c.failures_in_row + 1))
-        else:
-            _FAILURES.execute(connection, {"failures_in_row": 0, "w_id": job_id})
+        _write_batch(connection, job_id, number, state, code, cost, send_id, transport_failed)
+
+
+def _write_batch(connection: Connection, job_id: int, number: int, state: BatchState,
+                 code: str | None, cost: int | None, send_id: int | None,
+                 transport_failed: bool) -> None:
+    """The batch's outcome and the job's count of transport failures in a row."""
+    _RECORD_BATCH.execute(connection, {
+        "state": state.value, "code": code, "cost": cost, "send_id": send_id,
+        "finished_at": utcnow(), "w_job": job_id, "w_number": number,
+        "w_sending": BatchState.SENDING.value})
+    if transport_failed:
+        connection.execute(update(_jobs).where(_jobs.c.id == job_id).values(
+            failures_in_row=_jobs.c.failures_in_row + 1))
+    else:
+        _FAILURES.execute(connection, {"failures_in_row": 0, "w_id": job_id})
 
 
 def _finish_if_done(job_id: int) -> bool:
@@ -1146,7 +1178,9 @@ def run(job_id: int, worker: str, *, now: datetime | None = None,
     batch) until none is left, the job is paused or cancelled, a stop rule pauses it,
     another worker holds it, or ``stop()`` says the worker is shutting down (the job is
     let go for the next worker). Each batch goes through ``sending.submit`` with its
-    ``SendKey.job_batch`` key, so it is sent once however often it is picked up."""
+    ``SendKey.job_batch`` key, so it is sent once however often it is picked up. With no
+    pace between batches the next one is made ready beside each call and claimed in its
+    outcome's commit (``_Run``)."""
     job = get(job_id)
     if job is None:
         return
@@ -1154,7 +1188,7 @@ def run(job_id: int, worker: str, *, now: datetime | None = None,
     length = lease_length(pace_ms)
     if not _take_lease(job_id, worker, length):
         return
-    actor = sending.Actor(job.user_id, job.actor, SEND_SOURCE)
+    batches = _Run(job, worker, length, now, ahead=not pace_ms, stop=stop)
     first = True
     try:
         while True:
@@ -1172,7 +1206,10 @@ def run(job_id: int, worker: str, *, now: datetime | None = None,
             if batch is None:
                 _finish_if_done(job_id)
                 return
-            if not _send_batch(job, batch, worker, actor):
+            go_on, taken = batches.send(batch)
+            while go_on and taken is not None:  # claimed and logged with the outcome before
+                go_on, taken = batches.send_taken(taken)
+            if not go_on:
                 return
     finally:
         _release(job_id, worker)
@@ -1208,38 +1245,178 @@ def _night_pause(job_id: int, when: datetime) -> bool:
     return True
 
 
-def _send_batch(job: Row[Any], batch: Row[Any], worker: str, actor: sending.Actor) -> bool:
-    """Send one claimed batch and record it; False when a stop rule paused the job."""
-    order = sending.SendOrder(request=_request(job, batch), actor=actor,
-                              key=sending.SendKey.job_batch(job.id, batch.number),
-                              advertising=job.advertising,
-                              logged_recipients=batch.recipients_logged)
-    result = sending.submit(order)
-    state, code, cost = _ending(result)
-    if state is None:
-        log.warning("job %s batch %s: its key is being sent elsewhere; left to pick_up",
-                    job.id, batch.number)
-        return False
-    transport = state in (BatchState.NOT_SENT, BatchState.UNKNOWN) and result.status in (
+
+#: How far back from a prepared batch's judgement the opt-out list's changes are looked
+#: for before it is logged: an opt-out's time is its writer's clock before its commit.
+OPTOUT_CHANGE_MARGIN = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """The job's next batch, claimed and its intent logged in the outcome's commit of the
+    batch before: it is called at once, without a claim or a judgement of its own."""
+
+    batch: Row[Any]
+    ready: sending.Ready
+    claim: sendlog.Claimed
+
+
+@dataclass
+class _Joined:
+    """What a batch's outcome's transaction wrote beside the send log's outcome
+    (``SendOrder.then``): the batch's own outcome, and the next batch when it took it."""
+
+    state: BatchState
+    code: str | None
+    transport: bool
+    taken: _Taken | None = None
+
+
+class _Run:
+    """One worker's batches of one job. Each batch's outcome is written with its send
+    log's outcome in one commit (``SendOrder.then``). With ``ahead`` (no pace between
+    batches) the next batch is read, built and judged (the law's judge, the opt-out list,
+    its key) beside the call before it, in the row copy's thread (``SendOrder.beside``:
+    reads only, no transaction held across the call), and that same commit renews the
+    lease, claims the next batch by compare-and-set and logs its intent, so it is
+    ``sending`` with its intent committed before its call, as a claim of its own would
+    leave it. Whenever that cannot be (a stop rule, the worker stopping, the lease lost,
+    an advertisement at 21:00, another worker's claim, an opt-out list changed since the
+    judgement, a key taken, a database error), nothing of the next batch is written and
+    the loop claims and judges it the usual way."""
+
+    def __init__(self, job: Row[Any], worker: str, length: timedelta,
+                 now: datetime | None, *, ahead: bool,
+                 stop: Callable[[], bool] | None) -> None:
+        self.job, self.worker, self.length, self.now = job, worker, length, now
+        self.ahead, self.stop = ahead, stop
+        self.actor = sending.Actor(job.user_id, job.actor, SEND_SOURCE)
+        self._ready: tuple[Row[Any], sending.Ready] | None = None
+
+    def _order(self, batch: Row[Any]) -> sending.SendOrder:
+        number = batch.number
+        return sending.SendOrder(
+            request=_request(self.job, batch), actor=self.actor,
+            key=sending.SendKey.job_batch(self.job.id, number),
+            advertising=self.job.advertising, logged_recipients=batch.recipients_logged,
+            beside=self._prepare if self.ahead else None,
+            then=lambda connection, result: self._then(number, connection, result))
+
+    def send(self, batch: Row[Any]) -> tuple[bool, _Taken | None]:
+        """Send one batch claimed by ``claim_batch``; see ``_after``."""
+        self._ready = None
+        return self._after(batch.number, sending.submit(self._order(batch)))
+
+    def send_taken(self, taken: _Taken) -> tuple[bool, _Taken | None]:
+        """Send the batch claimed and logged with the outcome before; see ``_after``."""
+        self._ready = None
+        return self._after(taken.batch.number, sending.send_logged(taken.ready, taken.claim))
+
+    def _prepare(self) -> None:
+        """Beside a call: the next batch read and its order judged (nothing written)."""
+        self._ready = None
+        with db.engine.connect() as connection:
+            batch = _FIRST_WAITING.first(connection, {
+                "job": self.job.id, "waiting": BatchState.WAITING.value})
+        if batch is None:
+            return
+        ready = sending.judge_order(self._order(batch))
+        if isinstance(ready, sending.Ready):
+            self._ready = (batch, ready)
+
+    def _then(self, number: int, connection: Connection,
+              result: sending.SendResult) -> _Joined:
+        """In the outcome's transaction: the batch's outcome, then the next batch's claim
+        and intent when the job goes on."""
+        state, code, cost = _ending(result)
+        assert state is not None  # after a call: IN_FLIGHT is a key taken, never called
+        transport = _transport(state, result)
+        _write_batch(connection, self.job.id, number, state, code, cost, result.send_id,
+                     transport)
+        joined = _Joined(state, code, transport)
+        if not transport and _stop_reason(state, code, result) is None:
+            joined.taken = self._take_ready(connection)
+        return joined
+
+    def _take_ready(self, connection: Connection) -> _Taken | None:
+        ready, self._ready = self._ready, None
+        if ready is None or (self.stop is not None and self.stop()):
+            return None
+        if self.job.advertising and compliance.night_resumes(_aware(_now(self.now))):
+            return None  # the usual way pauses it for the night
+        batch, order = ready
+        if not _renew(connection, self.job.id, self.worker, self.length):
+            return None  # the usual way finds the lease lost and stops
+        if optouts.changed_since(connection, order.at - OPTOUT_CHANGE_MARGIN):
+            return None  # judged again the usual way
+        if not _claim_number(connection, self.job.id, batch.number, self.worker):
+            return None  # another worker's, or the job stopped
+        return _Taken(batch, order, sending.log_intent(connection, order))
+
+    def _after(self, number: int, result: sending.SendResult) -> tuple[bool, _Taken | None]:
+        """The batch's outcome recorded (with the send log's, or alone when that commit
+        failed) and the stop rules applied: whether the job goes on, and the next batch
+        when it was claimed in the same commit."""
+        joined = result.joined if isinstance(result.joined, _Joined) else None
+        if joined is None:
+            state, code, cost = _ending(result)
+            if state is None:
+                log.warning("job %s batch %s: its key is being sent elsewhere; left to "
+                            "pick_up", self.job.id, number)
+                return False, None
+            transport = _transport(state, result)
+            _record_batch(self.job.id, number, self.worker, state, code, cost,
+                          result.send_id, transport)
+        else:
+            state, code, transport = joined.state, joined.code, joined.transport
+        log.info("job %s batch %s: %s code=%s", self.job.id, number, state.value, code)
+        job_id = self.job.id
+        reason = _stop_reason(state, code, result)
+        if reason is JobPause.NIGHT:
+            resumes = compliance.night_resumes(_aware(_now()))
+            _pause_by_rule(job_id, JobPause.NIGHT, code=code, batch=number,
+                           resume_at=resumes.astimezone(UTC).replace(tzinfo=None)
+                           if resumes else None)
+            _unsend(job_id, number)
+            return False, None
+        if reason is not None:
+            _pause_by_rule(job_id, reason, code=code, batch=number)
+            return False, None
+        if transport and _failures(job_id) >= TRANSPORT_STOP:
+            _pause_by_rule(job_id, JobPause.TRANSPORT, code=code, batch=number)
+            return False, None
+        return True, joined.taken if joined is not None else None
+
+
+def _transport(state: BatchState, result: sending.SendResult) -> bool:
+    """Whether the batch failed for the transport (three in a row pause the job)."""
+    return state in (BatchState.NOT_SENT, BatchState.UNKNOWN) and result.status in (
         sending.Status.NOT_SENT, sending.Status.UNKNOWN)
-    _record_batch(job.id, batch.number, worker, state, code, cost, result.send_id, transport)
-    log.info("job %s batch %s: %s code=%s", job.id, batch.number, state.value, code)
+
+
+def _stop_reason(state: BatchState, code: str | None,
+                 result: sending.SendResult) -> JobPause | None:
+    """Why the job pauses after this batch's outcome (a refusal that would come back for
+    every batch, the night rule), or None."""
     reason = STOP_CODES.get(code or "") if state in (BatchState.REFUSED,
                                                      BatchState.NOT_SENT) else None
     if reason is None and any(p.code == "ad_night" for p in result.problems):
-        resumes = compliance.night_resumes(_aware(_now()))
-        _pause_by_rule(job.id, JobPause.NIGHT, code=code, batch=batch.number,
-                       resume_at=resumes.astimezone(UTC).replace(tzinfo=None)
-                       if resumes else None)
-        _unsend(job.id, batch.number)
-        return False
-    if reason is not None:
-        _pause_by_rule(job.id, reason, code=code, batch=batch.number)
-        return False
-    if transport and _failures(job.id) >= TRANSPORT_STOP:
-        _pause_by_rule(job.id, JobPause.TRANSPORT, code=code, batch=batch.number)
-        return False
-    return True
+        return JobPause.NIGHT
+    return reason
+
+
+def _claim_number(connection: Connection, job_id: int, number: int, worker: str) -> bool:
+    """Claim batch ``number`` by compare-and-set (``waiting`` -> ``sending``, only while
+    the job runs; on PostgreSQL passed over when another claim holds its row)."""
+    values = {"w_job": job_id, "w_number": number, "w_waiting": BatchState.WAITING.value,
+              "w_running": JobState.RUNNING.value}
+    if connection.dialect.name == "postgresql":
+        return bool(connection.execute(_CLAIM_NUMBER_PG, {
+            **values, "w_sending": BatchState.SENDING.value, "w_worker": worker[:64],
+            "w_at": utcnow()}).rowcount)
+    return bool(_CLAIM.execute(connection, {
+        **values, "state": BatchState.SENDING.value, "claimed_by": worker[:64],
+        "claimed_at": utcnow()}))
 
 
 def _unsend(job_id: int, number: int) -> None:

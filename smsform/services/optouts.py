@@ -31,6 +31,7 @@ from smsform.extensions import db
 from smsform.models import OptOut, OptOutRemoval, in_korea, utcnow
 from smsform.services import audit, hot_writes
 from smsform.services.audit import AuditActor
+from smsform.services.hot_writes import HotRead
 from smsform.services.lists import ListReport
 from smsform.services.refusals import Refusal
 from smsform.services.sendlog_query import mask_phone
@@ -472,6 +473,21 @@ def _any_listed(numbers: list[str]) -> bool:
                                       ).first() is not None
         return any(_lookup(connection, numbers[start:start + _LOOKUP_CHUNK])
                    for start in range(0, len(numbers), _LOOKUP_CHUNK))
+
+
+#: Whether the list changed (a number added or removed) at or after a time.
+_CHANGED_SINCE = HotRead(select((
+    select(_optouts.c.id).where(_optouts.c.created_at >= bindparam("since")).exists()
+    | select(_removals.c.id).where(_removals.c.removed_at >= bindparam("since")).exists())
+    .label("changed")))
+
+
+def changed_since(connection: Connection, since: datetime) -> bool:
+    """Whether a number was added to the list or removed from it at or after ``since``
+    (UTC, naive), inside ``connection``'s transaction (two index look-ups): a bulk
+    worker's batch judged ahead of its call is judged again when it was."""
+    row = _CHANGED_SINCE.first(connection, {"since": since})
+    return bool(row[0]) if row is not None else False
 
 
 def screen(request: SendRequest, advertising: bool) -> Screened | None:

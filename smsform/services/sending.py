@@ -19,7 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from cafe24.answers import SendOutcome, SendStatus
@@ -27,6 +29,8 @@ from cafe24.calls import SendRequest
 from cafe24.errors import Cafe24Error, ConnectFailed, InvalidRequest
 from cafe24.text import Problem
 from smsform import logs
+from smsform.extensions import db
+from smsform.models import utcnow
 from smsform.services import compliance, contacts, credit, gateway, optouts, sendlog, tokens
 from smsform.states import Result
 
@@ -164,6 +168,15 @@ class SendOrder:
     #: job was made, beside its prepared request (``SendRequest.prepared``): used only
     #: while the request keeps them all (an opted-out number taken out unpacks it).
     logged_recipients: str | None = None
+    #: Called in the thread beside the gateway call (after a job batch's row copy, in the
+    #: app's context; at once before the call on an in-memory database): a bulk worker
+    #: prepares its next batch there while this one waits on the network.
+    beside: Callable[[], object] | None = None
+    #: Called with the outcome's transaction and the result, after the outcome is written
+    #: and before it commits: a bulk worker records its batch, renews its lease and claims
+    #: and logs its next batch in the same commit. Its return value is the result's
+    #: ``joined``; should the transaction fail, the outcome is written alone.
+    then: Callable[[Connection, SendResult], object] | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +209,9 @@ class SendResult:
     advertising: bool = False
     excluded: tuple[compliance.Excluded, ...] = ()
     notices: tuple[Problem, ...] = ()
+    #: What the order's ``then`` returned, its transaction committed with the outcome's
+    #: (None: it had none, or that transaction failed and the outcome went alone).
+    joined: object = None
 
     @property
     def code(self) -> str | None:
@@ -280,6 +296,47 @@ def submit(order: SendOrder) -> SendResult:
     recipients (``SendRequest.prepared``: a job batch's, judged by its check) are trusted
     only under a job batch's key with no address book added; any other send has them
     unpacked and judged one by one."""
+    ready = judge_order(order)
+    if isinstance(ready, SendResult):
+        return ready
+    claim = sendlog.record_intent(ready.request, **_intent_values(ready))
+    if isinstance(claim, sendlog.Taken):
+        return ready.told(_taken(ready.request, claim))
+    return send_logged(ready, claim)
+
+
+@dataclass(frozen=True)
+class Ready:
+    """An order judged and keyed, nothing written yet (``judge_order``): the part of
+    ``submit`` before its intent. A bulk worker makes its next batch's while the one
+    before is being called, and logs it (``log_intent``) in that one's outcome's commit;
+    ``at`` is when it was judged (UTC, naive: the opt-out list's changes since then are
+    looked for before it is logged)."""
+
+    order: SendOrder
+    judged: compliance.Judged
+    send_key: str | None
+    digest: str | None
+    at: datetime
+
+    @property
+    def request(self) -> SendRequest:
+        """The request as judged (an advertisement's text built, opted-out numbers out)."""
+        return self.judged.request
+
+    def told(self, result: SendResult) -> SendResult:
+        """``result`` with what the law's judge found."""
+        judged = self.judged
+        if judged.advertising or judged.excluded or judged.notices:
+            return replace(result, advertising=judged.advertising, excluded=judged.excluded,
+                           notices=judged.notices)
+        return result
+
+
+def judge_order(order: SendOrder) -> Ready | SendResult:
+    """Everything ``submit`` does before it writes: the address book's recipients added,
+    the law's judge (its opt-out look-up a read), the request's own rules and its key. A
+    result when the order cannot be sent (nothing written), else the order ``Ready``."""
     if order.request.prepared is not None and (
             order.key is None or order.key.kind is not KeyKind.JOB_BATCH
             or order.groups or order.contacts):
@@ -290,34 +347,43 @@ def submit(order: SendOrder) -> SendResult:
             return SendResult(Status.INVALID, order.request,
                               problems=(*order.input_problems, *added))
         order = replace(order, request=added)
+    at = utcnow()
     judged = compliance.judge(order.request, order.advertising, order.now)
-    result = _submit(order, judged)
-    if judged.advertising or judged.excluded or judged.notices:
-        result = replace(result, advertising=judged.advertising, excluded=judged.excluded,
-                         notices=judged.notices)
-    return result
-
-
-def _submit(order: SendOrder, judged: compliance.Judged) -> SendResult:
-    request, actor = judged.request, order.actor
+    request = judged.request
     problems = (*order.input_problems, *request.problems(order.now), *judged.problems)
     if problems:
-        return SendResult(Status.INVALID, request, problems=problems)
+        return Ready(order, judged, None, None, at).told(
+            SendResult(Status.INVALID, request, problems=problems))
     keyed = _send_key(order if request is order.request else replace(order, request=request))
     if isinstance(keyed, Status):
-        return SendResult(keyed, request)
-    send_key, digest = keyed
-    claim = sendlog.record_intent(request, user_id=actor.user_id, actor=actor.name,
-                                  source=actor.source, address=actor.address,
-                                  send_key=send_key, digest=digest,
-                                  advertising=judged.advertising,
-                                  job=order.key.job if order.key is not None else None,
-                                  logged=order.logged_recipients
-                                  if request.prepared is not None else None,
-                                  **optouts.log_values(judged.excluded, judged.notices))
-    if isinstance(claim, sendlog.Taken):
-        return _taken(request, claim)
-    copying = sendlog.RowCopy(claim)  # a job batch's rows, copied while it is called
+        return Ready(order, judged, None, None, at).told(SendResult(keyed, request))
+    return Ready(order, judged, keyed[0], keyed[1], at)
+
+
+def _intent_values(ready: Ready) -> dict[str, Any]:
+    order, judged = ready.order, ready.judged
+    actor = order.actor
+    return {"user_id": actor.user_id, "actor": actor.name, "source": actor.source,
+            "address": actor.address, "send_key": ready.send_key, "digest": ready.digest,
+            "advertising": judged.advertising,
+            "job": order.key.job if order.key is not None else None,
+            "logged": order.logged_recipients if ready.request.prepared is not None else None,
+            **optouts.log_values(judged.excluded, judged.notices)}
+
+
+def log_intent(connection: Connection, ready: Ready) -> sendlog.Claimed:
+    """Write the ready order's intent row inside ``connection``'s transaction (a bulk
+    worker's outcome of the batch before): committed with it, before the call. Raises
+    ``IntegrityError`` when its key is taken (the caller's transaction is then lost)."""
+    return sendlog.write_intent(connection, ready.request, **_intent_values(ready))
+
+
+def send_logged(ready: Ready, claim: sendlog.Claimed) -> SendResult:
+    """The rest of ``submit`` once the ready order's intent is committed (``claim``): the
+    caller's allowance and the credit known asked, the one gateway call (the order's
+    ``beside`` run beside it), the outcome written (with the order's ``then``)."""
+    order, request, actor = ready.order, ready.request, ready.order.actor
+    copying = sendlog.RowCopy(claim, order.beside)  # a job batch's rows, copied while it is called
     if order.admit is not None and not order.admit(claim.send_id):
         copying.finish()
         sendlog.record_outcome(
@@ -325,7 +391,7 @@ def _submit(order: SendOrder, judged: compliance.Judged) -> SendResult:
             remaining=None,
             answer="", detail="over the allowance", duration_ms=0, release_key=True,
             user_id=None, sender=None, indexed=copying.indexed)
-        return SendResult(Status.OVER_LIMIT, request, send_id=claim.send_id)
+        return ready.told(SendResult(Status.OVER_LIMIT, request, send_id=claim.send_id))
     short = credit.shortfall(request.cost, claim.last_answer)
     if short is not None:
         log.info("send refused user=%s: cost=%d over the credit known (%d)", actor.name,
@@ -335,34 +401,43 @@ def _submit(order: SendOrder, judged: compliance.Judged) -> SendResult:
             claim.send_id, result=Result.NOT_SENT, code=Status.CREDIT_SHORT.value, cost=0,
             remaining=None, answer="", detail="over the credit known", duration_ms=0,
             release_key=True, user_id=None, sender=None, indexed=copying.indexed)
-        return SendResult(Status.CREDIT_SHORT, request, problems=(short,),
-                          send_id=claim.send_id, logged_at=claim.created_at)
+        return ready.told(SendResult(Status.CREDIT_SHORT, request, problems=(short,),
+                                     send_id=claim.send_id, logged_at=claim.created_at))
     try:
-        return _send_and_record(request, actor, claim, copying)
+        return ready.told(_send_and_record(request, actor, claim, copying, order.then))
     except BaseException as exc:
         setattr(exc, _GATEWAY_CALLED, True)  # a failure from here cannot say "nothing sent"
         raise
 
 
 def _send_and_record(request: SendRequest, actor: Actor, claim: sendlog.Claimed,
-                     copying: sendlog.RowCopy) -> SendResult:
-    """The call and the record of its outcome (a database that refuses it is survived)."""
+                     copying: sendlog.RowCopy,
+                     then: Callable[[Connection, SendResult], object] | None = None,
+                     ) -> SendResult:
+    """The call and the record of its outcome (a database that refuses it is survived);
+    ``then`` joins the outcome's transaction (``SendOrder.then``)."""
     started = time.monotonic()
     try:
         called = _call(request, actor)
     finally:
         copying.finish_quietly()
     result = replace(called, send_id=claim.send_id, logged_at=claim.created_at)
+    outcome: dict[str, Any] = {
+        "result": result.logged_as, "code": result.code, "cost": result.cost,
+        "remaining": result.remaining, "answer": result.outcome.raw if result.outcome else "",
+        "detail": result.detail, "duration_ms": round((time.monotonic() - started) * 1000),
+        "release_key": result.status in (Status.REFUSED, Status.NOT_SENT),
+        "user_id": actor.user_id,
+        "sender": request.sender_number if result.status.accepted
+        and actor.source == REMEMBERS_SENDER else None}
     try:
         copying.finish()
-        sendlog.record_outcome(
-            claim.send_id, result=result.logged_as, code=result.code, cost=result.cost,
-            remaining=result.remaining, answer=result.outcome.raw if result.outcome else "",
-            detail=result.detail, duration_ms=round((time.monotonic() - started) * 1000),
-            release_key=result.status in (Status.REFUSED, Status.NOT_SENT),
-            user_id=actor.user_id,
-            sender=request.sender_number if result.status.accepted
-            and actor.source == REMEMBERS_SENDER else None, indexed=copying.indexed)
+        if then is not None:
+            joined = _record_joined(claim.send_id, outcome, then, result)
+            if joined is not None:
+                sendlog.after_outcome(claim.send_id, indexed=copying.indexed)
+                return replace(result, joined=joined)
+        sendlog.record_outcome(claim.send_id, **outcome, indexed=copying.indexed)
     except SQLAlchemyError as exc:
         # The gateway has answered: say what it said rather than fail the request. The
         # row stays pending (then unknown) and keeps its key, so nothing is sent again,
@@ -372,6 +447,21 @@ def _send_and_record(request: SendRequest, actor: Actor, claim: sendlog.Claimed,
                   type(exc).__name__)
         return replace(result, outcome_logged=False)
     return result
+
+
+def _record_joined(send_id: int, outcome: dict[str, Any],
+                   then: Callable[[Connection, SendResult], object],
+                   result: SendResult) -> object:
+    """The outcome and ``then`` in one transaction; what ``then`` returned, or None when
+    the transaction failed (nothing of it was kept: the caller writes the outcome alone)."""
+    try:
+        with db.engine.begin() as connection:
+            sendlog.write_outcome(connection, send_id, **outcome)
+            return then(connection, result)
+    except SQLAlchemyError as exc:
+        log.warning("send %s: its outcome and what follows it could not be written together "
+                    "(%s); the outcome goes alone", send_id, type(exc).__name__)
+        return None
 
 
 def _taken(request: SendRequest, taken: sendlog.Taken) -> SendResult:
