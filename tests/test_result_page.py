@@ -18,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from simulator import DEMO_SECURE_KEY, DEMO_SENDERS
+from smsform import messages
 from smsform.services import optouts
 from smsform.services.audit import CLI_ACTOR
 from smsform.services.sending import SendResult
@@ -115,6 +116,11 @@ def compared(monkeypatch) -> list[tuple[str, str, SendResult]]:
     real = result_page.render
 
     def both_ways(result: SendResult, *args: Any) -> str:
+        # its words as the messages say them in this request (the view keeps them)
+        said = (messages.next_step_text(result, result.request.recipient_count)
+                if result.status.accepted else messages.send_result_text(result))
+        assert args[1:3] == (said, messages.result_code_text(result.status.value,
+                                                             result.code))
         kept = real(result, *args)
         with monkeypatch.context() as patched:
             patched.setattr(PageCache, "render",

@@ -21,23 +21,77 @@ ways and compares the bytes.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from flask import current_app, render_template, request, session, url_for
+from flask import Flask, current_app, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from smsform import i18n
+from smsform import i18n, messages
 from smsform.services import form_input, gateway
 from smsform.services.sending import SendResult
 from smsform.views.page_cache import PageCache, csrf_token_as
 
-#: The app's kept result pages (``init_app``).
+#: The app's kept result pages, and its kept words of them (``keep``).
 RESULT_PAGES = "smsform.result_pages"
+RESULT_WORDS = "smsform.result_words"
 TEMPLATE = "send/result.html"
+#: Sentences kept per app before the store starts again.
+WORDS_KEPT = 1024
+#: A send number no log reaches: the log link's URL is built once around it.
+_SEND_ID_MARK = 7_391_046_285_193
+_UNBUILT = ("", "")
+
+
+def keep(app: Flask) -> None:
+    """Give ``app`` its store of result pages and of their words."""
+    app.extensions[RESULT_PAGES] = PageCache()
+    app.extensions[RESULT_WORDS] = {}
+
+
+def _words(key: Hashable, make: Callable[[], str]) -> str:
+    """The sentence ``make()`` says, kept under ``key`` (which holds the language and all
+    else it depends on: the catalogs do not change while the app runs)."""
+    kept: dict[Hashable, str] = current_app.extensions[RESULT_WORDS]
+    text = kept.get(key)
+    if text is None:
+        if len(kept) >= WORDS_KEPT:
+            kept.clear()
+        text = kept[key] = make()
+    return text
+
+
+def next_step_text(result: SendResult) -> str:
+    """``messages.next_step_text`` of an accepted send, made once per language, ending and
+    number of recipients (its number format and plural form cost more than the page)."""
+    count = result.request.recipient_count
+    return _words(("next", str(get_locale()), result.status, count),
+                  lambda: messages.next_step_text(result, count))
+
+
+def code_text(result: str, code: str | None) -> str:
+    """``messages.result_code_text``, made once per language, ending and code."""
+    return _words(("code", str(get_locale()), result, code),
+                  lambda: messages.result_code_text(result, code))
+
+
+def _log_url(send_id: int) -> str:
+    """``url_for("sends.show", send_id=send_id)``, built once per script root around a
+    number no send has."""
+    kept: dict[Hashable, tuple[str, str] | None] = current_app.extensions[RESULT_WORDS]
+    key = ("log_url", request.script_root)
+    around = kept.get(key, _UNBUILT)
+    if around is _UNBUILT:
+        before, mark, after = url_for("sends.show", send_id=_SEND_ID_MARK).partition(
+            str(_SEND_ID_MARK))
+        around = kept[key] = ((before, after) if mark and str(_SEND_ID_MARK) not in after
+                              else None)
+    if around is None:
+        return url_for("sends.show", send_id=send_id)
+    return f"{around[0]}{send_id}{around[1]}"
 
 
 @dataclass(frozen=True)
@@ -85,7 +139,7 @@ def shown(result: SendResult, draft: form_input.Draft | None, text: str, code_te
         cost="" if cost is None else f"{cost:,}",
         remaining="" if remaining is None else f"{remaining:,}",
         reserve_at=sent.reserve_at.strftime("%Y-%m-%d %H:%M") if sent.reserve_at else "",
-        log_url=url_for("sends.show", send_id=result.send_id) if result.send_id else "",
+        log_url=_log_url(result.send_id) if result.send_id else "",
         return_url=return_url or "",
         name_first=f"{name_first:,}" if name_first else "",
         added_numbers=f"{added:,}" if added else "")

@@ -109,7 +109,7 @@ _FORM = "send/smsform.html"
 @bp.record_once
 def _keep_form_pages(state) -> None:
     state.app.extensions[FORM_PAGES] = PageCache()
-    state.app.extensions[result_page.RESULT_PAGES] = PageCache()
+    result_page.keep(state.app)
 
 
 def _render_form(form: SendForm, status: int = 200, draft: form_input.Draft | None = None,
@@ -210,8 +210,9 @@ def smssend():
     draft = form_input.build_request(posted)
     key = (SendKey.form_token(posted.get("send_token"))
            or SendKey.header(request.headers.get("Idempotency-Key")))
+    as_json = wants_json()
     actor = sending.Actor(current_user.id, current_user.username,
-                          "json" if wants_json() else "form", request.remote_addr)
+                          "json" if as_json else "form", request.remote_addr)
     groups = contacts.read_ids(request.form.getlist("groups"))
     chosen = contacts.read_ids(request.form.getlist("contacts"))
     problems = tuple(p for p in draft.problems if not (groups or chosen)
@@ -220,7 +221,7 @@ def smssend():
                                                  input_problems=problems, groups=groups,
                                                  contacts=chosen,
                                                  advertising=draft.advertising)))
-    return _answer(draft, result)
+    return _answer(draft, result, as_json)
 
 
 @cache
@@ -238,53 +239,70 @@ def _sms_type_valid(value: str | None) -> bool:
     return not value or not value.strip() or _SMS_TYPE.match(value) is not None
 
 
-def _answer(draft: form_input.Draft, result: SendResult):
+def _answer(draft: form_input.Draft, result: SendResult, as_json: bool):
     """The one place a send's result becomes an HTTP answer (its facts from the request as
-    sent: an advertisement's text is built by the send service)."""
+    sent: an advertisement's text is built by the send service); ``as_json``: the caller
+    prefers JSON."""
     status = HTTP_STATUS[result.status]
     if result.status is Status.NOT_SENT and isinstance(result.error, InvalidRequest):
         status = 400  # our client refused it: the request, not the gateway, is at fault
     if result.status is Status.INVALID:
         return _invalid(SendForm(), draft, result.problems)
     if result.status in _KEY_ENDINGS and not (result.status is Status.TOKEN_INVALID
-                                              and not wants_json()):
+                                              and not as_json):
         return _not_sent_again(result, status)
-    text = (messages.not_sent_again_text(result) if result.status is Status.TOKEN_INVALID
-            else messages.send_result_text(result))
-    if wants_json() and result.status is Status.CREDIT_SHORT:
-        _credit_short(result, draft, text, status)
-    if wants_json():
-        facts = {"remaining": result.remaining, "outcome_unknown": result.status is
-                 Status.UNKNOWN, "cost": result.cost, "forecast": result.request.cost,
-                 "kind": result.request.kind,
-                 "recipients": result.request.recipient_count, "send_id": result.send_id,
-                 "logged": result.outcome_logged,
-                 **_optout_facts(result)}
-        if not result.status.accepted:
-            raise ApiError(status, result.code or result.status.value, text, extra=facts)
-        return {"result": result.status.value, "code": result.code, "message": text,
-                **facts}, status
-    if _reopens(result):
-        return _reopen(SendForm(), draft, result, text, status)
+
+    def words() -> str:
+        """What became of the send, in a sentence (an accepted send's page says what comes
+        next instead: only JSON, a frame and a flash need it)."""
+        return (messages.not_sent_again_text(result) if result.status is Status.TOKEN_INVALID
+                else messages.send_result_text(result))
+
+    if as_json:
+        return _json_answer(draft, result, words(), status)
+    # Under the heading, what comes next for an accepted send, not the heading again.
+    if result.status.accepted:
+        page_text = result_page.next_step_text(result)
+    else:
+        page_text = words()
+        if _reopens(result):
+            return _reopen(SendForm(), draft, result, page_text, status)
     asked_return = request.form.get("returnurl")
     return_url = safe_return_url(asked_return)
     # Straight on only when all went well: a send the log could not keep shows its warning.
     go_on = (result.status.accepted and request.form.get("nointeractive") == "1"
              and result.outcome_logged)
-    if go_on and not embed.requested():
+    embedded = embed.requested()
+    if go_on and not embedded:
         # The sample's "no dialog on success": go straight on (in a frame, embed.js does,
         # after telling the parent).
         if return_url:
             return redirect(return_url, 303)
-        flash(text, "success")
+        flash(words(), "success")
         return redirect(url_for("send.smsform"), 303)
-    # Under the heading, what comes next for an accepted send, not the heading again.
-    page_text = (messages.next_step_text(result, result.request.recipient_count)
-                 if result.status.accepted else text)
+    framed = (embed.result_context(result, result.request, page_text if not
+                                   result.status.accepted else words(), return_url, go_on)
+              if embedded else {})
     return result_page.render(
-        result, draft, page_text, messages.result_code_text(result.status.value, result.code),
-        return_url, bool(asked_return) and not return_url,
-        embed.result_context(result, result.request, text, return_url, go_on)), status
+        result, draft, page_text, result_page.code_text(result.status.value, result.code),
+        return_url, bool(asked_return) and not return_url, framed), status
+
+
+def _json_answer(draft: form_input.Draft, result: SendResult, text: str, status: int):
+    """A send's result for a caller that prefers JSON: its facts, an error body when it
+    was not accepted."""
+    if result.status is Status.CREDIT_SHORT:
+        _credit_short(result, draft, text, status)
+    facts = {"remaining": result.remaining, "outcome_unknown": result.status is
+             Status.UNKNOWN, "cost": result.cost, "forecast": result.request.cost,
+             "kind": result.request.kind,
+             "recipients": result.request.recipient_count, "send_id": result.send_id,
+             "logged": result.outcome_logged,
+             **_optout_facts(result)}
+    if not result.status.accepted:
+        raise ApiError(status, result.code or result.status.value, text, extra=facts)
+    return {"result": result.status.value, "code": result.code, "message": text,
+            **facts}, status
 
 
 def _optout_facts(result: SendResult) -> dict[str, Any]:
