@@ -151,7 +151,8 @@ class Settings:
             "SQLALCHEMY_DATABASE_URI": self.database_url,
             # A database error never carries a statement's values (texts, numbers) into
             # its message, so no log line or traceback can show them.
-            "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
+            "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True,
+                                          **sqlite_pool_options(self.database_url)},
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": self.session_cookie_samesite,
             "SESSION_COOKIE_SECURE": self.session_cookie_secure,
@@ -440,6 +441,21 @@ def _frame_ancestors(env: Mapping[str, str]) -> tuple[str, ...]:
                                 f"compressed as [::1]), not {item!r}")
         origins.append(found)
     return tuple(dict.fromkeys(origins))
+
+
+def sqlite_pool_options(database_url: str) -> dict[str, Any]:
+    """The pool of a SQLite file's engine hands back the connection returned last (LIFO).
+
+    SQLite keeps a page cache per connection and drops it once another connection has
+    written; taken in turn (the pool's default), every checkout got a connection whose cache
+    was stale, and a send read ~38 pages from the file again (pread calls), where the one
+    used last has them all. An in-memory database has one static connection: nothing to
+    choose."""
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix):
+        return {}
+    name = database_url[len(prefix):].split("?", 1)[0]
+    return {"pool_use_lifo": True} if name and name != ":memory:" else {}
 
 
 def prepare_sqlite_file(database_url: str, instance_path: Path) -> None:

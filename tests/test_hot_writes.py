@@ -150,3 +150,24 @@ def test_a_statement_for_core_is_compiled_once(app, monkeypatch):
         for _ in range(3):
             assert write.execute(connection, values)
     assert len(compiled) == 1
+
+
+def test_a_sqlite_files_pool_hands_back_the_connection_returned_last(tmp_path, backend):
+    """SQLite drops a connection's page cache once another has written: taken in turn, each
+    checkout would read the pages again from the file; the one returned last has them."""
+    from tests.support import build_app
+
+    app = build_app(backend, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'pool.db'}")
+    with app.app_context():
+        engine = db.engine
+        with engine.connect() as first, engine.connect() as second:
+            kept = first.connection.dbapi_connection  # returned last: after ``second``
+            assert second.connection.dbapi_connection is not kept
+        for _ in range(3):
+            with engine.begin() as connection:
+                assert connection.connection.dbapi_connection is kept
+                connection.execute(text("SELECT 1"))
+    memory = build_app(backend, SQLALCHEMY_DATABASE_URI="sqlite://")
+    with memory.app_context():  # one static connection: nothing to choose, nothing refused
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT 1")).scalar() == 1
