@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
+from operator import attrgetter
 from xml.etree.ElementTree import (  # noqa: S405 - hardened below (_NoDocumentType)
     Element,
     ParseError,
@@ -203,12 +204,6 @@ def _local(tag: str) -> str:
     return name
 
 
-def _child_text(element: Element) -> dict[str, str]:
-    names = _LOCAL_NAMES
-    return {names.get(child.tag) or _local(child.tag): (child.text or "").strip()
-            for child in element}
-
-
 def _result_code(root: Element) -> str:
     """The shallowest ``code`` / ``result_code``, so a row's own ``code`` never wins."""
     level = [root]
@@ -232,11 +227,93 @@ class _NoDocumentType(TreeBuilder):
         raise ValueError(f"a document type declaration ({name}) is refused")
 
 
+def _plain_prolog(body: bytes | str) -> bool:
+    """True when the document, in an ASCII-compatible encoding, has nothing before its first
+    element but an XML declaration, comments, processing instructions and white space: no
+    document type declaration (the only place an entity can be declared) can follow the
+    first element, so the C parser's own tree builder may read it. Expat reads any other
+    encoding's ASCII characters as themselves (an encoding it does not know must keep
+    them), so a declaration cannot hide from this look in a document it reads as 8-bit."""
+    if isinstance(body, str):
+        text, start = body, 1 if body.startswith("\ufeff") else 0
+    else:
+        if b"\x00" in body[:4] or body[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return False  # UTF-16 or UTF-32: left to the builder that refuses a declaration
+        text, start = body.decode("latin-1"), 3 if body.startswith(b"\xef\xbb\xbf") else 0
+    at, end = start, len(text)
+    while True:
+        while at < end and text[at] in " \t\r\n":
+            at += 1
+        if text.startswith("<?", at):
+            close = text.find("?>", at + 2)
+        elif text.startswith("<!--", at):
+            close = text.find("-->", at + 4)
+        else:
+            return not text.startswith("<!", at)  # a declaration, or the first element
+        if close < 0:
+            return False
+        at = close + (2 if text[at + 1] == "?" else 3)
+
+
 def _xml(body: bytes | str) -> Element:
-    """The document's root, parsed by the C parser with ``_NoDocumentType``."""
-    parser = XMLParser(target=_NoDocumentType())  # noqa: S314 - no DTD gets through
+    """The document's root, parsed by the C parser: with its own tree builder when the
+    prolog is plain (``_plain_prolog``), else with ``_NoDocumentType``."""
+    if _plain_prolog(body):
+        parser = XMLParser()  # noqa: S314 - no document type declaration: see _plain_prolog
+    else:
+        parser = XMLParser(target=_NoDocumentType())  # noqa: S314 - no DTD gets through
     parser.feed(body)
     return parser.close()
+
+
+#: A row made without ``ResultRow.__init__``'s eight frozen-field assignments (a page has
+#: 50 rows, the delivery sync reads 2,000 pages a run).
+_new_row = object.__new__
+_tag, _text = attrgetter("tag"), attrgetter("text")
+#: What a layout of children says: where each of ``_ROW_FIELDS`` is among them (one past
+#: the last: not there), and the others' names and places; None when it is no row.
+_Layout = tuple[tuple[int, ...], tuple[tuple[str, int], ...]] | None
+#: The layouts seen (a page's rows share one or two), by their children's tags.
+_LAYOUTS: dict[tuple[str, ...], _Layout] = {}
+
+
+def _layout(tags: tuple[str, ...]) -> _Layout:
+    """Where an element with children ``tags`` keeps each field, as a dict of its children
+    by local name would (the last of a name wins); None unless it has two row fields."""
+    found = {_LOCAL_NAMES.get(tag) or _local(tag): i for i, tag in enumerate(tags)}
+    if len(_ROW_NAMES.intersection(found)) < 2:
+        return None
+    fields = tuple(found.get(name, len(tags)) for name in _ROW_FIELDS)
+    return fields, tuple((name, i) for name, i in found.items() if name not in _ROW_NAMES)
+
+
+def _rows(root: Element) -> list[ResultRow]:
+    """Every element at any depth with two row fields among its children, as a row; its
+    other children's texts in ``extra``."""
+    rows: list[ResultRow] = []
+    append, layouts = rows.append, _LAYOUTS
+    for element in root.iter():
+        if len(element) < 2:  # a row has two of the fields at least: no leaf is one
+            continue
+        tags = tuple(map(_tag, element))
+        layout = layouts.get(tags, False)
+        if layout is False:
+            layout = _layout(tags)
+            if len(layouts) < 256:  # an answer of endless layouts fills no memory
+                layouts[tags] = layout
+        if layout is None:
+            continue
+        texts = [text.strip() if text else "" for text in map(_text, element)]
+        texts.append("")  # what a field that is not there reads
+        (send_type, send_phone, receive_phone, msg, sent_at, status, refund), others = layout
+        row = _new_row(ResultRow)
+        row.__dict__.update(
+            send_type=texts[send_type], send_phone=texts[send_phone],
+            receive_phone=texts[receive_phone], msg=texts[msg], sent_at_raw=texts[sent_at],
+            status=texts[status], refund_date=texts[refund],
+            extra={name: texts[i] for name, i in others})
+        append(row)
+    return rows
 
 
 def parse_results(body: bytes | str) -> ResultPage:
@@ -253,20 +330,7 @@ def parse_results(body: bytes | str) -> ResultPage:
     if code != "0000":
         raise GatewayRefused(code, info.text("en"))
     total_el = next((e for e in root.iter() if _local(e.tag) == "totalCnt"), None)
-    rows = []
-    for element in root.iter():
-        if len(element) < 2:  # a row has two of the fields at least: no leaf is one
-            continue
-        values = _child_text(element)
-        if len(_ROW_NAMES.intersection(values)) < 2:
-            continue
-        get = values.get
-        rows.append(ResultRow(
-            get("sendType", ""), get("sendPhone", ""), get("receivePhone", ""),
-            get("msg", ""), get("sendDateTime", ""), get("sendStatus", ""),
-            get("refundDate", ""),
-            {k: v for k, v in values.items() if k not in _ROW_NAMES},
-        ))
+    rows = _rows(root)
     return ResultPage(code, _total(total_el, len(rows)), rows, info)
 
 

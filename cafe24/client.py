@@ -79,22 +79,39 @@ _BACKOFF = 0.1
 _UNSAFE_URL = re.compile(r"[\x00-\x20\x7f]")
 # Shorter pieces of the key's Base64 would match ordinary text.
 _MIN_FORM_CHARS = 6
+# What quoting and escaping never change.
+_ANCHOR = re.compile(r"[A-Za-z0-9]+")
 
 _T = TypeVar("_T")
 
 
-def _hidden_forms(secret: str, charset: str) -> re.Pattern[str]:
+def _hidden_forms(secret: str, charset: str) -> tuple[re.Pattern[str], tuple[str, ...] | None]:
     """A pattern for every form of ``secret`` that a body echoing a request can hold: as it
     is, its Base64 (both alphabets, also inside a longer Base64 text), each of those
-    URL-quoted (any hex case), JSON-escaped or HTML-escaped."""
+    URL-quoted (any hex case), JSON-escaped or HTML-escaped; and the anchors: a text that
+    holds none of them holds no form (None when some form has no anchor)."""
     forms: set[str] = set()
+    anchors: set[str] | None = set()
     for form in encoded_forms(secret, (charset, "utf-8")):
-        forms |= {form, quote(form, safe=""), quote_plus(form), form.replace("/", "\\/"),
-                  html.escape(form)}
+        variants = {form, quote(form, safe=""), quote_plus(form), form.replace("/", "\\/"),
+                    html.escape(form)}
+        if len(form) >= _MIN_FORM_CHARS or form == secret:
+            forms |= variants
+            # Quoting and escaping leave ASCII letters and digits as they are: each variant
+            # holds the form's longest run of them.
+            run = max(_ANCHOR.findall(form), key=len, default="")
+            if anchors is not None and run:
+                anchors.add(run)
+            else:
+                anchors = None
+        else:
+            forms |= {v for v in variants if len(v) >= _MIN_FORM_CHARS}
     parts = [re.sub(r"%([0-9A-Fa-f]{2})", r"%(?i:\1)", re.escape(form))
              for form in sorted(forms, key=len, reverse=True)
              if len(form) >= _MIN_FORM_CHARS or form == secret]
-    return re.compile("|".join(parts))
+    if anchors is not None:  # a run that holds another is implied by it
+        anchors = {a for a in anchors if not any(b != a and b in a for b in anchors)}
+    return re.compile("|".join(parts)), None if anchors is None else tuple(sorted(anchors))
 
 
 def excerpt(text: str) -> str:
@@ -302,6 +319,95 @@ def _dropped(sock: socket.socket) -> bool:
     return bool(poller.poll(0))
 
 
+#: The most header lines of an answer, and the longest line (http.client's limits).
+_MAX_HEADERS = 100
+_MAX_LINE = 65536
+
+
+class _HeaderFields(dict[str, str]):
+    """An answer's header fields by lower-case name, the first of each name (as
+    ``email.message.Message.get`` reads them): all ``http.client.HTTPResponse`` asks of
+    its headers while it reads the body (a list page's answer is parsed 2,000 times a
+    sync; ``email``'s parser was most of the client's CPU a call)."""
+
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        return super().get(name.lower(), default)
+
+    @classmethod
+    def read(cls, fp: Any) -> _HeaderFields:
+        """The header block from ``fp`` up to its blank line; continuation lines join the
+        field before them, a line that is no field is skipped.
+
+        :raises http.client.LineTooLong: a line over 64 KiB.
+        :raises http.client.HTTPException: more than 100 lines.
+        """
+        fields = cls()
+        last: str | None = None
+        for _ in range(_MAX_HEADERS + 1):
+            line = fp.readline(_MAX_LINE + 1)
+            if len(line) > _MAX_LINE:
+                raise http.client.LineTooLong("header line")
+            if line in (b"\r\n", b"\n", b""):
+                return fields
+            text = line.decode("iso-8859-1")
+            if text[0] in " \t" and last is not None:  # folded onto the field before
+                fields[last] = f"{fields[last]} {text.strip()}".strip()
+                continue
+            name, colon, value = text.partition(":")
+            if not colon:
+                continue
+            last = name.strip().lower()
+            if last in fields:
+                last = None  # the first of a name is the one read
+                continue
+            fields[last] = value.strip()
+        raise http.client.HTTPException(f"got more than {_MAX_HEADERS} headers")
+
+
+class _Answer(http.client.HTTPResponse):
+    """``http.client``'s reader of an answer (status line, lengths, chunks, when the
+    connection closes: all its own), with the header block read by ``_HeaderFields``."""
+
+    def begin(self) -> None:
+        """``http.client.HTTPResponse.begin`` of Python 3.11, but for the header parser."""
+        if self.headers is not None:
+            return
+        while True:  # until an answer that is not "100 Continue"
+            version, status, reason = self._read_status()  # type: ignore[attr-defined]
+            if status != http.client.CONTINUE:
+                break
+            _HeaderFields.read(self.fp)
+        self.code = self.status = status
+        self.reason = reason.strip()
+        if version in ("HTTP/1.0", "HTTP/0.9"):
+            self.version = 10
+        elif version.startswith("HTTP/1."):
+            self.version = 11
+        else:
+            raise http.client.UnknownProtocol(version)
+        self.headers = self.msg = _HeaderFields.read(self.fp)  # type: ignore[assignment]
+        encoding = self.headers.get("transfer-encoding")
+        self.chunked = bool(encoding and encoding.lower() == "chunked")
+        self.chunk_left = None
+        self.will_close = self._check_close()  # type: ignore[attr-defined]
+        self.length = self._length(status)
+        if not self.will_close and not self.chunked and self.length is None:
+            self.will_close = True
+
+    def _length(self, status: int) -> int | None:
+        """The body's announced length (None: chunked, or until the connection closes)."""
+        if status in (http.client.NO_CONTENT, http.client.NOT_MODIFIED) or 100 <= status < 200:
+            return 0
+        length = self.headers.get("content-length")
+        if not length or self.chunked:
+            return None
+        try:
+            value = int(length)
+        except ValueError:
+            return None
+        return value if value >= 0 else None
+
+
 @functools.lru_cache(maxsize=8)
 def _tls_context(ca_file: str | None) -> ssl.SSLContext:
     """Certificates and host names checked, against ``ca_file`` or the bundle requests
@@ -401,7 +507,7 @@ class Cafe24Client:
             raise ConfigurationError(str(exc)) from exc
         self.user_id = user_id
         self._secure_key = secure_key
-        self._key_forms = _hidden_forms(secure_key, self.charset)
+        self._key_forms, self._key_anchors = _hidden_forms(secure_key, self.charset)
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self._connect_retries = max(0, connect_retries)
@@ -462,7 +568,11 @@ class Cafe24Client:
     # -- the one request path -------------------------------------------------
 
     def redact(self, text: str) -> str:
-        """``text`` with every form of the secure key replaced by ``REDACTED``."""
+        """``text`` with every form of the secure key replaced by ``REDACTED`` (a text
+        without any of the forms' anchors is not searched: a results page is 30 kB)."""
+        anchors = self._key_anchors
+        if anchors is not None and not any(anchor in text for anchor in anchors):
+            return text
         return self._key_forms.sub(REDACTED, text)
 
     def _read(self, body: bytes) -> str:
@@ -571,7 +681,7 @@ class Cafe24Client:
         try:
             sock.sendall(request)
             deadline.start(sock)
-            answer = http.client.HTTPResponse(sock, method="POST")
+            answer = _Answer(sock, method="POST")
             answer.begin()
             status = answer.status
             content = self._body(answer, deadline)

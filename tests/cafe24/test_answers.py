@@ -246,6 +246,41 @@ def test_unreadable_or_hostile_results_are_refused(document):
         parse_results(document)
 
 
+@pytest.mark.parametrize("prolog", [
+    "<!-- the gateway -->\n", "<?php echo 1 ?>", "\n  \t", "<!-- <result> -->",
+    "<!-- a --><?x y?><!-- b -->"], ids=["comment", "instruction", "white-space",
+                                       "element-in-a-comment", "several"])
+@pytest.mark.parametrize("encoded", [str, str.encode, lambda text: b"\xef\xbb\xbf" + text.encode()],
+                         ids=["text", "utf-8", "utf-8-bom"])
+def test_a_document_type_after_anything_the_prolog_may_hold_is_refused(prolog, encoded):
+    """The C parser's own tree builder reads a document only when nothing before its first
+    element is a declaration; after a comment or an instruction one still is."""
+    document = f'<?xml version="1.0"?>{prolog}' + DOCUMENT_TYPE.split("?>", 1)[1]
+    with pytest.raises(UnreadableResponse):
+        parse_results(encoded(document))
+
+
+def test_a_declarations_text_inside_a_record_is_only_text():
+    page = parse_results('<?xml version="1.0"?><!-- x --><result><code>0000</code>'
+                         "<record><sendType>I</sendType><msg><![CDATA[<!DOCTYPE x>]]></msg>"
+                         "</record></result>")
+    assert page.rows[0].msg == "<!DOCTYPE x>"
+
+
+def test_rows_of_two_layouts_and_a_repeated_field_are_read_as_their_children_say():
+    page = parse_results(
+        "<result><code>0000</code>"
+        f"<record>{RECORD}</record>"
+        "<record><msg>첫째</msg><receivePhone>010-3333-4444</receivePhone><msg> 둘째 </msg>"
+        "<subject>제목</subject></record>"
+        f"<record>{RECORD}<resultCode>3208</resultCode></record></result>")
+    first, second, third = page.rows
+    assert first.as_dict() == third.as_dict() and first.extra == {}
+    assert (second.msg, second.receive_phone, second.send_type, second.extra) == (
+        "둘째", "010-3333-4444", "", {"subject": "제목"})
+    assert third.extra == {"resultCode": "3208"}
+
+
 @pytest.mark.parametrize(("body", "status", "remaining"), [
     ("\ufeffsuccess,10", SendStatus.SUCCESS, 10),
     ("\ufeff -102,", SendStatus.REFUSED, None),

@@ -263,3 +263,54 @@ def test_an_ipv6_loopback_gateway_is_reached():
         server.stopping.set()
         server.shutdown()
         server.server_close()
+
+
+# -- the header block, read by the client itself ------------------------------------------
+
+
+def answered(*lines: str, body: bytes = ANSWER):
+    """A script answering every request with the status line and header ``lines``."""
+    def script(request: bytes) -> Iterator[bytes | float]:
+        yield ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+    return script
+
+
+@pytest.mark.parametrize(("script", "kept"), [
+    (answered("HTTP/1.1 100 Continue", "X-A: 1", "", "HTTP/1.1 200 OK",
+              f"Content-Length: {len(ANSWER)}"), True),
+    (answered("HTTP/1.1 200 OK", "X-Folded: a", " b", f"content-LENGTH:  {len(ANSWER)} "),
+     True),
+    (answered("HTTP/1.1 200 OK", f"Content-Length: {len(ANSWER)}",
+              f"Content-Length: {len(ANSWER) + 5}"), True),
+    (answered("HTTP/1.1 200 OK", "no field here", f"Content-Length: {len(ANSWER)}"), True),
+    (answered("HTTP/1.0 200 OK", "Connection: Keep-Alive",
+              f"Content-Length: {len(ANSWER)}"), True),
+    (answered("HTTP/1.1 200 OK", "Connection: Close", f"Content-Length: {len(ANSWER)}"), False),
+], ids=["100-continue", "folded-and-any-case", "first-length-counts", "line-without-colon",
+        "http10-keep-alive", "close-any-case"])
+def test_header_blocks_are_read_as_http_client_reads_them(gateway, client_of, script, kept):
+    server = gateway(script)
+    client = client_of(server)
+    first, second = client.send(sms()), client.send(sms())
+    assert (first.status, first.raw, second.status) == (
+        SendStatus.SUCCESS, "success,100,0", SendStatus.SUCCESS)
+    assert server.connections == (1 if kept else 2)
+
+
+@pytest.mark.parametrize("script", [
+    answered("HTTP/1.1 200 OK", *(f"X-{i}: {i}" for i in range(101))),
+    answered("HTTP/1.1 200 OK", "X-Long: " + "x" * 70000),
+    answered("HTTP/2 200 OK", f"Content-Length: {len(ANSWER)}"),
+    answered("HTTP/1.1 2000 OK", f"Content-Length: {len(ANSWER)}"),
+], ids=["101-headers", "long-line", "unknown-protocol", "status-out-of-range"])
+def test_a_header_block_that_cannot_be_read_is_a_dropped_connection(gateway, client_of,
+                                                                      script):
+    outcome = client_of(gateway(script)).send(sms())
+    assert outcome.status is SendStatus.UNKNOWN
+    assert type(outcome.error) is ConnectionDropped
+
+
+def test_an_answer_without_content_is_its_status(gateway, client_of):
+    server = gateway(answered("HTTP/1.1 204 No Content", body=b""))
+    outcome = client_of(server).send(sms())
+    assert type(outcome.error) is HTTPStatusError and outcome.error.status_code == 204
