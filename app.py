@@ -16,7 +16,7 @@ from smsform import database, errors, i18n, limiter, login, logs, security, work
 from smsform.cli import register as register_commands
 from smsform.extensions import csrf, db
 from smsform.permissions import Permission
-from smsform.services import gateway
+from smsform.services import gateway, hot_writes
 
 
 def _settings(app: Flask, test_config: dict[str, Any] | None) -> config.Settings:
@@ -71,6 +71,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     database.init_app(app)
+    # On SQLite a request's send-path blocks share one connection (services.hot_writes);
+    # first, so that every later hook's blocks share it too.
+    app.before_request(hot_writes.hold)
+    app.teardown_request(hot_writes.let_go)
     csrf.init_app(app)
     i18n.init_app(app, by_accept_language=login.BEARER_BLUEPRINTS)  # the API's callers
     login.init_app(app)

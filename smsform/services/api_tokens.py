@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from smsform.extensions import db
 from smsform.models import ApiToken, User, in_korea, utcnow
 from smsform.permissions import Permission
-from smsform.services import audit
+from smsform.services import audit, hot_writes
 from smsform.services.accounts import SignedInUser
 from smsform.services.hot_writes import HotRead
 from smsform.services.refusals import Refusal
@@ -207,13 +207,13 @@ def authenticate(token: str, now: datetime | None = None) -> TokenUser | None:
     match = _SHAPE.fullmatch(token.strip())
     if match is None:
         return None
-    with db.engine.connect() as connection:
+    with hot_writes.connect(db.engine) as connection:
         row = _BY_PREFIX.first(connection, {"prefix": match[1]})
     if row is None or not hmac.compare_digest(row.token_hash, digest(match[0])):
         return None
     now = now or utcnow()
     if row.last_used_at is None or now - row.last_used_at >= USE_RESOLUTION:
-        with db.engine.begin() as connection:
+        with hot_writes.begin(db.engine) as connection:
             connection.execute(_NOTE_USE, {"token_id": row.id, "now": now})
     return TokenUser(row.user_id, row.username, row.role, row.session_version,
                      token_id=row.id, read_only=bool(row.read_only))

@@ -18,7 +18,7 @@ from cafe24.text import Problem
 from smsform import logs
 from smsform.extensions import db
 from smsform.models import utcnow
-from smsform.services import gateway, sendlog
+from smsform.services import gateway, hot_writes, sendlog
 
 log = logs.get("credit")
 #: The problem code of a send refused for lack of credit (params: needed, credit, shortfall).
@@ -28,7 +28,7 @@ CREDIT_SHORT = "credit_short"
 def last_known() -> tuple[datetime, int] | None:
     """The newest credit anyone was told, and when (UTC, naive): by a look-up or a send of
     this process, or in a send's answer in the log (which every process writes)."""
-    with db.engine.connect() as connection:
+    with hot_writes.connect(db.engine) as connection:
         return newest(sendlog.newest_answer(connection))
 
 

@@ -420,7 +420,7 @@ def opted_out(phones: Sequence[str]) -> frozenset[str]:
         return frozenset()
     numbers = list(wanted)
     found: list[str] = []
-    with db.engine.connect() as connection:
+    with hot_writes.connect(db.engine) as connection:
         for start in range(0, len(numbers), _LOOKUP_CHUNK):
             found.extend(_lookup(connection, numbers[start:start + _LOOKUP_CHUNK]))
     return frozenset(phone for number in found for phone in wanted[number])

@@ -28,7 +28,7 @@ from cafe24.phone import normalize_phone
 from cafe24.schedule import KST
 from smsform.extensions import db
 from smsform.models import RelaySite, Send, korea_day_start, utcnow
-from smsform.services import audit
+from smsform.services import audit, hot_writes
 from smsform.services.audit import AuditActor
 from smsform.services.hot_writes import HotRead
 from smsform.services.refusals import Refusal
@@ -245,7 +245,7 @@ _BY_USER_ID = HotRead(select(_sites).where(_sites.c.user_id == bindparam("user_i
 
 def find_by_user_id(user_id: str) -> Site | None:
     """The site a request's id names, active or not (None when there is none)."""
-    with db.engine.connect() as connection:
+    with hot_writes.connect(db.engine) as connection:
         row = _BY_USER_ID.first(connection, {"user_id": user_id[:32]})
     return Site.of(row) if row is not None else None
 
@@ -255,7 +255,7 @@ def note_use(site: Site) -> None:
     now = utcnow()
     if site.last_used_at is not None and now - site.last_used_at < USE_RESOLUTION:
         return
-    with db.engine.begin() as connection:
+    with hot_writes.begin(db.engine) as connection:
         connection.execute(update(_sites).where(_sites.c.id == site.id)
                            .values(last_used_at=now))
 

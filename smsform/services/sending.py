@@ -31,7 +31,16 @@ from cafe24.text import Problem
 from smsform import logs
 from smsform.extensions import db
 from smsform.models import utcnow
-from smsform.services import compliance, contacts, credit, gateway, optouts, sendlog, tokens
+from smsform.services import (
+    compliance,
+    contacts,
+    credit,
+    gateway,
+    hot_writes,
+    optouts,
+    sendlog,
+    tokens,
+)
 from smsform.states import Result
 
 log = logs.get("send")
@@ -480,6 +489,7 @@ def _call(request: SendRequest, actor: Actor) -> SendResult:
     log.info("send intent user=%s source=%s kind=%s recipients=%d cost=%d test=%s "
              "reserved=%s", actor.name, actor.source, request.kind, request.recipient_count,
              request.cost, request.test, request.reserve_at is not None)
+    hot_writes.let_go_for_now()  # no connection held while the gateway answers
     try:
         outcome = gateway.client().send(request, validate=False)  # judged in submit
     except (ConnectFailed, InvalidRequest) as exc:

@@ -320,7 +320,7 @@ def record_intent(request: SendRequest, *, user_id: int | None, actor: str, sour
     the database: no work per recipient here."""
     for _attempt in range(3):  # a key released between our insert and our look-up
         try:
-            with db.engine.begin() as connection:
+            with hot_writes.begin(db.engine) as connection:
                 return write_intent(connection, request, user_id=user_id, actor=actor,
                                     source=source, address=address, send_key=send_key,
                                     digest=digest, advertising=advertising,
@@ -408,7 +408,7 @@ def record_outcome(send_id: int, *, result: str, code: str | None, cost: int | N
     knows); give its key back when nothing went out; remember the user's sender after an
     accepted send; then the search index's turn (``search_index.after_send``) unless it
     was ``indexed`` already (a job batch's, beside its call)."""
-    with db.engine.begin() as connection:
+    with hot_writes.begin(db.engine) as connection:
         write_outcome(connection, send_id, result=result, code=code, cost=cost,
                       remaining=remaining, answer=answer, detail=detail,
                       duration_ms=duration_ms, release_key=release_key, user_id=user_id,
