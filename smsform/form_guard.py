@@ -26,6 +26,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from smsform.errors import ApiError
 
 URLENCODED = "application/x-www-form-urlencoded"
+#: The bodies Werkzeug parses into a form (and so may smooth).
+_FORMS = (URLENCODED, "multipart/form-data")
 #: Bytes a list upload's post may carry besides the list itself (the form's other fields,
 #: the multipart boundaries), so a list at the limit is read and one over it is refused by
 #: the list reader's own words rather than by a bare 413.
@@ -136,6 +138,8 @@ def undecodable_part() -> str | None:
 def refuse_undecodable() -> None:
     """Answer 400 when the query string or a posted form holds bytes that are not UTF-8
     (not on views that read the raw body themselves: the relay reads Cafe24's wire)."""
+    if not request.query_string and request.mimetype not in _FORMS:
+        return  # nothing Werkzeug would smooth (a JSON body is read by its own parser)
     view = current_app.view_functions.get(request.endpoint or "")
     if getattr(view, "reads_raw_body", False):
         return

@@ -84,6 +84,22 @@ def test_a_send_answers_201_with_the_logged_send(app, client, backend, token):
     assert len(send_calls(backend)) == 1
 
 
+@pytest.mark.parametrize("script_root", ["/sms", "/sms app", "/문자".encode().decode("latin-1")])
+def test_a_sends_location_is_its_address_under_the_apps_script_root(app, client, token,
+                                                                    script_root):
+    from flask import url_for
+    from werkzeug.urls import iri_to_uri
+
+    response = client.post(MESSAGES, json=message(), headers=bearer(token),
+                           environ_overrides={"SCRIPT_NAME": script_root})
+    assert response.status_code == 201, response.get_json()
+    send_id = response.get_json()["id"]
+    with app.test_request_context(environ_overrides={"SCRIPT_NAME": script_root}):
+        # as Werkzeug writes a Location header (an IRI quoted)
+        expected = iri_to_uri(url_for("api.get_message", send_id=send_id))
+    assert response.headers["Location"] == expected
+
+
 def test_auto_switches_to_lms_past_90_bytes_and_lms_is_forced(client, token):
     long_text = "가" * 46  # 92 bytes in EUC-KR
     assert post(client, token, message(text=long_text)).get_json()["kind"] == "lms"

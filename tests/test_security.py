@@ -385,6 +385,16 @@ def test_bytes_that_are_not_utf8_are_refused(admin_client, backend, headers, enc
         assert response.get_json()["code"] == "invalid_encoding"
 
 
+@pytest.mark.parametrize("path", ["/smssend?x=%C3%28", "/api/v1/messages?x=%FF"])
+def test_a_query_that_is_not_utf8_is_refused_whatever_the_body(admin_client, backend, path):
+    """A JSON body (or none) skips the form's checks, never the query string's."""
+    response = admin_client.post(path, headers=JSON, json={
+        "from": "010-1234-5678", "to": ["01022223333"], "text": "hi"})
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "invalid_encoding"
+    assert send_calls(backend) == []
+
+
 def test_text_that_only_looks_like_an_escape_is_sent(admin_client, backend):
     response = admin_client.post("/smssend", data=valid_send(msg="100%C3( 할인"))
     assert response.status_code == 200

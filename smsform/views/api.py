@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache, wraps
 from typing import Any, Protocol, TypeVar
 
-from flask import Blueprint, Response, current_app, request, session, url_for
+from flask import Blueprint, Response, current_app, request, session
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -347,7 +347,9 @@ def logged_answer(row: MessageRow, *, replayed: bool = False,
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
     body = MessageSent.json_of(row)
     if row.result in Result.ACCEPTED:
-        headers["Location"] = url_for("api.get_message", send_id=row.id)
+        # get_message's address, written as url_for writes it (the script root, then
+        # the route): a send's answer is on every send's path
+        headers["Location"] = f"{request.script_root}{PREFIX}/messages/{row.id}"
         return json_answer(body, 201, **headers)
     raise ApiError(400 if refused_here else _FAILED[row.result], row.code or row.result,
                    messages.log_code_text(row.result, row.code, failure_detail(row.detail)),
