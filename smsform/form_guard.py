@@ -112,11 +112,13 @@ def _utf8(raw: bytes) -> bool:
 
 
 def _pairs_are_utf8(raw: bytes) -> bool:
-    """True when every name and value of ``a=b&c=d`` decodes as UTF-8 once unquoted."""
-    for pair in raw.replace(b";", b"&").split(b"&"):
-        if not _utf8(unquote_to_bytes(pair.replace(b"+", b" "))):
-            return False
-    return True
+    """True when every name and value of ``a=b&c=d`` decodes as UTF-8 once unquoted.
+
+    The whole is unquoted at once: the separators are ASCII, which no UTF-8 sequence holds
+    and no ``%XX`` escape spans, so the whole decodes exactly when every part does."""
+    if b"%" not in raw:
+        return _utf8(raw)
+    return _utf8(unquote_to_bytes(raw.replace(b"+", b" ")))
 
 
 def undecodable_part() -> str | None:
@@ -152,6 +154,8 @@ def refuse_undecodable() -> None:
 def refuse_repeated(names: Iterable[str]) -> None:
     """Answer 400 when any of ``names``, each one value in the form, came more than once."""
     form = request.form
+    if all(len(values) == 1 for values in dict.values(form)):  # a MultiDict's value lists
+        return
     repeated = sorted(name for name in names if len(form.getlist(name)) > 1)
     if repeated:
         message = _("Each of these fields may be sent only once: %(fields)s. Nothing was sent.",

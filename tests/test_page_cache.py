@@ -274,3 +274,39 @@ def test_the_form_config_is_made_once_per_language_and_advertising_settings(back
         assert form_config()["advertising"]["firstLine"].endswith("다른상사")
     with app.test_request_context("/smsform", base_url="http://localhost/sub"):
         assert form_config()["urls"]["senders"].startswith("/sub/")
+
+
+def test_the_csrf_token_is_flask_wtfs_signed_once_a_second(csrf_app, monkeypatch):
+    """``csrf_token()`` gives the bytes ``generate_csrf()`` gives in the same second, for
+    the same session; a new second or another session gets its own."""
+    import time
+
+    from flask import g, session
+    from flask_wtf.csrf import generate_csrf, validate_csrf
+
+    from smsform.views import page_cache
+
+    now = [1_900_000_000.25]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    monkeypatch.setattr(page_cache, "_SIGNED", {})
+
+    def fresh(make) -> str:
+        g.pop("csrf_token", None)
+        return make()
+
+    with csrf_app.test_request_context("/"):
+        session["csrf_token"] = "a" * 40
+        first = fresh(page_cache.csrf_token)
+        assert fresh(page_cache.csrf_token) == first == fresh(generate_csrf)
+        assert len(page_cache._SIGNED) == 1
+        validate_csrf(first)
+        now[0] += 1
+        later = fresh(page_cache.csrf_token)
+        assert later != first and later == fresh(generate_csrf)
+        session["csrf_token"] = "b" * 40
+        other = fresh(page_cache.csrf_token)
+        assert other not in (first, later) and other == fresh(generate_csrf)
+        validate_csrf(other)
+    with csrf_app.test_request_context("/"):
+        made = page_cache.csrf_token()  # no session token yet: Flask-WTF makes one
+        assert session["csrf_token"] and made == fresh(generate_csrf)

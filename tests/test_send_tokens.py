@@ -229,3 +229,35 @@ def test_other_spellings_of_one_token_send_once(app, sender, backend):
                for t in [token, *spellings]]
     assert answers == [200] + [409] * len(spellings)
     assert len(send_calls(backend)) == 1
+
+
+def test_a_token_issued_here_is_known_without_its_signature_checked_again(app, monkeypatch):
+    """The tokens this process issued are known by a look-up: the same key as the
+    signature's check gives, and never for another user, another secret, or near the end
+    of its life (then the signature is checked, as for any other token)."""
+    with app.app_context():
+        token = tokens.issue(7)
+        checked = []
+        real = tokens._serializer
+
+        def counted():
+            checked.append(1)
+            return real()
+
+        monkeypatch.setattr(tokens, "_serializer", counted)
+        assert tokens.form_key(token, 7) == token and checked == []
+        monkeypatch.setattr(tokens, "_ISSUED", {})  # another process: the signature's check
+        assert tokens.form_key(token, 7) == token and checked == [1]
+    with app.app_context():
+        mine = tokens.issue(7)
+        assert tokens.form_key(mine, 8) is None
+        app.config["SECRET_KEY"] = "another-secret"
+        assert tokens.form_key(mine, 7) is None
+    made_at = int(time.time() - tokens.LIFETIME.total_seconds() + 0.5)
+    with app.app_context(), monkeypatch.context() as patch:
+        patch.setattr(TimestampSigner, "get_timestamp", lambda self: made_at)
+        old = tokens.issue(7)  # signed a day less half a second ago
+    with app.app_context():
+        checked.clear()
+        tokens.form_key(old, 7)
+        assert checked == [1]

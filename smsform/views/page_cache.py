@@ -19,11 +19,13 @@ from __future__ import annotations
 import re
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -120,7 +122,7 @@ def page_header(context: Context) -> Markup:
            user.get_id() if signed_in else None, getattr(user, "username", None),
            getattr(user, "role", None), context.get("simulated"))
     template = current_app.jinja_env.get_template(HEADER_TEMPLATE)
-    holes = {"csrf": generate_csrf()} if signed_in else {}
+    holes = {"csrf": csrf_token()} if signed_in else {}
 
     def render(marks: Mapping[str, str]) -> str:
         with csrf_token_as(marks.get("csrf")):
@@ -128,6 +130,38 @@ def page_header(context: Context) -> Markup:
 
     page = current_app.extensions[HEADERS].render(key, render, holes)
     return Markup(page)  # noqa: S704 - the template's own (escaped) output
+
+
+#: Signed CSRF tokens by secret, session token and second (the last 1,024).
+_SIGNED: dict[tuple[Any, str, int], str] = {}
+_SIGNED_KEPT = 1024
+
+
+def csrf_token() -> str:
+    """This request's CSRF token: ``generate_csrf()``, whose bytes are the session's token
+    signed with the time in whole seconds, so one signing a second serves every request of
+    the session within it (a page's hole asks for it first; ``csrf_token()`` in a template
+    then finds it where Flask-WTF keeps it)."""
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    made = g.get(field)
+    if made is not None:
+        return made
+    raw = session.get(field)
+    if not isinstance(raw, str):
+        return generate_csrf()  # none yet: Flask-WTF makes the session's token
+    second = int(time.time())
+    key = (config.get("WTF_CSRF_SECRET_KEY", current_app.secret_key), raw, second)
+    token = _SIGNED.get(key)
+    if token is not None:
+        setattr(g, field, token)
+        return token
+    token = generate_csrf()
+    if int(time.time()) == second:  # signed within the second it is kept under
+        if len(_SIGNED) >= _SIGNED_KEPT:
+            _SIGNED.clear()
+        _SIGNED[key] = token
+    return token
 
 
 @contextmanager
@@ -140,7 +174,7 @@ def csrf_token_as(mark: str | None) -> Iterator[None]:
         yield
         return
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    own = generate_csrf()
+    own = csrf_token()
     setattr(g, field, mark)
     try:
         yield

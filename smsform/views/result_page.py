@@ -28,12 +28,11 @@ from typing import Any
 from flask import Flask, current_app, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 
 from smsform import i18n, messages
 from smsform.services import form_input, gateway
 from smsform.services.sending import SendResult
-from smsform.views.page_cache import PageCache, csrf_token_as
+from smsform.views.page_cache import PageCache, csrf_token, csrf_token_as
 
 #: The app's kept result pages, and its kept words of them (``keep``).
 RESULT_PAGES = "smsform.result_pages"
@@ -189,4 +188,4 @@ def render(result: SendResult, draft: form_input.Draft | None, text: str, code_t
                                    **context)
 
     pages: PageCache = current_app.extensions[RESULT_PAGES]
-    return pages.render(key, render_marked, {"csrf": generate_csrf(), **vars(values)})
+    return pages.render(key, render_marked, {"csrf": csrf_token(), **vars(values)})

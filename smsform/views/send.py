@@ -24,7 +24,6 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 
 from cafe24.errors import Cafe24Error, InvalidRequest
 from cafe24.phone import normalize_phone, split_sender
@@ -37,7 +36,7 @@ from smsform.services.sending import SendKey, SendOrder, SendResult, Status
 from smsform.views import embed, result_page
 from smsform.views import templates as saved_texts
 from smsform.views.form_config import form_config, form_config_key, known_credit
-from smsform.views.page_cache import PageCache, csrf_token_as
+from smsform.views.page_cache import PageCache, csrf_token, csrf_token_as
 from smsform.views.util import failure_detail, safe_return_url
 
 bp = Blueprint("send", __name__)
@@ -166,7 +165,7 @@ def _opened_form(send_token: str) -> str:
                                    **chooser)
 
     pages: PageCache = current_app.extensions[FORM_PAGES]
-    return pages.render(key, render, {"csrf": generate_csrf(), "send_token": send_token,
+    return pages.render(key, render, {"csrf": csrf_token(), "send_token": send_token,
                                       "known_credit": known_credit()})
 
 
