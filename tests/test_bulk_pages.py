@@ -491,3 +491,28 @@ def test_the_check_page_asks_the_credit_once_a_minute_at_most(app, sender, backe
     for _ in range(3):
         assert sender.get(f"/jobs/{job_id}/check").status_code == 200
     assert balance_calls() - before == 1  # the first view asks; the next two use its answer
+
+
+def test_the_progress_page_and_its_json_read_the_job_on_one_connection(app, sender, backend):
+    from sqlalchemy import event
+
+    from smsform.extensions import db
+
+    backend.accounts["demo"].credits = 5000
+    job_id = _job_id(_post(sender, _list_of(1500)))
+    sender.post(f"/jobs/{job_id}/start")
+    _run(app, job_id)
+    sender.get(f"/jobs/{job_id}")  # the signed-in person's own reads settled
+    taken: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "checkout", lambda *args: taken.append("checkout"))
+    figures = sender.get(f"/jobs/{job_id}.json").get_json()
+    assert figures["delivery"]["waiting"] == 1500  # its delivery counted too
+    answer = taken[:]
+    taken.clear()
+    assert page(sender.get(f"/jobs/{job_id}")).select_one("#fig-accepted").text == "1,500"
+    # the person's session (one), then the figures and the delivery on one connection
+    # (two before); the page reads the job for its facts first and hands it on (it was
+    # read again: 3 and 4 connections before)
+    assert (len(answer), len(taken)) == (2, 3)

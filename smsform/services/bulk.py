@@ -402,25 +402,43 @@ def progress(job_id: int) -> Progress | None:
     """The job's figures (None: no such job): the job, an aggregate of its batches by
     state, its newest batches' times (the pace) and its unknown ones' send log rows (an
     administrator's mark settles what they cost)."""
-    b, s = _batches.c, _sends.c
     with db.engine.connect() as connection:
-        job = connection.execute(select(_jobs).where(_jobs.c.id == job_id)).first()
-        if job is None:
+        return _progress_in(connection, job_id)
+
+
+def progress_and_delivery(job_id: int, job: Row[Any] | None = None,
+                          ) -> tuple[Progress, dict[str, int] | None] | None:
+    """``progress`` and ``delivery_of`` on one connection (the progress page and its
+    JSON, polled every second while a job runs: one connection's round trips, not three);
+    ``job``: its row, when the caller has read it already. None: no such job."""
+    with db.engine.connect() as connection:
+        found = _progress_in(connection, job_id, job)
+        if found is None:
             return None
-        counted = connection.execute(
-            select(b.state, func.count(), func.coalesce(func.sum(b.recipient_count), 0),
-                   func.coalesce(func.sum(b.cost), 0))
-            .where(b.job_id == job_id).group_by(b.state)).all()
-        timed = connection.execute(
-            select(b.claimed_at, b.finished_at).where(
-                b.job_id == job_id, b.claimed_at.is_not(None), b.finished_at.is_not(None),
-                b.state != BatchState.CANCELLED.value)
-            .order_by(b.finished_at.desc()).limit(PACE_SAMPLE)).all()
-        unknown = connection.execute(
-            select(b.send_id, b.forecast, s.marked, s.cost)
-            .outerjoin(_sends, s.id == b.send_id)
-            .where(b.job_id == job_id, b.state == BatchState.UNKNOWN.value)
-            .order_by(b.number)).all()
+        return found, None if found.test else _delivery_in(connection, job_id)
+
+
+def _progress_in(connection: Connection, job_id: int,
+                 job: Row[Any] | None = None) -> Progress | None:
+    b, s = _batches.c, _sends.c
+    if job is None:
+        job = connection.execute(select(_jobs).where(_jobs.c.id == job_id)).first()
+    if job is None:
+        return None
+    counted = connection.execute(
+        select(b.state, func.count(), func.coalesce(func.sum(b.recipient_count), 0),
+               func.coalesce(func.sum(b.cost), 0))
+        .where(b.job_id == job_id).group_by(b.state)).all()
+    timed = connection.execute(
+        select(b.claimed_at, b.finished_at).where(
+            b.job_id == job_id, b.claimed_at.is_not(None), b.finished_at.is_not(None),
+            b.state != BatchState.CANCELLED.value)
+        .order_by(b.finished_at.desc()).limit(PACE_SAMPLE)).all()
+    unknown = connection.execute(
+        select(b.send_id, b.forecast, s.marked, s.cost)
+        .outerjoin(_sends, s.id == b.send_id)
+        .where(b.job_id == job_id, b.state == BatchState.UNKNOWN.value)
+        .order_by(b.number)).all()
     by_batch: dict[str, int] = {}
     by_recipient: dict[str, int] = {}
     used = done = 0
@@ -465,33 +483,37 @@ def delivery_counts(job_id: int) -> dict[str, int]:
     send log rows of its batches that reached phones: empty for a test job or before a
     batch went. Those not final are waiting; the final ones are counted again only after
     a delivery sync has run since (two indexed one-row reads otherwise)."""
-    s, r = _sends.c, _sent_to.c
     with db.engine.connect() as connection:
-        reaching = int(connection.execute(
-            select(func.coalesce(func.sum(s.recipient_count), 0))
-            .where(s.job_id == job_id, reaches_phones())).scalar() or 0)
-        if not reaching:
-            return {}
-        # A run by its id and start (a database made again starts its ids again).
-        newest = connection.execute(select(_syncs.c.id, _syncs.c.started_at)
-                                    .order_by(_syncs.c.id.desc()).limit(1)).first()
-        run = tuple(newest) if newest is not None else None
+        return _delivery_in(connection, job_id)
+
+
+def _delivery_in(connection: Connection, job_id: int) -> dict[str, int]:
+    s, r = _sends.c, _sent_to.c
+    reaching = int(connection.execute(
+        select(func.coalesce(func.sum(s.recipient_count), 0))
+        .where(s.job_id == job_id, reaches_phones())).scalar() or 0)
+    if not reaching:
+        return {}
+    # A run by its id and start (a database made again starts its ids again).
+    newest = connection.execute(select(_syncs.c.id, _syncs.c.started_at)
+                                .order_by(_syncs.c.id.desc()).limit(1)).first()
+    run = tuple(newest) if newest is not None else None
+    with _FINAL_LOCK:
+        kept = _FINAL.get(job_id)
+    if run is None:
+        final: dict[str, int] = {}
+    elif kept is not None and kept[0] == run:
+        final = kept[1]
+    else:
+        final = {row[0]: row[1] for row in connection.execute(
+            select(r.delivery, func.count()).select_from(
+                _sent_to.join(_sends, s.id == r.send_id))
+            .where(s.job_id == job_id, reaches_phones(), r.delivery.is_not(None))
+            .group_by(r.delivery))}
         with _FINAL_LOCK:
-            kept = _FINAL.get(job_id)
-        if run is None:
-            final: dict[str, int] = {}
-        elif kept is not None and kept[0] == run:
-            final = kept[1]
-        else:
-            final = {row[0]: row[1] for row in connection.execute(
-                select(r.delivery, func.count()).select_from(
-                    _sent_to.join(_sends, s.id == r.send_id))
-                .where(s.job_id == job_id, reaches_phones(), r.delivery.is_not(None))
-                .group_by(r.delivery))}
-            with _FINAL_LOCK:
-                if len(_FINAL) >= _FINAL_KEPT:
-                    _FINAL.clear()
-                _FINAL[job_id] = (run, final)
+            if len(_FINAL) >= _FINAL_KEPT:
+                _FINAL.clear()
+            _FINAL[job_id] = (run, final)
     waiting = reaching - sum(final.values())
     return {**final, **({Delivery.WAITING.value: waiting} if waiting else {})}
 

@@ -474,12 +474,13 @@ def figures(progress: bulk.Progress, delivery: dict[str, int] | None = None) -> 
             if delivery else None, "text": text}
 
 
-def _progress_json(job_id: int) -> dict[str, Any]:
-    """The job's figures (one read of the job and one aggregate of its batches), or 404."""
-    found = bulk.progress(job_id)
+def _progress_json(job_id: int, job: Any = None) -> dict[str, Any]:
+    """The job's figures (one read of the job unless given, one aggregate of its batches,
+    its delivery; on one connection), or 404."""
+    found = bulk.progress_and_delivery(job_id, job)
     if found is None:
         abort(404)
-    return figures(found, bulk.delivery_of(found))
+    return figures(*found)
 
 
 @bp.get(f"/jobs/{_JOB}")
@@ -492,7 +493,7 @@ def show(job_id: int) -> Any:
     job = _job_or_404(job_id)
     if job.state == JobState.CHECKING:
         return redirect(url_for("bulk.check", job_id=job_id))
-    shown = _progress_json(job_id)
+    shown = _progress_json(job_id, job)
     origin = Origin(job_id=job_id)
     delivery = shown["delivery"] or {}
     return render_template("bulk/show.html", job=job, figures=shown,
