@@ -247,3 +247,36 @@ def test_a_batch_copied_beside_its_call_is_indexed_for_the_log_search_there(
     assert turns == [True, True]  # taken in the copy's thread, not again after the call
     with app.app_context(), db.engine.connect() as connection:
         assert not search_index.behind(connection)  # every row indexed, no search yet
+
+
+@pytest.mark.parametrize("listed", [1, optouts.SHORT_LIST + 50])
+def test_a_batch_is_judged_against_a_short_opt_out_list_and_a_long_one_alike(
+        ad_app, backend, listed):
+    backend.accounts["demo"].credits = 5000
+    numbers = phones(300)
+    job_id = make_job(ad_app, numbers, text="{name}님, 이번 주 특가", names=True,
+                      advertising=True)
+    with ad_app.app_context():  # the batch's 8th number, and others it does not have
+        for number in [numbers[7], *phones(listed - 1, start=50_000)]:
+            optouts.add(number, via=OptOutVia.CLI, by=CLI_ACTOR)
+    _run(ad_app, job_id)
+    assert sent_numbers(backend) == [n for i, n in enumerate(numbers) if i != 7]
+
+
+def test_a_short_opt_out_list_none_of_a_batchs_numbers_is_on_is_read_whole(
+        app, backend, monkeypatch):
+    from smsform.services import hot_writes
+
+    backend.accounts["demo"].credits = 5000
+    numbers = phones(300)
+    job_id = make_job(app, numbers, text="안내드립니다")
+    with app.app_context():
+        optouts.add(phones(1, start=50_000)[0], via=OptOutVia.CLI, by=CLI_ACTOR)
+    asked = []
+    rows = hot_writes.rows
+    monkeypatch.setattr(hot_writes, "rows", lambda connection, sql, params=(): (
+        asked.append(sql), rows(connection, sql, params))[1])
+    _run(app, job_id)
+    assert sent_numbers(backend) == numbers
+    # the list read whole (one row), not asked about each of the 300 numbers
+    assert [sql for sql in asked if "optouts" in sql] == [optouts._SHORT_LIST]

@@ -465,12 +465,22 @@ _ANY_LISTED_PG = text("SELECT 1 FROM optouts "
                       "WHERE phone = ANY(string_to_array(:phones, ',')) LIMIT 1")
 
 
+#: A list this short is read whole on SQLite to judge a job batch against (one read of a
+#: few rows instead of an IN of 999 bound numbers: 0.6 ms of a batch's CPU).
+SHORT_LIST = 100
+_SHORT_LIST = f"SELECT phone FROM optouts LIMIT {SHORT_LIST + 1:d}"  # noqa: S608 - a constant
+
+
 def _any_listed(numbers: list[str]) -> bool:
     """Whether any of ``numbers`` (digits) is on the list."""
     with db.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             return connection.execute(_ANY_LISTED_PG, {"phones": ",".join(numbers)}
                                       ).first() is not None
+        if len(numbers) > SHORT_LIST:
+            listed = hot_writes.rows(connection, _SHORT_LIST)
+            if len(listed) <= SHORT_LIST:  # the whole list
+                return not {row[0] for row in listed}.isdisjoint(numbers)
         return any(_lookup(connection, numbers[start:start + _LOOKUP_CHUNK])
                    for start in range(0, len(numbers), _LOOKUP_CHUNK))
 
