@@ -508,6 +508,11 @@ class Cafe24Client:
         self.user_id = user_id
         self._secure_key = secure_key
         self._key_forms, self._key_anchors = _hidden_forms(secure_key, self.charset)
+        # The anchors as bytes: an answer decodes as UTF-8 or CP949, where an ASCII letter
+        # or digit of the text is that byte of the answer, so an answer without them
+        # holds no form of the key, decoded or not.
+        self._key_anchor_bytes = None if self._key_anchors is None else tuple(
+            anchor.encode("ascii") for anchor in self._key_anchors)
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self._connect_retries = max(0, connect_retries)
@@ -826,9 +831,18 @@ class Cafe24Client:
             raise ValueError("; ".join(problems))
         data = {"user_id": self.user_id, "secure": self._secure_key, **query.fields()}
         body = self._post(RESULTS_PATH, data)
+        if self._key_anchor_bytes is not None and not any(
+                anchor in body for anchor in self._key_anchor_bytes):
+            # No form of the key can be in it: the XML as it came (its declaration names
+            # its encoding), decoded only for an error's excerpt.
+            try:
+                return parse_results(body)
+            except Cafe24Error as exc:
+                exc.body = excerpt(exc.body or answer_text(body))
+                raise
         raw = answer_text(body)
         text = self.redact(raw)
-        # The XML as it came (its declaration names its encoding), unless the key was in it.
+        # The XML as it came, unless the key was in it.
         return self._parse(parse_results, text, body if text == raw else None)
 
 

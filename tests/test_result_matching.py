@@ -131,7 +131,9 @@ def test_records_fed_page_by_page_get_what_one_pass_gives_them():
 
 @pytest.mark.parametrize("number", ["010-2222-3333", "01022223333", "02-123-4567", "0212345678",
                                     "1588-1234", "+82 10-2222-3333", "821022223333",
-                                    "010.2222.3333", "031-123-4567", "0101234567", "garbage", ""])
+                                    "010.2222.3333", "031-123-4567", "0101234567", "garbage", "",
+                                    "011-2222-3333", "010-2222-333\u0663", "010-22a2-3333",
+                                    "010-2222-3333 ", "110-2222-3333", "010-2222+3333"])
 def test_number_digits_is_the_logs_digits(number):
     from smsform.services.result_matching import number_digits
     from smsform.services.sendlog import digits

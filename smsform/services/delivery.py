@@ -265,6 +265,7 @@ def _read(kind: str, since: datetime, now: datetime, report: SyncReport,
     said: dict[tuple[str, str, str, str], tuple[_Said, datetime | None, str, bool]] = {}
     senders: dict[str, str] = {}
     calls = 0
+    add, digits_of = assigner.add, number_digits
     try:
         for page in results.pages(query, meter=pacer, client=client):
             calls += 1
@@ -286,8 +287,8 @@ def _read(kind: str, since: datetime, now: datetime, report: SyncReport,
                 if sender is None:
                     sender = senders[row.send_phone] = number_digits(row.send_phone)
                 # result_matching.listed_key, the kind being the list's
-                key = (sender, number_digits(row.receive_phone), row.msg.strip(), kind)
-                if not assigner.add(key, known[1], known[2], known[0]):
+                key = (sender, digits_of(row.receive_phone), row.msg.strip(), kind)
+                if not add(key, known[1], known[2], known[0]):
                     report.foreign += 1
                 older = older or known[3]
             if older:
@@ -382,23 +383,28 @@ def _match(assigner: Assigner[_Said], report: SyncReport,
            outcomes: dict[tuple[int, int], _Outcome], listed_sends: set[int]) -> None:
     """Give each held record a logged copy and fold what it says into ``outcomes``."""
     failed = Delivery.FAILED
+    matched = foreign = ambiguities = 0  # counted here, kept in the report once
+    seen, listed = outcomes.get, _LISTED.get
     for (status, code, refunded_at, at), recipient, _due, ambiguous in assigner.assign():
-        report.ambiguous += ambiguous
+        ambiguities += ambiguous
         if recipient is None:
-            report.foreign += 1
+            foreign += 1
             continue
-        report.matched += 1
+        matched += 1
         listed_sends.add(recipient.send_id)
-        state = _LISTED.get(status)
+        state = listed(status)
         if state is None:
             continue  # requested, not yet settled: still waiting
         where = (recipient.send_id, recipient.position)
-        known = outcomes.get(where)
+        known = seen(where)
         if known is None or (state is failed and known.state is not failed):
             outcomes[where] = _Outcome(state, at, code if state is failed else None,
                                        refunded_at, ambiguous)
         elif ambiguous:
             known.ambiguous = True
+    report.matched += matched
+    report.foreign += foreign
+    report.ambiguous += ambiguities
 
 
 def _write(outcomes: dict[tuple[int, int], _Outcome], listed_sends: set[int],
@@ -423,8 +429,8 @@ def _write(outcomes: dict[tuple[int, int], _Outcome], listed_sends: set[int],
                     list[tuple[int, int]]] = {}
         waiting = (None, None, False)
         for where, outcome in outcomes.items():
-            if stored.get(where, waiting) == (outcome.state.value, outcome.code,
-                                              outcome.ambiguous):
+            # Delivery is a StrEnum: the state is its stored string (no .value looked up).
+            if stored.get(where, waiting) == (outcome.state, outcome.code, outcome.ambiguous):
                 continue
             alike.setdefault((outcome.state, outcome.at, outcome.code, outcome.refunded_at,
                               outcome.ambiguous), []).append(where)

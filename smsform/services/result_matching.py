@@ -69,7 +69,12 @@ _PLAIN_NUMBER = re.compile(r"0\d{1,3}-?\d{3,4}-?\d{4}")
 
 def number_digits(phone: str) -> str:
     """``sendlog.digits`` of ``phone``, without parsing a number the list writes as the log
-    does (010-1234-5678 or 01012345678): 100,000 of them in one sync."""
+    does (010-1234-5678 or 01012345678): 200,000 of them in one sync, most of them a
+    mobile number in the dashed form, which is told by its length and dashes alone."""
+    if len(phone) == 13 and phone[3] == "-" == phone[8] and phone[0] == "0":
+        plain = phone[:3] + phone[4:8] + phone[9:]
+        if plain.isascii() and plain.isdigit():  # what the pattern below reads, at once
+            return plain
     if _PLAIN_NUMBER.fullmatch(phone):
         return phone.replace("-", "")
     return digits(phone)
