@@ -626,17 +626,29 @@ class JobBatch(Model):
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
-    #: Its recipients written out when the job was made (``SendRequest.prepared``): the
-    #: gateway's destination or rphone value, the send log's JSON of them, the longest
-    #: name. None for a batch of a job made before migration 0019.
-    recipients_field: Mapped[str | None] = mapped_column(Text, default=None)
-    recipients_logged: Mapped[str | None] = mapped_column(Text, default=None)
-    longest_name: Mapped[str | None] = mapped_column(Text, default=None)
 
     __table_args__ = (
         PrimaryKeyConstraint("job_id", "number"),
         Index("ix_job_batches_state", "job_id", "state", "number"),
     )
+
+
+class JobBatchPayload(Model):
+    """A batch's recipients written out when its job was made (``SendRequest.prepared``):
+    the gateway's destination or rphone value, the send log's JSON of them, the longest
+    name. A row of its own beside ``job_batches``, whose state changes twice a batch: on
+    SQLite a row that changes size is written again whole, these 60 kB with it. None for a
+    batch of a job made before migration 0019."""
+
+    __tablename__ = "job_batch_payloads"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    recipients_field: Mapped[str] = mapped_column(Text)
+    recipients_logged: Mapped[str] = mapped_column(Text)
+    longest_name: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (PrimaryKeyConstraint("job_id", "number"),)
 
 
 class JobRecipient(Model):

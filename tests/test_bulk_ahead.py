@@ -161,7 +161,7 @@ def test_a_next_batch_whose_key_is_taken_leaves_the_outcome_before_it_written(
         taken = sendlog.record_intent(
             bulk._request(job, batch), user_id=None, actor="other", source="bulk",
             address=None, send_key=tokens.batch_key(f"{job_id}:2"), digest="another",
-            job=(job_id, 2), logged=batch.recipients_logged)
+            job=(job_id, 2), logged=bulk.payload(job_id, 2).recipients_logged)
     _run(app, job_id)
     assert len(send_calls(backend)) == 1  # batch 2 is never sent a second time
     with app.app_context():

@@ -15,7 +15,7 @@ from cafe24.calls import PreparedRecipients, SendRequest
 from cafe24.phone import Recipient
 from cafe24.schedule import KST
 from smsform.extensions import db
-from smsform.models import JobBatch, JobRecipient, Send, SendRecipient
+from smsform.models import JobBatchPayload, JobRecipient, Send, SendRecipient
 from smsform.services import bulk, optouts, sending
 from smsform.services.audit import CLI_ACTOR
 from smsform.states import BatchState, OptOutVia
@@ -50,8 +50,9 @@ def test_a_named_batch_is_logged_and_sent_as_its_job_recipients(app, backend):
     numbers = phones(1500)
     job_id = make_job(app, numbers, text="{name}님 안내", names=True)
     with app.app_context():
-        written = db.session.execute(select(JobBatch.recipients_field).where(
-            JobBatch.job_id == job_id).order_by(JobBatch.number)).scalars().all()
+        written = db.session.execute(select(JobBatchPayload.recipients_field).where(
+            JobBatchPayload.job_id == job_id).order_by(JobBatchPayload.number)
+        ).scalars().all()
     assert written[0].startswith(f"{numbers[0]}|고객0,{numbers[1]}|고객1,")
     _run(app, job_id)
     assert sent_numbers(backend) == numbers
@@ -119,8 +120,7 @@ def test_a_batch_of_a_job_made_before_its_recipients_were_written_out_still_goes
     numbers = phones(4)
     job_id = make_job(app, numbers, text="{name}님 안내", names=True)
     with app.app_context():
-        db.session.execute(update(JobBatch).values(
-            recipients_field=None, recipients_logged=None, longest_name=None))
+        db.session.execute(JobBatchPayload.__table__.delete())
         db.session.commit()
     _run(app, job_id)
     assert sent_numbers(backend) == numbers
@@ -188,7 +188,8 @@ def test_a_job_batch_is_refused_by_the_night_rule_and_nothing_is_logged_or_sent(
         assert request.prepared is not None
         result = sending.submit(sending.SendOrder(
             request=request, actor=ACTOR, key=sending.SendKey.job_batch(job_id, batch.number),
-            advertising=True, logged_recipients=batch.recipients_logged,
+            advertising=True,
+            logged_recipients=bulk.payload(job_id, batch.number).recipients_logged,
             now=datetime(2026, 12, 8, 21, 30, tzinfo=KST)))
         assert result.status is sending.Status.INVALID
         assert [p.code for p in result.problems] == ["ad_night"]
@@ -213,7 +214,8 @@ def test_an_advertising_batch_every_number_of_which_opted_out_since_is_not_sent(
 def test_prepared_recipients_are_trusted_only_under_their_job_batchs_key(app, backend):
     job_id = make_job(app, phones(3), text="{name}님", names=True)
     with app.app_context():
-        db.session.execute(update(JobBatch).where(JobBatch.job_id == job_id).values(
+        db.session.execute(update(JobBatchPayload).where(
+            JobBatchPayload.job_id == job_id).values(
             recipients_field="010-1111-2222|갑,12345|을,010-1111-3333|병"))
         db.session.commit()
         job, batch = bulk.get(job_id), bulk.batches(job_id)[0]
@@ -224,7 +226,7 @@ def test_prepared_recipients_are_trusted_only_under_their_job_batchs_key(app, ba
             assert [p.code for p in other.problems] == ["invalid_phone"]
         own = sending.submit(sending.SendOrder(
             request=request, actor=ACTOR, key=sending.SendKey.job_batch(job_id, 1),
-            logged_recipients=batch.recipients_logged))
+            logged_recipients=bulk.payload(job_id, 1).recipients_logged))
         assert own.status is sending.Status.SUCCESS  # its check's word is taken
     assert len(send_calls(backend)) == 1
 

@@ -268,3 +268,44 @@ def test_0007_and_0008_keep_tokens_and_fill_names_and_go_back(db_url, backend):
     with app.app_context():
         count = db.session.execute(text("SELECT count(*) FROM send_recipients")).scalar()
     assert count == 2
+
+
+def test_0021_moves_a_batchs_written_out_recipients_to_their_own_table_and_back(
+        db_url, backend):
+    """A batch made with its recipients written out (0019) keeps them after 0021, in
+    ``job_batch_payloads``; one made before (none) has no row; going back to 0020 puts
+    them in the batch's columns again."""
+    app = file_app(db_url, backend)
+    upgrade_db(app, "--revision", "0020_delivery_open")
+    written = ("010-1111-2222|갑,010-1111-3333|을", '[["010-1111-2222", "갑"]]', "갑")
+    with app.app_context(), db.engine.begin() as connection:
+        job_id = connection.execute(text(
+            "INSERT INTO jobs (created_at, actor, source, state, sender, text, subject, "
+            "kind_choice, test, advertising, file_name, phone_column, fields, rows, "
+            "recipient_count, refused_count, duplicate_count, opted_out_count, batch_count, "
+            "sms_count, lms_count, forecast, failures_in_row) VALUES ('2026-12-01 00:00:00', "
+            "'kim', 'cli', 'checking', '010-1234-5678', '{name}님', '', 'auto', false, false, "
+            "'', 'phone', '[]', 3, 3, 0, 0, 0, 2, 3, 0, 3, 0) RETURNING id")).scalar_one()
+        for number, (field, logged, longest) in ((1, written), (2, (None, None, None))):
+            connection.execute(text(
+                "INSERT INTO job_batches (job_id, number, state, kind, subject, text, named, "
+                "first_position, recipient_count, forecast, recipients_field, "
+                "recipients_logged, longest_name) VALUES (:job, :number, 'waiting', 'S', '', "
+                "'{name}님', true, :first, 2, 2, :field, :logged, :longest)"),
+                {"job": job_id, "number": number, "first": (number - 1) * 2, "field": field,
+                 "logged": logged, "longest": longest})
+    upgrade_db(app)
+    assert schema_differences(app) == []
+    with app.app_context():
+        rows = db.session.execute(text(
+            "SELECT number, recipients_field, recipients_logged, longest_name "
+            "FROM job_batch_payloads")).all()
+        batches = db.session.execute(text("SELECT count(*) FROM job_batches")).scalar()
+    assert [tuple(r) for r in rows] == [(1, *written)] and batches == 2
+    result = app.test_cli_runner().invoke(args=["db", "downgrade", "0020_delivery_open"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        back = db.session.execute(text(
+            "SELECT recipients_field, recipients_logged, longest_name FROM job_batches "
+            "ORDER BY number")).all()
+    assert [tuple(r) for r in back] == [written, (None, None, None)]

@@ -57,6 +57,7 @@ from smsform.models import (
     DeliverySync,
     Job,
     JobBatch,
+    JobBatchPayload,
     JobProblem,
     JobRecipient,
     JobUpload,
@@ -88,6 +89,7 @@ from smsform.states import BatchState, Delivery, JobPause, JobState, Result
 log = logs.get("bulk")
 _jobs = Job.__table__
 _batches = JobBatch.__table__
+_payloads = JobBatchPayload.__table__
 _recipients = JobRecipient.__table__
 _problems = JobProblem.__table__
 _uploads = JobUpload.__table__
@@ -103,6 +105,7 @@ SEND_SOURCE = "bulk"
 
 _INSERT_RECIPIENT = HotWrite(insert(_recipients), _recipients)
 _INSERT_BATCH = HotWrite(insert(_batches), _batches)
+_INSERT_PAYLOAD = HotWrite(insert(_payloads), _payloads)
 _INSERT_PROBLEM = HotWrite(insert(_problems), _problems)
 
 
@@ -168,6 +171,7 @@ def create(checked: Checked, actor: sending.Actor, *, source: str, file_name: st
         **(retry_of or {}),
     }
     batches: list[dict[str, Any]] = []
+    payloads: list[dict[str, Any]] = []
     recipients: list[dict[str, Any]] = []
     position = 0
     for planned in checked.batches:
@@ -182,8 +186,9 @@ def create(checked: Checked, actor: sending.Actor, *, source: str, file_name: st
             "number": planned.number, "state": BatchState.WAITING.value,
             "kind": planned.kind, "subject": planned.subject or "", "text": planned.text,
             "named": planned.named, "first_position": position,
-            "recipient_count": len(planned.recipients), "forecast": planned.forecast,
-            "recipients_field": prepared.field,
+            "recipient_count": len(planned.recipients), "forecast": planned.forecast})
+        payloads.append({
+            "number": planned.number, "recipients_field": prepared.field,
             "recipients_logged": json.dumps(logged, ensure_ascii=False),
             "longest_name": prepared.longest_name})
         for r, person in zip(planned.recipients, people, strict=True):
@@ -194,7 +199,8 @@ def create(checked: Checked, actor: sending.Actor, *, source: str, file_name: st
             position += 1
     problems = _problem_rows(checked)
     try:
-        job_id = _write(values, batches, recipients, problems, upload, file_name, now)
+        job_id = _write(values, batches, payloads, recipients, problems, upload, file_name,
+                        now)
     except IntegrityError:
         found = keyed(key) if key is not None else None
         if found is None:
@@ -214,6 +220,7 @@ def keyed(key: JobKey) -> tuple[int, str | None] | None:
 
 
 def _write(values: dict[str, Any], batches: list[dict[str, Any]],
+           payloads: list[dict[str, Any]],
            recipients: list[dict[str, Any]], problems: list[dict[str, Any]],
            upload: bytes | None, file_name: str, now: Any) -> int:
     """The job's rows in one transaction; its id."""
@@ -223,11 +230,14 @@ def _write(values: dict[str, Any], batches: list[dict[str, Any]],
         job_id = inserted[0]
         for row in batches:
             row["job_id"] = job_id
+        for row in payloads:
+            row["job_id"] = job_id
         for row in recipients:
             row["job_id"] = job_id
         for row in problems:
             row["job_id"] = job_id
         _INSERT_BATCH.execute_many(connection, batches)
+        _INSERT_PAYLOAD.execute_many(connection, payloads)
         if connection.dialect.name == "postgresql":  # COPY: a row costs next to nothing
             _copy_rows(connection, _recipients, recipients)
             _copy_rows(connection, _problems, problems)
@@ -319,7 +329,7 @@ def discard(job_id: int) -> bool:
         gone = connection.execute(delete(_jobs).where(
             _jobs.c.id == job_id, _jobs.c.state == JobState.CHECKING.value)).rowcount
         if gone:
-            for table in (_uploads, _problems, _recipients, _batches):
+            for table in (_uploads, _problems, _recipients, _payloads, _batches):
                 connection.execute(delete(table).where(table.c.job_id == job_id))
     return bool(gone)
 
@@ -977,10 +987,16 @@ _CLAIM_NUMBER_PG = update(_batches).where(
     exists().where(_j.id == bindparam("w_job"), _j.state == bindparam("w_running"))).values(
     state=bindparam("w_sending"), claimed_by=bindparam("w_worker"),
     claimed_at=bindparam("w_at"))
-#: The job's first waiting batch, whole: the next one, read beside the call before it.
-_FIRST_WAITING = HotRead(select(_batches).where(
-    _b.job_id == bindparam("job"), _b.state == bindparam("waiting")).order_by(
-    _b.number).limit(1))
+#: The job's first waiting batch, whole, with its written-out recipients: the next one,
+#: read beside the call before it.
+_FIRST_WAITING = HotRead(select(
+    _batches, _payloads.c.recipients_field,
+    _payloads.c.recipients_logged, _payloads.c.longest_name)
+    .outerjoin(_payloads, and_(
+        _payloads.c.job_id == _b.job_id,
+        _payloads.c.number == _b.number))
+    .where(_b.job_id == bindparam("job"), _b.state == bindparam("waiting"))
+    .order_by(_b.number).limit(1))
 _RECORD_BATCH = HotWrite(update(_batches).where(
     _b.job_id == bindparam("w_job"), _b.number == bindparam("w_number"),
     _b.state == bindparam("w_sending")), _batches)
@@ -1090,16 +1106,32 @@ def _claim_here(connection: Connection, job_id: int, worker: str) -> Any:
     return False if running is not None and running.state == JobState.RUNNING else None
 
 
-def _request(job: Row[Any], batch: Row[Any]) -> SendRequest:
-    """The batch's gateway call: its recipients as written out when the job was made (no
-    work per recipient), or, for a job made before those were kept, from its recipients'
-    rows."""
-    if batch.recipients_field is not None:
+_PAYLOAD = HotRead(select(_payloads.c.recipients_field, _payloads.c.recipients_logged,
+                          _payloads.c.longest_name).where(
+    _payloads.c.job_id == bindparam("job"), _payloads.c.number == bindparam("number")))
+_UNREAD = object()
+
+
+def payload(job_id: int, number: int) -> Row[Any] | None:
+    """The batch's recipients as written out when the job was made (``job_batch_payloads``:
+    ``recipients_field``, ``recipients_logged``, ``longest_name``), None for a job made
+    before they were kept."""
+    with db.engine.connect() as connection:
+        return _PAYLOAD.first(connection, {"job": job_id, "number": number})
+
+
+def _request(job: Row[Any], batch: Row[Any], written: Any = _UNREAD) -> SendRequest:
+    """The batch's gateway call: its recipients as written out when the job was made
+    (``written``, its ``payload``, read here unless given; no work per recipient), or, for
+    a job made before those were kept, from its recipients' rows."""
+    if written is _UNREAD:
+        written = payload(job.id, batch.number)
+    if written is not None and written.recipients_field is not None:
         return SendRequest(
             msg=batch.text, sender=job.sender, subject=batch.subject, lms=batch.kind == "L",
             test=job.test, prepared=PreparedRecipients(
-                batch.recipients_field, batch.named, batch.recipient_count,
-                batch.longest_name or ""))
+                written.recipients_field, batch.named, batch.recipient_count,
+                written.longest_name or ""))
     r = _recipients.c
     first = batch.first_position
     with db.engine.connect() as connection:
@@ -1315,19 +1347,21 @@ class _Run:
         self.actor = sending.Actor(job.user_id, job.actor, SEND_SOURCE)
         self._ready: tuple[Row[Any], sending.Ready] | None = None
 
-    def _order(self, batch: Row[Any]) -> sending.SendOrder:
+    def _order(self, batch: Row[Any], written: Row[Any] | None) -> sending.SendOrder:
         number = batch.number
         return sending.SendOrder(
-            request=_request(self.job, batch), actor=self.actor,
+            request=_request(self.job, batch, written), actor=self.actor,
             key=sending.SendKey.job_batch(self.job.id, number),
-            advertising=self.job.advertising, logged_recipients=batch.recipients_logged,
+            advertising=self.job.advertising,
+            logged_recipients=written.recipients_logged if written is not None else None,
             beside=self._prepare if self.ahead else None,
             then=lambda connection, result: self._then(number, connection, result))
 
     def send(self, batch: Row[Any]) -> tuple[bool, _Taken | None]:
         """Send one batch claimed by ``claim_batch``; see ``_after``."""
         self._ready = None
-        return self._after(batch.number, sending.submit(self._order(batch)))
+        order = self._order(batch, payload(self.job.id, batch.number))
+        return self._after(batch.number, sending.submit(order))
 
     def send_taken(self, taken: _Taken) -> tuple[bool, _Taken | None]:
         """Send the batch claimed and logged with the outcome before; see ``_after``."""
@@ -1342,7 +1376,8 @@ class _Run:
                 "job": self.job.id, "waiting": BatchState.WAITING.value})
         if batch is None:
             return
-        ready = sending.judge_order(self._order(batch))
+        written = batch if batch.recipients_field is not None else None
+        ready = sending.judge_order(self._order(batch, written))
         if isinstance(ready, sending.Ready):
             self._ready = (batch, ready)
 
