@@ -127,6 +127,11 @@ def form_config_key() -> str:
     return _made_config()[1]
 
 
+def form_config_and_key() -> tuple[dict[str, Any], str]:
+    """``form_config()`` and ``form_config_key()`` at once (one look-up)."""
+    return _made_config()
+
+
 def _made_config() -> tuple[dict[str, Any], str]:
     ad = compliance.AdRules.of_app()
     key = (str(get_locale()), request.script_root, ad)

@@ -35,7 +35,7 @@ from smsform.services import contacts, form_input, gateway, optouts, sending, to
 from smsform.services.sending import SendKey, SendOrder, SendResult, Status
 from smsform.views import embed, result_page
 from smsform.views import templates as saved_texts
-from smsform.views.form_config import form_config, form_config_key, known_credit
+from smsform.views.form_config import form_config, form_config_and_key, known_credit
 from smsform.views.page_cache import PageCache, csrf_token, csrf_token_as
 from smsform.views.util import failure_detail, safe_return_url
 
@@ -151,7 +151,7 @@ def _opened_form(send_token: str) -> str:
     script's config and, opened with ``?template=ID``, that template as it is now."""
     user = current_user._get_current_object()  # noqa: SLF001 - one look-up, not five
     senders, senders_error = _senders()
-    config, config_key = form_config(), form_config_key()
+    config, config_key = form_config_and_key()
     opened = saved_texts.opening(request.args)
     key = (_FORM, str(get_locale()), request.full_path, user.get_id(), user.username,
            user.role, user.last_sender, tuple(senders), senders_error,
