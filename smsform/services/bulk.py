@@ -976,15 +976,23 @@ _CLAIM_PG = update(_batches).where(
     exists().where(_j.id == bindparam("w_job"), _j.state == bindparam("w_running"))).values(
     state=bindparam("w_sending"), claimed_by=bindparam("w_worker"),
     claimed_at=bindparam("w_at")).returning(*_batches.c)
-#: A batch prepared beside the call before it, claimed by its number on PostgreSQL:
-#: passed over when another worker's claim holds its row (SKIP LOCKED), as ``_CLAIM_PG``.
-_CLAIM_NUMBER_PG = update(_batches).where(
+#: A batch judged beside the call before it, claimed by its number while the job runs and
+#: the opt-out list has not changed since it was judged (else it is judged again).
+_CLAIM_READY = HotWrite(update(_batches).where(
+    _b.job_id == bindparam("w_job"), _b.number == bindparam("w_number"),
+    _b.state == bindparam("w_waiting"),
+    exists().where(_j.id == bindparam("w_job"), _j.state == bindparam("w_running")),
+    optouts.unchanged_since(bindparam("w_since"))), _batches)
+#: The same on PostgreSQL, passed over when another worker's claim holds its row (SKIP
+#: LOCKED), as ``_CLAIM_PG``.
+_CLAIM_READY_PG = update(_batches).where(
     _b.job_id == bindparam("w_job"), _b.state == bindparam("w_waiting"),
     _b.number == select(_b.number).where(
         _b.job_id == bindparam("w_job"), _b.number == bindparam("w_number"),
         _b.state == bindparam("w_waiting")).with_for_update(skip_locked=True)
     .scalar_subquery(),
-    exists().where(_j.id == bindparam("w_job"), _j.state == bindparam("w_running"))).values(
+    exists().where(_j.id == bindparam("w_job"), _j.state == bindparam("w_running")),
+    optouts.unchanged_since(bindparam("w_since"))).values(
     state=bindparam("w_sending"), claimed_by=bindparam("w_worker"),
     claimed_at=bindparam("w_at"))
 #: The job's first waiting batch, whole, with its written-out recipients: the next one,
@@ -1008,12 +1016,14 @@ def _take_lease(job_id: int, worker: str, length: timedelta) -> bool:
         return _renew(connection, job_id, worker, length)
 
 
-def _renew(connection: Connection, job_id: int, worker: str, length: timedelta) -> bool:
+def _renew(connection: Connection, job_id: int, worker: str, length: timedelta,
+           **also: Any) -> bool:
     """Take or renew ``worker``'s lease on the running job inside ``connection``'s
-    transaction; False when the job no longer runs or another worker holds it."""
+    transaction (``also``: other columns of the job set with it); False when the job no
+    longer runs or another worker holds it."""
     now = utcnow()
     return bool(_TAKE_LEASE.execute(connection, {
-        "worker": worker[:64], "lease_until": now + length, "w_id": job_id,
+        "worker": worker[:64], "lease_until": now + length, **also, "w_id": job_id,
         "w_running": JobState.RUNNING.value, "w_worker": worker[:64], "w_now": now}))
 
 
@@ -1388,27 +1398,36 @@ class _Run:
         state, code, cost = _ending(result)
         assert state is not None  # after a call: IN_FLIGHT is a key taken, never called
         transport = _transport(state, result)
-        _write_batch(connection, self.job.id, number, state, code, cost, result.send_id,
-                     transport)
         joined = _Joined(state, code, transport)
-        if not transport and _stop_reason(state, code, result) is None:
-            joined.taken = self._take_ready(connection)
+        if transport or _stop_reason(state, code, result) is not None:
+            _write_batch(connection, self.job.id, number, state, code, cost, result.send_id,
+                         transport)
+            return joined
+        _RECORD_BATCH.execute(connection, {
+            "state": state.value, "code": code, "cost": cost, "send_id": result.send_id,
+            "finished_at": utcnow(), "w_job": self.job.id, "w_number": number,
+            "w_sending": BatchState.SENDING.value})
+        renewed, joined.taken = self._take_ready(connection)
+        if not renewed:  # else the lease's renewal set the transport failures to none
+            _FAILURES.execute(connection, {"failures_in_row": 0, "w_id": self.job.id})
         return joined
 
-    def _take_ready(self, connection: Connection) -> _Taken | None:
+    def _take_ready(self, connection: Connection) -> tuple[bool, _Taken | None]:
+        """The lease renewed (the job's transport failures in a row set to none with it)
+        and the batch judged beside the call claimed and logged; whether the lease was
+        renewed, and the batch when it was taken."""
         ready, self._ready = self._ready, None
         if ready is None or (self.stop is not None and self.stop()):
-            return None
+            return False, None
         if self.job.advertising and compliance.night_resumes(_aware(_now(self.now))):
-            return None  # the usual way pauses it for the night
+            return False, None  # the usual way pauses it for the night
         batch, order = ready
-        if not _renew(connection, self.job.id, self.worker, self.length):
-            return None  # the usual way finds the lease lost and stops
-        if optouts.changed_since(connection, order.at - OPTOUT_CHANGE_MARGIN):
-            return None  # judged again the usual way
-        if not _claim_number(connection, self.job.id, batch.number, self.worker):
-            return None  # another worker's, or the job stopped
-        return _Taken(batch, order, sending.log_intent(connection, order))
+        if not _renew(connection, self.job.id, self.worker, self.length, failures_in_row=0):
+            return False, None  # the usual way finds the lease lost and stops
+        if not _claim_ready(connection, self.job.id, batch.number, self.worker,
+                            order.at - OPTOUT_CHANGE_MARGIN):
+            return True, None  # another worker's, the job stopped, or judged again
+        return True, _Taken(batch, order, sending.log_intent(connection, order))
 
     def _after(self, number: int, result: sending.SendResult) -> tuple[bool, _Taken | None]:
         """The batch's outcome recorded (with the send log's, or alone when that commit
@@ -1462,16 +1481,18 @@ def _stop_reason(state: BatchState, code: str | None,
     return reason
 
 
-def _claim_number(connection: Connection, job_id: int, number: int, worker: str) -> bool:
+def _claim_ready(connection: Connection, job_id: int, number: int, worker: str,
+                 since: datetime) -> bool:
     """Claim batch ``number`` by compare-and-set (``waiting`` -> ``sending``, only while
-    the job runs; on PostgreSQL passed over when another claim holds its row)."""
+    the job runs and no opt-out was recorded or removed since ``since``; on PostgreSQL
+    passed over when another claim holds its row)."""
     values = {"w_job": job_id, "w_number": number, "w_waiting": BatchState.WAITING.value,
-              "w_running": JobState.RUNNING.value}
+              "w_running": JobState.RUNNING.value, "w_since": since}
     if connection.dialect.name == "postgresql":
-        return bool(connection.execute(_CLAIM_NUMBER_PG, {
+        return bool(connection.execute(_CLAIM_READY_PG, {
             **values, "w_sending": BatchState.SENDING.value, "w_worker": worker[:64],
             "w_at": utcnow()}).rowcount)
-    return bool(_CLAIM.execute(connection, {
+    return bool(_CLAIM_READY.execute(connection, {
         **values, "state": BatchState.SENDING.value, "claimed_by": worker[:64],
         "claimed_at": utcnow()}))
 

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from flask import current_app
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cafe24.calls import SendRequest
@@ -31,7 +31,6 @@ from smsform.extensions import db
 from smsform.models import OptOut, OptOutRemoval, in_korea, utcnow
 from smsform.services import audit, hot_writes
 from smsform.services.audit import AuditActor
-from smsform.services.hot_writes import HotRead
 from smsform.services.lists import ListReport
 from smsform.services.refusals import Refusal
 from smsform.services.sendlog_query import mask_phone
@@ -485,19 +484,12 @@ def _any_listed(numbers: list[str]) -> bool:
                    for start in range(0, len(numbers), _LOOKUP_CHUNK))
 
 
-#: Whether the list changed (a number added or removed) at or after a time.
-_CHANGED_SINCE = HotRead(select((
-    select(_optouts.c.id).where(_optouts.c.created_at >= bindparam("since")).exists()
-    | select(_removals.c.id).where(_removals.c.removed_at >= bindparam("since")).exists())
-    .label("changed")))
-
-
-def changed_since(connection: Connection, since: datetime) -> bool:
-    """Whether a number was added to the list or removed from it at or after ``since``
-    (UTC, naive), inside ``connection``'s transaction (two index look-ups): a bulk
-    worker's batch judged ahead of its call is judged again when it was."""
-    row = _CHANGED_SINCE.first(connection, {"since": since})
-    return bool(row[0]) if row is not None else False
+def unchanged_since(since: Any) -> Any:
+    """A condition (for a WHERE) that no number was added to the list or removed from it at
+    or after ``since`` (a bind parameter or a time, UTC naive; two index look-ups): a bulk
+    worker claims a batch judged ahead of its call only while it holds."""
+    return and_(~select(_optouts.c.id).where(_optouts.c.created_at >= since).exists(),
+                ~select(_removals.c.id).where(_removals.c.removed_at >= since).exists())
 
 
 def screen(request: SendRequest, advertising: bool) -> Screened | None:
