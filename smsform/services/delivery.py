@@ -167,7 +167,10 @@ class _Outcome:
 
 
 def _naive_utc(when: datetime | None) -> datetime | None:
-    return when.astimezone(UTC).replace(tzinfo=None) if when is not None else None
+    """``when`` as the log keeps times: naive UTC (a naive ``when`` is taken as that already)."""
+    if when is None or when.tzinfo is None:
+        return when
+    return when.astimezone(UTC).replace(tzinfo=None)
 
 
 @lru_cache(maxsize=1024)
@@ -621,8 +624,7 @@ class Rates:
 def rates(now: datetime | None = None) -> Rates:
     """Delivery by outcome over 7 and 30 days (one grouped read of the window's recipients)
     and the month's failures by code."""
-    naive = utcnow() if now is None else now.astimezone(UTC).replace(tzinfo=None) \
-        if now.tzinfo else now
+    naive = _naive_utc(now) or utcnow()
     today = naive.replace(tzinfo=UTC).astimezone(KST).date()
     week_start = korea_day_start(today - timedelta(days=6))
     month_start = korea_day_start(today - timedelta(days=29))
