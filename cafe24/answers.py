@@ -296,8 +296,9 @@ def _rows(root: Element) -> list[ResultRow]:
         if len(element) < 2:  # a row has two of the fields at least: no leaf is one
             continue
         tags = tuple(map(_tag, element))
-        layout = layouts.get(tags, False)
-        if layout is False:
+        try:
+            layout = layouts[tags]
+        except KeyError:  # a layout not seen before: once or twice a page at most
             layout = _layout(tags)
             if len(layouts) < 256:  # an answer of endless layouts fills no memory
                 layouts[tags] = layout

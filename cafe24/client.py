@@ -330,7 +330,7 @@ class _HeaderFields(dict[str, str]):
     its headers while it reads the body (a list page's answer is parsed 2,000 times a
     sync; ``email``'s parser was most of the client's CPU a call)."""
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         return super().get(name.lower(), default)
 
     @classmethod
@@ -373,7 +373,7 @@ class _Answer(http.client.HTTPResponse):
         if self.headers is not None:
             return
         while True:  # until an answer that is not "100 Continue"
-            version, status, reason = self._read_status()  # type: ignore[attr-defined]
+            version, status, reason = self._read_status()
             if status != http.client.CONTINUE:
                 break
             _HeaderFields.read(self.fp)
@@ -385,11 +385,11 @@ class _Answer(http.client.HTTPResponse):
             self.version = 11
         else:
             raise http.client.UnknownProtocol(version)
-        self.headers = self.msg = _HeaderFields.read(self.fp)  # type: ignore[assignment]
+        self.headers = self.msg = _HeaderFields.read(self.fp)
         encoding = self.headers.get("transfer-encoding")
         self.chunked = bool(encoding and encoding.lower() == "chunked")
         self.chunk_left = None
-        self.will_close = self._check_close()  # type: ignore[attr-defined]
+        self.will_close = self._check_close()
         self.length = self._length(status)
         if not self.will_close and not self.chunked and self.length is None:
             self.will_close = True

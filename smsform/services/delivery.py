@@ -28,11 +28,9 @@ stops the sync, writes what the pages read so far said, and is kept in
 
 from __future__ import annotations
 
-import gc
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -58,7 +56,7 @@ from config import Settings
 from smsform import logs
 from smsform.extensions import db
 from smsform.models import DeliverySync, Send, SendRecipient, korea_day_start, utcnow
-from smsform.services import compliance, results, sendlog
+from smsform.services import compliance, lists, results, sendlog
 from smsform.services.result_matching import (
     REPEAT_SPAN,
     TIME_SLACK,
@@ -334,7 +332,11 @@ def sync(*, days: int | None = None, now: datetime | None = None,
     started = utcnow()
     since = _open_since(now, days)
     if since is not None:
-        with _collector_paused():
+        # The sync keeps a few hundred thousand objects until it ends while each page's
+        # XML makes and drops a thousand more: the collector would walk the long-lived ones
+        # again and again (a quarter of the sync's CPU at 100,000 recipients). None of them
+        # forms a cycle. The pause is the one a list's reading shares across threads.
+        with lists.paused_gc():
             sends, logged = _logged(since, now)
             kinds = sorted({send.kind for send in sends.values()}, key=_KINDS.index)
             index = RecipientIndex(logged)
@@ -360,26 +362,6 @@ def sync(*, days: int | None = None, now: datetime | None = None,
           report.foreign, report.delivered, report.failed, report.no_report, report.resolved,
           report.stopped)
     return report
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while the pages are read and matched.
-
-    The sync builds a few hundred thousand objects that live until it ends (each logged
-    recipient, each record's place in the assignment, each outcome) while every page's
-    XML makes and drops a thousand more; the collector would go through the long-lived
-    ones again and again (a quarter of the sync's CPU at 100,000 recipients). Nothing the
-    sync makes forms a cycle; whatever another thread makes meanwhile is collected when
-    the collector runs again, at the end. Left as it was when it was already paused.
-    """
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _match(assigner: Assigner[_Said], report: SyncReport,
