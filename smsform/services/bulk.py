@@ -1050,12 +1050,10 @@ def claim_batch(job_id: int, worker: str, *,
         with db.engine.begin() as connection:
             if lease is not None and not _renew(connection, job_id, worker, lease):
                 raise _LeaseLost
-            if connection.dialect.name == "sqlite":  # one writer at a time: no lock to skip
-                claimed = _claim_here(connection, job_id, worker)
-            elif connection.dialect.name == "postgresql":
+            if connection.dialect.name == "postgresql":
                 claimed = _claim_pg(connection, job_id, worker)
-            else:
-                claimed = _claim_core(connection, job_id, worker)
+            else:  # SQLite: one writer at a time, no lock to skip
+                claimed = _claim_here(connection, job_id, worker)
             if claimed is not False:
                 return claimed
 
@@ -1078,28 +1076,9 @@ def _claim_pg(connection: Connection, job_id: int, worker: str) -> Any:
     return None if left is None or running != JobState.RUNNING else False
 
 
-def _claim_core(connection: Connection, job_id: int, worker: str) -> Any:
-    """``claim_batch`` on any other database, through Core; as ``_claim_here`` answers."""
-    b, j = _batches.c, _jobs.c
-    number = connection.execute(select(b.number).where(
-        b.job_id == job_id, b.state == BatchState.WAITING.value).order_by(
-        b.number).limit(1)).scalar()
-    if number is None:
-        return None
-    taken = connection.execute(update(_batches).where(
-        b.job_id == job_id, b.number == number, b.state == BatchState.WAITING.value,
-        exists().where(j.id == job_id, j.state == JobState.RUNNING.value))
-        .values(state=BatchState.SENDING.value, claimed_by=worker[:64],
-                claimed_at=utcnow())).rowcount
-    if taken:
-        return connection.execute(select(_batches).where(
-            b.job_id == job_id, b.number == number)).one()
-    running = connection.execute(select(j.state).where(j.id == job_id)).scalar()
-    return False if running == JobState.RUNNING else None
-
-
 def _claim_here(connection: Connection, job_id: int, worker: str) -> Any:
-    """``claim_batch``'s compare-and-set on SQLite: the claimed batch's row, None when
+    """``claim_batch``'s compare-and-set (on SQLite on the driver's cursor, elsewhere
+    through Core, as ``HotRead``/``HotWrite`` run): the claimed batch's row, None when
     none is left to take (or the job no longer runs), False when another worker took the
     candidate first."""
     found = _WAITING_BATCH.first(connection, {"job": job_id,
