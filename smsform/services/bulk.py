@@ -1192,15 +1192,21 @@ def _write_batch(connection: Connection, job_id: int, number: int, state: BatchS
                  code: str | None, cost: int | None, send_id: int | None,
                  transport_failed: bool) -> None:
     """The batch's outcome and the job's count of transport failures in a row."""
-    _RECORD_BATCH.execute(connection, {
-        "state": state.value, "code": code, "cost": cost, "send_id": send_id,
-        "finished_at": utcnow(), "w_job": job_id, "w_number": number,
-        "w_sending": BatchState.SENDING.value})
+    _write_outcome_row(connection, job_id, number, state, code, cost, send_id)
     if transport_failed:
         connection.execute(update(_jobs).where(_jobs.c.id == job_id).values(
             failures_in_row=_jobs.c.failures_in_row + 1))
     else:
         _FAILURES.execute(connection, {"failures_in_row": 0, "w_id": job_id})
+
+
+def _write_outcome_row(connection: Connection, job_id: int, number: int, state: BatchState,
+                       code: str | None, cost: int | None, send_id: int | None) -> None:
+    """The batch's own outcome (only while it is ``sending``)."""
+    _RECORD_BATCH.execute(connection, {
+        "state": state.value, "code": code, "cost": cost, "send_id": send_id,
+        "finished_at": utcnow(), "w_job": job_id, "w_number": number,
+        "w_sending": BatchState.SENDING.value})
 
 
 def _finish_if_done(job_id: int) -> bool:
@@ -1382,10 +1388,8 @@ class _Run:
             _write_batch(connection, self.job.id, number, state, code, cost, result.send_id,
                          transport)
             return joined
-        _RECORD_BATCH.execute(connection, {
-            "state": state.value, "code": code, "cost": cost, "send_id": result.send_id,
-            "finished_at": utcnow(), "w_job": self.job.id, "w_number": number,
-            "w_sending": BatchState.SENDING.value})
+        _write_outcome_row(connection, self.job.id, number, state, code, cost,
+                           result.send_id)
         renewed, joined.taken = self._take_ready(connection)
         if not renewed:  # else the lease's renewal set the transport failures to none
             _FAILURES.execute(connection, {"failures_in_row": 0, "w_id": self.job.id})
