@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from smsform import database, logs
 from smsform.extensions import db
+from smsform.i18n import accepted_language
 from smsform.permissions import Permission
 from smsform.services.sending import SendResult, gateway_was_called
 
@@ -308,7 +309,7 @@ def _database_answer(make: Callable[[], ApiError]) -> Response | tuple[Any, int]
     own = getattr(view, "database_unavailable", None)
     if own is not None:  # a view that answers in a format of its own (the relay's wire),
         return own(make())  # with the error's headers: Retry-After only if nothing was sent
-    with force_locale(problem_language()) if _answers_problem() else nullcontext():
+    with force_locale(accepted_language()) if _answers_problem() else nullcontext():
         error = make()
     try:
         return _respond(error)
@@ -352,7 +353,6 @@ PROBLEM_JSON = "application/problem+json"
 JSON_UTF8 = "application/json; charset=utf-8"
 #: Each problem's ``type``: this, then its code (the API reference page describes them).
 PROBLEM_TYPES = "/static/api/index.html#problem-"
-LANGUAGES = ("ko", "en")
 _PREFIXES = "smsform.problem_prefixes"
 
 #: A problem's ``title``: the same for every occurrence of a status.
@@ -392,12 +392,6 @@ def _answers_problem() -> bool:
     return request.path.startswith(tuple(current_app.extensions.get(_PREFIXES, ())))
 
 
-def problem_language() -> str:
-    """The language a caller asks for with ``Accept-Language``: English when it prefers
-    English, otherwise Korean."""
-    return request.accept_languages.best_match(LANGUAGES, default=LANGUAGES[0]) or "ko"
-
-
 def problem_body(error: ApiError) -> dict[str, Any]:
     """The RFC 9457 body: ``type``, ``title``, ``status``, ``detail``, ``code``, the
     per-field ``errors`` when any, and the error's extra members."""
@@ -413,7 +407,7 @@ def problem_body(error: ApiError) -> dict[str, Any]:
 
 def _problem(error: ApiError | HTTPException) -> Response:
     """An error as ``application/problem+json``, worded in the caller's language."""
-    with force_locale(problem_language()):
+    with force_locale(accepted_language()):
         if isinstance(error, HTTPException):
             error = from_http(error)
         body = problem_body(error)

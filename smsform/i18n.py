@@ -27,11 +27,11 @@ def select_locale(by_accept_language: frozenset[str] = frozenset()) -> str:
     """The request's language: ``?lang=``, then the cookie, then Korean; on a request of
     one of the blueprints ``by_accept_language`` (the API's: a program calls it, not a
     browser) what its ``Accept-Language`` prefers, English or else Korean, as its problems
-    are worded (``errors.problem_language``). Flask-Babel asks once a request."""
+    are worded (``accepted_language``). Flask-Babel asks once a request."""
     if not has_request_context():
         return DEFAULT_LANGUAGE
     if request.blueprint in by_accept_language:
-        return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+        return accepted_language()
     asked = request.args.get("lang") or request.cookies.get(COOKIE) or DEFAULT_LANGUAGE
     return asked if asked in LANGUAGES else DEFAULT_LANGUAGE
 
@@ -68,6 +68,12 @@ def _catalog() -> Translations | NullTranslations:
     found = get_translations()  # also settles the locale on the context
     context.smsform_catalog = (getattr(context, "babel_locale", None), found)
     return found
+
+
+def accepted_language() -> str:
+    """The language a caller asks for with ``Accept-Language``: English when it prefers
+    English, otherwise Korean."""
+    return request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
 
 
 def plural_key(count: int) -> tuple[int, bool]:
