@@ -437,6 +437,16 @@ def form_body(data: Mapping[str, str]) -> bytes:
                     for name, value in data.items()).encode("ascii")
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class PreparedSend:
+    """A send's form body encoded ahead of its call (``Cafe24Client.prepare_send``). It
+    holds the key: its repr shows neither the body nor the client."""
+
+    request: SendRequest
+    client: Cafe24Client = dataclasses.field(repr=False)
+    body: bytes = dataclasses.field(repr=False)
+
+
 class Cafe24Client:
     """A typed client of the Cafe24 SMS hosting gateway.
 
@@ -603,17 +613,22 @@ class Cafe24Client:
         """The error for a connection that broke after the request may have left."""
         return ConnectionDropped(f"the connection to {self.base_url} broke before an answer")
 
-    def _post(self, path: str, data: Mapping[str, str]) -> bytes:
-        """POST form fields and return the body of a 200 answer.
+    def _post(self, path: str, data: Mapping[str, str] | bytes,
+              sent: Callable[[], object] | None = None) -> bytes:
+        """POST form fields (or their encoded body) and return the body of a 200 answer;
+        ``sent`` is called once the request has been written (see ``send``).
 
         :raises ResponseTimeout: no complete answer in time (the connection is closed).
         :raises UnreadableResponse: an answer over ``MAX_ANSWER_BYTES``.
         :raises TransportError: any other failure, as a typed subclass.
         """
+        encoded = data if isinstance(data, bytes) else form_body(data)
         if self._session is None:
-            status, body = self._exchange(path, form_body(data))
+            status, body = self._exchange(path, encoded, sent)
         else:
-            status, body = self._adapter_exchange(path, data)
+            if sent is not None:  # the adapter answers within its call
+                sent()
+            status, body = self._adapter_exchange(path, encoded)
         if status != 200:
             raise HTTPStatusError(f"{self.base_url}{path} answered HTTP {status}",
                                   status_code=status, body=excerpt(self._read(body)))
@@ -666,7 +681,8 @@ class Cafe24Client:
         assert failure is not None
         raise failure
 
-    def _exchange(self, path: str, body: bytes) -> tuple[int, bytes]:
+    def _exchange(self, path: str, body: bytes,
+                  sent: Callable[[], object] | None = None) -> tuple[int, bytes]:
         """One POST on a kept connection (or a new one): the answer's status and body.
 
         The request goes out in one write; from then on ``_AnswerDeadline`` bounds the
@@ -686,6 +702,8 @@ class Cafe24Client:
         try:
             sock.sendall(request)
             deadline.start(sock)
+            if sent is not None:
+                sent()
             answer = _Answer(sock, method="POST")
             answer.begin()
             status = answer.status
@@ -729,11 +747,11 @@ class Cafe24Client:
 
     # -- an injected requests adapter (the in-process simulator) ------------------------
 
-    def _adapter_exchange(self, path: str, data: Mapping[str, str]) -> tuple[int, bytes]:
+    def _adapter_exchange(self, path: str, body: bytes) -> tuple[int, bytes]:
         """One POST through the injected adapter: its answer is in memory already."""
         assert self._session is not None
         try:
-            response = self._session.post(self.base_url + path, data=form_body(data),
+            response = self._session.post(self.base_url + path, data=body,
                                           headers=_FORM_HEADERS, timeout=self.timeout,
                                           allow_redirects=False)
             return response.status_code, response.content[:MAX_ANSWER_BYTES + 1]
@@ -775,8 +793,21 @@ class Cafe24Client:
         data["mode"] = b64_field("1", self.charset)
         return data
 
-    def send(self, request: SendRequest, *, validate: bool = True) -> SendOutcome:
-        """Send (or reserve, or test-send) one message.
+    def prepare_send(self, request: SendRequest) -> PreparedSend:
+        """``request``'s form body encoded now, for a ``send`` of it later (a bulk worker
+        encodes its next batch's while the one before waits on the gateway).
+
+        :raises InvalidRequest: a field this charset cannot carry.
+        """
+        return PreparedSend(request, self, form_body(self.encode_send(request)))
+
+    def send(self, request: SendRequest, *, validate: bool = True,
+             sent: Callable[[], object] | None = None,
+             prepared: PreparedSend | None = None) -> SendOutcome:
+        """Send (or reserve, or test-send) one message. ``sent`` is called once the
+        request has been written, while the answer is awaited (work to do beside the call
+        that should not hold up the request); never when no request left. ``prepared``
+        (``prepare_send``) is used when it is this request's and this client's.
 
         :returns: a :class:`SendOutcome`; ``status`` is ``unknown`` (with ``error``)
             when the request may have reached the gateway but no readable answer came.
@@ -787,9 +818,13 @@ class Cafe24Client:
             problems = request.problems()
             if problems:
                 raise InvalidRequest("; ".join(str(p) for p in problems), problems)
-        data = self.encode_send(request)
+        data: dict[str, str] | bytes
+        if prepared is not None and prepared.request is request and prepared.client is self:
+            data = prepared.body
+        else:
+            data = self.encode_send(request)
         try:
-            body = self._post(SEND_PATH, data)
+            body = self._post(SEND_PATH, data, sent)
         except ConnectFailed:
             raise
         except TransportError as exc:

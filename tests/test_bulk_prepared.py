@@ -16,11 +16,11 @@ from cafe24.phone import Recipient
 from cafe24.schedule import KST
 from smsform.extensions import db
 from smsform.models import JobBatchPayload, JobRecipient, Send, SendRecipient
-from smsform.services import bulk, optouts, sending
+from smsform.services import bulk, optouts, sending, sendlog
 from smsform.services.audit import CLI_ACTOR
 from smsform.states import BatchState, OptOutVia
 from tests.bulk_support import ACTOR, make_job, phones, sent_numbers
-from tests.support import build_app, send_calls
+from tests.support import build_app, page, send_calls, sign_in
 from tests.test_compliance_edges import NAME, OPTOUT_NUMBER
 
 NOON = datetime(2026, 12, 8, 12, 0, tzinfo=KST)
@@ -35,14 +35,14 @@ def _run(app, job_id: int) -> None:
 def _logged(app, job_id: int) -> list[tuple]:
     """Each batch send's recipients as the log keeps them: its JSON and its rows."""
     with app.app_context():
-        sends = db.session.execute(select(Send.id, Send.recipients, Send.recipient_count)
+        sends = db.session.execute(select(Send.id, sendlog.RECIPIENTS_JSON, Send.recipient_count)
                                    .where(Send.job_id == job_id).order_by(Send.batch)).all()
         rows = {s.id: db.session.execute(
             select(SendRecipient.position, SendRecipient.phone, SendRecipient.name)
             .where(SendRecipient.send_id == s.id).order_by(SendRecipient.position)).all()
             for s in sends}
-    return [(json.loads(s.recipients), s.recipient_count, [tuple(r) for r in rows[s.id]])
-            for s in sends]
+    return [(json.loads(s.recipients) if s.recipients else None, s.recipient_count,
+             [tuple(r) for r in rows[s.id]]) for s in sends]
 
 
 def test_a_named_batch_is_logged_and_sent_as_its_job_recipients(app, backend):
@@ -59,6 +59,9 @@ def test_a_named_batch_is_logged_and_sent_as_its_job_recipients(app, backend):
     assert [c.fields["destination"] for c in send_calls(backend)] == written
     logged = _logged(app, job_id)
     assert [count for _, count, _ in logged] == [999, 501]
+    with app.app_context():  # the rows hold none: the job's payloads keep the same JSON
+        assert db.session.execute(select(Send.recipients).where(
+            Send.job_id == job_id)).scalars().all() == [None, None]
     first_json, _, first_rows = logged[0]
     assert first_json[:2] == [[numbers[0], "고객0"], [numbers[1], "고객1"]]
     assert first_rows[:2] == [(0, numbers[0].replace("-", ""), "고객0"),
@@ -239,8 +242,8 @@ def test_a_batch_copied_beside_its_call_is_indexed_for_the_log_search_there(
     backend.accounts["demo"].credits = 5000
     turns = []
     after_send = search_index.after_send
-    monkeypatch.setattr(search_index, "after_send", lambda send_id, engine=None: (
-        turns.append(engine is not None), after_send(send_id, engine)))
+    monkeypatch.setattr(search_index, "after_send", lambda send_id, engine=None, **kw: (
+        turns.append(engine is not None), after_send(send_id, engine, **kw)))
     app = build_app(backend, tables="migrations",
                     SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/jobs.db")
     numbers = phones(1500)
@@ -282,3 +285,33 @@ def test_a_short_opt_out_list_none_of_a_batchs_numbers_is_on_is_read_whole(
     assert sent_numbers(backend) == numbers
     # the list read whole (one row), not asked about each of the 300 numbers
     assert [sql for sql in asked if "optouts" in sql] == [optouts._SHORT_LIST]
+
+
+def test_a_batch_sends_page_lists_its_recipients_from_the_payload_until_purged(app, backend):
+    numbers = phones(3)
+    job_id = make_job(app, numbers, text="{name}님 안내", names=True)
+    _run(app, job_id)
+    with app.app_context():
+        send_id = db.session.execute(select(Send.id).where(Send.job_id == job_id)).scalar_one()
+    admin = sign_in(app)
+    shown = page(admin.get(f"/sends/{send_id}")).select("#recipient-list td.name")
+    assert [td.get_text() for td in shown] == ["고객0", "고객1", "고객2"]
+    with app.app_context():
+        db.session.execute(update(Send).where(Send.id == send_id).values(
+            created_at=datetime(2020, 1, 1)))
+        db.session.commit()
+    purged = app.test_cli_runner().invoke(args=["log", "purge", "--before", "2021-01-01"])
+    assert purged.exit_code == 0, purged.output
+    # The payload still holds the JSON (the job's own record), the purged send shows none.
+    assert page(admin.get(f"/sends/{send_id}")).select_one("#recipient-list") is None
+    assert [logged for logged, _, _ in _logged(app, job_id)] == [None]
+
+
+def test_a_kept_helper_thread_outlives_a_failure_of_its_work(caplog):
+    # Given back to the idle ones after its work raised, a dead thread took the next
+    # call's work and never ran it: that call waited for ever.
+    assert sendlog._HELPERS.start(lambda: 1 / 0).wait(5)
+    ran: list[int] = []
+    assert sendlog._HELPERS.start(lambda: ran.append(1)).wait(5)
+    assert ran == [1]
+    assert "the work beside a gateway call failed" in caplog.text

@@ -189,8 +189,8 @@ def test_a_relayed_send_the_database_failed_after_asks_the_site_for_no_retry(loc
         issued = relay_sites.create_site("shop", ["010-1234-5678"], by=CLI_ACTOR)
     called = sending._call
 
-    def call_then_fail(request, actor):
-        called(request, actor)
+    def call_then_fail(request, actor, **kwargs):
+        called(request, actor, **kwargs)
         raise OperationalError("UPDATE sends", {}, sqlite3.OperationalError("gone"))
 
     monkeypatch.setattr(sending, "_call", call_then_fail)
@@ -286,7 +286,7 @@ def test_a_database_failure_once_the_gateway_was_called_never_says_nothing_was_s
     failure = OperationalError("SELECT 1", {}, sqlite3.OperationalError("gone"))
     request = form_input.build_request(valid_send()).request
 
-    def failing_call(*_args):
+    def failing_call(*_args, **_kwargs):
         raise failure  # as if the database failed during the gateway call
 
     monkeypatch.setattr(sending, "_call", failing_call)

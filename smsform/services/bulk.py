@@ -1364,7 +1364,8 @@ class _Run:
         return self._after(taken.batch.number, sending.send_logged(taken.ready, taken.claim))
 
     def _prepare(self) -> None:
-        """Beside a call: the next batch read and its order judged (nothing written)."""
+        """Beside a call: the next batch read, its order judged and its request encoded
+        (nothing written)."""
         self._ready = None
         with db.engine.connect() as connection:
             batch = _FIRST_WAITING.first(connection, {
@@ -1374,7 +1375,7 @@ class _Run:
         written = batch if batch.recipients_field is not None else None
         ready = sending.judge_order(self._order(batch, written))
         if isinstance(ready, sending.Ready):
-            self._ready = (batch, ready)
+            self._ready = (batch, ready.encoded())
 
     def _then(self, number: int, connection: Connection,
               result: sending.SendResult) -> _Joined:

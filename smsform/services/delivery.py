@@ -200,8 +200,8 @@ def _logged(since: datetime, now: datetime) -> tuple[dict[int, _Send], list[Logg
     result = _open_result()  # the two times' indexes are read, not the results'
     with db.engine.connect() as connection:
         rows = connection.execute(
-            select(s.id, s.sender, s.kind, s.text, s.recipients, s.created_at, s.reserve_at,
-                   s.repeat_num, s.repeat_minutes, s.result, s.listed_at)
+            select(s.id, s.sender, s.kind, s.text, sendlog.RECIPIENTS_JSON, s.created_at,
+                   s.reserve_at, s.repeat_num, s.repeat_minutes, s.result, s.listed_at)
             .where(or_(result.in_(_TAKEN),
                        and_(result == Result.PENDING.value, s.created_at < unknown_before)),
                    s.test.is_(False), s.text.is_not(None),

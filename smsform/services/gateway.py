@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from cafe24.answers import ResultPage, SendOutcome
 from cafe24.calls import ResultQuery, SendRequest
-from cafe24.client import Cafe24Client
+from cafe24.client import Cafe24Client, PreparedSend
 from cafe24.errors import ConnectFailed, ResponseTimeout, TransportError
 from config import GatewaySettings
 from simulator import (
@@ -185,12 +185,19 @@ class KeptStateClient(Cafe24Client):
         super().__init__(*args, **kwargs)
         self.store = store
 
-    def send(self, request: SendRequest, *, validate: bool = True) -> SendOutcome:
-        """Send, then save the simulator's state (credit, messages, reservations)."""
+    def send(self, request: SendRequest, *, validate: bool = True,
+             sent: Callable[[], object] | None = None,
+             prepared: PreparedSend | None = None) -> SendOutcome:
+        """Send, then save the simulator's state (credit, messages, reservations). The
+        work beside the call (``sent``) starts before the state's lock is taken: it may ask
+        this client (done at once on an in-memory database, it would wait for that lock),
+        and the simulator in this process answers within the call anyway."""
+        if sent is not None:
+            sent()
         with self.store.lock:
             self.store.load_if_newer()
             try:
-                return super().send(request, validate=validate)
+                return super().send(request, validate=validate, prepared=prepared)
             finally:
                 self.store.save()
 

@@ -33,7 +33,7 @@ from cafe24.text import is_normalized, normalize_text
 from smsform.extensions import db
 from smsform.models import Send
 from smsform.services.results import KindRow
-from smsform.services.sendlog import digits
+from smsform.services.sendlog import RECIPIENTS_JSON, digits
 
 #: How far a record's minute may be from a logged copy's due time.
 TIME_SLACK = timedelta(minutes=5)
@@ -254,7 +254,7 @@ def logged_recipients(since: datetime, *where: ColumnElement[bool]) -> list[Logg
     s = _sends.c
     with db.engine.connect() as connection:
         rows = connection.execute(
-            select(s.id, s.sender, s.kind, s.text, s.recipients, s.created_at, s.reserve_at,
+            select(s.id, s.sender, s.kind, s.text, RECIPIENTS_JSON, s.created_at, s.reserve_at,
                    s.repeat_num, s.repeat_minutes)
             .where(*where, s.test.is_(False), s.text.is_not(None),
                    or_(s.created_at >= since - REPEAT_SPAN,

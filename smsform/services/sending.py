@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from cafe24.answers import SendOutcome, SendStatus
 from cafe24.calls import SendRequest
+from cafe24.client import PreparedSend
 from cafe24.errors import Cafe24Error, ConnectFailed, InvalidRequest
 from cafe24.text import Problem
 from smsform import logs
@@ -327,11 +328,22 @@ class Ready:
     send_key: str | None
     digest: str | None
     at: datetime
+    #: The request's form body encoded ahead (``encoded``), or None: encoded at the call.
+    prepared: PreparedSend | None = field(default=None, repr=False)
 
     @property
     def request(self) -> SendRequest:
         """The request as judged (an advertisement's text built, opted-out numbers out)."""
         return self.judged.request
+
+    def encoded(self) -> Ready:
+        """This order with its request's form body encoded now (beside the call before
+        it: a step less between that call's answer and this one's request); as it is when
+        the request cannot be encoded (its call says why)."""
+        try:
+            return replace(self, prepared=gateway.client().prepare_send(self.request))
+        except InvalidRequest:
+            return self
 
     def told(self, result: SendResult) -> SendResult:
         """``result`` with what the law's judge found."""
@@ -413,7 +425,8 @@ def send_logged(ready: Ready, claim: sendlog.Claimed) -> SendResult:
         return ready.told(SendResult(Status.CREDIT_SHORT, request, problems=(short,),
                                      send_id=claim.send_id, logged_at=claim.created_at))
     try:
-        return ready.told(_send_and_record(request, actor, claim, copying, order.then))
+        return ready.told(_send_and_record(request, actor, claim, copying, order.then,
+                                           ready.prepared))
     except BaseException as exc:
         setattr(exc, _GATEWAY_CALLED, True)  # a failure from here cannot say "nothing sent"
         raise
@@ -422,12 +435,12 @@ def send_logged(ready: Ready, claim: sendlog.Claimed) -> SendResult:
 def _send_and_record(request: SendRequest, actor: Actor, claim: sendlog.Claimed,
                      copying: sendlog.RowCopy,
                      then: Callable[[Connection, SendResult], object] | None = None,
-                     ) -> SendResult:
+                     prepared: PreparedSend | None = None) -> SendResult:
     """The call and the record of its outcome (a database that refuses it is survived);
     ``then`` joins the outcome's transaction (``SendOrder.then``)."""
     started = time.monotonic()
     try:
-        called = _call(request, actor)
+        called = _call(request, actor, sent=copying.start, prepared=prepared)
     finally:
         copying.finish_quietly()
     result = replace(called, send_id=claim.send_id, logged_at=claim.created_at)
@@ -484,14 +497,18 @@ def _taken(request: SendRequest, taken: sendlog.Taken) -> SendResult:
     return SendResult(Status.DUPLICATE, request, previous=previous, send_id=taken.send_id)
 
 
-def _call(request: SendRequest, actor: Actor) -> SendResult:
-    """The one gateway call, logged before and after (never the key, never the text)."""
+def _call(request: SendRequest, actor: Actor, sent: Callable[[], object] | None = None,
+          prepared: PreparedSend | None = None) -> SendResult:
+    """The one gateway call, logged before and after (never the key, never the text);
+    ``sent`` once its request has left, ``prepared`` its body if encoded ahead
+    (``Cafe24Client.send``)."""
     log.info("send intent user=%s source=%s kind=%s recipients=%d cost=%d test=%s "
              "reserved=%s", actor.name, actor.source, request.kind, request.recipient_count,
              request.cost, request.test, request.reserve_at is not None)
     hot_writes.let_go_for_now()  # no connection held while the gateway answers
     try:
-        outcome = gateway.client().send(request, validate=False)  # judged in submit
+        outcome = gateway.client().send(request, validate=False, sent=sent,  # judged in submit
+                                        prepared=prepared)
     except (ConnectFailed, InvalidRequest) as exc:
         log.warning("send not sent user=%s: %s", actor.name, exc.message)
         return SendResult(Status.NOT_SENT, request, error=exc)

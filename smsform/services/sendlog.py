@@ -23,6 +23,7 @@ from flask import current_app
 from sqlalchemy import (
     and_,
     bindparam,
+    case,
     delete,
     func,
     insert,
@@ -44,6 +45,7 @@ from smsform.models import (
     SEND_NUMBERS,
     SEND_SEARCH,
     JobBatch,
+    JobBatchPayload,
     Send,
     SendRecipient,
     User,
@@ -57,6 +59,17 @@ from smsform.states import Result
 log = logs.get("sendlog")
 _sends = Send.__table__
 _recipients = SendRecipient.__table__
+_payloads = JobBatchPayload.__table__
+
+#: A send's recipients as JSON ``[[phone, name], ...]`` (labelled ``recipients``): its
+#: row's, or for a job batch's send logged without them (``write_intent``: its job's
+#: payload holds the same JSON) the payload's; none once the send is purged. Read the
+#: column through this, never ``sends.recipients`` alone.
+RECIPIENTS_JSON = func.coalesce(_sends.c.recipients, case((
+    _sends.c.purged_at.is_(None),
+    select(_payloads.c.recipients_logged).where(
+        _payloads.c.job_id == _sends.c.job_id, _payloads.c.number == _sends.c.batch)
+    .scalar_subquery()))).label("recipients")
 _users = User.__table__
 
 #: A pending row older than the gateway's timeouts plus this is shown as unknown.
@@ -131,6 +144,8 @@ class _Helper(threading.Thread):
             work, done = self.tasks.get()
             try:
                 work()
+            except Exception:  # noqa: BLE001 - a kept thread must outlive its work's failure
+                log.exception("the work beside a gateway call failed")
             finally:
                 self.helpers.give_back(self)
                 done.set()
@@ -169,25 +184,42 @@ class _Helpers:
 _HELPERS = _Helpers()
 
 
+#: On SQLite, every this many sends' row copy also folds the write-ahead log into the
+#: database file (a passive checkpoint, which waits for no one), beside the call. Else the
+#: commit that finds the log past SQLite's 1,000 pages does it: a bulk batch writes about
+#: 90, so every 11th batch's outcome commit, on the way to the next call, took 10-15 ms.
+#: Every 4th (~360 pages): each batch's made the outcome commits slower (1.2 -> 1.5 ms).
+CHECKPOINT_BESIDE = 4
+
+
 class RowCopy:
     """A job batch's recipient rows copied from the job's while its gateway call is made
     (the call waits on the network, the copy on the database: on a file or a server
     database in a thread of its own, so the batch does not wait for both), finished before
-    the outcome is written (``finish``: a copy that failed is done again there). An
-    in-memory SQLite database, one connection for every thread, copies at once. A process
-    killed in between leaves the rows to ``copy_missing`` (``bulk.settle`` asks it).
-    ``beside`` (``SendOrder.beside``) runs after the copy in the same thread, in the app's
-    context; what it raises is logged, not raised."""
+    the outcome is written (``finish``: a copy that failed, or one never started because
+    no request left, is done there). The work starts once the request has left
+    (``start``, the client's ``sent``): begun before, it took the interpreter from the
+    request's encoding and writing, and the call came back that much later. An in-memory
+    SQLite database, one connection for every thread, copies at once. A process killed in
+    between leaves the rows to ``copy_missing`` (``bulk.settle`` asks it). ``beside``
+    (``SendOrder.beside``) runs after the copy in the same thread, in the app's context;
+    what it raises is logged, not raised."""
 
     def __init__(self, claim: Claimed, beside: Callable[[], object] | None = None) -> None:
         self.claim, self._failed = claim, False
         self._done: threading.Event | None = None
         self._beside = beside
+        self._started = claim.copy is None and beside is None  # nothing to do
         #: The search index's turn (``search_index.after_send``) was taken beside the call
         #: too, after the copy: the outcome need not take it.
         self.indexed = False
-        if claim.copy is None and beside is None:
+
+    def start(self) -> None:
+        """Begin the work beside the call (once; the client calls it when its request has
+        been written)."""
+        if self._started:
             return
+        self._started = True
         engine = db.engine
         if engine.url.database in (None, "", ":memory:"):
             self._work(engine)
@@ -213,8 +245,12 @@ class RowCopy:
         try:
             with engine.begin() as connection:
                 _copy_batch(connection, self.claim.send_id, (job, batch), named)
-            search_index.after_send(self.claim.send_id, engine)  # its rows, while waiting
+            # Its own rows, while the call waits (see search_index: every batch).
+            search_index.after_send(self.claim.send_id, engine, always=True)
             self.indexed = True
+            if engine.dialect.name == "sqlite" and not self.claim.send_id % CHECKPOINT_BESIDE:
+                with engine.connect() as connection:
+                    connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
         except SQLAlchemyError as exc:
             self._failed = True
             log.warning("send %s: its recipient rows were not copied (%s); done again after "
@@ -227,8 +263,10 @@ class RowCopy:
             self._done = None
 
     def finish(self) -> None:
-        """Wait for the copy; do it again here if it failed (raises what the database
-        says then)."""
+        """Wait for the copy; do it here if it failed or never started (no request left:
+        the work beside the call is not done then; raises what the database says)."""
+        if not self._started:
+            self._started, self._failed = True, self.claim.copy is not None
         self.finish_quietly()
         if self._failed and self.claim.copy is not None:
             self._failed = False
@@ -341,7 +379,11 @@ def write_intent(connection: Connection, request: SendRequest, *, user_id: int |
                  excluded: Sequence[str] = (), opted_out: int = 0,
                  job: tuple[int, int] | None = None, logged: str | None = None) -> Claimed:
     """``record_intent``'s row written inside ``connection``'s transaction (committed by
-    its caller, before the call); ``IntegrityError`` when the key is taken."""
+    its caller, before the call); ``IntegrityError`` when the key is taken. A job batch's
+    recipients as the job wrote them out (``logged``, its payload's JSON) stay in the
+    payload (``RECIPIENTS_JSON`` reads them there): on SQLite a row that changes size is
+    written again whole, and the outcome's update then wrote those 30 kB a second time, on
+    the way from one batch's answer to the next batch's request."""
     copied = job is not None and request.prepared is not None and logged is not None
     rows = [] if copied else _recipient_rows(request)
     created_at = utcnow()
@@ -350,7 +392,7 @@ def write_intent(connection: Connection, request: SendRequest, *, user_id: int |
         "client_address": (address or "")[:64] or None, "send_key": send_key,
         "request_hash": digest, "sender": request.sender_number, "kind": request.kind,
         "subject": request.subject_text or None, "text": request.text,
-        "recipients": logged if copied else json.dumps(rows, ensure_ascii=False),
+        "recipients": None if copied else json.dumps(rows, ensure_ascii=False),
         "recipient_count": request.recipient_count, "forecast": request.cost, "cost": None,
         "test": request.test, "advertising": advertising, "reserve_at": _utc(request.reserve_at),
         "repeat_num": request.repeat_num, "repeat_minutes": request.repeat_minutes,

@@ -58,6 +58,7 @@ from smsform.services import delivery, query_args, search_index
 from smsform.services.query_args import FilterError, FilterProblem
 from smsform.services.sendlog import (
     MARKS,
+    RECIPIENTS_JSON,
     digits,
     effective_result,
     has_sqlite_table,
@@ -557,7 +558,7 @@ class LogRow:
 
 _LIST_COLUMNS = (
     _sends.c.id, _sends.c.created_at, _sends.c.user_id, _sends.c.actor, _sends.c.source,
-    _sends.c.sender, _sends.c.kind, _sends.c.recipient_count, _sends.c.recipients, _sends.c.cost,
+    _sends.c.sender, _sends.c.kind, _sends.c.recipient_count, RECIPIENTS_JSON, _sends.c.cost,
     _sends.c.forecast, _sends.c.test, _sends.c.result, _sends.c.code, _sends.c.marked,
     _sends.c.text, _sends.c.subject, _sends.c.purged_at, _sends.c.listed_at)
 
@@ -804,13 +805,17 @@ def _deliveries(send_id: int) -> dict[int, Any]:
     return {row.position: row for row in rows}
 
 
+#: Every column of a send, its recipients read as ``RECIPIENTS_JSON`` says.
+_DETAIL_COLUMNS = (*(c for c in _sends.c if c.name != "recipients"), RECIPIENTS_JSON)
+
+
 def detail(send_id: int, *, reader: Reader, with_answer: bool,
            now: datetime | None = None) -> SendDetail | None:
     """One send as ``reader`` may see it (services.visibility: masked numbers and names, no
     client address, unless in full), or None when there is no such send."""
     marker = _users.alias("marker")
     row = db.session.execute(
-        select(_sends, marker.c.username.label("marked_by_name"))
+        select(*_DETAIL_COLUMNS, marker.c.username.label("marked_by_name"))
         .outerjoin(marker, marker.c.id == _sends.c.marked_by)
         .where(_sends.c.id == send_id)).first()
     if row is None:
