@@ -10,18 +10,25 @@ SQLite file in a temporary folder (or ``--database-url``, an empty database it m
 The list is checked by ``bulk_check.check`` as the pages do (100,000 different numbers,
 each with a name). Each run is ``bulk.run`` on a fresh job, as the worker runs it: once
 with no delay, then ``--runs`` times with ``--delay``. The simulator answers each call
-``--delay`` after it has read the request, its own work inside the delay, as a gateway's
-latency is (its median work a call is printed). "Beyond the delay" is the wall time a
-batch takes over the delay (the app's work, the loopback, and waiting for a core on a
-loaded machine), "the app's own CPU" this process's CPU time a batch (steadier on a
-loaded machine). With ``--database-url`` on PostgreSQL the database's work is in its own
-processes: in the wall time, not in the CPU. Exit status 1 on a FAIL (the runs with the
-delay: their best). Figures: docs/performance.md ("Bulk").
+``--delay`` after its request arrived (its first line read), its own work (reading the
+headers and the form, keeping 999 messages) inside the delay, as a gateway's latency is
+(its median work a call is printed); its process runs with the garbage collector off (it
+keeps every message of a run in memory, and a full collection of them took 100-190 ms of
+one call in three runs of 101: a pause of the stand-in, not a latency of the gateway).
+The bench's own list and its checked report, kept to make each run's job (a worker never
+holds them), are frozen out of this process's collector (``gc.freeze``): a full
+collection here then costs what it costs a worker, not 140-170 ms. "Beyond the delay" is
+the wall time a batch takes over the delay (the app's work, the loopback, and waiting
+for a core on a loaded machine), "the app's own CPU" this process's CPU time a batch
+(steadier on a loaded machine). With ``--database-url`` on PostgreSQL the database's
+work is in its own processes: in the wall time, not in the CPU. Exit status 1 on a FAIL
+(the runs with the delay: their best). Figures: docs/performance.md ("Bulk").
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import multiprocessing
 import sys
@@ -51,10 +58,11 @@ ACTOR = sending.Actor(None, "bench", "cli")
 
 
 class Answering:
-    """The simulator's app, answering each call ``delay`` seconds after its request was
-    read, as a gateway far away would: its own work (reading 999 destinations, keeping a
-    message for each) is inside the delay, not after it. ``own`` keeps that work's time
-    a call (a few ms for 999 recipients on this machine)."""
+    """The simulator's app, answering each call ``delay`` seconds after its request
+    arrived (the server's ``simulator.arrived``), as a gateway far away would: its own work
+    (the headers and form read, 999 destinations, a message kept for each) is inside the
+    delay, not after it. ``own`` keeps that work's time a call (a few ms for 999
+    recipients on this machine)."""
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
@@ -62,7 +70,7 @@ class Answering:
         self.own: list[float] = []
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        started = time.perf_counter()
+        started = environ.get("simulator.arrived") or time.perf_counter()
         body = b"".join(self.app(environ, start_response))
         spent = time.perf_counter() - started
         self.own.append(spent)
@@ -72,6 +80,7 @@ class Answering:
 
 
 def _simulator(conn: Connection) -> None:
+    gc.disable()  # see the module's docstring
     backend = GatewayBackend()
     backend.add_account(DEMO_USER_ID, DEMO_SECURE_KEY, list(DEMO_SENDERS), 10**9)
     server = SimulatorServer(backend)
@@ -128,6 +137,9 @@ def _measure(args: argparse.Namespace) -> int:
         checked = bulk_check.check(report, bulk_check.Draft(DEMO_SENDERS[0],
                                                             "{name}님, 12월 점검 안내입니다."))
     print(f"{checked.recipients:,} recipients, {len(checked.batches)} batches")
+    del table, report
+    gc.collect()
+    gc.freeze()  # see the module's docstring
     failed = False
     creates, runs, floors = [], [], []
     for delay in (0.0, *[args.delay] * args.runs):

@@ -25,6 +25,12 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.verbose:
             sys.stderr.write(f"simulator: {self.address_string()} {format % args}\n")
 
+    def parse_request(self) -> bool:
+        # When the request arrived (its first line read): a delaying wrapper (the bulk
+        # bench's) counts its delay from here, as a far gateway's latency is counted.
+        self.arrived = time.perf_counter()
+        return super().parse_request()
+
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         self._serve()
 
@@ -42,6 +48,7 @@ class _Handler(BaseHTTPRequestHandler):
             "CONTENT_TYPE": self.headers.get("Content-Type", ""),
             "CONTENT_LENGTH": str(len(body)),
             "wsgi.input": io.BytesIO(body),
+            "simulator.arrived": self.arrived,
         }
         status_headers: list[Any] = []
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -202,3 +203,22 @@ def test_a_server_that_never_started_stops_at_once(demo_backend):
     done = threading.Event()
     threading.Thread(target=lambda: (server.stop(), done.set()), daemon=True).start()
     assert done.wait(2), "stop() hung on a server that was never started"
+
+
+def test_the_app_is_told_when_its_request_arrived(socket_server, demo_backend):
+    # A delaying wrapper (bench/bulk_dispatch.py's) counts its delay from the arrival, so
+    # reading the head and the body is inside the delay, as a far gateway's latency is.
+    seen: list[tuple[float, float]] = []
+    inner = socket_server.app
+
+    def stamped(environ, start_response):
+        seen.append((environ["simulator.arrived"], time.perf_counter()))
+        return inner(environ, start_response)
+
+    socket_server.app = stamped
+    before = time.perf_counter()
+    head, _ = exchange(socket_server, php_sample_request(
+        socket_server, "/sms_sender.php", sample_send_fields()))
+    assert head.startswith(b"HTTP/1.1 200")
+    ((arrived, called),) = seen
+    assert before <= arrived <= called
