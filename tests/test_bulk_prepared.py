@@ -6,10 +6,12 @@ the check and the send is judged again at each batch: the opt-out list above all
 from __future__ import annotations
 
 import json
+import socket
+import threading
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, func, select, update
 
 from cafe24.calls import PreparedRecipients, SendRequest
 from cafe24.phone import Recipient
@@ -238,7 +240,8 @@ def test_a_batch_copied_beside_its_call_is_indexed_for_the_log_search_there(
         backend, tmp_path, monkeypatch):
     from smsform.services import search_index
 
-    monkeypatch.setattr(search_index, "INDEX_EVERY", 1)  # every send's turn
+    # Each batch's rows are indexed beside its own call, whatever INDEX_EVERY says (64
+    # batches' at once outlasted the call the next batch waited on).
     backend.accounts["demo"].credits = 5000
     turns = []
     after_send = search_index.after_send
@@ -315,3 +318,49 @@ def test_a_kept_helper_thread_outlives_a_failure_of_its_work(caplog):
     assert sendlog._HELPERS.start(lambda: ran.append(1)).wait(5)
     assert ran == [1]
     assert "the work beside a gateway call failed" in caplog.text
+
+
+def test_the_copy_thread_folds_the_write_ahead_log_every_few_sends(backend, tmp_path):
+    # Else the commit that finds the log past SQLite's 1,000 pages does it: an outcome
+    # commit, on the way from one batch's answer to the next batch's request.
+    backend.accounts["demo"].credits = 10_000
+    app = build_app(backend, tables="migrations",
+                    SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/jobs.db")
+    checkpoints: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        if "wal_checkpoint" in statement:
+            checkpoints.append(threading.current_thread().name)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", seen)
+        before = db.session.execute(select(func.coalesce(func.max(Send.id), 0))).scalar()
+    job_id = make_job(app, phones(8 * 999))
+    _run(app, job_id)
+    with app.app_context():
+        ids = db.session.execute(select(Send.id).where(Send.job_id == job_id)).scalars().all()
+    assert len(ids) == 8 and min(ids) > before
+    expected = sum(1 for i in ids if not i % sendlog.CHECKPOINT_BESIDE)
+    assert expected >= 2 and checkpoints == ["send-beside"] * expected
+
+
+def test_a_batch_whose_request_never_left_still_logs_its_recipient_rows(tmp_path):
+    # The copy starts once the request has been written; a refused connection writes none,
+    # so the rows are copied when the outcome is (nothing sent, the rows still true).
+    with socket.socket() as free:  # a port nobody listens on
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    app = build_app(None, tables="migrations",
+                    SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/jobs.db",
+                    CAFE24_SMS_BASE_URL=f"http://127.0.0.1:{port}",
+                    CAFE24_SMS_USER_ID="someone", CAFE24_SMS_SECURE_KEY="a-key-of-some-length")
+    numbers = phones(5)
+    job_id = make_job(app, numbers)
+    _run(app, job_id)
+    with app.app_context():
+        (send,) = db.session.execute(select(Send.id, Send.result).where(
+            Send.job_id == job_id)).all()
+        phones_logged = db.session.execute(select(SendRecipient.phone).where(
+            SendRecipient.send_id == send.id).order_by(SendRecipient.position)).scalars().all()
+    assert send.result == "not_sent"
+    assert phones_logged == [n.replace("-", "") for n in numbers]
