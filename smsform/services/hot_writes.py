@@ -330,17 +330,5 @@ def begin(engine: Engine) -> Iterator[Connection]:
     """``engine.begin()`` for one block: its statements in one transaction, committed at
     the end (rolled back if it raises); inside ``hold()`` on SQLite, on the shared
     connection."""
-    held = _held.get()
-    if held is None or not held.usable(engine):
-        with engine.begin() as connection:
-            yield connection
-        return
-    connection = held.take(engine)
-    try:
-        with connection.begin():
-            yield connection
-    except BaseException:
-        held.give_back()
-        raise
-    finally:
-        held.busy = False
+    with connect(engine) as connection, connection.begin():
+        yield connection
