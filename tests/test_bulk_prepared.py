@@ -12,6 +12,7 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import event, func, select, update
+from sqlalchemy.exc import OperationalError
 
 from cafe24.calls import PreparedRecipients, SendRequest
 from cafe24.phone import Recipient
@@ -364,3 +365,27 @@ def test_a_batch_whose_request_never_left_still_logs_its_recipient_rows(tmp_path
             SendRecipient.send_id == send.id).order_by(SendRecipient.position)).scalars().all()
     assert send.result == "not_sent"
     assert phones_logged == [n.replace("-", "") for n in numbers]
+
+
+def test_a_checkpoint_that_fails_beside_the_call_leaves_the_copy_done(
+        backend, tmp_path, caplog):
+    # It is no part of the copy: the rows are not copied again after the call for it.
+    backend.accounts["demo"].credits = 10_000
+    app = build_app(backend, tables="migrations",
+                    SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/jobs.db")
+
+    def refuse(conn, cursor, statement, *args) -> None:
+        if "wal_checkpoint" in statement:
+            raise OperationalError(statement, {}, Exception("database is locked"))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", refuse)
+    numbers = phones(8 * 999)
+    job_id = make_job(app, numbers)
+    _run(app, job_id)
+    assert "not checkpointed beside a call" in caplog.text
+    assert "were not copied" not in caplog.text
+    with app.app_context():
+        rows = db.session.execute(select(func.count()).select_from(SendRecipient).join(
+            Send, Send.id == SendRecipient.send_id).where(Send.job_id == job_id)).scalar()
+    assert rows == len(numbers)

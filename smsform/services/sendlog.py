@@ -192,6 +192,18 @@ _HELPERS = _Helpers()
 CHECKPOINT_BESIDE = 4
 
 
+def _checkpoint_passively(engine: Any) -> None:
+    """Fold SQLite's write-ahead log into the database file as far as no reader holds it
+    back (``CHECKPOINT_BESIDE``); a failure is only logged: the copy is done, and SQLite's
+    own checkpoint takes the log later."""
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+    except SQLAlchemyError as exc:
+        log.warning("the write-ahead log was not checkpointed beside a call (%s)",
+                    type(exc).__name__)
+
+
 class RowCopy:
     """A job batch's recipient rows copied from the job's while its gateway call is made
     (the call waits on the network, the copy on the database: on a file or a server
@@ -248,13 +260,13 @@ class RowCopy:
             # Its own rows, while the call waits (see search_index: every batch).
             search_index.after_send(self.claim.send_id, engine, always=True)
             self.indexed = True
-            if engine.dialect.name == "sqlite" and not self.claim.send_id % CHECKPOINT_BESIDE:
-                with engine.connect() as connection:
-                    connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
         except SQLAlchemyError as exc:
             self._failed = True
             log.warning("send %s: its recipient rows were not copied (%s); done again after "
                         "the call", self.claim.send_id, type(exc).__name__)
+            return
+        if engine.dialect.name == "sqlite" and not self.claim.send_id % CHECKPOINT_BESIDE:
+            _checkpoint_passively(engine)
 
     def finish_quietly(self) -> None:
         """Wait for the copy's thread (a call that failed still lets it end)."""
