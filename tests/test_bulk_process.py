@@ -172,6 +172,11 @@ def test_a_worker_killed_during_a_batch_leaves_it_unknown_and_a_new_one_sends_th
     second = Worker(env, tmp_path / "worker2.log")
     try:
         assert backend.arrived.wait(timeout=60), first.output()
+        # the second batch's outcome is written beside this call, once its request has left
+        deadline = time.monotonic() + 10
+        while states(app, job_id)[1][1] != BatchState.ACCEPTED:
+            assert time.monotonic() < deadline, first.output()
+            time.sleep(0.01)
         first.kill()
         backend.release.set()  # the gateway carries out the call the worker never heard of
         assert states(app, job_id)[:3] == [(1, BatchState.ACCEPTED, "success"),

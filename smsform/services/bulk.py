@@ -45,7 +45,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from cafe24 import message
 from cafe24.calls import PreparedRecipients, SendRequest
@@ -72,6 +72,7 @@ from smsform.services import (
     bulk_check,
     compliance,
     credit,
+    hot_writes,
     lists,
     optouts,
     sending,
@@ -976,12 +977,14 @@ _CLAIM_PG = update(_batches).where(
     exists().where(_j.id == bindparam("w_job"), _j.state == bindparam("w_running"))).values(
     state=bindparam("w_sending"), claimed_by=bindparam("w_worker"),
     claimed_at=bindparam("w_at")).returning(*_batches.c)
-#: A batch judged beside the call before it, claimed by its number while the job runs and
-#: the opt-out list has not changed since it was judged (else it is judged again).
+#: A batch judged beside the call before it, claimed by its number while the job runs, its
+#: worker holds it (its lease was renewed beside that call) and the opt-out list has not
+#: changed since it was judged (else it is judged again).
 _CLAIM_READY = HotWrite(update(_batches).where(
     _b.job_id == bindparam("w_job"), _b.number == bindparam("w_number"),
     _b.state == bindparam("w_waiting"),
-    exists().where(_j.id == bindparam("w_job"), _j.state == bindparam("w_running")),
+    exists().where(_j.id == bindparam("w_job"), _j.state == bindparam("w_running"),
+                   _j.worker == bindparam("w_holder")),
     optouts.unchanged_since(bindparam("w_since"))), _batches)
 #: The same on PostgreSQL, passed over when another worker's claim holds its row (SKIP
 #: LOCKED), as ``_CLAIM_PG``.
@@ -991,10 +994,14 @@ _CLAIM_READY_PG = update(_batches).where(
         _b.job_id == bindparam("w_job"), _b.number == bindparam("w_number"),
         _b.state == bindparam("w_waiting")).with_for_update(skip_locked=True)
     .scalar_subquery(),
-    exists().where(_j.id == bindparam("w_job"), _j.state == bindparam("w_running")),
+    exists().where(_j.id == bindparam("w_job"), _j.state == bindparam("w_running"),
+                   _j.worker == bindparam("w_holder")),
     optouts.unchanged_since(bindparam("w_since"))).values(
     state=bindparam("w_sending"), claimed_by=bindparam("w_worker"),
     claimed_at=bindparam("w_at"))
+#: The same as the data-modifying part of the statement that logs the batch's intent
+#: with its claim (``sendlog.write_claimed_intent``): the row it took.
+_CLAIM_READY_PG_TAKES = _CLAIM_READY_PG.returning(_b.number)
 #: The job's first waiting batch, whole, with its written-out recipients: the next one,
 #: read beside the call before it.
 _FIRST_WAITING = HotRead(select(
@@ -1228,8 +1235,8 @@ def run(job_id: int, worker: str, *, now: datetime | None = None,
     another worker holds it, or ``stop()`` says the worker is shutting down (the job is
     let go for the next worker). Each batch goes through ``sending.submit`` with its
     ``SendKey.job_batch`` key, so it is sent once however often it is picked up. With no
-    pace between batches the next one is made ready beside each call and claimed in its
-    outcome's commit (``_Run``)."""
+    pace between batches the next one is made ready beside each call, claimed and logged
+    at its answer, and that answer's outcome written beside the next call (``_Run``)."""
     job = get(job_id)
     if job is None:
         return
@@ -1261,6 +1268,7 @@ def run(job_id: int, worker: str, *, now: datetime | None = None,
             if not go_on:
                 return
     finally:
+        batches.close()
         _release(job_id, worker)
 
 
@@ -1301,24 +1309,34 @@ OPTOUT_CHANGE_MARGIN = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
+class _Ahead:
+    """The job's next batch, read, judged and encoded beside the call before it, the
+    worker's lease renewed there and the newest credit known read (``answered``)."""
+
+    batch: Row[Any]
+    ready: sending.Ready
+    answered: tuple[datetime, int] | None
+
+
+@dataclass(frozen=True)
 class _Taken:
-    """The job's next batch, claimed and its intent logged in the outcome's commit of the
-    batch before: it is called at once, without a claim or a judgement of its own."""
+    """The job's next batch, claimed and its intent logged on the way from the answer of
+    the batch before to its own call, whose outcome (``previous``) is written beside it."""
 
     batch: Row[Any]
     ready: sending.Ready
     claim: sendlog.Claimed
+    previous: sending.Unwritten
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Joined:
     """What a batch's outcome's transaction wrote beside the send log's outcome
-    (``SendOrder.then``): the batch's own outcome, and the next batch when it took it."""
+    (``SendOrder.then``): the batch's own outcome."""
 
     state: BatchState
     code: str | None
     transport: bool
-    taken: _Taken | None = None
 
 
 class _Run:
@@ -1326,13 +1344,16 @@ class _Run:
     log's outcome in one commit (``SendOrder.then``). With ``ahead`` (no pace between
     batches) the next batch is read, built and judged (the law's judge, the opt-out list,
     its key) beside the call before it, in the row copy's thread (``SendOrder.beside``:
-    reads only, no transaction held across the call), and that same commit renews the
-    lease, claims the next batch by compare-and-set and logs its intent, so it is
-    ``sending`` with its intent committed before its call, as a claim of its own would
-    leave it. Whenever that cannot be (a stop rule, the worker stopping, the lease lost,
-    an advertisement at 21:00, another worker's claim, an opt-out list changed since the
-    judgement, a key taken, a database error), nothing of the next batch is written and
-    the loop claims and judges it the usual way."""
+    no transaction held across the call), the worker's lease renewed there too. From that
+    call's answer to the next request only one commit is made: the next batch's claim (a
+    compare-and-set, while the job runs and the opt-out list has not changed since its
+    judgement) and its intent, one statement on PostgreSQL; that call's outcome, handed
+    back unwritten (``SendOrder.later``), is written beside the next call, before its row
+    copy. Whenever the next batch cannot go so (a stop rule, a transport failure, the
+    worker stopping, the lease lost, an advertisement at 21:00, another worker's claim, a
+    pause or a cancel, an opt-out list changed since the judgement, a key taken, a
+    database error), the outcome is written at once and the loop claims and judges the
+    next batch the usual way."""
 
     def __init__(self, job: Row[Any], worker: str, length: timedelta,
                  now: datetime | None, *, ahead: bool,
@@ -1340,7 +1361,23 @@ class _Run:
         self.job, self.worker, self.length, self.now = job, worker, length, now
         self.ahead, self.stop = ahead, stop
         self.actor = sending.Actor(job.user_id, job.actor, SEND_SOURCE)
-        self._ready: tuple[Row[Any], sending.Ready] | None = None
+        self._ready: _Ahead | None = None
+        #: PostgreSQL: the connection of the claims with their intents (``_claim_and_log``),
+        #: kept for the run, autocommit: no transaction open across a call, and never rolled
+        #: back, so psycopg keeps the statement prepared (a rollback drops every prepared
+        #: statement of its connection; parsed and planned each time it took 0.7 ms a batch).
+        self._claims: Connection | None = None
+
+    def close(self) -> None:
+        """Give back what the run holds (the claims' connection)."""
+        claims, self._claims = self._claims, None
+        if claims is not None:
+            claims.close()
+
+    def _claims_connection(self) -> Connection:
+        if self._claims is None:
+            self._claims = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self._claims
 
     def _order(self, batch: Row[Any], written: Row[Any] | None) -> sending.SendOrder:
         number = batch.number
@@ -1349,7 +1386,7 @@ class _Run:
             key=sending.SendKey.job_batch(self.job.id, number),
             advertising=self.job.advertising,
             logged_recipients=written.recipients_logged if written is not None else None,
-            beside=self._prepare if self.ahead else None,
+            beside=self._prepare if self.ahead else None, later=self.ahead,
             then=lambda connection, result: self._then(number, connection, result))
 
     def send(self, batch: Row[Any]) -> tuple[bool, _Taken | None]:
@@ -1359,13 +1396,18 @@ class _Run:
         return self._after(batch.number, sending.submit(order))
 
     def send_taken(self, taken: _Taken) -> tuple[bool, _Taken | None]:
-        """Send the batch claimed and logged with the outcome before; see ``_after``."""
+        """Send the batch claimed and logged after the answer before, that answer's
+        outcome written beside its call; see ``_after``."""
         self._ready = None
-        return self._after(taken.batch.number, sending.send_logged(taken.ready, taken.claim))
+        try:
+            result = sending.send_logged(taken.ready, taken.claim, before=taken.previous.write)
+        finally:
+            taken.previous.write()  # written already, unless the call never began
+        return self._after(taken.batch.number, result)
 
     def _prepare(self) -> None:
-        """Beside a call: the next batch read, its order judged and its request encoded
-        (nothing written)."""
+        """Beside a call: the next batch read, its order judged and its request encoded,
+        the lease renewed and the newest credit known read (no claim, no intent)."""
         self._ready = None
         with db.engine.connect() as connection:
             batch = _FIRST_WAITING.first(connection, {
@@ -1374,64 +1416,87 @@ class _Run:
             return
         written = batch if batch.recipients_field is not None else None
         ready = sending.judge_order(self._order(batch, written))
-        if isinstance(ready, sending.Ready):
-            self._ready = (batch, ready.encoded())
+        if not isinstance(ready, sending.Ready):
+            return
+        ready = ready.encoded()
+        with db.engine.begin() as connection:
+            if not _renew(connection, self.job.id, self.worker, self.length):
+                return  # the usual way finds the lease lost and stops
+            answered = sendlog.newest_answer(connection) if ready.request.cost > 0 else None
+        self._ready = _Ahead(batch, ready, answered)
 
     def _then(self, number: int, connection: Connection,
               result: sending.SendResult) -> _Joined:
-        """In the outcome's transaction: the batch's outcome, then the next batch's claim
-        and intent when the job goes on."""
+        """In the outcome's transaction: the batch's outcome."""
         state, code, cost = _ending(result)
         assert state is not None  # after a call: IN_FLIGHT is a key taken, never called
         transport = _transport(state, result)
-        joined = _Joined(state, code, transport)
-        if transport or _stop_reason(state, code, result) is not None:
-            _write_batch(connection, self.job.id, number, state, code, cost, result.send_id,
-                         transport)
-            return joined
-        _write_outcome_row(connection, self.job.id, number, state, code, cost,
-                           result.send_id)
-        renewed, joined.taken = self._take_ready(connection)
-        if not renewed:  # else the lease's renewal set the transport failures to none
-            _FAILURES.execute(connection, {"failures_in_row": 0, "w_id": self.job.id})
-        return joined
+        _write_batch(connection, self.job.id, number, state, code, cost, result.send_id,
+                     transport)
+        return _Joined(state, code, transport)
 
-    def _take_ready(self, connection: Connection) -> tuple[bool, _Taken | None]:
-        """The lease renewed (the job's transport failures in a row set to none with it)
-        and the batch judged beside the call claimed and logged; whether the lease was
-        renewed, and the batch when it was taken."""
-        ready, self._ready = self._ready, None
-        if ready is None or (self.stop is not None and self.stop()):
-            return False, None
+    def _hand_on(self, ahead: _Ahead, previous: sending.Unwritten) -> _Taken | None:
+        """The batch judged beside the call claimed and its intent committed, or None (it
+        is left waiting) when it cannot go that way."""
+        if self.stop is not None and self.stop():
+            return None
         if self.job.advertising and compliance.night_resumes(_aware(_now(self.now))):
-            return False, None  # the usual way pauses it for the night
-        batch, order = ready
-        if not _renew(connection, self.job.id, self.worker, self.length, failures_in_row=0):
-            return False, None  # the usual way finds the lease lost and stops
-        if not _claim_ready(connection, self.job.id, batch.number, self.worker,
-                            order.at - OPTOUT_CHANGE_MARGIN):
-            return True, None  # another worker's, the job stopped, or judged again
-        return True, _Taken(batch, order, sending.log_intent(connection, order))
+            return None  # the usual way pauses it for the night
+        try:
+            claim = self._claim_and_log(ahead)
+        except SQLAlchemyError as exc:  # a key taken: the claim was undone with it
+            log.warning("job %s batch %s: not claimed with its intent (%s); the usual way",
+                        self.job.id, ahead.batch.number, type(exc).__name__)
+            self.close()  # a connection that failed is not kept
+            return None
+        return None if claim is None else _Taken(ahead.batch, ahead.ready, claim, previous)
+
+    def _claim_and_log(self, ahead: _Ahead) -> sendlog.Claimed | None:
+        """Claim the batch judged beside the call before (``_claim_ready``) and log its
+        intent, committed together: on PostgreSQL one statement on the run's autocommit
+        connection (one round trip, the statement prepared), elsewhere one transaction.
+        None when the claim took nothing (another worker's, the job stopped, the opt-out
+        list changed); ``IntegrityError`` when its key is taken."""
+        job_id, worker = self.job.id, self.worker
+        ready, number = ahead.ready, ahead.batch.number
+        since = ready.at - OPTOUT_CHANGE_MARGIN
+        if db.engine.dialect.name == "postgresql" and ready.request.prepared is not None \
+                and ready.order.logged_recipients is not None:
+            return sending.log_claimed_intent(
+                self._claims_connection(), ready, _CLAIM_READY_PG_TAKES,
+                _claim_ready_params(job_id, number, worker, since, postgres=True),
+                ahead.answered)
+        with hot_writes.begin(db.engine) as connection:
+            if not _claim_ready(connection, job_id, number, worker, since):
+                return None
+            return sending.log_intent(connection, ready, ahead.answered)
 
     def _after(self, number: int, result: sending.SendResult) -> tuple[bool, _Taken | None]:
         """The batch's outcome recorded (with the send log's, or alone when that commit
-        failed) and the stop rules applied: whether the job goes on, and the next batch
-        when it was claimed in the same commit."""
-        joined = result.joined if isinstance(result.joined, _Joined) else None
-        if joined is None:
-            state, code, cost = _ending(result)
-            if state is None:
-                log.warning("job %s batch %s: its key is being sent elsewhere; left to "
-                            "pick_up", self.job.id, number)
-                return False, None
-            transport = _transport(state, result)
+        failed; or, when the next batch goes on at once, handed to it to write beside its
+        call) and the stop rules applied: whether the job goes on, and the next batch when
+        it was claimed and logged."""
+        ahead, self._ready = self._ready, None
+        unwritten = result.unwritten
+        state, code, cost = _ending(result)
+        if state is None:
+            log.warning("job %s batch %s: its key is being sent elsewhere; left to "
+                        "pick_up", self.job.id, number)
+            return False, None
+        transport = _transport(state, result)
+        reason = _stop_reason(state, code, result)
+        if unwritten is not None and ahead is not None and not transport and reason is None:
+            taken = self._hand_on(ahead, unwritten)
+            if taken is not None:
+                log.info("job %s batch %s: %s code=%s", self.job.id, number, state.value,
+                         code)
+                return True, taken
+        joined = unwritten.write()[1] if unwritten is not None else result.joined
+        if not isinstance(joined, _Joined):
             _record_batch(self.job.id, number, self.worker, state, code, cost,
                           result.send_id, transport)
-        else:
-            state, code, transport = joined.state, joined.code, joined.transport
         log.info("job %s batch %s: %s code=%s", self.job.id, number, state.value, code)
         job_id = self.job.id
-        reason = _stop_reason(state, code, result)
         if reason is JobPause.NIGHT:
             resumes = compliance.night_resumes(_aware(_now()))
             _pause_by_rule(job_id, JobPause.NIGHT, code=code, batch=number,
@@ -1445,7 +1510,7 @@ class _Run:
         if transport and _failures(job_id) >= TRANSPORT_STOP:
             _pause_by_rule(job_id, JobPause.TRANSPORT, code=code, batch=number)
             return False, None
-        return True, joined.taken if joined is not None else None
+        return True, None
 
 
 def _transport(state: BatchState, result: sending.SendResult) -> bool:
@@ -1465,20 +1530,28 @@ def _stop_reason(state: BatchState, code: str | None,
     return reason
 
 
+def _claim_ready_params(job_id: int, number: int, worker: str, since: datetime, *,
+                        postgres: bool) -> dict[str, Any]:
+    values = {"w_job": job_id, "w_number": number, "w_waiting": BatchState.WAITING.value,
+              "w_running": JobState.RUNNING.value, "w_since": since,
+              "w_holder": worker[:64]}
+    if postgres:
+        return {**values, "w_sending": BatchState.SENDING.value, "w_worker": worker[:64],
+                "w_at": utcnow()}
+    return {**values, "state": BatchState.SENDING.value, "claimed_by": worker[:64],
+            "claimed_at": utcnow()}
+
+
 def _claim_ready(connection: Connection, job_id: int, number: int, worker: str,
                  since: datetime) -> bool:
     """Claim batch ``number`` by compare-and-set (``waiting`` -> ``sending``, only while
     the job runs and no opt-out was recorded or removed since ``since``; on PostgreSQL
     passed over when another claim holds its row)."""
-    values = {"w_job": job_id, "w_number": number, "w_waiting": BatchState.WAITING.value,
-              "w_running": JobState.RUNNING.value, "w_since": since}
-    if connection.dialect.name == "postgresql":
-        return bool(connection.execute(_CLAIM_READY_PG, {
-            **values, "w_sending": BatchState.SENDING.value, "w_worker": worker[:64],
-            "w_at": utcnow()}).rowcount)
-    return bool(_CLAIM_READY.execute(connection, {
-        **values, "state": BatchState.SENDING.value, "claimed_by": worker[:64],
-        "claimed_at": utcnow()}))
+    postgres = connection.dialect.name == "postgresql"
+    values = _claim_ready_params(job_id, number, worker, since, postgres=postgres)
+    if postgres:
+        return bool(connection.execute(_CLAIM_READY_PG, values).rowcount)
+    return bool(_CLAIM_READY.execute(connection, values))
 
 
 def _unsend(job_id: int, number: int) -> None:

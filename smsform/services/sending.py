@@ -14,6 +14,7 @@ no request). Whether the gateway was called is told by the result
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -183,10 +184,14 @@ class SendOrder:
     #: prepares its next batch there while this one waits on the network.
     beside: Callable[[], object] | None = None
     #: Called with the outcome's transaction and the result, after the outcome is written
-    #: and before it commits: a bulk worker records its batch, renews its lease and claims
-    #: and logs its next batch in the same commit. Its return value is the result's
-    #: ``joined``; should the transaction fail, the outcome is written alone.
+    #: and before it commits: a bulk worker records its batch in the same commit. Its
+    #: return value is the result's ``joined``; should the transaction fail, the outcome
+    #: is written alone.
     then: Callable[[Connection, SendResult], object] | None = None
+    #: The outcome of a call handed back unwritten (``SendResult.unwritten``), for its
+    #: caller to write: a bulk worker writes it beside its next batch's call (or at once,
+    #: when none follows). A send that ends before the call writes its own as always.
+    later: bool = False
 
 
 @dataclass(frozen=True)
@@ -222,6 +227,8 @@ class SendResult:
     #: What the order's ``then`` returned, its transaction committed with the outcome's
     #: (None: it had none, or that transaction failed and the outcome went alone).
     joined: object = None
+    #: The outcome not yet written (``SendOrder.later``): its caller writes it.
+    unwritten: Unwritten | None = field(default=None, repr=False)
 
     @property
     def code(self) -> str | None:
@@ -319,9 +326,10 @@ def submit(order: SendOrder) -> SendResult:
 class Ready:
     """An order judged and keyed, nothing written yet (``judge_order``): the part of
     ``submit`` before its intent. A bulk worker makes its next batch's while the one
-    before is being called, and logs it (``log_intent``) in that one's outcome's commit;
-    ``at`` is when it was judged (UTC, naive: the opt-out list's changes since then are
-    looked for before it is logged)."""
+    before is being called, and logs it (``log_intent``, ``log_claimed_intent``) with its
+    claim on the way from that one's answer to its own call; ``at`` is when it was judged
+    (UTC, naive: the opt-out list's changes since then are looked for before it is
+    logged)."""
 
     order: SendOrder
     judged: compliance.Judged
@@ -392,19 +400,36 @@ def _intent_values(ready: Ready) -> dict[str, Any]:
             **optouts.log_values(judged.excluded, judged.notices)}
 
 
-def log_intent(connection: Connection, ready: Ready) -> sendlog.Claimed:
+def log_intent(connection: Connection, ready: Ready,
+               answered: tuple[datetime, int] | None) -> sendlog.Claimed:
     """Write the ready order's intent row inside ``connection``'s transaction (a bulk
-    worker's outcome of the batch before): committed with it, before the call. Raises
-    ``IntegrityError`` when its key is taken (the caller's transaction is then lost)."""
-    return sendlog.write_intent(connection, ready.request, **_intent_values(ready))
+    worker's claim of its batch): committed with it, before the call; ``answered`` the
+    newest credit known as the caller read it. Raises ``IntegrityError`` when its key is
+    taken (the caller's transaction is then lost)."""
+    return sendlog.write_intent(connection, ready.request, **_intent_values(ready),
+                                answered=answered)
 
 
-def send_logged(ready: Ready, claim: sendlog.Claimed) -> SendResult:
+def log_claimed_intent(connection: Connection, ready: Ready, claim: Any,
+                       claim_params: dict[str, Any],
+                       answered: tuple[datetime, int] | None) -> sendlog.Claimed | None:
+    """The ready job batch's intent row written in one statement with its claim
+    (``sendlog.write_claimed_intent``, PostgreSQL), None when the claim took no row."""
+    values = _intent_values(ready)
+    job, logged = values.pop("job"), values.pop("logged")
+    return sendlog.write_claimed_intent(connection, claim, ready.request,
+                                        claim_params=claim_params, answered=answered,
+                                        job=job, logged=logged, **values)
+
+
+def send_logged(ready: Ready, claim: sendlog.Claimed, *,
+                before: Callable[[], object] | None = None) -> SendResult:
     """The rest of ``submit`` once the ready order's intent is committed (``claim``): the
     caller's allowance and the credit known asked, the one gateway call (the order's
-    ``beside`` run beside it), the outcome written (with the order's ``then``)."""
+    ``beside`` run beside it, ``before`` ahead of that: see ``sendlog.RowCopy``), the
+    outcome written (with the order's ``then``) or handed back (``SendOrder.later``)."""
     order, request, actor = ready.order, ready.request, ready.order.actor
-    copying = sendlog.RowCopy(claim, order.beside)  # a job batch's rows, copied while it is called
+    copying = sendlog.RowCopy(claim, order.beside, before)  # a job batch's rows too
     if order.admit is not None and not order.admit(claim.send_id):
         copying.finish()
         sendlog.record_outcome(
@@ -426,7 +451,7 @@ def send_logged(ready: Ready, claim: sendlog.Claimed) -> SendResult:
                                      send_id=claim.send_id, logged_at=claim.created_at))
     try:
         return ready.told(_send_and_record(request, actor, claim, copying, order.then,
-                                           ready.prepared))
+                                           ready.prepared, later=order.later))
     except BaseException as exc:
         setattr(exc, _GATEWAY_CALLED, True)  # a failure from here cannot say "nothing sent"
         raise
@@ -435,9 +460,11 @@ def send_logged(ready: Ready, claim: sendlog.Claimed) -> SendResult:
 def _send_and_record(request: SendRequest, actor: Actor, claim: sendlog.Claimed,
                      copying: sendlog.RowCopy,
                      then: Callable[[Connection, SendResult], object] | None = None,
-                     prepared: PreparedSend | None = None) -> SendResult:
+                     prepared: PreparedSend | None = None, *,
+                     later: bool = False) -> SendResult:
     """The call and the record of its outcome (a database that refuses it is survived);
-    ``then`` joins the outcome's transaction (``SendOrder.then``)."""
+    ``then`` joins the outcome's transaction (``SendOrder.then``); ``later``: the outcome
+    handed back unwritten (``SendOrder.later``)."""
     started = time.monotonic()
     try:
         called = _call(request, actor, sent=copying.start, prepared=prepared)
@@ -454,21 +481,59 @@ def _send_and_record(request: SendRequest, actor: Actor, claim: sendlog.Claimed,
         and actor.source == REMEMBERS_SENDER else None}
     try:
         copying.finish()
-        if then is not None:
-            joined = _record_joined(claim.send_id, outcome, then, result)
-            if joined is not None:
-                sendlog.after_outcome(claim.send_id, indexed=copying.indexed)
-                return replace(result, joined=joined)
-        sendlog.record_outcome(claim.send_id, **outcome, indexed=copying.indexed)
     except SQLAlchemyError as exc:
-        # The gateway has answered: say what it said rather than fail the request. The
-        # row stays pending (then unknown) and keeps its key, so nothing is sent again,
-        # until an administrator marks it from this line and the gateway's results.
         log.error("send outcome NOT LOGGED send_id=%s user=%s status=%s code=%s: %s",
                   claim.send_id, actor.name, result.status.value, result.code,
                   type(exc).__name__)
         return replace(result, outcome_logged=False)
-    return result
+    unwritten = Unwritten(result, outcome, then, actor.name, copying.indexed)
+    if later:
+        return replace(result, unwritten=unwritten)
+    logged, joined = unwritten.write()
+    return replace(result, outcome_logged=logged, joined=joined)
+
+
+class Unwritten:
+    """A call's outcome not yet written (``SendOrder.later``), written once by ``write``
+    from whichever thread comes first (a bulk worker's: beside its next call)."""
+
+    def __init__(self, result: SendResult, outcome: dict[str, Any],
+                 then: Callable[[Connection, SendResult], object] | None, actor: str,
+                 indexed: bool) -> None:
+        self.result, self._outcome, self._then = result, outcome, then
+        self._actor, self._indexed = actor, indexed
+        self._lock = threading.Lock()
+        self._written: tuple[bool, object] | None = None
+
+    def write(self) -> tuple[bool, object]:
+        """Write the outcome (with the order's ``then`` in its transaction; alone should
+        that fail); whether it was written, and what ``then`` returned (None: it went
+        alone). A database that refuses it is survived: the row stays pending (then
+        unknown) and keeps its key, so nothing is sent again."""
+        with self._lock:
+            if self._written is None:
+                self._written = self._write()
+            return self._written
+
+    def _write(self) -> tuple[bool, object]:
+        result = self.result
+        send_id = result.send_id
+        assert send_id is not None
+        try:
+            if self._then is not None:
+                joined = _record_joined(send_id, self._outcome, self._then, result)
+                if joined is not None:
+                    sendlog.after_outcome(send_id, indexed=self._indexed)
+                    return True, joined
+            sendlog.record_outcome(send_id, **self._outcome, indexed=self._indexed)
+        except SQLAlchemyError as exc:
+            # The gateway has answered: say what it said rather than fail the request,
+            # until an administrator marks it from this line and the gateway's results.
+            log.error("send outcome NOT LOGGED send_id=%s user=%s status=%s code=%s: %s",
+                      send_id, self._actor, result.status.value, result.code,
+                      type(exc).__name__)
+            return False, None
+        return True, None
 
 
 def _record_joined(send_id: int, outcome: dict[str, Any],

@@ -72,6 +72,8 @@ RECIPIENTS_JSON = func.coalesce(_sends.c.recipients, case((
     .scalar_subquery()))).label("recipients")
 _users = User.__table__
 
+_READ = object()  # write_intent: the newest credit known is read with the intent
+
 #: A pending row older than the gateway's timeouts plus this is shown as unknown.
 UNKNOWN_MARGIN = timedelta(seconds=2)
 ANSWER_EXCERPT = 300
@@ -215,13 +217,16 @@ class RowCopy:
     SQLite database, one connection for every thread, copies at once. A process killed in
     between leaves the rows to ``copy_missing`` (``bulk.settle`` asks it). ``beside``
     (``SendOrder.beside``) runs after the copy in the same thread, in the app's context;
-    what it raises is logged, not raised."""
+    what it raises is logged, not raised. ``before`` runs first, in that thread too (a bulk
+    worker writes the outcome of the batch before there, ``sending.Unwritten``), and in
+    ``finish`` when no request left: it is never left undone."""
 
-    def __init__(self, claim: Claimed, beside: Callable[[], object] | None = None) -> None:
+    def __init__(self, claim: Claimed, beside: Callable[[], object] | None = None,
+                 before: Callable[[], object] | None = None) -> None:
         self.claim, self._failed = claim, False
         self._done: threading.Event | None = None
-        self._beside = beside
-        self._started = claim.copy is None and beside is None  # nothing to do
+        self._beside, self._before = beside, before
+        self._started = claim.copy is None and beside is None and before is None
         #: The search index's turn (``search_index.after_send``) was taken beside the call
         #: too, after the copy: the outcome need not take it.
         self.indexed = False
@@ -240,17 +245,26 @@ class RowCopy:
         self._done = _HELPERS.start(lambda: self._work(engine, app))
 
     def _work(self, engine: Any, app: Any = None) -> None:
+        self._run_quietly(self._take_before(), app)
         if self.claim.copy is not None:
             self._copy(engine)
-        if self._beside is not None:
-            try:
-                if app is None:
-                    self._beside()
-                else:
-                    with app.app_context():
-                        self._beside()
-            except Exception:  # noqa: BLE001 - the send goes on; its caller does it later
-                log.exception("send %s: the work beside its call failed", self.claim.send_id)
+        self._run_quietly(self._beside, app)
+
+    def _take_before(self) -> Callable[[], object] | None:
+        before, self._before = self._before, None
+        return before
+
+    def _run_quietly(self, work: Callable[[], object] | None, app: Any = None) -> None:
+        if work is None:
+            return
+        try:
+            if app is None:
+                work()
+            else:
+                with app.app_context():
+                    work()
+        except Exception:  # noqa: BLE001 - the send goes on; its caller does it later
+            log.exception("send %s: the work beside its call failed", self.claim.send_id)
 
     def _copy(self, engine: Any) -> None:
         job, batch, named = self.claim.copy or (0, 0, False)
@@ -279,6 +293,7 @@ class RowCopy:
         the work beside the call is not done then; raises what the database says)."""
         if not self._started:
             self._started, self._failed = True, self.claim.copy is not None
+            self._run_quietly(self._take_before())
         self.finish_quietly()
         if self._failed and self.claim.copy is not None:
             self._failed = False
@@ -389,22 +404,50 @@ def write_intent(connection: Connection, request: SendRequest, *, user_id: int |
                  actor: str, source: str, address: str | None, send_key: str | None,
                  digest: str | None, advertising: bool = False,
                  excluded: Sequence[str] = (), opted_out: int = 0,
-                 job: tuple[int, int] | None = None, logged: str | None = None) -> Claimed:
+                 job: tuple[int, int] | None = None, logged: str | None = None,
+                 answered: Any = _READ) -> Claimed:
     """``record_intent``'s row written inside ``connection``'s transaction (committed by
     its caller, before the call); ``IntegrityError`` when the key is taken. A job batch's
     recipients as the job wrote them out (``logged``, its payload's JSON) stay in the
     payload (``RECIPIENTS_JSON`` reads them there): on SQLite a row that changes size is
     written again whole, and the outcome's update then wrote those 30 kB a second time, on
-    the way from one batch's answer to the next batch's request."""
+    the way from one batch's answer to the next batch's request. ``answered``: the newest
+    credit known as its caller read it (``newest_answer``), else read here."""
     copied = job is not None and request.prepared is not None and logged is not None
     rows = [] if copied else _recipient_rows(request)
-    created_at = utcnow()
+    values = _intent_row(request, user_id=user_id, actor=actor, source=source,
+                         address=address, send_key=send_key, digest=digest,
+                         advertising=advertising, excluded=excluded, opted_out=opted_out,
+                         job=job, recipients=None if copied else rows)
+    send_id = _INSERT_SEND.execute(connection, values)
+    assert send_id is not None  # a one-row INSERT always has its key
+    if not copied:
+        _INSERT_RECIPIENT.execute_many(connection, [
+            {"send_id": send_id, "position": i, "phone": digits(phone),
+             "name": name} for i, (phone, name) in enumerate(rows)])
+    if answered is _READ:
+        answered = newest_answer(connection) if request.cost > 0 else None
+    created_at = values["created_at"]
+    if copied:
+        assert job is not None and request.prepared is not None
+        return Claimed(send_id, created_at, answered,
+                       copy=(job[0], job[1], request.prepared.named))
+    return Claimed(send_id, created_at, answered)
+
+
+def _intent_row(request: SendRequest, *, user_id: int | None, actor: str, source: str,
+                address: str | None, send_key: str | None, digest: str | None,
+                advertising: bool, excluded: Sequence[str], opted_out: int,
+                job: tuple[int, int] | None,
+                recipients: list[tuple[str, str | None]] | None) -> dict[str, Any]:
+    """The intent row's values (``recipients`` None: a job batch's, kept in its payload)."""
     values = {
-        "created_at": created_at, "user_id": user_id, "actor": actor[:64], "source": source,
+        "created_at": utcnow(), "user_id": user_id, "actor": actor[:64], "source": source,
         "client_address": (address or "")[:64] or None, "send_key": send_key,
         "request_hash": digest, "sender": request.sender_number, "kind": request.kind,
         "subject": request.subject_text or None, "text": request.text,
-        "recipients": None if copied else json.dumps(rows, ensure_ascii=False),
+        "recipients": None if recipients is None else json.dumps(recipients,
+                                                                  ensure_ascii=False),
         "recipient_count": request.recipient_count, "forecast": request.cost, "cost": None,
         "test": request.test, "advertising": advertising, "reserve_at": _utc(request.reserve_at),
         "repeat_num": request.repeat_num, "repeat_minutes": request.repeat_minutes,
@@ -416,18 +459,45 @@ def write_intent(connection: Connection, request: SendRequest, *, user_id: int |
         values["opted_out"] = opted_out
         if excluded:
             values["excluded"] = json.dumps(list(excluded), ensure_ascii=False)
-    send_id = _INSERT_SEND.execute(connection, values)
-    assert send_id is not None  # a one-row INSERT always has its key
-    if not copied:
-        _INSERT_RECIPIENT.execute_many(connection, [
-            {"send_id": send_id, "position": i, "phone": digits(phone),
-             "name": name} for i, (phone, name) in enumerate(rows)])
-    answered = newest_answer(connection) if request.cost > 0 else None
-    if copied:
-        assert job is not None and request.prepared is not None
-        return Claimed(send_id, created_at, answered,
-                       copy=(job[0], job[1], request.prepared.named))
-    return Claimed(send_id, created_at, answered)
+    return values
+
+
+_CLAIMED_INSERTS: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+
+def write_claimed_intent(connection: Connection, claim: Any, request: SendRequest, *,
+                         claim_params: dict[str, Any], answered: tuple[datetime, int] | None,
+                         user_id: int | None, actor: str, source: str, address: str | None,
+                         send_key: str | None, digest: str | None, advertising: bool = False,
+                         excluded: Sequence[str] = (), opted_out: int = 0,
+                         job: tuple[int, int], logged: str) -> Claimed | None:
+    """A job batch's intent row (its recipients in its payload, ``write_intent``) written
+    in one statement with ``claim`` (PostgreSQL: an UPDATE ... RETURNING, the batch's
+    compare-and-set), and only when the claim changed a row: None when it did not. One
+    round trip on an autocommit connection, the claim and the intent one transaction;
+    ``IntegrityError`` when the key is taken (the claim undone with it)."""
+    assert request.prepared is not None
+    values = _intent_row(request, user_id=user_id, actor=actor, source=source,
+                         address=address, send_key=send_key, digest=digest,
+                         advertising=advertising, excluded=excluded, opted_out=opted_out,
+                         job=job, recipients=None)
+    names = tuple(values)
+    key = (id(claim), names)
+    statement = _CLAIMED_INSERTS.get(key)
+    if statement is None:
+        claimed = claim.cte("claimed")
+        c = _sends.c
+        statement = hot_writes.DriverStatement(insert(_sends).from_select(list(names), select(
+            *(bindparam(f"v_{name}", type_=c[name].type) for name in names))
+            .select_from(claimed)).returning(c.id))
+        _CLAIMED_INSERTS[key] = statement
+    params = {**claim_params, **{f"v_{name}": value for name, value in values.items()}}
+    row = statement.first(connection, params)
+    if row is None:
+        return None
+    send_id = row[0]
+    return Claimed(send_id, values["created_at"], answered,
+                   copy=(job[0], job[1], request.prepared.named))
 
 
 _NEWEST_ANSWER = HotRead(select(_sends.c.finished_at, _sends.c.remaining)
