@@ -1483,19 +1483,17 @@ class _Run:
             log.warning("job %s batch %s: its key is being sent elsewhere; left to "
                         "pick_up", self.job.id, number)
             return False, None
+        log.info("job %s batch %s: %s code=%s", self.job.id, number, state.value, code)
         transport = _transport(state, result)
         reason = _stop_reason(state, code, result)
         if unwritten is not None and ahead is not None and not transport and reason is None:
             taken = self._hand_on(ahead, unwritten)
             if taken is not None:
-                log.info("job %s batch %s: %s code=%s", self.job.id, number, state.value,
-                         code)
                 return True, taken
         joined = unwritten.write()[1] if unwritten is not None else result.joined
         if not isinstance(joined, _Joined):
             _record_batch(self.job.id, number, self.worker, state, code, cost,
                           result.send_id, transport)
-        log.info("job %s batch %s: %s code=%s", self.job.id, number, state.value, code)
         job_id = self.job.id
         if reason is JobPause.NIGHT:
             resumes = compliance.night_resumes(_aware(_now()))

@@ -416,10 +416,11 @@ def log_claimed_intent(connection: Connection, ready: Ready, claim: Any,
     """The ready job batch's intent row written in one statement with its claim
     (``sendlog.write_claimed_intent``, PostgreSQL), None when the claim took no row."""
     values = _intent_values(ready)
-    job, logged = values.pop("job"), values.pop("logged")
+    job = values.pop("job")
+    del values["logged"]  # kept in the job's payload (``sendlog.RECIPIENTS_JSON``)
     return sendlog.write_claimed_intent(connection, claim, ready.request,
                                         claim_params=claim_params, answered=answered,
-                                        job=job, logged=logged, **values)
+                                        job=job, **values)
 
 
 def send_logged(ready: Ready, claim: sendlog.Claimed, *,
@@ -482,9 +483,7 @@ def _send_and_record(request: SendRequest, actor: Actor, claim: sendlog.Claimed,
     try:
         copying.finish()
     except SQLAlchemyError as exc:
-        log.error("send outcome NOT LOGGED send_id=%s user=%s status=%s code=%s: %s",
-                  claim.send_id, actor.name, result.status.value, result.code,
-                  type(exc).__name__)
+        _not_logged(result, actor.name, exc)
         return replace(result, outcome_logged=False)
     unwritten = Unwritten(result, outcome, then, actor.name, copying.indexed)
     if later:
@@ -527,13 +526,17 @@ class Unwritten:
                     return True, joined
             sendlog.record_outcome(send_id, **self._outcome, indexed=self._indexed)
         except SQLAlchemyError as exc:
-            # The gateway has answered: say what it said rather than fail the request,
-            # until an administrator marks it from this line and the gateway's results.
-            log.error("send outcome NOT LOGGED send_id=%s user=%s status=%s code=%s: %s",
-                      send_id, self._actor, result.status.value, result.code,
-                      type(exc).__name__)
+            _not_logged(result, self._actor, exc)
             return False, None
         return True, None
+
+
+def _not_logged(result: SendResult, actor: str, exc: SQLAlchemyError) -> None:
+    """The gateway has answered but the database refused its outcome: say so (what the
+    result says goes to the caller rather than a failure), for an administrator to mark it
+    from this line and the gateway's results."""
+    log.error("send outcome NOT LOGGED send_id=%s user=%s status=%s code=%s: %s",
+              result.send_id, actor, result.status.value, result.code, type(exc).__name__)
 
 
 def _record_joined(send_id: int, outcome: dict[str, Any],

@@ -470,7 +470,7 @@ def write_claimed_intent(connection: Connection, claim: Any, request: SendReques
                          user_id: int | None, actor: str, source: str, address: str | None,
                          send_key: str | None, digest: str | None, advertising: bool = False,
                          excluded: Sequence[str] = (), opted_out: int = 0,
-                         job: tuple[int, int], logged: str) -> Claimed | None:
+                         job: tuple[int, int]) -> Claimed | None:
     """A job batch's intent row (its recipients in its payload, ``write_intent``) written
     in one statement with ``claim`` (PostgreSQL: an UPDATE ... RETURNING, the batch's
     compare-and-set), and only when the claim changed a row: None when it did not. One
