@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+from collections.abc import Callable
+from inspect import CO_COROUTINE
+from types import FunctionType
 from typing import Any
 
 import click
@@ -32,10 +36,37 @@ def _settings(app: Flask, test_config: dict[str, Any] | None) -> config.Settings
 
 class JSONProvider(DefaultJSONProvider):
     """Every JSON answer in UTF-8 as it is (Korean, not ``\\uXXXX``), its charset said in
-    the content type."""
+    the content type. ``dumps`` with no options of its own uses one encoder made once with
+    the provider's, the same text ``json.dumps`` writes with them (which makes an encoder
+    on each call: a hundredth of an API send's own time, bench/api.py)."""
 
     ensure_ascii = False
     mimetype = errors.JSON_UTF8
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app)
+        self._encoder = json.JSONEncoder(ensure_ascii=self.ensure_ascii,
+                                         sort_keys=self.sort_keys, default=self.default)
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        """``obj`` as JSON text, as Flask's provider writes it."""
+        if kwargs:
+            return super().dumps(obj, **kwargs)
+        return self._encoder.encode(obj)
+
+
+class App(Flask):
+    """The app's Flask: a plain ``def`` hook or view is run as it is without asking
+    ``inspect`` whether it is a coroutine function on each call (Flask's ``ensure_sync``
+    does, for each of a request's dozen hooks: a fiftieth of an API send's own time)."""
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """``func`` itself when it is a plain function (what Flask returns for it), else
+        Flask's answer."""
+        if (type(func) is FunctionType and not func.__code__.co_flags & CO_COROUTINE
+                and "_is_coroutine_marker" not in func.__dict__):
+            return func
+        return super().ensure_sync(func)
 
 
 class SettingsUsageError(click.UsageError):
@@ -55,7 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app from the environment, or from ``test_config`` in tests. A malformed
     setting raises ``config.SettingsError``; under a shell command it ends the command
     with exit 2 and the message naming the variable."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = App(__name__, instance_relative_config=True)
     app.json = JSONProvider(app)
     try:
         settings = _settings(app, test_config)
@@ -136,7 +167,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return {"simulated": gateway.gateway().simulated, "user": user,
                 "Permission": Permission}
 
-    security.init_app(app, settings)
+    # The API and the relay's wire know no cookie: their requests open no session.
+    security.init_app(app, settings, sessionless=(api.PREFIX + "/", relay.PREFIX + "/"))
     # Browsers ask for /favicon.ico whatever the page links: answer with the SVG one.
     app.add_url_rule("/favicon.ico", "favicon", redirect_to="/static/favicon.svg")
 

@@ -59,9 +59,10 @@ def requires(*permissions: Permission) -> Callable[[Callable[..., Any]], Callabl
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
+            user = current_user._get_current_object()  # noqa: SLF001 - looked up once
+            if not user.is_authenticated:
                 return login_manager.unauthorized()
-            if not all(current_user.can(p) for p in permissions):
+            if not all(user.can(p) for p in permissions):
                 abort(403)
             return view(*args, **kwargs)
 

@@ -58,8 +58,18 @@ def content_security_policy(settings: Settings, embeddable: bool = True) -> str:
     return f"{CSP}; frame-ancestors {ancestors}; form-action {targets}"
 
 
+class NoCookieSession(SecureCookieSession):
+    """The session of a request under a sessionless prefix: empty, never read from a
+    cookie and never saved into one, whatever is done to it."""
+
+
 class HttpsAwareSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, its cookie marked ``Secure`` on HTTPS requests.
+
+    A request whose path starts with one of ``sessionless`` (the API and the relay's wire:
+    bearer tokens and site keys, never a cookie) gets a ``NoCookieSession``: its cookie is
+    not read, no cookie is set and its answer does not say ``Vary: Cookie``, since nothing
+    in it depends on one (bench/api.py: about 30 µs of the API's own time per send).
 
     Savings on every request: the signing serializer is built once per set of keys
     instead of on each request (it keeps no state between calls); the last
@@ -69,7 +79,8 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
 
     _signing: tuple[tuple[str | bytes, ...], URLSafeTimedSerializer | None] | None = None
 
-    def __init__(self) -> None:
+    def __init__(self, sessionless: tuple[str, ...] = ()) -> None:
+        self.sessionless = sessionless
         #: cookie -> (the keys it was verified with, when it was signed, its data)
         self._verified: dict[str, tuple[tuple[str | bytes, ...], float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
@@ -88,6 +99,8 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
         """Flask's open, remembering the last cookies it verified: the same bytes signed
         with the same keys verify to the same data, so a kept cookie is read without its
         HMAC (its age is still checked, and every request gets a copy of its own)."""
+        if self.sessionless and request.path.startswith(self.sessionless):
+            return NoCookieSession()
         serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
@@ -111,7 +124,10 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
         return self.session_class(data)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        """Flask's save; an empty session nobody changed writes nothing, as in Flask."""
+        """Flask's save; an empty session nobody changed writes nothing, as in Flask; a
+        sessionless request's nothing at all."""
+        if isinstance(session, NoCookieSession):
+            return
         if not session and not session.modified:
             if session.accessed:
                 response.vary.add("Cookie")
@@ -123,15 +139,15 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
         return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
 
 
-def init_app(app: Flask, settings: Settings) -> None:
-    """Trust the configured proxies, mark cookies Secure on HTTPS, refuse input that is not
-    UTF-8, add the headers."""
+def init_app(app: Flask, settings: Settings, sessionless: tuple[str, ...] = ()) -> None:
+    """Trust the configured proxies, mark cookies Secure on HTTPS (no session at all under
+    the ``sessionless`` path prefixes), refuse input that is not UTF-8, add the headers."""
     if settings.proxy_count:
         count = settings.proxy_count
         # Flask's documented way to wrap its WSGI app in middleware.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=count, x_proto=count, x_host=count)
-    app.session_interface = HttpsAwareSessionInterface()
+    app.session_interface = HttpsAwareSessionInterface(sessionless)
     app.request_class = form_guard.RawFormRequest
     app.before_request(form_guard.refuse_undecodable)
     framed_policy = content_security_policy(settings)

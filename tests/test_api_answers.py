@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cafe24.schedule import KST
 from simulator import DEMO_SENDERS
@@ -149,3 +151,55 @@ def test_the_same_members_once_each_still_send():
                                     headers={**bearer(token), "Content-Type": "application/json"})
     assert answer.status_code == 201, answer.get_data(as_text=True)
     assert len(send_calls(backend)) == 1
+
+
+def _named_twice(raw: bytes) -> list[str]:
+    """The members named twice in one object, read by parsing every object (the reference
+    for the API's shortcut)."""
+    found: list[str] = []
+
+    def pairs(items):
+        for i, (name, _value) in enumerate(items):
+            if name not in found and any(other == name for other, _v in items[:i]):
+                found.append(name)  # at its second mention
+        return dict(items)
+
+    json.loads(raw, object_pairs_hook=pairs)
+    return found
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"a": "b", ":": 1, ":": 2}',  # a name that starts with the colon after another string
+    b'{"a": "x", "b": {"a": 1}}',  # the same name in two objects: not a repeat
+    b'{"t\\u006f": ["A"], "to": ["B"]}',  # one name written two ways
+    b'{"a": "\\"", "a": 1}',  # an escaped quote
+    '{"to": ["A"], "to": ["B"]}'.encode("utf-16"),  # UTF-16: json reads it too
+    b'{"": 1, "": 2}',
+    b'{"x": [{"k": 1, "k": 2}], "y": "k"}',
+    b'{"a" :1,"a"\n:2}',
+    b'{"\xed\x95\x9c": 1, "\xed\x95\x9c": 2}',  # Korean, as UTF-8
+])
+def test_the_repeated_member_check_finds_what_parsing_every_object_finds(raw):
+    from smsform.views.api import repeated_members
+
+    assert repeated_members(raw) == _named_twice(raw)
+
+
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='ab:"\\ {}[],\n한'),
+    lambda inner: st.lists(inner, max_size=3) | st.lists(
+        st.tuples(st.text(alphabet='ab:" \\한', max_size=3), inner), max_size=4),
+    max_leaves=12))
+def test_the_repeated_member_check_agrees_with_parsing_on_any_json(value):
+    from smsform.views.api import repeated_members
+
+    def written(item) -> str:  # lists of pairs become objects, names possibly repeated
+        if isinstance(item, list) and item and all(isinstance(p, tuple) for p in item):
+            return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {written(v)}"
+                                   for k, v in item) + "}"
+        if isinstance(item, list):
+            return "[" + ", ".join(written(v) for v in item) + "]"
+        return json.dumps(item, ensure_ascii=False)
+
+    raw = written(value).encode()
+    assert repeated_members(raw) == _named_twice(raw)

@@ -32,7 +32,6 @@ from smsform.views.util import acting_user, numbers_masked
 
 bp = Blueprint("api_contacts", __name__, url_prefix=PREFIX)
 bp.before_request(api.authenticate)
-bp.after_request(api.no_session)
 
 #: The API member each refusal of services.contacts belongs to.
 _FIELDS = {"phone_invalid": "phone", "phone_taken": "phone", "name_too_long": "name",

@@ -54,7 +54,6 @@ from smsform.views.api import delivery_out
 from smsform.views.util import log_reader
 
 bp = Blueprint("api_jobs", __name__, url_prefix=PREFIX)
-bp.after_request(api.no_session)
 
 #: How many rows left out a job's answer names (the rest: GET .../problems on the pages).
 PROBLEMS_SHOWN = 1000

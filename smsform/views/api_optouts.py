@@ -30,7 +30,6 @@ from smsform.views.util import acting_user, numbers_masked
 
 bp = Blueprint("api_optouts", __name__, url_prefix=PREFIX)
 bp.before_request(api.authenticate)
-bp.after_request(api.no_session)
 
 #: The API member each refusal of services.optouts belongs to.
 _FIELDS = {"invalid_phone": "phone", "memo_too_long": "memo", "control_chars": "memo",

@@ -180,7 +180,8 @@ def must_change_password_first() -> Response | None:
     if (request.endpoint in MAY_GO_BEFORE_CHANGING or request.endpoint is None
             or request.blueprint in NO_PEOPLE):
         return None
-    if not (current_user.is_authenticated and current_user.must_change_password):
+    user = current_user._get_current_object()  # noqa: SLF001 - looked up once
+    if not (user.is_authenticated and user.must_change_password):
         return None
     if wants_json():
         raise ApiError(403, "password_change_required",

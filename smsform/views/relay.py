@@ -59,7 +59,9 @@ from smsform.services.relay_sends import RelaySend
 from smsform.services.relay_sites import Site
 from smsform.services.sending import Status
 
-bp = Blueprint("relay", __name__, url_prefix="/relay")
+#: Where the wire is served: the gateway's paths (PATHS) under it.
+PREFIX = "/relay"
+bp = Blueprint("relay", __name__, url_prefix=PREFIX)
 log = logs.get("relay")
 
 #: The contract's code for a failure on the server's side (sends: the outcome is unknown).
