@@ -435,6 +435,10 @@ def write_intent(connection: Connection, request: SendRequest, *, user_id: int |
     return Claimed(send_id, created_at, answered)
 
 
+#: ``json.dumps(..., ensure_ascii=False)``, its encoder made once (dumps makes one a call).
+_AS_WRITTEN = json.JSONEncoder(ensure_ascii=False)
+
+
 def _intent_row(request: SendRequest, *, user_id: int | None, actor: str, source: str,
                 address: str | None, send_key: str | None, digest: str | None,
                 advertising: bool, excluded: Sequence[str], opted_out: int,
@@ -446,8 +450,7 @@ def _intent_row(request: SendRequest, *, user_id: int | None, actor: str, source
         "client_address": (address or "")[:64] or None, "send_key": send_key,
         "request_hash": digest, "sender": request.sender_number, "kind": request.kind,
         "subject": request.subject_text or None, "text": request.text,
-        "recipients": None if recipients is None else json.dumps(recipients,
-                                                                  ensure_ascii=False),
+        "recipients": None if recipients is None else _AS_WRITTEN.encode(recipients),
         "recipient_count": request.recipient_count, "forecast": request.cost, "cost": None,
         "test": request.test, "advertising": advertising, "reserve_at": _utc(request.reserve_at),
         "repeat_num": request.repeat_num, "repeat_minutes": request.repeat_minutes,
@@ -458,7 +461,7 @@ def _intent_row(request: SendRequest, *, user_id: int | None, actor: str, source
     if opted_out:
         values["opted_out"] = opted_out
         if excluded:
-            values["excluded"] = json.dumps(list(excluded), ensure_ascii=False)
+            values["excluded"] = _AS_WRITTEN.encode(list(excluded))
     return values
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from datetime import datetime
 from functools import cache, lru_cache, wraps
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -218,26 +219,40 @@ def repeated_members(raw: bytes) -> list[str]:
     A text with no backslash and no NUL (UTF-8, every name as written) whose member names
     are all different, in all its objects together, has none: that is read off its
     strings, without parsing it with a hook per object (a twentieth of a send's own time
-    in bench/api.py). Any other text is parsed."""
+    in bench/api.py). Any other text is parsed by one decoder made once, whose hook looks
+    further only at an object that lost a member (``_objects``)."""
     if b"\\" not in raw and b"\0" not in raw:
         names = [name for name, colon in _STRING.findall(raw) if colon]
         if len(names) == len(set(names)):
             return []
     repeated: list[str] = []
+    reading = _repeated.set(repeated)
+    try:  # what json.loads does with bytes, on the decoder made once
+        _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+    except (ValueError, RecursionError):  # not JSON: the model's reading says so
+        return []
+    finally:
+        _repeated.reset(reading)
+    return repeated
 
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        seen: set[str] = set()
+
+#: The names ``repeated_members`` has found repeated so far, in the text it is reading.
+_repeated: ContextVar[list[str]] = ContextVar("smsform_repeated_members")
+
+
+def _objects(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    """One JSON object as a dict; its repeated names noted at their second mention."""
+    made = dict(items)
+    if len(made) != len(items):
+        repeated, seen = _repeated.get(), set()
         for name, _value in items:
             if name in seen and name not in repeated:
                 repeated.append(name)
             seen.add(name)
-        return dict(items)
+    return made
 
-    try:
-        json.loads(raw, object_pairs_hook=pairs)
-    except (ValueError, RecursionError):  # not JSON: the model's reading says so
-        return []
-    return repeated
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_objects)
 
 
 def _body() -> MessageIn:
