@@ -1,6 +1,7 @@
 """One SQLite connection for a request's send-path blocks (``services.hot_writes.hold``):
 fewer pool checkouts a send, every block's transaction still its own, none held through the
-gateway call, and a block that fails leaves nothing behind."""
+gateway call when the pool has no room to spare, and a block that fails leaves nothing
+behind."""
 
 from __future__ import annotations
 
@@ -39,33 +40,63 @@ def _checkouts(app):
     return engine, seen
 
 
-def test_an_api_send_checks_out_one_connection_before_the_call_and_one_after(file_app):
+def test_an_api_send_checks_out_one_connection_while_the_pool_has_room(file_app):
     token = token_user(file_app, "sender", "alice")
     client = file_app.test_client()
     assert _send(client, token).status_code == 201  # the token's first use is noted
     engine, seen = _checkouts(file_app)
     answer = _send(client, token)
     assert answer.status_code == 201, answer.get_json()
-    # the token's look-up, the opt-out look-up and the intent share one; the outcome one
-    assert len(seen) == 2
+    # the token's look-up, the opt-out look-up, the intent and the outcome share one
+    assert len(seen) == 1
     assert engine.pool.checkedout() == 0
 
 
-def test_no_connection_is_held_while_the_gateway_answers(file_app):
-    token = token_user(file_app, "sender", "alice")
-    with file_app.app_context():
-        engine = db.engine
-    held_during_call: list[int] = []
-    backend = file_app.backend
+def _held_during_call(app, token: str) -> tuple[list[int], list[int]]:
+    """The connections checked out while the gateway answers one send, and the checkouts
+    of the send."""
+    engine, seen = _checkouts(app)
+    held: list[int] = []
+    backend = app.backend
     real_send = backend.send
 
     def send(fields):
-        held_during_call.append(engine.pool.checkedout())
+        held.append(engine.pool.checkedout())
         return real_send(fields)
 
     backend.send = send
-    assert _send(file_app.test_client(), token).status_code == 201
-    assert held_during_call == [0]
+    assert _send(app.test_client(), token).status_code == 201
+    return held, seen
+
+
+def test_the_connection_is_kept_through_the_call_while_the_pool_has_room(file_app):
+    token = token_user(file_app, "sender", "alice")
+    held, seen = _held_during_call(file_app, token)
+    assert held == [1]  # idle (no transaction open), one of the pool's five
+    assert len(seen) == 1
+    with file_app.app_context():
+        assert db.engine.pool.checkedout() == 0  # given back at the request's end
+
+
+@pytest.mark.parametrize("pool_size", [1, 2])
+def test_no_connection_another_request_needs_is_held_while_the_gateway_answers(
+        tmp_path, pool_size):
+    backend = ScriptedBackend()
+    backend.add_account("demo", "demo-secure-key", list(DEMO_SENDERS), 10_000)
+    app = build_app(backend, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'held.db'}",
+                    SQLALCHEMY_ENGINE_OPTIONS={"pool_size": pool_size})
+    app.backend = backend
+    token = token_user(app, "sender", "alice")
+    with app.app_context():
+        engine = db.engine
+    others = [engine.connect() for _ in range(pool_size - 1)]  # the rest of the pool busy
+    try:
+        held, seen = _held_during_call(app, token)
+    finally:
+        for other in others:
+            other.close()
+    assert held == [pool_size - 1]  # the send's own given back before the call
+    assert len(seen) == 2  # and a fresh one taken for the outcome
     assert engine.pool.checkedout() == 0
 
 
@@ -110,9 +141,10 @@ def test_blocks_inside_hold_share_a_connection_and_each_ends_its_transaction(fil
             assert engine.pool.checkedout() == 0  # a failed block gives it back
             with hot_writes.begin(engine) as after:  # and the next one takes a fresh one
                 assert after.execute(text("SELECT count(*) FROM t")).scalar() == 1
-            hot_writes.let_go_for_now()
-            assert engine.pool.checkedout() == 0
-            with hot_writes.connect(engine):
+            hot_writes.let_go_for_now()  # the pool has room to spare: kept
+            assert engine.pool.checkedout() == 1
+            with hot_writes.connect(engine) as kept:
+                assert kept is after  # the same checkout, not a new one
                 assert engine.pool.checkedout() == 1
         finally:
             hot_writes.let_go()

@@ -588,7 +588,7 @@ def _call(request: SendRequest, actor: Actor, sent: Callable[[], object] | None 
     log.info("send intent user=%s source=%s kind=%s recipients=%d cost=%d test=%s "
              "reserved=%s", actor.name, actor.source, request.kind, request.recipient_count,
              request.cost, request.test, request.reserve_at is not None)
-    hot_writes.let_go_for_now()  # no connection held while the gateway answers
+    hot_writes.let_go_for_now()  # none held through the call that another request needs
     try:
         outcome = gateway.client().send(request, validate=False, sent=sent,  # judged in submit
                                         prepared=prepared)
