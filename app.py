@@ -38,7 +38,7 @@ class JSONProvider(DefaultJSONProvider):
     """Every JSON answer in UTF-8 as it is (Korean, not ``\\uXXXX``), its charset said in
     the content type. ``dumps`` with no options of its own uses one encoder made once with
     the provider's, the same text ``json.dumps`` writes with them (which makes an encoder
-    on each call: a hundredth of an API send's own time, bench/api.py)."""
+    on each call: 1 % of an API send's own instructions, docs/performance.md)."""
 
     ensure_ascii = False
     mimetype = errors.JSON_UTF8
@@ -58,7 +58,7 @@ class JSONProvider(DefaultJSONProvider):
 class App(Flask):
     """The app's Flask: a plain ``def`` hook or view is run as it is without asking
     ``inspect`` whether it is a coroutine function on each call (Flask's ``ensure_sync``
-    does, for each of a request's dozen hooks: a fiftieth of an API send's own time)."""
+    does, for each of a request's dozen hooks: 2 % of an API send's own instructions)."""
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """``func`` itself when it is a plain function (what Flask returns for it), else

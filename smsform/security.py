@@ -69,7 +69,7 @@ class HttpsAwareSessionInterface(SecureCookieSessionInterface):
     A request whose path starts with one of ``sessionless`` (the API and the relay's wire:
     bearer tokens and site keys, never a cookie) gets a ``NoCookieSession``: its cookie is
     not read, no cookie is set and its answer does not say ``Vary: Cookie``, since nothing
-    in it depends on one (bench/api.py: about 30 µs of the API's own time per send).
+    in it depends on one (3 % of an API send's own instructions: docs/performance.md).
 
     Savings on every request: the signing serializer is built once per set of keys
     instead of on each request (it keeps no state between calls); the last

@@ -342,10 +342,10 @@ def let_go_for_now() -> None:
     pool's size are checked out (``pool_size``; its overflow stays free for everyone), and
     given back once they are not, so no request waits for a connection because others are
     waiting on the gateway. Kept, it spares the send a second checkout and its return
-    (bench/api.py: a thirtieth of a send's own time)."""
+    (2.5 % of an API send's own instructions: docs/performance.md)."""
     held = _held.get()
-    if held is not None and not held.busy and held.connection is not None and (
-            not _room_to_spare(held.connection.engine)):
+    if held is not None and not held.busy and not (
+            held.engine is not None and _room_to_spare(held.engine)):
         held.give_back()
 
 

@@ -281,8 +281,8 @@ _RESULT_FIELDS = frozenset(f.name for f in fields(SendResult))
 
 def _changed(result: SendResult, **changes: Any) -> SendResult:
     """``dataclasses.replace(result, **changes)`` without its walk of the fields and its
-    fifteen frozen assignments (two on every send's path; each a hundredth of a send's own
-    time in bench/api.py). SendResult has no ``__post_init__`` and every field is in
+    fifteen frozen assignments (two on every send's path; each almost 1 % of an API send's own
+    instructions: docs/performance.md). SendResult has no ``__post_init__`` and every field is in
     ``__init__``, so the copy of its attributes is the object ``replace`` makes."""
     if not changes.keys() <= _RESULT_FIELDS:
         raise TypeError(f"SendResult has no field {sorted(changes.keys() - _RESULT_FIELDS)}")

@@ -218,8 +218,8 @@ def repeated_members(raw: bytes) -> list[str]:
 
     A text with no backslash and no NUL (UTF-8, every name as written) whose member names
     are all different, in all its objects together, has none: that is read off its
-    strings, without parsing it with a hook per object (a twentieth of a send's own time
-    in bench/api.py). Any other text is parsed by one decoder made once, whose hook looks
+    strings, without parsing it with a hook per object (2 % of an API send's own
+    instructions). Any other text is parsed by one decoder made once, whose hook looks
     further only at an object that lost a member (``_objects``)."""
     if b"\\" not in raw and b"\0" not in raw:
         names = [name for name, colon in _STRING.findall(raw) if colon]
@@ -409,8 +409,8 @@ def query_args(model: type[M], names: frozenset[str] | None = None) -> M:
 class Answer(Response):
     """An answer of the API. Its ``Location``, when it is a URI already (``location_uri``),
     goes to the server as it is: Werkzeug reads every ``Location`` in ``headers`` as an IRI
-    and turns it into a URI on each answer (``iri_to_uri``: a twentieth of a send's own
-    time in bench/api.py, for an address made of the script root and digits)."""
+    and turns it into a URI on each answer (``iri_to_uri``: 1.5 % of a send's own
+    instructions, for an address made of the script root and digits)."""
 
     location_uri: str | None = None
 
