@@ -1,11 +1,10 @@
 """The shortcuts that bring the API's own time per send under its goal (issue 13,
 docs/performance.md) leave every answer as it was: no session for a bearer request, the
 send's Location, the app's JSON, its plain hooks and the send service's copied results.
-The member check's shortcut is tested beside the member check (test_api_answers.py)."""
+The member check's decoder is tested beside the member check (test_api_answers.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import replace
 
@@ -135,7 +134,6 @@ def test_a_plain_hook_runs_as_it_is_and_a_coroutine_function_is_still_flasks_to_
         assert "async" in str(exc)
     else:
         assert wrapped is not coroutine
-        assert asyncio.iscoroutinefunction(coroutine)
 
 
 # -- the send service's results, copied -----------------------------------------------------
