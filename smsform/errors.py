@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError, 
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from smsform import database, logs
+from smsform.current import this_g
 from smsform.extensions import db
 from smsform.i18n import accepted_language
 from smsform.permissions import Permission
@@ -233,7 +234,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def nothing_sent_yet() -> None:
         """A request starts with no gateway call made (an app context can outlive one)."""
-        g.pop(_GATEWAY_CALLED, None)
+        this_g().pop(_GATEWAY_CALLED, None)
 
 
 _GATEWAY_CALLED = "smsform_gateway_called"
@@ -245,7 +246,7 @@ def after_send(result: SendResult) -> SendResult:
     sent. Every edge that calls ``sending.submit`` in a request passes its result through
     here (the service knows no request)."""
     if result.gateway_called:
-        g.setdefault(_GATEWAY_CALLED, True)
+        this_g().setdefault(_GATEWAY_CALLED, True)
     return result
 
 

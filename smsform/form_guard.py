@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from smsform.current import this_request
 from smsform.errors import ApiError
 
 URLENCODED = "application/x-www-form-urlencoded"
@@ -140,7 +141,8 @@ def undecodable_part() -> str | None:
 def refuse_undecodable() -> None:
     """Answer 400 when the query string or a posted form holds bytes that are not UTF-8
     (not on views that read the raw body themselves: the relay reads Cafe24's wire)."""
-    if not request.query_string and request.mimetype not in _FORMS:
+    req = this_request()  # on every request: the object, not the proxy (smsform.current)
+    if not req.query_string and req.mimetype not in _FORMS:
         return  # nothing Werkzeug would smooth (a JSON body is read by its own parser)
     view = current_app.view_functions.get(request.endpoint or "")
     if getattr(view, "reads_raw_body", False):

@@ -15,6 +15,7 @@ from babel.support import NullTranslations, Translations
 from flask import Flask, Response, g, has_request_context, request, url_for
 from flask_babel import get_locale, get_translations
 
+from smsform.current import this_request
 from smsform.extensions import babel
 
 LANGUAGES = ("ko", "en")
@@ -104,7 +105,8 @@ def init_app(app: Flask, by_accept_language: frozenset[str] = frozenset()) -> No
 
     @app.after_request
     def remember_language(response: Response) -> Response:
-        if b"lang=" not in request.query_string:  # most requests: no parsing at all
+        # most requests: no parsing at all (and the request itself, not the proxy)
+        if b"lang=" not in this_request().query_string:
             return response
         asked = request.args.get("lang")
         if asked in LANGUAGES and asked != request.cookies.get(COOKIE):

@@ -14,6 +14,7 @@ from flask import Flask, Request, redirect, request, session, url_for
 from flask_login import logout_user
 from werkzeug.wrappers import Response
 
+from smsform.current import this_session
 from smsform.errors import ApiError, status_text, wants_json
 from smsform.extensions import login_manager
 from smsform.services import accounts, api_tokens
@@ -46,9 +47,10 @@ def init_app(app: Flask) -> None:
     def end_idle_sessions() -> None:
         """Sign out a session unused for the idle time; note use at most once a minute
         (so the cookie is not rewritten on every request)."""
-        if "_user_id" not in session:
+        own = this_session()  # on every request: the object, not the proxy
+        if "_user_id" not in own:
             return
-        now, seen = int(time.time()), session.get("_seen")
+        now, seen = int(time.time()), own.get("_seen")
         # Sign-in notes the time (note_use); a signed-in session without it was not made
         # here as it is now, so it counts as idle rather than as just used.
         if not isinstance(seen, int) or now - seen > idle:

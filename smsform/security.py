@@ -32,6 +32,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings
 from smsform import form_guard
+from smsform.current import this_request
 
 #: The policy's fixed part; ``frame-ancestors`` adds SMSFORM_FRAME_ANCESTORS, and
 #: ``form-action`` the origins ``returnurl`` may lead to, as a form post's redirect must be
@@ -161,18 +162,20 @@ def init_app(app: Flask, settings: Settings, sessionless: tuple[str, ...] = ()) 
 
     @app.after_request
     def security_headers(response: Response) -> Response:
+        req = this_request()  # on every answer: the object, not the proxy
+        endpoint = req.endpoint
         framed_elsewhere = (bool(settings.frame_ancestors)
-                            and request.endpoint in EMBEDDABLE_ENDPOINTS)
+                            and endpoint in EMBEDDABLE_ENDPOINTS)
         headers = response.headers
         present = {name.lower() for name, _value in headers.items()}  # one look at them
         for lowered, name, value in (framed_defaults if framed_elsewhere else own_defaults):
             if lowered not in present:  # a view's own value stands
                 headers.add(name, value)
-        if request.endpoint not in CACHEABLE_ENDPOINTS:
+        if endpoint not in CACHEABLE_ENDPOINTS:
             if "cache-control" in present:
                 headers["Cache-Control"] = "no-store"
             else:
                 headers.add("Cache-Control", "no-store")
-        if request.is_secure and "strict-transport-security" not in present:
+        if req.is_secure and "strict-transport-security" not in present:
             headers.add("Strict-Transport-Security", HSTS)
         return response

@@ -152,3 +152,68 @@ def test_a_changed_result_is_the_one_dataclasses_replace_makes():
         sending._changed(result, no_such=1)
     with pytest.raises(AttributeError):  # still frozen
         changed.send_id = 3  # type: ignore[misc]
+
+
+# -- the request and the app themselves, not Flask's proxies --------------------------------
+
+
+def _proxy_reads(monkeypatch) -> list[str]:
+    """Where the app's own code reads an attribute through one of Werkzeug's proxies
+    (``flask.request``, ``current_app``, ``g``, ``session``): file:line of each read."""
+    import sys
+    from pathlib import Path
+
+    from werkzeug import local
+
+    root = str(Path(__file__).resolve().parent.parent)
+    ours = (f"{root}/smsform/", f"{root}/app.py")
+    reads: list[str] = []
+    lookup = local._ProxyLookup.__get__
+
+    def counted(self, instance, owner=None):
+        if instance is not None:
+            caller = sys._getframe(1).f_code
+            if caller.co_filename.startswith(ours):
+                reads.append(f"{caller.co_filename[len(root) + 1:]}:{caller.co_name}"
+                             f" {self.name}")
+        return lookup(self, instance, owner)
+
+    monkeypatch.setattr(local._ProxyLookup, "__get__", counted)
+    return reads
+
+
+def test_an_api_send_reads_nothing_through_flasks_proxies_in_the_apps_own_code(
+        app, monkeypatch):
+    token = token_user(app, "sender", "bob")
+    client = app.test_client()
+    assert _send(client, token).status_code == 201  # everything imported and made once
+    reads = _proxy_reads(monkeypatch)
+    answer = _send(client, token)
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    assert reads == []
+    # the counter sees a read where there is one
+    with app.test_request_context("/"):
+        from smsform import i18n
+
+        i18n.switch_url("en")  # reads request.method through the proxy
+    assert reads, "the counter saw no read through a proxy where there is one"
+
+
+def test_the_request_and_the_app_are_the_ones_flask_hands_out(app):
+    from flask import current_app, g, request
+    from flask import session as flask_session
+
+    from smsform import current
+
+    with app.test_request_context("/x?y=1"):
+        assert current.this_request() is request._get_current_object()
+        assert current.this_request().args["y"] == "1"
+        assert current.this_app() is app
+        assert current.extension("smsform.settings") is app.extensions["smsform.settings"]
+        current.this_g().mark = 1
+        assert g.mark == 1
+        current.this_session()["k"] = "v"
+        assert flask_session["k"] == "v"
+        assert current_app._get_current_object() is app
+    with pytest.raises(RuntimeError):
+        current.this_request()

@@ -293,7 +293,9 @@ def reset_simulator_state() -> None:
 
 def gateway() -> Gateway:
     """The current app's gateway."""
-    return current_app.extensions[EXTENSION]
+    # the app itself: read through the proxy, 0.8 µs a call (three a send)
+    app = current_app._get_current_object()  # type: ignore[attr-defined] # noqa: SLF001
+    return app.extensions[EXTENSION]
 
 
 def client() -> Cafe24Client:

@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import cache, lru_cache, wraps
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -48,6 +48,7 @@ from smsform.api_schemas import (
     api_field,
     input_problems,
 )
+from smsform.current import extension, this_app, this_request
 from smsform.errors import JSON_UTF8, PROBLEM_TYPES, ApiError, after_send
 from smsform.ids import MAX_ID
 from smsform.limiter import credential_refused, credential_wait, request_wait
@@ -89,31 +90,31 @@ def authenticate() -> None:
     """Let only a live token through (a session's user never counts here, and none is
     loaded), make its user ``current_user``, then count it. Every word of the API's
     answers is in the caller's language (Accept-Language: ``i18n.select_locale``)."""
-    settings = current_app.extensions["smsform.settings"]
-    request.max_content_length = min(MAX_BODY_BYTES, settings.max_body_bytes)
-    if request.endpoint in PUBLIC:
+    req, settings = this_request(), extension("smsform.settings")
+    req.max_content_length = min(MAX_BODY_BYTES, settings.max_body_bytes)
+    if req.endpoint in PUBLIC:
         return
-    presented = bearer_token(request)
+    presented = bearer_token(req)
     user = None
     if presented:
-        _refuse_flooding_address()
+        _refuse_flooding_address(req.remote_addr)
         user = api_tokens.authenticate(presented)
     if user is None:
         error = 'Bearer realm="smsform"'
         if presented:
             error += ', error="invalid_token"'
-            credential_refused("api_token", request.remote_addr,
+            credential_refused("api_token", req.remote_addr,
                                api_tokens.public_part(presented))
         raise ApiError(401, "unauthorized", _(
             "Send a valid API token: Authorization: Bearer <token>. Tokens are made on "
             "the account page."), headers={"WWW-Authenticate": error})
     act_as(user)
-    _count(user)
+    _count(user, settings.api_rate)
 
 
-def _refuse_flooding_address() -> None:
+def _refuse_flooding_address(address: str | None) -> None:
     """429 for an address that presented too many wrong tokens lately (even a right one)."""
-    wait = credential_wait("api_token", request.remote_addr)
+    wait = credential_wait("api_token", address)
     if wait:
         raise ApiError(429, "too_many_failures", ngettext(
             "Too many wrong tokens from this address: try again in %(num)s second.",
@@ -121,10 +122,9 @@ def _refuse_flooding_address() -> None:
             headers={"Retry-After": str(wait)})
 
 
-def _count(user: TokenUser) -> None:
+def _count(user: TokenUser, rate: str) -> None:
     """Count one request of the token and of its user (all their tokens together); past
-    SMSFORM_API_RATE for either, 429 with Retry-After."""
-    rate = current_app.extensions["smsform.settings"].api_rate
+    ``rate`` (SMSFORM_API_RATE) for either, 429 with Retry-After."""
     wait = request_wait(rate, "smsform-api", str(user.token_id))
     if wait:
         raise ApiError(429, "too_many_requests", ngettext(
@@ -251,12 +251,13 @@ def _body() -> MessageIn:
 def json_body(model: type[M]) -> M:
     """The JSON body as ``model`` (415 when it is not JSON, 413 when too large, 400 when a
     member is given twice or breaks the model)."""
-    if request.mimetype not in _JSON_TYPES:
+    req = this_request()
+    if req.mimetype not in _JSON_TYPES:
         raise ApiError(415, "unsupported_media_type", _(
             "Send the body as JSON, with Content-Type: application/json."))
-    raw = request.get_data(cache=False)  # a too long Content-Length: 413 unread
-    limit = request.max_content_length
-    if request.content_length is None and limit is not None and len(raw) >= limit:
+    raw = req.get_data(cache=False)  # a too long Content-Length: 413 unread
+    limit = req.max_content_length
+    if req.content_length is None and limit is not None and len(raw) >= limit:
         raise RequestEntityTooLarge()  # a chunked body is cut at the limit, not refused
     if repeated := repeated_members(raw):
         raise invalid([InputProblem(name, "repeated_member") for name in repeated])
@@ -275,7 +276,7 @@ def writable(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if getattr(current_user, "read_only", False):
+        if getattr(current_user._get_current_object(), "read_only", False):  # noqa: SLF001
             raise ApiError(403, "read_only_token", _(
                 "This token is read-only: it may list and read, but not send. Make a token "
                 "without read-only on the account page to send."))
@@ -293,9 +294,10 @@ def send_message() -> Response:
     send_request, reading, own = body.to_request()
     if own:
         raise invalid(own, [*reading, *send_request.problems()])
-    key = SendKey.header(request.headers.get("Idempotency-Key"))
+    req = this_request()
+    key = SendKey.header(req.headers.get("Idempotency-Key"))
     user = current_user._get_current_object()  # noqa: SLF001 - one look-up, not two
-    actor = Actor(user.id, user.username, "api", request.remote_addr)  # also for _answer
+    actor = Actor(user.id, user.username, "api", req.remote_addr)  # also for _answer
     if body.groups or body.contacts:  # their names are judged with theirs (add_to_request)
         reading = [p for p in reading if p.code not in contacts.PLACEHOLDER_CODES]
     return _answer(after_send(sending.submit(SendOrder(
@@ -367,7 +369,7 @@ def logged_answer(row: MessageRow, *, replayed: bool = False,
         answer = json_answer(body, 201, **headers)
         # get_message's address, written as url_for writes it (the script root, then
         # the route): a send's answer is on every send's path
-        answer.location_uri = _messages_uri(request.script_root) + str(row.id)
+        answer.location_uri = _messages_uri(this_request().script_root) + str(row.id)
         return answer
     raise ApiError(400 if refused_here else _FAILED[row.result], row.code or row.result,
                    messages.log_code_text(row.result, row.code, failure_detail(row.detail)),
@@ -419,7 +421,7 @@ def _messages_uri(script_root: str) -> str:
 
 def json_answer(body: Mapping[str, Any], status: int = 200, **headers: str) -> Answer:
     """A JSON answer of the API (UTF-8, as every answer of it is written)."""
-    return Answer(current_app.json.dumps(body), status, mimetype=JSON_UTF8, headers=headers)
+    return Answer(this_app().json.dumps(body), status, mimetype=JSON_UTF8, headers=headers)
 
 
 def refused_beside(field: str, text: str) -> ApiError:

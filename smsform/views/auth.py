@@ -11,6 +11,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from smsform import messages
+from smsform.current import this_request
 from smsform.errors import ApiError, on_expired_form, wants_json
 from smsform.forms import AccountPasswordForm, LoginForm, SetupForm
 from smsform.limiter import throttle
@@ -177,8 +178,9 @@ def account() -> str | Response | tuple[str, int]:
 def must_change_password_first() -> Response | None:
     """Until a person changes a password an administrator chose, every page leads to
     /account (JSON callers get 403 ``password_change_required``)."""
-    if (request.endpoint in MAY_GO_BEFORE_CHANGING or request.endpoint is None
-            or request.blueprint in NO_PEOPLE):
+    req = this_request()  # on every request: the object, not the proxy (smsform.current)
+    if (req.endpoint in MAY_GO_BEFORE_CHANGING or req.endpoint is None
+            or req.blueprint in NO_PEOPLE):
         return None
     user = current_user._get_current_object()  # noqa: SLF001 - looked up once
     if not (user.is_authenticated and user.must_change_password):
