@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask, Request, current_app, g, request, session
 from flask.ctx import _AppCtxGlobals
 from flask.sessions import SessionMixin
+from flask_login import current_user
 
 
 def this_request() -> Request:
@@ -41,3 +42,14 @@ def this_g() -> _AppCtxGlobals:
 def this_session() -> SessionMixin:
     """``flask.session`` itself: the request's session."""
     return session._get_current_object()  # type: ignore[attr-defined] # noqa: SLF001
+
+
+def this_user() -> Any:
+    """Flask-Login's ``current_user`` itself: the user it keeps for this request in
+    ``g`` (where ``login_user``, its loaders and the API's gate put it), or, before any
+    is there, the one ``current_user`` loads. Each read of ``current_user`` runs
+    Flask-Login's look-up again, through two proxies."""
+    found = this_g().__dict__.get("_login_user")
+    if found is not None:
+        return found
+    return current_user._get_current_object()  # noqa: SLF001

@@ -14,8 +14,8 @@ from functools import wraps
 from typing import Any
 
 from flask import abort
-from flask_login import current_user
 
+from smsform.current import this_user
 from smsform.extensions import login_manager
 
 
@@ -59,7 +59,7 @@ def requires(*permissions: Permission) -> Callable[[Callable[..., Any]], Callabl
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user = current_user._get_current_object()  # noqa: SLF001 - looked up once
+            user = this_user()  # looked up once
             if not user.is_authenticated:
                 return login_manager.unauthorized()
             if not all(user.can(p) for p in permissions):

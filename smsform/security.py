@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Request, Response, has_request_context, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
@@ -32,7 +32,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings
 from smsform import form_guard
-from smsform.current import this_request
+from smsform.current import this_request, this_session
+from smsform.extensions import login_manager
 
 #: The policy's fixed part; ``frame-ancestors`` adds SMSFORM_FRAME_ANCESTORS, and
 #: ``form-action`` the origins ``returnurl`` may lead to, as a form post's redirect must be
@@ -62,6 +63,43 @@ def content_security_policy(settings: Settings, embeddable: bool = True) -> str:
 class NoCookieSession(SecureCookieSession):
     """The session of a request under a sessionless prefix: empty, never read from a
     cookie and never saved into one, whatever is done to it."""
+
+
+#: Flask-WTF's CSRF check, as its ``init_app`` registers it (a closure of that name).
+_CSRF_HOOK = "CSRFProtect.init_app.<locals>.csrf_protect"
+
+
+def _skip_session_hooks_when_sessionless(app: Flask) -> None:
+    """Flask-WTF's CSRF check and Flask-Login's remember cookie act only on a request's
+    session; a request under a sessionless prefix has none (``NoCookieSession``: no
+    cookie read, none set), so there each hook returns at once instead of reading the
+    config, the request and its view through Flask's proxies (40 k and 37 k instructions
+    of an API request, 3 % of its own: docs/performance.md). Everywhere else they run as
+    the libraries wrote them. A hook not found where the libraries put it is an error:
+    the check would otherwise silently keep its cost, or be lost in a wrapper of nothing."""
+    before = app.before_request_funcs.setdefault(None, [])
+    after = app.after_request_funcs.setdefault(None, [])
+    csrf_at = [i for i, hook in enumerate(before)
+               if getattr(hook, "__qualname__", "") == _CSRF_HOOK]
+    remember_at = [i for i, hook in enumerate(after)
+                   if hook == login_manager._update_remember_cookie]  # noqa: SLF001
+    if len(csrf_at) != 1 or len(remember_at) != 1:
+        raise RuntimeError("Flask-WTF's CSRF hook or Flask-Login's remember-cookie hook is "
+                           "not where smsform.security expects it (init_app order?)")
+    csrf_protect, remember = before[csrf_at[0]], after[remember_at[0]]
+
+    def csrf_unless_sessionless() -> Any:
+        if isinstance(this_session(), NoCookieSession):
+            return None  # no session: nothing a forged request could act as
+        return csrf_protect()
+
+    def remember_unless_sessionless(response: Response) -> Response:
+        if isinstance(this_session(), NoCookieSession):
+            return response  # no cookie is ever set under a sessionless prefix
+        return cast(Response, remember(response))
+
+    before[csrf_at[0]] = csrf_unless_sessionless
+    after[remember_at[0]] = remember_unless_sessionless
 
 
 class HttpsAwareSessionInterface(SecureCookieSessionInterface):
@@ -149,6 +187,8 @@ def init_app(app: Flask, settings: Settings, sessionless: tuple[str, ...] = ()) 
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     app.session_interface = HttpsAwareSessionInterface(sessionless)
+    if sessionless:
+        _skip_session_hooks_when_sessionless(app)
     app.request_class = form_guard.RawFormRequest
     app.before_request(form_guard.refuse_undecodable)
     framed_policy = content_security_policy(settings)

@@ -217,3 +217,75 @@ def test_the_request_and_the_app_are_the_ones_flask_hands_out(app):
         assert current_app._get_current_object() is app
     with pytest.raises(RuntimeError):
         current.this_request()
+
+
+# -- Flask-WTF's and Flask-Login's session hooks, skipped where there is no session -------
+
+
+@pytest.fixture
+def csrf_app():
+    backend = ScriptedBackend()
+    backend.add_account("demo", "demo-secure-key", list(DEMO_SENDERS), 1000)
+    return build_app(backend, WTF_CSRF_ENABLED=True)
+
+
+def test_with_csrf_on_the_api_sends_without_a_token_and_the_check_is_not_even_made(
+        csrf_app, monkeypatch):
+    from smsform.extensions import csrf
+
+    token = token_user(csrf_app, "sender", "bob")
+    checked: list[str] = []
+    protect = csrf.protect
+    monkeypatch.setattr(csrf, "protect", lambda *a, **k: (checked.append("x"),
+                                                           protect(*a, **k))[1])
+    answer = _send(csrf_app.test_client(), token)
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    assert checked == []  # skipped, not checked and found exempt
+    # a session's form post is still checked, and refused without its token
+    client = sign_in(csrf_app, "sender", "alice")
+    refused = client.post("/smssend", data={"sphone1": "010", "rphone": "010-2222-3333",
+                                            "msg": "hi"})
+    assert refused.status_code == 400
+    assert checked == ["x"]
+
+
+def test_flask_logins_remember_cookie_still_acts_on_a_session_and_never_without_one(app):
+    client = sign_in(app, "sender", "alice")
+    client.set_cookie("remember_token", "old")
+    with client.session_transaction() as session:
+        session["_remember"] = "clear"  # what logout_user leaves for the hook
+    answer = client.get("/sends")
+    assert answer.status_code == 200
+    cleared = [c for c in answer.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
+    assert cleared and "Expires=Thu, 01 Jan 1970" in cleared[0]  # Flask-Login's own work
+    token = token_user(app, "sender", "bob")
+    api_answer = _send(client, token)  # the same browser, a bearer request
+    assert api_answer.status_code == 201
+    assert "Set-Cookie" not in api_answer.headers
+
+
+def test_the_hooks_not_where_the_libraries_put_them_stop_the_app_from_starting():
+    from flask import Flask
+
+    from smsform.security import _skip_session_hooks_when_sessionless
+
+    with pytest.raises(RuntimeError, match="not where"):
+        _skip_session_hooks_when_sessionless(Flask("bare"))
+
+
+def test_the_user_is_the_one_flask_login_hands_out_loaded_or_not(app):
+    from flask_login import current_user
+
+    from smsform import current
+    from tests.support import make_user
+
+    make_user(app, "alice", "a-long-enough-password", "sender")
+    with app.test_request_context("/"):
+        first = current.this_user()  # nothing loaded yet: Flask-Login loads it
+        assert not first.is_authenticated
+        assert current.this_user() is first is current_user._get_current_object()
+    token = token_user(app, "sender", "bob")
+    with app.test_request_context("/api/v1/messages", headers=bearer(token)):
+        app.preprocess_request()  # the API's gate makes the token's user current
+        assert current.this_user().username == "bob"
+        assert current.this_user() is current_user._get_current_object()

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -48,7 +47,7 @@ from smsform.api_schemas import (
     api_field,
     input_problems,
 )
-from smsform.current import extension, this_app, this_request
+from smsform.current import extension, this_app, this_request, this_user
 from smsform.errors import JSON_UTF8, PROBLEM_TYPES, ApiError, after_send
 from smsform.ids import MAX_ID
 from smsform.limiter import credential_refused, credential_wait, request_wait
@@ -276,7 +275,7 @@ def writable(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if getattr(current_user._get_current_object(), "read_only", False):  # noqa: SLF001
+        if getattr(this_user(), "read_only", False):
             raise ApiError(403, "read_only_token", _(
                 "This token is read-only: it may list and read, but not send. Make a token "
                 "without read-only on the account page to send."))
@@ -296,7 +295,7 @@ def send_message() -> Response:
         raise invalid(own, [*reading, *send_request.problems()])
     req = this_request()
     key = SendKey.header(req.headers.get("Idempotency-Key"))
-    user = current_user._get_current_object()  # noqa: SLF001 - one look-up, not two
+    user = this_user()  # one look-up, not two
     actor = Actor(user.id, user.username, "api", req.remote_addr)  # also for _answer
     if body.groups or body.contacts:  # their names are judged with theirs (add_to_request)
         reading = [p for p in reading if p.code not in contacts.PLACEHOLDER_CODES]

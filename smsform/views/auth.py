@@ -11,7 +11,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from smsform import messages
-from smsform.current import this_request
+from smsform.current import this_request, this_user
 from smsform.errors import ApiError, on_expired_form, wants_json
 from smsform.forms import AccountPasswordForm, LoginForm, SetupForm
 from smsform.limiter import throttle
@@ -182,7 +182,7 @@ def must_change_password_first() -> Response | None:
     if (req.endpoint in MAY_GO_BEFORE_CHANGING or req.endpoint is None
             or req.blueprint in NO_PEOPLE):
         return None
-    user = current_user._get_current_object()  # noqa: SLF001 - looked up once
+    user = this_user()  # looked up once
     if not (user.is_authenticated and user.must_change_password):
         return None
     if wants_json():

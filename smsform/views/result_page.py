@@ -27,9 +27,9 @@ from typing import Any
 
 from flask import Flask, current_app, render_template, request, session, url_for
 from flask_babel import get_locale
-from flask_login import current_user
 
 from smsform import i18n, messages
+from smsform.current import this_user
 from smsform.services import form_input, gateway
 from smsform.services.sending import SendResult
 from smsform.views.page_cache import PageCache, csrf_token, csrf_token_as
@@ -177,7 +177,7 @@ def render(result: SendResult, draft: form_input.Draft | None, text: str, code_t
                "return_url_refused": return_url_refused, **extra}
     if not _kept(result, extra):
         return render_template(TEMPLATE, shown=values, **context)
-    user = current_user._get_current_object()  # noqa: SLF001 - one look-up, not three
+    user = this_user()  # one look-up, not three
     key = (TEMPLATE, str(get_locale()), request.script_root, request.full_path,
            user.get_id(), user.username, user.role, gateway.gateway().simulated,
            _shape(result, draft, return_url, return_url_refused))

@@ -28,6 +28,7 @@ from flask_login import current_user
 from cafe24.errors import Cafe24Error, InvalidRequest
 from cafe24.phone import normalize_phone, split_sender
 from smsform import form_guard, messages
+from smsform.current import this_user
 from smsform.errors import ApiError, after_send, on_expired_form, wants_json
 from smsform.forms import SendForm
 from smsform.permissions import Permission, requires
@@ -149,7 +150,7 @@ def _opened_form(send_token: str) -> str:
     everything the page shows: the URL (the language switch, ``embed``, prefilled fields),
     the language, the person (name, role, session, last sender), the sender list, the
     script's config and, opened with ``?template=ID``, that template as it is now."""
-    user = current_user._get_current_object()  # noqa: SLF001 - one look-up, not five
+    user = this_user()  # one look-up, not five
     senders, senders_error = _senders()
     config, config_key = form_config_and_key()
     opened = saved_texts.opening(request.args)
