@@ -159,7 +159,8 @@ def test_a_changed_result_is_the_one_dataclasses_replace_makes():
 
 def _proxy_reads(monkeypatch) -> list[str]:
     """Where the app's own code reads an attribute through one of Werkzeug's proxies
-    (``flask.request``, ``current_app``, ``g``, ``session``): file:line of each read."""
+    (``flask.request``, ``current_app``, ``g``, ``session``): file, function and name of
+    each read."""
     import sys
     from pathlib import Path
 
