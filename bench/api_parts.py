@@ -39,6 +39,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import api as bench_api  # noqa: E402
+from form_cycle import cpu_seconds, process_tree  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 from simulator import demo_backend  # noqa: E402
@@ -144,16 +145,6 @@ def statements(n: int) -> None:
           "(the gateway call included)")
 
 
-def _children(pid: int) -> list[int]:
-    with open(f"/proc/{pid}/task/{pid}/children") as found:
-        return [int(child) for child in found.read().split()]
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _switches(pid: int) -> tuple[int, int]:
     voluntary = involuntary = 0
     for task in os.listdir(f"/proc/{pid}/task"):
@@ -187,8 +178,9 @@ def worker(n: int) -> None:
         sides: dict[str, tuple[Callable[[], object], int]] = {}
         try:
             time.sleep(0.5)  # gunicorn's master forks its worker
-            sides = {"api": (via_api, _children(app_process.pid)[0]),
-                     "floor": (via_floor, _children(floor_process.pid)[0])}
+            # each master's one worker (process_tree: the master, then its descendants)
+            sides = {"api": (via_api, process_tree(app_process.pid)[1]),
+                     "floor": (via_floor, process_tree(floor_process.pid)[1])}
             for post, _pid in sides.values():
                 for _ in range(BLOCK):
                     post()
@@ -199,12 +191,12 @@ def worker(n: int) -> None:
                 for name, (post, pid) in sides.items():
                     sim.send("reset")
                     sim.recv()
-                    cpu_before, (vol, invol) = _cpu_seconds(pid), _switches(pid)
+                    cpu_before, (vol, invol) = cpu_seconds([pid]), _switches(pid)
                     for _ in range(BLOCK):
                         start = time.perf_counter()
                         post()
                         walls[name].append(time.perf_counter() - start)
-                    cpu[name] += _cpu_seconds(pid) - cpu_before
+                    cpu[name] += cpu_seconds([pid]) - cpu_before
                     vol_after, invol_after = _switches(pid)
                     switches[name][0] += vol_after - vol
                     switches[name][1] += invol_after - invol
