@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from smsform.current import this_request
+from smsform.current import this_app, this_request
 from smsform.errors import ApiError
 
 URLENCODED = "application/x-www-form-urlencoded"
@@ -144,7 +144,7 @@ def refuse_undecodable() -> None:
     req = this_request()  # on every request: the object, not the proxy (smsform.current)
     if not req.query_string and req.mimetype not in _FORMS:
         return  # nothing Werkzeug would smooth (a JSON body is read by its own parser)
-    view = current_app.view_functions.get(req.endpoint or "")
+    view = this_app().view_functions.get(req.endpoint or "")
     if getattr(view, "reads_raw_body", False):
         return
     if undecodable_part() is not None:
